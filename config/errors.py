@@ -1,0 +1,18 @@
+"""Errors that services raise; the API turns them into 409 responses with their message."""
+
+
+class DomainError(Exception):
+    """A request that is well-formed but not allowed in the current state (maps to HTTP 409)."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class IllegalTransition(DomainError):
+    """A status change that the lifecycle does not allow, e.g. resolving a closed interaction."""
+
+    code = "illegal_transition"

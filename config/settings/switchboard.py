@@ -1,0 +1,14 @@
+"""Product settings of Switchboard itself."""
+
+import environ
+
+env = environ.Env()
+
+# A contact from the same customer within this many days of a resolved one is a follow-up (FCR).
+SWITCHBOARD_FOLLOW_UP_DAYS = env.int("SWITCHBOARD_FOLLOW_UP_DAYS", default=7)
+# Idempotency-Key records are kept this long.
+SWITCHBOARD_IDEMPOTENCY_TTL_HOURS = env.int("SWITCHBOARD_IDEMPOTENCY_TTL_HOURS", default=24)
+# Default region for phone numbers written without a country code.
+SWITCHBOARD_DEFAULT_PHONE_REGION = env.str("SWITCHBOARD_DEFAULT_PHONE_REGION", default="US")
+# Longest message body accepted, in characters.
+SWITCHBOARD_MAX_MESSAGE_LENGTH = env.int("SWITCHBOARD_MAX_MESSAGE_LENGTH", default=20000)

@@ -1,0 +1,3 @@
+app_name = "contacts-api"
+
+urlpatterns: list = []

@@ -1,0 +1,108 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models.functions import Lower
+
+from .choices import IdentityChannel, Tier
+
+
+class Organization(models.Model):
+    """A company some customers belong to (B2B accounts)."""
+
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=200, blank=True, help_text="e-mail domain, e.g. example.com")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="organization_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """A person the center serves. ``email`` and ``phone`` mirror the primary identities for search and display."""
+
+    name = models.CharField(max_length=200)
+    email = models.CharField(max_length=254, blank=True, help_text="primary e-mail, lower-case")
+    phone = models.CharField(max_length=32, blank=True, help_text="primary phone, E.164")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+    )
+    language = models.CharField(max_length=16, default="en", help_text="BCP 47 language code")
+    timezone = models.CharField(max_length=64, default="UTC")
+    tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.STANDARD)
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    attributes = models.JSONField(default=dict, blank=True, help_text="custom attributes")
+    survey_opt_out = models.BooleanField(default=False, help_text="never send this customer a survey")
+    marketing_consent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            GinIndex(name="customer_name_trgm", fields=["name"], opclasses=["gin_trgm_ops"]),
+            GinIndex(name="customer_email_trgm", fields=["email"], opclasses=["gin_trgm_ops"]),
+            GinIndex(name="customer_phone_trgm", fields=["phone"], opclasses=["gin_trgm_ops"]),
+            GinIndex(name="customer_tags", fields=["tags"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="customer_email_lowercase"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactIdentity(models.Model):
+    """An address (e-mail, phone, handle) by which inbound contacts find their customer; unique per channel.
+
+    Addresses are stored normalised (lower-case e-mail, E.164 phone) by ``contacts.services.normalize_address``.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    channel = models.CharField(max_length=16, choices=IdentityChannel.choices)
+    address = models.CharField(max_length=254)
+    is_primary = models.BooleanField(default=False)
+    verified = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "contact identities"
+        ordering = ["channel", "address"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "address"], name="identity_channel_address_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(channel=IdentityChannel.EMAIL) | models.Q(address=Lower("address")),
+                name="identity_email_lowercase",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(channel=IdentityChannel.PHONE) | models.Q(address__regex=r"^\+[1-9][0-9]{6,14}$"),
+                name="identity_phone_e164",
+            ),
+            models.CheckConstraint(condition=~models.Q(address=""), name="identity_address_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.address}"
+
+
+class Note(models.Model):
+    """A note an agent or supervisor keeps on a customer; part of the customer timeline."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="note_customer_created")]
+
+    def __str__(self) -> str:
+        return f"Note on {self.customer_id} at {self.created_at:%Y-%m-%d %H:%M}"

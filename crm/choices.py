@@ -1,0 +1,61 @@
+from django.db import models
+
+from config.choices import Channel  # noqa: F401  (re-exported: crm code speaks of channels too)
+
+
+class InteractionStatus(models.TextChoices):
+    NEW = "new", "New"
+    QUEUED = "queued", "Queued"
+    ASSIGNED = "assigned", "Assigned"
+    ACTIVE = "active", "Active"
+    ON_HOLD = "on_hold", "On hold"
+    WRAP_UP = "wrap_up", "Wrap-up"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    ABANDONED = "abandoned", "Abandoned"
+
+
+S = InteractionStatus
+# The lifecycle: new → queued → assigned → active ⇄ on_hold → wrap_up → resolved → closed, or abandoned.
+# Assigned work may go back to the queue (offer declined / transfer), resolved work may be reopened.
+INTERACTION_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.NEW: frozenset({S.QUEUED, S.ABANDONED}),
+    S.QUEUED: frozenset({S.ASSIGNED, S.ABANDONED}),
+    S.ASSIGNED: frozenset({S.ACTIVE, S.QUEUED, S.ABANDONED}),
+    S.ACTIVE: frozenset({S.ON_HOLD, S.WRAP_UP, S.RESOLVED, S.QUEUED}),
+    S.ON_HOLD: frozenset({S.ACTIVE, S.ABANDONED}),
+    S.WRAP_UP: frozenset({S.RESOLVED}),
+    S.RESOLVED: frozenset({S.CLOSED, S.QUEUED}),
+    S.CLOSED: frozenset(),
+    S.ABANDONED: frozenset(),
+}
+OPEN_STATUSES = frozenset({S.NEW, S.QUEUED, S.ASSIGNED, S.ACTIVE, S.ON_HOLD, S.WRAP_UP})
+# Statuses in which an agent owns the interaction (and it counts against their capacity).
+OWNED_STATUSES = frozenset({S.ASSIGNED, S.ACTIVE, S.ON_HOLD, S.WRAP_UP})
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, "Low"
+    NORMAL = 2, "Normal"
+    HIGH = 3, "High"
+    URGENT = 4, "Urgent"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+
+
+class MessageDirection(models.TextChoices):
+    INBOUND = "inbound", "Inbound (from the customer)"
+    OUTBOUND = "outbound", "Outbound (to the customer)"
+    INTERNAL = "internal", "Internal note"
+
+
+class SurveyKind(models.TextChoices):
+    CSAT = "csat", "CSAT (1–5)"
+    NPS = "nps", "NPS (0–10)"
+    CES = "ces", "CES (1–7)"
+
+
+SURVEY_SCORE_RANGE = {SurveyKind.CSAT: (1, 5), SurveyKind.NPS: (0, 10), SurveyKind.CES: (1, 7)}

@@ -1,0 +1,378 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models.functions import Lower
+
+from agents.models import MAX_SKILL_LEVEL, MIN_SKILL_LEVEL, Agent, Skill, Team
+from config.choices import Channel
+from contacts.models import Customer
+
+from .choices import (
+    OPEN_STATUSES,
+    OWNED_STATUSES,
+    Direction,
+    InteractionStatus,
+    MessageDirection,
+    Priority,
+    SurveyKind,
+)
+
+
+class SLAPolicy(models.Model):
+    """A set of service-level targets; a queue points at one, its targets pick by channel and priority."""
+
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    business_hours_only = models.BooleanField(
+        default=False, help_text="count only business hours (calendars arrive with the SLA engine)"
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="slapolicy_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SLATarget(models.Model):
+    """First-response, next-response and resolution targets for one channel (and optionally one priority).
+
+    A blank channel or priority matches any; the most specific target wins (see ``crm.services.sla``).
+    """
+
+    policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="targets")
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
+    first_response_seconds = models.PositiveIntegerField()
+    next_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "SLA target"
+        ordering = ["policy", "channel", "priority"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "channel", "priority"], name="slatarget_unique", nulls_distinct=False
+            ),
+            models.CheckConstraint(condition=models.Q(first_response_seconds__gt=0), name="slatarget_first_positive"),
+            models.CheckConstraint(
+                condition=models.Q(resolution_seconds__isnull=True)
+                | models.Q(resolution_seconds__gte=models.F("first_response_seconds")),
+                name="slatarget_resolution_after_first",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy}: {self.channel or 'any channel'} / {self.get_priority_display() or 'any priority'}"
+
+
+class Queue(models.Model):
+    """Where interactions wait for an agent with the required skills.
+
+    Higher ``priority`` queues are served first. After ``overflow_after_seconds`` of waiting an
+    interaction moves to ``overflow_queue``. ``service_level_seconds`` is the answer threshold of the
+    service-level KPI (e.g. 80 % in 20 s).
+    """
+
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="queues", help_text="the team that owns it"
+    )
+    channels = ArrayField(models.CharField(max_length=16, choices=Channel.choices), default=list)
+    priority = models.PositiveSmallIntegerField(default=5, help_text="1 (lowest) to 10 (highest)")
+    sla_policy = models.ForeignKey(SLAPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="queues")
+    overflow_queue = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="overflow_sources"
+    )
+    overflow_after_seconds = models.PositiveIntegerField(null=True, blank=True)
+    service_level_seconds = models.PositiveIntegerField(default=20)
+    service_level_target = models.DecimalField(max_digits=4, decimal_places=3, default=0.8)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    required_skills = models.ManyToManyField(Skill, through="QueueSkill", related_name="queues")
+
+    class Meta:
+        ordering = ["-priority", "name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="queue_name_ci_unique"),
+            models.CheckConstraint(condition=models.Q(priority__gte=1, priority__lte=10), name="queue_priority_1_10"),
+            models.CheckConstraint(
+                condition=models.Q(overflow_queue__isnull=True) | ~models.Q(overflow_queue=models.F("id")),
+                name="queue_overflow_not_self",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(service_level_target__gt=0, service_level_target__lte=1),
+                name="queue_service_level_target_fraction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueSkill(models.Model):
+    """A skill a queue requires, at a minimum level."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="queue_skills")
+    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="queue_skills")
+    min_level = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["skill__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "skill"], name="queueskill_unique"),
+            models.CheckConstraint(
+                condition=models.Q(min_level__gte=MIN_SKILL_LEVEL, min_level__lte=MAX_SKILL_LEVEL),
+                name="queueskill_level_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.queue} needs {self.skill} ≥ {self.min_level}"
+
+
+class Interaction(models.Model):
+    """One contact with a customer on one channel, from arrival to close.
+
+    Its status follows ``crm.choices.INTERACTION_TRANSITIONS`` and changes only through
+    ``crm.services.lifecycle``, which stamps the step timestamps and appends to ``InteractionEvent``.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="interactions")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    direction = models.CharField(max_length=16, choices=Direction.choices, default=Direction.INBOUND)
+    queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions")
+    subject = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=16, choices=InteractionStatus.choices, default=InteractionStatus.NEW)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions")
+    external_id = models.CharField(max_length=200, blank=True, help_text="the id in the source system (PBX, chat…)")
+    disposition = models.CharField(max_length=100, blank=True)
+    category = models.CharField(max_length=100, blank=True)
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    follow_up_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        help_text="an earlier interaction of the same customer this one repeats (FCR)",
+    )
+
+    created_at = models.DateTimeField(db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    abandoned_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+
+    talk_seconds = models.PositiveIntegerField(default=0, help_text="active handling time")
+    hold_seconds = models.PositiveIntegerField(default=0)
+    wrap_up_seconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # the router's pick: queued work by priority then age
+            models.Index(
+                fields=["queue", "-priority", "queued_at"],
+                name="interaction_routing",
+                condition=models.Q(status=InteractionStatus.QUEUED),
+            ),
+            models.Index(fields=["status", "-id"], name="interaction_status_id"),
+            models.Index(fields=["agent", "status"], name="interaction_agent_status"),
+            models.Index(fields=["queue", "status"], name="interaction_queue_status"),
+            models.Index(fields=["customer", "-created_at"], name="interaction_customer_time"),
+            models.Index(fields=["channel", "-id"], name="interaction_channel_id"),
+            models.Index(
+                fields=["first_response_due_at"],
+                name="interaction_first_due_open",
+                condition=models.Q(status__in=sorted(OPEN_STATUSES), first_response_at__isnull=True),
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                name="interaction_resolve_due_open",
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)),
+            ),
+            GinIndex(name="interaction_tags", fields=["tags"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=InteractionStatus.values), name="interaction_status_valid"
+            ),
+            models.CheckConstraint(condition=models.Q(channel__in=Channel.values), name="interaction_channel_valid"),
+            models.CheckConstraint(condition=models.Q(priority__in=Priority.values), name="interaction_priority_valid"),
+            # an owned interaction always has its agent
+            models.CheckConstraint(
+                condition=~models.Q(status__in=sorted(OWNED_STATUSES)) | models.Q(agent__isnull=False),
+                name="interaction_owned_has_agent",
+            ),
+            # a source system's id identifies one interaction per channel (the duplicate check is an index)
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                name="interaction_external_id_unique",
+                condition=~models.Q(external_id=""),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(follow_up_of__isnull=True) | ~models.Q(follow_up_of=models.F("id")),
+                name="interaction_follow_up_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_channel_display()} {self.subject or ''}".strip()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class InteractionEvent(models.Model):
+    """The interaction's event log: every status change and move, with actor and time (AHT, ASA, transfers)."""
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40, help_text="e.g. created, queued, assigned, accepted, resolved")
+    from_status = models.CharField(max_length=16, choices=InteractionStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=InteractionStatus.choices, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["interaction", "at"], name="event_interaction_at"),
+            models.Index(fields=["kind", "at"], name="event_kind_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interaction_id} {self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Message(models.Model):
+    """One message of an interaction: from the customer, to the customer, or an internal note."""
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=16, choices=MessageDirection.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, help_text="empty for the customer"
+    )
+    body = models.TextField()
+    attachments = models.JSONField(default=list, blank=True, help_text="[{name, content_type, size, url}]")
+    external_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["interaction", "created_at"], name="message_interaction_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(direction__in=MessageDirection.values), name="message_direction_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} on #{self.interaction_id}"
+
+
+class Survey(models.Model):
+    """A satisfaction survey sent for one interaction, answered once through its single-use token."""
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="surveys")
+    kind = models.CharField(max_length=8, choices=SurveyKind.choices, default=SurveyKind.CSAT)
+    token = models.CharField(max_length=64, unique=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["interaction", "kind"], name="survey_one_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for #{self.interaction_id}"
+
+
+class SurveyResponse(models.Model):
+    """The customer's answer to a survey (one per survey)."""
+
+    survey = models.OneToOneField(Survey, on_delete=models.CASCADE, related_name="response")
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-answered_at"]
+        constraints = [models.CheckConstraint(condition=models.Q(score__lte=10), name="surveyresponse_score_max")]
+
+    def __str__(self) -> str:
+        return f"{self.score} for survey {self.survey_id}"
+
+
+class ApiKey(models.Model):
+    """An integrator's key. Only a SHA-256 hash is stored; the key itself is shown once at creation.
+
+    ``scopes`` holds ``read``, ``write`` and/or ``admin``. A key bound to a ``team`` sees only that
+    team's queues, agents and interactions.
+    """
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, unique=True, help_text="the key's first characters, to recognise it")
+    hashed_key = models.CharField(max_length=64, unique=True)
+    scopes = ArrayField(models.CharField(max_length=16), default=list)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scopes__contained_by=["read", "write", "admin"]), name="apikey_scopes_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        from django.utils import timezone
+
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class IdempotencyRecord(models.Model):
+    """What a POST with an ``Idempotency-Key`` produced, so a retry returns it instead of creating again."""
+
+    owner = models.CharField(max_length=40, help_text="'key:<api key id>' or 'user:<user id>'")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="empty while in flight")
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"

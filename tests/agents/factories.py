@@ -1,0 +1,48 @@
+import factory
+from django.contrib.auth import get_user_model
+from factory.django import DjangoModelFactory
+
+from agents.models import Agent, AgentSkill, Skill, Team
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class TeamFactory(DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class SkillFactory(DjangoModelFactory):
+    class Meta:
+        model = Skill
+
+    name = factory.Sequence(lambda n: f"Skill {n}")
+
+
+class AgentFactory(DjangoModelFactory):
+    class Meta:
+        model = Agent
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Faker("name")
+    team = factory.SubFactory(TeamFactory)
+    capacity = factory.LazyFunction(lambda: {"voice": 1, "chat": 3, "email": 5})
+
+
+class AgentSkillFactory(DjangoModelFactory):
+    class Meta:
+        model = AgentSkill
+
+    agent = factory.SubFactory(AgentFactory)
+    skill = factory.SubFactory(SkillFactory)
+    level = 3

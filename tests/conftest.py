@@ -1,0 +1,54 @@
+"""Shared fixtures: API clients authenticated by key (per scope) or by session."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from crm.services.api_keys import api_key_create
+from tests.agents.factories import UserFactory
+
+
+def _key_client(scopes, team=None):
+    key, raw = api_key_create(name=f"test {'+'.join(scopes)}", scopes=scopes, team=team)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.api_key = key
+    return client
+
+
+@pytest.fixture
+def api_client():
+    """An unauthenticated client."""
+    return APIClient()
+
+
+@pytest.fixture
+def read_client(db):
+    return _key_client(["read"])
+
+
+@pytest.fixture
+def write_client(db):
+    """A key with read and write: what most integrators hold."""
+    return _key_client(["read", "write"])
+
+
+@pytest.fixture
+def admin_client_api(db):
+    return _key_client(["admin"])
+
+
+@pytest.fixture
+def key_client_factory(db):
+    return _key_client
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(username="supervisor-staff", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    client = APIClient()
+    client.force_login(staff_user)
+    return client
