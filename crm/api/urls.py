@@ -1,3 +1,10 @@
+"""crm API routes. Each resource module owns its routes; this file only gathers them."""
+
+from django.urls import include, path
+
 app_name = "crm-api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("crm.api.interactions.urls")),
+    path("", include("crm.api.setup.urls")),
+]
