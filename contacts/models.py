@@ -105,4 +105,6 @@ class Note(models.Model):
         indexes = [models.Index(fields=["customer", "-created_at"], name="note_customer_created")]
 
     def __str__(self) -> str:
+        if self.created_at is None:  # not saved yet (e.g. an admin inline row being added)
+            return f"Note on {self.customer_id}"
         return f"Note on {self.customer_id} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -34,6 +34,24 @@ OPEN_STATUSES = frozenset({S.NEW, S.QUEUED, S.ASSIGNED, S.ACTIVE, S.ON_HOLD, S.W
 OWNED_STATUSES = frozenset({S.ASSIGNED, S.ACTIVE, S.ON_HOLD, S.WRAP_UP})
 
 
+class InteractionEventKind(models.TextChoices):
+    """What an ``InteractionEvent`` records. Status changes name their step; the rest change no status."""
+
+    CREATED = "created", "Created"
+    QUEUED = "queued", "Queued"
+    ASSIGNED = "assigned", "Assigned"
+    ACCEPTED = "accepted", "Accepted"
+    HELD = "held", "Put on hold"
+    RESUMED = "resumed", "Resumed"
+    WRAP_UP = "wrap_up", "Wrap-up started"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    ABANDONED = "abandoned", "Abandoned"
+    REOPENED = "reopened", "Reopened"
+    UPDATED = "updated", "Updated"
+    FIRST_RESPONSE = "first_response", "First response"
+
+
 class Priority(models.IntegerChoices):
     LOW = 1, "Low"
     NORMAL = 2, "Normal"

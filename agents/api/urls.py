@@ -1,3 +1,15 @@
+from rest_framework.routers import SimpleRouter
+
+from .views import AgentViewSet, SkillViewSet, TeamViewSet
+
 app_name = "agents-api"
 
-urlpatterns: list = []
+router = SimpleRouter()
+# Accept every route with or without its trailing slash: integrators write "POST /agents/7/status", and
+# Django's slash-appending redirect would turn that POST into a GET and lose the body.
+router.trailing_slash = "/?"
+router.register("skills", SkillViewSet, basename="skill")
+router.register("teams", TeamViewSet, basename="team")
+router.register("agents", AgentViewSet, basename="agent")
+
+urlpatterns = router.urls

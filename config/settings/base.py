@@ -169,12 +169,16 @@ if not DEBUG:
 # --- django-axes: throttle login brute force, keyed on the real client address --------------------
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
+# Per address *and* username: agents of one call center share their office's address, so locking the
+# address alone would lock the whole floor out after one agent's typos.
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
 AXES_RESET_ON_SUCCESS = True
-# Behind a proxy, the real client address is the left-most X-Forwarded-For hop the proxy appended;
-# AXES_IPWARE_PROXY_COUNT says how many trusted proxies stand in front (0 = use REMOTE_ADDR only).
-AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# How many reverse proxies (load balancer, nginx...) stand in front of the web process; 0 = clients
+# connect directly and REMOTE_ADDR is theirs. With N, the client is the N-th X-Forwarded-For entry from
+# the right (see config.client_ip). axes' own AXES_IPWARE_* settings need django-ipware, which we do not
+# install, so axes is given this callable instead.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
 LOGGING = {
     "version": 1,

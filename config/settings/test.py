@@ -14,3 +14,5 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Tests open connections from threads (concurrency tests); keep the pool small and bounded.
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# collectstatic does not run before tests: find static files per request instead of warning that STATIC_ROOT is missing.
+WHITENOISE_AUTOREFRESH = True

@@ -1,8 +1,9 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from agents.models import Agent, AgentSkill, Skill, Team
+from agents.models import Agent, AgentSkill, AgentStatusLog, Skill, Team
 
 
 class UserFactory(DjangoModelFactory):
@@ -46,3 +47,15 @@ class AgentSkillFactory(DjangoModelFactory):
     agent = factory.SubFactory(AgentFactory)
     skill = factory.SubFactory(SkillFactory)
     level = 3
+
+
+class AgentStatusLogFactory(DjangoModelFactory):
+    """A log row written directly, for measuring time in state at chosen instants (the service stamps now)."""
+
+    class Meta:
+        model = AgentStatusLog
+
+    agent = factory.SubFactory(AgentFactory)
+    previous_status = "offline"
+    status = "available"
+    changed_at = factory.LazyFunction(timezone.now)

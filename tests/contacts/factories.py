@@ -38,3 +38,17 @@ class NoteFactory(DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     body = factory.Faker("sentence")
+
+
+class IdentifiedCustomerFactory(CustomerFactory):
+    """A customer whose e-mail is also their primary identity, as the services create them."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def primary_identity(obj, create, extracted, **kwargs):
+        if create and obj.email:
+            ContactIdentity.objects.create(
+                customer=obj, channel=IdentityChannel.EMAIL, address=obj.email, is_primary=True
+            )

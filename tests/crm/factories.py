@@ -2,8 +2,8 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from crm.choices import InteractionStatus, MessageDirection
-from crm.models import Interaction, Message, Queue, QueueSkill, SLAPolicy, SLATarget
+from crm.choices import InteractionStatus, MessageDirection, SurveyKind
+from crm.models import Interaction, Message, Queue, QueueSkill, SLAPolicy, SLATarget, Survey, SurveyResponse
 from tests.agents.factories import SkillFactory
 from tests.contacts.factories import CustomerFactory
 
@@ -65,3 +65,58 @@ class MessageFactory(DjangoModelFactory):
     direction = MessageDirection.INBOUND
     body = factory.Faker("paragraph")
     created_at = factory.LazyFunction(timezone.now)
+
+
+class SurveyFactory(DjangoModelFactory):
+    class Meta:
+        model = Survey
+
+    interaction = factory.SubFactory(InteractionFactory)
+    kind = SurveyKind.CSAT
+    token = factory.Sequence(lambda n: f"survey-token-{n:06d}")
+    sent_at = factory.LazyFunction(timezone.now)
+
+
+class SurveyResponseFactory(DjangoModelFactory):
+    class Meta:
+        model = SurveyResponse
+
+    survey = factory.SubFactory(SurveyFactory)
+    score = 4
+    comment = factory.Faker("sentence")
+    answered_at = factory.LazyFunction(timezone.now)
+
+
+def interaction_in_status(status, *, agent=None, actor=None, **create_kwargs):
+    """An interaction brought to ``status`` through the lifecycle services, so timestamps and events are real.
+
+    ``create_kwargs`` go to ``interaction_create_inbound`` (default: a chat from a new customer into a
+    new queue). ``new`` is built directly: the services only leave work new when no queue serves it.
+    """
+    from crm.services import lifecycle
+    from tests.agents.factories import AgentFactory
+
+    if status == InteractionStatus.NEW:
+        return InteractionFactory(status=InteractionStatus.NEW, queue=None, queued_at=None, **create_kwargs)
+    create_kwargs.setdefault("channel", "chat")
+    create_kwargs.setdefault("queue", QueueFactory(channels=[create_kwargs["channel"]]))
+    if "customer" not in create_kwargs and "customer_identity" not in create_kwargs:
+        create_kwargs["customer"] = CustomerFactory()
+    interaction = lifecycle.interaction_create_inbound(**create_kwargs)
+    steps = {
+        InteractionStatus.QUEUED: [],
+        InteractionStatus.ABANDONED: ["abandon"],
+        InteractionStatus.ASSIGNED: ["assign"],
+        InteractionStatus.ACTIVE: ["assign", "accept"],
+        InteractionStatus.ON_HOLD: ["assign", "accept", "hold"],
+        InteractionStatus.WRAP_UP: ["assign", "accept", "wrap_up"],
+        InteractionStatus.RESOLVED: ["assign", "accept", "resolve"],
+        InteractionStatus.CLOSED: ["assign", "accept", "resolve", "close"],
+    }[status]
+    for step in steps:
+        if step == "assign":
+            agent = agent or AgentFactory(team=interaction.queue.team)
+            interaction = lifecycle.interaction_assign(interaction=interaction, agent=agent, actor=actor)
+        else:
+            interaction = getattr(lifecycle, f"interaction_{step}")(interaction=interaction, actor=actor)
+    return interaction

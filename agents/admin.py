@@ -1,0 +1,132 @@
+"""Admin for agents, teams, skills and the status log. Status changes go through ``agent_set_status``."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+
+from config.errors import DomainError
+
+from .choices import AgentStatus
+from .models import Agent, AgentSkill, AgentStatusLog, Skill, Team
+from .services import agent_set_status, agent_update
+from .validators import validate_capacity
+
+# Profile fields the admin edits through agent_update (so deactivation also logs the agent out).
+SERVICE_FIELDS = ("name", "team", "capacity", "is_active")
+
+
+class AgentSkillInline(admin.TabularInline):
+    model = AgentSkill
+    extra = 0
+    autocomplete_fields = ["skill"]
+
+
+class AgentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Agent
+        fields = ["user", "name", "team", "capacity", "is_active"]
+        help_texts = {"capacity": 'Interactions handled at once per channel, e.g. {"voice": 1, "chat": 3, "email": 5}.'}
+
+    def clean_capacity(self):
+        try:
+            return validate_capacity(self.cleaned_data.get("capacity"))
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    form = AgentAdminForm
+    list_display = ["name", "user", "team", "status", "status_changed_at", "capacity_summary", "is_active"]
+    list_filter = ["team", "status", "is_active", "skills"]
+    list_select_related = ["user", "team"]
+    search_fields = ["name", "user__username", "user__email"]
+    autocomplete_fields = ["user", "team"]
+    readonly_fields = ["status", "status_changed_at", "created_at", "updated_at"]
+    inlines = [AgentSkillInline]
+    actions = ["set_available", "set_offline"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The profile belongs to one user for good; a new user means a new agent.
+        return [*self.readonly_fields, "user"] if obj is not None else self.readonly_fields
+
+    @admin.display(description="capacity")
+    def capacity_summary(self, agent: Agent) -> str:
+        return ", ".join(f"{channel} {amount}" for channel, amount in sorted(agent.capacity.items())) or "—"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changes = {field: form.cleaned_data[field] for field in form.changed_data if field in SERVICE_FIELDS}
+        if changes:
+            agent_update(agent=obj, actor=request.user, **changes)
+
+    def _set_status(self, request, queryset, status: str) -> None:
+        changed = 0
+        for agent in queryset:
+            try:
+                agent_set_status(agent=agent, status=status, actor=request.user, reason="set in admin")
+            except DomainError as exc:
+                self.message_user(request, f"{agent}: {exc}", messages.ERROR)
+            else:
+                changed += 1
+        if changed:
+            label = AgentStatus(status).label.lower()
+            self.message_user(request, f"{changed} agent(s) now {label}.", messages.SUCCESS)
+
+    @admin.action(description="Set available")
+    def set_available(self, request, queryset):
+        self._set_status(request, queryset, AgentStatus.AVAILABLE)
+
+    @admin.action(description="Set offline")
+    def set_offline(self, request, queryset):
+        self._set_status(request, queryset, AgentStatus.OFFLINE)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "agent_count", "created_at"]
+    search_fields = ["name"]
+    filter_horizontal = ["supervisors"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(agent_count=Count("agents", distinct=True))
+
+    @admin.display(description="agents", ordering="agent_count")
+    def agent_count(self, team: Team) -> int:
+        return team.agent_count
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name", "agent_count", "created_at"]
+    search_fields = ["name", "description"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(agent_count=Count("agent_skills", distinct=True))
+
+    @admin.display(description="agents", ordering="agent_count")
+    def agent_count(self, skill: Skill) -> int:
+        return skill.agent_count
+
+
+@admin.register(AgentStatusLog)
+class AgentStatusLogAdmin(admin.ModelAdmin):
+    """Evidence for occupancy and time in state: readable, never editable (the database refuses updates too)."""
+
+    list_display = ["changed_at", "agent", "previous_status", "status", "actor", "reason"]
+    list_filter = ["status", "agent__team"]
+    list_select_related = ["agent", "actor"]
+    search_fields = ["agent__name", "agent__user__username"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,201 @@
+"""Input and output shapes of the agents API. Input serializers only validate; services do the work."""
+
+from collections.abc import Mapping
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.choices import Channel
+
+from ..access import NOBODY, Viewer
+from ..choices import AgentStatus
+from ..models import MAX_SKILL_LEVEL, MIN_SKILL_LEVEL, Skill, Team
+from ..selectors import team_visible
+from ..validators import MAX_CAPACITY, MIN_CAPACITY, validate_capacity
+
+MAX_SKILLS_PER_AGENT = 100
+MAX_SUPERVISORS_PER_TEAM = 100
+DESCRIPTION_MAX_LENGTH = 5000
+
+
+class RejectUnknownFieldsMixin:
+    # Refuse fields the serializer does not declare, so a typo ("capacty") or a field we do not take
+    # ("password") is a 400 rather than silently ignored. (A comment, not a docstring: the API schema
+    # would show a docstring as every input serializer's description.)
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            known = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(key) for key in data if key not in known)
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+# --- skills --------------------------------------------------------------------------------------
+
+
+class SkillInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A skill's name (unique regardless of case) and description."""
+
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
+
+
+class SkillOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+# --- teams ---------------------------------------------------------------------------------------
+
+
+class TeamInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A team's name (unique regardless of case), description and supervisors."""
+
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
+    supervisors = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        max_length=MAX_SUPERVISORS_PER_TEAM,
+        required=False,
+        help_text="user ids of the team's supervisors (replaces the list)",
+    )
+
+    def validate_supervisors(self, value: list[int]):
+        ids = set(value)
+        users = list(get_user_model().objects.filter(pk__in=ids))  # one query, however long the list
+        missing = sorted(ids - {user.pk for user in users})
+        if missing:
+            raise serializers.ValidationError(f"Unknown user id(s): {', '.join(map(str, missing))}.")
+        return users
+
+
+class TeamOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    supervisors = serializers.SerializerMethodField(help_text="user ids")
+    agent_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_supervisors(self, team) -> list[int]:
+        return [user.pk for user in team.supervisors.all()]  # prefetched by the selector
+
+
+# --- agents --------------------------------------------------------------------------------------
+
+
+class AgentSkillInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A skill and the agent's level in it, 1 (novice) to 5 (expert)."""
+
+    skill = serializers.PrimaryKeyRelatedField(queryset=Skill.objects.all(), help_text="skill id")
+    level = serializers.IntegerField(min_value=MIN_SKILL_LEVEL, max_value=MAX_SKILL_LEVEL)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": f"interactions handled at once per channel ({', '.join(Channel.values)}), "
+        f"{MIN_CAPACITY}–{MAX_CAPACITY}; a channel not listed is not handled",
+        "additionalProperties": {"type": "integer", "minimum": MIN_CAPACITY, "maximum": MAX_CAPACITY},
+        "example": {"voice": 1, "chat": 3, "email": 5},
+    }
+)
+class CapacityField(serializers.DictField):
+    child = serializers.IntegerField(min_value=MIN_CAPACITY, max_value=MAX_CAPACITY)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return validate_capacity(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
+class _AgentInputBase(RejectUnknownFieldsMixin, serializers.Serializer):
+    """An agent's profile. ``team`` must be a team the caller may see; a team-bound key must give one of its teams."""
+
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.none(), allow_null=True, help_text="team id")
+    capacity = CapacityField(required=False)
+    skills = AgentSkillInputSerializer(many=True, required=False, max_length=MAX_SKILLS_PER_AGENT)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Without a viewer in the context (schema generation) no team is offered: fail closed.
+        self.viewer: Viewer = self.context.get("viewer", NOBODY)
+        self.fields["team"].queryset = team_visible(viewer=self.viewer)
+
+    def validate_team(self, team):
+        # A team-bound caller keeps agents inside its teams: one it moved out would vanish from its view.
+        if team is None and not self.viewer.unrestricted:
+            raise serializers.ValidationError("Choose one of your teams.")
+        return team
+
+    def validate_skills(self, value):
+        skill_ids = [item["skill"].pk for item in value]
+        if len(skill_ids) != len(set(skill_ids)):
+            raise serializers.ValidationError("Each skill may be listed only once.")
+        return [(item["skill"], item["level"]) for item in value]
+
+
+class AgentCreateInputSerializer(_AgentInputBase):
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+
+    field_order = ["username", "name", "email", "team", "capacity", "skills"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].required = not self.viewer.unrestricted
+
+
+class AgentUpdateInputSerializer(_AgentInputBase):
+    is_active = serializers.BooleanField()
+
+    def __init__(self, *args, **kwargs):
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+
+
+class AgentSkillOutputSerializer(serializers.Serializer):
+    skill = serializers.IntegerField(source="skill_id")
+    name = serializers.CharField(source="skill.name")
+    level = serializers.IntegerField()
+
+
+class AgentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField(source="user.username")
+    name = serializers.CharField()
+    email = serializers.CharField(source="user.email")
+    team = serializers.IntegerField(source="team_id", allow_null=True)
+    capacity = CapacityField()
+    skills = AgentSkillOutputSerializer(source="agent_skills", many=True)
+    status = serializers.ChoiceField(choices=AgentStatus.choices)
+    status_changed_at = serializers.DateTimeField(allow_null=True)
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class AgentStatusInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """The status to move to, and optionally why (kept in the status log)."""
+
+    status = serializers.ChoiceField(choices=AgentStatus.choices)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class AgentStatusLogOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    previous_status = serializers.CharField(help_text="the status before this change")
+    status = serializers.ChoiceField(choices=AgentStatus.choices)
+    changed_at = serializers.DateTimeField()
+    actor = serializers.IntegerField(source="actor_id", allow_null=True, help_text="user id of who made the change")
+    reason = serializers.CharField()

@@ -1,0 +1,401 @@
+"""What changes agents, teams and skills. Views, admin and other apps call these; nothing else writes.
+
+Field errors are raised as Django ``ValidationError({"field": [...]})`` (the API answers 400 with the field
+named); a well-formed request that the current state forbids raises ``config.errors.DomainError`` (409).
+"""
+
+from collections.abc import Iterable
+from enum import Enum
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, models, transaction
+from django.db.models.deletion import ProtectedError
+from django.utils import timezone
+
+from config.errors import DomainError, IllegalTransition
+
+from .choices import AGENT_STATUS_TRANSITIONS, AgentStatus
+from .models import MAX_SKILL_LEVEL, MIN_SKILL_LEVEL, Agent, AgentSkill, AgentStatusLog, Skill, Team
+from .signals import agent_status_changed
+from .validators import validate_capacity
+
+AGENT_GROUP_NAME = "Agent"
+NAME_MAX_LENGTH = {Agent: 200, Team: 100, Skill: 100}
+REASON_MAX_LENGTH = AgentStatusLog._meta.get_field("reason").max_length
+
+
+class _Unset(Enum):
+    UNSET = "unset"
+
+
+# "Leave this field as it is" in update services, so that None can still mean "clear it" (e.g. team=None).
+UNSET = _Unset.UNSET
+
+SkillLevels = Iterable[tuple[Skill, int]]
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _clean_name(name: str, *, model: type[models.Model], field: str = "name") -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({field: ["This field may not be blank."]})
+    limit = NAME_MAX_LENGTH[model]
+    if len(name) > limit:
+        raise ValidationError({field: [f"Ensure this field has no more than {limit} characters."]})
+    return name
+
+
+def _require_unique_name(model: type[models.Model], name: str, *, exclude_pk: int | None = None) -> None:
+    """Names of teams and skills are unique regardless of case (a database constraint says so too)."""
+    clash = model._default_manager.filter(name__iexact=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"name": [f"A {model._meta.verbose_name} named '{name}' already exists."]})
+
+
+def _save_unique(instance: models.Model, *, update_fields: list[str] | None = None) -> None:
+    """Save, turning a unique-name race lost to a concurrent writer into the same field error as the check."""
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=update_fields)
+    except IntegrityError:
+        model = type(instance)
+        raise ValidationError(
+            {"name": [f"A {model._meta.verbose_name} named '{instance.name}' already exists."]}
+        ) from None
+
+
+def _clean_capacity(capacity) -> dict[str, int]:
+    try:
+        return validate_capacity(capacity)
+    except ValidationError as exc:
+        raise ValidationError({"capacity": exc.messages}) from None
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError({"email": ["Enter a valid email address."]}) from None
+    return get_user_model().objects.normalize_email(email)
+
+
+def _clean_skills(skills: SkillLevels) -> dict[int, tuple[Skill, int]]:
+    """Skill levels keyed by skill id; a skill listed twice or a level outside 1–5 is a field error."""
+    cleaned: dict[int, tuple[Skill, int]] = {}
+    errors = []
+    for skill, level in skills:
+        if isinstance(level, bool) or not isinstance(level, int) or not MIN_SKILL_LEVEL <= level <= MAX_SKILL_LEVEL:
+            errors.append(f"Level of '{skill}' must be a whole number from {MIN_SKILL_LEVEL} to {MAX_SKILL_LEVEL}.")
+        elif skill.pk in cleaned:
+            errors.append(f"Skill '{skill}' is listed more than once.")
+        else:
+            cleaned[skill.pk] = (skill, level)
+    if errors:
+        raise ValidationError({"skills": errors})
+    return cleaned
+
+
+def _lock_agent(agent: Agent) -> Agent:
+    return Agent.objects.select_for_update().select_related("user").get(pk=agent.pk)
+
+
+# --- agents --------------------------------------------------------------------------------------
+
+
+def agent_create(
+    *,
+    username: str,
+    name: str,
+    email: str = "",
+    team: Team | None = None,
+    capacity: dict[str, int] | None = None,
+    skills: SkillLevels = (),
+    actor: AbstractBaseUser | None = None,
+) -> Agent:
+    """Create a user and their agent profile, offline, with the given skills.
+
+    The user gets no usable password: nobody sends passwords through the API. They set one through the
+    password-reset flow, or an administrator sets it. The user joins the "Agent" group when it exists, so
+    the console's permissions follow from one place.
+    """
+    user_model = get_user_model()
+    username = (username or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not username:
+        errors["username"] = ["This field may not be blank."]
+    else:
+        try:
+            user_model.username_validator(username)
+        except ValidationError as exc:
+            errors["username"] = exc.messages
+        if len(username) > user_model._meta.get_field("username").max_length:
+            errors["username"] = ["Ensure this field has no more than 150 characters."]
+    if errors:
+        raise ValidationError(errors)
+    name = _clean_name(name, model=Agent)
+    email = _clean_email(email)
+    capacity = _clean_capacity(capacity if capacity is not None else {})
+    cleaned_skills = _clean_skills(skills)
+
+    # Usernames differing only by case would be two logins that people cannot tell apart.
+    if user_model.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": [f"The username '{username}' is already taken."]})
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                user = user_model.objects.create_user(username=username, email=email, password=None)
+        except IntegrityError:  # a concurrent create won the race for this username
+            raise ValidationError({"username": [f"The username '{username}' is already taken."]}) from None
+        group = Group.objects.filter(name=AGENT_GROUP_NAME).first()
+        if group is not None:
+            user.groups.add(group)
+        agent = Agent.objects.create(user=user, name=name, team=team, capacity=capacity)
+        AgentSkill.objects.bulk_create(
+            AgentSkill(agent=agent, skill=skill, level=level) for skill, level in cleaned_skills.values()
+        )
+    return agent
+
+
+def agent_update(
+    *,
+    agent: Agent,
+    name: str | _Unset = UNSET,
+    email: str | _Unset = UNSET,
+    team: Team | None | _Unset = UNSET,
+    capacity: dict[str, int] | _Unset = UNSET,
+    is_active: bool | _Unset = UNSET,
+    skills: SkillLevels | _Unset = UNSET,
+    actor: AbstractBaseUser | None = None,
+) -> Agent:
+    """Change an agent's profile; only the arguments given are touched.
+
+    ``skills`` replaces the agent's skills (see ``agent_set_skills``), in the same transaction. Deactivating
+    an agent who is logged in also takes them offline (logged, with the actor), so routing and the wallboard
+    never count an inactive agent as present.
+    """
+    fields: dict[str, object] = {}
+    if name is not UNSET:
+        fields["name"] = _clean_name(name, model=Agent)
+    if capacity is not UNSET:
+        fields["capacity"] = _clean_capacity(capacity)
+    if team is not UNSET:
+        fields["team"] = team
+    if is_active is not UNSET:
+        fields["is_active"] = bool(is_active)
+    new_email = _clean_email(email) if email is not UNSET else None
+    cleaned_skills = _clean_skills(skills) if skills is not UNSET else None
+
+    with transaction.atomic():
+        locked = _lock_agent(agent)
+        if fields.get("is_active") is False and locked.status != AgentStatus.OFFLINE:
+            agent_set_status(agent=locked, status=AgentStatus.OFFLINE, actor=actor, reason="deactivated")
+        changed = [field for field, value in fields.items() if getattr(locked, field) != value]
+        for field in changed:
+            setattr(locked, field, fields[field])
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+        if new_email is not None and locked.user.email != new_email:
+            locked.user.email = new_email
+            locked.user.save(update_fields=["email"])
+        if cleaned_skills is not None:
+            _replace_skills(agent=locked, skills=cleaned_skills)
+    return locked
+
+
+def _replace_skills(*, agent: Agent, skills: dict[int, tuple[Skill, int]]) -> None:
+    AgentSkill.objects.filter(agent=agent).exclude(skill_id__in=skills.keys()).delete()
+    AgentSkill.objects.bulk_create(
+        [AgentSkill(agent=agent, skill=skill, level=level) for skill, level in skills.values()],
+        update_conflicts=True,
+        unique_fields=["agent", "skill"],
+        update_fields=["level"],
+    )
+
+
+def agent_set_skills(*, agent: Agent, skills: SkillLevels) -> Agent:
+    """Replace the agent's skills with ``skills``, a list of ``(skill, level)``; an empty list removes all."""
+    cleaned = _clean_skills(skills)
+    with transaction.atomic():
+        locked = _lock_agent(agent)
+        _replace_skills(agent=locked, skills=cleaned)
+    return locked
+
+
+def agent_skill_set(*, agent: Agent, skill: Skill, level: int) -> AgentSkill:
+    """Give the agent ``skill`` at ``level`` (1–5), or change the level they have."""
+    _clean_skills([(skill, level)])
+    agent_skill, _ = AgentSkill.objects.update_or_create(agent=agent, skill=skill, defaults={"level": level})
+    return agent_skill
+
+
+def agent_set_status(*, agent: Agent, status: str, actor: AbstractBaseUser | None = None, reason: str = "") -> Agent:
+    """Move an agent to another presence status and log it; the same status again changes nothing.
+
+    The agent row is locked, so two concurrent changes queue up and each log row's ``previous_status`` is
+    the status the row before it set. Illegal moves (see ``AGENT_STATUS_TRANSITIONS``) raise
+    ``IllegalTransition``; an inactive agent cannot become available. After commit, ``agent_status_changed``
+    is sent so routing and the events layer can react without this app knowing them.
+
+    Returns the locked, updated agent; ``agent`` itself is refreshed too so callers holding it see the change.
+    """
+    if status not in AgentStatus.values:
+        raise ValidationError(
+            {"status": [f"'{status}' is not a status; statuses are {', '.join(AgentStatus.values)}."]}
+        )
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError({"reason": [f"Ensure this field has no more than {REASON_MAX_LENGTH} characters."]})
+
+    with transaction.atomic():
+        locked = Agent.objects.select_for_update().get(pk=agent.pk)
+        previous = locked.status
+        if previous == status:
+            return locked
+        allowed = AGENT_STATUS_TRANSITIONS[previous]
+        if status not in allowed:
+            raise IllegalTransition(f"Cannot go from {previous} to {status}; allowed: {', '.join(sorted(allowed))}.")
+        if status == AgentStatus.AVAILABLE and not locked.is_active:
+            raise IllegalTransition(f"Agent '{locked.name}' is inactive and cannot become available.")
+        now = timezone.now()
+        locked.status, locked.status_changed_at = status, now
+        locked.save(update_fields=["status", "status_changed_at", "updated_at"])
+        AgentStatusLog.objects.create(
+            agent=locked, previous_status=previous, status=status, changed_at=now, actor=actor, reason=reason
+        )
+        # send_robust: the change is committed by then; a failing listener must not turn it into an error
+        # that makes the client retry a change that already happened (failures are logged by Django).
+        transaction.on_commit(
+            lambda: agent_status_changed.send_robust(sender=Agent, agent=locked, previous=previous, status=status)
+        )
+    agent.status, agent.status_changed_at, agent.updated_at = locked.status, locked.status_changed_at, locked.updated_at
+    return locked
+
+
+# --- skills --------------------------------------------------------------------------------------
+
+
+def skill_create(*, name: str, description: str = "") -> Skill:
+    """Create a skill; names are unique regardless of case."""
+    name = _clean_name(name, model=Skill)
+    _require_unique_name(Skill, name)
+    skill = Skill(name=name, description=(description or "").strip())
+    _save_unique(skill)
+    return skill
+
+
+def skill_update(*, skill: Skill, name: str | _Unset = UNSET, description: str | _Unset = UNSET) -> Skill:
+    changes: dict[str, str] = {}
+    if name is not UNSET:
+        changes["name"] = _clean_name(name, model=Skill)
+        _require_unique_name(Skill, changes["name"], exclude_pk=skill.pk)
+    if description is not UNSET:
+        changes["description"] = (description or "").strip()
+    if changes:
+        for field, value in changes.items():
+            setattr(skill, field, value)
+        _save_unique(skill, update_fields=list(changes))
+    return skill
+
+
+def skill_delete(*, skill: Skill) -> None:
+    """Delete a skill nobody uses; a skill that queues require or agents have is refused (DomainError)."""
+    try:
+        with transaction.atomic():
+            skill.delete()
+    except ProtectedError as exc:
+        raise DomainError(
+            f"Skill '{skill}' is in use by {_describe(exc.protected_objects)}; remove it from them first.",
+            code="in_use",
+        ) from None
+
+
+def _describe(objects: Iterable[models.Model]) -> str:
+    """'2 agent skills, 1 queue skill': what still points at an object, by model, without naming other apps."""
+    counts: dict[type[models.Model], int] = {}
+    for obj in objects:
+        counts[type(obj)] = counts.get(type(obj), 0) + 1
+    return ", ".join(
+        f"{n} {model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural}" for model, n in counts.items()
+    )
+
+
+# --- teams ---------------------------------------------------------------------------------------
+
+
+def team_create(*, name: str, description: str = "", supervisors: Iterable[AbstractBaseUser] = ()) -> Team:
+    """Create a team; names are unique regardless of case. Supervisors see the team's agents and work."""
+    name = _clean_name(name, model=Team)
+    _require_unique_name(Team, name)
+    with transaction.atomic():
+        team = Team(name=name, description=(description or "").strip())
+        _save_unique(team)
+        team.supervisors.set(supervisors)
+    return team
+
+
+def team_update(
+    *,
+    team: Team,
+    name: str | _Unset = UNSET,
+    description: str | _Unset = UNSET,
+    supervisors: Iterable[AbstractBaseUser] | _Unset = UNSET,
+) -> Team:
+    """Change a team; ``supervisors`` replaces the list."""
+    changes: dict[str, str] = {}
+    if name is not UNSET:
+        changes["name"] = _clean_name(name, model=Team)
+        _require_unique_name(Team, changes["name"], exclude_pk=team.pk)
+    if description is not UNSET:
+        changes["description"] = (description or "").strip()
+    with transaction.atomic():
+        if changes:
+            for field, value in changes.items():
+                setattr(team, field, value)
+            _save_unique(team, update_fields=list(changes))
+        if supervisors is not UNSET:
+            team.supervisors.set(supervisors)
+    return team
+
+
+def team_add_supervisor(*, team: Team, user: AbstractBaseUser) -> Team:
+    """Let ``user`` supervise ``team`` (adding twice is harmless)."""
+    team.supervisors.add(user)
+    return team
+
+
+def team_remove_supervisor(*, team: Team, user: AbstractBaseUser) -> Team:
+    team.supervisors.remove(user)
+    return team
+
+
+def team_delete(*, team: Team) -> None:
+    """Delete an empty team. A team that still has agents, queues or API keys is refused (DomainError).
+
+    Deleting would otherwise silently orphan agents and queues and revoke the team's API keys (they cascade),
+    so the caller moves them first. Related objects are found through the model's relations, so this app
+    needs to know nothing of the apps that point at teams.
+    """
+    in_use = []
+    for relation in Team._meta.related_objects:
+        if not relation.one_to_many:
+            continue
+        count = getattr(team, relation.get_accessor_name()).count()
+        if count:
+            model_meta = relation.related_model._meta
+            label = model_meta.verbose_name if count == 1 else model_meta.verbose_name_plural
+            in_use.append(f"{count} {label}")
+    if in_use:
+        raise DomainError(
+            f"Team '{team}' still has {', '.join(in_use)}; move them to another team first.", code="in_use"
+        )
+    team.delete()

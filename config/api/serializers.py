@@ -1,0 +1,43 @@
+"""Serializer helpers shared by every API app."""
+
+from collections.abc import Mapping
+
+from rest_framework import serializers
+
+UNKNOWN_FIELD = "Unknown field."
+READ_ONLY_FIELD = "This field is read-only."
+
+
+class RejectUnknownFieldsMixin:
+    """Answer 400 for input fields the serializer does not know, one message per field.
+
+    DRF silently drops unknown keys, so a misspelt ``priorty`` would be accepted and ignored; an
+    integrator must hear about it. Read-only fields sent as input are refused the same way.
+    ``unknown_field_messages`` lets a serializer explain a specific field (e.g. where to change it).
+    The errors merge with the ordinary field errors, so one response lists every problem.
+    """
+
+    unknown_field_messages: Mapping[str, str] = {}
+
+    def to_internal_value(self, data):
+        errors = {}
+        if isinstance(data, Mapping):
+            for name in data:
+                field = self.fields.get(name)
+                if field is None:
+                    errors[name] = [self.unknown_field_messages.get(name, UNKNOWN_FIELD)]
+                elif field.read_only:
+                    errors[name] = [self.unknown_field_messages.get(name, READ_ONLY_FIELD)]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if errors and isinstance(exc.detail, Mapping):
+                raise serializers.ValidationError({**exc.detail, **errors}) from None
+            raise
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class InputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Base of request-body serializers: a plain Serializer that refuses unknown fields."""

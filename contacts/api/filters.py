@@ -1,0 +1,51 @@
+"""Query-string filters of the customer and organization lists; a malformed value is a 400, never ignored."""
+
+import django_filters
+from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from ..choices import Tier
+from ..models import Customer, Organization
+from ..selectors import customer_search, organization_search
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IntegerFilter(django_filters.NumberFilter):
+    """An id filter: ``1.5`` or ``abc`` is a 400 (NumberFilter would take decimals)."""
+
+    field_class = forms.IntegerField
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search: name, e-mail or phone contains it; or an e-mail / phone / handle of the customer",
+    )
+    organization = IntegerFilter(field_name="organization_id", label="organization id")
+    tier = django_filters.ChoiceFilter(choices=Tier.choices)
+    tag = django_filters.CharFilter(method="filter_tag", max_length=50, label="has this tag")
+    language = django_filters.CharFilter(field_name="language", lookup_expr="iexact", max_length=16)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        return customer_search(queryset, value)
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(tags__contains=[value]) if value else queryset
+
+
+class OrganizationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search: name or domain contains it")
+
+    class Meta:
+        model = Organization
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        return organization_search(queryset, value)

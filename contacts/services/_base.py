@@ -1,0 +1,31 @@
+"""What the contacts services share."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+
+from ..choices import IdentityChannel
+
+# The Customer field that mirrors the primary identity of a kind.
+MIRROR_FIELD = {IdentityChannel.EMAIL: "email", IdentityChannel.PHONE: "phone"}
+
+
+class _Errors:
+    """Collects field messages so one response reports every bad field, not only the first."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, field: str, messages: Iterable[str] | str) -> None:
+        self.by_field.setdefault(field, []).extend([messages] if isinstance(messages, str) else messages)
+
+    def clean(self, field: str, cleaner, value):
+        try:
+            return cleaner(value)
+        except ValidationError as exc:
+            self.add(field, exc.messages)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise ValidationError(self.by_field)

@@ -1,0 +1,157 @@
+"""Addresses (identities) by which inbound contacts find their customer: normalising, adding, removing."""
+
+from collections.abc import Iterable
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from ..choices import IDENTITY_FOR_CHANNEL, IdentityChannel
+from ..models import ContactIdentity, Customer
+from ._base import MIRROR_FIELD
+
+
+def identity_channel_for(channel: str) -> str:
+    """The identity kind for an identity channel name or an interaction channel (voice and sms → phone)."""
+    if channel in IdentityChannel.values:
+        return channel
+    try:
+        return IDENTITY_FOR_CHANNEL[channel]
+    except (KeyError, TypeError):
+        raise ValidationError({"channel": f"Unknown channel '{channel}'."}) from None
+
+
+def normalize_address(*, channel: str, address: str) -> str:
+    """The stored form of an address: lower-case e-mail, E.164 phone number, trimmed handle.
+
+    Raises ``ValidationError`` with an ``address`` message when the address is not valid for the channel.
+    """
+    kind = identity_channel_for(channel)
+    address = (address or "").strip()
+    if not address:
+        raise ValidationError({"address": "An address is required."})
+    if "\x00" in address:
+        raise ValidationError({"address": "An address may not contain NUL characters."})
+    if kind == IdentityChannel.EMAIL:
+        address = address.lower()
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError({"address": f"'{address}' is not a valid e-mail address."}) from None
+        return address
+    if kind == IdentityChannel.PHONE:
+        try:
+            number = phonenumbers.parse(address, settings.SWITCHBOARD_DEFAULT_PHONE_REGION)
+        except phonenumbers.NumberParseException:
+            raise ValidationError({"address": f"'{address}' is not a phone number."}) from None
+        if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
+            raise ValidationError({"address": f"'{address}' is not a valid phone number."})
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if len(address) > 254:
+        raise ValidationError({"address": "An address has at most 254 characters."})
+    return address
+
+
+def identity_add(*, customer: Customer, channel: str, address: str, verified: bool = False) -> ContactIdentity:
+    """Give ``customer`` another address. It becomes primary (and the customer's e-mail / phone) when the
+    customer has none of its kind yet."""
+    kind = identity_channel_for(channel)
+    normalized = normalize_address(channel=kind, address=address)
+    try:
+        with transaction.atomic():
+            current = Customer.objects.select_for_update().only("email", "phone").get(pk=customer.pk)
+            owner_id = (
+                ContactIdentity.objects.filter(channel=kind, address=normalized)
+                .values_list("customer_id", flat=True)
+                .first()
+            )
+            if owner_id is not None:
+                whose = "this" if owner_id == customer.pk else "another"
+                raise ValidationError({"address": f"'{normalized}' already belongs to {whose} customer."})
+            mirror = MIRROR_FIELD.get(kind)
+            is_primary = mirror is not None and not getattr(current, mirror)
+            identity = ContactIdentity.objects.create(
+                customer=customer, channel=kind, address=normalized, is_primary=is_primary, verified=bool(verified)
+            )
+            if is_primary:
+                setattr(customer, mirror, normalized)
+                customer.save(update_fields=[mirror, "updated_at"])
+    except IntegrityError:
+        raise ValidationError({"address": f"'{normalized}' already belongs to another customer."}) from None
+    return identity
+
+
+def identity_update(
+    *, identity: ContactIdentity, channel: str | None = None, address: str | None = None, verified: bool | None = None
+) -> ContactIdentity:
+    """Correct an identity's address or channel, or mark it verified; a primary one keeps the mirror in step."""
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.select_for_update().get(pk=identity.customer_id)
+            # The stored row, not the caller's instance, which a form may already have changed.
+            current = ContactIdentity.objects.get(pk=identity.pk)
+            kind = identity_channel_for(channel) if channel is not None else current.channel
+            normalized = normalize_address(channel=kind, address=address if address is not None else current.address)
+            if ContactIdentity.objects.filter(channel=kind, address=normalized).exclude(pk=identity.pk).exists():
+                raise ValidationError({"address": f"'{normalized}' already belongs to a customer."})
+            identity.channel, identity.address = kind, normalized
+            identity.verified = current.verified if verified is None else bool(verified)
+            # A primary identity moved to another kind would compete with that kind's primary: it yields.
+            identity.is_primary = current.is_primary and current.channel == kind
+            identity.save(update_fields=["channel", "address", "verified", "is_primary"])
+            _customer_sync_mirrors(customer=customer, kinds={current.channel, kind})
+    except IntegrityError:
+        raise ValidationError({"address": "This address already belongs to a customer."}) from None
+    return identity
+
+
+def identity_remove(*, identity: ContactIdentity) -> None:
+    """Remove an address. When it was primary, the oldest other address of its kind takes over (or none)."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=identity.customer_id)
+        ContactIdentity.objects.filter(pk=identity.pk).delete()
+        _customer_sync_mirrors(customer=customer, kinds={identity.channel})
+
+
+def _customer_sync_mirrors(*, customer: Customer, kinds: Iterable[str]) -> None:
+    """Make ``customer.email`` / ``phone`` equal their primary identity, promoting the oldest if none is.
+
+    Runs with the customer row locked.
+    """
+    changed = []
+    for kind in kinds:
+        mirror = MIRROR_FIELD.get(kind)
+        if mirror is None:
+            continue
+        of_kind = ContactIdentity.objects.filter(customer=customer, channel=kind)
+        primary = of_kind.filter(is_primary=True).order_by("created_at", "id").first()
+        if primary is None:
+            primary = of_kind.order_by("created_at", "id").first()
+            if primary is not None:
+                primary.is_primary = True
+                primary.save(update_fields=["is_primary"])
+        address = primary.address if primary is not None else ""
+        if getattr(customer, mirror) != address:
+            setattr(customer, mirror, address)
+            changed.append(mirror)
+    if changed:
+        customer.save(update_fields=[*changed, "updated_at"])
+
+
+def _identity_set_primary(*, customer: Customer, kind: str, address: str, field: str) -> None:
+    """Make ``address`` the customer's primary identity of ``kind`` (creating it), demoting the previous one."""
+    of_kind = ContactIdentity.objects.filter(channel=kind)
+    owner_id = None
+    if address:
+        owner_id = of_kind.filter(address=address).values_list("customer_id", flat=True).first()
+        if owner_id is not None and owner_id != customer.pk:
+            raise ValidationError({field: f"'{address}' already belongs to another customer."})
+    of_kind.filter(customer=customer, is_primary=True).exclude(address=address).update(is_primary=False)
+    if not address:
+        return
+    if owner_id is None:
+        ContactIdentity.objects.create(customer=customer, channel=kind, address=address, is_primary=True)
+    else:
+        of_kind.filter(customer=customer, address=address).update(is_primary=True)

@@ -1,0 +1,242 @@
+"""Interactions and messages: input serializers per request, output serializers per resource."""
+
+from dataclasses import asdict
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from agents.models import Agent
+from config.api.serializers import InputSerializer
+from config.choices import Channel
+from contacts.choices import IdentityChannel
+from contacts.models import Customer
+from contacts.services import normalize_address
+from crm.choices import MessageDirection, Priority
+from crm.models import Interaction, Message, Queue
+from crm.selectors import interaction_assignable_agents, interaction_target_queues, queue_default_for_channel
+from crm.services.sla import sla_state
+
+PRIORITY_NAMES = {label.lower(): value for value, label in Priority.choices}
+MAX_TAGS = 50
+# identity kinds and interaction channels both name how an address reaches a customer (voice → phone)
+IDENTITY_CHANNEL_CHOICES = list(dict([*IdentityChannel.choices, *Channel.choices]).items())
+STATUS_HINT = (
+    "The status cannot be patched; use the action endpoints "
+    "(accept, hold, resume, wrap-up, resolve, close, abandon, reopen, assign)."
+)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "enum": Priority.values},
+            {"type": "string", "enum": list(PRIORITY_NAMES)},
+        ],
+        "description": "1 low, 2 normal, 3 high, 4 urgent; the names are accepted too.",
+    }
+)
+class PriorityField(serializers.Field):
+    """Priority as 1–4 or its name (low, normal, high, urgent); always answered as the number."""
+
+    default_error_messages = {"invalid": "Priority is 1, 2, 3 or 4, or one of low, normal, high, urgent."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            text = data.strip().lower()
+            if text in PRIORITY_NAMES:
+                return PRIORITY_NAMES[text]
+            data = int(text) if text.isdigit() else data
+        if isinstance(data, int) and not isinstance(data, bool) and data in Priority.values:
+            return data
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return int(value)
+
+
+def _narrow(serializer, field_name: str, selector) -> None:
+    """Limit a related field to what the request's viewer may name (no viewer, e.g. schema generation: nothing)."""
+    viewer = serializer.context.get("viewer")
+    if viewer is not None:
+        serializer.fields[field_name].queryset = selector(viewer=viewer)
+
+
+# --- output ---------------------------------------------------------------------------------------------
+
+
+class SLAOutputSerializer(serializers.Serializer):
+    first_response_breached = serializers.BooleanField()
+    resolution_breached = serializers.BooleanField()
+    first_response_remaining_seconds = serializers.IntegerField(
+        allow_null=True, help_text="seconds until the first response is due (negative once late); null when stopped"
+    )
+    resolution_remaining_seconds = serializers.IntegerField(
+        allow_null=True, help_text="seconds until resolution is due (negative once late); null when stopped"
+    )
+
+
+class InteractionOutputSerializer(serializers.ModelSerializer):
+    priority = PriorityField(read_only=True)
+    sla = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "status",
+            "channel",
+            "direction",
+            "queue",
+            "customer",
+            "agent",
+            "subject",
+            "priority",
+            "external_id",
+            "tags",
+            "category",
+            "disposition",
+            "follow_up_of",
+            "created_at",
+            "queued_at",
+            "assigned_at",
+            "accepted_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "abandoned_at",
+            "updated_at",
+            "first_response_due_at",
+            "resolution_due_at",
+            "talk_seconds",
+            "hold_seconds",
+            "wrap_up_seconds",
+            "sla",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(SLAOutputSerializer)
+    def get_sla(self, interaction: Interaction) -> dict:
+        # one "now" per response, so every row of a page is judged at the same moment
+        return asdict(sla_state(interaction=interaction, now=self.context.get("now")))
+
+
+class AttachmentSerializer(InputSerializer):
+    """Metadata of a file stored elsewhere; the API does not take file contents."""
+
+    name = serializers.CharField(max_length=255)
+    content_type = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    size = serializers.IntegerField(min_value=0, max_value=2**53, required=False)
+    url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
+
+
+class MessageOutputSerializer(serializers.ModelSerializer):
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "interaction", "direction", "author", "body", "attachments", "external_id", "created_at"]
+        read_only_fields = fields
+
+
+# --- input ----------------------------------------------------------------------------------------------
+
+
+class CustomerIdentityInputSerializer(InputSerializer):
+    channel = serializers.ChoiceField(
+        choices=IDENTITY_CHANNEL_CHOICES, required=False, help_text="defaults to the interaction's channel"
+    )
+    address = serializers.CharField(max_length=254, help_text="e-mail address, phone number or handle")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class InteractionCreateInputSerializer(InputSerializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.none(), required=False, allow_null=True)
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False)
+    customer_identity = CustomerIdentityInputSerializer(required=False)
+    subject = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    body = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False, help_text="the first message"
+    )
+    priority = PriorityField(required=False, default=Priority.NORMAL)
+    external_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), max_length=MAX_TAGS, required=False, default=list
+    )
+    category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _narrow(self, "queue", interaction_target_queues)
+
+    def validate(self, attrs):
+        if ("customer" in attrs) == ("customer_identity" in attrs):
+            raise serializers.ValidationError({"customer": ["Give exactly one of customer and customer_identity."]})
+        identity = attrs.get("customer_identity")
+        if identity is not None:
+            try:
+                normalize_address(channel=identity.get("channel") or attrs["channel"], address=identity["address"])
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"customer_identity": {"address": exc.messages}}) from None
+        viewer = self.context["viewer"]
+        if not viewer.unrestricted:
+            # a team-bound caller may only create work its team will see
+            queue = attrs.get("queue") or queue_default_for_channel(channel=attrs["channel"])
+            if queue is None or queue.team_id not in viewer.team_ids:
+                raise serializers.ValidationError(
+                    {"queue": [f"Name one of your team's queues: the default queue for {attrs['channel']} is not."]}
+                )
+            attrs["queue"] = queue
+        return attrs
+
+
+class InteractionUpdateInputSerializer(InputSerializer):
+    unknown_field_messages = {"status": STATUS_HINT, "agent": "Use the assign action to give work to an agent."}
+
+    subject = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    priority = PriorityField(required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=MAX_TAGS, required=False)
+    category = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class AgentInputSerializer(InputSerializer):
+    """Names an agent the caller may see (its team's, or any for the unrestricted)."""
+
+    agent = serializers.PrimaryKeyRelatedField(queryset=Agent.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _narrow(self, "agent", interaction_assignable_agents)
+
+
+class AcceptInputSerializer(AgentInputSerializer):
+    agent = serializers.PrimaryKeyRelatedField(
+        queryset=Agent.objects.none(),
+        required=False,
+        help_text="the accepting agent; defaults to the signed-in user's agent (API keys must name it)",
+    )
+
+
+class ResolveInputSerializer(InputSerializer):
+    disposition = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class EmptyInputSerializer(InputSerializer):
+    """Actions without parameters still refuse unknown ones."""
+
+
+class MessageCreateInputSerializer(InputSerializer):
+    direction = serializers.ChoiceField(choices=MessageDirection.choices)
+    body = serializers.CharField(trim_whitespace=False)
+    attachments = serializers.ListField(child=AttachmentSerializer(), max_length=20, required=False, default=list)
+    external_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class ConflictSerializer(serializers.Serializer):
+    """The error body of 4xx answers other than field errors."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    status = serializers.IntegerField()

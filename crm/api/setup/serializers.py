@@ -1,0 +1,242 @@
+"""Input and output shapes of the set-up resources: queues, SLA policies and the customer timeline."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from agents.access import Viewer
+from agents.models import MAX_SKILL_LEVEL, MIN_SKILL_LEVEL, Skill, Team
+from config.choices import Channel
+
+from ...choices import InteractionStatus, MessageDirection, Priority
+from ...models import Queue, SLAPolicy
+from ...selectors.queues import queue_visibility_q
+from ...selectors.timeline import TimelineKind
+from ...services.queues import SkillRequirement, TargetSpec
+
+# The columns are PostgreSQL integers; a larger value would be a database error, not a 400.
+MAX_INT = 2_147_483_647
+
+
+class RejectUnknownFieldsMixin:
+    """Answer 400 for input fields the serializer does not know, instead of silently dropping them.
+
+    An integrator who misspells ``overflow_after_seconds`` must hear about it, not find the setting ignored.
+    Read-only fields count as unknown on input.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(key) for key in data if key not in writable)
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+# --- queues ----------------------------------------------------------------------------------------
+
+
+class QueueSkillInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    skill = serializers.PrimaryKeyRelatedField(queryset=Skill.objects.all())
+    min_level = serializers.IntegerField(min_value=MIN_SKILL_LEVEL, max_value=MAX_SKILL_LEVEL, default=MIN_SKILL_LEVEL)
+
+
+class QueueInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A queue as written. ``required_skills``, when given, replaces all requirements; omitted, they stay."""
+
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=5000, allow_blank=True, default="")
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), allow_null=True, default=None)
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=Channel.choices), allow_empty=False, max_length=len(Channel.choices)
+    )
+    required_skills = QueueSkillInputSerializer(many=True, required=False, max_length=100)
+    priority = serializers.IntegerField(min_value=1, max_value=10, default=5, help_text="1 (lowest) to 10 (highest)")
+    sla_policy = serializers.PrimaryKeyRelatedField(queryset=SLAPolicy.objects.all(), allow_null=True, default=None)
+    overflow_queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all(), allow_null=True, default=None)
+    overflow_after_seconds = serializers.IntegerField(
+        min_value=1, max_value=MAX_INT, allow_null=True, default=None, help_text="set together with overflow_queue"
+    )
+    service_level_seconds = serializers.IntegerField(min_value=1, max_value=MAX_INT, default=20)
+    service_level_target = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        coerce_to_string=False,
+        default=Decimal("0.800"),
+        help_text="the share answered within service_level_seconds, in (0, 1]",
+    )
+    is_active = serializers.BooleanField(default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        viewer: Viewer | None = self.context.get("viewer")
+        if viewer is not None and not viewer.unrestricted:
+            # A team-bound caller may only place queues in its own teams and overflow into queues it can see.
+            self.fields["team"].queryset = Team.objects.filter(pk__in=viewer.team_ids)
+            self.fields["overflow_queue"].queryset = Queue.objects.filter(queue_visibility_q(viewer))
+
+    def validate_channels(self, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("Each channel may be listed once.")
+        return value
+
+    def validate_required_skills(self, value: list[dict]) -> list[dict]:
+        skills = [item["skill"].pk for item in value]
+        if len(set(skills)) != len(skills):
+            raise serializers.ValidationError("Each skill may be required once.")
+        return value
+
+    def validate_service_level_target(self, value: Decimal) -> Decimal:
+        if not Decimal(0) < value <= Decimal(1):
+            raise serializers.ValidationError("Must be greater than 0 and at most 1.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        viewer: Viewer | None = self.context.get("viewer")
+        if viewer is not None and not viewer.unrestricted and "team" in attrs and attrs["team"] is None:
+            raise serializers.ValidationError(
+                {"team": ["Give one of your teams: only unrestricted callers manage queues shared by all teams."]}
+            )
+        return attrs
+
+    @staticmethod
+    def skill_requirements(validated: dict) -> list[SkillRequirement] | None:
+        if "required_skills" not in validated:
+            return None
+        return [SkillRequirement(skill=r["skill"], min_level=r["min_level"]) for r in validated["required_skills"]]
+
+
+class QueueSkillOutputSerializer(serializers.Serializer):
+    skill = serializers.IntegerField(source="skill_id")
+    name = serializers.CharField(source="skill.name")
+    min_level = serializers.IntegerField()
+
+
+class QueueOutputSerializer(serializers.Serializer):
+    """A queue with its live figures: ``waiting`` (queued now) and ``oldest_waiting_seconds``."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    team = serializers.IntegerField(source="team_id", allow_null=True)
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices))
+    required_skills = QueueSkillOutputSerializer(source="queue_skills", many=True)
+    priority = serializers.IntegerField()
+    sla_policy = serializers.IntegerField(source="sla_policy_id", allow_null=True)
+    overflow_queue = serializers.IntegerField(source="overflow_queue_id", allow_null=True)
+    overflow_after_seconds = serializers.IntegerField(allow_null=True)
+    service_level_seconds = serializers.IntegerField()
+    service_level_target = serializers.DecimalField(max_digits=4, decimal_places=3, coerce_to_string=False)
+    is_active = serializers.BooleanField()
+    waiting = serializers.IntegerField(help_text="interactions queued now")
+    oldest_waiting_seconds = serializers.SerializerMethodField(help_text="age of the oldest queued interaction")
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_oldest_waiting_seconds(self, queue) -> int | None:
+        oldest = getattr(queue, "oldest_queued_at", None)
+        if oldest is None:
+            return None
+        return max(0, int((timezone.now() - oldest).total_seconds()))
+
+
+# --- SLA policies ----------------------------------------------------------------------------------
+
+
+class SLATargetInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, allow_blank=True, default="", help_text="empty: any channel"
+    )
+    priority = serializers.IntegerField(
+        min_value=min(Priority.values),
+        max_value=max(Priority.values),
+        allow_null=True,
+        default=None,
+        help_text="null: any priority",
+    )
+    first_response_seconds = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+    next_response_seconds = serializers.IntegerField(min_value=1, max_value=MAX_INT, allow_null=True, default=None)
+    resolution_seconds = serializers.IntegerField(min_value=1, max_value=MAX_INT, allow_null=True, default=None)
+
+    def validate(self, attrs: dict) -> dict:
+        resolution = attrs.get("resolution_seconds")
+        if resolution is not None and resolution < attrs["first_response_seconds"]:
+            raise serializers.ValidationError(
+                {"resolution_seconds": ["Cannot be shorter than first_response_seconds."]}
+            )
+        return attrs
+
+
+class SLAPolicyInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """An SLA policy as written; ``targets``, when given, replaces all its targets."""
+
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=5000, allow_blank=True, default="")
+    business_hours_only = serializers.BooleanField(default=False)
+    is_active = serializers.BooleanField(default=True)
+    targets = SLATargetInputSerializer(many=True, allow_empty=False, max_length=200)
+
+    def validate_targets(self, value: list[dict]) -> list[dict]:
+        keys = [(t["channel"], t["priority"]) for t in value]
+        if len(set(keys)) != len(keys):
+            raise serializers.ValidationError("Each (channel, priority) pair may appear once.")
+        return value
+
+    @staticmethod
+    def target_specs(validated: dict) -> list[TargetSpec] | None:
+        if "targets" not in validated:
+            return None
+        return [TargetSpec(**t) for t in validated["targets"]]
+
+
+class SLATargetOutputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices, allow_blank=True, help_text="empty: any channel")
+    priority = serializers.IntegerField(allow_null=True, help_text="null: any priority")
+    first_response_seconds = serializers.IntegerField()
+    next_response_seconds = serializers.IntegerField(allow_null=True)
+    resolution_seconds = serializers.IntegerField(allow_null=True)
+
+
+class SLAPolicyOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    business_hours_only = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+    targets = SLATargetOutputSerializer(many=True)
+    created_at = serializers.DateTimeField()
+
+
+# --- customer timeline -----------------------------------------------------------------------------
+
+
+class TimelineQuerySerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    cursor = serializers.CharField(required=False, max_length=500, help_text="the `next` link's cursor")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+
+class TimelineEntryOutputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=TimelineKind.choices)
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    interaction = serializers.IntegerField(source="interaction_id", allow_null=True)
+    title = serializers.CharField(help_text="interaction subject, or survey kind")
+    body = serializers.CharField(help_text="message, note or survey comment (first 500 characters)")
+    score = serializers.IntegerField(allow_null=True, help_text="survey answers only")
+    channel = serializers.ChoiceField(choices=Channel.choices, allow_blank=True)
+    status = serializers.ChoiceField(choices=InteractionStatus.choices, allow_blank=True, help_text="interactions only")
+    direction = serializers.ChoiceField(
+        choices=MessageDirection.choices,
+        allow_blank=True,
+        help_text="interactions: inbound/outbound; messages also internal",
+    )
+
+
+class TimelineOutputSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    results = TimelineEntryOutputSerializer(many=True)

@@ -1,0 +1,239 @@
+"""Set-up resources of the API: queues, SLA policies, and a customer's timeline.
+
+Reads need the ``read`` scope; writes to queues and SLA policies need ``admin``.
+
+Who sees what: unrestricted callers (staff, keys not bound to a team) see every queue; supervisors,
+team-bound keys and agents see their teams' queues plus the queues that belong to no team, which
+the whole center shares. Only unrestricted callers change shared queues and SLA policies (center-wide
+configuration); a team-bound admin key manages its own teams' queues.
+"""
+
+from django.core.exceptions import RequestDataTooBig
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from agents.access import Viewer, viewer_from_request
+from config.api.permissions import ADMIN
+from contacts.models import Customer
+
+from ...selectors.queues import queue_list, sla_policy_list
+from ...selectors.timeline import TimelineCursor, customer_timeline
+from ...services.queues import (
+    queue_create,
+    queue_delete,
+    queue_update,
+    sla_policy_create,
+    sla_policy_delete,
+    sla_policy_update,
+)
+from .filters import QueueFilter, SLAPolicyFilter
+from .serializers import (
+    QueueInputSerializer,
+    QueueOutputSerializer,
+    SLAPolicyInputSerializer,
+    SLAPolicyOutputSerializer,
+    TimelineOutputSerializer,
+    TimelineQuerySerializer,
+)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+ADMIN_WRITES = {"POST": ADMIN, "PUT": ADMIN, "PATCH": ADMIN, "DELETE": ADMIN}
+
+
+class _SetupViewSet(viewsets.GenericViewSet):
+    """Plain CRUD whose writes go through services and answer with the re-read (annotated) object."""
+
+    required_scope = ADMIN_WRITES
+
+    def handle_exception(self, exc):
+        # DRF reads JSON bodies through ``request.body``, where Django raises RequestDataTooBig beyond
+        # DATA_UPLOAD_MAX_MEMORY_SIZE; left alone that becomes an HTML 400 page instead of a JSON 413.
+        if isinstance(exc, RequestDataTooBig):
+            exc = PayloadTooLarge()
+        return super().handle_exception(exc)
+
+    @property
+    def viewer(self) -> Viewer:
+        return viewer_from_request(self.request)
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk=None) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def partial_update(self, request: Request, pk=None) -> Response:
+        return self.update(request, pk, partial=True)
+
+    def _output(self, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data, status=status_code)
+
+    def _input(self, serializer_class, *, partial: bool = False):
+        serializer = serializer_class(data=self.request.data, partial=partial, context={"viewer": self.viewer})
+        serializer.is_valid(raise_exception=True)
+        return serializer
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List queues",
+        description="Unrestricted callers see every queue; supervisors, team-bound keys and agents see their "
+        "teams' queues and the queues of no team, which the whole center shares.",
+    ),
+    retrieve=extend_schema(summary="A queue with its live figures"),
+    create=extend_schema(
+        summary="Create a queue", request=QueueInputSerializer, responses={201: QueueOutputSerializer}
+    ),
+    update=extend_schema(summary="Replace a queue", request=QueueInputSerializer, responses=QueueOutputSerializer),
+    partial_update=extend_schema(
+        summary="Change some fields of a queue", request=QueueInputSerializer, responses=QueueOutputSerializer
+    ),
+    destroy=extend_schema(
+        summary="Delete a queue",
+        description="409 while the queue holds open interactions or another queue overflows into it.",
+        responses={204: None, 409: OpenApiResponse(description="the queue is in use")},
+    ),
+)
+class QueueViewSet(_SetupViewSet):
+    serializer_class = QueueOutputSerializer
+    filterset_class = QueueFilter
+    ordering = ["name"]
+    ordering_fields = ["name", "priority", "created_at", "id"]
+
+    def get_queryset(self):
+        return queue_list(viewer=self.viewer)
+
+    def _get_for_write(self):
+        queue = self.get_object()
+        if not self.viewer.unrestricted and queue.team_id not in self.viewer.team_ids:
+            raise exceptions.PermissionDenied("Only unrestricted callers may change queues shared by all teams.")
+        return queue
+
+    def create(self, request: Request) -> Response:
+        data = dict(self._input(QueueInputSerializer).validated_data)
+        skills = QueueInputSerializer.skill_requirements(data)
+        data.pop("required_skills", None)
+        queue = queue_create(**data, required_skills=skills or ())
+        return self._output(queue.pk, status_code=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk=None, partial: bool = False) -> Response:
+        queue = self._get_for_write()
+        data = dict(self._input(QueueInputSerializer, partial=partial).validated_data)
+        skills = QueueInputSerializer.skill_requirements(data)
+        data.pop("required_skills", None)
+        queue_update(queue=queue, data=data, required_skills=skills)
+        return self._output(queue.pk)
+
+    def destroy(self, request: Request, pk=None) -> Response:
+        queue_delete(queue=self._get_for_write())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List SLA policies"),
+    retrieve=extend_schema(summary="An SLA policy with its targets"),
+    create=extend_schema(
+        summary="Create an SLA policy", request=SLAPolicyInputSerializer, responses={201: SLAPolicyOutputSerializer}
+    ),
+    update=extend_schema(
+        summary="Replace an SLA policy", request=SLAPolicyInputSerializer, responses=SLAPolicyOutputSerializer
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of an SLA policy",
+        description="`targets`, when given, replaces all the policy's targets.",
+        request=SLAPolicyInputSerializer,
+        responses=SLAPolicyOutputSerializer,
+    ),
+    destroy=extend_schema(
+        summary="Delete an SLA policy",
+        description="409 while a queue uses the policy: deleting it would silently leave those queues without "
+        "any service-level promise. Point them at another policy first, or deactivate the policy.",
+        responses={204: None, 409: OpenApiResponse(description="the policy is in use")},
+    ),
+)
+class SLAPolicyViewSet(_SetupViewSet):
+    """SLA policies are center-wide: every caller reads them, only unrestricted admin callers change them."""
+
+    serializer_class = SLAPolicyOutputSerializer
+    filterset_class = SLAPolicyFilter
+    ordering = ["name"]
+    ordering_fields = ["name", "created_at", "id"]
+
+    def get_queryset(self):
+        return sla_policy_list()
+
+    def _require_unrestricted(self) -> None:
+        if not self.viewer.unrestricted:
+            raise exceptions.PermissionDenied(
+                "SLA policies are shared by all teams; a team-bound key cannot change them."
+            )
+
+    def create(self, request: Request) -> Response:
+        self._require_unrestricted()
+        data = dict(self._input(SLAPolicyInputSerializer).validated_data)
+        targets = SLAPolicyInputSerializer.target_specs(data)
+        data.pop("targets", None)
+        policy = sla_policy_create(**data, targets=targets or ())
+        return self._output(policy.pk, status_code=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk=None, partial: bool = False) -> Response:
+        policy = self.get_object()
+        self._require_unrestricted()
+        data = dict(self._input(SLAPolicyInputSerializer, partial=partial).validated_data)
+        targets = SLAPolicyInputSerializer.target_specs(data)
+        data.pop("targets", None)
+        sla_policy_update(policy=policy, data=data, targets=targets)
+        return self._output(policy.pk)
+
+    def destroy(self, request: Request, pk=None) -> Response:
+        policy = self.get_object()
+        self._require_unrestricted()
+        sla_policy_delete(policy=policy)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CustomerTimelineView(APIView):
+    """A customer's interactions, messages, notes and survey answers, newest first, in one query per page."""
+
+    @extend_schema(
+        summary="A customer's timeline",
+        description="Entries the caller may not see (other teams' interactions and their messages) are left out. "
+        "Follow `next` for older entries; its cursor is opaque.",
+        parameters=[
+            TimelineQuerySerializer,
+            OpenApiParameter("id", int, OpenApiParameter.PATH, description="customer id"),
+        ],
+        responses={200: TimelineOutputSerializer, 404: OpenApiResponse(description="no such customer")},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        customer = get_object_or_404(Customer.objects.only("pk"), pk=pk)
+        query = TimelineQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = query.validated_data["limit"]
+        before = None
+        if query.validated_data.get("cursor"):
+            try:
+                before = TimelineCursor.decode(query.validated_data["cursor"])
+            except ValueError:
+                raise exceptions.ValidationError({"cursor": ["Malformed cursor."]}) from None
+        # One entry more than asked tells whether an older page exists, without a COUNT.
+        entries = customer_timeline(
+            customer=customer, viewer=viewer_from_request(request), before=before, limit=limit + 1
+        )
+        next_url = None
+        if len(entries) > limit:
+            entries = entries[:limit]
+            next_url = replace_query_param(request.build_absolute_uri(), "cursor", entries[-1].cursor.encode())
+        return Response(TimelineOutputSerializer({"next": next_url, "results": entries}).data)

@@ -1,0 +1,103 @@
+"""Reading interactions and their messages, always through the caller's view (``agents.access.Viewer``)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from agents.access import Viewer
+from agents.models import Agent
+
+from ..choices import InteractionStatus
+from ..models import Interaction, Message, Queue
+
+__all__ = [
+    "interaction_assignable_agents",
+    "interaction_filter",
+    "interaction_get",
+    "interaction_list",
+    "interaction_target_queues",
+    "interaction_visibility_q",
+    "message_list",
+    "queue_default_for_channel",
+]
+
+NOTHING = Q(pk__in=[])
+
+
+def interaction_visibility_q(viewer: Viewer) -> Q:
+    """The interactions ``viewer`` may see, as a filter.
+
+    - unrestricted (staff, a key bound to no team): all;
+    - a plain agent: their own work, and what is queued in their team's queues;
+    - a supervisor or a team-bound key: work in their teams' queues or held by their teams' agents.
+    """
+    if viewer.unrestricted:
+        return Q()
+    own = Q(agent_id=viewer.agent_id) if viewer.agent_id is not None else NOTHING
+    if not viewer.team_ids:
+        return own
+    if viewer.is_agent_only:
+        return own | Q(status=InteractionStatus.QUEUED, queue__team_id__in=viewer.team_ids)
+    return own | Q(queue__team_id__in=viewer.team_ids) | Q(agent__team_id__in=viewer.team_ids)
+
+
+def interaction_filter(*, queryset: QuerySet[Interaction], filters: Mapping[str, Any]) -> QuerySet[Interaction]:
+    """Narrow ``queryset`` by already-validated filter values; empty or missing values do not filter.
+
+    Keys: ``status`` (list), ``queue``, ``agent``, ``customer`` (ids), ``channel``, ``priority``,
+    ``created_after``, ``created_before`` (aware datetimes, inclusive / exclusive), ``external_id``.
+    """
+    lookups = {
+        "status": "status__in",
+        "queue": "queue_id",
+        "agent": "agent_id",
+        "customer": "customer_id",
+        "channel": "channel",
+        "priority": "priority",
+        "created_after": "created_at__gte",
+        "created_before": "created_at__lt",
+        "external_id": "external_id",
+    }
+    conditions = {
+        lookup: filters[name] for name, lookup in lookups.items() if filters.get(name) not in (None, "", [], ())
+    }
+    return queryset.filter(**conditions) if conditions else queryset
+
+
+def interaction_list(*, viewer: Viewer, filters: Mapping[str, Any] | None = None) -> QuerySet[Interaction]:
+    """Interactions ``viewer`` may see, newest first, with what a list shows joined in (no N+1)."""
+    queryset = (
+        Interaction.objects.filter(interaction_visibility_q(viewer))
+        .select_related("customer", "queue", "agent")
+        .order_by("-id")
+    )
+    return interaction_filter(queryset=queryset, filters=filters) if filters else queryset
+
+
+def interaction_get(*, viewer: Viewer, pk: int) -> Interaction:
+    """One interaction ``viewer`` may see; ``Interaction.DoesNotExist`` otherwise (the API answers 404)."""
+    return interaction_list(viewer=viewer).get(pk=pk)
+
+
+def message_list(*, interaction: Interaction) -> QuerySet[Message]:
+    """The interaction's messages, oldest first."""
+    return Message.objects.filter(interaction_id=interaction.pk).select_related("author").order_by("created_at", "id")
+
+
+def queue_default_for_channel(*, channel: str) -> Queue | None:
+    """Where new work on ``channel`` goes when nobody names a queue: the highest-priority active queue serving it."""
+    return Queue.objects.filter(is_active=True, channels__contains=[channel]).order_by("-priority", "id").first()
+
+
+def interaction_target_queues(*, viewer: Viewer) -> QuerySet[Queue]:
+    """Queues ``viewer`` may put new interactions into: any for the unrestricted, else their teams' queues."""
+    if viewer.unrestricted:
+        return Queue.objects.all()
+    return Queue.objects.filter(team_id__in=viewer.team_ids)
+
+
+def interaction_assignable_agents(*, viewer: Viewer) -> QuerySet[Agent]:
+    """Active agents ``viewer`` may hand work to: any for the unrestricted, else their teams' agents."""
+    agents = Agent.objects.filter(is_active=True)
+    return agents if viewer.unrestricted else agents.filter(team_id__in=viewer.team_ids)

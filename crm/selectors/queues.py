@@ -1,0 +1,50 @@
+"""Reading queues and SLA policies, with their live figures, for the API and the admin."""
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from agents.access import Viewer
+
+from ..choices import InteractionStatus
+from ..models import Interaction, Queue, QueueSkill, SLAPolicy
+
+
+def queue_visibility_q(viewer: Viewer) -> Q:
+    """Queues the viewer may see: all when unrestricted, else their teams' queues and the queues of no team.
+
+    A queue without a team is shared by the whole center (e.g. a general overflow), so every
+    authenticated caller sees it; only unrestricted callers may change it.
+    """
+    if viewer.unrestricted:
+        return Q()
+    return Q(team__isnull=True) | Q(team_id__in=viewer.team_ids)
+
+
+def queue_with_live_figures(queryset: QuerySet[Queue]) -> QuerySet[Queue]:
+    """Annotate ``waiting`` (queued interactions) and ``oldest_queued_at``.
+
+    Correlated subqueries over the partial routing index (queued work only) rather than a join and
+    GROUP BY over every interaction the queue ever had.
+    """
+    queued = Interaction.objects.filter(queue=OuterRef("pk"), status=InteractionStatus.QUEUED).order_by()
+    return queryset.annotate(
+        waiting=Coalesce(
+            Subquery(queued.values("queue").annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
+        ),
+        oldest_queued_at=Subquery(queued.order_by("queued_at").values("queued_at")[:1]),
+    )
+
+
+def queue_list(*, viewer: Viewer) -> QuerySet[Queue]:
+    """The queues the viewer may see, with team, requirements and live figures loaded (no N+1)."""
+    queryset = (
+        Queue.objects.filter(queue_visibility_q(viewer))
+        .select_related("team", "sla_policy")
+        .prefetch_related(Prefetch("queue_skills", queryset=QueueSkill.objects.select_related("skill")))
+    )
+    return queue_with_live_figures(queryset)
+
+
+def sla_policy_list() -> QuerySet[SLAPolicy]:
+    """SLA policies with their targets. Policies are center-wide configuration: every caller may read them."""
+    return SLAPolicy.objects.prefetch_related("targets")

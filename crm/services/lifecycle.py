@@ -1,0 +1,528 @@
+"""Every change of an interaction's status goes through here.
+
+Each move locks the row, checks ``INTERACTION_TRANSITIONS``, stamps the step's timestamp, adds the
+time spent in the state it leaves to the handle-time parts, appends one ``InteractionEvent`` and,
+once the transaction commits, sends ``crm.signals.interaction_changed``. A move the lifecycle does
+not allow raises ``IllegalTransition`` and changes nothing.
+
+The services return the updated interaction and also refresh the fields they changed on the
+instance they were given, so a caller holding it does not read stale values.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from agents.models import Agent
+from config.choices import Channel
+from config.errors import DomainError, IllegalTransition
+from contacts.models import Customer
+from contacts.services import customer_find_or_create_by_identity
+
+from ..choices import (
+    INTERACTION_TRANSITIONS,
+    Direction,
+    InteractionEventKind,
+    InteractionStatus,
+    MessageDirection,
+    Priority,
+)
+from ..models import Interaction, InteractionEvent, Queue
+from ..selectors.interactions import queue_default_for_channel
+from ..signals import interaction_changed
+from .sla import sla_due_times
+
+S = InteractionStatus
+Kind = InteractionEventKind
+
+# Leaving one of these states adds the time spent in it to this handle-time field.
+HANDLE_TIME_FIELDS = {S.ACTIVE: "talk_seconds", S.ON_HOLD: "hold_seconds", S.WRAP_UP: "wrap_up_seconds"}
+MAX_TAGS = 50
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+# --- shared machinery ------------------------------------------------------------------------------
+
+
+def _allowed_text(status: str) -> str:
+    allowed = [s for s in S.values if s in INTERACTION_TRANSITIONS[status]]
+    return ", ".join(allowed) if allowed else "none"
+
+
+def _illegal(interaction_id: int, status: str, verb: str) -> IllegalTransition:
+    return IllegalTransition(
+        f"Interaction {interaction_id} is {status}; it cannot be {verb}. Allowed from {status}: {_allowed_text(status)}."
+    )
+
+
+def log_event(
+    *,
+    interaction: Interaction,
+    kind: str,
+    from_status: str,
+    to_status: str,
+    actor=None,
+    agent_id: int | None = None,
+    at: datetime,
+    data: Mapping[str, Any] | None = None,
+) -> InteractionEvent:
+    """Append an event to the interaction's log and announce it once the transaction commits.
+
+    Events that change no status (``updated``, ``first_response``) carry the current status as both
+    ``from_status`` and ``to_status``.
+    """
+    event = InteractionEvent.objects.create(
+        interaction=interaction,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        agent_id=agent_id,
+        at=at,
+        data=dict(data or {}),
+    )
+    interaction_id = interaction.pk
+    transaction.on_commit(
+        lambda: interaction_changed.send(
+            sender=Interaction,
+            interaction_id=interaction_id,
+            kind=kind,
+            from_status=from_status,
+            to_status=to_status,
+        )
+    )
+    return event
+
+
+def _seconds_in_status(*, interaction: Interaction, now: datetime) -> int:
+    """How long the interaction has been in its current status, from the event that brought it there."""
+    entered_at = (
+        InteractionEvent.objects.filter(interaction_id=interaction.pk, to_status=interaction.status)
+        .exclude(from_status=F("to_status"))  # updates and first responses did not enter the status
+        .order_by("-at", "-id")
+        .values_list("at", flat=True)
+        .first()
+    )
+    if entered_at is None:
+        return 0
+    return max(0, round((now - entered_at).total_seconds()))
+
+
+def _sync(*, target: Interaction, source: Interaction, fields: Iterable[str]) -> None:
+    if target is source:
+        return
+    for name in fields:
+        setattr(target, name, getattr(source, name))
+
+
+def _move(
+    *,
+    interaction: Interaction,
+    to_status: str,
+    kind: str,
+    verb: str,
+    actor=None,
+    stamp: str | None = None,
+    only_from: frozenset[str] | None = None,
+    prepare: Callable[[Interaction, datetime], tuple[dict[str, Any], dict[str, Any]]] | None = None,
+    recompute_due: bool = False,
+) -> Interaction:
+    """Lock, check, change, log: the one path of every status move after creation.
+
+    ``only_from`` narrows the statuses the move starts from where the table alone is too broad (resuming
+    and accepting both lead to active; reopening and re-queueing both lead to queued).
+    ``prepare(locked, now)`` may refuse the move with a ``DomainError`` and returns
+    ``(field changes, event data)``.
+    """
+    with transaction.atomic():
+        locked = Interaction.objects.select_for_update(of=("self",)).select_related("queue").get(pk=interaction.pk)
+        from_status = locked.status
+        if to_status not in INTERACTION_TRANSITIONS[from_status] or (only_from and from_status not in only_from):
+            raise _illegal(locked.pk, from_status, verb)
+        now = timezone.now()
+        changes, data = prepare(locked, now) if prepare else ({}, {})
+        fields = ["status", "updated_at"]
+
+        handle_field = HANDLE_TIME_FIELDS.get(from_status)
+        if handle_field:
+            spent = _seconds_in_status(interaction=locked, now=now)
+            setattr(locked, handle_field, getattr(locked, handle_field) + spent)
+            fields.append(handle_field)
+            data = {**data, handle_field: spent}
+
+        locked.status = to_status
+        if stamp:
+            changes = {stamp: now, **changes}
+        for name, value in changes.items():
+            setattr(locked, name, value)
+            fields.append(name)
+        if recompute_due:
+            locked.first_response_due_at, locked.resolution_due_at = sla_due_times(interaction=locked)
+            fields += ["first_response_due_at", "resolution_due_at"]
+        locked.save(update_fields=fields)
+        log_event(
+            interaction=locked,
+            kind=kind,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+            agent_id=locked.agent_id,
+            at=now,
+            data=data,
+        )
+    _sync(target=interaction, source=locked, fields=fields)
+    return locked
+
+
+# --- creation ---------------------------------------------------------------------------------------
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = str(tag).strip()
+        if tag and tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError({"tags": f"At most {MAX_TAGS} tags."})
+    if any(len(tag) > 50 for tag in cleaned):
+        raise ValidationError({"tags": "A tag has at most 50 characters."})
+    return cleaned
+
+
+def _check_priority(priority: int) -> None:
+    if priority not in Priority.values:
+        raise ValidationError({"priority": f"Priority must be one of {', '.join(map(str, Priority.values))}."})
+
+
+def _pick_queue(*, channel: str, queue: Queue | None) -> Queue | None:
+    if queue is None:
+        return queue_default_for_channel(channel=channel)
+    if not queue.is_active:
+        raise ValidationError({"queue": f"Queue '{queue}' is not active."})
+    if channel not in queue.channels:
+        raise ValidationError({"queue": f"Queue '{queue}' does not serve the {channel} channel."})
+    return queue
+
+
+def _follow_up_target(*, customer: Customer, now: datetime) -> Interaction | None:
+    """The customer's latest interaction resolved within the follow-up window, if any (a repeat contact)."""
+    since = now - timedelta(days=settings.SWITCHBOARD_FOLLOW_UP_DAYS)
+    return (
+        Interaction.objects.filter(
+            customer=customer, status__in=[S.RESOLVED, S.CLOSED], resolved_at__gte=since, resolved_at__lte=now
+        )
+        .order_by("-resolved_at", "-id")
+        .first()
+    )
+
+
+def _violated_constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def interaction_create_inbound(
+    *,
+    channel: str,
+    customer: Customer | None = None,
+    customer_identity: Mapping[str, str] | None = None,
+    queue: Queue | None = None,
+    subject: str = "",
+    body: str = "",
+    priority: int = Priority.NORMAL,
+    external_id: str = "",
+    tags: Iterable[str] = (),
+    category: str = "",
+    actor=None,
+    direction: str = Direction.INBOUND,
+) -> Interaction:
+    """Record a new contact: find the customer, pick the queue, compute due times, queue it.
+
+    The customer is ``customer`` or found (or created) by ``customer_identity`` (``{"address",
+    "channel"?, "name"?}``; the channel defaults to the interaction's). The queue is ``queue`` (it
+    must serve the channel), else the highest-priority active queue serving the channel, else none
+    and the interaction stays ``new``. ``body``, when given, is the first message. A repeat contact
+    within ``SWITCHBOARD_FOLLOW_UP_DAYS`` of a resolution links ``follow_up_of``. An ``external_id``
+    already used on the channel is a field error (the unique index decides, so concurrent duplicates
+    cannot both pass).
+    """
+    if channel not in Channel.values:
+        raise ValidationError({"channel": f"Unknown channel '{channel}'."})
+    if direction not in Direction.values:
+        raise ValidationError({"direction": f"Unknown direction '{direction}'."})
+    _check_priority(priority)
+    # imported here: messages builds on this module's event log, so it imports lifecycle at its top
+    from .messages import message_check_body, message_create
+
+    if (customer is None) == (customer_identity is None):
+        raise ValidationError({"customer": "Give exactly one of customer and customer_identity."})
+    tags = _clean_tags(tags)
+    # checked before anything is written, so an over-long body creates no customer either
+    message_check_body(body=body, required=False)
+
+    with transaction.atomic():
+        if customer is None:
+            try:
+                customer, _ = customer_find_or_create_by_identity(
+                    channel=customer_identity.get("channel") or channel,
+                    address=customer_identity.get("address", ""),
+                    name=customer_identity.get("name", ""),
+                )
+            except ValidationError as exc:
+                raise ValidationError({"customer_identity": exc.messages}) from None
+        queue = _pick_queue(channel=channel, queue=queue)
+        now = timezone.now()
+        interaction = Interaction(
+            customer=customer,
+            channel=channel,
+            direction=direction,
+            queue=queue,
+            subject=subject,
+            status=S.QUEUED if queue else S.NEW,
+            priority=priority,
+            external_id=external_id,
+            tags=tags,
+            category=category,
+            follow_up_of=_follow_up_target(customer=customer, now=now),
+            created_at=now,
+            queued_at=now if queue else None,
+        )
+        interaction.first_response_due_at, interaction.resolution_due_at = sla_due_times(interaction=interaction)
+        try:
+            with transaction.atomic():
+                interaction.save(force_insert=True)
+        except IntegrityError as exc:
+            if _violated_constraint(exc) == "interaction_external_id_unique":
+                raise ValidationError(
+                    {"external_id": f"An interaction with external id '{external_id}' already exists on {channel}."}
+                ) from None
+            raise
+
+        log_event(interaction=interaction, kind=Kind.CREATED, from_status="", to_status=S.NEW, actor=actor, at=now)
+        if queue is not None:
+            log_event(
+                interaction=interaction,
+                kind=Kind.QUEUED,
+                from_status=S.NEW,
+                to_status=S.QUEUED,
+                actor=actor,
+                at=now,
+                data={"queue_id": queue.pk},
+            )
+        if body:
+            message_create(
+                interaction=interaction,
+                direction=MessageDirection.INBOUND if direction == Direction.INBOUND else MessageDirection.OUTBOUND,
+                body=body,
+                author=None if direction == Direction.INBOUND else actor,
+            )
+    return interaction
+
+
+# --- moves ------------------------------------------------------------------------------------------
+
+
+def interaction_assign(*, interaction: Interaction, agent: Agent, actor=None) -> Interaction:
+    """Give queued work to ``agent``. Compare-and-set on the status, so of two concurrent assigners one wins.
+
+    The losing caller (or any caller when the interaction is no longer queued) gets ``IllegalTransition``.
+    """
+    if not agent.is_active:
+        raise DomainError(f"Agent {agent.pk} is not active; work cannot be assigned to them.")
+    with transaction.atomic():
+        now = timezone.now()
+        # no SELECT ... FOR UPDATE first: the conditional UPDATE is the lock and the check in one statement
+        claimed = Interaction.objects.filter(pk=interaction.pk, status=S.QUEUED).update(
+            status=S.ASSIGNED, agent=agent, assigned_at=now, updated_at=now
+        )
+        if not claimed:
+            status = Interaction.objects.filter(pk=interaction.pk).values_list("status", flat=True).first()
+            if status is None:
+                raise Interaction.DoesNotExist(f"Interaction {interaction.pk} does not exist.")
+            raise _illegal(interaction.pk, status, "assigned")
+        assigned = Interaction.objects.select_related("queue").get(pk=interaction.pk)
+        log_event(
+            interaction=assigned,
+            kind=Kind.ASSIGNED,
+            from_status=S.QUEUED,
+            to_status=S.ASSIGNED,
+            actor=actor,
+            agent_id=agent.pk,
+            at=now,
+        )
+    _sync(target=interaction, source=assigned, fields=["status", "agent", "assigned_at", "updated_at"])
+    return assigned
+
+
+def interaction_accept(*, interaction: Interaction, agent: Agent | None = None, actor=None) -> Interaction:
+    """The assigned agent takes the work: assigned → active. ``agent``, when given, must be the assigned one."""
+
+    def prepare(locked: Interaction, now: datetime):
+        if agent is not None and locked.agent_id != agent.pk:
+            raise DomainError(
+                f"Interaction {locked.pk} is assigned to another agent; only they can accept it.", code="not_assignee"
+            )
+        return {}, {}
+
+    return _move(
+        interaction=interaction,
+        to_status=S.ACTIVE,
+        kind=Kind.ACCEPTED,
+        verb="accepted",
+        actor=actor,
+        stamp="accepted_at",
+        only_from=frozenset({S.ASSIGNED}),
+        prepare=prepare,
+    )
+
+
+def interaction_hold(*, interaction: Interaction, actor=None) -> Interaction:
+    """active → on_hold; the time since the last step counts as talk time."""
+    return _move(interaction=interaction, to_status=S.ON_HOLD, kind=Kind.HELD, verb="put on hold", actor=actor)
+
+
+def interaction_resume(*, interaction: Interaction, actor=None) -> Interaction:
+    """on_hold → active; the time on hold counts as hold time."""
+    return _move(
+        interaction=interaction,
+        to_status=S.ACTIVE,
+        kind=Kind.RESUMED,
+        verb="resumed",
+        actor=actor,
+        only_from=frozenset({S.ON_HOLD}),
+    )
+
+
+def interaction_wrap_up(*, interaction: Interaction, actor=None) -> Interaction:
+    """active → wrap_up: the customer is gone, the agent finishes the paperwork."""
+    return _move(interaction=interaction, to_status=S.WRAP_UP, kind=Kind.WRAP_UP, verb="wrapped up", actor=actor)
+
+
+def interaction_resolve(
+    *, interaction: Interaction, actor=None, disposition: str = "", category: str = ""
+) -> Interaction:
+    """active or wrap_up → resolved, with the outcome (``disposition``) and, if given, a ``category``."""
+
+    def prepare(locked: Interaction, now: datetime):
+        changes = {"disposition": disposition}
+        if category:
+            changes["category"] = category
+        return changes, {"disposition": disposition}
+
+    return _move(
+        interaction=interaction,
+        to_status=S.RESOLVED,
+        kind=Kind.RESOLVED,
+        verb="resolved",
+        actor=actor,
+        stamp="resolved_at",
+        prepare=prepare,
+    )
+
+
+def interaction_close(*, interaction: Interaction, actor=None) -> Interaction:
+    """resolved → closed: final, nothing more happens to it."""
+    return _move(
+        interaction=interaction, to_status=S.CLOSED, kind=Kind.CLOSED, verb="closed", actor=actor, stamp="closed_at"
+    )
+
+
+def interaction_abandon(*, interaction: Interaction, actor=None) -> Interaction:
+    """The customer left before being served (new, queued, assigned or on hold) → abandoned."""
+    return _move(
+        interaction=interaction,
+        to_status=S.ABANDONED,
+        kind=Kind.ABANDONED,
+        verb="abandoned",
+        actor=actor,
+        stamp="abandoned_at",
+    )
+
+
+def interaction_reopen(*, interaction: Interaction, actor=None) -> Interaction:
+    """resolved → queued: back to its queue without an agent; the old resolution time is kept in the event."""
+
+    def prepare(locked: Interaction, now: datetime):
+        if locked.queue_id is None:
+            raise DomainError(f"Interaction {locked.pk} has no queue to return to; it cannot be reopened.")
+        data = {
+            "resolved_at": locked.resolved_at.isoformat() if locked.resolved_at else None,
+            "previous_agent_id": locked.agent_id,
+        }
+        return {"agent": None, "resolved_at": None, "queued_at": now}, data
+
+    return _move(
+        interaction=interaction,
+        to_status=S.QUEUED,
+        kind=Kind.REOPENED,
+        verb="reopened",
+        actor=actor,
+        only_from=frozenset({S.RESOLVED}),
+        prepare=prepare,
+        recompute_due=True,
+    )
+
+
+def interaction_update(
+    *,
+    interaction: Interaction,
+    actor=None,
+    subject: str = UNSET,
+    priority: int = UNSET,
+    tags: Iterable[str] = UNSET,
+    category: str = UNSET,
+) -> Interaction:
+    """Change the descriptive fields; only the ones passed. A new priority recomputes the due times.
+
+    Logs one ``updated`` event with the old and new values of what changed (nothing changed: no event).
+    """
+    requested: dict[str, Any] = {}
+    if subject is not UNSET:
+        requested["subject"] = subject
+    if priority is not UNSET:
+        _check_priority(priority)
+        requested["priority"] = priority
+    if tags is not UNSET:
+        requested["tags"] = _clean_tags(tags)
+    if category is not UNSET:
+        requested["category"] = category
+
+    with transaction.atomic():
+        locked = Interaction.objects.select_for_update(of=("self",)).select_related("queue").get(pk=interaction.pk)
+        changed = {name: value for name, value in requested.items() if getattr(locked, name) != value}
+        if not changed:
+            return locked
+        data = {name: {"from": getattr(locked, name), "to": value} for name, value in changed.items()}
+        for name, value in changed.items():
+            setattr(locked, name, value)
+        fields = [*changed, "updated_at"]
+        if "priority" in changed and locked.is_open:
+            locked.first_response_due_at, locked.resolution_due_at = sla_due_times(interaction=locked)
+            fields += ["first_response_due_at", "resolution_due_at"]
+        locked.save(update_fields=fields)
+        log_event(
+            interaction=locked,
+            kind=Kind.UPDATED,
+            from_status=locked.status,
+            to_status=locked.status,
+            actor=actor,
+            agent_id=locked.agent_id,
+            at=timezone.now(),
+            data=data,
+        )
+    _sync(target=interaction, source=locked, fields=fields)
+    return locked

@@ -1,0 +1,112 @@
+"""The local stack: an embedded PostgreSQL and Redis under var/, so a fresh machine needs only Python."""
+
+import json
+import os
+import socket
+
+import psycopg
+import pytest
+import redis
+
+from config import localstack
+
+# Each test gets its own ports (in the platform tests' 55400-55499 range), away from the defaults and 5432/6379.
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def var_dir(tmp_path):
+    path = tmp_path / "var"
+    yield path
+    localstack.stop(path)  # never leave servers running after a test, whatever it asserted
+
+
+def _pg_select_one(url: str) -> tuple:
+    with psycopg.connect(url, connect_timeout=3) as conn:
+        return conn.execute("SELECT 1, current_database()").fetchone()
+
+
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+
+def test_ensure_running_starts_both_servers_on_the_requested_ports(var_dir):
+    urls = localstack.ensure_running(var_dir, postgres_port=55411, redis_port=55412)
+
+    assert urls == {
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:55411/switchboard",
+        "REDIS_URL": "redis://127.0.0.1:55412/0",
+    }
+    assert _pg_select_one(urls["DATABASE_URL"]) == (1, "switchboard")
+    assert _redis(urls["REDIS_URL"]).ping() is True
+    assert json.loads((var_dir / "stack.json").read_text()) == {"postgres_port": 55411, "redis_port": 55412}
+
+
+def test_second_ensure_running_reuses_the_running_servers(var_dir):
+    first = localstack.ensure_running(var_dir, postgres_port=55421, redis_port=55422)
+    before = localstack.status(var_dir)
+
+    # Other ports asked for: the running servers (and their remembered ports) win, nothing restarts.
+    again = localstack.ensure_running(var_dir, postgres_port=55423, redis_port=55424)
+    after = localstack.status(var_dir)
+
+    assert again == first
+    assert after["postgres"]["pid"] == before["postgres"]["pid"] is not None
+    assert after["redis"]["pid"] == before["redis"]["pid"] is not None
+
+
+def test_stop_stops_both_and_a_restart_keeps_the_data(var_dir):
+    urls = localstack.ensure_running(var_dir, postgres_port=55431, redis_port=55432)
+    with psycopg.connect(urls["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("CREATE TABLE kept (name text)")
+        conn.execute("INSERT INTO kept VALUES ('still here')")
+
+    assert localstack.stop(var_dir) == ["redis", "postgres"]
+
+    status = localstack.status(var_dir)
+    assert not status["postgres"]["running"] and not status["redis"]["running"]
+    with pytest.raises(psycopg.OperationalError):
+        _pg_select_one(urls["DATABASE_URL"])
+    with pytest.raises(redis.ConnectionError):
+        _redis(urls["REDIS_URL"]).ping()
+
+    assert localstack.ensure_running(var_dir) == urls  # same ports, same data directory
+    with psycopg.connect(urls["DATABASE_URL"]) as conn:
+        assert conn.execute("SELECT name FROM kept").fetchall() == [("still here",)]
+
+
+def test_stale_pidfiles_from_a_crash_do_not_block_the_next_start(var_dir):
+    urls = localstack.ensure_running(var_dir, postgres_port=55441, redis_port=55442)
+    localstack.stop(var_dir)
+    # A crash or reboot leaves pidfiles whose PID now belongs to some other process (here: this one).
+    postmaster = var_dir / "postgres" / "postmaster.pid"
+    postmaster.write_text(f"{os.getpid()}\n{var_dir / 'postgres'}\n0\n55441\n\n127.0.0.1\n0 0\nready\n")
+    (var_dir / "redis" / "redis.pid").write_text(f"{os.getpid()}\n")
+
+    assert localstack.ensure_running(var_dir) == urls
+    assert _pg_select_one(urls["DATABASE_URL"]) == (1, "switchboard")
+    assert _redis(urls["REDIS_URL"]).ping() is True
+
+
+def test_a_port_taken_at_first_start_is_replaced_and_remembered(var_dir):
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", 55452))
+        squatter.listen()
+
+        urls = localstack.ensure_running(var_dir, services=["redis"], redis_port=55452)
+
+    port = int(urls["REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
+    assert port != 55452
+    assert _redis(urls["REDIS_URL"]).ping() is True
+    assert json.loads((var_dir / "stack.json").read_text()) == {"redis_port": port}
+
+
+def test_cli_status_reports_running_servers_and_their_urls(var_dir, capsys):
+    urls = localstack.ensure_running(var_dir, postgres_port=55461, redis_port=55462)
+
+    assert localstack.main(["status", "--json", "--var-dir", str(var_dir)]) == 0
+
+    reported = json.loads(capsys.readouterr().out)
+    assert reported["postgres"]["running"] and reported["postgres"]["url"] == urls["DATABASE_URL"]
+    assert reported["redis"]["running"] and reported["redis"]["url"] == urls["REDIS_URL"]
