@@ -76,11 +76,11 @@ class AgentAdmin(admin.ModelAdmin):
             label = AgentStatus(status).label.lower()
             self.message_user(request, f"{changed} agent(s) now {label}.", messages.SUCCESS)
 
-    @admin.action(description="Set available")
+    @admin.action(description="Set available", permissions=["change"])
     def set_available(self, request, queryset):
         self._set_status(request, queryset, AgentStatus.AVAILABLE)
 
-    @admin.action(description="Set offline")
+    @admin.action(description="Set offline", permissions=["change"])
     def set_offline(self, request, queryset):
         self._set_status(request, queryset, AgentStatus.OFFLINE)
 

@@ -43,7 +43,7 @@ def agent_list(*, viewer: Viewer, filters: Mapping | None = None) -> QuerySet[Ag
 
 def agent_status_log(*, agent: Agent) -> QuerySet[AgentStatusLog]:
     """An agent's presence changes, newest first."""
-    return AgentStatusLog.objects.filter(agent=agent).select_related("actor").order_by("-changed_at", "-id")
+    return AgentStatusLog.objects.filter(agent=agent).order_by("-changed_at", "-id")
 
 
 _DURATIONS_SQL = """

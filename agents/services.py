@@ -125,7 +125,8 @@ def agent_create(
 
     The user gets no usable password: nobody sends passwords through the API. They set one through the
     password-reset flow, or an administrator sets it. The user joins the "Agent" group when it exists, so
-    the console's permissions follow from one place.
+    the console's permissions follow from one place. ``actor`` (who asked) is taken now so callers need not
+    change when the events layer records it; nothing stores it yet.
     """
     user_model = get_user_model()
     username = (username or "").strip()
@@ -137,8 +138,9 @@ def agent_create(
             user_model.username_validator(username)
         except ValidationError as exc:
             errors["username"] = exc.messages
-        if len(username) > user_model._meta.get_field("username").max_length:
-            errors["username"] = ["Ensure this field has no more than 150 characters."]
+        limit = user_model._meta.get_field("username").max_length
+        if len(username) > limit:
+            errors["username"] = [f"Ensure this field has no more than {limit} characters."]
     if errors:
         raise ValidationError(errors)
     name = _clean_name(name, model=Agent)
@@ -189,7 +191,7 @@ def agent_update(
     if capacity is not UNSET:
         fields["capacity"] = _clean_capacity(capacity)
     if team is not UNSET:
-        fields["team"] = team
+        fields["team_id"] = team.pk if team is not None else None  # compared by id: no query for the old team
     if is_active is not UNSET:
         fields["is_active"] = bool(is_active)
     new_email = _clean_email(email) if email is not UNSET else None

@@ -118,6 +118,8 @@ def _choose_port(paths: _Paths, state: dict, service: str, requested: int | None
     """The remembered port; a new one (the requested or default port if free) when none is or it is taken."""
     key = f"{service}_port"
     port = state.get(key)
+    if not isinstance(port, int) or not 0 < port < 65536:
+        port = None  # a hand-edited stack.json: choose again rather than crash
     if port is None or not _port_is_free(port):
         preferred = requested or DEFAULT_PORTS[service]
         new_port = preferred if _port_is_free(preferred) else _free_port()
@@ -219,9 +221,15 @@ def _pg_run(paths: _Paths, args: list[str], timeout: float) -> None:
         log.flush()
         try:
             subprocess.run(  # noqa: S603 - our own binaries, no shell
-                args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=True, timeout=timeout,
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                check=True,
+                timeout=timeout,
                 # The unprivileged user may not be able to read the caller's working directory (e.g. /root).
-                user=_pg_user(), cwd=paths.var,
+                user=_pg_user(),
+                cwd=paths.var,
             )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             raise LocalStackError(
@@ -289,8 +297,17 @@ def _pg_start(paths: _Paths, state: dict, requested_port: int | None) -> tuple[i
     _pg_run(
         paths,
         [
-            _pg_bin("pg_ctl"), "-D", str(paths.pgdata), "-l", str(paths.pg_log),
-            "-o", f"-p {port}", "-w", "-t", str(int(START_TIMEOUT)), "start",
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(paths.pgdata),
+            "-l",
+            str(paths.pg_log),
+            "-o",
+            f"-p {port}",
+            "-w",
+            "-t",
+            str(int(START_TIMEOUT)),
+            "start",
         ],
         timeout=START_TIMEOUT + 10,
     )

@@ -21,8 +21,12 @@ MAX_ATTRIBUTES_BYTES = 16 * 1024
 
 # language[-Script][-REGION]: "en", "pt-BR", "zh-Hant-TW", "es-419". Private-use and variant subtags are not
 # needed by any channel we send on, so a short, strict form keeps typos ("englsh") out.
+# What the API schema advertises (any case, "-" or "_"); clean_language() gives the canonical form.
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z]{4})?([-_]([A-Za-z]{2}|[0-9]{3}))?$"
 _LANGUAGE_RE = re.compile(r"^(?P<lang>[a-z]{2,3})(?:-(?P<script>[a-z]{4}))?(?:-(?P<region>[a-z]{2}|[0-9]{3}))?$")
 _domain_validator = DomainNameValidator(accept_idna=False)
+# What the API schema advertises for an organization's domain (an optional leading "@" is dropped).
+DOMAIN_PATTERN = r"^(@?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})?$"
 
 
 @cache
@@ -60,14 +64,16 @@ def clean_timezone(value: str) -> str:
 
 
 def clean_tags(value: Iterable[str]) -> list[str]:
-    """Trimmed, de-duplicated (first occurrence wins, order kept) tags."""
+    """Trimmed tags without blanks and repeats (the first occurrence wins, order is kept)."""
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise ValidationError("Tags are a list of strings.")
     tags: list[str] = []
     for tag in value:
-        if not isinstance(tag, str) or not tag.strip():
-            raise ValidationError("Each tag is a non-empty string.")
+        if not isinstance(tag, str):
+            raise ValidationError("Each tag is a string.")
         tag = tag.strip()
+        if not tag:
+            continue
         if len(tag) > MAX_TAG_LENGTH:
             raise ValidationError(f"A tag has at most {MAX_TAG_LENGTH} characters ('{tag[:20]}…' is longer).")
         if tag not in tags:

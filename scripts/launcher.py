@@ -1,6 +1,6 @@
 """What ``./switchboard`` does once it has a virtualenv. Standard library only: it runs before the requirements.
 
-Commands:
+The commands (see USAGE):
     run                  install requirements if they changed, start the local stack if DATABASE_URL / REDIS_URL
                          are unset, migrate, load the demo data, then run web + worker + beat until Ctrl-C
     test [pytest args]   same bootstrap, then pytest (default ``-q``); exit 1 when no test ran
@@ -22,6 +22,15 @@ import threading
 import time
 from pathlib import Path
 
+USAGE = """usage: ./switchboard <command>
+
+  run                   start Switchboard: local PostgreSQL + Redis unless DATABASE_URL / REDIS_URL are set,
+                        migrate, demo data, then web (http://127.0.0.1:${PORT:-8000}) + worker + beat until Ctrl-C
+  test [pytest args]    run the test suite (default: -q); fails when no test ran
+  stack up|down|status  the local PostgreSQL + Redis under var/ (data is kept between runs)
+  manage <args>         manage.py with the same environment, e.g. ./switchboard manage createsuperuser
+  setup                 only create .venv and install the requirements
+"""
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 REQUIREMENTS = ("requirements.txt", "requirements-dev.txt")
@@ -90,8 +99,13 @@ def start_stack() -> list[str]:
     if not needed:
         return []
     only = [arg for service in needed for arg in ("--only", service)]
+    status = localstack("status", "--json", capture=True)
+    if status.returncode != 0:
+        raise SystemExit(fail(f"the local stack is unusable:\n{status.stderr.strip()}"))
+    was_running = {name for name, info in json.loads(status.stdout).items() if info["running"]}
     result = localstack("up", "--json", *only, capture=True)
     if result.returncode != 0:
+        stop_stack([service for service in needed if service not in was_running])  # e.g. Postgres up, Redis not
         raise SystemExit(fail(f"could not start the local stack:\n{result.stderr.strip()}"))
     lines = result.stdout.strip().splitlines()
     for line in lines[:-1]:  # notices, e.g. a remembered port that was taken
@@ -194,7 +208,8 @@ class Process:
 
 def run_processes(port: int, var: Path) -> int:
     commands = {
-        "web": [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+        "web": [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                "--lifespan", "off"],
         "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
         "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info", "--schedule",
                  str(var / "celerybeat-schedule")],
@@ -253,7 +268,9 @@ def cmd_run(args: list[str]) -> int:
     os.environ.setdefault("DEBUG", "true")
     port = int(os.environ.get("PORT") or 8000)
     if not port_is_free(port):
-        return fail(f"port {port} is already in use; stop what runs there or choose another: PORT=8001 ./switchboard run")
+        return fail(
+            f"port {port} is already in use; stop what runs there or choose another: PORT=8001 ./switchboard run"
+        )
     var = var_dir()
     signal.signal(signal.SIGTERM, raise_interrupted)
     started: list[str] = []
@@ -313,6 +330,7 @@ def cmd_test(args: list[str]) -> int:
 
 
 def cmd_manage(args: list[str]) -> int:
+    os.environ.setdefault("DEBUG", "true")  # like run: a development command unless configured otherwise
     var_dir()
     signal.signal(signal.SIGTERM, raise_interrupted)
     started: list[str] = []
@@ -337,7 +355,7 @@ def cmd_stack(args: list[str]) -> int:
 def main(argv: list[str]) -> int:
     commands = {"run": cmd_run, "test": cmd_test, "stack": cmd_stack, "manage": cmd_manage, "setup": None}
     if not argv or argv[0] in {"-h", "--help", "help"} or argv[0] not in commands:
-        print(__doc__.replace("``", "'"))
+        print(USAGE)
         return 0 if argv and argv[0] in {"-h", "--help", "help"} else 2
     os.chdir(ROOT)
     ensure_requirements()

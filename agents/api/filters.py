@@ -7,13 +7,20 @@ from ..choices import AgentStatus
 from ..models import Agent, Skill, Team
 
 
+class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+    """``true`` or ``false``; anything else is a 400 (django-filter's BooleanFilter silently ignores "maybe")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", **kwargs)
+
+
 class AgentFilter(django_filters.FilterSet):
     # Ids, not model choices: an id the caller may not see filters to nothing instead of answering
     # "no such team", which would tell a team-bound caller which other teams exist.
     team = django_filters.NumberFilter(field_name="team_id", help_text="team id")
     status = django_filters.ChoiceFilter(choices=AgentStatus.choices)
     skill = django_filters.NumberFilter(field_name="agent_skills__skill_id", help_text="agents with this skill id")
-    is_active = django_filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
     q = django_filters.CharFilter(method="filter_q", help_text="part of the name or username")
 
     class Meta:

@@ -161,8 +161,11 @@ class AgentUpdateInputSerializer(_AgentInputBase):
     is_active = serializers.BooleanField()
 
     def __init__(self, *args, **kwargs):
-        kwargs["partial"] = True
         super().__init__(*args, **kwargs)
+        # Every field optional, rather than partial=True: DRF would pass "partial" down to each skill item
+        # too and accept {"level": 3} without its skill.
+        for field in self.fields.values():
+            field.required = False
 
 
 class AgentSkillOutputSerializer(serializers.Serializer):

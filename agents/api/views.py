@@ -193,7 +193,10 @@ class AgentViewSet(_ResourceViewSet):
         return READ if self.request.method in SAFE_METHODS else ADMIN
 
     def get_queryset(self):
-        return agent_list(viewer=viewer_from_request(self.request))
+        agents = agent_list(viewer=viewer_from_request(self.request))
+        if self.action == "status_log":
+            return agents.prefetch_related(None)  # only the agent's id is needed, not its skills
+        return agents
 
     def _output(self, agent_id: int) -> dict:
         return AgentOutputSerializer(self.get_queryset().get(pk=agent_id)).data

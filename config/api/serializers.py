@@ -41,3 +41,14 @@ class RejectUnknownFieldsMixin:
 
 class InputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Base of request-body serializers: a plain Serializer that refuses unknown fields."""
+
+
+class StrictCharField(serializers.CharField):
+    """A string field that refuses numbers: DRF's CharField turns ``12`` into ``"12"``, hiding a client's type error."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)

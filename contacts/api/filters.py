@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -17,15 +18,32 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class _TextField(forms.CharField):
+    """Text without NUL characters: PostgreSQL text never holds one, so dropping it changes no match and
+    spares the caller a 400 for an otherwise valid string."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class TextFilter(django_filters.CharFilter):
+    field_class = _TextField
+
+
 class CustomerFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    q = TextFilter(
         method="filter_q",
         label="Search: name, e-mail or phone contains it; or an e-mail / phone / handle of the customer",
     )
     organization = IntegerFilter(field_name="organization_id", label="organization id")
     tier = django_filters.ChoiceFilter(choices=Tier.choices)
-    tag = django_filters.CharFilter(method="filter_tag", max_length=50, label="has this tag")
-    language = django_filters.CharFilter(field_name="language", lookup_expr="iexact", max_length=16)
+    tag = TextFilter(method="filter_tag", label="has this tag")
+    language = TextFilter(field_name="language", lookup_expr="iexact", label="language code, any case")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
@@ -41,7 +59,7 @@ class CustomerFilter(django_filters.FilterSet):
 
 
 class OrganizationFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="Search: name or domain contains it")
+    q = TextFilter(method="filter_q", label="Search: name or domain contains it")
 
     class Meta:
         model = Organization

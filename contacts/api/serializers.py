@@ -4,6 +4,8 @@ from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from .. import validation
@@ -29,11 +31,33 @@ class RejectUnknownFieldsMixin:
         return super().to_internal_value(data)
 
 
+class RejectUnknownFieldsSchema(OpenApiSerializerExtension):
+    """Tell OpenAPI clients what the mixin enforces: a request body has no properties beyond those listed."""
+
+    target_class = "contacts.api.serializers.RejectUnknownFieldsMixin"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
+
+
 def _as_drf_error(cleaner, value):
     try:
         return cleaner(value)
     except DjangoValidationError as exc:
         raise serializers.ValidationError(exc.messages) from None
+
+
+@extend_schema_serializer(component_name="ContactsError")
+class ErrorSerializer(serializers.Serializer):
+    """An error that is not about one field (config.api.exceptions)."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    status = serializers.IntegerField()
 
 
 # --- identities ------------------------------------------------------------------------------------------------
@@ -59,7 +83,7 @@ class CustomerInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """What a caller may set on a customer. Values are checked again, and normalised, by the services."""
 
     name = serializers.CharField(max_length=200)
-    email = serializers.CharField(
+    email = serializers.EmailField(
         max_length=254, required=False, allow_blank=True, help_text="primary e-mail; stored lower-case"
     )
     phone = serializers.CharField(
@@ -68,11 +92,16 @@ class CustomerInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     organization = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), required=False, allow_null=True
     )
-    language = serializers.CharField(max_length=16, required=False, help_text="BCP 47 code: en, pt-BR")
+    language = serializers.RegexField(
+        validation.LANGUAGE_PATTERN, max_length=16, required=False, help_text="BCP 47 code: en, pt-BR, zh-Hant-TW"
+    )
     timezone = serializers.CharField(max_length=64, required=False, help_text="IANA time zone: Europe/Paris")
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_TAG_LENGTH), max_length=MAX_TAGS, required=False
+        child=serializers.CharField(max_length=MAX_TAG_LENGTH, allow_blank=True),
+        max_length=MAX_TAGS,
+        required=False,
+        help_text="trimmed; blank and repeated tags are dropped",
     )
     attributes = serializers.DictField(required=False, help_text="custom attributes, a JSON object of at most 16 KB")
     survey_opt_out = serializers.BooleanField(required=False)
@@ -148,7 +177,9 @@ class NoteOutputSerializer(serializers.ModelSerializer):
 
 class OrganizationInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    domain = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="e.g. example.com")
+    domain = serializers.RegexField(
+        validation.DOMAIN_PATTERN, max_length=200, required=False, allow_blank=True, help_text="e.g. example.com"
+    )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTES_LENGTH)
 
 

@@ -6,7 +6,7 @@ Views parse input, call one service, and render the result re-read through a sel
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
@@ -21,6 +21,7 @@ from .serializers import (
     CustomerCreateInputSerializer,
     CustomerInputSerializer,
     CustomerOutputSerializer,
+    ErrorSerializer,
     IdentityInputSerializer,
     IdentityOutputSerializer,
     NoteInputSerializer,
@@ -30,6 +31,29 @@ from .serializers import (
 )
 
 CUSTOMER_ID = OpenApiParameter("customer_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="customer id")
+IDENTITY_ID = OpenApiParameter("identity_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="identity id")
+ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description='Invalid input: field messages, e.g. {"email": ["…"]}'),
+    401: OpenApiResponse(ErrorSerializer, description="No API key, or an invalid, expired or revoked one"),
+    403: OpenApiResponse(ErrorSerializer, description="The API key lacks the scope this request needs"),
+    404: OpenApiResponse(ErrorSerializer, description="No such object (or, on a list, an invalid cursor)"),
+    409: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="Conflicts with existing data: an address or name already taken, as field messages "
+        '(e.g. {"email": ["… already belongs to another customer."]}), or a refused deletion as {"detail": …}',
+    ),
+    413: OpenApiResponse(ErrorSerializer, description="Request body over 1 MB"),
+    415: OpenApiResponse(ErrorSerializer, description="The body is not JSON"),
+}
+_READ_ERRORS = (400, 401, 403, 404)
+_WRITE_ERRORS = (400, 401, 403, 404, 413, 415)
+# Writes that can meet a taken value: an address of another customer, an organization's name.
+_UNIQUE_WRITE_ERRORS = (*_WRITE_ERRORS, 409)
+
+
+def _doc(summary: str, ok: int, body, errors=_READ_ERRORS, **kwargs):
+    """``extend_schema`` with the success response and the error responses the operation can give."""
+    return extend_schema(summary=summary, responses={ok: body, **{code: ERRORS[code] for code in errors}}, **kwargs)
 
 
 def _author(request):
@@ -39,24 +63,26 @@ def _author(request):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List customers", responses=CustomerOutputSerializer(many=True)),
-    retrieve=extend_schema(summary="Get a customer", responses=CustomerOutputSerializer),
-    create=extend_schema(
-        summary="Create a customer",
-        request=CustomerCreateInputSerializer,
-        responses={201: CustomerOutputSerializer},
+    list=_doc("List customers", 200, CustomerOutputSerializer(many=True)),
+    retrieve=_doc("Get a customer", 200, CustomerOutputSerializer),
+    create=_doc(
+        "Create a customer", 201, CustomerOutputSerializer, _UNIQUE_WRITE_ERRORS, request=CustomerCreateInputSerializer
     ),
-    update=extend_schema(
-        summary="Replace a customer's fields",
+    update=_doc(
+        "Replace a customer's fields",
+        200,
+        CustomerOutputSerializer,
+        _UNIQUE_WRITE_ERRORS,
         request=CustomerInputSerializer,
-        responses=CustomerOutputSerializer,
     ),
-    partial_update=extend_schema(
-        summary="Change some of a customer's fields",
+    partial_update=_doc(
+        "Change some of a customer's fields",
+        200,
+        CustomerOutputSerializer,
+        _UNIQUE_WRITE_ERRORS,
         request=CustomerInputSerializer,
-        responses=CustomerOutputSerializer,
     ),
-    destroy=extend_schema(summary="Delete a customer (409 if they have interactions)", responses={204: None}),
+    destroy=_doc("Delete a customer (409 if they have interactions)", 204, None, (401, 403, 404, 409)),
 )
 class CustomerViewSet(ContactsViewSet):
     """Customers: who the center serves, with the addresses (identities) by which inbound contacts find them."""
@@ -110,19 +136,17 @@ class _CustomerChildViewSet(ContactsViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List a customer's identities", parameters=[CUSTOMER_ID], responses=IdentityOutputSerializer(many=True)
-    ),
-    create=extend_schema(
-        summary="Add an identity to a customer",
-        parameters=[CUSTOMER_ID],
+    list=_doc("List a customer's identities", 200, IdentityOutputSerializer(many=True), parameters=[CUSTOMER_ID]),
+    create=_doc(
+        "Add an identity to a customer",
+        201,
+        IdentityOutputSerializer,
+        _UNIQUE_WRITE_ERRORS,
         request=IdentityInputSerializer,
-        responses={201: IdentityOutputSerializer},
+        parameters=[CUSTOMER_ID],
     ),
-    destroy=extend_schema(
-        summary="Remove an identity from a customer",
-        parameters=[CUSTOMER_ID, OpenApiParameter("identity_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
-        responses={204: None},
+    destroy=_doc(
+        "Remove an identity from a customer", 204, None, (401, 403, 404), parameters=[CUSTOMER_ID, IDENTITY_ID]
     ),
 )
 class CustomerIdentityViewSet(_CustomerChildViewSet):
@@ -158,16 +182,14 @@ class _NewestFirstPagination(CursorPagination):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List a customer's notes, newest first",
-        parameters=[CUSTOMER_ID],
-        responses=NoteOutputSerializer(many=True),
-    ),
-    create=extend_schema(
-        summary="Keep a note on a customer",
-        parameters=[CUSTOMER_ID],
+    list=_doc("List a customer's notes, newest first", 200, NoteOutputSerializer(many=True), parameters=[CUSTOMER_ID]),
+    create=_doc(
+        "Keep a note on a customer",
+        201,
+        NoteOutputSerializer,
+        _WRITE_ERRORS,
         request=NoteInputSerializer,
-        responses={201: NoteOutputSerializer},
+        parameters=[CUSTOMER_ID],
     ),
 )
 class CustomerNoteViewSet(_CustomerChildViewSet):
@@ -189,24 +211,30 @@ class CustomerNoteViewSet(_CustomerChildViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List organizations", responses=OrganizationOutputSerializer(many=True)),
-    retrieve=extend_schema(summary="Get an organization", responses=OrganizationOutputSerializer),
-    create=extend_schema(
-        summary="Create an organization",
+    list=_doc("List organizations", 200, OrganizationOutputSerializer(many=True)),
+    retrieve=_doc("Get an organization", 200, OrganizationOutputSerializer),
+    create=_doc(
+        "Create an organization",
+        201,
+        OrganizationOutputSerializer,
+        _UNIQUE_WRITE_ERRORS,
         request=OrganizationInputSerializer,
-        responses={201: OrganizationOutputSerializer},
     ),
-    update=extend_schema(
-        summary="Replace an organization's fields",
+    update=_doc(
+        "Replace an organization's fields",
+        200,
+        OrganizationOutputSerializer,
+        _UNIQUE_WRITE_ERRORS,
         request=OrganizationInputSerializer,
-        responses=OrganizationOutputSerializer,
     ),
-    partial_update=extend_schema(
-        summary="Change some of an organization's fields",
+    partial_update=_doc(
+        "Change some of an organization's fields",
+        200,
+        OrganizationOutputSerializer,
+        _UNIQUE_WRITE_ERRORS,
         request=OrganizationInputSerializer,
-        responses=OrganizationOutputSerializer,
     ),
-    destroy=extend_schema(summary="Delete an organization (its customers stay)", responses={204: None}),
+    destroy=_doc("Delete an organization (its customers stay)", 204, None, (401, 403, 404)),
 )
 class OrganizationViewSet(ContactsViewSet):
     """Organizations (B2B accounts) customers belong to; names are unique regardless of case."""

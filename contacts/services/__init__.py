@@ -6,7 +6,7 @@ which the API answers with 400 and field messages. ``Customer.email`` / ``Custom
 customer's primary e-mail / phone identity; only these services write either side, so they stay in step.
 """
 
-from ._base import MIRROR_FIELD
+from ._base import DUPLICATE, MIRROR_FIELD
 from .customers import (
     CUSTOMER_FIELDS,
     customer_create,
@@ -20,6 +20,7 @@ from .organizations import ORGANIZATION_FIELDS, organization_create, organizatio
 
 __all__ = [
     "CUSTOMER_FIELDS",
+    "DUPLICATE",
     "MIRROR_FIELD",
     "ORGANIZATION_FIELDS",
     "customer_create",

@@ -29,3 +29,18 @@ class _Errors:
     def raise_if_any(self) -> None:
         if self.by_field:
             raise ValidationError(self.by_field)
+
+
+# The code of a ValidationError saying a value is already taken (an address, an organization name):
+# a conflict with existing data, which the API answers with 409 and the field's message.
+DUPLICATE = "duplicate"
+
+
+def duplicate_error(errors: dict[str, list[str]]) -> ValidationError:
+    """A ValidationError whose messages all carry the ``duplicate`` code."""
+    return ValidationError(
+        {
+            field: [ValidationError(message, code=DUPLICATE) for message in messages]
+            for field, messages in errors.items()
+        }
+    )

@@ -12,7 +12,7 @@ from config.errors import DomainError
 from .. import validation
 from ..choices import IdentityChannel, Tier
 from ..models import ContactIdentity, Customer, Organization
-from ._base import MIRROR_FIELD, _Errors
+from ._base import MIRROR_FIELD, _Errors, duplicate_error
 from .identities import _identity_set_primary, identity_channel_for, normalize_address
 
 CUSTOMER_FIELDS = frozenset(
@@ -128,7 +128,7 @@ def _taken_error(wanted: Mapping[tuple[str, str], _WantedIdentity], taken: set[t
     errors = _Errors()
     for kind, address in sorted(taken):
         errors.add(wanted[(kind, address)].field, f"'{address}' already belongs to another customer.")
-    return ValidationError(errors.by_field)
+    return duplicate_error(errors.by_field)
 
 
 def customer_create(

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from ..choices import IDENTITY_FOR_CHANNEL, IdentityChannel
 from ..models import ContactIdentity, Customer
-from ._base import MIRROR_FIELD
+from ._base import MIRROR_FIELD, duplicate_error
 
 
 def identity_channel_for(channel: str) -> str:
@@ -69,7 +69,7 @@ def identity_add(*, customer: Customer, channel: str, address: str, verified: bo
             )
             if owner_id is not None:
                 whose = "this" if owner_id == customer.pk else "another"
-                raise ValidationError({"address": f"'{normalized}' already belongs to {whose} customer."})
+                raise duplicate_error({"address": [f"'{normalized}' already belongs to {whose} customer."]})
             mirror = MIRROR_FIELD.get(kind)
             is_primary = mirror is not None and not getattr(current, mirror)
             identity = ContactIdentity.objects.create(
@@ -79,7 +79,7 @@ def identity_add(*, customer: Customer, channel: str, address: str, verified: bo
                 setattr(customer, mirror, normalized)
                 customer.save(update_fields=[mirror, "updated_at"])
     except IntegrityError:
-        raise ValidationError({"address": f"'{normalized}' already belongs to another customer."}) from None
+        raise duplicate_error({"address": [f"'{normalized}' already belongs to another customer."]}) from None
     return identity
 
 
@@ -95,7 +95,7 @@ def identity_update(
             kind = identity_channel_for(channel) if channel is not None else current.channel
             normalized = normalize_address(channel=kind, address=address if address is not None else current.address)
             if ContactIdentity.objects.filter(channel=kind, address=normalized).exclude(pk=identity.pk).exists():
-                raise ValidationError({"address": f"'{normalized}' already belongs to a customer."})
+                raise duplicate_error({"address": [f"'{normalized}' already belongs to a customer."]})
             identity.channel, identity.address = kind, normalized
             identity.verified = current.verified if verified is None else bool(verified)
             # A primary identity moved to another kind would compete with that kind's primary: it yields.
@@ -103,7 +103,7 @@ def identity_update(
             identity.save(update_fields=["channel", "address", "verified", "is_primary"])
             _customer_sync_mirrors(customer=customer, kinds={current.channel, kind})
     except IntegrityError:
-        raise ValidationError({"address": "This address already belongs to a customer."}) from None
+        raise duplicate_error({"address": ["This address already belongs to a customer."]}) from None
     return identity
 
 
@@ -111,8 +111,14 @@ def identity_remove(*, identity: ContactIdentity) -> None:
     """Remove an address. When it was primary, the oldest other address of its kind takes over (or none)."""
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=identity.customer_id)
+        stored = ContactIdentity.objects.filter(pk=identity.pk).values("channel", "is_primary").first()
+        if stored is None:  # already removed
+            return
         ContactIdentity.objects.filter(pk=identity.pk).delete()
-        _customer_sync_mirrors(customer=customer, kinds={identity.channel})
+        # Only losing the primary changes the mirror: a customer left without a primary phone on purpose
+        # (customer_update with phone="") does not get one back because a secondary number was removed.
+        if stored["is_primary"]:
+            _customer_sync_mirrors(customer=customer, kinds={stored["channel"]})
 
 
 def _customer_sync_mirrors(*, customer: Customer, kinds: Iterable[str]) -> None:
@@ -147,7 +153,7 @@ def _identity_set_primary(*, customer: Customer, kind: str, address: str, field:
     if address:
         owner_id = of_kind.filter(address=address).values_list("customer_id", flat=True).first()
         if owner_id is not None and owner_id != customer.pk:
-            raise ValidationError({field: f"'{address}' already belongs to another customer."})
+            raise duplicate_error({field: [f"'{address}' already belongs to another customer."]})
     of_kind.filter(customer=customer, is_primary=True).exclude(address=address).update(is_primary=False)
     if not address:
         return

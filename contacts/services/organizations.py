@@ -2,13 +2,12 @@
 
 from collections.abc import Mapping
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
 from .. import validation
 from ..models import Organization
-from ._base import _Errors
+from ._base import _Errors, duplicate_error
 
 ORGANIZATION_FIELDS = frozenset({"name", "domain", "notes"})
 MAX_NOTES_LENGTH = 10_000
@@ -30,7 +29,7 @@ def _clean_organization_fields(fields: Mapping, *, organization: Organization | 
         cleaned["notes"] = notes
     errors.raise_if_any()
     if cleaned.get("name") and _organization_name_taken(cleaned["name"], organization=organization):
-        raise ValidationError({"name": f"An organization named '{cleaned['name']}' already exists."})
+        raise duplicate_error({"name": [f"An organization named '{cleaned['name']}' already exists."]})
     return cleaned
 
 
@@ -48,7 +47,7 @@ def organization_create(*, name: str, domain: str = "", notes: str = "") -> Orga
         with transaction.atomic():
             return Organization.objects.create(**cleaned)
     except IntegrityError:
-        raise ValidationError({"name": f"An organization named '{cleaned['name']}' already exists."}) from None
+        raise duplicate_error({"name": [f"An organization named '{cleaned['name']}' already exists."]}) from None
 
 
 def organization_update(*, organization: Organization, **fields) -> Organization:
@@ -65,7 +64,7 @@ def organization_update(*, organization: Organization, **fields) -> Organization
         with transaction.atomic():
             organization.save(update_fields=[*cleaned, "updated_at"])
     except IntegrityError:
-        raise ValidationError({"name": f"An organization named '{organization.name}' already exists."}) from None
+        raise duplicate_error({"name": [f"An organization named '{organization.name}' already exists."]}) from None
     return organization
 
 

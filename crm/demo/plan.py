@@ -11,8 +11,8 @@ happened yet, so the last hours hold queued, assigned and active work.
 import math
 import random
 import re
-from bisect import bisect_right
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -26,7 +26,16 @@ from ..choices import InteractionEventKind as Kind
 from ..choices import InteractionStatus as S
 from ..choices import MessageDirection, Priority, SurveyKind
 from . import vocabulary as V
-from .schedule import LIVE_CHANNELS, Roster, StatusChange, build_roster, hour_slots, is_outage, presence_log
+from .schedule import (
+    LIVE_CHANNELS,
+    Roster,
+    StatusChange,
+    build_roster,
+    hour_slots,
+    is_open,
+    is_outage,
+    presence_log,
+)
 
 DAY = timedelta(days=1)
 FOLLOW_UP_RATE = 0.15
@@ -38,6 +47,7 @@ SURVEY_RATE, NPS_SHARE, SURVEY_ANSWER_RATE = 0.5, 0.2, 0.32
 SURVEY_DELAY = timedelta(minutes=10)
 SURVEY_FREQUENCY_CAP = timedelta(days=7)
 NOTE_RATE = 0.12
+MAX_MESSAGES = 6
 ORG_CUSTOMER_SHARE = 0.3
 
 CHANNEL_MIX = {Channel.VOICE: 0.34, Channel.EMAIL: 0.26, Channel.CHAT: 0.25, Channel.SMS: 0.08, Channel.SOCIAL: 0.07}
@@ -54,6 +64,8 @@ TIMEZONES = {
 }
 # Where the fictitious phone numbers come from; Madrid-based customers write rather than call.
 COUNTRY_OF_ZONE = {"Europe/Paris": "FR", "Europe/Berlin": "DE"}
+# The customer's address a channel reaches them by (chat needs none: the visitor opens the widget).
+ADDRESS_FOR_CHANNEL = {Channel.VOICE: "phone", Channel.SMS: "phone", Channel.EMAIL: "email", Channel.SOCIAL: "social"}
 GENERAL_QUEUES = {"Billing": 0.35, "Technical Support": 0.40, "Sales": 0.25}
 OUTAGE_QUEUES = {"Billing": 0.15, "Technical Support": 0.75, "Sales": 0.10}
 REF_PREFIXES = {
@@ -81,17 +93,17 @@ class Handling:
     wrap: tuple[int, int]
     sla_met_rate: float
     abandon_rate: float
-    patience: tuple[int, int]  # how long a customer waits before giving up
+    patience: tuple[int, int]  # how long a caller waits before hanging up (messages wait: (0, 0))
     pending_rate: float  # waits for the customer or another team before it can be resolved
     exchanges: tuple[int, int]  # further customer/agent message pairs
 
 
 HANDLING = {
-    Channel.VOICE: Handling((2, 8), (0, 0), 300, 0.5, 0.3, (20, 180), (30, 120), 0.82, 0.05, (45, 300), 0, (0, 0)),
-    Channel.CHAT: Handling((2, 10), (10, 40), 540, 0.45, 0.08, (30, 120), (20, 90), 0.88, 0.06, (90, 600), 0, (0, 2)),
-    Channel.EMAIL: Handling((5, 120), (180, 900), 360, 0.6, 0, (0, 0), (20, 90), 0.9, 0, (0, 0), 0.12, (0, 1)),
-    Channel.SMS: Handling((5, 60), (30, 240), 240, 0.5, 0, (0, 0), (10, 45), 0.9, 0.01, (600, 7200), 0.1, (0, 1)),
-    Channel.SOCIAL: Handling((5, 60), (60, 300), 300, 0.5, 0, (0, 0), (10, 45), 0.88, 0.02, (600, 7200), 0.1, (0, 1)),
+    Channel.VOICE: Handling((2, 8), (0, 0), 300, 0.5, 0.3, (20, 180), (30, 120), 0.82, 0.04, (45, 300), 0, (0, 0)),
+    Channel.CHAT: Handling((2, 10), (10, 40), 540, 0.45, 0.08, (30, 120), (20, 90), 0.88, 0.04, (90, 600), 0, (0, 2)),
+    Channel.EMAIL: Handling((5, 120), (180, 900), 360, 0.6, 0, (0, 0), (20, 90), 0.9, 0, (0, 0), 0.04, (0, 1)),
+    Channel.SMS: Handling((5, 60), (30, 240), 240, 0.5, 0, (0, 0), (10, 45), 0.9, 0.01, (0, 0), 0.03, (0, 1)),
+    Channel.SOCIAL: Handling((5, 60), (60, 300), 300, 0.5, 0, (0, 0), (10, 45), 0.88, 0.02, (0, 0), 0.03, (0, 1)),
 }
 
 
@@ -277,7 +289,7 @@ class DemoPlanner:
     """Draws a whole center; ``plan()`` returns it."""
 
     def __init__(self, *, seed: int, now: datetime, days: int, customers: int, interactions: int):
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311  (reproducible demo data, not secrets)
         self.now = now
         self.start = now - days * DAY
         self.n_customers = customers
@@ -330,18 +342,19 @@ class DemoPlanner:
         agents = []
         for index in range(len(V.TEAMS) * V.AGENTS_PER_TEAM):
             team = V.TEAMS[index // V.AGENTS_PER_TEAM]
-            senior = index % V.AGENTS_PER_TEAM < 4  # four seniors per team: VIP Care needs level 4
+            senior = index % V.AGENTS_PER_TEAM < 4  # four seniors per team: VIP Care needs English 4
             skills = {team.skill: rng.randint(4, 5) if senior else rng.randint(2, 4)}
             skills["English"] = rng.randint(4, 5) if senior else rng.randint(3, 5)
             for other in V.TEAMS:
                 if other.skill not in skills and rng.random() < 0.3:
                     skills[other.skill] = rng.randint(1, 2)
             language = "en"
-            if index % 4 == 1:
+            # two Spanish speakers per team, one on each shift; a few French and German speakers
+            if index % 10 in (1, 4):
                 skills["Spanish"], language = rng.randint(3, 5), "es"
-            if index % 7 == 3:
+            elif index % 10 == 6:
                 skills["French"], language = rng.randint(3, 5), "fr"
-            if index % 7 == 5:
+            elif index % 10 == 7:
                 skills["German"], language = rng.randint(3, 5), "de"
             capacity = {Channel.VOICE: 1, Channel.CHAT: rng.randint(2, 3), Channel.EMAIL: rng.randint(4, 6)}
             if team.name == "Technical Support" or index % 3 == 0:
@@ -376,7 +389,9 @@ class DemoPlanner:
         count = min(50, max(1, self.n_customers // 40))
         names: dict[str, tuple[str, str]] = {}
         fake = self.fakers["en"]
-        while len(names) < count:
+        for _ in range(count * 100):  # Faker has thousands of company names; the bound only guards the loop
+            if len(names) == count:
+                break
             name = fake.company()
             slug = re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", name.lower())).strip("-")[:40]
             if name.casefold() not in names and slug not in {d.split(".")[0] for _, d in names.values()}:
@@ -410,7 +425,7 @@ class DemoPlanner:
                 weight=rng.lognormvariate(0, 0.9),
             )
             country = "US" if timezone_name.startswith("America/") else COUNTRY_OF_ZONE.get(timezone_name)
-            wants_phone = country is not None and phones[country] and rng.random() < 0.7
+            wants_phone = country is not None and bool(phones[country]) and rng.random() < 0.7
             if organization is not None or not wants_phone or rng.random() < 0.85:
                 local = f"{_ascii_slug(first) or 'customer'}.{_ascii_slug(last) or index}"
                 domain = (
@@ -439,13 +454,10 @@ class DemoPlanner:
     def _interactions(self) -> None:
         rng = self.rng
         slots = hour_slots(start=self.start, now=self.now, outage_day=self.outage_day)
-        cumulative = {}
-        for live in (True, False):
-            total, cum = 0.0, []
-            for slot in slots:
-                total += slot.live_weight if live else slot.async_weight
-                cum.append(total)
-            cumulative[live] = cum
+        cumulative = {
+            live: _cumulative([slot.live_weight if live else slot.async_weight for slot in slots])
+            for live in (True, False)
+        }
         # when, and on which channel, each contact arrives; then simulated in arrival order
         arrivals = []
         for _ in range(self.n_interactions):
@@ -455,6 +467,13 @@ class DemoPlanner:
                 channel, cum = Channel.EMAIL, cumulative[False]
             slot = slots[min(len(slots) - 1, _bisect(cum, rng.random() * cum[-1]))]
             arrivals.append((slot.start + timedelta(seconds=rng.uniform(0, slot.seconds - 1e-3)), channel))
+        # a few contacts in the last hour and a half, whatever the volume: something is going on "now"
+        for n in range(min(len(arrivals), max(3, self.n_interactions // 200))):
+            at = self.now - timedelta(seconds=rng.uniform(1, 90 * 60))
+            channel = arrivals[n][1]
+            if channel in LIVE_CHANNELS and not is_open(at):
+                channel = Channel.EMAIL
+            arrivals[n] = (max(at, self.start), channel)
         arrivals.sort()
 
         pools = {
@@ -479,19 +498,16 @@ class DemoPlanner:
                 customer = members[_bisect(cum, rng.random() * cum[-1])]
             else:
                 customer = parent.customer
-            ix = self._new_interaction(index, customer, channel, created_at, parent)
-            self._simulate(ix)
+            ix, values = self._new_interaction(index, customer, channel, created_at, parent)
+            self._simulate(ix, values)
             self.interactions.append(ix)
 
     def _pool_for(self, channel: str) -> str | None:
-        pool = {Channel.VOICE: "phone", Channel.SMS: "phone", Channel.EMAIL: "email", Channel.SOCIAL: "social"}.get(
-            channel, "any"
-        )
+        pool = ADDRESS_FOR_CHANNEL.get(channel, "any")
         return pool if self.pools[pool][0] else None
 
     def _can_use(self, customer: CustomerPlan, channel: str) -> bool:
-        need = {Channel.VOICE: "phone", Channel.SMS: "phone", Channel.EMAIL: "email", Channel.SOCIAL: "social"}
-        return channel not in need or bool(getattr(customer, need[channel]))
+        return channel not in ADDRESS_FOR_CHANNEL or bool(getattr(customer, ADDRESS_FOR_CHANNEL[channel]))
 
     def _follow_up_parent(self, at: datetime, channel: str, recent_from: int) -> InteractionPlan | None:
         if recent_from >= len(self.interactions):
@@ -524,10 +540,10 @@ class DemoPlanner:
 
     def _new_interaction(
         self, index: int, customer_index: int, channel: str, at: datetime, parent: InteractionPlan | None
-    ) -> InteractionPlan:
+    ) -> tuple[InteractionPlan, dict]:
+        """The contact's queue, topic, priority and subject, and the values its texts are filled with."""
         rng = self.rng
         customer = self.customers[customer_index]
-        queue_spec = None
         if parent is not None and self.eligible.get((parent.queue, channel)):
             queue_name = parent.queue
         else:
@@ -564,7 +580,7 @@ class DemoPlanner:
             tags=tags,
             follow_up_of=parent.index if parent is not None else None,
         )
-        self.values = {
+        values = {
             "first": customer.first_name,
             "agent": "the agent",
             "ref": f"{REF_PREFIXES.get(spec.category, 'REF')}-{rng.randint(100000, 999999)}",
@@ -575,10 +591,10 @@ class DemoPlanner:
         if parent is not None and channel == Channel.EMAIL and parent.subject:
             ix.subject = parent.subject if parent.subject.startswith("Re: ") else f"Re: {parent.subject}"
         else:
-            ix.subject = _fill(rng.choice(spec.subjects), self.values)
-        return ix
+            ix.subject = _fill(rng.choice(spec.subjects), values)
+        return ix, values
 
-    def _simulate(self, ix: InteractionPlan) -> None:
+    def _simulate(self, ix: InteractionPlan, values: dict) -> None:
         """Play the interaction's life from arrival to auto-close, then keep what happened before ``now``."""
         rng = self.rng
         how = HANDLING[ix.channel]
@@ -592,8 +608,6 @@ class DemoPlanner:
             EventPlan(Kind.CREATED, "", S.NEW, ix.created_at),
             EventPlan(Kind.QUEUED, S.NEW, S.QUEUED, queued),
         ]
-        customer = self.customers[ix.customer]
-        values = self.values
         messages: list[MessagePlan] = []
         spec = V.TOPICS[ix.topic]
         if ix.channel == Channel.VOICE:
@@ -614,19 +628,21 @@ class DemoPlanner:
         desired = queued + timedelta(seconds=first_delay - accept_lag - respond_lag)
         talk_work = round(min(how.talk_median * 4, rng.lognormvariate(math.log(how.talk_median), how.talk_sigma)))
         talk_work = max(talk_work, respond_lag + 30)
-        pending = round(rng.uniform(1, 20) * 3600) if rng.random() < how.pending_rate else 0
+        pending = round(rng.uniform(1, 6) * 3600) if rng.random() < how.pending_rate else 0
         hold = _seconds(rng, how.hold) if rng.random() < how.hold_rate else 0
         wrap = _seconds(rng, how.wrap)
-        owned_seconds = accept_lag + talk_work + pending + hold + wrap
+        work_seconds = accept_lag + talk_work + hold + wrap
+        owned_seconds = work_seconds + pending
 
         patience = _seconds(rng, how.patience)
         gives_up = rng.random() < how.abandon_rate
-        routed = None if gives_up else self._assign(ix, desired, owned_seconds)
+        routed = None if gives_up else self._assign(ix, desired, work_seconds, owned_seconds)
         if routed is not None and patience and (routed[1] - queued).total_seconds() > patience:
             routed = None
         if routed is None:
-            if gives_up and patience:
-                patience = rng.randint(5, max(6, patience // 2))
+            if gives_up:
+                # an early hang-up, or a message withdrawn ("never mind, found it")
+                patience = rng.randint(5, max(6, patience // 2)) if patience else rng.randint(600, 7200)
             if patience:
                 abandoned = queued + timedelta(seconds=patience)
             elif ix.created_at > self.now - DAY:
@@ -713,7 +729,7 @@ class DemoPlanner:
         self._finish(ix, events, messages, disposition=disposition)
 
     def _conversation(self, ix, spec, values, first_response, work_end, wrap_start, pending) -> list[MessagePlan]:
-        """The agent's side and the rest of the exchange (at most six messages in all)."""
+        """The agent's side and the rest of the exchange (with the opening, at most ``MAX_MESSAGES``)."""
         rng = self.rng
         how = HANDLING[ix.channel]
         if ix.channel == Channel.VOICE:
@@ -734,7 +750,7 @@ class DemoPlanner:
             messages.append(
                 MessagePlan(MessageDirection.OUTBOUND, True, _fill(rng.choice(V.AGENT_FOLLOW_UPS), values), answered)
             )
-        if rng.random() < 0.15:
+        if len(messages) < MAX_MESSAGES - 1 and rng.random() < 0.15:  # the customer's opening is the other one
             messages.append(MessagePlan(MessageDirection.INTERNAL, True, rng.choice(V.INTERNAL_NOTES), wrap_start))
         return messages
 
@@ -768,8 +784,14 @@ class DemoPlanner:
             ix.disposition = disposition
         ix.updated_at = max([ix.created_at, *(e.at for e in ix.events), *(m.at for m in ix.messages)])
 
-    def _assign(self, ix: InteractionPlan, desired: datetime, owned_seconds: int) -> tuple[AgentPlan, datetime] | None:
-        """The agent the router would give it to, and when: the first moment somebody eligible is free."""
+    def _assign(
+        self, ix: InteractionPlan, desired: datetime, work_seconds: int, owned_seconds: int
+    ) -> tuple[AgentPlan, datetime] | None:
+        """The agent the router would give it to, and when: the first moment somebody eligible is free.
+
+        Free means at work, not going on a break while working it (``work_seconds``) and with a slot on
+        the channel for as long as it stays theirs (``owned_seconds``, which includes waiting on the customer).
+        """
         eligible = self.eligible[(ix.queue, ix.channel)]
         at = desired
         for _ in range(MAX_ROUTING_STEPS):
@@ -777,6 +799,7 @@ class DemoPlanner:
             if not options:
                 return None
             earliest = min(free for free, _ in options)
+            work_end = earliest + timedelta(seconds=work_seconds)
             end = earliest + timedelta(seconds=owned_seconds)
             # longest idle first
             ready = sorted(
@@ -784,7 +807,7 @@ class DemoPlanner:
                 key=lambda a: (a.idle_since or self.start, a.index),
             )
             for agent in ready:
-                if not agent.roster.overlaps_break(earliest, end) and self._has_capacity(agent, ix, earliest, end):
+                if not agent.roster.overlaps_break(earliest, work_end) and self._has_capacity(agent, ix, earliest, end):
                     return agent, earliest
             at = earliest + ROUTING_STEP
         return None

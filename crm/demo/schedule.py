@@ -56,22 +56,26 @@ def hour_slots(*, start: datetime, now: datetime, outage_day: date | None) -> li
         begin = max(at, start)
         if begin < end:
             fraction = (end - begin).total_seconds() / 3600
-            opening = OPENING_HOURS.get(at.weekday())
-            is_open = opening is not None and opening[0] <= at.hour < opening[1]
+            open_now = is_open(at)
             weight = DAY_WEIGHTS[at.weekday()] * fraction
             if at.date() == outage_day and OUTAGE_HOURS[0] <= at.hour < OUTAGE_HOURS[1]:
                 weight *= OUTAGE_FACTOR
-            hour_weight = HOUR_WEIGHTS.get(at.hour, OFF_HOURS_WEIGHT) if is_open else OFF_HOURS_WEIGHT
+            hour_weight = HOUR_WEIGHTS.get(at.hour, OFF_HOURS_WEIGHT) if open_now else OFF_HOURS_WEIGHT
             slots.append(
                 Slot(
                     start=begin,
                     seconds=max(1, int((end - begin).total_seconds())),
-                    live_weight=weight * hour_weight if is_open else 0.0,
+                    live_weight=weight * hour_weight if open_now else 0.0,
                     async_weight=weight * hour_weight,
                 )
             )
         at += timedelta(hours=1)
     return slots
+
+
+def is_open(at: datetime) -> bool:
+    opening = OPENING_HOURS.get(at.weekday())
+    return opening is not None and opening[0] <= at.hour < opening[1]
 
 
 def is_outage(at: datetime, outage_day: date | None) -> bool:
@@ -175,10 +179,21 @@ class StatusChange:
 
 
 def _legal_path(previous: str, status: str) -> list[str]:
-    """The statuses to pass through from ``previous`` to ``status``; coming back always goes through available."""
-    if status in AGENT_STATUS_TRANSITIONS[previous]:
-        return [status]
-    return [AgentStatus.AVAILABLE, status]
+    """The statuses to pass through from ``previous`` to ``status`` by allowed steps (shortest way).
+
+    E.g. available → wrap_up is not a step (wrap-up follows work), so it goes available → busy → wrap_up.
+    """
+    paths = {previous: []}
+    frontier = [previous]
+    while frontier and status not in paths:
+        next_frontier = []
+        for current in frontier:
+            for step in sorted(AGENT_STATUS_TRANSITIONS[current]):
+                if step not in paths:
+                    paths[step] = [*paths[current], step]
+                    next_frontier.append(step)
+        frontier = next_frontier
+    return paths[status]
 
 
 def presence_log(*, roster: Roster, work: list[tuple[datetime, datetime, str]], now: datetime) -> list[StatusChange]:

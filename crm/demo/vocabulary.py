@@ -181,7 +181,7 @@ QUEUES = (
         "Billing",
         (Channel.VOICE, Channel.EMAIL, Channel.CHAT, Channel.SMS, Channel.SOCIAL),
         9,
-        (("Billing", 4), ("English", 4)),
+        (("Billing", 3), ("English", 4)),
         "Premium care",
         ("invoice", "refund", "plan_change", "connectivity", "upgrade"),
         "Gold and VIP accounts, served first by senior agents.",

@@ -43,7 +43,7 @@ Kind = InteractionEventKind
 
 # Leaving one of these states adds the time spent in it to this handle-time field.
 HANDLE_TIME_FIELDS = {S.ACTIVE: "talk_seconds", S.ON_HOLD: "hold_seconds", S.WRAP_UP: "wrap_up_seconds"}
-MAX_TAGS = 50
+MAX_TAGS, MAX_TAG_LENGTH = 50, 50
 
 
 class _Unset:
@@ -198,8 +198,8 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
         raise ValidationError({"tags": f"At most {MAX_TAGS} tags."})
-    if any(len(tag) > 50 for tag in cleaned):
-        raise ValidationError({"tags": "A tag has at most 50 characters."})
+    if any(len(tag) > MAX_TAG_LENGTH for tag in cleaned):
+        raise ValidationError({"tags": f"A tag has at most {MAX_TAG_LENGTH} characters."})
     return cleaned
 
 
@@ -323,7 +323,7 @@ def interaction_create_inbound(
                 at=now,
                 data={"queue_id": queue.pk},
             )
-        if body:
+        if body.strip():
             message_create(
                 interaction=interaction,
                 direction=MessageDirection.INBOUND if direction == Direction.INBOUND else MessageDirection.OUTBOUND,

@@ -1,9 +1,10 @@
 """Creating, changing and deleting queues and SLA policies (the contact center's set-up).
 
 Shape checks (types, ranges, known channels) belong to the callers' forms and serializers; what
-depends on other rows — the overflow chain, what still uses a queue or a policy — is checked here,
-so the API and the admin enforce the same rules. Rule violations raise ``ValidationError`` with
-field messages (a 400 in the API); deletions blocked by live data raise ``DomainError`` (a 409).
+depends on other rows — the overflow chain, taken names, what still uses a queue or a policy — is
+checked here, so the API and the admin enforce the same rules. Rule violations raise
+``ValidationError`` with field messages (a 400 in the API; a taken name, code ``duplicate``, a 409);
+deletions blocked by live data raise ``DomainError`` (a 409).
 """
 
 from collections.abc import Iterable, Mapping
@@ -20,6 +21,8 @@ from config.errors import DomainError
 from ..choices import OPEN_STATUSES
 from ..models import Interaction, Queue, QueueSkill, SLAPolicy, SLATarget
 
+# The code of a "name already taken" error: the API answers it with 409 (a conflict with existing data).
+DUPLICATE = "duplicate"
 # Transaction-scoped advisory lock taken while an overflow link changes: two concurrent edits
 # (A → B and B → A) would each pass the cycle check on their own snapshot and together form a cycle.
 _OVERFLOW_LOCK_KEY = 0x5B0F_0001
@@ -90,7 +93,9 @@ def _check_queue_name(*, name: str, exclude_pk: int | None) -> None:
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
     if others.exists():
-        raise ValidationError({"name": f"A queue named '{name.strip()}' already exists."})
+        raise ValidationError(
+            {"name": ValidationError(f"A queue named '{name.strip()}' already exists.", code=DUPLICATE)}
+        )
 
 
 def _set_required_skills(*, queue: Queue, required_skills: Iterable[SkillRequirement]) -> None:
@@ -195,7 +200,9 @@ def _check_policy_name(*, name: str, exclude_pk: int | None) -> None:
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
     if others.exists():
-        raise ValidationError({"name": f"An SLA policy named '{name.strip()}' already exists."})
+        raise ValidationError(
+            {"name": ValidationError(f"An SLA policy named '{name.strip()}' already exists.", code=DUPLICATE)}
+        )
 
 
 def sla_check_targets(*, targets: Iterable[TargetSpec]) -> None:

@@ -162,7 +162,7 @@ def test_create_normalises_primary_addresses_into_identities():
         language="pt_br",
         timezone="Europe/Lisbon",
         tier="gold",
-        tags=["vip", " vip ", "b2b"],
+        tags=["vip", " vip ", "", "b2b"],
         attributes={"plan": "pro"},
         identities=[{"channel": "social", "address": "@ada", "verified": True}],
     )
@@ -215,7 +215,7 @@ def test_create_rejects_an_address_owned_by_another_customer_on_its_field():
         ("tier", "platinum"),
         ("tags", ["x" * 51]),
         ("tags", [f"t{n}" for n in range(51)]),
-        ("tags", [""]),
+        ("tags", [None]),
         ("tags", "vip"),
         ("attributes", ["not", "an", "object"]),
         ("attributes", {"blob": "x" * (16 * 1024)}),
@@ -433,3 +433,13 @@ def test_organization_delete_keeps_its_customers():
     organization_delete(organization=organization)
     customer.refresh_from_db()
     assert customer.organization is None
+
+
+def test_identity_remove_of_a_secondary_does_not_restore_a_cleared_primary():
+    customer = customer_create(name="Ada", phone="+14155552671")
+    customer_update(customer=customer, phone="")
+    customer.identities.create(channel="phone", address="+14155552672")
+    identity_remove(identity=customer.identities.get(address="+14155552672"))
+    customer.refresh_from_db()
+    assert customer.phone == ""
+    assert not customer.identities.filter(is_primary=True).exists()

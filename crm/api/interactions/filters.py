@@ -1,8 +1,12 @@
 """Query parameters of the interaction list: this module parses them, ``crm.selectors`` applies them."""
 
+from datetime import UTC
+
 from django import forms
 from django.db.models import BigIntegerField, ExpressionWrapper, F
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.filters import BaseFilterBackend
 
@@ -13,6 +17,7 @@ from crm.selectors import interaction_filter
 MAX_ID = 2**63 - 1
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.Filter):
     field_class = forms.IntegerField
 
@@ -20,6 +25,21 @@ class IdFilter(filters.Filter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, converted to UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        try:
+            return parsed.astimezone(UTC) if parsed is not None else None
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 class StatusInFilter(filters.BaseInFilter, filters.ChoiceFilter):
@@ -33,9 +53,9 @@ class InteractionFilterSet(filters.FilterSet):
     customer = IdFilter(help_text="customer id")
     channel = filters.ChoiceFilter(choices=Channel.choices)
     priority = filters.TypedChoiceFilter(choices=Priority.choices, coerce=int, help_text="1 low … 4 urgent")
-    created_after = filters.IsoDateTimeFilter(help_text="created at or after (ISO 8601)")
-    created_before = filters.IsoDateTimeFilter(help_text="created before (ISO 8601)")
-    external_id = filters.CharFilter(max_length=200)
+    created_after = UtcDateTimeFilter(help_text="created at or after (ISO 8601)")
+    created_before = UtcDateTimeFilter(help_text="created before (ISO 8601)")
+    external_id = filters.CharFilter()
 
     def filter_queryset(self, queryset):
         # the selector owns what each filter means; this class only parses and validates the parameters

@@ -7,20 +7,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.models import Agent
-from config.api.serializers import InputSerializer
+from config.api.serializers import InputSerializer, StrictCharField
 from config.choices import Channel
-from contacts.choices import IdentityChannel
 from contacts.models import Customer
 from contacts.services import normalize_address
 from crm.choices import MessageDirection, Priority
 from crm.models import Interaction, Message, Queue
 from crm.selectors import interaction_assignable_agents, interaction_target_queues, queue_default_for_channel
+from crm.services.lifecycle import MAX_TAG_LENGTH, MAX_TAGS
 from crm.services.sla import sla_state
 
 PRIORITY_NAMES = {label.lower(): value for value, label in Priority.choices}
-MAX_TAGS = 50
-# identity kinds and interaction channels both name how an address reaches a customer (voice → phone)
-IDENTITY_CHANNEL_CHOICES = list(dict([*IdentityChannel.choices, *Channel.choices]).items())
 STATUS_HINT = (
     "The status cannot be patched; use the action endpoints "
     "(accept, hold, resume, wrap-up, resolve, close, abandon, reopen, assign)."
@@ -86,7 +83,6 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
             "id",
             "status",
             "channel",
-            "direction",
             "queue",
             "customer",
             "agent",
@@ -124,8 +120,8 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
 class AttachmentSerializer(InputSerializer):
     """Metadata of a file stored elsewhere; the API does not take file contents."""
 
-    name = serializers.CharField(max_length=255)
-    content_type = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    name = StrictCharField(max_length=255)
+    content_type = StrictCharField(max_length=100, required=False, allow_blank=True)
     size = serializers.IntegerField(min_value=0, max_value=2**53, required=False)
     url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
 
@@ -144,10 +140,12 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 
 class CustomerIdentityInputSerializer(InputSerializer):
     channel = serializers.ChoiceField(
-        choices=IDENTITY_CHANNEL_CHOICES, required=False, help_text="defaults to the interaction's channel"
+        choices=Channel.choices,
+        required=False,
+        help_text="the channel the address belongs to (voice and sms: a phone number); defaults to the interaction's",
     )
-    address = serializers.CharField(max_length=254, help_text="e-mail address, phone number or handle")
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    address = StrictCharField(max_length=254, help_text="e-mail address, phone number or handle")
+    name = StrictCharField(max_length=200, required=False, allow_blank=True)
 
 
 class InteractionCreateInputSerializer(InputSerializer):
@@ -155,16 +153,16 @@ class InteractionCreateInputSerializer(InputSerializer):
     queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.none(), required=False, allow_null=True)
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False)
     customer_identity = CustomerIdentityInputSerializer(required=False)
-    subject = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    body = serializers.CharField(
+    subject = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
+    body = StrictCharField(
         required=False, allow_blank=True, default="", trim_whitespace=False, help_text="the first message"
     )
     priority = PriorityField(required=False, default=Priority.NORMAL)
-    external_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    external_id = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50), max_length=MAX_TAGS, required=False, default=list
+        child=StrictCharField(max_length=MAX_TAG_LENGTH), max_length=MAX_TAGS, required=False, default=list
     )
-    category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    category = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -194,10 +192,10 @@ class InteractionCreateInputSerializer(InputSerializer):
 class InteractionUpdateInputSerializer(InputSerializer):
     unknown_field_messages = {"status": STATUS_HINT, "agent": "Use the assign action to give work to an agent."}
 
-    subject = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    subject = StrictCharField(max_length=300, required=False, allow_blank=True)
     priority = PriorityField(required=False)
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=MAX_TAGS, required=False)
-    category = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    tags = serializers.ListField(child=StrictCharField(max_length=MAX_TAG_LENGTH), max_length=MAX_TAGS, required=False)
+    category = StrictCharField(max_length=100, required=False, allow_blank=True)
 
 
 class AgentInputSerializer(InputSerializer):
@@ -219,8 +217,8 @@ class AcceptInputSerializer(AgentInputSerializer):
 
 
 class ResolveInputSerializer(InputSerializer):
-    disposition = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    disposition = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    category = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class EmptyInputSerializer(InputSerializer):
@@ -229,13 +227,13 @@ class EmptyInputSerializer(InputSerializer):
 
 class MessageCreateInputSerializer(InputSerializer):
     direction = serializers.ChoiceField(choices=MessageDirection.choices)
-    body = serializers.CharField(trim_whitespace=False)
+    body = StrictCharField(trim_whitespace=False)
     attachments = serializers.ListField(child=AttachmentSerializer(), max_length=20, required=False, default=list)
-    external_id = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    external_id = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class ConflictSerializer(serializers.Serializer):
-    """The error body of 4xx answers other than field errors."""
+class ErrorOutputSerializer(serializers.Serializer):
+    """The body of 4xx answers other than field errors (see ``config.api.exceptions``)."""
 
     detail = serializers.CharField()
     code = serializers.CharField()

@@ -9,7 +9,7 @@ router = SimpleRouter()
 router.trailing_slash = "/?"
 router.register(r"interactions", InteractionViewSet, basename="interaction")
 router.register(
-    r"interactions/(?P<interaction_pk>[^/.]+)/messages", InteractionMessageViewSet, basename="interaction-message"
+    r"interactions/(?P<interaction_pk>[^/]+)/messages", InteractionMessageViewSet, basename="interaction-message"
 )
 
 urlpatterns = router.urls

@@ -5,12 +5,14 @@ Views stay thin: they parse input, narrow every query to the caller's view (obje
 handler turns into 409.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import RequestDataTooBig
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
@@ -30,12 +32,11 @@ from crm.services.idempotency import (
 from crm.services.messages import message_create
 
 from .filters import InteractionFilterSet, InteractionOrderingFilter
-from .parsers import LimitedJSONParser
 from .serializers import (
     AcceptInputSerializer,
     AgentInputSerializer,
-    ConflictSerializer,
     EmptyInputSerializer,
+    ErrorOutputSerializer,
     InteractionCreateInputSerializer,
     InteractionOutputSerializer,
     InteractionUpdateInputSerializer,
@@ -57,10 +58,16 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 ERRORS = {
     400: OpenApiResponse(description='Invalid input: field messages, e.g. {"queue": ["..."]}'),
-    404: OpenApiResponse(ConflictSerializer, description="No such interaction in your view"),
-    409: OpenApiResponse(ConflictSerializer, description="Not allowed in the interaction's current status"),
-    413: OpenApiResponse(ConflictSerializer, description="Request body over 1 MB"),
+    404: OpenApiResponse(ErrorOutputSerializer, description="No such interaction in your view"),
+    409: OpenApiResponse(ErrorOutputSerializer, description="Not allowed in the interaction's current status"),
+    413: OpenApiResponse(ErrorOutputSerializer, description="Request body over 1 MB"),
 }
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
 
 
 def _actor(request):
@@ -70,7 +77,11 @@ def _actor(request):
 
 
 class InteractionContextMixin:
-    parser_classes = [LimitedJSONParser]
+    def handle_exception(self, exc):
+        # Django raises RequestDataTooBig when DRF reads an over-limit body; unhandled it becomes an HTML 400
+        if isinstance(exc, RequestDataTooBig):
+            exc = PayloadTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+        return super().handle_exception(exc)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -78,10 +89,8 @@ class InteractionContextMixin:
         context["now"] = timezone.now()
         return context
 
-    def input(self, serializer_class, data=None):
-        serializer = serializer_class(
-            data=self.request.data if data is None else data, context=self.get_serializer_context()
-        )
+    def input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -100,7 +109,14 @@ def _action_schema(summary: str, request=None):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List interactions you may see (newest first by default)"),
+    list=extend_schema(
+        summary="List interactions you may see (newest first by default)",
+        responses={
+            200: InteractionOutputSerializer(many=True),
+            400: ERRORS[400],
+            404: OpenApiResponse(ErrorOutputSerializer, description="Invalid cursor"),
+        },
+    ),
     retrieve=extend_schema(summary="One interaction", responses={200: InteractionOutputSerializer, 404: ERRORS[404]}),
 )
 class InteractionViewSet(
@@ -110,6 +126,8 @@ class InteractionViewSet(
     filter_backends = [DjangoFilterBackend, InteractionOrderingFilter]
     filterset_class = InteractionFilterSet
     pagination_class = CursorPagination
+    # any segment reaches the view, so a malformed id is the API's JSON 404, not Django's HTML page
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
         return interaction_list(viewer=viewer_from_request(self.request))
@@ -131,9 +149,11 @@ class InteractionViewSet(
         responses={
             201: InteractionOutputSerializer,
             400: ERRORS[400],
-            409: OpenApiResponse(ConflictSerializer, description="A request with this Idempotency-Key is in progress"),
+            409: OpenApiResponse(
+                ErrorOutputSerializer, description="A request with this Idempotency-Key is in progress"
+            ),
             413: ERRORS[413],
-            422: OpenApiResponse(ConflictSerializer, description="Idempotency-Key reused with another body"),
+            422: OpenApiResponse(ErrorOutputSerializer, description="Idempotency-Key reused with another body"),
         },
     )
     def create(self, request, *args, **kwargs):
@@ -245,7 +265,13 @@ class MessagePagination(CursorPagination):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Messages of an interaction, oldest first", responses={200: MessageOutputSerializer, 404: ERRORS[404]}
+        summary="Messages of an interaction, oldest first",
+        responses={
+            200: MessageOutputSerializer(many=True),
+            404: OpenApiResponse(
+                ErrorOutputSerializer, description="No such interaction in your view, or invalid cursor"
+            ),
+        },
     ),
     create=extend_schema(
         summary="Add a message",

@@ -4,8 +4,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from agents.access import Viewer
@@ -38,6 +38,48 @@ class RejectUnknownFieldsMixin:
         return super().to_internal_value(data)
 
 
+class RejectUnknownFieldsSchema(OpenApiSerializerExtension):
+    """Tell OpenAPI clients what the mixin enforces: a request body has no properties beyond those listed."""
+
+    target_class = RejectUnknownFieldsMixin
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
+
+
+@extend_schema_serializer(component_name="SetupError")
+class ErrorSerializer(serializers.Serializer):
+    """The shape of every non-field error (config.api.exceptions)."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    status = serializers.IntegerField()
+
+
+class DistinctListField(serializers.ListField):
+    """A list whose items must all differ (documented as ``uniqueItems`` in the schema)."""
+
+    default_error_messages = {"duplicates": "Each value may be listed once."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if len(set(value)) != len(value):
+            self.fail("duplicates")
+        return value
+
+
+class DistinctListFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = DistinctListField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "uniqueItems": True}
+
+
 # --- queues ----------------------------------------------------------------------------------------
 
 
@@ -52,10 +94,13 @@ class QueueInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=5000, allow_blank=True, default="")
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), allow_null=True, default=None)
-    channels = serializers.ListField(
-        child=serializers.ChoiceField(choices=Channel.choices), allow_empty=False, max_length=len(Channel.choices)
+    channels = DistinctListField(
+        child=serializers.ChoiceField(choices=Channel.choices),
+        allow_empty=False,
+        min_length=1,
+        max_length=len(Channel.choices),
     )
-    required_skills = QueueSkillInputSerializer(many=True, required=False, max_length=100)
+    required_skills = serializers.ListField(child=QueueSkillInputSerializer(), required=False, max_length=100)
     priority = serializers.IntegerField(min_value=1, max_value=10, default=5, help_text="1 (lowest) to 10 (highest)")
     sla_policy = serializers.PrimaryKeyRelatedField(queryset=SLAPolicy.objects.all(), allow_null=True, default=None)
     overflow_queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all(), allow_null=True, default=None)
@@ -79,11 +124,6 @@ class QueueInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
             # A team-bound caller may only place queues in its own teams and overflow into queues it can see.
             self.fields["team"].queryset = Team.objects.filter(pk__in=viewer.team_ids)
             self.fields["overflow_queue"].queryset = Queue.objects.filter(queue_visibility_q(viewer))
-
-    def validate_channels(self, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise serializers.ValidationError("Each channel may be listed once.")
-        return value
 
     def validate_required_skills(self, value: list[dict]) -> list[dict]:
         skills = [item["skill"].pk for item in value]
@@ -122,7 +162,7 @@ class QueueOutputSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     name = serializers.CharField()
-    description = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
     team = serializers.IntegerField(source="team_id", allow_null=True)
     channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices))
     required_skills = QueueSkillOutputSerializer(source="queue_skills", many=True)
@@ -137,7 +177,7 @@ class QueueOutputSerializer(serializers.Serializer):
     oldest_waiting_seconds = serializers.SerializerMethodField(help_text="age of the oldest queued interaction")
     created_at = serializers.DateTimeField()
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_oldest_waiting_seconds(self, queue) -> int | None:
         oldest = getattr(queue, "oldest_queued_at", None)
         if oldest is None:
@@ -179,7 +219,8 @@ class SLAPolicyInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
     description = serializers.CharField(max_length=5000, allow_blank=True, default="")
     business_hours_only = serializers.BooleanField(default=False)
     is_active = serializers.BooleanField(default=True)
-    targets = SLATargetInputSerializer(many=True, allow_empty=False, max_length=200)
+    # A ListField rather than many=True: its length limits appear in the schema (minItems / maxItems).
+    targets = serializers.ListField(child=SLATargetInputSerializer(), allow_empty=False, min_length=1, max_length=200)
 
     def validate_targets(self, value: list[dict]) -> list[dict]:
         keys = [(t["channel"], t["priority"]) for t in value]
@@ -205,7 +246,7 @@ class SLATargetOutputSerializer(serializers.Serializer):
 class SLAPolicyOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    description = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
     business_hours_only = serializers.BooleanField()
     is_active = serializers.BooleanField()
     targets = SLATargetOutputSerializer(many=True)
@@ -225,8 +266,8 @@ class TimelineEntryOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     at = serializers.DateTimeField()
     interaction = serializers.IntegerField(source="interaction_id", allow_null=True)
-    title = serializers.CharField(help_text="interaction subject, or survey kind")
-    body = serializers.CharField(help_text="message, note or survey comment (first 500 characters)")
+    title = serializers.CharField(allow_blank=True, help_text="interaction subject, or survey kind")
+    body = serializers.CharField(allow_blank=True, help_text="message, note or survey comment (first 500 characters)")
     score = serializers.IntegerField(allow_null=True, help_text="survey answers only")
     channel = serializers.ChoiceField(choices=Channel.choices, allow_blank=True)
     status = serializers.ChoiceField(choices=InteractionStatus.choices, allow_blank=True, help_text="interactions only")

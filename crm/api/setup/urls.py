@@ -10,6 +10,6 @@ router.register("queues", QueueViewSet, basename="queue")
 router.register("sla-policies", SLAPolicyViewSet, basename="sla-policy")
 
 urlpatterns = [
-    path("customers/<int:pk>/timeline/", CustomerTimelineView.as_view(), name="customer-timeline"),
+    path("customers/<str:pk>/timeline/", CustomerTimelineView.as_view(), name="customer-timeline"),
     *router.urls,
 ]

@@ -9,7 +9,8 @@ configuration); a team-bound admin key manages its own teams' queues.
 """
 
 from django.core.exceptions import RequestDataTooBig
-from django.shortcuts import get_object_or_404
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
 from rest_framework.request import Request
@@ -31,8 +32,10 @@ from ...services.queues import (
     sla_policy_delete,
     sla_policy_update,
 )
+from .base import BoundedJSONParser, FieldConflict, PayloadTooLarge, StrictCursorPagination, only_duplicates
 from .filters import QueueFilter, SLAPolicyFilter
 from .serializers import (
+    ErrorSerializer,
     QueueInputSerializer,
     QueueOutputSerializer,
     SLAPolicyInputSerializer,
@@ -41,11 +44,28 @@ from .serializers import (
     TimelineQuerySerializer,
 )
 
+ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description='Invalid input: field messages, e.g. {"name": ["…"]}'),
+    401: OpenApiResponse(ErrorSerializer, description="No API key, or an invalid, expired or revoked one"),
+    403: OpenApiResponse(ErrorSerializer, description="The API key lacks the scope, or the team, this request needs"),
+    404: OpenApiResponse(ErrorSerializer, description="No such object in your view (or, on a list, an invalid cursor)"),
+    409: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description='A name already taken, as field messages ({"name": ["…"]}), or a deletion refused because '
+        'the object is in use, as {"detail": "…", "code": "…", "status": 409}',
+    ),
+    413: OpenApiResponse(ErrorSerializer, description="Request body over the size limit (1 MB)"),
+    415: OpenApiResponse(ErrorSerializer, description="The body is not JSON"),
+}
+LIST_ERRORS = (400, 401, 403, 404)
+READ_ERRORS = (401, 403, 404)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415)
+DELETE_ERRORS = (401, 403, 404, 409)
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "payload_too_large"
+
+def _doc(summary: str, ok: int, body, errors, **kwargs):
+    """``extend_schema`` with the success response and every error response the operation can give."""
+    return extend_schema(summary=summary, responses={ok: body, **{code: ERRORS[code] for code in errors}}, **kwargs)
 
 
 ADMIN_WRITES = {"POST": ADMIN, "PUT": ADMIN, "PATCH": ADMIN, "DELETE": ADMIN}
@@ -55,12 +75,20 @@ class _SetupViewSet(viewsets.GenericViewSet):
     """Plain CRUD whose writes go through services and answer with the re-read (annotated) object."""
 
     required_scope = ADMIN_WRITES
+    parser_classes = [BoundedJSONParser]
+    pagination_class = StrictCursorPagination
+    # Any malformed id ("1.5", "abc") reaches the view and is this API's JSON 404, not Django's HTML page.
+    lookup_value_regex = "[^/]+"
 
     def handle_exception(self, exc):
         # DRF reads JSON bodies through ``request.body``, where Django raises RequestDataTooBig beyond
         # DATA_UPLOAD_MAX_MEMORY_SIZE; left alone that becomes an HTML 400 page instead of a JSON 413.
         if isinstance(exc, RequestDataTooBig):
             exc = PayloadTooLarge()
+        # a taken name conflicts with existing data, like the unique-constraint race the shared handler
+        # already answers with 409; the body keeps the field messages
+        elif isinstance(exc, DjangoValidationError) and only_duplicates(exc):
+            exc = FieldConflict(detail=exc.message_dict)
         return super().handle_exception(exc)
 
     @property
@@ -86,24 +114,31 @@ class _SetupViewSet(viewsets.GenericViewSet):
         return serializer
 
 
+QUEUE_VISIBILITY = (
+    "Unrestricted callers see every queue; supervisors, team-bound keys and agents see their teams' queues "
+    "and the queues of no team, which the whole center shares (only unrestricted callers change those)."
+)
+
+
 @extend_schema_view(
-    list=extend_schema(
-        summary="List queues",
-        description="Unrestricted callers see every queue; supervisors, team-bound keys and agents see their "
-        "teams' queues and the queues of no team, which the whole center shares.",
+    list=_doc("List queues", 200, QueueOutputSerializer(many=True), LIST_ERRORS, description=QUEUE_VISIBILITY),
+    retrieve=_doc("A queue with its live figures", 200, QueueOutputSerializer, READ_ERRORS),
+    create=_doc("Create a queue", 201, QueueOutputSerializer, WRITE_ERRORS, request=QueueInputSerializer),
+    update=_doc("Replace a queue", 200, QueueOutputSerializer, WRITE_ERRORS, request=QueueInputSerializer),
+    partial_update=_doc(
+        "Change some fields of a queue",
+        200,
+        QueueOutputSerializer,
+        WRITE_ERRORS,
+        request=QueueInputSerializer,
+        description="`required_skills`, when given, replaces all the queue's requirements.",
     ),
-    retrieve=extend_schema(summary="A queue with its live figures"),
-    create=extend_schema(
-        summary="Create a queue", request=QueueInputSerializer, responses={201: QueueOutputSerializer}
-    ),
-    update=extend_schema(summary="Replace a queue", request=QueueInputSerializer, responses=QueueOutputSerializer),
-    partial_update=extend_schema(
-        summary="Change some fields of a queue", request=QueueInputSerializer, responses=QueueOutputSerializer
-    ),
-    destroy=extend_schema(
-        summary="Delete a queue",
+    destroy=_doc(
+        "Delete a queue",
+        204,
+        None,
+        DELETE_ERRORS,
         description="409 while the queue holds open interactions or another queue overflows into it.",
-        responses={204: None, 409: OpenApiResponse(description="the queue is in use")},
     ),
 )
 class QueueViewSet(_SetupViewSet):
@@ -142,25 +177,27 @@ class QueueViewSet(_SetupViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List SLA policies"),
-    retrieve=extend_schema(summary="An SLA policy with its targets"),
-    create=extend_schema(
-        summary="Create an SLA policy", request=SLAPolicyInputSerializer, responses={201: SLAPolicyOutputSerializer}
+    list=_doc("List SLA policies", 200, SLAPolicyOutputSerializer(many=True), LIST_ERRORS),
+    retrieve=_doc("An SLA policy with its targets", 200, SLAPolicyOutputSerializer, READ_ERRORS),
+    create=_doc("Create an SLA policy", 201, SLAPolicyOutputSerializer, WRITE_ERRORS, request=SLAPolicyInputSerializer),
+    update=_doc(
+        "Replace an SLA policy", 200, SLAPolicyOutputSerializer, WRITE_ERRORS, request=SLAPolicyInputSerializer
     ),
-    update=extend_schema(
-        summary="Replace an SLA policy", request=SLAPolicyInputSerializer, responses=SLAPolicyOutputSerializer
-    ),
-    partial_update=extend_schema(
-        summary="Change some fields of an SLA policy",
-        description="`targets`, when given, replaces all the policy's targets.",
+    partial_update=_doc(
+        "Change some fields of an SLA policy",
+        200,
+        SLAPolicyOutputSerializer,
+        WRITE_ERRORS,
         request=SLAPolicyInputSerializer,
-        responses=SLAPolicyOutputSerializer,
+        description="`targets`, when given, replaces all the policy's targets.",
     ),
-    destroy=extend_schema(
-        summary="Delete an SLA policy",
+    destroy=_doc(
+        "Delete an SLA policy",
+        204,
+        None,
+        DELETE_ERRORS,
         description="409 while a queue uses the policy: deleting it would silently leave those queues without "
         "any service-level promise. Point them at another policy first, or deactivate the policy.",
-        responses={204: None, 409: OpenApiResponse(description="the policy is in use")},
     ),
 )
 class SLAPolicyViewSet(_SetupViewSet):
@@ -207,6 +244,12 @@ class SLAPolicyViewSet(_SetupViewSet):
 class CustomerTimelineView(APIView):
     """A customer's interactions, messages, notes and survey answers, newest first, in one query per page."""
 
+    def handle_exception(self, exc):
+        # a GET has no body to speak of, but a client may still send a huge one
+        if isinstance(exc, RequestDataTooBig):
+            exc = PayloadTooLarge()
+        return super().handle_exception(exc)
+
     @extend_schema(
         summary="A customer's timeline",
         description="Entries the caller may not see (other teams' interactions and their messages) are left out. "
@@ -215,10 +258,13 @@ class CustomerTimelineView(APIView):
             TimelineQuerySerializer,
             OpenApiParameter("id", int, OpenApiParameter.PATH, description="customer id"),
         ],
-        responses={200: TimelineOutputSerializer, 404: OpenApiResponse(description="no such customer")},
+        responses={200: TimelineOutputSerializer, **{code: ERRORS[code] for code in (400, 401, 403, 404)}},
     )
-    def get(self, request: Request, pk: int) -> Response:
-        customer = get_object_or_404(Customer.objects.only("pk"), pk=pk)
+    def get(self, request: Request, pk: str) -> Response:
+        # the route takes any segment, so a malformed id ("abc", "1.5") is this API's JSON 404
+        customer = Customer.objects.only("pk").filter(pk=int(pk)).first() if pk.isdigit() and len(pk) < 19 else None
+        if customer is None:
+            raise exceptions.NotFound("No such customer.")
         query = TimelineQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         limit = query.validated_data["limit"]

@@ -17,7 +17,9 @@ def detail(team_id) -> str:
 
 def test_create_returns_the_team_with_supervisor_ids(admin_client_api):
     boss_1, boss_2 = UserFactory.create_batch(2)
-    response = admin_client_api.post(URL, {"name": "Billing", "description": "invoices", "supervisors": [boss_2.pk, boss_1.pk]})
+    response = admin_client_api.post(
+        URL, {"name": "Billing", "description": "invoices", "supervisors": [boss_2.pk, boss_1.pk]}
+    )
     assert response.status_code == 201, response.content
     team = Team.objects.get()
     assert response.json() == {

@@ -1,7 +1,6 @@
-"""agent_set_status: the presence state machine, its log, its signal, and time in state."""
+"""agent_set_status: the presence state machine, its log and its signal."""
 
 import threading
-from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,11 +9,10 @@ from django.utils import timezone
 
 from agents.choices import AGENT_STATUS_TRANSITIONS, AgentStatus
 from agents.models import Agent, AgentStatusLog
-from agents.selectors import agent_status_durations
 from agents.services import agent_set_status
 from agents.signals import agent_status_changed
 from config.errors import IllegalTransition
-from tests.agents.factories import AgentFactory, AgentStatusLogFactory, UserFactory
+from tests.agents.factories import AgentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +48,12 @@ def test_going_available_stamps_the_time_and_logs_who_and_why():
     assert stored.status == "available" and stored.status_changed_at >= before
     assert returned.status == agent.status == "available"  # the caller's instance is refreshed too
     row = AgentStatusLog.objects.get(agent=agent)
-    assert (row.previous_status, row.status, row.actor, row.reason) == ("offline", "available", supervisor, "shift start")
+    assert (row.previous_status, row.status, row.actor, row.reason) == (
+        "offline",
+        "available",
+        supervisor,
+        "shift start",
+    )
     assert row.changed_at == stored.status_changed_at
 
 
@@ -124,7 +127,11 @@ def test_signal_is_sent_after_commit_with_previous_and_new_status(received, djan
     for callback in callbacks:
         callback()
     assert len(received) == 1
-    assert (received[0]["agent"].pk, received[0]["previous"], received[0]["status"]) == (agent.pk, "offline", "available")
+    assert (received[0]["agent"].pk, received[0]["previous"], received[0]["status"]) == (
+        agent.pk,
+        "offline",
+        "available",
+    )
 
 
 def test_no_signal_for_a_change_that_rolled_back(received, django_capture_on_commit_callbacks):
@@ -191,78 +198,3 @@ def test_concurrent_changes_leave_a_consistent_log():
         assert after.status in AGENT_STATUS_TRANSITIONS[after.previous_status]
         assert after.changed_at >= before.changed_at
     assert Agent.objects.get(pk=agent.pk).status == log[-1].status
-
-
-# --- time in state ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def timeline():
-    """An agent created at 08:00 (offline), available 09:00, busy 09:30, available 10:00, offline 11:00 (yesterday)."""
-    day = (timezone.now() - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    agent = AgentFactory()
-    Agent.objects.filter(pk=agent.pk).update(created_at=day.replace(hour=8))
-    agent.refresh_from_db()
-    for hour, minute, previous, status in [
-        (9, 0, "offline", "available"),
-        (9, 30, "available", "busy"),
-        (10, 0, "busy", "available"),
-        (11, 0, "available", "offline"),
-    ]:
-        AgentStatusLogFactory(agent=agent, changed_at=day.replace(hour=hour, minute=minute), previous_status=previous, status=status)
-    return agent, day
-
-
-def test_durations_split_a_window_by_status(timeline):
-    agent, day = timeline
-    durations = agent_status_durations(agent=agent, start=day.replace(hour=9), end=day.replace(hour=11))
-    assert durations == {"available": 5400.0, "busy": 1800.0, "offline": 0.0, "wrap_up": 0.0, "on_break": 0.0}
-
-
-def test_durations_clip_spans_that_cross_the_window_edges(timeline):
-    agent, day = timeline
-    durations = agent_status_durations(agent=agent, start=day.replace(hour=9, minute=15), end=day.replace(hour=10, minute=15))
-    assert (durations["available"], durations["busy"]) == (1800.0, 1800.0)
-
-
-def test_durations_count_the_status_the_window_opens_in(timeline):
-    agent, day = timeline
-    # no change inside the window: the agent was busy throughout
-    durations = agent_status_durations(agent=agent, start=day.replace(hour=9, minute=40), end=day.replace(hour=9, minute=50))
-    assert durations["busy"] == 600.0 and sum(durations.values()) == 600.0
-
-
-def test_durations_before_the_first_change_use_its_previous_status(timeline):
-    agent, day = timeline
-    durations = agent_status_durations(agent=agent, start=day.replace(hour=7), end=day.replace(hour=9, minute=30))
-    # nothing before the agent existed (08:00); offline until 09:00
-    assert (durations["offline"], durations["available"]) == (3600.0, 1800.0)
-
-
-def test_durations_stop_at_now_for_the_current_status(timeline):
-    agent, day = timeline
-    end = timezone.now() + timedelta(days=1)
-    durations = agent_status_durations(agent=agent, start=day.replace(hour=11), end=end)
-    elapsed = (timezone.now() - day.replace(hour=11)).total_seconds()
-    assert durations["offline"] == pytest.approx(elapsed, abs=5)
-
-
-def test_durations_of_an_agent_without_log_are_their_status_since_creation():
-    agent = AgentFactory()
-    hour_ago = timezone.now() - timedelta(hours=1)
-    Agent.objects.filter(pk=agent.pk).update(created_at=hour_ago)
-    durations = agent_status_durations(agent=agent, start=hour_ago - timedelta(hours=1), end=timezone.now())
-    assert durations["offline"] == pytest.approx(3600, abs=5)
-
-
-def test_durations_of_an_empty_or_future_window_are_zero(timeline):
-    agent, day = timeline
-    tomorrow = timezone.now() + timedelta(days=1)
-    assert sum(agent_status_durations(agent=agent, start=tomorrow, end=tomorrow + timedelta(hours=1)).values()) == 0
-    assert sum(agent_status_durations(agent=agent, start=day.replace(hour=10), end=day.replace(hour=9)).values()) == 0
-
-
-def test_durations_need_aware_datetimes(timeline):
-    agent, day = timeline
-    with pytest.raises(ValueError, match="aware"):
-        agent_status_durations(agent=agent, start=day.replace(tzinfo=None), end=day)

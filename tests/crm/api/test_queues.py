@@ -124,7 +124,6 @@ def test_create_applies_defaults_for_optional_fields(admin_client_api):
         pytest.param(payload(service_level_target=0), "service_level_target", id="target-zero"),
         pytest.param(payload(service_level_target=1.5), "service_level_target", id="target-above-one"),
         pytest.param(payload(service_level_seconds=2**40), "service_level_seconds", id="seconds-overflow-int"),
-        pytest.param(payload(name="  existing queue "), "name", id="duplicate-name-any-case"),
         pytest.param(payload(name="x" * 101), "name", id="name-too-long"),
     ],
 )
@@ -138,6 +137,16 @@ def test_create_rejects_bad_input_and_writes_nothing(admin_client_api, body, fie
     assert response.status_code == 400, response.json()
     assert field in response.json()
     assert counts() == before
+
+
+def test_create_with_a_taken_name_in_any_case_is_409_and_writes_nothing(admin_client_api):
+    QueueFactory(name="Existing Queue")
+
+    response = admin_client_api.post(LIST, payload(name="  existing QUEUE "), format="json")
+
+    assert response.status_code == 409
+    assert "already exists" in response.json()["name"][0]
+    assert Queue.objects.count() == 1
 
 
 def test_create_rejects_a_body_that_is_not_an_object(admin_client_api):
@@ -205,11 +214,28 @@ def test_list_filters_by_channel_team_activity_and_name(read_client):
     assert names({"team": team.pk}) == {voice.name}
     assert names({"is_active": "false"}) == {old.name}
     assert names({"q": "SUPPORT"}) == {chat.name}
+    assert names({"team": 999_999}) == set()
+    assert names({"team": 2**70}) == set()
 
 
-@pytest.mark.parametrize("query", [{"channel": "fax"}, {"team": "999999"}, {"team": "abc"}, {"is_active": "maybe"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"channel": "fax"},
+        {"team": "abc"},
+        {"team": "1.5"},
+        {"is_active": "maybe"},
+        {"is_active": ""},
+        {"channel": ""},
+        {"page_size": "0"},
+        {"cursor": "garbage"},
+    ],
+)
 def test_list_rejects_bad_filter_values(read_client, query):
-    assert read_client.get(LIST, query).status_code == 400
+    # an invalid cursor is DRF's "page not found"
+    expected = 404 if "cursor" in query else 400
+
+    assert read_client.get(LIST, query).status_code == expected
 
 
 def test_list_is_paginated_by_cursor(read_client):
@@ -335,13 +361,14 @@ def test_patch_rejects_unknown_fields_and_changes_nothing(admin_client_api):
     assert queue.priority == 3
 
 
-def test_patch_rename_to_an_existing_name_is_400(admin_client_api):
+def test_patch_rename_to_an_existing_name_is_409(admin_client_api):
     QueueFactory(name="Billing")
     queue = QueueFactory(name="Sales")
 
     response = admin_client_api.patch(detail(queue.pk), {"name": "BILLING"}, format="json")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert "name" in response.json()
     queue.refresh_from_db()
     assert queue.name == "Sales"
 

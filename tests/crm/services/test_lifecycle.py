@@ -451,8 +451,10 @@ def test_two_concurrent_assigners_one_wins():
         threads = [threading.Thread(target=assign, args=(agent,)) for agent in agents]
         for thread in threads:
             thread.start()
-        _wait_for_lock_waiters(cursor, 2)
-        cursor.execute("COMMIT")
+        try:
+            _wait_for_lock_waiters(cursor, 2)
+        finally:
+            cursor.execute("COMMIT")
     for thread in threads:
         thread.join(timeout=30)
 
@@ -466,6 +468,8 @@ def test_two_concurrent_assigners_one_wins():
 def _wait_for_lock_waiters(cursor, count):
     """Block until ``count`` other backends wait on a lock (polling the server, not the clock's mercy)."""
     for _ in range(2000):
+        # statistics views keep one snapshot per transaction; this cursor is inside one
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
         )

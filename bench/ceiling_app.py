@@ -1,0 +1,80 @@
+"""The ceiling for ``bench/api_ingest.py``: the least a Django view on this stack does per request.
+
+One view runs a bare ``INSERT INTO bench_ceiling … RETURNING id``, the other a bare ``SELECT … LIMIT 50``
+of queued interactions (the query at the heart of the list endpoint). Same ASGI server, DEBUG off, the same
+database and the same psycopg pool settings as ``config.settings.base``, but no middleware, no auth, no
+serializers: what the API costs beyond these numbers is our code and its queries.
+
+Serve: ``DATABASE_URL=… SECRET_KEY=… uvicorn bench.ceiling_app:application`` (the benchmark does it).
+"""
+
+import json
+
+import environ
+from django.conf import settings
+
+env = environ.Env()
+
+if not settings.configured:
+    database = env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/switchboard_bench")
+    pool_size = env.int("DATABASE_POOL_MAX_SIZE", default=20)
+    database["CONN_MAX_AGE"] = 0
+    if pool_size > 0:
+        database.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+            "max_size": pool_size,
+            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+        }
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY=env.str("SECRET_KEY"),
+        ALLOWED_HOSTS=env.list("ALLOWED_HOSTS", default=["127.0.0.1"]),
+        ROOT_URLCONF=__name__,
+        DATABASES={"default": database},
+        INSTALLED_APPS=[],
+        MIDDLEWARE=[],
+        USE_TZ=True,
+    )
+
+from django.core.asgi import get_asgi_application  # noqa: E402  (needs the settings above)
+from django.db import connection  # noqa: E402
+from django.http import HttpRequest, JsonResponse  # noqa: E402
+from django.urls import path  # noqa: E402
+
+
+def ingest(request: HttpRequest) -> JsonResponse:
+    if request.method != "POST":
+        return JsonResponse({"detail": "POST only."}, status=405)
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return JsonResponse({"detail": "JSON body expected."}, status=400)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO bench_ceiling (payload, created_at) VALUES (%s, now()) RETURNING id", [json.dumps(payload)]
+        )
+        (new_id,) = cursor.fetchone()
+    return JsonResponse({"id": new_id}, status=201)
+
+
+def listing(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, subject, status, priority, created_at FROM crm_interaction"
+            " WHERE status = 'queued' ORDER BY id DESC LIMIT 50"
+        )
+        rows = cursor.fetchall()
+    results = [
+        {"id": i, "subject": subject, "status": status, "priority": priority, "created_at": created.isoformat()}
+        for i, subject, status, priority, created in rows
+    ]
+    return JsonResponse({"next": None, "previous": None, "results": results})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [path("ingest", ingest), path("list", listing), path("healthz", healthz)]
+
+application = get_asgi_application()

@@ -1,0 +1,653 @@
+"""Admin of the contact center: set-up (queues, SLA policies, API keys) and a supervisor's view of the work.
+
+Status changes never happen by editing a field: interactions move through ``crm.services.lifecycle``
+(the Resolve / Close / Abandon actions), messages are added through ``crm.services.messages``, and
+API keys are made by ``crm.services.api_keys`` so the raw key is shown once and only its hash kept.
+Records (events, survey answers, idempotency records) are read-only. Rule violations a form cannot
+foresee (a concurrent change) come back as an error message, never as a server error.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.utils import timezone
+
+from config.api.permissions import ALL_SCOPES
+from config.choices import Channel
+from config.errors import DomainError
+
+from .choices import MessageDirection
+from .models import (
+    ApiKey,
+    IdempotencyRecord,
+    Interaction,
+    InteractionEvent,
+    Message,
+    Queue,
+    QueueSkill,
+    SLAPolicy,
+    SLATarget,
+    Survey,
+    SurveyResponse,
+)
+from .selectors.queues import queue_with_live_figures
+from .services import api_keys, lifecycle
+from .services import messages as message_services
+from .services.queues import (
+    TargetSpec,
+    queue_check_overflow,
+    queue_delete,
+    queue_delete_blockers,
+    sla_check_targets,
+    sla_policy_delete,
+    sla_policy_delete_blockers,
+)
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+def _adopt(obj, created) -> None:
+    """Make the admin's unsaved ``obj`` the row a service created, so the admin's redirect and log use it."""
+    obj.pk = created.pk
+    obj.refresh_from_db()
+    obj._state.adding = False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records: visible to whoever may view them, changed by nobody here."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ServiceErrorsAsMessages:
+    """A service's refusal while saving or deleting (e.g. a race the form could not see) becomes an error message.
+
+    The admin runs each of these views in a transaction, which has rolled back by the time the error is caught.
+    """
+
+    def _refusal_as_message(self, request, view, *args):
+        try:
+            return view(request, *args)
+        except (DomainError, ValidationError) as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusal_as_message(request, super().changeform_view, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._refusal_as_message(request, super().delete_view, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        return self._refusal_as_message(request, super().changelist_view, extra_context)
+
+
+# --- queues ------------------------------------------------------------------------------------------------------
+
+
+class QueueAdminForm(forms.ModelForm):
+    channels = forms.TypedMultipleChoiceField(choices=Channel.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = Queue
+        fields = [
+            "name",
+            "description",
+            "team",
+            "channels",
+            "priority",
+            "sla_policy",
+            "overflow_queue",
+            "overflow_after_seconds",
+            "service_level_seconds",
+            "service_level_target",
+            "is_active",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "overflow_queue" in cleaned and "overflow_after_seconds" in cleaned:
+            queue_check_overflow(
+                queue=self.instance if self.instance.pk else None,
+                overflow_queue=cleaned["overflow_queue"],
+                overflow_after_seconds=cleaned["overflow_after_seconds"],
+            )
+        return cleaned
+
+
+class QueueSkillInline(admin.TabularInline):
+    model = QueueSkill
+    extra = 0
+    fields = ["skill", "min_level"]
+
+
+@admin.register(Queue)
+class QueueAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    form = QueueAdminForm
+    list_display = ["name", "team", "channel_list", "priority", "sla_policy", "waiting", "is_active"]
+    list_filter = ["is_active", "team", "sla_policy", "priority"]
+    list_select_related = ["team", "sla_policy"]
+    search_fields = ["name", "description"]
+    inlines = [QueueSkillInline]
+
+    def get_queryset(self, request):
+        return queue_with_live_figures(super().get_queryset(request))
+
+    @admin.display(description="channels")
+    def channel_list(self, obj: Queue) -> str:
+        return ", ".join(obj.channels)
+
+    @admin.display(description="waiting", ordering="waiting")
+    def waiting(self, obj: Queue) -> int:
+        return obj.waiting
+
+    def get_deleted_objects(self, objs, request):
+        # Listing the reasons as "protected" makes the confirmation page refuse the delete, with the reason shown.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for queue in objs:
+            protected.extend(queue_delete_blockers(queue=queue))
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        queue_delete(queue=obj)
+
+    def delete_queryset(self, request, queryset):
+        for queue in queryset:
+            queue_delete(queue=queue)
+
+
+# --- SLA policies ------------------------------------------------------------------------------------------------
+
+
+class SLATargetFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        specs = [
+            TargetSpec(
+                channel=form.cleaned_data.get("channel", ""),
+                priority=form.cleaned_data.get("priority"),
+                first_response_seconds=form.cleaned_data.get("first_response_seconds") or 0,
+                resolution_seconds=form.cleaned_data.get("resolution_seconds"),
+            )
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            sla_check_targets(targets=specs)
+        except ValidationError as exc:
+            # the formset's own unique check skips rows with an empty priority; the database does not
+            raise ValidationError(exc.messages) from None
+
+
+class SLATargetInline(admin.TabularInline):
+    model = SLATarget
+    formset = SLATargetFormSet
+    extra = 0
+    fields = ["channel", "priority", "first_response_seconds", "next_response_seconds", "resolution_seconds"]
+
+
+@admin.register(SLAPolicy)
+class SLAPolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    list_display = ["name", "business_hours_only", "is_active", "created_at"]
+    list_filter = ["is_active", "business_hours_only"]
+    search_fields = ["name", "description"]
+    inlines = [SLATargetInline]
+    readonly_fields = ["created_at"]
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for policy in objs:
+            protected.extend(sla_policy_delete_blockers(policy=policy))
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        sla_policy_delete(policy=obj)
+
+    def delete_queryset(self, request, queryset):
+        for policy in queryset:
+            sla_policy_delete(policy=policy)
+
+
+# --- interactions ------------------------------------------------------------------------------------------------
+
+INTERACTION_ADD_FIELDS = [
+    "customer",
+    "channel",
+    "direction",
+    "queue",
+    "subject",
+    "priority",
+    "external_id",
+    "tags",
+    "category",
+]
+# What may be edited on an existing interaction: its description. Everything else moves through services.
+INTERACTION_EDITABLE = ["subject", "priority", "tags", "category"]
+INTERACTION_FIELDSETS = [
+    (None, {"fields": ["customer", "channel", "direction", "queue", "agent", "external_id", "follow_up_of"]}),
+    ("Description", {"fields": ["subject", "priority", "tags", "category", "disposition"]}),
+    (
+        "Status",
+        {
+            "fields": [
+                "status",
+                "created_at",
+                "queued_at",
+                "assigned_at",
+                "accepted_at",
+                "first_response_at",
+                "resolved_at",
+                "closed_at",
+                "abandoned_at",
+                "updated_at",
+            ]
+        },
+    ),
+    ("Service level", {"fields": ["first_response_due_at", "resolution_due_at"]}),
+    ("Handling time (seconds)", {"fields": ["talk_seconds", "hold_seconds", "wrap_up_seconds"]}),
+]
+
+
+class InteractionAddForm(forms.ModelForm):
+    class Meta:
+        model = Interaction
+        fields = INTERACTION_ADD_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        queue, channel = cleaned.get("queue"), cleaned.get("channel")
+        if queue is not None and channel and channel not in queue.channels:
+            self.add_error("queue", f"Queue '{queue}' does not serve the {channel} channel.")
+        return cleaned
+
+
+class MessageHistoryInline(admin.TabularInline):
+    """The conversation so far, as it was: messages are records."""
+
+    model = Message
+    extra = 0
+    fields = ["created_at", "direction", "author", "body", "attachments"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = "messages"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class NewMessageForm(forms.ModelForm):
+    direction = forms.ChoiceField(
+        choices=[(MessageDirection.OUTBOUND, "To the customer"), (MessageDirection.INTERNAL, "Internal note")]
+    )
+
+    class Meta:
+        model = Message
+        fields = ["direction", "body"]
+
+    def clean_body(self):
+        body = self.cleaned_data.get("body", "")
+        try:
+            message_services.message_check_body(body=body)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+        return body
+
+
+class NewMessageInline(admin.StackedInline):
+    """Writing a message from the admin: saved by ``message_create`` (first response, events), see save_formset."""
+
+    model = Message
+    form = NewMessageForm
+    extra = 0
+    can_delete = False
+    verbose_name = "new message"
+    verbose_name_plural = "write a message"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class InteractionEventInline(admin.TabularInline):
+    model = InteractionEvent
+    extra = 0
+    fields = ["at", "kind", "from_status", "to_status", "actor", "agent", "data"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = "events"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _run_lifecycle(modeladmin, request, queryset, verb: str, move) -> None:
+    done, refused = 0, []
+    for interaction in queryset:
+        try:
+            move(interaction)
+        except (DomainError, ValidationError) as exc:
+            refused.append(f"#{interaction.pk}: {_error_text(exc)}")
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, f"{done} interaction(s) {verb}.", messages.SUCCESS)
+    for reason in refused:
+        modeladmin.message_user(request, reason, messages.ERROR)
+
+
+@admin.register(Interaction)
+class InteractionAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    list_display = [
+        "id",
+        "subject",
+        "customer",
+        "channel",
+        "queue",
+        "status",
+        "priority",
+        "agent",
+        "created_at",
+        "first_response_due_at",
+    ]
+    list_filter = ["status", "channel", "queue", "priority", "agent__team", "created_at"]
+    list_select_related = ["customer", "queue", "agent"]
+    search_fields = ["subject", "external_id", "customer__name", "customer__email"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["customer"]
+    raw_id_fields = ["agent", "follow_up_of"]
+    actions = ["resolve", "close", "abandon"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": INTERACTION_ADD_FIELDS})]
+        return INTERACTION_FIELDSETS
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = InteractionAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [f for fieldset in INTERACTION_FIELDSETS for f in fieldset[1]["fields"] if f not in INTERACTION_EDITABLE]
+
+    def get_inlines(self, request, obj):
+        return [MessageHistoryInline, NewMessageInline, InteractionEventInline] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Interactions are the center's record (reports, FCR); a customer's erasure goes through contacts.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            created = lifecycle.interaction_create_inbound(
+                actor=request.user, **{name: form.cleaned_data[name] for name in INTERACTION_ADD_FIELDS}
+            )
+            _adopt(obj, created)
+            return
+        changes = {name: form.cleaned_data[name] for name in INTERACTION_EDITABLE if name in form.changed_data}
+        if changes:
+            lifecycle.interaction_update(interaction=obj, actor=request.user, **changes)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Message:
+            formset.save()
+            return
+        created = [
+            message_services.message_create(
+                interaction=form.instance,
+                direction=message_form.cleaned_data["direction"],
+                body=message_form.cleaned_data["body"],
+                author=request.user,
+            )
+            for message_form in formset.forms
+            if message_form.has_changed() and message_form.cleaned_data
+        ]
+        # what formset.save() would have recorded, for the admin's change message
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = created, [], []
+
+    @admin.action(description="Resolve the selected interactions", permissions=["change"])
+    def resolve(self, request, queryset):
+        _run_lifecycle(
+            self,
+            request,
+            queryset,
+            "resolved",
+            lambda i: lifecycle.interaction_resolve(interaction=i, actor=request.user),
+        )
+
+    @admin.action(description="Close the selected interactions", permissions=["change"])
+    def close(self, request, queryset):
+        _run_lifecycle(
+            self, request, queryset, "closed", lambda i: lifecycle.interaction_close(interaction=i, actor=request.user)
+        )
+
+    @admin.action(description="Abandon the selected interactions", permissions=["change"])
+    def abandon(self, request, queryset):
+        _run_lifecycle(
+            self,
+            request,
+            queryset,
+            "abandoned",
+            lambda i: lifecycle.interaction_abandon(interaction=i, actor=request.user),
+        )
+
+
+class MessageAddForm(NewMessageForm):
+    direction = forms.ChoiceField(choices=MessageDirection.choices)
+
+    class Meta:
+        model = Message
+        fields = ["interaction", "direction", "body"]
+
+
+@admin.register(Message)
+class MessageAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    """Messages are records: an existing one is read-only; a new one is written by ``message_create``."""
+
+    list_display = ["id", "interaction", "direction", "author", "created_at", "preview"]
+    list_filter = ["direction", "created_at"]
+    list_select_related = ["interaction", "author"]
+    search_fields = ["body", "external_id"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["interaction", "author"]
+    fields = ["interaction", "direction", "author", "body", "attachments", "external_id", "created_at"]
+
+    @admin.display(description="body")
+    def preview(self, obj: Message) -> str:
+        return obj.body[:80]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = MessageAddForm
+            kwargs["fields"] = ["interaction", "direction", "body"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["interaction", "direction", "body"] if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # nothing on an existing message is editable
+        created = message_services.message_create(
+            interaction=form.cleaned_data["interaction"],
+            direction=form.cleaned_data["direction"],
+            body=form.cleaned_data["body"],
+            author=request.user,
+        )
+        _adopt(obj, created)
+
+
+@admin.register(InteractionEvent)
+class InteractionEventAdmin(ReadOnlyAdmin):
+    list_display = ["interaction", "kind", "from_status", "to_status", "actor", "agent", "at"]
+    list_filter = ["kind", "to_status"]
+    list_select_related = ["interaction", "actor", "agent"]
+    search_fields = ["interaction__subject", "kind"]
+    date_hierarchy = "at"
+
+
+# --- surveys -----------------------------------------------------------------------------------------------------
+
+
+class SurveyResponseInline(admin.StackedInline):
+    model = SurveyResponse
+    fields = ["score", "comment", "answered_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Survey)
+class SurveyAdmin(ReadOnlyAdmin):
+    """Surveys are sent by the survey service; the token (a customer's key to answer) is not shown."""
+
+    list_display = ["id", "interaction", "kind", "sent_at", "created_at", "answered"]
+    list_filter = ["kind", "sent_at"]
+    list_select_related = ["interaction", "response"]
+    fields = ["interaction", "kind", "sent_at", "created_at"]
+    inlines = [SurveyResponseInline]
+
+    @admin.display(boolean=True)
+    def answered(self, obj: Survey) -> bool:
+        return hasattr(obj, "response")
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(ReadOnlyAdmin):
+    list_display = ["survey", "score", "answered_at", "comment"]
+    list_filter = ["survey__kind", "score"]
+    list_select_related = ["survey"]
+    search_fields = ["comment"]
+    date_hierarchy = "answered_at"
+
+
+# --- API keys ----------------------------------------------------------------------------------------------------
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope, scope) for scope in ALL_SCOPES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="read: safe requests; write: changes; admin: everything, incl. set-up resources.",
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "scopes", "team", "expires_at"]
+
+    def clean_name(self):
+        name = self.cleaned_data.get("name", "").strip()
+        if not name:
+            raise ValidationError("An API key needs a name.")
+        return name
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data.get("expires_at")
+        if expires_at is not None and expires_at <= timezone.now() and "expires_at" in self.changed_data:
+            raise ValidationError("Choose a time in the future.")
+        return expires_at
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    """Keys are created by ``api_key_create``: the raw key is shown once, in the message after saving."""
+
+    form = ApiKeyForm
+    list_display = ["name", "prefix", "scope_list", "team", "last_used_at", "revoked_at", "expires_at"]
+    list_filter = ["team", ("revoked_at", admin.EmptyFieldListFilter), "created_at"]
+    list_select_related = ["team"]
+    search_fields = ["name", "prefix"]
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "scopes", "team", "expires_at"]
+        # hashed_key is never displayed
+        return [
+            "name",
+            "prefix",
+            "scopes",
+            "team",
+            "expires_at",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj: ApiKey) -> str:
+        return ", ".join(obj.scopes)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created, raw_key = api_keys.api_key_create(
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            team=form.cleaned_data["team"],
+            expires_at=form.cleaned_data["expires_at"],
+            created_by=request.user,
+        )
+        _adopt(obj, created)
+        self.message_user(
+            request,
+            f"The new API key is {raw_key} — copy it now: it is not stored and will not be shown again.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Revoke the selected API keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            api_keys.api_key_revoke(api_key=key)
+            revoked += 1
+        self.message_user(request, f"{revoked} API key(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    list_display = ["owner", "key", "response_status", "created_at"]
+    list_filter = ["response_status", "created_at"]
+    search_fields = ["=owner", "key"]
+    date_hierarchy = "created_at"
