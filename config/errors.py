@@ -16,3 +16,8 @@ class IllegalTransition(DomainError):
     """A status change that the lifecycle does not allow, e.g. resolving a closed interaction."""
 
     code = "illegal_transition"
+
+
+# The code of a Django ValidationError raised because a value is already taken (an address, a name).
+# The API answers it with 409 and the field messages (config.api.exceptions).
+DUPLICATE = "duplicate"

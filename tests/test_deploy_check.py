@@ -12,6 +12,7 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": secrets.token_urlsafe(64),
     "ALLOWED_HOSTS": "switchboard.example.com",
+    "EMAIL_URL": "smtp+tls://switchboard:secret@smtp.example.com:587",
     "CSRF_TRUSTED_ORIGINS": "https://switchboard.example.com",
 }
 

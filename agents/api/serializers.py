@@ -1,13 +1,12 @@
 """Input and output shapes of the agents API. Input serializers only validate; services do the work."""
 
-from collections.abc import Mapping
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api.serializers import RejectUnknownFieldsMixin, StrictCharField
 from config.choices import Channel
 
 from ..access import NOBODY, Viewer
@@ -21,28 +20,14 @@ MAX_SUPERVISORS_PER_TEAM = 100
 DESCRIPTION_MAX_LENGTH = 5000
 
 
-class RejectUnknownFieldsMixin:
-    # Refuse fields the serializer does not declare, so a typo ("capacty") or a field we do not take
-    # ("password") is a 400 rather than silently ignored. (A comment, not a docstring: the API schema
-    # would show a docstring as every input serializer's description.)
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            known = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(str(key) for key in data if key not in known)
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
-
-
 # --- skills --------------------------------------------------------------------------------------
 
 
 class SkillInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """A skill's name (unique regardless of case) and description."""
 
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
 
 
 class SkillOutputSerializer(serializers.Serializer):
@@ -58,8 +43,8 @@ class SkillOutputSerializer(serializers.Serializer):
 class TeamInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """A team's name (unique regardless of case), description and supervisors."""
 
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
     supervisors = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         max_length=MAX_SUPERVISORS_PER_TEAM,
@@ -122,7 +107,7 @@ class CapacityField(serializers.DictField):
 class _AgentInputBase(RejectUnknownFieldsMixin, serializers.Serializer):
     """An agent's profile. ``team`` must be a team the caller may see; a team-bound key must give one of its teams."""
 
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.none(), allow_null=True, help_text="team id")
     capacity = CapacityField(required=False)
@@ -148,7 +133,7 @@ class _AgentInputBase(RejectUnknownFieldsMixin, serializers.Serializer):
 
 
 class AgentCreateInputSerializer(_AgentInputBase):
-    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    username = StrictCharField(max_length=150, validators=[UnicodeUsernameValidator()])
 
     field_order = ["username", "name", "email", "team", "capacity", "skills"]
 
@@ -192,7 +177,7 @@ class AgentStatusInputSerializer(RejectUnknownFieldsMixin, serializers.Serialize
     """The status to move to, and optionally why (kept in the status log)."""
 
     status = serializers.ChoiceField(choices=AgentStatus.choices)
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    reason = StrictCharField(max_length=200, required=False, allow_blank=True)
 
 
 class AgentStatusLogOutputSerializer(serializers.Serializer):

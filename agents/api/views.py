@@ -53,6 +53,8 @@ def _actor(request: Request):
 
 
 class _ResourceViewSet(viewsets.GenericViewSet):
+    # Any malformed id ("1.5", "abc") reaches the view and is this API's JSON 404, not Django's HTML page.
+    lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
 

@@ -2,6 +2,8 @@
 
 from collections.abc import Mapping
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 UNKNOWN_FIELD = "Unknown field."
@@ -52,3 +54,25 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class RejectUnknownFieldsSchema(OpenApiSerializerExtension):
+    """Tell OpenAPI clients what the mixin enforces: a request body has no properties beyond those listed."""
+
+    target_class = RejectUnknownFieldsMixin
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorSerializer(serializers.Serializer):
+    """Every error that is not about one field (config.api.exceptions): validation errors are field maps instead."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    status = serializers.IntegerField()

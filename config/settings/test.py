@@ -9,7 +9,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 from .base import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # Tests open connections from threads (concurrency tests); keep the pool small and bounded.
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405

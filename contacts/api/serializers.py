@@ -1,12 +1,10 @@
 """Customers and organizations on the wire: one serializer per direction (input is checked, output is shown)."""
 
-from collections.abc import Mapping
-
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.extensions import OpenApiSerializerExtension
-from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
+
+from config.api.serializers import ErrorSerializer, RejectUnknownFieldsMixin  # noqa: F401
 
 from .. import validation
 from ..choices import IdentityChannel, Tier
@@ -15,49 +13,11 @@ from ..services.organizations import MAX_NOTES_LENGTH
 from ..validation import MAX_TAG_LENGTH, MAX_TAGS
 
 
-class RejectUnknownFieldsMixin:
-    """Answer 400 naming every input key the serializer does not accept, instead of silently dropping it.
-
-    A misspelt field (``emial``) or a read-only one (``id``, ``identities`` on update) would otherwise be
-    ignored, and the caller would believe the change was made.
-    """
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(str(key) for key in data if key not in writable)
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
-
-
-class RejectUnknownFieldsSchema(OpenApiSerializerExtension):
-    """Tell OpenAPI clients what the mixin enforces: a request body has no properties beyond those listed."""
-
-    target_class = "contacts.api.serializers.RejectUnknownFieldsMixin"
-    match_subclasses = True
-
-    def map_serializer(self, auto_schema, direction):
-        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        if direction == "request":
-            schema["additionalProperties"] = False
-        return schema
-
-
 def _as_drf_error(cleaner, value):
     try:
         return cleaner(value)
     except DjangoValidationError as exc:
         raise serializers.ValidationError(exc.messages) from None
-
-
-@extend_schema_serializer(component_name="ContactsError")
-class ErrorSerializer(serializers.Serializer):
-    """An error that is not about one field (config.api.exceptions)."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    status = serializers.IntegerField()
 
 
 # --- identities ------------------------------------------------------------------------------------------------

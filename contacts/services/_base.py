@@ -33,7 +33,7 @@ class _Errors:
 
 # The code of a ValidationError saying a value is already taken (an address, an organization name):
 # a conflict with existing data, which the API answers with 409 and the field's message.
-DUPLICATE = "duplicate"
+from config.errors import DUPLICATE  # noqa: E402,F401  (the code the API maps to 409)
 
 
 def duplicate_error(errors: dict[str, list[str]]) -> ValidationError:

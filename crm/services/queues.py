@@ -16,13 +16,16 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from agents.models import Skill, Team
-from config.errors import DomainError
+
+# The code of a "name already taken" error: the API answers it with 409 (a conflict with existing data).
+from config.errors import (
+    DUPLICATE,  # noqa: E402,F401  (the code the API maps to 409)
+    DomainError,
+)
 
 from ..choices import OPEN_STATUSES
 from ..models import Interaction, Queue, QueueSkill, SLAPolicy, SLATarget
 
-# The code of a "name already taken" error: the API answers it with 409 (a conflict with existing data).
-DUPLICATE = "duplicate"
 # Transaction-scoped advisory lock taken while an overflow link changes: two concurrent edits
 # (A → B and B → A) would each pass the cycle check on their own snapshot and together form a cycle.
 _OVERFLOW_LOCK_KEY = 0x5B0F_0001

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.models import Agent
+from config.api.serializers import ErrorSerializer as ErrorOutputSerializer  # noqa: F401
 from config.api.serializers import InputSerializer, StrictCharField
 from config.choices import Channel
 from contacts.models import Customer
@@ -230,11 +231,3 @@ class MessageCreateInputSerializer(InputSerializer):
     body = StrictCharField(trim_whitespace=False)
     attachments = serializers.ListField(child=AttachmentSerializer(), max_length=20, required=False, default=list)
     external_id = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
-
-
-class ErrorOutputSerializer(serializers.Serializer):
-    """The body of 4xx answers other than field errors (see ``config.api.exceptions``)."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    status = serializers.IntegerField()

@@ -5,14 +5,12 @@ Views stay thin: they parse input, narrow every query to the caller's view (obje
 handler turns into 409.
 """
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import RequestDataTooBig
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
@@ -64,12 +62,6 @@ ERRORS = {
 }
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "payload_too_large"
-
-
 def _actor(request):
     """The person acting: the session's user; an API key acts as nobody (events record no actor)."""
     user = request.user
@@ -77,12 +69,6 @@ def _actor(request):
 
 
 class InteractionContextMixin:
-    def handle_exception(self, exc):
-        # Django raises RequestDataTooBig when DRF reads an over-limit body; unhandled it becomes an HTML 400
-        if isinstance(exc, RequestDataTooBig):
-            exc = PayloadTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
-        return super().handle_exception(exc)
-
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context["viewer"] = viewer_from_request(self.request)

@@ -1,15 +1,15 @@
 """Input and output shapes of the set-up resources: queues, SLA policies and the customer timeline."""
 
-from collections.abc import Mapping
 from decimal import Decimal
 
 from django.utils import timezone
-from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.access import Viewer
 from agents.models import MAX_SKILL_LEVEL, MIN_SKILL_LEVEL, Skill, Team
+from config.api.serializers import ErrorSerializer, RejectUnknownFieldsMixin  # noqa: F401
 from config.choices import Channel
 
 from ...choices import InteractionStatus, MessageDirection, Priority
@@ -20,44 +20,6 @@ from ...services.queues import SkillRequirement, TargetSpec
 
 # The columns are PostgreSQL integers; a larger value would be a database error, not a 400.
 MAX_INT = 2_147_483_647
-
-
-class RejectUnknownFieldsMixin:
-    """Answer 400 for input fields the serializer does not know, instead of silently dropping them.
-
-    An integrator who misspells ``overflow_after_seconds`` must hear about it, not find the setting ignored.
-    Read-only fields count as unknown on input.
-    """
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(str(key) for key in data if key not in writable)
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
-
-
-class RejectUnknownFieldsSchema(OpenApiSerializerExtension):
-    """Tell OpenAPI clients what the mixin enforces: a request body has no properties beyond those listed."""
-
-    target_class = RejectUnknownFieldsMixin
-    match_subclasses = True
-
-    def map_serializer(self, auto_schema, direction):
-        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        if direction == "request":
-            schema["additionalProperties"] = False
-        return schema
-
-
-@extend_schema_serializer(component_name="SetupError")
-class ErrorSerializer(serializers.Serializer):
-    """The shape of every non-field error (config.api.exceptions)."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    status = serializers.IntegerField()
 
 
 class DistinctListField(serializers.ListField):

@@ -8,8 +8,6 @@ the whole center shares. Only unrestricted callers change shared queues and SLA 
 configuration); a team-bound admin key manages its own teams' queues.
 """
 
-from django.core.exceptions import RequestDataTooBig
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
@@ -32,7 +30,6 @@ from ...services.queues import (
     sla_policy_delete,
     sla_policy_update,
 )
-from .base import BoundedJSONParser, FieldConflict, PayloadTooLarge, StrictCursorPagination, only_duplicates
 from .filters import QueueFilter, SLAPolicyFilter
 from .serializers import (
     ErrorSerializer,
@@ -75,21 +72,8 @@ class _SetupViewSet(viewsets.GenericViewSet):
     """Plain CRUD whose writes go through services and answer with the re-read (annotated) object."""
 
     required_scope = ADMIN_WRITES
-    parser_classes = [BoundedJSONParser]
-    pagination_class = StrictCursorPagination
     # Any malformed id ("1.5", "abc") reaches the view and is this API's JSON 404, not Django's HTML page.
     lookup_value_regex = "[^/]+"
-
-    def handle_exception(self, exc):
-        # DRF reads JSON bodies through ``request.body``, where Django raises RequestDataTooBig beyond
-        # DATA_UPLOAD_MAX_MEMORY_SIZE; left alone that becomes an HTML 400 page instead of a JSON 413.
-        if isinstance(exc, RequestDataTooBig):
-            exc = PayloadTooLarge()
-        # a taken name conflicts with existing data, like the unique-constraint race the shared handler
-        # already answers with 409; the body keeps the field messages
-        elif isinstance(exc, DjangoValidationError) and only_duplicates(exc):
-            exc = FieldConflict(detail=exc.message_dict)
-        return super().handle_exception(exc)
 
     @property
     def viewer(self) -> Viewer:
@@ -243,12 +227,6 @@ class SLAPolicyViewSet(_SetupViewSet):
 
 class CustomerTimelineView(APIView):
     """A customer's interactions, messages, notes and survey answers, newest first, in one query per page."""
-
-    def handle_exception(self, exc):
-        # a GET has no body to speak of, but a client may still send a huge one
-        if isinstance(exc, RequestDataTooBig):
-            exc = PayloadTooLarge()
-        return super().handle_exception(exc)
 
     @extend_schema(
         summary="A customer's timeline",
