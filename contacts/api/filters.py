@@ -6,6 +6,8 @@ from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from config.api.filters import UtcDateTimeFilter
+
 from ..choices import Tier
 from ..models import Customer, Organization
 from ..selectors import customer_search, organization_search
@@ -44,8 +46,8 @@ class CustomerFilter(django_filters.FilterSet):
     tier = django_filters.ChoiceFilter(choices=Tier.choices)
     tag = TextFilter(method="filter_tag", label="has this tag")
     language = TextFilter(field_name="language", lookup_expr="iexact", label="language code, any case")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Customer

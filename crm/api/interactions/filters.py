@@ -1,45 +1,14 @@
 """Query parameters of the interaction list: this module parses them, ``crm.selectors`` applies them."""
 
-from datetime import UTC
-
-from django import forms
 from django.db.models import BigIntegerField, ExpressionWrapper, F
 from django_filters import rest_framework as filters
-from django_filters.fields import IsoDateTimeField
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.filters import BaseFilterBackend
 
+from config.api.filters import IdFilter, UtcDateTimeFilter
 from config.choices import Channel
 from crm.choices import InteractionStatus, Priority
 from crm.selectors import interaction_filter
-
-MAX_ID = 2**63 - 1
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
-class IdFilter(filters.Filter):
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
-
-
-class UtcDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date-time, converted to UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts."""
-
-    def to_python(self, value):
-        parsed = super().to_python(value)
-        try:
-            return parsed.astimezone(UTC) if parsed is not None else None
-        except OverflowError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-
-class UtcDateTimeFilter(filters.IsoDateTimeFilter):
-    field_class = UtcDateTimeField
 
 
 class StatusInFilter(filters.BaseInFilter, filters.ChoiceFilter):
