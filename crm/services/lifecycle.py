@@ -10,6 +10,7 @@ instance they were given, so a caller holding it does not read stale values.
 """
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -266,7 +267,7 @@ def interaction_create_inbound(
         raise ValidationError({"direction": f"Unknown direction '{direction}'."})
     _check_priority(priority)
     # imported here: messages builds on this module's event log, so it imports lifecycle at its top
-    from .messages import message_check_body, message_create
+    from .messages import message_check_body, message_create, message_insert
 
     if (customer is None) == (customer_identity is None):
         raise ValidationError({"customer": "Give exactly one of customer and customer_identity."})
@@ -303,7 +304,8 @@ def interaction_create_inbound(
         )
         interaction.first_response_due_at, interaction.resolution_due_at = sla_due_times(interaction=interaction)
         try:
-            with transaction.atomic():
+            # the savepoint lets a duplicate external_id become a field error; without one nothing can clash
+            with transaction.atomic() if external_id else nullcontext():
                 interaction.save(force_insert=True)
         except IntegrityError as exc:
             if _violated_constraint(exc) == "interaction_external_id_unique":
@@ -323,13 +325,11 @@ def interaction_create_inbound(
                 at=now,
                 data={"queue_id": queue.pk},
             )
-        if body.strip():
-            message_create(
-                interaction=interaction,
-                direction=MessageDirection.INBOUND if direction == Direction.INBOUND else MessageDirection.OUTBOUND,
-                body=body,
-                author=None if direction == Direction.INBOUND else actor,
-            )
+        if body.strip() and direction == Direction.INBOUND:
+            # the customer's first words: the row was inserted just above, so no lock and no first-response stamp
+            message_insert(interaction=interaction, direction=MessageDirection.INBOUND, body=body, at=now)
+        elif body.strip():
+            message_create(interaction=interaction, direction=MessageDirection.OUTBOUND, body=body, author=actor)
     return interaction
 
 

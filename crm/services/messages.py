@@ -58,14 +58,14 @@ def message_create(
                 code="interaction_closed",
             )
         now = timezone.now()
-        message = Message.objects.create(
+        message = message_insert(
             interaction=locked,
             direction=direction,
-            author=author,
             body=body,
+            author=author,
             attachments=attachments,
             external_id=external_id,
-            created_at=now,
+            at=now,
         )
         if direction == MessageDirection.OUTBOUND and locked.first_response_at is None:
             locked.first_response_at = now
@@ -81,10 +81,34 @@ def message_create(
                 data={"message_id": message.pk},
             )
             interaction.first_response_at = now
-        message_id, interaction_id = message.pk, locked.pk
-        transaction.on_commit(
-            lambda: message_created.send(
-                sender=Message, message_id=message_id, interaction_id=interaction_id, direction=direction
-            )
+    return message
+
+
+def message_insert(
+    *,
+    interaction: Interaction,
+    direction: str,
+    body: str,
+    at,
+    author=None,
+    attachments: Iterable[Mapping[str, Any]] = (),
+    external_id: str = "",
+) -> Message:
+    """Write a message and announce it on commit. Callers hold the interaction (locked, or just created)
+    and have checked the body; use ``message_create`` everywhere else."""
+    message = Message.objects.create(
+        interaction=interaction,
+        direction=direction,
+        author=author,
+        body=body,
+        attachments=[dict(item) for item in attachments],
+        external_id=external_id,
+        created_at=at,
+    )
+    message_id, interaction_id = message.pk, interaction.pk
+    transaction.on_commit(
+        lambda: message_created.send(
+            sender=Message, message_id=message_id, interaction_id=interaction_id, direction=direction
         )
+    )
     return message
