@@ -12,7 +12,7 @@ from tests.crm.factories import InteractionFactory
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("crm.migrations.0003_default_groups")
+migration = importlib.import_module("crm.migrations.0002_default_groups")
 
 
 @pytest.fixture(autouse=True)
