@@ -54,7 +54,7 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 
 def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     """The active key with this value, or None. Records when it was last used (coarsely)."""
-    key = ApiKey.objects.select_related("team").filter(hashed_key=hash_key(raw_key)).first()
+    key = ApiKey.objects.filter(hashed_key=hash_key(raw_key)).first()
     if key is None or not key.is_active:
         return None
     now = timezone.now()

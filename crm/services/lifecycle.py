@@ -85,7 +85,24 @@ def log_event(
     Events that change no status (``updated``, ``first_response``) carry the current status as both
     ``from_status`` and ``to_status``.
     """
-    event = InteractionEvent.objects.create(
+    event = _new_event(
+        interaction=interaction,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        agent_id=agent_id,
+        at=at,
+        data=data,
+    )
+    event.save(force_insert=True)
+    _announce(event)
+    return event
+
+
+def _new_event(*, interaction, kind, from_status, to_status, actor=None, agent_id=None, at, data=None):
+    """An unsaved event (``log_event`` saves one; creation saves its two in one INSERT)."""
+    return InteractionEvent(
         interaction=interaction,
         kind=kind,
         from_status=from_status,
@@ -95,7 +112,11 @@ def log_event(
         at=at,
         data=dict(data or {}),
     )
-    interaction_id = interaction.pk
+
+
+def _announce(event: InteractionEvent) -> None:
+    """Send ``interaction_changed`` for a saved event once the transaction commits."""
+    interaction_id, kind, from_status, to_status = event.interaction_id, event.kind, event.from_status, event.to_status
     transaction.on_commit(
         lambda: interaction_changed.send(
             sender=Interaction,
@@ -105,7 +126,6 @@ def log_event(
             to_status=to_status,
         )
     )
-    return event
 
 
 def _seconds_in_status(*, interaction: Interaction, now: datetime) -> int:
@@ -276,9 +296,10 @@ def interaction_create_inbound(
     message_check_body(body=body, required=False)
 
     with transaction.atomic():
+        new_customer = False
         if customer is None:
             try:
-                customer, _ = customer_find_or_create_by_identity(
+                customer, new_customer = customer_find_or_create_by_identity(
                     channel=customer_identity.get("channel") or channel,
                     address=customer_identity.get("address", ""),
                     name=customer_identity.get("name", ""),
@@ -298,7 +319,8 @@ def interaction_create_inbound(
             external_id=external_id,
             tags=tags,
             category=category,
-            follow_up_of=_follow_up_target(customer=customer, now=now),
+            # a customer created just now has no earlier interaction to follow up
+            follow_up_of=None if new_customer else _follow_up_target(customer=customer, now=now),
             created_at=now,
             queued_at=now if queue else None,
         )
@@ -314,17 +336,24 @@ def interaction_create_inbound(
                 ) from None
             raise
 
-        log_event(interaction=interaction, kind=Kind.CREATED, from_status="", to_status=S.NEW, actor=actor, at=now)
+        events = [
+            _new_event(interaction=interaction, kind=Kind.CREATED, from_status="", to_status=S.NEW, actor=actor, at=now)
+        ]
         if queue is not None:
-            log_event(
-                interaction=interaction,
-                kind=Kind.QUEUED,
-                from_status=S.NEW,
-                to_status=S.QUEUED,
-                actor=actor,
-                at=now,
-                data={"queue_id": queue.pk},
+            events.append(
+                _new_event(
+                    interaction=interaction,
+                    kind=Kind.QUEUED,
+                    from_status=S.NEW,
+                    to_status=S.QUEUED,
+                    actor=actor,
+                    at=now,
+                    data={"queue_id": queue.pk},
+                )
             )
+        # one INSERT for both; ids (and so the log's order) follow the list's order
+        for event in InteractionEvent.objects.bulk_create(events):
+            _announce(event)
         if body.strip() and direction == Direction.INBOUND:
             # the customer's first words: the row was inserted just above, so no lock and no first-response stamp
             message_insert(interaction=interaction, direction=MessageDirection.INBOUND, body=body, at=now)

@@ -1,8 +1,10 @@
 """Interactions and messages: input serializers per request, output serializers per resource."""
 
 from dataclasses import asdict
+from functools import cached_property
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -116,6 +118,57 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
     def get_sla(self, interaction: Interaction) -> dict:
         # one "now" per response, so every row of a page is judged at the same moment
         return asdict(sla_state(interaction=interaction, now=self.context.get("now")))
+
+    def to_representation(self, instance: Interaction) -> dict:
+        """The fields above, written out directly: the hot path of the list (50 rows a page) and of create.
+
+        DRF's generic path builds the ModelSerializer's fields on every request and dispatches
+        through them for every value; this gives the same output (names, order, types) at a fraction
+        of the cost. The declared fields still describe the schema. Keep both in step: a field added
+        to ``Meta.fields`` must be added here (``tests/crm`` compares the two).
+        """
+        i = instance
+        return {
+            "id": i.id,
+            "status": str(i.status),
+            "channel": str(i.channel),
+            "queue": i.queue_id,
+            "customer": i.customer_id,
+            "agent": i.agent_id,
+            "subject": str(i.subject),
+            "priority": int(i.priority),
+            "external_id": str(i.external_id),
+            "tags": [str(tag) for tag in i.tags],
+            "category": str(i.category),
+            "disposition": str(i.disposition),
+            "follow_up_of": i.follow_up_of_id,
+            **{name: self._datetime(getattr(i, name)) for name in DATETIME_FIELDS},
+            "talk_seconds": int(i.talk_seconds),
+            "hold_seconds": int(i.hold_seconds),
+            "wrap_up_seconds": int(i.wrap_up_seconds),
+            "sla": self.get_sla(i),
+        }
+
+    @cached_property
+    def _datetime(self):
+        # formats exactly as a declared DateTimeField (ISO 8601, "Z" for UTC); bound to the active time zone
+        # once per response instead of looking it up for every value
+        return serializers.DateTimeField(default_timezone=timezone.get_current_timezone()).to_representation
+
+
+DATETIME_FIELDS = (
+    "created_at",
+    "queued_at",
+    "assigned_at",
+    "accepted_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "abandoned_at",
+    "updated_at",
+    "first_response_due_at",
+    "resolution_due_at",
+)
 
 
 class AttachmentSerializer(InputSerializer):
