@@ -7,6 +7,10 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    # A shell with no configuration at all is a developer's: run in development mode rather than refuse
+    # (production always sets SECRET_KEY, so there DEBUG stays off unless asked for).
+    if "SECRET_KEY" not in os.environ and "DEBUG" not in os.environ:
+        os.environ["DEBUG"] = "true"
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)
