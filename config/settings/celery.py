@@ -15,4 +15,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 # No countdown may exceed this: long timers belong to the database sweeps.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # The router's safety net: whatever a trigger missed (a lost publish, a race) is routed within seconds.
+    # Expires before the next run, so a backlog of runs never builds up while no worker is listening.
+    "route-pending": {"task": "crm.tasks.route_pending_task", "schedule": 5.0, "options": {"expires": 5}},
+}

@@ -12,3 +12,5 @@ SWITCHBOARD_IDEMPOTENCY_TTL_HOURS = env.int("SWITCHBOARD_IDEMPOTENCY_TTL_HOURS",
 SWITCHBOARD_DEFAULT_PHONE_REGION = env.str("SWITCHBOARD_DEFAULT_PHONE_REGION", default="US")
 # Longest message body accepted, in characters.
 SWITCHBOARD_MAX_MESSAGE_LENGTH = env.int("SWITCHBOARD_MAX_MESSAGE_LENGTH", default=20000)
+# Routing: a queued interaction's priority grows by one step per this many minutes waited (no starvation).
+SWITCHBOARD_ROUTING_AGEING_MINUTES = env.int("SWITCHBOARD_ROUTING_AGEING_MINUTES", default=10)

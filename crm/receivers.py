@@ -1,0 +1,52 @@
+"""Reactions to signals: what makes the router run. No logic here, only when to ask for it.
+
+Connected in ``CrmConfig.ready``. The signals arrive after their transaction committed; the task is
+still sent through ``transaction.on_commit`` in case a receiver runs inside a caller's atomic block.
+"""
+
+import logging
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from agents.choices import AgentStatus
+from agents.models import Agent
+from agents.signals import agent_status_changed
+
+from .choices import OWNED_STATUSES, InteractionStatus
+from .models import Interaction
+from .signals import interaction_changed
+from .tasks import route_pending_task
+
+logger = logging.getLogger(__name__)
+
+# A triggered run that has not started within this many seconds is dropped: the beat entry has run since.
+TRIGGER_EXPIRES_SECONDS = 60
+
+
+def _publish_route_request(reason: str) -> None:
+    try:
+        route_pending_task.apply_async(expires=TRIGGER_EXPIRES_SECONDS, retry_policy={"max_retries": 1})
+    except Exception:
+        # The change that triggered this is committed; a broker hiccup must not turn it into an error.
+        # The periodic run routes the work a few seconds later.
+        logger.exception("routing: could not request a routing run (%s); the periodic run will catch up", reason)
+
+
+def request_routing(*, reason: str) -> None:
+    """Ask for a routing run once the current transaction (if any) commits."""
+    transaction.on_commit(lambda: _publish_route_request(reason))
+
+
+@receiver(interaction_changed, sender=Interaction, dispatch_uid="crm.route_on_interaction_changed")
+def route_on_interaction_changed(sender, *, interaction_id, kind, from_status, to_status, **kwargs) -> None:
+    """Work entered a queue (queued, reopened, sent back), or an agent's capacity was freed: route."""
+    if to_status == InteractionStatus.QUEUED or (from_status in OWNED_STATUSES and to_status not in OWNED_STATUSES):
+        request_routing(reason=f"interaction {interaction_id} {kind}")
+
+
+@receiver(agent_status_changed, sender=Agent, dispatch_uid="crm.route_on_agent_available")
+def route_on_agent_available(sender, *, agent, status, **kwargs) -> None:
+    """An agent became available: waiting work may go to them at once, not at the next periodic run."""
+    if status == AgentStatus.AVAILABLE:
+        request_routing(reason=f"agent {agent.pk} available")

@@ -1,0 +1,19 @@
+"""Celery tasks of the contact center: thin, each calls one service."""
+
+from celery import shared_task
+
+from .services.routing import route_pending
+
+ROUTE_BATCH = 100
+
+
+@shared_task(name="crm.tasks.route_pending_task", ignore_result=True)
+def route_pending_task() -> int:
+    """Route waiting work. Idempotent, so duplicate triggers and the 5-second beat entry are harmless.
+
+    A full batch means more may be routable: the task queues itself again rather than holding a worker.
+    """
+    routed = route_pending(limit=ROUTE_BATCH)
+    if routed >= ROUTE_BATCH:
+        route_pending_task.apply_async(expires=60)
+    return routed
