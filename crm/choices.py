@@ -48,6 +48,8 @@ class InteractionEventKind(models.TextChoices):
     CLOSED = "closed", "Closed"
     ABANDONED = "abandoned", "Abandoned"
     REOPENED = "reopened", "Reopened"
+    TRANSFERRED = "transferred", "Transferred"
+    OVERFLOWED = "overflowed", "Moved to the overflow queue"
     UPDATED = "updated", "Updated"
     FIRST_RESPONSE = "first_response", "First response"
 

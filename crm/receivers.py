@@ -13,7 +13,7 @@ from agents.choices import AgentStatus
 from agents.models import Agent
 from agents.signals import agent_status_changed
 
-from .choices import OWNED_STATUSES, InteractionStatus
+from .choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus
 from .models import Interaction
 from .signals import interaction_changed
 from .tasks import route_pending_task
@@ -40,8 +40,18 @@ def request_routing(*, reason: str) -> None:
 
 @receiver(interaction_changed, sender=Interaction, dispatch_uid="crm.route_on_interaction_changed")
 def route_on_interaction_changed(sender, *, interaction_id, kind, from_status, to_status, **kwargs) -> None:
-    """Work entered a queue (queued, reopened, sent back), or an agent's capacity was freed: route."""
-    if to_status == InteractionStatus.QUEUED or (from_status in OWNED_STATUSES and to_status not in OWNED_STATUSES):
+    """Work entered a queue (queued, reopened, sent back), or an agent's capacity was freed: route.
+
+    A transfer to another agent frees the first agent's slot too. Overflow moves are left out: the sweep
+    moves many at once and asks for one run itself.
+    """
+    if kind == InteractionEventKind.OVERFLOWED:
+        return
+    if (
+        to_status == InteractionStatus.QUEUED
+        or (from_status in OWNED_STATUSES and to_status not in OWNED_STATUSES)
+        or kind == InteractionEventKind.TRANSFERRED
+    ):
         request_routing(reason=f"interaction {interaction_id} {kind}")
 
 

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from .services.overflow import queue_overflow_due
 from .services.routing import route_pending
 
 ROUTE_BATCH = 100
@@ -17,3 +18,9 @@ def route_pending_task() -> int:
     if routed >= ROUTE_BATCH:
         route_pending_task.apply_async(expires=60)
     return routed
+
+
+@shared_task(name="crm.tasks.queue_overflow_task", ignore_result=True)
+def queue_overflow_task() -> int:
+    """Move work whose queue's overflow time has passed (the service then asks for a routing run)."""
+    return queue_overflow_due()

@@ -19,4 +19,6 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The router's safety net: whatever a trigger missed (a lost publish, a race) is routed within seconds.
     # Expires before the next run, so a backlog of runs never builds up while no worker is listening.
     "route-pending": {"task": "crm.tasks.route_pending_task", "schedule": 5.0, "options": {"expires": 5}},
+    # Overflow is a timer kept in the database: the sweep finds what waited long enough, to within 5 s.
+    "queue-overflow": {"task": "crm.tasks.queue_overflow_task", "schedule": 5.0, "options": {"expires": 5}},
 }

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from agents.choices import AgentStatus
 from agents.models import Agent
 from config.choices import Channel
 from config.errors import DomainError, IllegalTransition
@@ -128,6 +129,14 @@ def _announce(event: InteractionEvent) -> None:
     )
 
 
+def log_events(*, events: Iterable[InteractionEvent]) -> list[InteractionEvent]:
+    """Save many unsaved events in one INSERT (ids follow the given order) and announce each on commit."""
+    saved = InteractionEvent.objects.bulk_create(list(events))
+    for event in saved:
+        _announce(event)
+    return saved
+
+
 def _seconds_in_status(*, interaction: Interaction, now: datetime) -> int:
     """How long the interaction has been in its current status, from the event that brought it there."""
     entered_at = (
@@ -158,20 +167,29 @@ def _move(
     actor=None,
     stamp: str | None = None,
     only_from: frozenset[str] | None = None,
+    allowed_from: frozenset[str] | None = None,
     prepare: Callable[[Interaction, datetime], tuple[dict[str, Any], dict[str, Any]]] | None = None,
     recompute_due: bool = False,
 ) -> Interaction:
     """Lock, check, change, log: the one path of every status move after creation.
 
     ``only_from`` narrows the statuses the move starts from where the table alone is too broad (resuming
-    and accepting both lead to active; reopening and re-queueing both lead to queued).
+    and accepting both lead to active; reopening and re-queueing both lead to queued). ``allowed_from``
+    replaces the table for a move that is not a step of the lifecycle (a transfer: on_hold → queued,
+    active → assigned).
     ``prepare(locked, now)`` may refuse the move with a ``DomainError`` and returns
     ``(field changes, event data)``.
     """
     with transaction.atomic():
         locked = Interaction.objects.select_for_update(of=("self",)).select_related("queue").get(pk=interaction.pk)
         from_status = locked.status
-        if to_status not in INTERACTION_TRANSITIONS[from_status] or (only_from and from_status not in only_from):
+        if allowed_from is not None:
+            if from_status not in allowed_from:
+                allowed = ", ".join(s for s in S.values if s in allowed_from)
+                raise IllegalTransition(
+                    f"Interaction {locked.pk} is {from_status}; it cannot be {verb}. It can be {verb} from: {allowed}."
+                )
+        elif to_status not in INTERACTION_TRANSITIONS[from_status] or (only_from and from_status not in only_from):
             raise _illegal(locked.pk, from_status, verb)
         now = timezone.now()
         changes, data = prepare(locked, now) if prepare else ({}, {})
@@ -503,6 +521,93 @@ def interaction_reopen(*, interaction: Interaction, actor=None) -> Interaction:
         only_from=frozenset({S.RESOLVED}),
         prepare=prepare,
         recompute_due=True,
+    )
+
+
+# A transfer starts from work an agent holds; wrap-up is after the customer left, so there is nothing to hand over.
+TRANSFER_FROM = frozenset({S.ASSIGNED, S.ACTIVE, S.ON_HOLD})
+
+
+def _lock_transfer_agent(*, agent: Agent, interaction: Interaction) -> Agent:
+    """Lock the receiving agent's row (as the router does) and check, under it, that they can take the work."""
+    from .routing import agent_has_room  # the router builds on this module, so it is imported here
+
+    if agent.pk == interaction.agent_id:
+        raise DomainError(
+            f"Interaction {interaction.pk} is already with agent {agent.pk}; transfer it to someone else.",
+            code="same_agent",
+        )
+    locked = Agent.objects.select_for_update().filter(pk=agent.pk).first()
+    if locked is None or not locked.is_active:
+        raise DomainError(f"Agent {agent.pk} is not active; work cannot be transferred to them.", code="agent_inactive")
+    if locked.status != AgentStatus.AVAILABLE:
+        raise DomainError(
+            f"Agent {agent.pk} is {locked.status}; work can only be transferred to an available agent.",
+            code="agent_unavailable",
+        )
+    if not agent_has_room(agent=locked, channel=interaction.channel):
+        raise DomainError(
+            f"Agent {agent.pk} has no room for another {interaction.channel} interaction.", code="agent_full"
+        )
+    return locked
+
+
+def interaction_transfer(
+    *,
+    interaction: Interaction,
+    actor=None,
+    to_queue: Queue | None = None,
+    to_agent: Agent | None = None,
+    note: str = "",
+) -> Interaction:
+    """Hand work an agent holds (assigned, active or on hold) to another queue or another agent.
+
+    Exactly one of ``to_queue`` and ``to_agent``. To a queue (active, serving the channel): back to
+    ``queued`` there without an agent; ``queued_at`` restarts, since the wait in the new queue (its
+    order, its answer time) starts now, while ``created_at`` and the SLA due times stay: the customer's
+    clock does not restart because of an internal hand-over. To an agent: ``assigned`` to them, checked
+    under their row lock like the router's own assignments (active, ``available``, room on the channel;
+    else ``DomainError``); they accept it as any assignment. Time spent active or on hold counts as talk
+    or hold time. The note becomes an internal message when a user acts (an API key writes none); the
+    ``transferred`` event keeps it either way, with the queues and agents before and after.
+    """
+    if (to_queue is None) == (to_agent is None):
+        raise ValidationError({"queue": "Give exactly one of a queue and an agent to transfer to."})
+    # imported here: messages builds on this module's event log, so it imports lifecycle at its top
+    from .messages import message_check_body, message_insert
+
+    note = note or ""
+    try:
+        message_check_body(body=note, required=False)
+    except ValidationError as exc:
+        raise ValidationError({"note": exc.messages}) from None
+
+    def prepare(locked: Interaction, now: datetime):
+        data: dict[str, Any] = {"from_queue": locked.queue_id, "from_agent": locked.agent_id}
+        if to_queue is not None:
+            queue = _pick_queue(channel=locked.channel, queue=to_queue)
+            changes: dict[str, Any] = {"queue": queue, "agent": None, "queued_at": now}
+            data |= {"to_queue": queue.pk, "to_agent": None}
+        else:
+            agent = _lock_transfer_agent(agent=to_agent, interaction=locked)
+            changes = {"agent": agent, "assigned_at": now}
+            data |= {"to_queue": locked.queue_id, "to_agent": agent.pk}
+        data["note"] = note
+        if note.strip() and actor is not None:
+            message = message_insert(
+                interaction=locked, direction=MessageDirection.INTERNAL, body=note, author=actor, at=now
+            )
+            data["message_id"] = message.pk
+        return changes, data
+
+    return _move(
+        interaction=interaction,
+        to_status=S.QUEUED if to_queue is not None else S.ASSIGNED,
+        kind=Kind.TRANSFERRED,
+        verb="transferred",
+        actor=actor,
+        allowed_from=TRANSFER_FROM,
+        prepare=prepare,
     )
 
 

@@ -135,7 +135,7 @@ def _candidate_agents(*, channel: str, skills: list[tuple[int, int]]) -> list[in
     return list(qs.values_list("pk", flat=True)[:AGENT_CANDIDATES])
 
 
-def _has_room(*, agent: Agent, channel: str) -> bool:
+def agent_has_room(*, agent: Agent, channel: str) -> bool:
     """Counted under the agent's row lock: every router holds it while assigning, so this count is exact."""
     channels = list(Interaction.objects.filter(agent=agent, status__in=OWNED).values_list("channel", flat=True))
     if Channel.VOICE in channels:
@@ -163,7 +163,7 @@ def _try_route(*, interaction_id: int, run: _Run) -> tuple[Interaction | None, b
                 .filter(pk=agent_id, status=AgentStatus.AVAILABLE, is_active=True)
                 .first()
             )
-            if agent is None or not _has_room(agent=agent, channel=claimed.channel):
+            if agent is None or not agent_has_room(agent=agent, channel=claimed.channel):
                 continue
             return interaction_assign(interaction=claimed, agent=agent), True
     return None, True

@@ -23,7 +23,7 @@ from crm.services.sla import sla_state
 PRIORITY_NAMES = {label.lower(): value for value, label in Priority.choices}
 STATUS_HINT = (
     "The status cannot be patched; use the action endpoints "
-    "(accept, hold, resume, wrap-up, resolve, close, abandon, reopen, assign)."
+    "(accept, hold, resume, wrap-up, resolve, close, abandon, reopen, assign, transfer)."
 )
 
 
@@ -268,6 +268,34 @@ class AcceptInputSerializer(AgentInputSerializer):
         required=False,
         help_text="the accepting agent; defaults to the signed-in user's agent (API keys must name it)",
     )
+
+
+class TransferInputSerializer(InputSerializer):
+    """Exactly one of ``queue`` and ``agent``, each narrowed to what the caller may name (its team's, or any)."""
+
+    queue = serializers.PrimaryKeyRelatedField(
+        queryset=Queue.objects.none(), required=False, help_text="back to this queue, waiting for an agent"
+    )
+    agent = serializers.PrimaryKeyRelatedField(
+        queryset=Agent.objects.none(), required=False, help_text="to this agent (available, with room on the channel)"
+    )
+    note = StrictCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        help_text="why; an internal note when a signed-in user transfers, else kept in the event log",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _narrow(self, "queue", interaction_target_queues)
+        _narrow(self, "agent", interaction_assignable_agents)
+
+    def validate(self, attrs):
+        if ("queue" in attrs) == ("agent" in attrs):
+            raise serializers.ValidationError({"queue": ["Give exactly one of queue and agent."]})
+        return attrs
 
 
 class ResolveInputSerializer(InputSerializer):

@@ -41,6 +41,7 @@ from .serializers import (
     MessageCreateInputSerializer,
     MessageOutputSerializer,
     ResolveInputSerializer,
+    TransferInputSerializer,
 )
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -206,6 +207,24 @@ class InteractionViewSet(
         if agent is None:
             raise serializers.ValidationError({"agent": ["Name the accepting agent; this caller is not an agent."]})
         return self.output(lifecycle.interaction_accept(interaction=interaction, agent=agent, actor=_actor(request)))
+
+    @_action_schema(
+        "Transfer to another queue or agent (409 when not assigned, active or on hold, or the agent has no room)",
+        TransferInputSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        interaction = self.get_object()
+        data = self.input(TransferInputSerializer)
+        return self.output(
+            lifecycle.interaction_transfer(
+                interaction=interaction,
+                actor=_actor(request),
+                to_queue=data.get("queue"),
+                to_agent=data.get("agent"),
+                note=data["note"],
+            )
+        )
 
     @_action_schema("Put active work on hold")
     @action(detail=True, methods=["post"])

@@ -306,6 +306,7 @@ WRITE_ENDPOINTS = [
     ("post", "close", {}),
     ("post", "abandon", {}),
     ("post", "reopen", {}),
+    ("post", "transfer", {"agent": "AGENT"}),
     ("post", "messages", {"direction": "inbound", "body": "hi"}),
 ]
 

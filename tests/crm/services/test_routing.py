@@ -50,15 +50,6 @@ def _owner(interaction):
     return interaction.agent if interaction.status == S.ASSIGNED else None
 
 
-@pytest.fixture
-def eager_tasks():
-    """Celery runs tasks in-process: the trigger path (signal → on-commit → task → service) is exercised whole."""
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
-
-
 # --- who may take work --------------------------------------------------------------------------------
 
 
