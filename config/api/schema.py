@@ -23,7 +23,9 @@ _CONFLICT = OpenApiResponse(
 _ERRORS = {
     "400": _FIELD_ERRORS,
     "401": OpenApiResponse(ErrorSerializer, description="No API key, or an invalid, expired or revoked one"),
-    "403": OpenApiResponse(ErrorSerializer, description="The API key lacks the scope this request needs"),
+    "403": OpenApiResponse(
+        ErrorSerializer, description="The API key lacks the scope (or, bound to a team, the team) this request needs"
+    ),
     "404": OpenApiResponse(ErrorSerializer, description="No such object in your view (on a list: invalid cursor)"),
     "409": _CONFLICT,
     "413": OpenApiResponse(ErrorSerializer, description="Request body over the size limit (1 MB)"),

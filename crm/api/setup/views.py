@@ -32,7 +32,6 @@ from ...services.queues import (
 )
 from .filters import QueueFilter, SLAPolicyFilter
 from .serializers import (
-    ErrorSerializer,
     QueueInputSerializer,
     QueueOutputSerializer,
     SLAPolicyInputSerializer,
@@ -41,28 +40,21 @@ from .serializers import (
     TimelineQuerySerializer,
 )
 
-ERRORS = {
-    400: OpenApiResponse(OpenApiTypes.OBJECT, description='Invalid input: field messages, e.g. {"name": ["…"]}'),
-    401: OpenApiResponse(ErrorSerializer, description="No API key, or an invalid, expired or revoked one"),
-    403: OpenApiResponse(ErrorSerializer, description="The API key lacks the scope, or the team, this request needs"),
-    404: OpenApiResponse(ErrorSerializer, description="No such object in your view (or, on a list, an invalid cursor)"),
-    409: OpenApiResponse(
-        OpenApiTypes.OBJECT,
-        description='A name already taken, as field messages ({"name": ["…"]}), or a deletion refused because '
-        'the object is in use, as {"detail": "…", "code": "…", "status": 409}',
+# The schema class (config.api.schema) documents the errors every operation can give (400, 401, 403, 404,
+# 413, 415); only what is particular to these resources is said here.
+CONFLICT = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description=(
+        'A name already taken, as field messages ({"name": ["…"]}), or a deletion refused because '
+        'the object is in use, as {"detail": "…", "code": "…", "status": 409}'
     ),
-    413: OpenApiResponse(ErrorSerializer, description="Request body over the size limit (1 MB)"),
-    415: OpenApiResponse(ErrorSerializer, description="The body is not JSON"),
-}
-LIST_ERRORS = (400, 401, 403, 404)
-READ_ERRORS = (401, 403, 404)
-WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415)
-DELETE_ERRORS = (401, 403, 404, 409)
+)
 
 
-def _doc(summary: str, ok: int, body, errors, **kwargs):
-    """``extend_schema`` with the success response and every error response the operation can give."""
-    return extend_schema(summary=summary, responses={ok: body, **{code: ERRORS[code] for code in errors}}, **kwargs)
+def _doc(summary: str, ok: int, body, *, conflict: bool = False, **kwargs):
+    """``extend_schema`` with the success response, and this resource's 409 where a write can meet one."""
+    responses = {ok: body, 409: CONFLICT} if conflict else {ok: body}
+    return extend_schema(summary=summary, responses=responses, **kwargs)
 
 
 ADMIN_WRITES = {"POST": ADMIN, "PUT": ADMIN, "PATCH": ADMIN, "DELETE": ADMIN}
@@ -105,15 +97,15 @@ QUEUE_VISIBILITY = (
 
 
 @extend_schema_view(
-    list=_doc("List queues", 200, QueueOutputSerializer(many=True), LIST_ERRORS, description=QUEUE_VISIBILITY),
-    retrieve=_doc("A queue with its live figures", 200, QueueOutputSerializer, READ_ERRORS),
-    create=_doc("Create a queue", 201, QueueOutputSerializer, WRITE_ERRORS, request=QueueInputSerializer),
-    update=_doc("Replace a queue", 200, QueueOutputSerializer, WRITE_ERRORS, request=QueueInputSerializer),
+    list=_doc("List queues", 200, QueueOutputSerializer(many=True), description=QUEUE_VISIBILITY),
+    retrieve=_doc("A queue with its live figures", 200, QueueOutputSerializer),
+    create=_doc("Create a queue", 201, QueueOutputSerializer, conflict=True, request=QueueInputSerializer),
+    update=_doc("Replace a queue", 200, QueueOutputSerializer, conflict=True, request=QueueInputSerializer),
     partial_update=_doc(
         "Change some fields of a queue",
         200,
         QueueOutputSerializer,
-        WRITE_ERRORS,
+        conflict=True,
         request=QueueInputSerializer,
         description="`required_skills`, when given, replaces all the queue's requirements.",
     ),
@@ -121,7 +113,7 @@ QUEUE_VISIBILITY = (
         "Delete a queue",
         204,
         None,
-        DELETE_ERRORS,
+        conflict=True,
         description="409 while the queue holds open interactions or another queue overflows into it.",
     ),
 )
@@ -161,17 +153,19 @@ class QueueViewSet(_SetupViewSet):
 
 
 @extend_schema_view(
-    list=_doc("List SLA policies", 200, SLAPolicyOutputSerializer(many=True), LIST_ERRORS),
-    retrieve=_doc("An SLA policy with its targets", 200, SLAPolicyOutputSerializer, READ_ERRORS),
-    create=_doc("Create an SLA policy", 201, SLAPolicyOutputSerializer, WRITE_ERRORS, request=SLAPolicyInputSerializer),
+    list=_doc("List SLA policies", 200, SLAPolicyOutputSerializer(many=True)),
+    retrieve=_doc("An SLA policy with its targets", 200, SLAPolicyOutputSerializer),
+    create=_doc(
+        "Create an SLA policy", 201, SLAPolicyOutputSerializer, conflict=True, request=SLAPolicyInputSerializer
+    ),
     update=_doc(
-        "Replace an SLA policy", 200, SLAPolicyOutputSerializer, WRITE_ERRORS, request=SLAPolicyInputSerializer
+        "Replace an SLA policy", 200, SLAPolicyOutputSerializer, conflict=True, request=SLAPolicyInputSerializer
     ),
     partial_update=_doc(
         "Change some fields of an SLA policy",
         200,
         SLAPolicyOutputSerializer,
-        WRITE_ERRORS,
+        conflict=True,
         request=SLAPolicyInputSerializer,
         description="`targets`, when given, replaces all the policy's targets.",
     ),
@@ -179,7 +173,7 @@ class QueueViewSet(_SetupViewSet):
         "Delete an SLA policy",
         204,
         None,
-        DELETE_ERRORS,
+        conflict=True,
         description="409 while a queue uses the policy: deleting it would silently leave those queues without "
         "any service-level promise. Point them at another policy first, or deactivate the policy.",
     ),
@@ -236,7 +230,7 @@ class CustomerTimelineView(APIView):
             TimelineQuerySerializer,
             OpenApiParameter("id", int, OpenApiParameter.PATH, description="customer id"),
         ],
-        responses={200: TimelineOutputSerializer, **{code: ERRORS[code] for code in (400, 401, 403, 404)}},
+        responses={200: TimelineOutputSerializer},
     )
     def get(self, request: Request, pk: str) -> Response:
         # the route takes any segment, so a malformed id ("abc", "1.5") is this API's JSON 404
