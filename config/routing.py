@@ -1,3 +1,10 @@
-"""Websocket routes. Live queue and agent updates arrive with the routing issue."""
+"""Websocket routes: the live console and wallboard (protocol in ``crm.consumers``)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from crm.consumers import ConsoleConsumer, WallboardConsumer
+
+websocket_urlpatterns = [
+    path("ws/console/", ConsoleConsumer.as_asgi()),
+    path("ws/wallboard/", WallboardConsumer.as_asgi()),
+]

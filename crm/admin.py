@@ -21,6 +21,8 @@ from config.errors import DomainError
 from .choices import MessageDirection
 from .models import (
     ApiKey,
+    Assignment,
+    CannedResponse,
     IdempotencyRecord,
     Interaction,
     InteractionEvent,
@@ -114,6 +116,8 @@ class QueueAdminForm(forms.ModelForm):
             "overflow_after_seconds",
             "service_level_seconds",
             "service_level_target",
+            "accept_timeout_seconds",
+            "auto_accept",
             "is_active",
         ]
 
@@ -167,6 +171,15 @@ class QueueAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for queue in queryset:
             queue_delete(queue=queue)
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ["title", "shortcut", "queue", "is_active", "created_at"]
+    list_filter = ["is_active", "queue"]
+    list_select_related = ["queue"]
+    search_fields = ["title", "shortcut", "body"]
+    fields = ["title", "shortcut", "body", "queue", "is_active"]
 
 
 # --- SLA policies ------------------------------------------------------------------------------------------------
@@ -513,6 +526,17 @@ class InteractionEventAdmin(ReadOnlyAdmin):
     list_select_related = ["interaction", "actor", "agent"]
     search_fields = ["interaction__subject", "kind"]
     date_hierarchy = "at"
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdmin):
+    """Who held which work, from offer to end (written by the lifecycle only)."""
+
+    list_display = ["interaction", "agent", "offered_at", "accepted_at", "ended_at", "end_reason"]
+    list_filter = ["end_reason"]
+    list_select_related = ["interaction", "agent"]
+    search_fields = ["interaction__subject", "agent__name"]
+    date_hierarchy = "offered_at"
 
 
 # --- surveys -----------------------------------------------------------------------------------------------------

@@ -6,4 +6,4 @@ class CrmConfig(AppConfig):
     verbose_name = "Contact center"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the router's triggers)
+        from . import events, receivers  # noqa: F401  (connect the live events' publishers and the router's triggers)

@@ -52,6 +52,18 @@ class InteractionEventKind(models.TextChoices):
     OVERFLOWED = "overflowed", "Moved to the overflow queue"
     UPDATED = "updated", "Updated"
     FIRST_RESPONSE = "first_response", "First response"
+    OFFER_TIMEOUT = "offer_timeout", "Offer not accepted in time"
+
+
+class AssignmentEndReason(models.TextChoices):
+    """Why an agent stopped owning an interaction (``Assignment.end_reason``)."""
+
+    RESOLVED = "resolved", "Resolved"
+    TRANSFERRED = "transferred", "Transferred"
+    REQUEUED = "requeued", "Sent back to the queue"
+    TIMED_OUT = "timed_out", "Offer not accepted in time"
+    ABANDONED = "abandoned", "Abandoned by the customer"
+    REASSIGNED = "reassigned", "Given to another agent"
 
 
 class Priority(models.IntegerChoices):

@@ -11,6 +11,7 @@ from contacts.models import Customer
 from .choices import (
     OPEN_STATUSES,
     OWNED_STATUSES,
+    AssignmentEndReason,
     Direction,
     InteractionStatus,
     MessageDirection,
@@ -77,7 +78,8 @@ class Queue(models.Model):
 
     Higher ``priority`` queues are served first. After ``overflow_after_seconds`` of waiting an
     interaction moves to ``overflow_queue``. ``service_level_seconds`` is the answer threshold of the
-    service-level KPI (e.g. 80 % in 20 s).
+    service-level KPI (e.g. 80 % in 20 s). An offer (``assigned``) not accepted within
+    ``accept_timeout_seconds`` is redirected (``crm.services.offers``); ``auto_accept`` queues skip the offer.
     """
 
     name = models.CharField(max_length=100)
@@ -94,6 +96,16 @@ class Queue(models.Model):
     overflow_after_seconds = models.PositiveIntegerField(null=True, blank=True)
     service_level_seconds = models.PositiveIntegerField(default=20)
     service_level_target = models.DecimalField(max_digits=4, decimal_places=3, default=0.8)
+    accept_timeout_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=30,
+        help_text="an offer not accepted within this goes back to the queue and its agent to 'not ready'; "
+        "empty: offers wait",
+    )
+    auto_accept = models.BooleanField(
+        default=False, help_text="work is accepted as it is assigned (e.g. email, where nobody has to pick up)"
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -111,6 +123,10 @@ class Queue(models.Model):
             models.CheckConstraint(
                 condition=models.Q(service_level_target__gt=0, service_level_target__lte=1),
                 name="queue_service_level_target_fraction",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accept_timeout_seconds__isnull=True) | models.Q(accept_timeout_seconds__gt=0),
+                name="queue_accept_timeout_positive",
             ),
         ]
 
@@ -208,6 +224,12 @@ class Interaction(models.Model):
                 name="interaction_resolve_due_open",
                 condition=models.Q(status__in=sorted(OPEN_STATUSES)),
             ),
+            # the offer-timeout sweep: only offers waiting for an answer
+            models.Index(
+                fields=["assigned_at"],
+                name="interaction_offer_open",
+                condition=models.Q(status=InteractionStatus.ASSIGNED),
+            ),
             GinIndex(name="interaction_tags", fields=["tags"]),
         ]
         constraints = [
@@ -239,6 +261,43 @@ class Interaction(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+class Assignment(models.Model):
+    """One agent's ownership of one interaction, from the offer to its end: the history of who held the work.
+
+    Written by ``crm.services.lifecycle`` alone: a row is inserted when work is offered (assigned) to an agent
+    and ended (``ended_at``, ``end_reason``) when the agent stops owning it. The database keeps at most one
+    open row per interaction, so two assigners that both believed they won cannot both record it.
+    """
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="assignments")
+    agent = models.ForeignKey(Agent, null=True, on_delete=models.SET_NULL, related_name="assignments")
+    offered_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=AssignmentEndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["offered_at", "id"]
+        indexes = [
+            models.Index(fields=["interaction", "offered_at"], name="assignment_interaction_time"),
+            # an agent's current work
+            models.Index(fields=["agent"], name="assignment_agent_active", condition=models.Q(ended_at__isnull=True)),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interaction"], condition=models.Q(ended_at__isnull=True), name="assignment_one_active"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True, end_reason="")
+                | models.Q(ended_at__isnull=False, end_reason__in=AssignmentEndReason.values),
+                name="assignment_ended_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.interaction_id} with agent {self.agent_id} from {self.offered_at:%Y-%m-%d %H:%M:%S}"
 
 
 class InteractionEvent(models.Model):
@@ -321,6 +380,40 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score} for survey {self.survey_id}"
+
+
+class CannedResponse(models.Model):
+    """A ready-made reply an agent inserts instead of typing it again (by title, or by its ``shortcut``).
+
+    A response tied to a ``queue`` is offered only there; one without a queue is offered everywhere.
+    Shortcuts are typed by hand, so they are unique regardless of case.
+    """
+
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    shortcut = models.CharField(max_length=50, blank=True, help_text="e.g. 'thanks', typed as /thanks")
+    queue = models.ForeignKey(
+        Queue,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+        help_text="empty: offered in every queue",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        indexes = [models.Index(fields=["queue", "title"], name="cannedresponse_queue_title")]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("shortcut"), name="cannedresponse_shortcut_ci_unique", condition=~models.Q(shortcut="")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class ApiKey(models.Model):

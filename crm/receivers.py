@@ -42,10 +42,10 @@ def request_routing(*, reason: str) -> None:
 def route_on_interaction_changed(sender, *, interaction_id, kind, from_status, to_status, **kwargs) -> None:
     """Work entered a queue (queued, reopened, sent back), or an agent's capacity was freed: route.
 
-    A transfer to another agent frees the first agent's slot too. Overflow moves are left out: the sweep
-    moves many at once and asks for one run itself.
+    A transfer to another agent frees the first agent's slot too. Overflow moves and expired offers are
+    left out: their sweeps move many at once and ask for one run themselves.
     """
-    if kind == InteractionEventKind.OVERFLOWED:
+    if kind in (InteractionEventKind.OVERFLOWED, InteractionEventKind.OFFER_TIMEOUT):
         return
     if (
         to_status == InteractionStatus.QUEUED

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from .services.offers import offer_timeouts_expire
 from .services.overflow import queue_overflow_due
 from .services.routing import route_pending
 
@@ -24,3 +25,9 @@ def route_pending_task() -> int:
 def queue_overflow_task() -> int:
     """Move work whose queue's overflow time has passed (the service then asks for a routing run)."""
     return queue_overflow_due()
+
+
+@shared_task(name="crm.tasks.offer_timeouts_task", ignore_result=True)
+def offer_timeouts_task() -> int:
+    """Send offers nobody accepted in time back to their queues (the service then asks for a routing run)."""
+    return offer_timeouts_expire()

@@ -21,4 +21,6 @@ CELERY_BEAT_SCHEDULE: dict = {
     "route-pending": {"task": "crm.tasks.route_pending_task", "schedule": 5.0, "options": {"expires": 5}},
     # Overflow is a timer kept in the database: the sweep finds what waited long enough, to within 5 s.
     "queue-overflow": {"task": "crm.tasks.queue_overflow_task", "schedule": 5.0, "options": {"expires": 5}},
+    # Offers not accepted within their queue's accept timeout go back to the queue, to within 5 s.
+    "offer-timeouts": {"task": "crm.tasks.offer_timeouts_task", "schedule": 5.0, "options": {"expires": 5}},
 }

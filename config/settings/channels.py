@@ -1,8 +1,16 @@
-"""Django Channels over channels-redis."""
+"""Django Channels over channels-redis, and the limits of the live websockets (``crm.consumers``)."""
 
 import environ
 
 env = environ.Env()
+
+# A live socket is closed (code 4000, "reconnect") after this many seconds; the client reconnects and gets a
+# fresh snapshot. It must stay below ``group_expiry``: channels-redis forgets a group membership after that
+# long, and a socket older than it would silently stop receiving its groups' events.
+SWITCHBOARD_WS_MAX_AGE_SECONDS = env.int("SWITCHBOARD_WS_MAX_AGE_SECONDS", default=3600)
+# How often a live socket compares the per-group event counters in Redis with what it received, to notice
+# events lost at the end of a burst (a gap in the middle is noticed at once, from the next event).
+SWITCHBOARD_WS_GAP_CHECK_SECONDS = env.float("SWITCHBOARD_WS_GAP_CHECK_SECONDS", default=5.0)
 
 CHANNEL_LAYERS = {
     "default": {
@@ -10,9 +18,11 @@ CHANNEL_LAYERS = {
         "CONFIG": {
             "hosts": [env.str("CHANNELS_REDIS_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"))],
             "prefix": "switchboard",
-            "capacity": 200,
+            # Messages waiting for one channel (one socket). A socket that stops reading loses its own
+            # messages beyond this (it notices the gap and resyncs); nobody else is slowed down.
+            "capacity": env.int("CHANNELS_CAPACITY", default=200),
             "expiry": 60,
-            "group_expiry": 86400,
+            "group_expiry": max(86400, 2 * SWITCHBOARD_WS_MAX_AGE_SECONDS),
         },
     }
 }

@@ -1,9 +1,10 @@
 """Reading queues and SLA policies, with their live figures, for the API and the admin."""
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from agents.access import Viewer
+from agents.models import AgentSkill
 
 from ..choices import InteractionStatus
 from ..models import Interaction, Queue, QueueSkill, SLAPolicy
@@ -48,3 +49,14 @@ def queue_list(*, viewer: Viewer) -> QuerySet[Queue]:
 def sla_policy_list() -> QuerySet[SLAPolicy]:
     """SLA policies with their targets. Policies are center-wide configuration: every caller may read them."""
     return SLAPolicy.objects.prefetch_related("targets")
+
+
+def queues_served_by(*, agent_id: int) -> QuerySet[Queue]:
+    """The active queues an agent can take work from: every skill the queue requires, at its minimum level.
+
+    A queue requiring no skill is served by every agent. One query (a NOT EXISTS over the queue's
+    requirements that the agent lacks).
+    """
+    held = AgentSkill.objects.filter(agent_id=agent_id, skill_id=OuterRef("skill_id"), level__gte=OuterRef("min_level"))
+    lacking = QueueSkill.objects.filter(queue_id=OuterRef("pk")).exclude(Exists(held))
+    return Queue.objects.filter(is_active=True).exclude(Exists(lacking))

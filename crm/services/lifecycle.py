@@ -29,13 +29,15 @@ from contacts.services import customer_find_or_create_by_identity
 
 from ..choices import (
     INTERACTION_TRANSITIONS,
+    OWNED_STATUSES,
+    AssignmentEndReason,
     Direction,
     InteractionEventKind,
     InteractionStatus,
     MessageDirection,
     Priority,
 )
-from ..models import Interaction, InteractionEvent, Queue
+from ..models import Assignment, Interaction, InteractionEvent, Queue
 from ..selectors.interactions import queue_default_for_channel
 from ..signals import interaction_changed
 from .sla import sla_due_times
@@ -158,6 +160,42 @@ def _sync(*, target: Interaction, source: Interaction, fields: Iterable[str]) ->
         setattr(target, name, getattr(source, name))
 
 
+def _end_reason(*, kind: str, to_status: str) -> str:
+    """Why the agent's ownership ends, from the move that ends it."""
+    if kind == Kind.OFFER_TIMEOUT:
+        return AssignmentEndReason.TIMED_OUT
+    if kind == Kind.TRANSFERRED:
+        return AssignmentEndReason.TRANSFERRED
+    if to_status == S.RESOLVED:
+        return AssignmentEndReason.RESOLVED
+    if to_status == S.ABANDONED:
+        return AssignmentEndReason.ABANDONED
+    if to_status == S.QUEUED:
+        return AssignmentEndReason.REQUEUED
+    return AssignmentEndReason.REASSIGNED
+
+
+def _record_ownership(
+    *, interaction_id: int, from_status: str, to_status: str, old_agent_id, new_agent_id, kind: str, now: datetime
+) -> None:
+    """Keep ``Assignment`` in step with a move: end the open row when ownership ends, open one when it starts.
+
+    Ownership ends when an owned status is left or the agent changes; it starts when an owned status is
+    entered or the agent changes. Accepting stamps the open row. One statement per case, on the
+    ``assignment_one_active`` index; the row is ended before a new one opens, so the unique index holds.
+    """
+    owned_before, owned_after = from_status in OWNED_STATUSES, to_status in OWNED_STATUSES
+    agent_changed = old_agent_id != new_agent_id
+    if owned_before and (not owned_after or agent_changed):
+        Assignment.objects.filter(interaction_id=interaction_id, ended_at__isnull=True).update(
+            ended_at=now, end_reason=_end_reason(kind=kind, to_status=to_status)
+        )
+    if owned_after and (not owned_before or agent_changed):
+        Assignment.objects.create(interaction_id=interaction_id, agent_id=new_agent_id, offered_at=now)
+    elif owned_before and from_status == S.ASSIGNED and to_status == S.ACTIVE:
+        Assignment.objects.filter(interaction_id=interaction_id, ended_at__isnull=True).update(accepted_at=now)
+
+
 def _move(
     *,
     interaction: Interaction,
@@ -170,6 +208,7 @@ def _move(
     allowed_from: frozenset[str] | None = None,
     prepare: Callable[[Interaction, datetime], tuple[dict[str, Any], dict[str, Any]]] | None = None,
     recompute_due: bool = False,
+    event_names_previous_agent: bool = False,
 ) -> Interaction:
     """Lock, check, change, log: the one path of every status move after creation.
 
@@ -178,11 +217,13 @@ def _move(
     replaces the table for a move that is not a step of the lifecycle (a transfer: on_hold → queued,
     active → assigned).
     ``prepare(locked, now)`` may refuse the move with a ``DomainError`` and returns
-    ``(field changes, event data)``.
+    ``(field changes, event data)``. The event names the agent who has the work after the move, or
+    the one who had it before with ``event_names_previous_agent`` (an expired offer: who let it expire). Ownership history
+    (``Assignment``) follows the status and agent here, so no move can forget it.
     """
     with transaction.atomic():
         locked = Interaction.objects.select_for_update(of=("self",)).select_related("queue").get(pk=interaction.pk)
-        from_status = locked.status
+        from_status, old_agent_id = locked.status, locked.agent_id
         if allowed_from is not None:
             if from_status not in allowed_from:
                 allowed = ", ".join(s for s in S.values if s in allowed_from)
@@ -212,13 +253,22 @@ def _move(
             locked.first_response_due_at, locked.resolution_due_at = sla_due_times(interaction=locked)
             fields += ["first_response_due_at", "resolution_due_at"]
         locked.save(update_fields=fields)
+        _record_ownership(
+            interaction_id=locked.pk,
+            from_status=from_status,
+            to_status=to_status,
+            old_agent_id=old_agent_id,
+            new_agent_id=locked.agent_id,
+            kind=kind,
+            now=now,
+        )
         log_event(
             interaction=locked,
             kind=kind,
             from_status=from_status,
             to_status=to_status,
             actor=actor,
-            agent_id=locked.agent_id,
+            agent_id=old_agent_id if event_names_previous_agent else locked.agent_id,
             at=now,
             data=data,
         )
@@ -387,6 +437,8 @@ def interaction_assign(*, interaction: Interaction, agent: Agent, actor=None) ->
     """Give queued work to ``agent``. Compare-and-set on the status, so of two concurrent assigners one wins.
 
     The losing caller (or any caller when the interaction is no longer queued) gets ``IllegalTransition``.
+    The winner opens the interaction's ``Assignment``. In a queue with ``auto_accept`` nobody has to pick
+    the work up (e.g. email), so it is accepted in the same transaction (``accepted`` event, no actor).
     """
     if not agent.is_active:
         raise DomainError(f"Agent {agent.pk} is not active; work cannot be assigned to them.")
@@ -402,6 +454,7 @@ def interaction_assign(*, interaction: Interaction, agent: Agent, actor=None) ->
                 raise Interaction.DoesNotExist(f"Interaction {interaction.pk} does not exist.")
             raise _illegal(interaction.pk, status, "assigned")
         assigned = Interaction.objects.select_related("queue").get(pk=interaction.pk)
+        Assignment.objects.create(interaction_id=assigned.pk, agent_id=agent.pk, offered_at=now)
         log_event(
             interaction=assigned,
             kind=Kind.ASSIGNED,
@@ -411,7 +464,13 @@ def interaction_assign(*, interaction: Interaction, agent: Agent, actor=None) ->
             agent_id=agent.pk,
             at=now,
         )
-    _sync(target=interaction, source=assigned, fields=["status", "agent", "assigned_at", "updated_at"])
+        if assigned.queue is not None and assigned.queue.auto_accept:
+            assigned = interaction_accept(interaction=assigned)
+    _sync(
+        target=interaction,
+        source=assigned,
+        fields=["status", "agent", "assigned_at", "accepted_at", "talk_seconds", "updated_at"],
+    )
     return assigned
 
 
@@ -524,6 +583,29 @@ def interaction_reopen(*, interaction: Interaction, actor=None) -> Interaction:
     )
 
 
+def interaction_offer_timeout(*, interaction: Interaction, actor=None) -> Interaction:
+    """assigned → queued because the agent did not accept the offer in time (``crm.services.offers``).
+
+    The work goes back without an agent but keeps ``queued_at``, so it keeps its place by age. The
+    ``offer_timeout`` event names the agent who let it expire; their assignment ends as ``timed_out``.
+    """
+
+    def prepare(locked: Interaction, now: datetime):
+        timeout = locked.queue.accept_timeout_seconds if locked.queue else None
+        return {"agent": None}, {"agent_id": locked.agent_id, "accept_timeout_seconds": timeout}
+
+    return _move(
+        interaction=interaction,
+        to_status=S.QUEUED,
+        kind=Kind.OFFER_TIMEOUT,
+        verb="returned to its queue for want of an answer",
+        actor=actor,
+        only_from=frozenset({S.ASSIGNED}),
+        prepare=prepare,
+        event_names_previous_agent=True,
+    )
+
+
 # A transfer starts from work an agent holds; wrap-up is after the customer left, so there is nothing to hand over.
 TRANSFER_FROM = frozenset({S.ASSIGNED, S.ACTIVE, S.ON_HOLD})
 
@@ -569,7 +651,8 @@ def interaction_transfer(
     under their row lock like the router's own assignments (active, ``available``, room on the channel;
     else ``DomainError``); they accept it as any assignment. Time spent active or on hold counts as talk
     or hold time. The note becomes an internal message when a user acts (an API key writes none); the
-    ``transferred`` event keeps it either way, with the queues and agents before and after.
+    ``transferred`` event keeps it either way, with the queues and agents before and after. Handed to an
+    agent in an ``auto_accept`` queue, the work is accepted in the same transaction.
     """
     if (to_queue is None) == (to_agent is None):
         raise ValidationError({"queue": "Give exactly one of a queue and an agent to transfer to."})
@@ -600,15 +683,20 @@ def interaction_transfer(
             data["message_id"] = message.pk
         return changes, data
 
-    return _move(
-        interaction=interaction,
-        to_status=S.QUEUED if to_queue is not None else S.ASSIGNED,
-        kind=Kind.TRANSFERRED,
-        verb="transferred",
-        actor=actor,
-        allowed_from=TRANSFER_FROM,
-        prepare=prepare,
-    )
+    with transaction.atomic():
+        moved = _move(
+            interaction=interaction,
+            to_status=S.QUEUED if to_queue is not None else S.ASSIGNED,
+            kind=Kind.TRANSFERRED,
+            verb="transferred",
+            actor=actor,
+            allowed_from=TRANSFER_FROM,
+            prepare=prepare,
+        )
+        if moved.status == S.ASSIGNED and moved.queue is not None and moved.queue.auto_accept:
+            moved = interaction_accept(interaction=moved)
+    _sync(target=interaction, source=moved, fields=["status", "accepted_at", "updated_at"])
+    return moved
 
 
 def interaction_update(

@@ -42,6 +42,8 @@ QUEUE_FIELDS = frozenset(
         "overflow_after_seconds",
         "service_level_seconds",
         "service_level_target",
+        "accept_timeout_seconds",
+        "auto_accept",
         "is_active",
     }
 )
@@ -124,6 +126,8 @@ def queue_create(
     overflow_after_seconds: int | None = None,
     service_level_seconds: int = 20,
     service_level_target: Decimal = Decimal("0.800"),
+    accept_timeout_seconds: int | None = 30,
+    auto_accept: bool = False,
     is_active: bool = True,
 ) -> Queue:
     """Create a queue with its skill requirements."""
@@ -141,6 +145,8 @@ def queue_create(
             overflow_after_seconds=overflow_after_seconds,
             service_level_seconds=service_level_seconds,
             service_level_target=service_level_target,
+            accept_timeout_seconds=accept_timeout_seconds,
+            auto_accept=auto_accept,
             is_active=is_active,
         )
         _set_required_skills(queue=queue, required_skills=required_skills)

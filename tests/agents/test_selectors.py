@@ -64,7 +64,14 @@ def timeline():
 def test_durations_split_a_window_by_status(timeline):
     agent, day = timeline
     durations = agent_status_durations(agent=agent, start=day.replace(hour=9), end=day.replace(hour=11))
-    assert durations == {"available": 5400.0, "busy": 1800.0, "offline": 0.0, "wrap_up": 0.0, "on_break": 0.0}
+    assert durations == {
+        "available": 5400.0,
+        "busy": 1800.0,
+        "offline": 0.0,
+        "wrap_up": 0.0,
+        "on_break": 0.0,
+        "not_ready": 0.0,
+    }
 
 
 def test_durations_clip_spans_that_cross_the_window_edges(timeline):

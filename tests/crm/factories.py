@@ -3,7 +3,17 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from crm.choices import InteractionStatus, MessageDirection, SurveyKind
-from crm.models import Interaction, Message, Queue, QueueSkill, SLAPolicy, SLATarget, Survey, SurveyResponse
+from crm.models import (
+    CannedResponse,
+    Interaction,
+    Message,
+    Queue,
+    QueueSkill,
+    SLAPolicy,
+    SLATarget,
+    Survey,
+    SurveyResponse,
+)
 from tests.agents.factories import SkillFactory
 from tests.contacts.factories import CustomerFactory
 
@@ -31,6 +41,17 @@ class QueueFactory(DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Queue {n}")
     channels = factory.LazyFunction(lambda: ["chat", "email", "voice"])
+
+
+class CannedResponseFactory(DjangoModelFactory):
+    """A global response (no queue) unless given one."""
+
+    class Meta:
+        model = CannedResponse
+
+    title = factory.Sequence(lambda n: f"Response {n}")
+    body = factory.Faker("paragraph")
+    queue = None
 
 
 class QueueSkillFactory(DjangoModelFactory):
@@ -117,6 +138,8 @@ def interaction_in_status(status, *, agent=None, actor=None, **create_kwargs):
         if step == "assign":
             agent = agent or AgentFactory(team=interaction.queue.team)
             interaction = lifecycle.interaction_assign(interaction=interaction, agent=agent, actor=actor)
+        elif step == "accept" and interaction.status == InteractionStatus.ACTIVE:
+            continue  # an auto-accept queue accepted it as it was assigned
         else:
             interaction = getattr(lifecycle, f"interaction_{step}")(interaction=interaction, actor=actor)
     return interaction

@@ -24,6 +24,7 @@ from crm.services.api_keys import api_key_authenticate, api_key_create
 from tests.agents.factories import SkillFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import (
+    CannedResponseFactory,
     InteractionFactory,
     MessageFactory,
     QueueFactory,
@@ -36,7 +37,7 @@ from tests.crm.factories import (
 
 pytestmark = pytest.mark.django_db
 
-READ_ONLY = {"interactionevent", "survey", "surveyresponse", "idempotencyrecord"}
+READ_ONLY = {"interactionevent", "survey", "surveyresponse", "idempotencyrecord", "assignment"}
 
 
 def crm_models():
@@ -66,6 +67,10 @@ def make(model):
         return SurveyResponseFactory()
     if name == "apikey":
         return api_key_create(name="integrator", scopes=["read"])[0]
+    if name == "assignment":
+        return interaction_in_status(InteractionStatus.ACTIVE).assignments.get()
+    if name == "cannedresponse":
+        return CannedResponseFactory(queue=QueueFactory(), shortcut="thanks")
     if name == "idempotencyrecord":
         return IdempotencyRecord.objects.create(owner="key:1", key="abc", request_hash="0" * 64)
     raise AssertionError(f"no sample for {name}; add one")

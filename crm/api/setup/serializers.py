@@ -77,6 +77,17 @@ class QueueInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         default=Decimal("0.800"),
         help_text="the share answered within service_level_seconds, in (0, 1]",
     )
+    accept_timeout_seconds = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_INT,
+        allow_null=True,
+        default=30,
+        help_text="an offer not accepted within this goes back to the queue and its agent to not_ready; "
+        "null: offers wait",
+    )
+    auto_accept = serializers.BooleanField(
+        default=False, help_text="work is accepted as it is assigned (e.g. email: nobody has to pick it up)"
+    )
     is_active = serializers.BooleanField(default=True)
 
     def __init__(self, *args, **kwargs):
@@ -134,6 +145,8 @@ class QueueOutputSerializer(serializers.Serializer):
     overflow_after_seconds = serializers.IntegerField(allow_null=True)
     service_level_seconds = serializers.IntegerField()
     service_level_target = serializers.DecimalField(max_digits=4, decimal_places=3, coerce_to_string=False)
+    accept_timeout_seconds = serializers.IntegerField(allow_null=True)
+    auto_accept = serializers.BooleanField()
     is_active = serializers.BooleanField()
     waiting = serializers.IntegerField(help_text="interactions queued now")
     oldest_waiting_seconds = serializers.SerializerMethodField(help_text="age of the oldest queued interaction")

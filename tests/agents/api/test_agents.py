@@ -412,6 +412,17 @@ def test_illegal_status_change_is_409_with_a_clear_message_and_nothing_logged(wr
     assert AgentStatusLog.objects.filter(agent=agent_a).count() == 1
 
 
+def test_not_ready_agent_is_listed_as_such_and_cannot_jump_to_busy(write_client, agent_a):
+    agent_set_status(agent=agent_a, status="available")
+    assert write_client.post(status_url(agent_a.pk), {"status": "not_ready"}).json()["status"] == "not_ready"
+
+    response = write_client.post(status_url(agent_a.pk), {"status": "busy"})
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == "Cannot go from not_ready to busy; allowed: available, offline, on_break."
+    assert Agent.objects.get(pk=agent_a.pk).status == "not_ready"
+
+
 def test_inactive_agent_cannot_become_available_409(write_client, agent_a):
     Agent.objects.filter(pk=agent_a.pk).update(is_active=False)
     assert write_client.post(status_url(agent_a.pk), {"status": "available"}).status_code == 409

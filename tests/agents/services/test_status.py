@@ -74,6 +74,31 @@ def test_every_other_transition_is_refused_and_nothing_is_logged(before, after):
     assert not AgentStatusLog.objects.exists()
 
 
+@pytest.mark.parametrize("before", ["available", "busy", "wrap_up"])
+def test_working_agent_can_be_made_not_ready_and_must_come_back_through_available(before):
+    agent = AgentFactory(status=before)
+
+    agent_set_status(agent=agent, status="not_ready", reason="missed an offer")
+
+    assert Agent.objects.get(pk=agent.pk).status == "not_ready"
+    with pytest.raises(
+        IllegalTransition, match=r"^Cannot go from not_ready to busy; allowed: available, offline, on_break"
+    ):
+        agent_set_status(agent=agent, status="busy")
+    agent_set_status(agent=agent, status="available")
+    assert [row.status for row in AgentStatusLog.objects.filter(agent=agent).order_by("id")] == [
+        "not_ready",
+        "available",
+    ]
+
+
+def test_agent_on_break_or_offline_cannot_be_made_not_ready():
+    for before in ("on_break", "offline"):
+        agent = AgentFactory(status=before)
+        with pytest.raises(IllegalTransition):
+            agent_set_status(agent=agent, status="not_ready")
+
+
 def test_illegal_transition_message_names_the_allowed_statuses():
     agent = AgentFactory(status="on_break")
     with pytest.raises(IllegalTransition, match=r"^Cannot go from on_break to busy; allowed: available, offline\.$"):

@@ -648,6 +648,9 @@ def test_an_agent_cannot_accept_in_a_colleagues_name(queue_a):
         (S.QUEUED, "resume", {}),
         (S.ASSIGNED, "reopen", {}),
         (S.ABANDONED, "abandon", {}),
+        (S.ACTIVE, "accept", {"agent": "AGENT"}),
+        (S.QUEUED, "hold", {}),
+        (S.WRAP_UP, "hold", {}),
     ],
 )
 def test_an_illegal_move_is_a_409_that_says_why_and_changes_nothing(write_client, queue_a, status, action, payload):
@@ -662,6 +665,22 @@ def test_an_illegal_move_is_a_409_that_says_why_and_changes_nothing(write_client
     assert response.json()["code"] == "illegal_transition"
     assert Interaction.objects.get(pk=interaction.pk).status == status
     assert counts() == before
+
+
+def test_accepting_an_offer_that_already_timed_out_is_a_409(queue_a):
+    from django.utils import timezone
+
+    from crm.services.offers import offer_timeouts_expire
+
+    interaction = interaction_in_status(S.ASSIGNED, queue=queue_a)
+    agent = interaction.agent
+    offer_timeouts_expire(now=timezone.now() + timedelta(seconds=queue_a.accept_timeout_seconds + 1))
+
+    response = session_client(agent.user).post(detail(interaction.pk, "accept"))
+
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith(f"Interaction {interaction.pk} is queued; it cannot be accepted.")
+    assert Interaction.objects.get(pk=interaction.pk).status == S.QUEUED
 
 
 def test_the_closed_message_names_what_is_allowed(write_client, queue_a):

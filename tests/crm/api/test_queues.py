@@ -85,6 +85,7 @@ def test_create_applies_defaults_for_optional_fields(admin_client_api):
     data = response.json()
     assert data["team"] is None and data["required_skills"] == [] and data["priority"] == 5
     assert data["service_level_target"] == 0.8 and data["is_active"] is True and data["description"] == ""
+    assert data["accept_timeout_seconds"] == 30 and data["auto_accept"] is False
 
 
 @pytest.mark.parametrize(
@@ -125,6 +126,11 @@ def test_create_applies_defaults_for_optional_fields(admin_client_api):
         pytest.param(payload(service_level_target=1.5), "service_level_target", id="target-above-one"),
         pytest.param(payload(service_level_seconds=2**40), "service_level_seconds", id="seconds-overflow-int"),
         pytest.param(payload(name="x" * 101), "name", id="name-too-long"),
+        pytest.param(payload(accept_timeout_seconds=0), "accept_timeout_seconds", id="accept-timeout-zero"),
+        pytest.param(payload(accept_timeout_seconds=-5), "accept_timeout_seconds", id="accept-timeout-negative"),
+        pytest.param(payload(accept_timeout_seconds="soon"), "accept_timeout_seconds", id="accept-timeout-text"),
+        pytest.param(payload(accept_timeout_seconds=2**40), "accept_timeout_seconds", id="accept-timeout-overflow"),
+        pytest.param(payload(auto_accept="sometimes"), "auto_accept", id="auto-accept-not-bool"),
     ],
 )
 def test_create_rejects_bad_input_and_writes_nothing(admin_client_api, body, field):
@@ -278,6 +284,28 @@ def test_patch_changes_given_fields_and_keeps_required_skills(admin_client_api, 
     queue.refresh_from_db()
     assert queue.priority == 9 and queue.is_active is False
     assert response.json()["required_skills"] == [{"skill": skills[0].pk, "name": "Billing", "min_level": 2}]
+
+
+def test_accept_timeout_and_auto_accept_are_set_shown_and_cleared(admin_client_api):
+    created = admin_client_api.post(
+        LIST, payload(channels=["email"], accept_timeout_seconds=120, auto_accept=True), format="json"
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["accept_timeout_seconds"] == 120 and created.json()["auto_accept"] is True
+
+    response = admin_client_api.patch(detail(created.json()["id"]), {"accept_timeout_seconds": None}, format="json")
+
+    assert response.status_code == 200, response.json()
+    queue = Queue.objects.get(pk=created.json()["id"])
+    assert queue.accept_timeout_seconds is None and queue.auto_accept is True
+    assert response.json()["accept_timeout_seconds"] is None
+
+
+def test_database_refuses_a_zero_accept_timeout():
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        QueueFactory(accept_timeout_seconds=0)
 
 
 def test_patch_replaces_required_skills_when_given(admin_client_api, skills):

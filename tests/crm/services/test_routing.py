@@ -4,17 +4,17 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
 from agents.choices import AgentStatus
-from agents.models import AgentSkill
+from agents.models import Agent, AgentSkill
 from agents.services import agent_set_status
 from config.celery import app as celery_app
 from crm.choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus, Priority
 from crm.models import Interaction, InteractionEvent, QueueSkill
-from crm.services import lifecycle
+from crm.services import lifecycle, routing
 from crm.services.routing import route_next, route_pending
 from tests.agents.factories import AgentFactory, AgentSkillFactory, SkillFactory
 from tests.crm.factories import InteractionFactory, QueueFactory, QueueSkillFactory, interaction_in_status
@@ -379,3 +379,87 @@ def test_many_concurrent_routers_over_mixed_skills_and_channels_keep_every_rule(
         assert "voice" not in channels[:-1]
     # what is still queued is waiting for a reason: no qualified agent has room for it
     assert route_pending(limit=1000) == 0
+
+
+# --- batches ------------------------------------------------------------------------------------------
+
+
+def _assignments():
+    return list(
+        InteractionEvent.objects.filter(kind=InteractionEventKind.ASSIGNED)
+        .order_by("id")
+        .values_list("interaction_id", "agent_id")
+    )
+
+
+@pytest.mark.parametrize("batch", [1, 7, 50])
+def test_batches_assign_the_same_work_to_the_same_agents_in_the_same_order_as_one_at_a_time(monkeypatch, batch):
+    rnd = random.Random(11)  # fixed seed: the same mix every run
+    skills = [SkillFactory() for _ in range(4)]
+    queues = []
+    for skill in skills[:3]:
+        queue = QueueFactory(priority=rnd.randint(1, 3))
+        QueueSkillFactory(queue=queue, skill=skill, min_level=rnd.randint(1, 3))
+        queues.append(queue)
+    queues.append(QueueFactory(priority=2))  # no skills required
+    for _ in range(12):
+        _agent(
+            capacity={"voice": rnd.randint(0, 1), "chat": rnd.randint(0, 4), "email": rnd.randint(0, 4)},
+            idle_minutes=rnd.randint(0, 60),
+            skills=[(skill, rnd.randint(1, 5)) for skill in rnd.sample(skills, 2)],
+        )
+    for _ in range(80):
+        _queued(
+            queue=rnd.choice(queues),
+            channel=rnd.choice(["voice", "chat", "email"]),
+            priority=rnd.choice(Priority.values),
+            waited_minutes=rnd.randint(0, 90),
+        )
+
+    before = transaction.savepoint_create()
+    while route_next() is not None:
+        pass
+    one_at_a_time = _assignments()
+    transaction.savepoint_rollback(before)
+    assert _assignments() == []
+
+    monkeypatch.setattr(routing, "BATCH", batch)
+    assert route_pending(limit=1000) == len(one_at_a_time) > 20
+    assert _assignments() == one_at_a_time
+
+
+@pytest.mark.django_db(transaction=True)
+def test_router_passes_over_an_agent_another_router_holds_and_leaves_work_only_they_could_take():
+    skill, other = SkillFactory(), SkillFactory()
+    queue, niche = QueueFactory(priority=5), QueueFactory(priority=1)
+    QueueSkillFactory(queue=queue, skill=skill)
+    QueueSkillFactory(queue=niche, skill=other)
+    expert = _agent(skills=[(skill, 5), (other, 5)], capacity={"chat": 5})
+    second = _agent(skills=[(skill, 3)], capacity={"chat": 5})
+    interaction = _queued(queue=queue, waited_minutes=2)
+    only_for_expert = _queued(queue=niche, waited_minutes=5)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_expert():
+        try:
+            with transaction.atomic():
+                Agent.objects.select_for_update().get(pk=expert.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_expert)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        assert route_pending() == 1
+    finally:
+        release.set()
+        holder.join()
+
+    assert _owner(interaction) == second
+    assert _owner(only_for_expert) is None
+    # once the other router let go, the work waiting for the expert goes to them
+    assert route_pending() == 1
+    assert _owner(only_for_expert) == expert

@@ -1,0 +1,241 @@
+"""Publishing live events to the websockets (the consumers are in ``crm.consumers``).
+
+The receivers below hang on ``crm.signals.interaction_changed`` and ``agents.signals.agent_status_changed``,
+both sent after the change committed, so nothing is announced that rolled back. Each reads the state as it
+is now (one query for the interaction, one aggregate for the queue figures, one for an agent) and sends it
+to the channel-layer groups of whoever may see it:
+
+- ``agent.<id>``: the agent's console. Their interactions (and an interaction that just left them on a
+  transfer or re-queue, so it disappears from their screen) and their own ``agent.status_changed``;
+- ``queue.<id>``: ``queue.stats`` of the queue; consoles join the queues their agent serves;
+- ``team.<id>``: a supervisor's wallboard. Interaction events of the team's queues, ``queue.stats`` of
+  them and ``agent.status_changed`` of the team's agents;
+- ``wallboard.all``: a staff wallboard; everything the team groups carry, for every team.
+
+Interaction event names follow the status the interaction is in: ``interaction.queued`` (waiting in a
+queue: queued, re-queued, reopened, transferred or overflowed), ``interaction.assigned`` (offered to an
+agent, also by transfer), ``interaction.resolved`` (it left the floor: resolved, closed or abandoned; the
+summary's ``status`` says which), and ``interaction.updated`` for everything else (accepted, on hold,
+wrap-up, field changes, first response, and kinds this module does not know yet). ``interaction.updated``
+goes to agent groups only: a wallboard shows figures, not the work's details. A ``queue.stats`` for the
+affected queues (its queue and the one it left) follows each interaction event that changed a status or
+a queue.
+
+Gap detection. channels-redis delivers at most once: a message to a channel over its capacity is dropped,
+and the consumer never learns of it by itself. So each message carries ``gseq``, a per-group counter
+taken from Redis (``INCR <prefix>:live:seq:<group>``, one pipelined round trip for all the event's groups)
+before the message is sent; the consumer remembers the last ``gseq`` per group it joined, and a jump
+means lost messages: it sends a fresh snapshot on its own (see ``crm.consumers``). ``eid`` identifies one
+event across the groups it was sent to, so a wallboard in two of them forwards it once.
+
+Publishing never breaks the caller: the change is committed already, and a Redis error is logged (the
+clients catch up at their next resync or reconnect). The receivers run in the caller's thread after its
+commit (a few milliseconds per event: two queries and one Redis round trip per group); the sends go
+through one event loop per process (``_PublisherLoop``) so Redis connections are reused.
+"""
+
+import asyncio
+import logging
+import os
+import threading
+import uuid
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.dispatch import receiver
+
+from agents.models import Agent
+from agents.signals import agent_status_changed
+
+from .choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus
+from .models import Interaction
+from .selectors.live import live_agent_presence, live_interaction, live_queue_stats
+from .signals import interaction_changed
+
+logger = logging.getLogger(__name__)
+
+S = InteractionStatus
+Kind = InteractionEventKind
+
+WALLBOARD_ALL = "wallboard.all"
+# Status-changing kinds this module knows; an unknown kind (added elsewhere later) is treated as a possible
+# move between agents and queues, which costs two subqueries more and is always right.
+KNOWN_KINDS = frozenset(Kind.values)
+MOVING_KINDS = frozenset({Kind.TRANSFERRED, Kind.OVERFLOWED})
+FINISHED = frozenset({S.RESOLVED, S.CLOSED, S.ABANDONED})
+MESSAGE_TYPE = "live.event"  # handled by ``LiveConsumer.live_event``
+# A publisher waits this long for Redis before it gives up (and logs): the caller's request is waiting.
+PUBLISH_TIMEOUT_SECONDS = 5.0
+
+
+def agent_group(agent_id: int) -> str:
+    return f"agent.{agent_id}"
+
+
+def queue_group(queue_id: int) -> str:
+    return f"queue.{queue_id}"
+
+
+def team_group(team_id: int) -> str:
+    return f"team.{team_id}"
+
+
+def counter_key(group: str) -> str:
+    """The Redis key of a group's event counter (next to the layer's own keys, under its prefix)."""
+    prefix = getattr(get_channel_layer(), "prefix", "switchboard")
+    return f"{prefix}:live:seq:{group}"
+
+
+def interaction_event_name(*, kind: str, to_status: str) -> str | None:
+    """The event a lifecycle step publishes; None for creation (a queued event follows when it has a queue)."""
+    if kind == Kind.CREATED:
+        return None
+    if to_status == S.QUEUED:
+        return "interaction.queued"
+    if to_status == S.ASSIGNED:
+        return "interaction.assigned"
+    if to_status in FINISHED:
+        return "interaction.resolved"
+    return "interaction.updated"
+
+
+async def _send(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
+    """Number and send ``(groups, event, data)`` in order: one pipelined INCR for all, then the group sends."""
+    layer = get_channel_layer()
+    plan = [group for groups, _, _ in sends for group in sorted(groups)]
+    if layer is None or not plan:
+        return
+    # ``connection`` is the layer's own pool for the running event loop, so no second client is kept.
+    async with layer.connection(0).pipeline(transaction=False) as pipe:
+        for group in plan:
+            pipe.incr(counter_key(group))
+        numbers = await pipe.execute()
+    numbered = iter(numbers)
+    for groups, event, data in sends:
+        message = {"type": MESSAGE_TYPE, "eid": uuid.uuid4().hex, "event": event, "data": data}
+        # one event's groups at once; events one after the other, so a group sees them in order
+        await asyncio.gather(
+            *(layer.group_send(group, {**message, "group": group, "gseq": next(numbered)}) for group in sorted(groups))
+        )
+
+
+class _PublisherLoop:
+    """One event loop per process, in a daemon thread, that all synchronous publishers hand their sends to.
+
+    ``async_to_sync`` from a Celery worker or a management command would make an event loop, and with it
+    a new Redis connection pool, for every event (about 5 ms each, measured); this loop keeps the layer's
+    pool open. Started on first use and again after a fork (Celery's prefork children), since a thread does
+    not survive a fork.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid() or not (self._thread and self._thread.is_alive()):
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(target=self._loop.run_forever, name="live-events", daemon=True)
+                self._thread.start()
+                self._pid = os.getpid()
+            return self._loop
+
+    def run(self, coroutine, *, timeout: float) -> None:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop())
+        try:
+            future.result(timeout)
+        except FutureTimeout:
+            future.cancel()
+            raise
+
+
+_publisher = _PublisherLoop()
+
+
+def publish(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
+    """Send events from synchronous code (signal receivers); a failure is logged, never raised."""
+    if not sends:
+        return
+    try:
+        _publisher.run(_send(sends), timeout=PUBLISH_TIMEOUT_SECONDS)
+    except Exception:
+        logger.exception("live events: could not publish %s", ", ".join(event for _, event, _ in sends))
+
+
+def _stats_sends(queue_ids: set[int]) -> list[tuple[set[str], str, dict[str, Any]]]:
+    sends = []
+    for stats in live_queue_stats(queue_ids=queue_ids):
+        groups = {queue_group(stats["id"]), WALLBOARD_ALL}
+        if stats["team"] is not None:
+            groups.add(team_group(stats["team"]))
+        sends.append((groups, "queue.stats", stats))
+    return sends
+
+
+def interaction_sends(
+    *, interaction_id: int, kind: str, from_status: str, to_status: str
+) -> list[tuple[set[str], str, dict[str, Any]]]:
+    """What one interaction change publishes, as ``(groups, event, data)`` in sending order."""
+    event = interaction_event_name(kind=kind, to_status=to_status)
+    if event is None:
+        return []
+    # the work may have left an agent or a queue (who must then hear of it too)
+    moved = (
+        kind in MOVING_KINDS
+        or (from_status in OWNED_STATUSES and to_status == S.QUEUED)
+        or (kind not in KNOWN_KINDS and from_status != to_status)
+    )
+    found = live_interaction(interaction_id=interaction_id, with_previous=moved)
+    if found is None:
+        return []
+    summary = found["summary"]
+    agents = {summary["agent"], found["previous_agent"]} - {None}
+    queues = {summary["queue"], found["previous_queue"]} - {None}
+    groups = {agent_group(agent_id) for agent_id in agents}
+    stats = _stats_sends(queues) if (from_status != to_status or moved) else []
+    if event != "interaction.updated":
+        groups.add(WALLBOARD_ALL)
+        if found["queue_team"] is not None:
+            groups.add(team_group(found["queue_team"]))
+        # the team of the queue it left, so that supervisor sees it go
+        for _, _, data in stats:
+            if data["id"] == found["previous_queue"] and data["team"] is not None:
+                groups.add(team_group(data["team"]))
+    return [(groups, event, summary), *stats]
+
+
+@receiver(interaction_changed, sender=Interaction, dispatch_uid="crm.events.publish_interaction_changed")
+def publish_interaction_changed(sender, *, interaction_id, kind, from_status, to_status, **kwargs) -> None:
+    try:
+        sends = interaction_sends(
+            interaction_id=interaction_id, kind=kind, from_status=from_status, to_status=to_status
+        )
+    except Exception:
+        # the caller's change is committed; a failed read must not turn it into an error
+        logger.exception("live events: could not build the event of interaction %s (%s)", interaction_id, kind)
+        return
+    publish(sends)
+
+
+def agent_status_sends(*, agent_id: int) -> list[tuple[set[str], str, dict[str, Any]]]:
+    presence = live_agent_presence(agent_id=agent_id)
+    if presence is None:
+        return []
+    groups = {agent_group(agent_id), WALLBOARD_ALL}
+    if presence["team"] is not None:
+        groups.add(team_group(presence["team"]))
+    return [(groups, "agent.status_changed", presence)]
+
+
+@receiver(agent_status_changed, sender=Agent, dispatch_uid="crm.events.publish_agent_status_changed")
+def publish_agent_status_changed(sender, *, agent, **kwargs) -> None:
+    try:
+        sends = agent_status_sends(agent_id=agent.pk)
+    except Exception:
+        logger.exception("live events: could not build the status event of agent %s", getattr(agent, "pk", None))
+        return
+    publish(sends)

@@ -1,0 +1,131 @@
+"""What the agent console reads: the agent's own work, their capacity in use, the queues they serve."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, QuerySet
+
+from agents.access import Viewer
+from agents.models import Agent
+from config.choices import Channel
+from contacts.models import Customer
+from contacts.selectors import customer_identities, customer_notes
+
+from ..choices import OWNED_STATUSES, InteractionStatus
+from ..models import Interaction, Queue
+from .queues import queue_with_live_figures, queues_served_by
+from .timeline import TimelineKind, customer_timeline
+
+# Offered work first (it waits for the agent's accept), then what they hold, oldest assignment first.
+_WORK_ORDER = {
+    InteractionStatus.ASSIGNED: 0,
+    InteractionStatus.ACTIVE: 1,
+    InteractionStatus.ON_HOLD: 2,
+    InteractionStatus.WRAP_UP: 3,
+}
+
+
+@dataclass(frozen=True)
+class ChannelLoad:
+    channel: str
+    label: str
+    used: int
+    max: int
+
+    @property
+    def full(self) -> bool:
+        return self.used >= self.max
+
+
+def console_my_work(*, agent: Agent) -> list[Interaction]:
+    """The interactions the agent owns (offered, active, on hold, in wrap-up), offered first."""
+    work = list(
+        Interaction.objects.filter(agent=agent, status__in=sorted(OWNED_STATUSES))
+        .select_related("customer", "queue")
+        .order_by("assigned_at", "id")
+    )
+    work.sort(key=lambda interaction: _WORK_ORDER.get(interaction.status, 9))
+    return work
+
+
+def console_capacity(*, agent: Agent) -> list[ChannelLoad]:
+    """Per channel the agent handles (or holds work on): owned interactions against their capacity."""
+    used = dict(
+        Interaction.objects.filter(agent=agent, status__in=sorted(OWNED_STATUSES))
+        .order_by()
+        .values_list("channel")
+        .annotate(n=Count("pk"))
+    )
+    channels = [c for c in Channel.values if agent.capacity_for(c) > 0 or used.get(c)]
+    labels = dict(Channel.choices)
+    return [ChannelLoad(channel=c, label=labels[c], used=used.get(c, 0), max=agent.capacity_for(c)) for c in channels]
+
+
+def console_queues(*, agent: Agent) -> QuerySet[Queue]:
+    """The queues the agent serves (the router's rule, ``queues_served_by``), with live figures."""
+    return queue_with_live_figures(queues_served_by(agent_id=agent.pk).order_by("-priority", "name"))
+
+
+@dataclass(frozen=True)
+class PastInteraction:
+    id: int
+    at: datetime
+    channel: str
+    subject: str
+    status: str
+    disposition: str
+
+
+@dataclass(frozen=True)
+class SurveyAnswer:
+    interaction_id: int | None
+    at: datetime
+    kind: str
+    score: int | None
+    comment: str
+
+
+@dataclass(frozen=True)
+class CustomerPanel:
+    customer: Customer
+    identities: list
+    past_interactions: list[PastInteraction]
+    survey_answers: list[SurveyAnswer]
+    notes: list
+
+
+def console_customer_panel(
+    *, customer: Customer, viewer: Viewer, current: Interaction, limit: int = 100
+) -> CustomerPanel:
+    """The customer beside the conversation: profile, their other interactions with outcomes, survey answers, notes.
+
+    Built on the customer timeline, so the viewer sees exactly the interactions the timeline lets them see.
+    """
+    entries = customer_timeline(customer=customer, viewer=viewer, limit=limit)
+    interaction_entries = [e for e in entries if e.kind == TimelineKind.INTERACTION and e.id != current.pk]
+    dispositions = dict(
+        Interaction.objects.filter(pk__in=[e.id for e in interaction_entries]).values_list("pk", "disposition")
+    )
+    past = [
+        PastInteraction(
+            id=e.id,
+            at=e.at,
+            channel=e.channel,
+            subject=e.title,
+            status=e.status,
+            disposition=dispositions.get(e.id, ""),
+        )
+        for e in interaction_entries
+    ]
+    answers = [
+        SurveyAnswer(interaction_id=e.interaction_id, at=e.at, kind=e.title, score=e.score, comment=e.body)
+        for e in entries
+        if e.kind == TimelineKind.SURVEY_RESPONSE
+    ]
+    return CustomerPanel(
+        customer=customer,
+        identities=list(customer_identities(customer=customer)),
+        past_interactions=past,
+        survey_answers=answers,
+        notes=list(customer_notes(customer=customer)[:20]),
+    )

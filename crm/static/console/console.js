@@ -1,0 +1,233 @@
+/* The agent console's live behaviour over /ws/console/, and small conveniences of the interaction page
+ * (canned responses, Ctrl+Enter). The server renders every list; this file only asks htmx to re-fetch the
+ * "my work" fragment when the agent's work changes, and updates queue figures and the status in place. */
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-live-console]");
+  if (!root) return;
+  var Live = window.SwitchboardLive;
+  var agentId = Number(root.dataset.agentId);
+  var currentId = Number(root.dataset.interactionId || 0);
+  var currentStatus = root.dataset.interactionStatus || "";
+  var OWNED = { assigned: true, active: true, on_hold: true, wrap_up: true };
+  var SELECTABLE = { available: true, on_break: true, offline: true };
+
+  // Ids of the interactions this agent owns, as of the last snapshot or event. Kept in sessionStorage so
+  // that work assigned while the agent moved between pages (a form post, a reload) is still announced.
+  var storageKey = "switchboard.known-work." + agentId;
+  var known = loadKnown();
+  var pendingFlash = {};
+
+  function loadKnown() {
+    try {
+      var stored = window.sessionStorage.getItem(storageKey);
+      if (!stored) return null;
+      var ids = {};
+      JSON.parse(stored).forEach(function (id) { ids[id] = true; });
+      return ids;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function saveKnown() {
+    try {
+      window.sessionStorage.setItem(storageKey, JSON.stringify(Object.keys(known || {}).map(Number)));
+    } catch (err) {
+      /* storage full or disabled: announcements across page loads are lost, nothing else */
+    }
+  }
+
+  // --- announcing new work --------------------------------------------------------------------------
+
+  // Work offered to the agent (assigned, not yet accepted) stays listed at the top of every console page
+  // until it is accepted or leaves them; work that is new since the agent last looked also flashes and,
+  // with permission, raises a desktop notification.
+  var offered = {};
+
+  function describe(summary) {
+    var customer = summary.customer && summary.customer.name ? summary.customer.name : "a customer";
+    return "New work: #" + summary.id + " from " + customer + (summary.subject ? " — " + summary.subject : "");
+  }
+
+  function renderOffered(flash) {
+    var region = document.getElementById("new-work");
+    if (!region) return;
+    region.textContent = "";
+    Object.keys(offered).forEach(function (id) {
+      if (Number(id) === currentId) return; // the agent is looking at it already
+      var item = document.createElement("p");
+      var link = document.createElement("a");
+      link.href = "/console/interactions/" + id + "/";
+      link.textContent = describe(offered[id]);
+      item.appendChild(link);
+      region.appendChild(item);
+    });
+    if (flash) {
+      region.classList.remove("flash");
+      void region.offsetWidth; // restart the animation
+      region.classList.add("flash");
+    }
+  }
+
+  function track(summary) {
+    var isOffered = summary.agent === agentId && summary.status === "assigned";
+    if (isOffered) offered[summary.id] = summary;
+    else delete offered[summary.id];
+  }
+
+  function announce(summary) {
+    pendingFlash[summary.id] = true;
+    if ("Notification" in window && window.Notification.permission === "granted") {
+      try {
+        new window.Notification("Switchboard: new work", { body: describe(summary), tag: "interaction-" + summary.id });
+      } catch (err) {
+        /* some browsers allow notifications only from a service worker; the page announcement stays */
+      }
+    }
+  }
+
+  function flashRows() {
+    Object.keys(pendingFlash).forEach(function (id) {
+      var row = document.getElementById("work-" + id);
+      if (row) {
+        row.classList.add("flash");
+        delete pendingFlash[id];
+      }
+    });
+  }
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target && event.target.id === "my-work") flashRows();
+  });
+
+  function refreshWork() {
+    if (document.getElementById("my-work") && window.htmx) window.htmx.trigger(document.body, "sb:work-changed");
+  }
+
+  // --- applying state -------------------------------------------------------------------------------
+
+  function applyAgent(agent) {
+    if (!agent || agent.id !== agentId) return;
+    var badge = document.getElementById("my-status");
+    if (badge) {
+      badge.textContent = Live.statusLabel(agent.status);
+      badge.className = "status status-" + agent.status;
+      badge.dataset.status = agent.status;
+    }
+    var note = document.getElementById("status-system-note");
+    if (note) note.hidden = !!SELECTABLE[agent.status];
+    var buttons = document.querySelectorAll(".status-button");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].setAttribute("aria-pressed", buttons[i].value === agent.status ? "true" : "false");
+    }
+  }
+
+  function applyQueue(stats) {
+    var table = document.querySelector("[data-queue-table]");
+    if (!table) return;
+    var row = table.querySelector('tr[data-queue-id="' + stats.id + '"]');
+    if (row) {
+      Live.applyQueueStats(row, stats);
+    } else if (window.htmx && document.getElementById("queues")) {
+      window.htmx.trigger(document.body, "sb:queues-changed"); // a queue the page has not drawn yet
+    }
+  }
+
+  function applyCurrent(summary) {
+    if (!currentId || summary.id !== currentId || summary.status === currentStatus) return;
+    var notice = document.getElementById("interaction-live");
+    if (!notice) return;
+    notice.textContent = "";
+    notice.appendChild(
+      document.createTextNode("This interaction is now " + Live.statusLabel(summary.status).toLowerCase() + ". ")
+    );
+    var link = document.createElement("a");
+    link.href = window.location.pathname;
+    link.textContent = "Reload to see the latest";
+    notice.appendChild(link);
+    notice.hidden = false;
+  }
+
+  function onSnapshot(data) {
+    applyAgent(data.agent);
+    (data.queues || []).forEach(applyQueue);
+    var ids = {};
+    var fresh = false;
+    offered = {};
+    (data.interactions || []).forEach(function (summary) {
+      ids[summary.id] = true;
+      track(summary);
+      if (known !== null && !known[summary.id] && summary.status === "assigned") {
+        announce(summary);
+        fresh = true;
+      }
+      applyCurrent(summary);
+    });
+    known = ids;
+    saveKnown();
+    renderOffered(fresh);
+    refreshWork();
+  }
+
+  function onEvent(name, data) {
+    if (name === "queue.stats") {
+      applyQueue(data);
+    } else if (name === "agent.status_changed") {
+      applyAgent(data);
+    } else if (name.indexOf("interaction.") === 0) {
+      var mine = data.agent === agentId && OWNED[data.status];
+      if (known === null) known = {};
+      var fresh = name === "interaction.assigned" && mine && !known[data.id];
+      if (fresh) announce(data);
+      track(data);
+      renderOffered(fresh);
+      var wasMine = !!known[data.id];
+      if (mine) known[data.id] = true;
+      else delete known[data.id];
+      saveKnown();
+      if (mine || wasMine) refreshWork();
+      applyCurrent(data);
+    }
+  }
+
+  Live.connect("/ws/console/", { onSnapshot: onSnapshot, onEvent: onEvent });
+
+  // --- desktop notifications (asked for only on a click: browsers refuse unprompted requests) ------
+
+  var enable = document.getElementById("enable-notifications");
+  if (enable && "Notification" in window && window.Notification.permission === "default") {
+    enable.hidden = false;
+    enable.addEventListener("click", function () {
+      window.Notification.requestPermission().then(function () { enable.hidden = true; });
+    });
+  }
+
+  // --- interaction page conveniences ----------------------------------------------------------------
+
+  var cannedSelect = document.getElementById("canned-select");
+  var cannedInsert = document.getElementById("canned-insert");
+  var replyBox = document.getElementById("reply_body");
+  if (cannedSelect && cannedInsert && replyBox) {
+    cannedInsert.addEventListener("click", function () {
+      var option = cannedSelect.options[cannedSelect.selectedIndex];
+      if (!option || !option.value) return;
+      var text = option.dataset.body || "";
+      var start = replyBox.selectionStart || 0;
+      var end = replyBox.selectionEnd || 0;
+      replyBox.value = replyBox.value.slice(0, start) + text + replyBox.value.slice(end);
+      replyBox.focus();
+      replyBox.selectionStart = replyBox.selectionEnd = start + text.length;
+    });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.tagName === "TEXTAREA") {
+      var form = event.target.form;
+      if (form) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    }
+  });
+})();

@@ -1,0 +1,22 @@
+"""The agent console, mounted at ``/console/`` by ``config/urls.py``."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.console_home, name="home"),
+    path("status/", views.console_set_status, name="status"),
+    path("my-work/", views.console_my_work_fragment, name="my-work"),
+    path("queues/", views.console_queues_fragment, name="queues"),
+    path("interactions/<int:pk>/", views.interaction_detail, name="interaction"),
+    path("interactions/<int:pk>/accept/", views.interaction_accept, name="accept"),
+    path("interactions/<int:pk>/hold/", views.interaction_hold, name="hold"),
+    path("interactions/<int:pk>/resume/", views.interaction_resume, name="resume"),
+    path("interactions/<int:pk>/reply/", views.interaction_reply, name="reply"),
+    path("interactions/<int:pk>/note/", views.interaction_note, name="note"),
+    path("interactions/<int:pk>/transfer/", views.interaction_transfer, name="transfer"),
+    path("interactions/<int:pk>/resolve/", views.interaction_resolve, name="resolve"),
+]

@@ -1,0 +1,71 @@
+"""The supervisor wallboard: per queue what waits and for how long, and who is in which status.
+
+Live over ``/ws/wallboard/``. The page is drawn from the same snapshot the websocket sends first
+(``crm.selectors.live.live_wallboard_snapshot``), so it is right before the socket connects and the two
+never disagree on what a figure means. Staff see every queue and agent; a team supervisor sees their
+teams'; anybody else gets 403.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET
+
+from agents.access import viewer_from_request
+from agents.choices import AgentStatus
+from agents.models import Team
+from crm.selectors.live import live_wallboard_snapshot
+
+
+def wait_text(seconds: int | None) -> str:
+    """``m:ss`` (or ``h:mm:ss``), as the live client writes it."""
+    if seconds is None:
+        return "—"
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@require_GET
+@login_required
+def wallboard(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_from_request(request)
+    if not (viewer.unrestricted or viewer.is_supervisor):
+        return render(
+            request,
+            "console/forbidden.html",
+            {
+                "title": "Supervisors only",
+                "reason": "The wallboard is for supervisors: staff, or users who supervise a team.",
+            },
+            status=403,
+        )
+    snapshot = live_wallboard_snapshot(viewer=viewer)
+    team_ids = {agent["team"] for agent in snapshot["agents"]} | {queue["team"] for queue in snapshot["queues"]}
+    team_names = dict(Team.objects.filter(pk__in=[t for t in team_ids if t]).values_list("pk", "name"))
+    labels = dict(AgentStatus.choices)
+    queues = [{**queue, "oldest_text": wait_text(queue["oldest_waiting_seconds"])} for queue in snapshot["queues"]]
+    agents = [
+        {
+            **agent,
+            "team_name": team_names.get(agent["team"], ""),
+            "status_label": labels.get(agent["status"], agent["status"]),
+            "since": parse_datetime(agent["status_changed_at"]) if agent["status_changed_at"] else None,
+        }
+        for agent in sorted(snapshot["agents"], key=lambda a: a["name"].lower())
+    ]
+    counts = [
+        {"status": status, "label": label, "count": sum(1 for a in agents if a["status"] == status)}
+        for status, label in AgentStatus.choices
+    ]
+    return render(
+        request,
+        "reporting/wallboard.html",
+        {
+            "queues": queues,
+            "agents": agents,
+            "status_counts": counts,
+            "team_names": {str(pk): name for pk, name in team_names.items()},
+        },
+    )
