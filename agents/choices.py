@@ -43,6 +43,16 @@ class BreakKind(models.TextChoices):
     COACHING = "coaching", "Coaching"
 
 
+# Usual lengths in minutes (seeded into BreakType by a migration; supervisors may change them there).
+BREAK_DEFAULT_MINUTES = {
+    BreakKind.SHORT: 5,
+    BreakKind.LUNCH: 30,
+    BreakKind.WELL_BEING: 10,
+    BreakKind.TRAINING: 30,
+    BreakKind.COACHING: 15,
+}
+
+
 class BreakStatus(models.TextChoices):
     REQUESTED = "requested", "Requested"
     APPROVED = "approved", "Approved"

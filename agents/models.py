@@ -181,7 +181,9 @@ class TrainingRecord(models.Model):
         indexes = [
             models.Index(fields=["agent", "course", "status"], name="trainingrecord_agent_course"),
             models.Index(
-                fields=["expires_at"], name="trainingrecord_pass_expiry", condition=models.Q(status=TrainingStatus.PASSED)
+                fields=["expires_at"],
+                name="trainingrecord_pass_expiry",
+                condition=models.Q(status=TrainingStatus.PASSED),
             ),
         ]
         constraints = [

@@ -24,3 +24,13 @@ def route_pending_task() -> int:
 def queue_overflow_task() -> int:
     """Move work whose queue's overflow time has passed (the service then asks for a routing run)."""
     return queue_overflow_due()
+
+
+@shared_task(name="crm.tasks.break_policy_sweep_task", ignore_result=True)
+def break_policy_sweep_task() -> int:
+    """Evaluate the teams' well-being break policies; here in crm because the streak rule reads outcomes."""
+    from agents.breaks import break_due_sweep
+
+    from .services.breaks import bad_outcome_streaks
+
+    return len(break_due_sweep(bad_streaks=bad_outcome_streaks))

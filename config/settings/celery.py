@@ -21,4 +21,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     "route-pending": {"task": "crm.tasks.route_pending_task", "schedule": 5.0, "options": {"expires": 5}},
     # Overflow is a timer kept in the database: the sweep finds what waited long enough, to within 5 s.
     "queue-overflow": {"task": "crm.tasks.queue_overflow_task", "schedule": 5.0, "options": {"expires": 5}},
+    # Well-being breaks: who is due one, from the status log and interaction outcomes (once per run, unique).
+    "break-policy": {"task": "crm.tasks.break_policy_sweep_task", "schedule": 60.0, "options": {"expires": 60}},
+    # Training: reminders before expiry, and marking lapsed passes expired (both idempotent).
+    "training-reminders": {
+        "task": "agents.tasks.training_reminders_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
+    "training-expiry": {"task": "agents.tasks.training_expiry_task", "schedule": 300.0, "options": {"expires": 300}},
 }
