@@ -227,13 +227,15 @@ def agent_continuous_handling(*, agent: Agent, gap_minutes: int, now: datetime |
     rows = list(
         AgentStatusLog.objects.filter(agent=agent, changed_at__gt=start, changed_at__lte=now)
         .order_by("changed_at", "id")
-        .values_list("status", "changed_at")
+        .values_list("status", "changed_at", "previous_status")
     )
     if anchor is not None:
-        rows.insert(0, (anchor.status, start))
+        rows.insert(0, (anchor.status, start, anchor.previous_status))
+    elif rows and (rows[0][2] or AgentStatus.OFFLINE) in RESTING_STATUSES:
+        rows.insert(0, (rows[0][2] or AgentStatus.OFFLINE, start, ""))  # logged in within the window
     gap = timedelta(minutes=gap_minutes)
     run_started_at, handling, rested_at = None, 0.0, start
-    for index, (status, since) in enumerate(rows):
+    for index, (status, since, _) in enumerate(rows):
         until = rows[index + 1][1] if index + 1 < len(rows) else now
         if status in RESTING_STATUSES:
             run_started_at, handling, rested_at = None, 0.0, until

@@ -78,12 +78,17 @@ def review_sample(*, spec: SampleSpec, actor: AbstractBaseUser | None = None) ->
     ids = ids[:MAX_SAMPLE]
     now = timezone.now()
     with transaction.atomic():
-        return Review.objects.bulk_create(
+        Review.objects.bulk_create(
             [
                 Review(interaction_id=pk, agent_id=agent_id, scorecard=spec.scorecard, sampled_by=actor, created_at=now)
                 for pk, agent_id in ids
             ],
-            ignore_conflicts=True,  # sampled concurrently by someone else: theirs stands
+            ignore_conflicts=True,  # sampled concurrently by someone else: theirs stands (and has no pk here)
+        )
+        return list(
+            Review.objects.filter(
+                scorecard=spec.scorecard, interaction_id__in=[pk for pk, _ in ids], created_at=now
+            ).order_by("id")
         )
 
 
