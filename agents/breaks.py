@@ -405,3 +405,21 @@ def break_due_sweep(*, bad_streaks: BadStreakSource | None = None, now: datetime
                 _announce(break_due, agent, notice=notice)
             created.append(notice)
     return created
+
+
+def supervisor_set_status(
+    *, agent: Agent, status: str, actor: AbstractBaseUser | None, reason: str = "set by supervisor"
+) -> Agent:
+    """A supervisor changes an agent's presence: the status log has it, and so does the supervision log."""
+    if status == AgentStatus.ON_BREAK:
+        raise DomainError("Send the agent on a break instead: a break has a type and a length.")
+    with transaction.atomic():
+        previous = agent.status
+        running = Break.objects.filter(agent=agent, status=BreakStatus.STARTED).first()
+        if running is not None:  # leaving a break ends it, so no break is left "started" behind
+            break_end(brk=running, actor=actor)
+        changed = agent_set_status(agent=agent, status=status, actor=actor, reason=reason)
+        supervisor_action_log(
+            kind=SupervisorActionKind.STATUS_SET, agent=agent, actor=actor, detail=f"{previous} → {status}"
+        )
+    return changed

@@ -38,6 +38,8 @@ class SampleSpec:
     agent: Agent | None = None
     count: int | None = None
     low_csat: bool = False
+    # only interactions of these agents (a supervisor samples their teams' work); None: anyone's
+    agent_ids: list[int] | None = None
 
 
 def _candidates(spec: SampleSpec) -> QuerySet[Interaction]:
@@ -48,6 +50,8 @@ def _candidates(spec: SampleSpec) -> QuerySet[Interaction]:
         qs = qs.filter(queue=spec.queue)
     if spec.agent is not None:
         qs = qs.filter(agent=spec.agent)
+    if spec.agent_ids is not None:
+        qs = qs.filter(agent_id__in=spec.agent_ids)
     if spec.low_csat:
         qs = qs.filter(
             Exists(
