@@ -62,6 +62,7 @@ def test_supervisor_group_runs_the_center_but_deletes_only_light_rows():
         "agents.delete_agentskill",
         "crm.delete_queueskill",
         "crm.delete_slatarget",
+        "crm.delete_scorecardcriterion",
     }
 
 
