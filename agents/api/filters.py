@@ -3,8 +3,8 @@
 import django_filters
 from django.db.models import Q
 
-from ..choices import AgentStatus
-from ..models import Agent, Skill, Team
+from ..choices import AgentStatus, BreakStatus
+from ..models import Agent, Break, Skill, Team
 
 
 class StrictBooleanFilter(django_filters.TypedChoiceFilter):
@@ -48,3 +48,12 @@ class TeamFilter(django_filters.FilterSet):
     class Meta:
         model = Team
         fields = ["q"]
+
+
+class BreakFilter(django_filters.FilterSet):
+    agent = django_filters.NumberFilter(field_name="agent_id", help_text="agent id")
+    status = django_filters.ChoiceFilter(choices=BreakStatus.choices)
+
+    class Meta:
+        model = Break
+        fields = ["agent", "status"]
