@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import Q
 
+from config.api.filters import IdFilter, NonEmptyChoiceFilter
+
 from ..choices import AgentStatus, BreakStatus
 from ..models import Agent, Break, Skill, Team
 
@@ -51,8 +53,8 @@ class TeamFilter(django_filters.FilterSet):
 
 
 class BreakFilter(django_filters.FilterSet):
-    agent = django_filters.NumberFilter(field_name="agent_id", help_text="agent id")
-    status = django_filters.ChoiceFilter(choices=BreakStatus.choices)
+    agent = IdFilter(field_name="agent_id", help_text="agent id")
+    status = NonEmptyChoiceFilter(choices=BreakStatus.choices)
 
     class Meta:
         model = Break

@@ -1,12 +1,14 @@
 import django_filters
 
+from config.api.filters import IdFilter, NonEmptyChoiceFilter
+
 from ...choices import ReviewStatus
 from ...models import Review
 
 
 class ReviewFilter(django_filters.FilterSet):
-    agent = django_filters.NumberFilter(field_name="agent_id", help_text="agent id")
-    status = django_filters.ChoiceFilter(choices=ReviewStatus.choices)
+    agent = IdFilter(field_name="agent_id", help_text="agent id")
+    status = NonEmptyChoiceFilter(choices=ReviewStatus.choices)
 
     class Meta:
         model = Review
