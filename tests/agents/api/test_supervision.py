@@ -10,7 +10,7 @@ from agents.choices import AgentStatus, BreakKind, BreakStatus
 from agents.models import Break
 from agents.services import agent_set_status
 from agents.training import training_assign, training_record_result
-from tests.agents.factories import AgentFactory, BreakPolicyFactory, TrainingCourseFactory
+from tests.agents.factories import AgentFactory, BreakPolicyFactory, TrainingCourseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +155,25 @@ def test_second_request_and_start_over_cap_are_conflicts_with_messages(session_c
 def test_api_key_without_agent_must_name_one(write_client):
     response = write_client.post("/api/v1/breaks/", {"break_type": "short"})
     assert response.status_code == 400 and "agent" in response.json()
+
+
+def test_a_staff_supervisor_is_still_limited_to_their_teams(session_client, team_a, agent_a, agent_b):
+    staff_supervisor = UserFactory(is_staff=True)
+    team_a.supervisors.add(staff_supervisor)
+    own = break_request(agent=agent_a, break_type=break_type_get(code=BreakKind.SHORT), actor=None)
+    other = break_request(agent=agent_b, break_type=break_type_get(code=BreakKind.SHORT), actor=None)
+    client = session_client(staff_supervisor)
+
+    assert [b["id"] for b in _breaks(client)] == [own.pk]
+    assert client.post(f"/api/v1/breaks/{other.pk}/approve", {}).status_code == 404
+    assert client.post(f"/api/v1/breaks/{own.pk}/approve", {}).status_code == 200
+
+
+def test_break_list_query_count_does_not_grow_with_rows(
+    session_client, supervisor_a, team_a, django_assert_max_num_queries
+):
+    for agent in AgentFactory.create_batch(6, team=team_a):
+        break_request(agent=agent, break_type=break_type_get(code=BreakKind.SHORT), actor=None)
+    client = session_client(supervisor_a)
+    with django_assert_max_num_queries(8):
+        assert len(_breaks(client)) == 6

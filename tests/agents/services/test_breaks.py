@@ -1,7 +1,9 @@
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from agents.breaks import (
@@ -246,3 +248,38 @@ def test_send_now_starts_the_pending_break_and_marks_the_due_notice_taken():
     assert notice.taken_id == brk.pk
     assert agent_break_state(agent=agent).due is None
     assert BreakDueNotice.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_break_starts_never_exceed_the_team_cap():
+    team = TeamFactory()
+    BreakPolicyFactory(team=team, max_on_break_share="0.25")
+    agents = AgentFactory.create_batch(8, team=team)  # 25 % of 8: two at once
+    breaks = []
+    for agent in agents:
+        agent_set_status(agent=agent, status=A.AVAILABLE)
+        breaks.append(
+            break_request(agent=agent, break_type=break_type_get(code=BreakKind.SHORT), actor=None, approved=True)
+        )
+    barrier = threading.Barrier(len(breaks))
+    outcomes = []
+
+    def take(brk):
+        try:
+            barrier.wait()
+            break_start(brk=brk, actor=None)
+            outcomes.append("started")
+        except DomainError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=take, args=(brk,)) for brk in breaks]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert sorted(outcomes) == ["break_cap_reached"] * 6 + ["started"] * 2
+    assert Break.objects.filter(status=BreakStatus.STARTED).count() == 2
+    assert sum(1 for a in agents if type(a).objects.get(pk=a.pk).status == A.ON_BREAK) == 2
