@@ -139,6 +139,9 @@ class AgentStatusLogAdmin(admin.ModelAdmin):
     search_fields = ["agent__name", "agent__user__username"]
     date_hierarchy = "changed_at"
 
+    def get_queryset(self, request):
+        return scope(request, super().get_queryset(request), "agent__team_id")
+
     def has_add_permission(self, request):
         return False
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpResponseRedirect
@@ -305,7 +306,7 @@ class SupervisorActionAdmin(ReadOnlyScopedAdmin):
 
 class AssignCourseForm(forms.Form):
     course = forms.ModelChoiceField(queryset=TrainingCourse.objects.filter(is_active=True))
-    due_at = forms.DateTimeField(required=False, help_text="complete by (optional)")
+    due_at = forms.SplitDateTimeField(required=False, widget=AdminSplitDateTime, help_text="complete by (optional)")
 
 
 def assign_course_action(modeladmin, request, queryset):

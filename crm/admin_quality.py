@@ -6,6 +6,7 @@ Supervisors see only reviews of their teams' agents (superusers all), like the r
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -34,8 +35,8 @@ class ScorecardAdmin(admin.ModelAdmin):
 
 class SampleForm(forms.Form):
     scorecard = forms.ModelChoiceField(queryset=Scorecard.objects.filter(is_active=True))
-    start = forms.DateTimeField()
-    end = forms.DateTimeField()
+    start = forms.SplitDateTimeField(widget=AdminSplitDateTime)
+    end = forms.SplitDateTimeField(widget=AdminSplitDateTime)
     queue = forms.ModelChoiceField(queryset=Queue.objects.all(), required=False)
     agent = forms.ModelChoiceField(queryset=None, required=False)
     count = forms.IntegerField(min_value=1, max_value=500, required=False, help_text="how many, at random")

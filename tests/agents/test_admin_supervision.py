@@ -226,3 +226,8 @@ def test_a_plain_staff_user_without_supervisor_permissions_cannot_open_the_board
     client = Client()
     client.force_login(UserFactory(is_staff=True))
     assert client.get(reverse("admin:agents_agent_board")).status_code == 403
+
+
+def test_status_log_shows_only_my_teams_agents(sup_client, mine, theirs):
+    html = _results(sup_client.get(reverse("admin:agents_agentstatuslog_changelist")))
+    assert "Mina Mine" in html and "Theo Theirs" not in html
