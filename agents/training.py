@@ -241,6 +241,7 @@ def training_expire_due(*, now: datetime | None = None) -> int:
         lapsed = list(
             TrainingRecord.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=TrainingStatus.PASSED, expires_at__lte=now)
+            .annotate(renewed=_renewed())
             .select_related("agent", "course")
             .order_by(F("expires_at").asc())[:500]
         )
@@ -254,7 +255,8 @@ def training_expire_due(*, now: datetime | None = None) -> int:
                 detail=f"{record.course}"
                 + (f": '{record.course.skill}' no longer certified" if record.course.skill_id else ""),
             )
-            transaction.on_commit(
-                lambda record=record: training_expired.send_robust(sender=Agent, agent=record.agent, record=record)
-            )
+            if not record.renewed:  # a renewed pass lapsing is no news to the agent
+                transaction.on_commit(
+                    lambda record=record: training_expired.send_robust(sender=Agent, agent=record.agent, record=record)
+                )
     return len(lapsed)

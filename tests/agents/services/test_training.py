@@ -161,3 +161,19 @@ def test_expiry_marks_lapsed_passes_expired_logs_and_signals(django_capture_on_c
     assert [g["record"].pk for g in got] == [lapsed.pk]
     assert SupervisorAction.objects.filter(kind=SupervisorActionKind.TRAINING_EXPIRED, object_id=lapsed.pk).exists()
     assert training_expire_due() == 0
+
+
+@override_settings(SWITCHBOARD_TRAINING_REMINDER_DAYS=[30])
+def test_a_renewed_pass_gets_no_reminder_and_no_expiry_notice(django_capture_on_commit_callbacks):
+    agent, course = AgentFactory(), TrainingCourseFactory(validity_days=365)
+    old = _passed(agent, expires_in=timedelta(days=10), course=course)
+    _passed(agent, expires_in=timedelta(days=365), course=course)  # renewed
+    got, stop = _received(training_expired)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert training_remind_due() == 0
+            assert training_expire_due(now=timezone.now() + timedelta(days=11)) == 1
+    finally:
+        stop()
+    old.refresh_from_db()
+    assert old.status == TrainingStatus.EXPIRED and got == [] and mail.outbox == []
