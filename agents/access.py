@@ -69,3 +69,17 @@ def viewer_from_request(request) -> Viewer:
     viewer = viewer_for(user=getattr(request, "user", None), api_key=api_key)
     request._switchboard_viewer = viewer
     return viewer
+
+
+def supervision_viewer_from_request(request) -> Viewer:
+    """The viewer for supervision (breaks, reviews): like ``viewer_from_request``, except that a staff user who
+    is not a superuser is narrowed to the teams they supervise, as in the admin cockpit. Supervisors are
+    staff (to reach the admin), yet they manage only their own teams' agents."""
+    viewer = viewer_from_request(request)
+    user = getattr(request, "user", None)
+    if not viewer.unrestricted or viewer.api_key_id is not None or user is None or user.is_superuser:
+        return viewer
+    supervised = frozenset(user.supervised_teams.values_list("id", flat=True))
+    return Viewer(
+        unrestricted=False, team_ids=supervised, is_supervisor=True, user_id=user.pk, agent_id=viewer.agent_id
+    )

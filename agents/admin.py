@@ -1,4 +1,7 @@
-"""Admin for agents, teams, skills and the status log. Status changes go through ``agent_set_status``."""
+"""Admin for agents, teams, skills and the status log. Status changes go through ``agent_set_status``.
+
+The supervision cockpit (board, breaks, training, audit log) is in ``admin_supervision``.
+"""
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,9 +10,11 @@ from django.db.models import Count
 
 from config.errors import DomainError
 
+from .admin_supervision import assign_course_action, board_urls, scope, send_on_break_action
+from .breaks import supervisor_set_status
 from .choices import AgentStatus
 from .models import Agent, AgentSkill, AgentStatusLog, Skill, Team
-from .services import agent_set_status, agent_update
+from .services import agent_update
 from .validators import validate_capacity
 
 # Profile fields the admin edits through agent_update (so deactivation also logs the agent out).
@@ -45,7 +50,19 @@ class AgentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "team"]
     readonly_fields = ["status", "status_changed_at", "created_at", "updated_at"]
     inlines = [AgentSkillInline]
-    actions = ["set_available", "set_offline"]
+    actions = ["set_available", "set_offline", send_on_break_action, assign_course_action]
+    change_list_template = "admin/agents/agent_change_list.html"
+
+    def get_queryset(self, request):
+        # supervisors manage only their teams' agents (superusers all): lists, forms and actions alike
+        return scope(request, super().get_queryset(request), "team_id")
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or self.get_queryset(request).filter(pk=obj.pk).exists())
+
+    def get_urls(self):
+        return [*board_urls(self), *super().get_urls()]
 
     def get_readonly_fields(self, request, obj=None):
         # The profile belongs to one user for good; a new user means a new agent.
@@ -67,7 +84,7 @@ class AgentAdmin(admin.ModelAdmin):
         changed = 0
         for agent in queryset:
             try:
-                agent_set_status(agent=agent, status=status, actor=request.user, reason="set in admin")
+                supervisor_set_status(agent=agent, status=status, actor=request.user, reason="set in admin")
             except DomainError as exc:
                 self.message_user(request, f"{agent}: {exc}", messages.ERROR)
             else:
@@ -121,6 +138,9 @@ class AgentStatusLogAdmin(admin.ModelAdmin):
     list_select_related = ["agent", "actor"]
     search_fields = ["agent__name", "agent__user__username"]
     date_hierarchy = "changed_at"
+
+    def get_queryset(self, request):
+        return scope(request, super().get_queryset(request), "agent__team_id")
 
     def has_add_permission(self, request):
         return False

@@ -675,3 +675,6 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
     list_filter = ["response_status", "created_at"]
     search_fields = ["=owner", "key"]
     date_hierarchy = "created_at"
+
+
+from . import admin_quality  # noqa: E402,F401  (quality reviews: scorecards, sampling, scoring)

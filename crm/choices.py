@@ -91,3 +91,12 @@ class SurveyKind(models.TextChoices):
 
 
 SURVEY_SCORE_RANGE = {SurveyKind.CSAT: (1, 5), SurveyKind.NPS: (0, 10), SurveyKind.CES: (1, 7)}
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    COMPLETED = "completed", "Completed"
+
+
+# The event kind an escalation of an interaction is logged with (a bad outcome for well-being streaks).
+ESCALATED_EVENT_KIND = "escalated"

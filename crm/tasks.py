@@ -31,3 +31,13 @@ def queue_overflow_task() -> int:
 def offer_timeouts_task() -> int:
     """Send offers nobody accepted in time back to their queues (the service then asks for a routing run)."""
     return offer_timeouts_expire()
+
+
+@shared_task(name="crm.tasks.break_policy_sweep_task", ignore_result=True)
+def break_policy_sweep_task() -> int:
+    """Evaluate the teams' well-being break policies; here in crm because the streak rule reads outcomes."""
+    from agents.breaks import break_due_sweep
+
+    from .services.breaks import bad_outcome_streaks
+
+    return len(break_due_sweep(bad_streaks=bad_outcome_streaks))

@@ -3,8 +3,10 @@
 import django_filters
 from django.db.models import Q
 
-from ..choices import AgentStatus
-from ..models import Agent, Skill, Team
+from config.api.filters import IdFilter, NonEmptyChoiceFilter
+
+from ..choices import AgentStatus, BreakStatus
+from ..models import Agent, Break, Skill, Team
 
 
 class StrictBooleanFilter(django_filters.TypedChoiceFilter):
@@ -48,3 +50,12 @@ class TeamFilter(django_filters.FilterSet):
     class Meta:
         model = Team
         fields = ["q"]
+
+
+class BreakFilter(django_filters.FilterSet):
+    agent = IdFilter(field_name="agent_id", help_text="agent id")
+    status = NonEmptyChoiceFilter(choices=BreakStatus.choices)
+
+    class Meta:
+        model = Break
+        fields = ["agent", "status"]

@@ -10,7 +10,8 @@ from config.api.serializers import RejectUnknownFieldsMixin, StrictCharField
 from config.choices import Channel
 
 from ..access import NOBODY, Viewer
-from ..choices import AgentStatus
+from ..breaks import MAX_BREAK_MINUTES
+from ..choices import AgentStatus, BreakKind, BreakStatus, TrainingStatus
 from ..models import MAX_SKILL_LEVEL, MIN_SKILL_LEVEL, Skill, Team
 from ..selectors import team_visible
 from ..validators import MAX_CAPACITY, MIN_CAPACITY, validate_capacity
@@ -187,3 +188,59 @@ class AgentStatusLogOutputSerializer(serializers.Serializer):
     changed_at = serializers.DateTimeField()
     actor = serializers.IntegerField(source="actor_id", allow_null=True, help_text="user id of who made the change")
     reason = serializers.CharField()
+
+
+# --- training ------------------------------------------------------------------------------------
+
+
+class TrainingRecordOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    course = serializers.IntegerField(source="course_id")
+    course_title = serializers.CharField(source="course.title")
+    skill = serializers.IntegerField(source="course.skill_id", allow_null=True, help_text="skill the course certifies")
+    status = serializers.ChoiceField(choices=TrainingStatus.choices)
+    score = serializers.IntegerField(allow_null=True)
+    assigned_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="empty for a pass that never expires")
+
+
+# --- breaks --------------------------------------------------------------------------------------
+
+
+class BreakCreateInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A break request. An agent asks for themselves (``agent`` left out); a supervisor may plan one for an
+    agent of their teams, which is approved at once (scheduled when ``scheduled_for`` is given)."""
+
+    break_type = serializers.ChoiceField(choices=BreakKind.choices)
+    agent = serializers.IntegerField(min_value=1, required=False, help_text="agent id; default: yourself")
+    minutes = serializers.IntegerField(
+        min_value=1, max_value=MAX_BREAK_MINUTES, required=False, help_text="default: the break type's usual length"
+    )
+    scheduled_for = serializers.DateTimeField(required=False, allow_null=True)
+    reason = StrictCharField(max_length=200, required=False, allow_blank=True)
+
+
+class BreakApproveInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    scheduled_for = serializers.DateTimeField(required=False, allow_null=True, help_text="approve for this time")
+
+
+class BreakDenyInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    reason = StrictCharField(max_length=200, required=False, allow_blank=True)
+
+
+class BreakOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    agent = serializers.IntegerField(source="agent_id")
+    agent_name = serializers.CharField(source="agent.name")
+    break_type = serializers.ChoiceField(source="break_type.code", choices=BreakKind.choices)
+    status = serializers.ChoiceField(choices=BreakStatus.choices)
+    minutes = serializers.IntegerField()
+    reason = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    requested_by = serializers.IntegerField(source="requested_by_id", allow_null=True, help_text="user id")
+    approved_by = serializers.IntegerField(source="approved_by_id", allow_null=True, help_text="user id")
+    scheduled_for = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import AgentViewSet, SkillViewSet, TeamViewSet
+from .views import AgentViewSet, BreakViewSet, SkillViewSet, TeamViewSet
 
 app_name = "agents-api"
 
@@ -11,5 +11,6 @@ router.trailing_slash = "/?"
 router.register("skills", SkillViewSet, basename="skill")
 router.register("teams", TeamViewSet, basename="team")
 router.register("agents", AgentViewSet, basename="agent")
+router.register("breaks", BreakViewSet, basename="break")
 
 urlpatterns = router.urls

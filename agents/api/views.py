@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,8 +17,18 @@ from rest_framework.response import Response
 from config.api.pagination import CursorPagination
 from config.api.permissions import ADMIN, READ, WRITE
 
-from ..access import viewer_from_request
-from ..selectors import agent_list, agent_status_log, skill_list, team_list
+from ..access import supervision_viewer_from_request, viewer_from_request
+from ..breaks import break_approve, break_deny, break_end, break_request, break_start, break_type_get
+from ..models import Break
+from ..selectors import (
+    agent_list,
+    agent_status_log,
+    break_list,
+    skill_list,
+    team_list,
+    training_record_list,
+    viewer_supervises,
+)
 from ..services import (
     agent_create,
     agent_set_status,
@@ -30,17 +40,22 @@ from ..services import (
     team_delete,
     team_update,
 )
-from .filters import AgentFilter, SkillFilter, TeamFilter
+from .filters import AgentFilter, BreakFilter, SkillFilter, TeamFilter
 from .serializers import (
     AgentCreateInputSerializer,
     AgentOutputSerializer,
     AgentStatusInputSerializer,
     AgentStatusLogOutputSerializer,
     AgentUpdateInputSerializer,
+    BreakApproveInputSerializer,
+    BreakCreateInputSerializer,
+    BreakDenyInputSerializer,
+    BreakOutputSerializer,
     SkillInputSerializer,
     SkillOutputSerializer,
     TeamInputSerializer,
     TeamOutputSerializer,
+    TrainingRecordOutputSerializer,
 )
 
 ADMIN_WRITES = {"POST": ADMIN, "PATCH": ADMIN, "DELETE": ADMIN}
@@ -196,7 +211,7 @@ class AgentViewSet(_ResourceViewSet):
 
     def get_queryset(self):
         agents = agent_list(viewer=viewer_from_request(self.request))
-        if self.action == "status_log":
+        if self.action in ("status_log", "training"):
             return agents.prefetch_related(None)  # only the agent's id is needed, not its skills
         return agents
 
@@ -253,6 +268,16 @@ class AgentViewSet(_ResourceViewSet):
         page = self.paginate_queryset(agent_status_log(agent=self.get_object()))
         return self.get_paginated_response(AgentStatusLogOutputSerializer(page, many=True).data)
 
+    @extend_schema(
+        summary="An agent's training records, newest first",
+        description="Agents see only their own; supervisors their teams' agents.",
+        responses=TrainingRecordOutputSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="training", filter_backends=[], pagination_class=None)
+    def training(self, request, pk=None):
+        records = training_record_list(agent=self.get_object())
+        return Response(TrainingRecordOutputSerializer(records, many=True).data)
+
     @extend_schema(summary="The agent profile of the logged-in user", responses=AgentOutputSerializer)
     @action(detail=False, methods=["get"], url_path="me", filter_backends=[], pagination_class=None)
     def me(self, request):
@@ -260,3 +285,125 @@ class AgentViewSet(_ResourceViewSet):
         if viewer.api_key_id is not None or viewer.agent_id is None:
             raise NotFound("You have no agent profile.")
         return Response(AgentOutputSerializer(get_object_or_404(self.get_queryset(), pk=viewer.agent_id)).data)
+
+
+BREAK_CONFLICT = OpenApiResponse(
+    description="not allowed in the break's current state, a break already pending or running, or the team's "
+    "share of agents on break reached (code break_cap_reached)"
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List breaks", description="Agents see their own; supervisors their teams'."),
+    retrieve=extend_schema(summary="Get a break"),
+    create=extend_schema(
+        summary="Request a break",
+        request=BreakCreateInputSerializer,
+        responses={201: BreakOutputSerializer, 409: BREAK_CONFLICT},
+    ),
+)
+class BreakViewSet(_ResourceViewSet):
+    """Breaks: an agent requests and takes their own; the agent's supervisors approve, deny, start and end them.
+
+    Starting puts the agent on break (routing sends nothing new; current work finishes); ending makes them
+    available again. Every step is logged with who did it.
+    """
+
+    serializer_class = BreakOutputSerializer
+    filterset_class = BreakFilter
+    ordering = ("-requested_at", "-id")
+    ordering_fields = ("requested_at", "id")
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        return break_list(viewer=supervision_viewer_from_request(self.request))
+
+    def _output(self, brk: Break) -> dict:
+        return BreakOutputSerializer(self.get_queryset().get(pk=brk.pk)).data
+
+    def _supervised(self, brk: Break, verb: str) -> None:
+        if not viewer_supervises(viewer=supervision_viewer_from_request(self.request), agent=brk.agent):
+            raise PermissionDenied(f"Only the agent's supervisors may {verb} a break.")
+
+    def _own_or_supervised(self, brk: Break, verb: str) -> None:
+        viewer = supervision_viewer_from_request(self.request)
+        if brk.agent_id != viewer.agent_id:
+            self._supervised(brk, verb)
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(BreakOutputSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(BreakOutputSerializer(self.get_object()).data)
+
+    def create(self, request):
+        data = BreakCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        viewer = supervision_viewer_from_request(request)
+        agent_id = values.pop("agent", None) or viewer.agent_id
+        if agent_id is None:
+            raise ValidationError({"agent": ["Give the agent: you have no agent profile."]})
+        agent = agent_list(viewer=viewer).prefetch_related(None).filter(pk=agent_id).first()
+        if agent is None:  # an agent the caller may not see is as unknown as one that does not exist
+            raise ValidationError({"agent": [f"Unknown agent id {agent_id}."]})
+        on_behalf = agent.pk != viewer.agent_id
+        if on_behalf and not viewer_supervises(viewer=viewer, agent=agent):
+            raise PermissionDenied("Only the agent's supervisors may plan a break for them.")
+        brk = break_request(
+            agent=agent,
+            break_type=break_type_get(code=values.pop("break_type")),
+            actor=_actor(request),
+            approved=on_behalf,
+            **values,
+        )
+        return Response(self._output(brk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Approve a requested break",
+        request=BreakApproveInputSerializer,
+        responses={200: BreakOutputSerializer, 409: BREAK_CONFLICT},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def approve(self, request, pk=None):
+        brk = self.get_object()
+        self._supervised(brk, "approve")
+        data = BreakApproveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        break_approve(brk=brk, actor=_actor(request), **data.validated_data)
+        return Response(self._output(brk))
+
+    @extend_schema(
+        summary="Deny a break that has not started",
+        request=BreakDenyInputSerializer,
+        responses={200: BreakOutputSerializer, 409: BREAK_CONFLICT},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def deny(self, request, pk=None):
+        brk = self.get_object()
+        self._supervised(brk, "deny")
+        data = BreakDenyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        break_deny(brk=brk, actor=_actor(request), **data.validated_data)
+        return Response(self._output(brk))
+
+    @extend_schema(
+        summary="Start an approved break now", request=None, responses={200: BreakOutputSerializer, 409: BREAK_CONFLICT}
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def start(self, request, pk=None):
+        brk = self.get_object()
+        self._own_or_supervised(brk, "start")
+        break_start(brk=brk, actor=_actor(request))
+        return Response(self._output(brk))
+
+    @extend_schema(
+        summary="End a running break", request=None, responses={200: BreakOutputSerializer, 409: BREAK_CONFLICT}
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def end(self, request, pk=None):
+        brk = self.get_object()
+        self._own_or_supervised(brk, "end")
+        break_end(brk=brk, actor=_actor(request))
+        return Response(self._output(brk))

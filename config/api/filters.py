@@ -35,3 +35,18 @@ class UtcDateTimeField(IsoDateTimeField):
 
 class UtcDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
+
+
+class NonEmptyChoiceField(forms.ChoiceField):
+    """A choice that, when the parameter is given, must be one of the choices: ``?status=`` is a 400 too."""
+
+    def clean(self, value):
+        if value == "":
+            raise forms.ValidationError(
+                f"Choose one of: {', '.join(str(key) for key, _ in self.choices if key != '')}.", code="invalid_choice"
+            )
+        return super().clean(value)
+
+
+class NonEmptyChoiceFilter(filters.ChoiceFilter):
+    field_class = NonEmptyChoiceField

@@ -14,3 +14,5 @@ SWITCHBOARD_DEFAULT_PHONE_REGION = env.str("SWITCHBOARD_DEFAULT_PHONE_REGION", d
 SWITCHBOARD_MAX_MESSAGE_LENGTH = env.int("SWITCHBOARD_MAX_MESSAGE_LENGTH", default=20000)
 # Routing: a queued interaction's priority grows by one step per this many minutes waited (no starvation).
 SWITCHBOARD_ROUTING_AGEING_MINUTES = env.int("SWITCHBOARD_ROUTING_AGEING_MINUTES", default=10)
+# Training: remind agents and their supervisors this many days before a pass expires (each reminder once).
+SWITCHBOARD_TRAINING_REMINDER_DAYS = env.list("SWITCHBOARD_TRAINING_REMINDER_DAYS", cast=int, default=[30, 7])

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("crm.api.interactions.urls")),
     path("", include("crm.api.setup.urls")),
     path("", include("crm.api.canned_responses.urls")),
+    path("", include("crm.api.quality.urls")),
 ]

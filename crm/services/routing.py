@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from agents.choices import AgentStatus
 from agents.models import Agent, AgentSkill
+from agents.selectors import skill_certified_q
 from config.choices import Channel
 
 from ..choices import OWNED_STATUSES, InteractionStatus
@@ -104,6 +105,7 @@ def _candidate_agents(*, channel: str, skills: list[tuple[int, int]]) -> list[in
     qs = Agent.objects.filter(status=AgentStatus.AVAILABLE, is_active=True)
     for skill_id, min_level in skills:
         qs = qs.filter(Exists(AgentSkill.objects.filter(agent=OuterRef("pk"), skill_id=skill_id, level__gte=min_level)))
+        qs = qs.filter(skill_certified_q(skill_id=skill_id))  # a course-gated skill counts only with a valid pass
     skill_ids = [skill_id for skill_id, _ in skills]
     last_assigned = (
         Interaction.objects.filter(agent=OuterRef("pk"), assigned_at__isnull=False)

@@ -3,7 +3,16 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from agents.models import Agent, AgentSkill, AgentStatusLog, Skill, Team
+from agents.models import (
+    Agent,
+    AgentSkill,
+    AgentStatusLog,
+    BreakPolicy,
+    Skill,
+    Team,
+    TrainingCourse,
+    TrainingRecord,
+)
 
 
 class UserFactory(DjangoModelFactory):
@@ -59,3 +68,31 @@ class AgentStatusLogFactory(DjangoModelFactory):
     previous_status = "offline"
     status = "available"
     changed_at = factory.LazyFunction(timezone.now)
+
+
+class TrainingCourseFactory(DjangoModelFactory):
+    class Meta:
+        model = TrainingCourse
+
+    title = factory.Sequence(lambda n: f"Course {n}")
+    validity_days = 365
+    pass_score = 80
+
+
+class TrainingRecordFactory(DjangoModelFactory):
+    """An assigned record; for results prefer ``training_record_result``."""
+
+    class Meta:
+        model = TrainingRecord
+
+    agent = factory.SubFactory(AgentFactory)
+    course = factory.SubFactory(TrainingCourseFactory)
+    assigned_at = factory.LazyFunction(timezone.now)
+
+
+class BreakPolicyFactory(DjangoModelFactory):
+    class Meta:
+        model = BreakPolicy
+        django_get_or_create = ("team",)
+
+    team = factory.SubFactory(TeamFactory)

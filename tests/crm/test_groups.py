@@ -13,6 +13,7 @@ from tests.crm.factories import InteractionFactory
 pytestmark = pytest.mark.django_db
 
 migration = importlib.import_module("crm.migrations.0002_default_groups")
+supervision = importlib.import_module("crm.migrations.0007_supervision_permissions_and_scorecard")
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +21,7 @@ def default_groups(db):
     # What `migrate` ran. Run again (it is idempotent) because a transactional test elsewhere in the session
     # flushes the database, migration-made rows included, and --reuse-db keeps that state between sessions.
     migration.create_groups(apps, None)
+    supervision.forwards(apps, None)
 
 
 def perms(group_name: str) -> set[str]:
@@ -62,6 +64,7 @@ def test_supervisor_group_runs_the_center_but_deletes_only_light_rows():
         "agents.delete_agentskill",
         "crm.delete_queueskill",
         "crm.delete_slatarget",
+        "crm.delete_scorecardcriterion",
     }
 
 

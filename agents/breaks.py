@@ -1,0 +1,425 @@
+"""Break services: request, approve, deny, start, end, send now; and the well-being policy sweep.
+
+A started break puts the agent ``on_break`` through ``agent_set_status`` (logged), so routing sends them
+nothing new while the work they own finishes; ending it brings them back ``available``. The team's
+``BreakPolicy.max_on_break_share`` is enforced in ``break_start`` under the team row's lock, so two agents
+starting at the same moment cannot both slip past it.
+
+Policy evaluation needs interaction outcomes, which live in crm; agents must not import crm. So
+``break_due_sweep`` takes the bad-outcome streaks as a function (``BadStreakSource``): crm's beat task
+passes ``crm.services.breaks.bad_outcome_streaks``. ``break_policy_evaluate`` is pure: its inputs are
+measured elsewhere, so tests and the board can ask it directly.
+"""
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.errors import DomainError, IllegalTransition
+
+from .audit import supervisor_action_log
+from .choices import (
+    BREAK_DEFAULT_MINUTES,
+    BREAK_TRANSITIONS,
+    PENDING_BREAK_STATUSES,
+    AgentStatus,
+    BreakDueReason,
+    BreakKind,
+    BreakStatus,
+    SupervisorActionKind,
+)
+from .models import Agent, Break, BreakDueNotice, BreakPolicy, BreakType, Team
+from .selectors import ContinuousHandling, agent_continuous_handling, team_break_load
+from .services import agent_set_status
+from .signals import break_due, break_ended, break_requested, break_started
+
+MAX_BREAK_MINUTES = 480
+REASON_MAX_LENGTH = Break._meta.get_field("reason").max_length
+# A scheduled time this far in the past is taken as "now" (clocks of clients differ a little).
+SCHEDULE_SLACK = timedelta(minutes=1)
+
+
+def break_type_get(*, code: str) -> BreakType:
+    """The break type of ``code``; the seeded row, made again with its usual length if someone deleted it."""
+    kind = BreakKind(code)
+    return BreakType.objects.get_or_create(
+        code=kind, defaults={"name": kind.label, "default_minutes": BREAK_DEFAULT_MINUTES[kind]}
+    )[0]
+
+
+def _announce(signal, agent: Agent, **kwargs) -> None:
+    transaction.on_commit(lambda: signal.send_robust(sender=Agent, agent=agent, **kwargs))
+
+
+def _clean(*, minutes: int | None, reason: str, scheduled_for: datetime | None, now: datetime) -> str:
+    errors: dict[str, list[str]] = {}
+    if minutes is not None and (
+        isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_BREAK_MINUTES
+    ):
+        errors["minutes"] = [f"Enter a whole number from 1 to {MAX_BREAK_MINUTES}."]
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        errors["reason"] = [f"Ensure this field has no more than {REASON_MAX_LENGTH} characters."]
+    if scheduled_for is not None:
+        if timezone.is_naive(scheduled_for):
+            errors["scheduled_for"] = ["Give a time zone."]
+        elif scheduled_for < now - SCHEDULE_SLACK:
+            errors["scheduled_for"] = ["The scheduled time cannot be in the past."]
+    if errors:
+        raise ValidationError(errors)
+    return reason
+
+
+def _lock(brk: Break) -> Break:
+    return Break.objects.select_for_update(of=("self",)).select_related("agent", "break_type").get(pk=brk.pk)
+
+
+def _move(brk: Break, status: str) -> None:
+    if status not in BREAK_TRANSITIONS[brk.status]:
+        raise IllegalTransition(f"This break is {brk.get_status_display().lower()}; it cannot become {status}.")
+    brk.status = status
+
+
+def _sync(target: Break, source: Break) -> Break:
+    for name in ("status", "approved_by_id", "decided_at", "scheduled_for", "started_at", "ended_at", "ended_by_id"):
+        setattr(target, name, getattr(source, name))
+    return source
+
+
+def break_request(
+    *,
+    agent: Agent,
+    break_type: BreakType,
+    actor: AbstractBaseUser | None,
+    reason: str = "",
+    minutes: int | None = None,
+    scheduled_for: datetime | None = None,
+    approved: bool = False,
+) -> Break:
+    """Ask for a break (the agent), or put one in an agent's plan (a supervisor: ``approved=True``).
+
+    An agent has at most one break waiting to be taken; asking again is refused (409). A break approved
+    with ``scheduled_for`` is ``scheduled``, otherwise ``approved``: either is started by ``break_start``.
+    """
+    now = timezone.now()
+    reason = _clean(minutes=minutes, reason=reason, scheduled_for=scheduled_for, now=now)
+    if not break_type.is_active:
+        raise ValidationError({"break_type": [f"'{break_type}' breaks are not offered."]})
+    status = BreakStatus.REQUESTED
+    if approved:
+        status = BreakStatus.SCHEDULED if scheduled_for else BreakStatus.APPROVED
+    brk = Break(
+        agent=agent,
+        break_type=break_type,
+        status=status,
+        minutes=minutes or break_type.default_minutes,
+        reason=reason,
+        requested_at=now,
+        requested_by=actor,
+        scheduled_for=scheduled_for,
+        approved_by=actor if approved else None,
+        decided_at=now if approved else None,
+    )
+    pending_message = f"{agent.name} already has a break waiting to be taken; approve, start or deny that one first."
+    with transaction.atomic():
+        if Break.objects.filter(agent=agent, status__in=sorted(PENDING_BREAK_STATUSES)).exists():
+            raise DomainError(pending_message, code="break_pending")
+        try:
+            with transaction.atomic():
+                brk.save()
+        except IntegrityError:
+            raise DomainError(pending_message, code="break_pending") from None
+        supervisor_action_log(
+            kind=SupervisorActionKind.BREAK_REQUESTED if not approved else SupervisorActionKind.BREAK_APPROVED,
+            agent=agent,
+            actor=actor,
+            object_id=brk.pk,
+            detail=f"{break_type} {brk.minutes} min" + (f": {reason}" if reason else ""),
+        )
+        _announce(break_requested, agent, brk=brk)
+    return brk
+
+
+def break_approve(*, brk: Break, actor: AbstractBaseUser | None, scheduled_for: datetime | None = None) -> Break:
+    """Approve a requested break, for now (``approved``) or for a time (``scheduled``)."""
+    now = timezone.now()
+    _clean(minutes=None, reason="", scheduled_for=scheduled_for, now=now)
+    with transaction.atomic():
+        locked = _lock(brk)
+        _move(locked, BreakStatus.SCHEDULED if scheduled_for else BreakStatus.APPROVED)
+        locked.approved_by, locked.decided_at, locked.scheduled_for = actor, now, scheduled_for
+        locked.save(update_fields=["status", "approved_by", "decided_at", "scheduled_for"])
+        supervisor_action_log(
+            kind=SupervisorActionKind.BREAK_APPROVED,
+            agent=locked.agent,
+            actor=actor,
+            object_id=locked.pk,
+            detail=f"for {scheduled_for:%H:%M}" if scheduled_for else "",
+        )
+    return _sync(brk, locked)
+
+
+def break_deny(*, brk: Break, actor: AbstractBaseUser | None, reason: str = "") -> Break:
+    """Refuse (or withdraw) a break that has not started; the reason goes to the audit log."""
+    reason = _clean(minutes=None, reason=reason, scheduled_for=None, now=timezone.now())
+    with transaction.atomic():
+        locked = _lock(brk)
+        _move(locked, BreakStatus.DENIED)
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decided_at"])
+        supervisor_action_log(
+            kind=SupervisorActionKind.BREAK_DENIED, agent=locked.agent, actor=actor, object_id=locked.pk, detail=reason
+        )
+    return _sync(brk, locked)
+
+
+def _check_team_cap(agent: Agent) -> None:
+    """Refuse a break that would put more than the policy's share of the logged-in team on break at once.
+
+    One agent may always go (a share of a small team rounds down to nobody otherwise). Called with the team
+    row locked, so concurrent starts in one team queue up here and each sees the others' result.
+    """
+    if agent.team_id is None:
+        return
+    team = Team.objects.select_for_update().get(pk=agent.team_id)
+    policy = BreakPolicy.objects.filter(team=team, is_active=True).first()
+    if policy is None:
+        return
+    on_break, logged_in = team_break_load(team=team)
+    allowed = max(1, math.floor(float(policy.max_on_break_share) * logged_in))
+    if on_break >= allowed:
+        raise DomainError(
+            f"{on_break} of the {logged_in} logged-in agents of {team} are on break already; the team's policy "
+            f"allows {allowed} at once ({float(policy.max_on_break_share):.0%}), so queues stay served. "
+            "The break stays approved: start it when someone is back.",
+            code="break_cap_reached",
+        )
+
+
+def _start(locked: Break, *, actor, enforce_cap: bool, now: datetime) -> None:
+    if enforce_cap:
+        _check_team_cap(locked.agent)
+    locked.status, locked.started_at = BreakStatus.STARTED, now
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["status", "started_at", "approved_by", "decided_at"])
+    except IntegrityError:
+        raise DomainError(f"{locked.agent.name} is on another break already.", code="break_running") from None
+    agent_set_status(agent=locked.agent, status=AgentStatus.ON_BREAK, actor=actor, reason=f"break: {locked.break_type}")
+    BreakDueNotice.objects.filter(agent=locked.agent, taken__isnull=True).update(taken=locked)
+    supervisor_action_log(
+        kind=SupervisorActionKind.BREAK_STARTED,
+        agent=locked.agent,
+        actor=actor,
+        object_id=locked.pk,
+        detail=f"{locked.break_type} {locked.minutes} min",
+    )
+    _announce(break_started, locked.agent, brk=locked)
+
+
+def break_start(*, brk: Break, actor: AbstractBaseUser | None, enforce_cap: bool = True) -> Break:
+    """Take an approved or scheduled break now: the agent goes on break; their current work finishes.
+
+    Refused (409, ``break_cap_reached``) when the team's share on break is reached; the break stays as it
+    was, to be started later.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(brk)
+        _move(locked, BreakStatus.STARTED)
+        _start(locked, actor=actor, enforce_cap=enforce_cap, now=now)
+    return _sync(brk, locked)
+
+
+def break_send_now(
+    *,
+    agent: Agent,
+    actor: AbstractBaseUser | None,
+    break_type: BreakType | None = None,
+    minutes: int | None = None,
+    reason: str = "",
+    enforce_cap: bool = True,
+) -> Break:
+    """A supervisor sends an agent on break at once. A break the agent was waiting for is the one started
+    (approved by the supervisor); otherwise a new one (well-being by default) is made and started."""
+    now = timezone.now()
+    reason = _clean(minutes=minutes, reason=reason, scheduled_for=None, now=now)
+    break_type = break_type or break_type_get(code=BreakKind.WELL_BEING)
+    with transaction.atomic():
+        pending = (
+            Break.objects.select_for_update(of=("self",))
+            .select_related("agent", "break_type")
+            .filter(agent=agent, status__in=sorted(PENDING_BREAK_STATUSES))
+            .first()
+        )
+        if pending is None:
+            locked = Break(
+                agent=agent,
+                break_type=break_type,
+                status=BreakStatus.STARTED,
+                minutes=minutes or break_type.default_minutes,
+                reason=reason,
+                requested_at=now,
+                requested_by=actor,
+            )
+        else:
+            locked = pending
+            locked.status = BreakStatus.STARTED
+        locked.approved_by, locked.decided_at = actor, now
+        if locked.pk is None:
+            if enforce_cap:
+                _check_team_cap(agent)
+            locked.started_at = now
+            try:
+                with transaction.atomic():
+                    locked.save()
+            except IntegrityError:
+                raise DomainError(f"{agent.name} is on break already.", code="break_running") from None
+            agent_set_status(agent=agent, status=AgentStatus.ON_BREAK, actor=actor, reason=f"break: {break_type}")
+            BreakDueNotice.objects.filter(agent=agent, taken__isnull=True).update(taken=locked)
+            supervisor_action_log(
+                kind=SupervisorActionKind.BREAK_STARTED,
+                agent=agent,
+                actor=actor,
+                object_id=locked.pk,
+                detail=f"sent now: {break_type} {locked.minutes} min" + (f": {reason}" if reason else ""),
+            )
+            _announce(break_started, agent, brk=locked)
+        else:
+            _start(locked, actor=actor, enforce_cap=enforce_cap, now=now)
+    return locked
+
+
+def break_end(*, brk: Break, actor: AbstractBaseUser | None) -> Break:
+    """End a running break: the agent is available again (offline if deactivated meanwhile)."""
+    with transaction.atomic():
+        locked = _lock(brk)
+        _move(locked, BreakStatus.ENDED)
+        locked.ended_at, locked.ended_by = timezone.now(), actor
+        locked.save(update_fields=["status", "ended_at", "ended_by"])
+        agent = Agent.objects.select_for_update().get(pk=locked.agent_id)
+        if agent.status == AgentStatus.ON_BREAK:
+            back = AgentStatus.AVAILABLE if agent.is_active else AgentStatus.OFFLINE
+            agent_set_status(agent=agent, status=back, actor=actor, reason="break ended")
+        supervisor_action_log(
+            kind=SupervisorActionKind.BREAK_ENDED, agent=agent, actor=actor, object_id=locked.pk, detail=""
+        )
+        _announce(break_ended, agent, brk=locked)
+    return _sync(brk, locked)
+
+
+# --- policy evaluation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BadStreak:
+    """Consecutive badly-ended interactions up to now, and when the first of them ended."""
+
+    count: int
+    since: datetime
+
+
+# Given agents and, per agent id, the moment they last rested, return their current bad-outcome streaks.
+BadStreakSource = Callable[[Sequence[Agent], Mapping[int, datetime]], Mapping[int, BadStreak]]
+
+
+@dataclass(frozen=True)
+class BreakDue:
+    reason: str
+    since: datetime
+    minutes: int
+    detail: str
+
+
+def break_policy_evaluate(
+    *, policy: BreakPolicy, handling: ContinuousHandling, streak: BadStreak | None
+) -> list[BreakDue]:
+    """Which well-being breaks ``policy`` says are due, given measured handling and streak (no queries)."""
+    due = []
+    threshold = policy.continuous_handling_minutes * 60
+    if handling.run_started_at is not None and handling.handling_seconds >= threshold:
+        due.append(
+            BreakDue(
+                reason=BreakDueReason.CONTINUOUS_HANDLING,
+                since=handling.run_started_at,
+                minutes=policy.well_being_minutes,
+                detail=f"{int(handling.handling_seconds // 60)} minutes of handling without a break",
+            )
+        )
+    if policy.bad_outcome_streak and streak is not None and streak.count >= policy.bad_outcome_streak:
+        due.append(
+            BreakDue(
+                reason=BreakDueReason.BAD_OUTCOMES,
+                since=streak.since,
+                minutes=policy.well_being_minutes,
+                detail=f"{streak.count} difficult contacts in a row",
+            )
+        )
+    return due
+
+
+def break_due_sweep(*, bad_streaks: BadStreakSource | None = None, now: datetime | None = None) -> list[BreakDueNotice]:
+    """Evaluate every logged-in agent under an active policy; record each newly due break once and announce it.
+
+    Idempotent: a notice is keyed by (agent, reason, start of the run that made it due), so a second
+    sweep over the same run finds it recorded and sends nothing.
+    """
+    now = now or timezone.now()
+    agents = list(
+        Agent.objects.filter(
+            is_active=True,
+            status__in=[AgentStatus.AVAILABLE, AgentStatus.BUSY, AgentStatus.WRAP_UP],
+            team__break_policy__is_active=True,
+        ).select_related("team__break_policy")
+    )
+    handling = {
+        agent.pk: agent_continuous_handling(agent=agent, gap_minutes=agent.team.break_policy.reset_gap_minutes, now=now)
+        for agent in agents
+    }
+    streaks: Mapping[int, BadStreak] = {}
+    if bad_streaks is not None and agents:
+        streaks = bad_streaks(agents, {pk: measured.rested_at for pk, measured in handling.items()})
+    created = []
+    for agent in agents:
+        for due in break_policy_evaluate(
+            policy=agent.team.break_policy, handling=handling[agent.pk], streak=streaks.get(agent.pk)
+        ):
+            with transaction.atomic():
+                notice, is_new = BreakDueNotice.objects.get_or_create(
+                    agent=agent,
+                    reason=due.reason,
+                    since=due.since,
+                    defaults={"due_at": now, "minutes": due.minutes, "detail": due.detail},
+                )
+                if not is_new:
+                    continue
+                supervisor_action_log(
+                    kind=SupervisorActionKind.BREAK_DUE, agent=agent, object_id=notice.pk, detail=due.detail
+                )
+                _announce(break_due, agent, notice=notice)
+            created.append(notice)
+    return created
+
+
+def supervisor_set_status(
+    *, agent: Agent, status: str, actor: AbstractBaseUser | None, reason: str = "set by supervisor"
+) -> Agent:
+    """A supervisor changes an agent's presence: the status log has it, and so does the supervision log."""
+    if status == AgentStatus.ON_BREAK:
+        raise DomainError("Send the agent on a break instead: a break has a type and a length.")
+    with transaction.atomic():
+        previous = agent.status
+        running = Break.objects.filter(agent=agent, status=BreakStatus.STARTED).first()
+        if running is not None:  # leaving a break ends it, so no break is left "started" behind
+            break_end(brk=running, actor=actor)
+        changed = agent_set_status(agent=agent, status=status, actor=actor, reason=reason)
+        supervisor_action_log(
+            kind=SupervisorActionKind.STATUS_SET, agent=agent, actor=actor, detail=f"{previous} → {status}"
+        )
+    return changed
