@@ -203,7 +203,8 @@ def _pg_postmaster(paths: _Paths) -> tuple[int | None, int | None]:
     """(pid, port) from ``postmaster.pid``, or (None, None) when there is none."""
     try:
         lines = (paths.pgdata / "postmaster.pid").read_text().splitlines()
-        return int(lines[0]), int(lines[3])
+        # a negative pid marks a standalone backend (initdb's bootstrap): still a postgres process to stop
+        return abs(int(lines[0])), int(lines[3])
     except (FileNotFoundError, IndexError, ValueError):
         return None, None
 
