@@ -201,8 +201,8 @@ class SLATargetInline(admin.TabularInline):
 
 @admin.register(SLAPolicy)
 class SLAPolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
-    list_display = ["name", "business_hours_only", "is_active", "created_at"]
-    list_filter = ["is_active", "business_hours_only"]
+    list_display = ["name", "business_hours", "pause_on_hold", "is_active", "created_at"]
+    list_filter = ["is_active", "business_hours", "pause_on_hold"]
     search_fields = ["name", "description"]
     inlines = [SLATargetInline]
     readonly_fields = ["created_at"]

@@ -52,6 +52,20 @@ class InteractionEventKind(models.TextChoices):
     OVERFLOWED = "overflowed", "Moved to the overflow queue"
     UPDATED = "updated", "Updated"
     FIRST_RESPONSE = "first_response", "First response"
+    ESCALATED = "escalated", "Moved to another queue by an SLA escalation"
+
+
+class SLAClock(models.TextChoices):
+    """The three service-level clocks of an interaction (the ``target`` of an escalation step)."""
+
+    FIRST_RESPONSE = "first_response", "First response"
+    NEXT_RESPONSE = "next_response", "Next response"
+    RESOLUTION = "resolution", "Resolution"
+
+
+class EscalationKind(models.TextChoices):
+    WARN = "warn", "Warning"
+    BREACH = "breach", "Breach"
 
 
 class Priority(models.IntegerChoices):

@@ -21,4 +21,6 @@ CELERY_BEAT_SCHEDULE: dict = {
     "route-pending": {"task": "crm.tasks.route_pending_task", "schedule": 5.0, "options": {"expires": 5}},
     # Overflow is a timer kept in the database: the sweep finds what waited long enough, to within 5 s.
     "queue-overflow": {"task": "crm.tasks.queue_overflow_task", "schedule": 5.0, "options": {"expires": 5}},
+    # SLA timers live in the database (sla_next_check_at): the sweep records what fell due, to within 5 s.
+    "sla-sweep": {"task": "crm.tasks.sla_sweep_task", "schedule": 5.0, "options": {"expires": 5}},
 }

@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from agents.access import Viewer
 
 from ..choices import InteractionStatus
-from ..models import Interaction, Queue, QueueSkill, SLAPolicy
+from ..models import BusinessHours, Interaction, Queue, QueueSkill, SLAPolicy
 
 
 def queue_visibility_q(viewer: Viewer) -> Q:
@@ -48,3 +48,8 @@ def queue_list(*, viewer: Viewer) -> QuerySet[Queue]:
 def sla_policy_list() -> QuerySet[SLAPolicy]:
     """SLA policies with their targets. Policies are center-wide configuration: every caller may read them."""
     return SLAPolicy.objects.prefetch_related("targets")
+
+
+def business_hours_list() -> QuerySet[BusinessHours]:
+    """Calendars with their periods and holidays (center-wide configuration, readable by every caller)."""
+    return BusinessHours.objects.prefetch_related("periods", "holidays")
