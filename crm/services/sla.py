@@ -154,6 +154,13 @@ class PlannedStep:
     due_at: datetime
     queue_id: int | None = None
 
+    @property
+    def signal_outcome(self) -> str:
+        """The outcome of a step whose action is only a signal, known before it runs (saves an UPDATE per row)."""
+        if self.step == 0:
+            return "breach recorded"
+        return "warning sent" if self.action == "warn" else ""
+
 
 @dataclass
 class Context:
@@ -463,7 +470,7 @@ def _record(steps: list[tuple[int, PlannedStep]], *, now: datetime) -> set[tuple
     for interaction_id, p in steps:
         for column, value in zip(
             columns,
-            (interaction_id, p.target, p.clock_started_at, p.step, p.kind, p.action, p.due_at, now, ""),
+            (interaction_id, p.target, p.clock_started_at, p.step, p.kind, p.action, p.due_at, now, p.signal_outcome),
             strict=True,
         ):
             column.append(value)

@@ -78,23 +78,19 @@ def _move_to_queue(interaction: Interaction, queue_id: int | None) -> str:
 def sla_run_action(*, escalation_id: int, interaction: Interaction, step: PlannedStep) -> None:
     """Run one newly recorded step's action inside the sweep's transaction and write its outcome."""
     kwargs = _signal_kwargs(escalation_id, interaction, step)
-    outcome = ""
-    if step.step == 0:
-        transaction.on_commit(lambda: sla_breached.send(sender=Escalation, **kwargs))
-        outcome = "breach recorded"
-    elif step.action == "warn":
-        transaction.on_commit(lambda: sla_warning.send(sender=Escalation, **kwargs))
-        outcome = "warning sent"
-    else:
-        try:
-            with transaction.atomic():  # a refused action rolls back alone, the escalation stays recorded
-                if step.action == "notify_supervisors":
-                    outcome = _notify_supervisors(interaction, step)
-                elif step.action == "raise_priority":
-                    outcome = _raise_priority(interaction)
-                elif step.action == "move_to_queue":
-                    outcome = _move_to_queue(interaction, step.queue_id)
-        except (DomainError, ValidationError) as exc:
-            outcome = "refused: " + (" ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
-            logger.info("sla: escalation %s of interaction %s %s", escalation_id, interaction.pk, outcome)
+    if step.signal_outcome:  # recorded with the row already
+        signal = sla_breached if step.step == 0 else sla_warning
+        transaction.on_commit(lambda: signal.send(sender=Escalation, **kwargs))
+        return
+    try:
+        with transaction.atomic():  # a refused action rolls back alone, the escalation stays recorded
+            if step.action == "notify_supervisors":
+                outcome = _notify_supervisors(interaction, step)
+            elif step.action == "raise_priority":
+                outcome = _raise_priority(interaction)
+            else:
+                outcome = _move_to_queue(interaction, step.queue_id)
+    except (DomainError, ValidationError) as exc:
+        outcome = "refused: " + (" ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+        logger.info("sla: escalation %s of interaction %s %s", escalation_id, interaction.pk, outcome)
     Escalation.objects.filter(pk=escalation_id).update(outcome=outcome[:300])

@@ -21,9 +21,7 @@ AROUND = [datetime(2026, 3, 8), datetime(2026, 3, 29), datetime(2026, 4, 5), dat
 
 
 def nine_to_five(time_zone="Europe/Berlin", holidays=()):
-    return Calendar.build(
-        time_zone=time_zone, periods=[(d, time(9), time(17)) for d in WEEKDAYS], holidays=holidays
-    )
+    return Calendar.build(time_zone=time_zone, periods=[(d, time(9), time(17)) for d in WEEKDAYS], holidays=holidays)
 
 
 # --- the brute force: one minute at a time, from the raw periods -----------------------------------------------
