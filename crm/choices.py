@@ -63,6 +63,13 @@ class SLAClock(models.TextChoices):
     RESOLUTION = "resolution", "Resolution"
 
 
+class EscalationAction(models.TextChoices):
+    WARN = "warn", "Warn (sla_warning signal)"
+    NOTIFY_SUPERVISORS = "notify_supervisors", "Email the queue team's supervisors"
+    RAISE_PRIORITY = "raise_priority", "Raise the priority one step"
+    MOVE_TO_QUEUE = "move_to_queue", "Move to another queue"
+
+
 class EscalationKind(models.TextChoices):
     WARN = "warn", "Warning"
     BREACH = "breach", "Breach"

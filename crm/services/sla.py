@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..choices import OPEN_STATUSES, InteractionStatus
+from ..choices import OPEN_STATUSES, EscalationAction, InteractionStatus
 from ..models import Escalation, Interaction, InteractionEvent, Queue, SLAPolicy, SLATarget
 from .business_hours import Calendar, add_business_seconds, business_seconds_between, calendar_for
 
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 S = InteractionStatus
 Target = Escalation.Target
 FIRST, NEXT, RESOLUTION = Target.FIRST_RESPONSE, Target.NEXT_RESPONSE, Target.RESOLUTION
-ACTIONS = ("warn", "notify_supervisors", "raise_priority", "move_to_queue")
+ACTIONS = tuple(EscalationAction.values)
 MAX_STEPS = 20
 SLA_FIELDS = (
     "first_response_due_at",

@@ -13,14 +13,14 @@ from agents.models import MAX_SKILL_LEVEL, MIN_SKILL_LEVEL, Skill, Team
 from config.api.serializers import ErrorSerializer, RejectUnknownFieldsMixin  # noqa: F401
 from config.choices import Channel
 
-from ...choices import InteractionStatus, MessageDirection, Priority, SLAClock
+from ...choices import EscalationAction, InteractionStatus, MessageDirection, Priority, SLAClock
 from ...models import BusinessHours, Queue, SLAPolicy
 from ...selectors.queues import queue_visibility_q
 from ...selectors.timeline import TimelineKind
 from ...services.business_hours import is_known_time_zone
 from ...services.calendars import MAX_HOLIDAYS, MAX_PERIODS, HolidaySpec, PeriodSpec, business_hours_check
 from ...services.queues import SkillRequirement, TargetSpec
-from ...services.sla import ACTIONS, MAX_STEPS, sla_check_escalation_steps
+from ...services.sla import MAX_STEPS, sla_check_escalation_steps
 
 # The columns are PostgreSQL integers; a larger value would be a database error, not a 400.
 MAX_INT = 2_147_483_647
@@ -182,7 +182,7 @@ class EscalationStepSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
     """One step of a policy's escalation plan, run once per clock run when it falls due."""
 
     target = serializers.ChoiceField(choices=SLAClock.choices, help_text="the clock the step watches")
-    action = serializers.ChoiceField(choices=[(a, a) for a in ACTIONS])
+    action = serializers.ChoiceField(choices=EscalationAction.choices)
     at = serializers.FloatField(
         required=False,
         min_value=0,
@@ -309,7 +309,7 @@ class SLATargetOutputSerializer(serializers.Serializer):
 
 class EscalationStepOutputSerializer(serializers.Serializer):
     target = serializers.ChoiceField(choices=SLAClock.choices)
-    action = serializers.ChoiceField(choices=[(a, a) for a in ACTIONS])
+    action = serializers.ChoiceField(choices=EscalationAction.choices)
     at = serializers.FloatField(required=False)
     after_seconds = serializers.IntegerField(required=False)
     queue = serializers.IntegerField(required=False)
