@@ -288,9 +288,9 @@ def _contexts(interactions: Sequence[Interaction]) -> dict[int, Context]:
         policy_id__in=policy_ids, policy__is_active=True
     ):
         targets[t.policy_id].append(t)
-    ids = [i.pk for i in interactions]
-    recorded = _recorded_by_interaction(ids)
-    pausing = [i.pk for i in interactions if any(t.policy.pause_on_hold for t in targets.get(_policy_id(i), [])[:1])]
+    recorded = _recorded_by_interaction([i.pk for i in interactions])
+    pausing_policies = {t.policy_id for ts in targets.values() for t in ts if t.policy.pause_on_hold}
+    pausing = [i.pk for i in interactions if _policy_id(i) in pausing_policies]
     holds = _holds_by_interaction(pausing) if pausing else {}
     return {
         i.pk: Context(
@@ -510,9 +510,11 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
                     contexts[row.pk].recorded.add((step.target, step.clock_started_at, step.step))
         inserted = _record(due, now=now)
         for row in rows:
+            # the whole plan is written back, so a row read here is also brought in step with its policy
             values, _ = _plan(row, contexts[row.pk], now=now)
-            row.sla_next_check_at = values["sla_next_check_at"]
-        Interaction.objects.bulk_update(rows, ["sla_next_check_at"])
+            for name, value in values.items():
+                setattr(row, name, value)
+        Interaction.objects.bulk_update(rows, list(SLA_FIELDS))
         by_pk = {row.pk: row for row in rows}
         for interaction_id, step in due:
             escalation_id = inserted.get((interaction_id, step.target, step.step))  # type: ignore[call-overload]

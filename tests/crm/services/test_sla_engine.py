@@ -405,3 +405,18 @@ def test_two_concurrent_sweeps_record_each_breach_once():
     assert Escalation.objects.count() == 40
     assert Escalation.objects.filter(kind="breach").count() == 20
     assert sla_sweep(now=now + timedelta(hours=1)) == 0
+
+
+def test_beat_runs_the_sweep_task_every_few_seconds(eager_tasks, settings):
+    from crm.tasks import sla_sweep_task
+
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "crm.tasks.sla_sweep_task")
+    assert entry["schedule"] <= 5
+    interaction = in_status(S.QUEUED, policy(first=100))
+    Interaction.objects.filter(pk=interaction.pk).update(
+        sla_started_at=timezone.now() - timedelta(seconds=200), sla_next_check_at=timezone.now()
+    )
+
+    assert sla_sweep_task.delay().get() == 1
+    # the sweep re-planned the row from its (earlier) start: the stored due time follows
+    assert fresh(interaction).first_response_due_at == fresh(interaction).sla_started_at + timedelta(seconds=100)
