@@ -142,6 +142,8 @@ def main() -> None:
     sweep, ceiling = statistics.median(sweep_times), statistics.median(ceiling_times)
     print(f"sweep of {args.due:,} due rows (2 steps each): median {sweep * 1000:.1f} ms over {args.rounds} rounds")
     print(f"  statements per sweep: {statements}; Python CPU per sweep: {statistics.median(sweep_cpu) * 1000:.1f} ms")
+    for q in queries.captured_queries:
+        print(f"    {float(q['time']) * 1000:7.1f} ms  {' '.join(q['sql'].split())[:90]}")
     print(f"ceiling (claim only): median {ceiling * 1000:.1f} ms; ratio {sweep / ceiling:.1f}×")
     print("sweep claim plan:\n" + sweep_plan)
     print("ceiling plan:\n" + ceiling_plan)

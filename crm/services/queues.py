@@ -335,11 +335,13 @@ def sla_policy_update(
             setattr(policy, field, data[field])
         if changed:
             policy.save(update_fields=[*changed, "updated_at"])
-        if targets is not None or default_target is not KEEP:
+        retargeted = targets is not None or default_target is not KEEP
+        if retargeted:
             _set_targets(
                 policy=policy, targets=None if targets is None else list(targets), default_target=default_target
             )
-        sla_request_recompute(policy_ids=[policy.pk])
+        if retargeted or set(changed) - {"name", "description"}:
+            sla_request_recompute(policy_ids=[policy.pk])
     return policy
 
 

@@ -420,3 +420,27 @@ def test_beat_runs_the_sweep_task_every_few_seconds(eager_tasks, settings):
     assert sla_sweep_task.delay().get() == 1
     # the sweep re-planned the row from its (earlier) start: the stored due time follows
     assert fresh(interaction).first_response_due_at == fresh(interaction).sla_started_at + timedelta(seconds=100)
+
+
+def test_pointing_a_queue_at_another_policy_recomputes_its_open_work(eager_tasks, django_capture_on_commit_callbacks):
+    from crm.services.queues import queue_update
+
+    interaction = in_status(S.QUEUED, policy(first=600))
+    faster = policy(first=60)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_update(queue=fresh(interaction).queue, data={"sla_policy": faster})
+
+    stored = fresh(interaction)
+    assert stored.first_response_due_at == stored.sla_started_at + timedelta(seconds=60)
+
+
+def test_deactivating_a_policy_stops_its_open_clocks(eager_tasks, django_capture_on_commit_callbacks):
+    sla_policy = policy(first=600)
+    interaction = in_status(S.QUEUED, sla_policy)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_policy_update(policy=sla_policy, data={"is_active": False})
+
+    stored = fresh(interaction)
+    assert (stored.first_response_due_at, stored.sla_next_check_at) == (None, None)
