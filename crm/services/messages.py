@@ -14,7 +14,7 @@ from ..choices import OPEN_STATUSES, InteractionEventKind, InteractionStatus, Me
 from ..models import Interaction, Message
 from ..signals import message_created
 from .lifecycle import log_event
-from .sla import sla_refresh
+from .sla import SLA_FIELDS, sla_refresh
 
 # No conversation continues on these; a new contact is a new interaction.
 CLOSED_TO_MESSAGES = frozenset({InteractionStatus.CLOSED, InteractionStatus.ABANDONED})
@@ -71,7 +71,7 @@ def message_create(
         clock_fields = _move_reply_clocks(interaction=locked, direction=direction, now=now)
         if clock_fields:
             locked.save(update_fields=[*clock_fields, *sla_refresh(interaction=locked, now=now), "updated_at"])
-            for name in ("first_response_at", "next_response_from"):
+            for name in ("first_response_at", "next_response_from", *SLA_FIELDS):
                 setattr(interaction, name, getattr(locked, name))
         if "first_response_at" in clock_fields:
             log_event(

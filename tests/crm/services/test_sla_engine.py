@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from config.errors import DomainError, IllegalTransition
 from crm.choices import InteractionEventKind, InteractionStatus, MessageDirection, Priority
 from crm.models import Escalation, Interaction, InteractionEvent
 from crm.services import lifecycle
@@ -444,3 +445,14 @@ def test_deactivating_a_policy_stops_its_open_clocks(eager_tasks, django_capture
 
     stored = fresh(interaction)
     assert (stored.first_response_due_at, stored.sla_next_check_at) == (None, None)
+
+
+def test_escalating_queued_work_refuses_its_own_queue_and_work_an_agent_holds():
+    interaction = in_status(S.QUEUED, policy(first=600))
+    active = in_status(S.ACTIVE, policy(first=601))
+
+    with pytest.raises(DomainError, match="already in queue"):
+        lifecycle.interaction_escalate(interaction=interaction, to_queue=fresh(interaction).queue)
+    with pytest.raises(IllegalTransition):
+        lifecycle.interaction_escalate(interaction=active, to_queue=QueueFactory(channels=["chat"]))
+    assert not InteractionEvent.objects.filter(kind=InteractionEventKind.ESCALATED).exists()
