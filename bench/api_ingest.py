@@ -127,16 +127,16 @@ def generate(url: str, *, interactions: int, customers: int) -> None:
             "INSERT INTO agents_team (name, description, created_at) VALUES ('Bench', '', now()) RETURNING id"
         ).fetchone()[0]
         policy_id = cur.execute(
-            "INSERT INTO crm_slapolicy (name, description, business_hours_only, is_active, created_at)"
-            " VALUES ('Bench SLA', '', false, true, now()) RETURNING id"
+            "INSERT INTO crm_slapolicy (name, description, escalation_steps, pause_on_hold, is_active, created_at,"
+            " updated_at) VALUES ('Bench SLA', '', '[]', false, true, now(), now()) RETURNING id"
         ).fetchone()[0]
         cur.execute(
             """
             INSERT INTO crm_slatarget (policy_id, channel, priority, first_response_seconds, next_response_seconds,
-                                       resolution_seconds)
-            VALUES (%(p)s, 'voice', NULL, 20, NULL, NULL), (%(p)s, 'chat', NULL, 120, 180, 3600),
-                   (%(p)s, 'email', NULL, 14400, 28800, 86400), (%(p)s, 'sms', NULL, 900, 1800, 28800),
-                   (%(p)s, 'social', NULL, 3600, 7200, 86400)
+                                       resolution_seconds, is_default)
+            VALUES (%(p)s, 'voice', NULL, 20, NULL, NULL, false), (%(p)s, 'chat', NULL, 120, 180, 3600, false),
+                   (%(p)s, 'email', NULL, 14400, 28800, 86400, false), (%(p)s, 'sms', NULL, 900, 1800, 28800, false),
+                   (%(p)s, 'social', NULL, 3600, 7200, 86400, false)
             """,
             {"p": policy_id},
         )

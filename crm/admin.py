@@ -22,7 +22,11 @@ from .choices import MessageDirection
 from .models import (
     ApiKey,
     Assignment,
+    BusinessHours,
+    BusinessHoursHoliday,
+    BusinessHoursPeriod,
     CannedResponse,
+    Escalation,
     IdempotencyRecord,
     Interaction,
     InteractionEvent,
@@ -37,6 +41,7 @@ from .models import (
 from .selectors.queues import queue_with_live_figures
 from .services import api_keys, lifecycle
 from .services import messages as message_services
+from .services.calendars import business_hours_delete, business_hours_touch
 from .services.queues import (
     TargetSpec,
     queue_check_overflow,
@@ -46,6 +51,7 @@ from .services.queues import (
     sla_policy_delete,
     sla_policy_delete_blockers,
 )
+from .services.sla import sla_check_escalation_steps, sla_request_recompute, sla_state
 
 
 def _error_text(exc: Exception) -> str:
@@ -209,16 +215,47 @@ class SLATargetInline(admin.TabularInline):
     model = SLATarget
     formset = SLATargetFormSet
     extra = 0
-    fields = ["channel", "priority", "first_response_seconds", "next_response_seconds", "resolution_seconds"]
+    fields = [
+        "channel",
+        "priority",
+        "first_response_seconds",
+        "next_response_seconds",
+        "resolution_seconds",
+        "is_default",
+    ]
+
+
+class SLAPolicyForm(forms.ModelForm):
+    class Meta:
+        model = SLAPolicy
+        fields = ["name", "description", "business_hours", "pause_on_hold", "escalation_steps", "is_active"]
+        help_texts = {
+            "escalation_steps": 'e.g. [{"target": "first_response", "action": "warn", "at": 0.8}, '
+            '{"target": "resolution", "action": "move_to_queue", "after_seconds": 600, "queue": 3}]',
+        }
+
+    def clean_escalation_steps(self):
+        try:
+            return sla_check_escalation_steps(self.cleaned_data.get("escalation_steps") or [])
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
 
 
 @admin.register(SLAPolicy)
 class SLAPolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
-    list_display = ["name", "business_hours_only", "is_active", "created_at"]
-    list_filter = ["is_active", "business_hours_only"]
+    form = SLAPolicyForm
+    list_display = ["name", "business_hours", "pause_on_hold", "is_active", "created_at"]
+    list_filter = ["is_active", "business_hours", "pause_on_hold"]
+    list_select_related = ["business_hours"]
     search_fields = ["name", "description"]
     inlines = [SLATargetInline]
     readonly_fields = ["created_at"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change:
+            # the open interactions under the policy follow its new targets, calendar and plan
+            sla_request_recompute(policy_ids=[form.instance.pk])
 
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
@@ -232,6 +269,103 @@ class SLAPolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for policy in queryset:
             sla_policy_delete(policy=policy)
+
+
+# --- business hours ----------------------------------------------------------------------------------------------
+
+
+class PeriodFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if not kept:
+            raise ValidationError("A calendar needs at least one open period.")
+
+
+class BusinessHoursPeriodInline(admin.TabularInline):
+    model = BusinessHoursPeriod
+    formset = PeriodFormSet
+    extra = 0
+    fields = ["weekday", "start", "end"]
+
+
+class BusinessHoursHolidayInline(admin.TabularInline):
+    model = BusinessHoursHoliday
+    extra = 0
+    fields = ["date", "name", "recurring"]
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    """Calendars edited inline; saving bumps the calendar (its cache key) and recomputes open work under it."""
+
+    list_display = ["name", "time_zone", "updated_at"]
+    search_fields = ["name"]
+    inlines = [BusinessHoursPeriodInline, BusinessHoursHolidayInline]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        business_hours_touch(calendar=form.instance)
+
+    def delete_model(self, request, obj):
+        business_hours_delete(calendar=obj)
+
+    def delete_queryset(self, request, queryset):
+        for calendar in queryset:
+            business_hours_delete(calendar=calendar)
+
+
+# --- escalations -------------------------------------------------------------------------------------------------
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    """What the SLA sweep recorded: a record, read-only."""
+
+    list_display = ["id", "interaction", "target", "kind", "step", "action", "due_at", "created_at", "outcome"]
+    list_filter = ["target", "kind", "action", "due_at"]
+    list_select_related = ["interaction"]
+    search_fields = ["=interaction__id", "outcome"]
+    date_hierarchy = "due_at"
+    raw_id_fields = ["interaction"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class EscalationInline(admin.TabularInline):
+    model = Escalation
+    extra = 0
+    fields = ["due_at", "target", "kind", "step", "action", "outcome"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = "SLA escalations"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def sla_summary(interaction: Interaction) -> str:
+    """One line for people: breached clocks, or the nearest due one and how long is left."""
+    state = sla_state(interaction=interaction)
+    if state.breached:
+        return "breached: " + ", ".join(name.replace("_", " ") for name in state.breached)
+    left = {name: s for name, s in state.remaining_seconds.items() if s is not None}
+    if not left:
+        return "—"
+    name, seconds = min(left.items(), key=lambda item: item[1])
+    text = f"{name.replace('_', ' ')} in {seconds // 3600}h {seconds % 3600 // 60:02d}m"
+    return f"{text} (paused)" if state.paused else text
 
 
 # --- interactions ------------------------------------------------------------------------------------------------
@@ -269,7 +403,21 @@ INTERACTION_FIELDSETS = [
             ]
         },
     ),
-    ("Service level", {"fields": ["first_response_due_at", "resolution_due_at"]}),
+    (
+        "Service level",
+        {
+            "fields": [
+                "sla",
+                "sla_started_at",
+                "first_response_due_at",
+                "next_response_from",
+                "next_response_due_at",
+                "resolution_due_at",
+                "sla_paused_at",
+                "sla_next_check_at",
+            ]
+        },
+    ),
     ("Handling time (seconds)", {"fields": ["talk_seconds", "hold_seconds", "wrap_up_seconds"]}),
 ]
 
@@ -382,6 +530,7 @@ class InteractionAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         "agent",
         "created_at",
         "first_response_due_at",
+        "sla",
     ]
     list_filter = ["status", "channel", "queue", "priority", "agent__team", "created_at"]
     list_select_related = ["customer", "queue", "agent"]
@@ -407,7 +556,13 @@ class InteractionAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return [f for fieldset in INTERACTION_FIELDSETS for f in fieldset[1]["fields"] if f not in INTERACTION_EDITABLE]
 
     def get_inlines(self, request, obj):
-        return [MessageHistoryInline, NewMessageInline, InteractionEventInline] if obj is not None else []
+        if obj is None:
+            return []
+        return [MessageHistoryInline, NewMessageInline, InteractionEventInline, EscalationInline]
+
+    @admin.display(description="SLA")
+    def sla(self, obj: Interaction) -> str:
+        return sla_summary(obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Interactions are the center's record (reports, FCR); a customer's erasure goes through contacts.

@@ -53,6 +53,7 @@ class InteractionEventKind(models.TextChoices):
     UPDATED = "updated", "Updated"
     FIRST_RESPONSE = "first_response", "First response"
     OFFER_TIMEOUT = "offer_timeout", "Offer not accepted in time"
+    ESCALATED = "escalated", "Moved to another queue by an SLA escalation"
 
 
 class AssignmentEndReason(models.TextChoices):
@@ -64,6 +65,26 @@ class AssignmentEndReason(models.TextChoices):
     TIMED_OUT = "timed_out", "Offer not accepted in time"
     ABANDONED = "abandoned", "Abandoned by the customer"
     REASSIGNED = "reassigned", "Given to another agent"
+
+
+class SLAClock(models.TextChoices):
+    """The three service-level clocks of an interaction (the ``target`` of an escalation step)."""
+
+    FIRST_RESPONSE = "first_response", "First response"
+    NEXT_RESPONSE = "next_response", "Next response"
+    RESOLUTION = "resolution", "Resolution"
+
+
+class EscalationAction(models.TextChoices):
+    WARN = "warn", "Warn (sla_warning signal)"
+    NOTIFY_SUPERVISORS = "notify_supervisors", "Email the queue team's supervisors"
+    RAISE_PRIORITY = "raise_priority", "Raise the priority one step"
+    MOVE_TO_QUEUE = "move_to_queue", "Move to another queue"
+
+
+class EscalationKind(models.TextChoices):
+    WARN = "warn", "Warning"
+    BREACH = "breach", "Breach"
 
 
 class Priority(models.IntegerChoices):
@@ -96,7 +117,3 @@ SURVEY_SCORE_RANGE = {SurveyKind.CSAT: (1, 5), SurveyKind.NPS: (0, 10), SurveyKi
 class ReviewStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     COMPLETED = "completed", "Completed"
-
-
-# The event kind an escalation of an interaction is logged with (a bad outcome for well-being streaks).
-ESCALATED_EVENT_KIND = "escalated"

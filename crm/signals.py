@@ -12,3 +12,11 @@ interaction_changed = Signal()
 
 # kwargs: message_id (int), interaction_id (int), direction (MessageDirection)
 message_created = Signal()
+
+# An SLA clock passed its due time (the escalation's step 0), sent once per clock run when the sweep records it.
+# kwargs: escalation_id (int), interaction_id (int), target ("first_response"|"next_response"|"resolution"),
+#         step (int), kind ("warn"|"breach"), due_at (datetime: when it fell due, not when the sweep saw it)
+sla_breached = Signal()
+
+# A "warn" escalation step fell due (e.g. at 80 % of a target); same kwargs as sla_breached.
+sla_warning = Signal()

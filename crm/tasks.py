@@ -5,8 +5,10 @@ from celery import shared_task
 from .services.offers import offer_timeouts_expire
 from .services.overflow import queue_overflow_due
 from .services.routing import route_pending
+from .services.sla import sla_recompute_open, sla_sweep
 
 ROUTE_BATCH = 100
+SLA_SWEEP_BATCH = 500
 
 
 @shared_task(name="crm.tasks.route_pending_task", ignore_result=True)
@@ -41,3 +43,18 @@ def break_policy_sweep_task() -> int:
     from .services.breaks import bad_outcome_streaks
 
     return len(break_due_sweep(bad_streaks=bad_outcome_streaks))
+
+
+@shared_task(name="crm.tasks.sla_sweep_task", ignore_result=True)
+def sla_sweep_task() -> int:
+    """Record and act on the SLA steps that fell due. A full batch means more are due: run again at once."""
+    recorded = sla_sweep(limit=SLA_SWEEP_BATCH)
+    if recorded >= SLA_SWEEP_BATCH:
+        sla_sweep_task.apply_async(expires=60)
+    return recorded
+
+
+@shared_task(name="crm.tasks.sla_recompute_task", ignore_result=True)
+def sla_recompute_task(*, policy_ids=(), calendar_ids=(), queue_ids=()) -> int:
+    """Recompute the due times of open interactions after a policy, calendar or queue change (in batches)."""
+    return sla_recompute_open(policy_ids=policy_ids, calendar_ids=calendar_ids, queue_ids=queue_ids)

@@ -32,4 +32,6 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 3600},
     },
     "training-expiry": {"task": "agents.tasks.training_expiry_task", "schedule": 300.0, "options": {"expires": 300}},
+    # SLA timers live in the database (sla_next_check_at): the sweep records what fell due, to within 5 s.
+    "sla-sweep": {"task": "crm.tasks.sla_sweep_task", "schedule": 5.0, "options": {"expires": 5}},
 }

@@ -44,6 +44,8 @@ SPECTACULAR_SETTINGS = {
         "AgentStatusEnum": "agents.choices.AgentStatus",
         "MessageDirectionEnum": "crm.choices.MessageDirection",
         "DirectionEnum": "crm.choices.Direction",
+        "SLAClockEnum": "crm.choices.SLAClock",
+        "EscalationActionEnum": "crm.choices.EscalationAction",
     },
 }
 

@@ -7,7 +7,7 @@ from agents.access import Viewer
 from agents.models import AgentSkill
 
 from ..choices import InteractionStatus
-from ..models import Interaction, Queue, QueueSkill, SLAPolicy
+from ..models import BusinessHours, Interaction, Queue, QueueSkill, SLAPolicy
 
 
 def queue_visibility_q(viewer: Viewer) -> Q:
@@ -60,3 +60,8 @@ def queues_served_by(*, agent_id: int) -> QuerySet[Queue]:
     held = AgentSkill.objects.filter(agent_id=agent_id, skill_id=OuterRef("skill_id"), level__gte=OuterRef("min_level"))
     lacking = QueueSkill.objects.filter(queue_id=OuterRef("pk")).exclude(Exists(held))
     return Queue.objects.filter(is_active=True).exclude(Exists(lacking))
+
+
+def business_hours_list() -> QuerySet[BusinessHours]:
+    """Calendars with their periods and holidays (center-wide configuration, readable by every caller)."""
+    return BusinessHours.objects.prefetch_related("periods", "holidays")

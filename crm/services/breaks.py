@@ -1,7 +1,8 @@
 """Interaction outcomes for the well-being break policy (agents.breaks), which cannot read crm itself.
 
 ``bad_outcome_streaks`` is the ``BadStreakSource`` crm's beat task hands to ``agents.breaks.break_due_sweep``.
-An interaction ended badly when the customer gave a CSAT of 2 or less, when it was escalated, or when the
+An interaction ended badly when the customer gave a CSAT of 2 or less, when it breached an SLA target (an
+``Escalation`` breach row) or was moved by an escalation, or when the
 customer hung up / left while the agent was already talking to them (abandoned after being accepted).
 """
 
@@ -14,8 +15,8 @@ from django.db.models.functions import Coalesce
 from agents.breaks import BadStreak
 from agents.models import Agent
 
-from ..choices import ESCALATED_EVENT_KIND, InteractionStatus, SurveyKind
-from ..models import Interaction, InteractionEvent, SurveyResponse
+from ..choices import EscalationKind, InteractionEventKind, InteractionStatus, SurveyKind
+from ..models import Escalation, Interaction, InteractionEvent, SurveyResponse
 
 BAD_CSAT_MAX = 2
 # Finished interactions read per agent: a streak longer than this is long enough to be due anyway.
@@ -28,8 +29,14 @@ def bad_outcome_q() -> Q:
     low_csat = SurveyResponse.objects.filter(
         survey__interaction=OuterRef("pk"), survey__kind=SurveyKind.CSAT, score__lte=BAD_CSAT_MAX
     )
-    escalated = InteractionEvent.objects.filter(interaction=OuterRef("pk"), kind=ESCALATED_EVENT_KIND)
-    return Q(status=InteractionStatus.ABANDONED, accepted_at__isnull=False) | Q(Exists(low_csat)) | Q(Exists(escalated))
+    breached = Escalation.objects.filter(interaction=OuterRef("pk"), kind=EscalationKind.BREACH)
+    moved = InteractionEvent.objects.filter(interaction=OuterRef("pk"), kind=InteractionEventKind.ESCALATED)
+    return (
+        Q(status=InteractionStatus.ABANDONED, accepted_at__isnull=False)
+        | Q(Exists(low_csat))
+        | Q(Exists(breached))
+        | Q(Exists(moved))
+    )
 
 
 def bad_outcome_streaks(agents: Sequence[Agent], since: Mapping[int, datetime]) -> dict[int, BadStreak]:

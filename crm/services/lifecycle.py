@@ -40,7 +40,7 @@ from ..choices import (
 from ..models import Assignment, Interaction, InteractionEvent, Queue
 from ..selectors.interactions import queue_default_for_channel
 from ..signals import interaction_changed
-from .sla import sla_due_times
+from .sla import sla_refresh
 
 S = InteractionStatus
 Kind = InteractionEventKind
@@ -207,7 +207,6 @@ def _move(
     only_from: frozenset[str] | None = None,
     allowed_from: frozenset[str] | None = None,
     prepare: Callable[[Interaction, datetime], tuple[dict[str, Any], dict[str, Any]]] | None = None,
-    recompute_due: bool = False,
     event_names_previous_agent: bool = False,
 ) -> Interaction:
     """Lock, check, change, log: the one path of every status move after creation.
@@ -249,10 +248,11 @@ def _move(
         for name, value in changes.items():
             setattr(locked, name, value)
             fields.append(name)
-        if recompute_due:
-            locked.first_response_due_at, locked.resolution_due_at = sla_due_times(interaction=locked)
-            fields += ["first_response_due_at", "resolution_due_at"]
-        locked.save(update_fields=fields)
+        # Every move may start, pause, resume or freeze an SLA clock. A hand-over to another queue keeps the
+        # customer's due times (the promise does not change with an internal move), unless it ends a pause.
+        if kind not in (Kind.TRANSFERRED, Kind.ESCALATED) or from_status == S.ON_HOLD:
+            fields += sla_refresh(interaction=locked, now=now)
+        locked.save(update_fields=list(dict.fromkeys(fields)))
         _record_ownership(
             interaction_id=locked.pk,
             from_status=from_status,
@@ -392,7 +392,8 @@ def interaction_create_inbound(
             created_at=now,
             queued_at=now if queue else None,
         )
-        interaction.first_response_due_at, interaction.resolution_due_at = sla_due_times(interaction=interaction)
+        interaction.sla_started_at = now if queue else None
+        sla_refresh(interaction=interaction, now=now)
         try:
             # the savepoint lets a duplicate external_id become a field error; without one nothing can clash
             with transaction.atomic() if external_id else nullcontext():
@@ -569,7 +570,9 @@ def interaction_reopen(*, interaction: Interaction, actor=None) -> Interaction:
             "resolved_at": locked.resolved_at.isoformat() if locked.resolved_at else None,
             "previous_agent_id": locked.agent_id,
         }
-        return {"agent": None, "resolved_at": None, "queued_at": now}, data
+        # the customer's clock starts again: a new run of the first-response and resolution clocks
+        changes = {"agent": None, "resolved_at": None, "queued_at": now, "sla_started_at": now}
+        return changes | {"next_response_from": None}, data
 
     return _move(
         interaction=interaction,
@@ -579,7 +582,6 @@ def interaction_reopen(*, interaction: Interaction, actor=None) -> Interaction:
         actor=actor,
         only_from=frozenset({S.RESOLVED}),
         prepare=prepare,
-        recompute_due=True,
     )
 
 
@@ -733,8 +735,7 @@ def interaction_update(
             setattr(locked, name, value)
         fields = [*changed, "updated_at"]
         if "priority" in changed and locked.is_open:
-            locked.first_response_due_at, locked.resolution_due_at = sla_due_times(interaction=locked)
-            fields += ["first_response_due_at", "resolution_due_at"]
+            fields += sla_refresh(interaction=locked, now=timezone.now())
         locked.save(update_fields=fields)
         log_event(
             interaction=locked,
@@ -748,3 +749,28 @@ def interaction_update(
         )
     _sync(target=interaction, source=locked, fields=fields)
     return locked
+
+
+def interaction_escalate(*, interaction: Interaction, to_queue: Queue, actor=None, note: str = "") -> Interaction:
+    """Move queued work to another queue (an SLA escalation step, or a supervisor): queued → queued there.
+
+    Unlike a transfer it starts from the queue, not from an agent. The interaction keeps its place by age
+    (``queued_at`` stays, as in an overflow) and its SLA clocks; the ``escalated`` event names both queues,
+    and the move asks for a routing run like any entry into a queue.
+    """
+
+    def prepare(locked: Interaction, now: datetime):
+        queue = _pick_queue(channel=locked.channel, queue=to_queue)
+        if queue.pk == locked.queue_id:
+            raise DomainError(f"Interaction {locked.pk} is already in queue '{queue}'.", code="same_queue")
+        return {"queue": queue}, {"from_queue": locked.queue_id, "to_queue": queue.pk, "note": note}
+
+    return _move(
+        interaction=interaction,
+        to_status=S.QUEUED,
+        kind=Kind.ESCALATED,
+        verb="escalated",
+        actor=actor,
+        allowed_from=frozenset({S.QUEUED}),
+        prepare=prepare,
+    )

@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from config.errors import DomainError
 
-from ..choices import InteractionEventKind, InteractionStatus, MessageDirection
+from ..choices import OPEN_STATUSES, InteractionEventKind, InteractionStatus, MessageDirection
 from ..models import Interaction, Message
 from ..signals import message_created
 from .lifecycle import log_event
+from .sla import SLA_FIELDS, sla_refresh
 
 # No conversation continues on these; a new contact is a new interaction.
 CLOSED_TO_MESSAGES = frozenset({InteractionStatus.CLOSED, InteractionStatus.ABANDONED})
@@ -51,7 +52,7 @@ def message_create(
 
     with transaction.atomic():
         # the row lock orders concurrent first replies: exactly one stamps first_response_at
-        locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        locked = Interaction.objects.select_for_update(of=("self",)).select_related("queue").get(pk=interaction.pk)
         if locked.status in CLOSED_TO_MESSAGES:
             raise DomainError(
                 f"Interaction {locked.pk} is {locked.status}; no messages can be added to it.",
@@ -67,9 +68,12 @@ def message_create(
             external_id=external_id,
             at=now,
         )
-        if direction == MessageDirection.OUTBOUND and locked.first_response_at is None:
-            locked.first_response_at = now
-            locked.save(update_fields=["first_response_at", "updated_at"])
+        clock_fields = _move_reply_clocks(interaction=locked, direction=direction, now=now)
+        if clock_fields:
+            locked.save(update_fields=[*clock_fields, *sla_refresh(interaction=locked, now=now), "updated_at"])
+            for name in ("first_response_at", "next_response_from", *SLA_FIELDS):
+                setattr(interaction, name, getattr(locked, name))
+        if "first_response_at" in clock_fields:
             log_event(
                 interaction=locked,
                 kind=InteractionEventKind.FIRST_RESPONSE,
@@ -80,8 +84,33 @@ def message_create(
                 at=now,
                 data={"message_id": message.pk},
             )
-            interaction.first_response_at = now
     return message
+
+
+def _move_reply_clocks(*, interaction: Interaction, direction: str, now) -> list[str]:
+    """Start or stop the reply clocks for a new message; returns the fields changed.
+
+    An outbound message answers: the first one stamps ``first_response_at``, any one stops the
+    next-response clock. A customer's message after an answer starts the next-response clock (the
+    first unanswered one counts; more messages before the answer do not restart it).
+    """
+    changed = []
+    if direction == MessageDirection.OUTBOUND:
+        if interaction.first_response_at is None:
+            interaction.first_response_at = now
+            changed.append("first_response_at")
+        if interaction.next_response_from is not None:
+            interaction.next_response_from = None
+            changed.append("next_response_from")
+    elif (
+        direction == MessageDirection.INBOUND
+        and interaction.first_response_at is not None
+        and interaction.next_response_from is None
+        and interaction.status in OPEN_STATUSES
+    ):
+        interaction.next_response_from = now
+        changed.append("next_response_from")
+    return changed
 
 
 def message_insert(

@@ -32,8 +32,9 @@ logger = logging.getLogger(__name__)
 S = InteractionStatus
 Kind = InteractionEventKind
 
-# Events that put an interaction into a queue: a status step into queued, or an overflow (queued → queued).
-QUEUE_ENTRY = (Q(to_status=S.QUEUED) & ~Q(from_status=S.QUEUED)) | Q(kind=Kind.OVERFLOWED)
+# Events that put an interaction into a queue: a status step into queued, or an overflow or SLA escalation
+# (queued → queued).
+QUEUE_ENTRY = (Q(to_status=S.QUEUED) & ~Q(from_status=S.QUEUED)) | Q(kind__in=[Kind.OVERFLOWED, Kind.ESCALATED])
 
 
 def _overflow_due(*, now: datetime) -> QuerySet:

@@ -24,7 +24,8 @@ from config.errors import (
 )
 
 from ..choices import OPEN_STATUSES
-from ..models import Interaction, Queue, QueueSkill, SLAPolicy, SLATarget
+from ..models import BusinessHours, Interaction, Queue, QueueSkill, SLAPolicy, SLATarget
+from .sla import sla_check_escalation_steps, sla_request_recompute
 
 # Transaction-scoped advisory lock taken while an overflow link changes: two concurrent edits
 # (A → B and B → A) would each pass the cycle check on their own snapshot and together form a cycle.
@@ -47,7 +48,9 @@ QUEUE_FIELDS = frozenset(
         "is_active",
     }
 )
-SLA_POLICY_FIELDS = frozenset({"name", "description", "business_hours_only", "is_active"})
+SLA_POLICY_FIELDS = frozenset(
+    {"name", "description", "business_hours", "escalation_steps", "pause_on_hold", "is_active"}
+)
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,8 @@ def queue_update(
             )
         if changed:
             queue.save(update_fields=changed)
+        if "sla_policy" in changed:
+            sla_request_recompute(queue_ids=[queue.pk])
         if required_skills is not None:
             _set_required_skills(queue=queue, required_skills=required_skills)
     return queue
@@ -228,54 +233,105 @@ def sla_check_targets(*, targets: Iterable[TargetSpec]) -> None:
             raise ValidationError({"targets": "A resolution target cannot be shorter than its first-response target."})
 
 
-def _set_targets(*, policy: SLAPolicy, targets: Iterable[TargetSpec]) -> None:
-    specs = list(targets)
-    sla_check_targets(targets=specs)
+def _set_targets(
+    *, policy: SLAPolicy, targets: Iterable[TargetSpec] | None, default_target: TargetSpec | None | object
+) -> None:
+    """Replace the overrides (``targets``, when not None) and/or the default target (when not ``KEEP``)."""
+    existing = list(SLATarget.objects.filter(policy=policy))
+    default = next((t for t in existing if t.is_default), None) if default_target is KEEP else default_target
+    overrides = (
+        [t for t in existing if not t.is_default] if targets is None else [_target_row(policy, t) for t in targets]
+    )
+    default_spec = target_spec(default) if isinstance(default, SLATarget) else default
+    specs = [target_spec(t) for t in overrides] + ([default_spec] if default_spec else [])
+    try:
+        sla_check_targets(targets=specs)
+    except ValidationError as exc:
+        if default_spec and len({(t.channel, t.priority) for t in specs}) != len(specs):
+            raise ValidationError(
+                {"targets": "Each (channel, priority) pair may appear once, the policy's own one included."}
+            ) from None
+        raise exc
+    if not specs:
+        raise ValidationError({"targets": "A policy needs a target: give first_response_seconds or targets."})
     SLATarget.objects.filter(policy=policy).delete()
-    SLATarget.objects.bulk_create(
-        [
-            SLATarget(
-                policy=policy,
-                channel=t.channel,
-                priority=t.priority,
-                first_response_seconds=t.first_response_seconds,
-                next_response_seconds=t.next_response_seconds,
-                resolution_seconds=t.resolution_seconds,
-            )
-            for t in specs
-        ]
+    rows = [_target_row(policy, target_spec(t) if isinstance(t, SLATarget) else t) for t in overrides]
+    if default_spec:
+        rows.append(_target_row(policy, default_spec, is_default=True))
+    SLATarget.objects.bulk_create(rows)
+
+
+KEEP = object()
+
+
+def target_spec(target: SLATarget) -> TargetSpec:
+    return TargetSpec(
+        channel=target.channel,
+        priority=target.priority,
+        first_response_seconds=target.first_response_seconds,
+        next_response_seconds=target.next_response_seconds,
+        resolution_seconds=target.resolution_seconds,
+    )
+
+
+def _target_row(policy: SLAPolicy, t: TargetSpec, *, is_default: bool = False) -> SLATarget:
+    return SLATarget(
+        policy=policy,
+        channel=t.channel,
+        priority=t.priority,
+        first_response_seconds=t.first_response_seconds,
+        next_response_seconds=t.next_response_seconds,
+        resolution_seconds=t.resolution_seconds,
+        is_default=is_default,
     )
 
 
 def sla_policy_create(
     *,
     name: str,
-    targets: Iterable[TargetSpec],
+    targets: Iterable[TargetSpec] = (),
+    default_target: TargetSpec | None = None,
     description: str = "",
-    business_hours_only: bool = False,
+    business_hours: BusinessHours | None = None,
+    escalation_steps: list | tuple = (),
+    pause_on_hold: bool = False,
     is_active: bool = True,
 ) -> SLAPolicy:
-    """Create an SLA policy with its targets."""
+    """Create an SLA policy with its default target (the API's flat fields) and per-channel/priority overrides."""
+    steps = sla_check_escalation_steps(list(escalation_steps))
     with transaction.atomic():
         _check_policy_name(name=name, exclude_pk=None)
         policy = SLAPolicy.objects.create(
-            name=name.strip(), description=description, business_hours_only=business_hours_only, is_active=is_active
+            name=name.strip(),
+            description=description,
+            business_hours=business_hours,
+            escalation_steps=steps,
+            pause_on_hold=pause_on_hold,
+            is_active=is_active,
         )
-        _set_targets(policy=policy, targets=targets)
+        _set_targets(policy=policy, targets=list(targets), default_target=default_target)
     return policy
 
 
 def sla_policy_update(
-    *, policy: SLAPolicy, data: Mapping[str, Any], targets: Iterable[TargetSpec] | None = None
+    *,
+    policy: SLAPolicy,
+    data: Mapping[str, Any],
+    targets: Iterable[TargetSpec] | None = None,
+    default_target: TargetSpec | None | object = KEEP,
 ) -> SLAPolicy:
-    """Change the given fields of a policy; ``targets``, when given, replaces all its targets.
+    """Change the given fields of a policy; ``targets`` (when given) replaces its overrides, ``default_target``
+    (when given; None removes it) its default target.
 
-    Due times already stamped on open interactions are kept; new targets apply from their next state change.
+    The open interactions under the policy get their due times recomputed after the commit (a task), so a
+    changed target, calendar or escalation plan applies to work already waiting.
     """
     unknown = set(data) - SLA_POLICY_FIELDS
     if unknown:
         raise ValueError(f"sla_policy_update got unknown fields: {', '.join(sorted(unknown))}")
     data = {**data, "name": data["name"].strip()} if "name" in data else dict(data)
+    if "escalation_steps" in data:
+        data["escalation_steps"] = sla_check_escalation_steps(list(data["escalation_steps"]))
     with transaction.atomic():
         policy = SLAPolicy.objects.select_for_update().get(pk=policy.pk)
         if "name" in data:
@@ -284,9 +340,14 @@ def sla_policy_update(
         for field in changed:
             setattr(policy, field, data[field])
         if changed:
-            policy.save(update_fields=changed)
-        if targets is not None:
-            _set_targets(policy=policy, targets=targets)
+            policy.save(update_fields=[*changed, "updated_at"])
+        retargeted = targets is not None or default_target is not KEEP
+        if retargeted:
+            _set_targets(
+                policy=policy, targets=None if targets is None else list(targets), default_target=default_target
+            )
+        if retargeted or set(changed) - {"name", "description"}:
+            sla_request_recompute(policy_ids=[policy.pk])
     return policy
 
 

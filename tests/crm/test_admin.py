@@ -1,5 +1,5 @@
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django import forms
@@ -11,6 +11,8 @@ from django.utils import timezone
 from crm.choices import InteractionStatus, MessageDirection
 from crm.models import (
     ApiKey,
+    BusinessHours,
+    Escalation,
     IdempotencyRecord,
     Interaction,
     InteractionEvent,
@@ -24,6 +26,7 @@ from crm.models import (
     SLATarget,
 )
 from crm.services.api_keys import api_key_authenticate, api_key_create
+from crm.services.calendars import PeriodSpec, business_hours_create
 from tests.agents.factories import SkillFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import (
@@ -40,7 +43,7 @@ from tests.crm.factories import (
 
 pytestmark = pytest.mark.django_db
 
-READ_ONLY = {"interactionevent", "survey", "surveyresponse", "idempotencyrecord", "assignment"}
+READ_ONLY = {"interactionevent", "survey", "surveyresponse", "idempotencyrecord", "assignment", "escalation"}
 MADE_BY_SERVICES = {"review"}  # sampled from the review list's "Sample interactions" page, not added by hand
 
 
@@ -75,6 +78,21 @@ def make(model):
         return interaction_in_status(InteractionStatus.ACTIVE).assignments.get()
     if name == "cannedresponse":
         return CannedResponseFactory(queue=QueueFactory(), shortcut="thanks")
+    if name == "businesshours":
+        return business_hours_create(
+            name="Office", time_zone="Europe/Berlin", periods=[PeriodSpec(0, time(9), time(17))]
+        )
+    if name == "escalation":
+        interaction = interaction_in_status(InteractionStatus.QUEUED)
+        return Escalation.objects.create(
+            interaction=interaction,
+            target="first_response",
+            clock_started_at=interaction.created_at,
+            step=0,
+            kind="breach",
+            due_at=interaction.created_at,
+            created_at=interaction.created_at,
+        )
     if name == "idempotencyrecord":
         return IdempotencyRecord.objects.create(owner="key:1", key="abc", request_hash="0" * 64)
     if name == "scorecard":
@@ -491,3 +509,95 @@ def test_a_message_refused_by_the_service_is_an_error_message_not_a_crash(admin_
     assert response.status_code == 200
     assert any("closed" in t for t in messages_of(response))
     assert not closed.messages.exists()
+
+
+# --- SLA ---------------------------------------------------------------------------------------------------------
+
+
+def test_business_hours_add_with_periods_and_holidays_inline(admin_client):
+    data = {
+        "name": "Office",
+        "time_zone": "Europe/Berlin",
+        "periods-TOTAL_FORMS": "1",
+        "periods-INITIAL_FORMS": "0",
+        "periods-0-weekday": "0",
+        "periods-0-start": "09:00",
+        "periods-0-end": "17:00",
+        "holidays-TOTAL_FORMS": "1",
+        "holidays-INITIAL_FORMS": "0",
+        "holidays-0-date": "2026-12-25",
+        "holidays-0-name": "Christmas",
+        "holidays-0-recurring": "on",
+    }
+
+    response = admin_client.post(url(BusinessHours, "add"), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    calendar = BusinessHours.objects.get()
+    assert calendar.periods.count() == 1 and calendar.holidays.get().recurring is True
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [({"time_zone": "Mars/Olympus"}, "IANA"), ({"periods-TOTAL_FORMS": "0"}, "at least one open period")],
+)
+def test_business_hours_add_refuses_a_bad_zone_or_no_period(admin_client, overrides, error):
+    data = {
+        "name": "Office",
+        "time_zone": "Europe/Berlin",
+        "periods-TOTAL_FORMS": "1",
+        "periods-INITIAL_FORMS": "0",
+        "periods-0-weekday": "0",
+        "periods-0-start": "09:00",
+        "periods-0-end": "17:00",
+        "holidays-TOTAL_FORMS": "0",
+        "holidays-INITIAL_FORMS": "0",
+    } | overrides
+
+    response = admin_client.post(url(BusinessHours, "add"), data)
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not BusinessHours.objects.exists()
+
+
+def test_sla_policy_admin_refuses_bad_escalation_steps(admin_client):
+    data = {
+        "name": "Gold",
+        "description": "",
+        "is_active": "on",
+        "escalation_steps": '[{"target": "first_response", "action": "dance", "at": 0.8}]',
+        "targets-TOTAL_FORMS": "1",
+        "targets-INITIAL_FORMS": "0",
+        "targets-0-channel": "",
+        "targets-0-priority": "",
+        "targets-0-first_response_seconds": "60",
+    }
+
+    response = admin_client.post(url(SLAPolicy, "add"), data)
+
+    assert response.status_code == 200
+    assert "Step 1: action must be one of" in response.content.decode()
+    assert not SLAPolicy.objects.exists()
+
+
+def test_interaction_admin_shows_sla_state_and_escalations(admin_client):
+    interaction = interaction_in_status(InteractionStatus.QUEUED)
+    Interaction.objects.filter(pk=interaction.pk).update(first_response_due_at=timezone.now() - timedelta(minutes=1))
+    make(Escalation).interaction  # noqa: B018  (another interaction's escalation)
+    Escalation.objects.create(
+        interaction=interaction,
+        target="first_response",
+        clock_started_at=interaction.created_at,
+        step=0,
+        kind="breach",
+        due_at=interaction.created_at,
+        created_at=interaction.created_at,
+        outcome="breach recorded",
+    )
+
+    listing = admin_client.get(url(Interaction, "changelist")).content.decode()
+    page = admin_client.get(url(Interaction, "change", interaction.pk)).content.decode()
+
+    assert "breached: first response" in listing
+    assert "breached: first response" in page and "breach recorded" in page

@@ -14,7 +14,7 @@ from config.api.serializers import InputSerializer, StrictCharField
 from config.choices import Channel
 from contacts.models import Customer
 from contacts.services import normalize_address
-from crm.choices import MessageDirection, Priority
+from crm.choices import MessageDirection, Priority, SLAClock
 from crm.models import Interaction, Message, Queue
 from crm.selectors import interaction_assignable_agents, interaction_target_queues, queue_default_for_channel
 from crm.services.lifecycle import MAX_TAG_LENGTH, MAX_TAGS
@@ -65,15 +65,28 @@ def _narrow(serializer, field_name: str, selector) -> None:
 # --- output ---------------------------------------------------------------------------------------------
 
 
+class SLARemainingSerializer(serializers.Serializer):
+    first_response = serializers.IntegerField(allow_null=True)
+    next_response = serializers.IntegerField(allow_null=True)
+    resolution = serializers.IntegerField(allow_null=True)
+
+
 class SLAOutputSerializer(serializers.Serializer):
-    first_response_breached = serializers.BooleanField()
-    resolution_breached = serializers.BooleanField()
-    first_response_remaining_seconds = serializers.IntegerField(
-        allow_null=True, help_text="seconds until the first response is due (negative once late); null when stopped"
+    """Where the interaction stands against its SLA clocks."""
+
+    first_response_due_at = serializers.DateTimeField(allow_null=True)
+    next_response_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="set while a customer's reply awaits an answer"
     )
-    resolution_remaining_seconds = serializers.IntegerField(
-        allow_null=True, help_text="seconds until resolution is due (negative once late); null when stopped"
+    resolution_due_at = serializers.DateTimeField(allow_null=True)
+    remaining_seconds = SLARemainingSerializer(
+        help_text="per clock: seconds until due (negative once late); null when stopped or without a target; "
+        "while paused, what was left when the pause began"
     )
+    breached = serializers.ListField(
+        child=serializers.ChoiceField(choices=SLAClock.choices), help_text="the clocks past their due time"
+    )
+    paused = serializers.BooleanField(help_text="the clocks are paused (on hold, when the policy says so)")
 
 
 class InteractionOutputSerializer(serializers.ModelSerializer):
@@ -106,6 +119,7 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
             "abandoned_at",
             "updated_at",
             "first_response_due_at",
+            "next_response_due_at",
             "resolution_due_at",
             "talk_seconds",
             "hold_seconds",
@@ -117,7 +131,10 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(SLAOutputSerializer)
     def get_sla(self, interaction: Interaction) -> dict:
         # one "now" per response, so every row of a page is judged at the same moment
-        return asdict(sla_state(interaction=interaction, now=self.context.get("now")))
+        state = asdict(sla_state(interaction=interaction, now=self.context.get("now")))
+        for name in ("first_response_due_at", "next_response_due_at", "resolution_due_at"):
+            state[name] = self._datetime(state[name])
+        return state
 
     def to_representation(self, instance: Interaction) -> dict:
         """The fields above, written out directly: the hot path of the list (50 rows a page) and of create.
@@ -167,6 +184,7 @@ DATETIME_FIELDS = (
     "abandoned_at",
     "updated_at",
     "first_response_due_at",
+    "next_response_due_at",
     "resolution_due_at",
 )
 

@@ -86,9 +86,11 @@ def test_create_with_a_customer_id_answers_the_whole_interaction(write_client, q
     assert (body["queue"], body["customer"], body["agent"]) == (queue_a.pk, customer.pk, None)
     assert (body["priority"], body["tags"], body["subject"]) == (Priority.NORMAL, ["card"], "Card blocked")
     assert body["first_response_due_at"] is not None
-    assert body["sla"]["first_response_breached"] is False
-    assert 100 <= body["sla"]["first_response_remaining_seconds"] <= 120
-    assert body["sla"]["resolution_remaining_seconds"] is not None
+    assert body["sla"]["breached"] == [] and body["sla"]["paused"] is False
+    assert body["sla"]["first_response_due_at"] == body["first_response_due_at"]
+    assert 100 <= body["sla"]["remaining_seconds"]["first_response"] <= 120
+    assert body["sla"]["remaining_seconds"]["resolution"] is not None
+    assert body["sla"]["remaining_seconds"]["next_response"] is None
     for field in ["external_id", "category", "disposition", "follow_up_of", "created_at", "queued_at", "assigned_at"]:
         assert field in body
     assert Message.objects.get(interaction=interaction).body == "Help"

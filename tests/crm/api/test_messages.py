@@ -69,7 +69,7 @@ def test_a_key_posts_an_outbound_reply_which_counts_as_the_first_response(write_
     assert Interaction.objects.get(pk=active.pk).first_response_at is not None
     detail = write_client.get(f"/api/v1/interactions/{active.pk}").json()
     assert detail["first_response_at"] is not None
-    assert detail["sla"]["first_response_remaining_seconds"] is None
+    assert detail["sla"]["remaining_seconds"]["first_response"] is None
 
 
 def test_an_agent_writes_an_internal_note_as_themselves(active):

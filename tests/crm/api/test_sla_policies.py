@@ -26,7 +26,7 @@ def payload(**overrides) -> dict:
     data = {
         "name": "Gold",
         "description": "Gold customers",
-        "business_hours_only": True,
+        "pause_on_hold": True,
         "is_active": True,
         "targets": [
             target(channel="chat", first_response_seconds=60, next_response_seconds=120, resolution_seconds=3600),
@@ -46,7 +46,8 @@ def test_create_returns_the_policy_with_its_targets(admin_client_api):
 
     assert response.status_code == 201, response.json()
     data = response.json()
-    assert data["name"] == "Gold" and data["business_hours_only"] is True
+    assert data["name"] == "Gold" and data["pause_on_hold"] is True
+    assert data["first_response_seconds"] is None  # no flat fields given: no default target
     assert sorted(data["targets"], key=lambda t: t["channel"]) == [
         {
             "channel": "",
@@ -69,7 +70,7 @@ def test_create_returns_the_policy_with_its_targets(admin_client_api):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        pytest.param(payload(business_hours_only="sometimes"), "business_hours_only", id="wrong-type"),
+        pytest.param(payload(pause_on_hold="sometimes"), "pause_on_hold", id="wrong-type"),
         pytest.param({"targets": [target()]}, "name", id="missing-name"),
         pytest.param(payload(targets=None), "targets", id="null-targets"),
         pytest.param({"name": "X"}, "targets", id="missing-targets"),
@@ -186,7 +187,7 @@ def test_patch_without_targets_keeps_them(admin_client_api):
 
 
 def test_put_replaces_the_policy(admin_client_api):
-    policy = SLAPolicyFactory(name="Gold", description="old", business_hours_only=True)
+    policy = SLAPolicyFactory(name="Gold", description="old", pause_on_hold=True)
     SLATargetFactory(policy=policy, channel="chat")
 
     response = admin_client_api.put(
@@ -195,7 +196,7 @@ def test_put_replaces_the_policy(admin_client_api):
 
     assert response.status_code == 200, response.json()
     policy.refresh_from_db()
-    assert (policy.name, policy.description, policy.business_hours_only) == ("Platinum", "", False)
+    assert (policy.name, policy.description, policy.pause_on_hold) == ("Platinum", "", False)
     assert list(policy.targets.values_list("channel", flat=True)) == ["sms"]
 
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from agents.models import BreakDueNotice
-from crm.choices import ESCALATED_EVENT_KIND, InteractionStatus
-from crm.models import Interaction
+from crm.choices import EscalationKind, InteractionStatus, SLAClock
+from crm.models import Escalation, Interaction
 from crm.services import lifecycle
 from crm.services.breaks import bad_outcome_streaks
 from crm.tasks import break_policy_sweep_task
@@ -31,7 +31,16 @@ def _finished(agent, *, csat=None, minutes_ago, abandoned_talking=False, escalat
     if csat is not None:
         SurveyResponseFactory(survey=SurveyFactory(interaction=interaction), score=csat)
     if escalated:
-        interaction.events.create(kind=ESCALATED_EVENT_KIND, at=timezone.now())
+        # the SLA sweep's record of a breached resolution target
+        Escalation.objects.create(
+            interaction=interaction,
+            target=SLAClock.RESOLUTION,
+            clock_started_at=interaction.created_at,
+            step=0,
+            kind=EscalationKind.BREACH,
+            due_at=interaction.created_at,
+            created_at=timezone.now(),
+        )
     return interaction
 
 

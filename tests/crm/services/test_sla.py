@@ -86,11 +86,11 @@ def test_sla_state_counts_down_and_flags_breaches():
     )
 
     state = sla_state(interaction=on_time, now=now)
-    assert (state.first_response_breached, state.first_response_remaining_seconds) == (False, 90)
-    assert (state.resolution_breached, state.resolution_remaining_seconds) == (False, 900)
+    assert state.breached == []
+    assert state.remaining_seconds == {"first_response": 90, "next_response": None, "resolution": 900}
     state = sla_state(interaction=late, now=now)
-    assert (state.first_response_breached, state.first_response_remaining_seconds) == (True, -5)
-    assert (state.resolution_breached, state.resolution_remaining_seconds) == (False, 5)
+    assert state.breached == ["first_response"]
+    assert state.remaining_seconds == {"first_response": -5, "next_response": None, "resolution": 5}
 
 
 def test_sla_state_stops_the_clock_when_the_step_is_done():
@@ -105,7 +105,6 @@ def test_sla_state_stops_the_clock_when_the_step_is_done():
     no_targets = InteractionFactory()
 
     state = sla_state(interaction=answered_late, now=now)
-    assert state.first_response_breached is True
-    assert state.resolution_breached is False
-    assert (state.first_response_remaining_seconds, state.resolution_remaining_seconds) == (None, None)
-    assert sla_state(interaction=no_targets, now=now).first_response_remaining_seconds is None
+    assert state.breached == ["first_response"]
+    assert state.remaining_seconds == {"first_response": None, "next_response": None, "resolution": None}
+    assert sla_state(interaction=no_targets, now=now).remaining_seconds["first_response"] is None

@@ -1,0 +1,189 @@
+"""SLA sweep benchmark: a million open interactions of which a thousand have fallen due.
+
+Usage (from the repository root, PostgreSQL running; the database is created if missing and migrated):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/switchboard_bench .venv/bin/python bench/sla_sweep.py
+    .venv/bin/python bench/sla_sweep.py --interactions 200000 --due 1000 --rounds 5
+
+What it does:
+
+1. Fills the database (``DATABASE_URL``; it must be a scratch database: its interactions are truncated) with
+   ``--interactions`` open, queued chat interactions under one calendar-time policy (first response 10 min,
+   resolution 1 h, a warning step at 80 %), by ``INSERT … SELECT generate_series``, then ``ANALYZE``.
+   ``--due`` of them have passed their first-response due time; the others fall due tomorrow.
+2. Runs ``crm.services.sla.sla_sweep`` over the due rows (one batch of ``--due``) ``--rounds`` times, putting
+   the rows back (escalations deleted, ``sla_next_check_at`` restored) between rounds; reports each round's
+   time, the statements it ran, and ``EXPLAIN`` of its claim query (it must be an index scan of the partial
+   index ``interaction_sla_check``).
+3. Two ceilings: the raw ``SELECT … FOR UPDATE SKIP LOCKED`` that claims the same rows, and one bare SQL statement
+   doing the same writes (claim, insert both steps with ON CONFLICT DO NOTHING, move the next check on).
+
+Not part of the test suite.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from contacts.models import Customer  # noqa: E402
+from crm.models import Escalation, Interaction, Queue  # noqa: E402
+from crm.services.queues import TargetSpec, sla_policy_create  # noqa: E402
+from crm.services.sla import sla_sweep  # noqa: E402
+
+CEILING = """
+SELECT id FROM crm_interaction WHERE sla_next_check_at <= %s
+ORDER BY sla_next_check_at LIMIT %s FOR UPDATE SKIP LOCKED
+"""
+
+
+# The same writes as the sweep in bare SQL: claim, record both steps of each row, move the rows' next check on.
+CEILING_WRITES = """
+WITH claimed AS (
+    SELECT id, sla_started_at FROM crm_interaction WHERE sla_next_check_at <= %(now)s
+    ORDER BY sla_next_check_at LIMIT %(n)s FOR UPDATE SKIP LOCKED
+), recorded AS (
+    INSERT INTO crm_escalation
+        (interaction_id, target, clock_started_at, step, kind, action, due_at, created_at, outcome)
+    SELECT c.id, 'first_response', c.sla_started_at, s.step, s.kind, s.action,
+           c.sla_started_at + s.after, %(now)s, s.outcome
+    FROM claimed c CROSS JOIN (VALUES (0, 'breach', '', interval '10 minutes', 'breach recorded'),
+                                      (1, 'warn', 'warn', interval '8 minutes', 'warning sent'))
+                               AS s(step, kind, action, after, outcome)
+    ON CONFLICT ON CONSTRAINT escalation_once DO NOTHING
+    RETURNING id
+)
+UPDATE crm_interaction SET sla_next_check_at = NULL, first_response_due_at = first_response_due_at
+WHERE id IN (SELECT id FROM claimed) AND (SELECT count(*) FROM recorded) >= 0
+"""
+
+
+def generate(*, interactions: int, due: int) -> None:
+    t = time.monotonic()
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE crm_interaction, crm_queue, crm_slapolicy, contacts_customer CASCADE")
+    policy = sla_policy_create(
+        name="Bench SLA",
+        default_target=TargetSpec(channel="", priority=None, first_response_seconds=600, resolution_seconds=3600),
+        escalation_steps=[{"target": "first_response", "action": "warn", "at": 0.8}],
+    )
+    queue_id = Queue.objects.create(name="Bench", channels=["chat"], sla_policy=policy).pk
+    customer_id = Customer.objects.create(name="Bench").pk
+    with connection.cursor() as cur:
+        # due rows started 11 minutes ago (past the 10-minute first response, and past the 8-minute warning);
+        # the others start tomorrow, so nothing of theirs is due
+        cur.execute(
+            """
+            INSERT INTO crm_interaction (
+                customer_id, channel, direction, queue_id, subject, status, priority, external_id, disposition,
+                category, tags, created_at, queued_at, updated_at, sla_started_at, first_response_due_at,
+                resolution_due_at, sla_next_check_at, talk_seconds, hold_seconds, wrap_up_seconds)
+            SELECT %(customer)s, 'chat', 'inbound', %(queue)s, 'Bench ' || g, 'queued', 2, '', '', '', '{}',
+                   s, s, s, s, s + interval '10 minutes', s + interval '1 hour', s + interval '8 minutes', 0, 0, 0
+            FROM (
+                SELECT g, CASE WHEN g <= %(due)s THEN now() - interval '11 minutes'
+                               ELSE now() + interval '1 day' END AS s
+                FROM generate_series(1, %(n)s::bigint) g
+            ) rows
+            """,
+            {"customer": customer_id, "queue": queue_id, "due": due, "n": interactions},
+        )
+        cur.execute("ANALYZE crm_interaction")
+    print(f"generated {interactions:,} open interactions ({due:,} due) in {time.monotonic() - t:.1f} s")
+
+
+def reset(saved: list[tuple[int, object]]) -> None:
+    Escalation.objects.all().delete()
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE crm_interaction i SET sla_next_check_at = v.at FROM unnest(%s::bigint[], %s::timestamptz[])"
+            " AS v(id, at) WHERE i.id = v.id",
+            [[pk for pk, _ in saved], [at for _, at in saved]],
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--interactions", type=int, default=1_000_000)
+    parser.add_argument("--due", type=int, default=1_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    generate(interactions=args.interactions, due=args.due)
+    now = timezone.now() + timedelta(seconds=1)
+    saved = list(Interaction.objects.filter(sla_next_check_at__lte=now).values_list("pk", "sla_next_check_at"))
+
+    sweep_times, sweep_cpu, statements = [], [], 0
+    for _ in range(args.rounds):
+        reset(saved)
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+
+            cProfile.runctx("sla_sweep(now=now, limit=args.due)", globals(), locals(), sort="cumtime")
+            reset(saved)
+        with CaptureQueriesContext(connection) as queries:
+            t, cpu = time.perf_counter(), time.process_time()
+            recorded = sla_sweep(now=now, limit=args.due)
+            sweep_times.append(time.perf_counter() - t)
+            sweep_cpu.append(time.process_time() - cpu)
+        statements = len(queries)
+        assert recorded == 2 * args.due, recorded  # the warning and the breach of each
+    claim = next(q["sql"] for q in queries.captured_queries if "FOR UPDATE SKIP LOCKED" in q["sql"])
+
+    reset(saved)
+    ceiling_times = []
+    for _ in range(args.rounds):
+        with transaction.atomic(), connection.cursor() as cur:
+            t = time.perf_counter()
+            cur.execute(CEILING, [now, args.due])
+            assert len(cur.fetchall()) == args.due
+            ceiling_times.append(time.perf_counter() - t)
+    writes_times = []
+    for _ in range(args.rounds):
+        reset(saved)
+        t = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(CEILING_WRITES, {"now": now, "n": args.due})
+        writes_times.append(time.perf_counter() - t)
+        assert Escalation.objects.count() == 2 * args.due
+    reset(saved)
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("EXPLAIN " + CEILING, [now, args.due])
+        ceiling_plan = "\n".join(row[0] for row in cur.fetchall())
+        cur.execute("EXPLAIN " + claim)
+        sweep_plan = "\n".join(row[0] for row in cur.fetchall())
+
+    sweep, ceiling = statistics.median(sweep_times), statistics.median(ceiling_times)
+    print(f"sweep of {args.due:,} due rows (2 steps each): median {sweep * 1000:.1f} ms over {args.rounds} rounds")
+    print(f"  statements per sweep: {statements}; Python CPU per sweep: {statistics.median(sweep_cpu) * 1000:.1f} ms")
+    for q in queries.captured_queries:
+        print(f"    {float(q['time']) * 1000:7.1f} ms  {' '.join(q['sql'].split())[:90]}")
+    print(f"ceiling (claim only): median {ceiling * 1000:.1f} ms; ratio {sweep / ceiling:.1f}×")
+    writes = statistics.median(writes_times)
+    print(
+        f"ceiling with the same writes (one SQL statement + commit): median {writes * 1000:.1f} ms; ratio {sweep / writes:.1f}×"
+    )
+    print("sweep claim plan:\n" + sweep_plan)
+    print("ceiling plan:\n" + ceiling_plan)
+    reset(saved)
+
+
+if __name__ == "__main__":
+    main()
