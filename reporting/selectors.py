@@ -1,0 +1,450 @@
+"""Contact-center KPIs, computed as SQL aggregates: one pass over the interactions of a range per report.
+
+Every figure is a ``COUNT``/``AVG`` with a ``FILTER`` clause (``aggregate(filter=Q(...))``) over the
+interactions **created** in the half-open range ``[start, end)``, grouped by one key (``GROUP_BY``); the
+per-row work happens in PostgreSQL, and Python only divides a group's counts into rates. Rates are fractions
+0–1, ``None`` where the denominator is 0 (no traffic is not 0 % or 100 %).
+
+Definitions (also in the README):
+
+- **offered**: interactions created in the range.
+- **handled**: of those, answered by an agent (``accepted_at`` set).
+- **abandoned**: left before an agent answered (``abandoned_at`` set, never accepted). A customer who hangs up
+  while on hold was answered: handled, not abandoned.
+- **abandonment_rate**: abandoned / offered.
+- **service_level**: answered within the queue's ``service_level_seconds`` of queueing / (handled + abandoned):
+  the "80 % in 20 s" of a voice queue; abandoned contacts count against it, unanswered open ones do not yet.
+- **asa_seconds**: average of ``accepted_at − queued_at`` over handled contacts.
+- **aht_seconds**: average of talk + hold + wrap-up seconds over handled contacts that are resolved.
+- **fcr**: resolved contacts with no later contact from the same customer on the same category within
+  ``SWITCHBOARD_FCR_DAYS`` days of the resolution / resolved contacts. The window may reach past the range's
+  end, so the figure of the last N days is provisional until their window has passed.
+- **transfer_rate**: handled contacts with at least one ``transferred`` event / handled.
+- **sla_breach_rate**: contacts with a due time whose first response (or, failing one, resolution or
+  abandonment, or now) came after ``first_response_due_at``, or whose resolution (or abandonment, or now) came
+  after ``resolution_due_at`` / contacts with a due time. (Computed from the due columns: escalation rows,
+  ``crm.Escalation``, are not on this branch; once they are, the breach count should read them.)
+- **first_response_seconds**: average of ``first_response_at − created_at`` on the asynchronous channels
+  (``ASYNC_CHANNELS``) where a first response was sent.
+- **csat**: survey answers of kind csat scoring 4–5 / csat answers. **nps**: (answers 9–10 − answers 0–6) /
+  nps answers, a fraction −1..1 (×100 for the usual score). **ces**: average ces answer. Surveys are attributed
+  to their interaction's creation time, queue, channel, agent and team.
+- **occupancy** (per agent, status log): (busy + wrap-up) / (available + busy + wrap-up) time;
+  **utilisation**: (busy + wrap-up) / logged-in time (anything but offline, breaks included).
+- **backlog**: interactions open at an instant (created at or before it, not yet resolved, abandoned or closed).
+
+Grouping by day or hour uses the caller's time zone (``tz``); team means the team owning the queue.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate, TruncHour
+from django.utils import timezone
+
+from agents.access import Viewer
+from agents.models import Agent, Team
+from crm.choices import InteractionEventKind, SurveyKind
+from crm.models import Interaction, InteractionEvent, Queue, SurveyResponse
+from crm.selectors import interaction_visibility_q
+
+GROUP_BY = ("total", "day", "hour", "queue", "channel", "agent", "team")
+ASYNC_CHANNELS = ("email", "sms", "social", "web")
+NOTHING = Q(pk__in=[])
+
+KPI_FIELDS = (
+    "offered",
+    "handled",
+    "abandoned",
+    "abandonment_rate",
+    "service_level",
+    "asa_seconds",
+    "aht_seconds",
+    "fcr",
+    "transfer_rate",
+    "sla_breach_rate",
+    "first_response_seconds",
+    "csat",
+    "nps",
+    "ces",
+    "csat_responses",
+    "nps_responses",
+    "ces_responses",
+)
+
+
+class Seconds(Func):
+    """``EXTRACT(EPOCH FROM (later - earlier))``: the seconds between two timestamps, as a float."""
+
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+    arg_joiner = " - "
+    output_field = FloatField()
+
+    def __init__(self, later, earlier, **extra):
+        super().__init__(later, earlier, **extra)
+
+
+@dataclass(frozen=True)
+class KpiQuery:
+    """What a report asks for: the range ``[start, end)``, the grouping, its time zone and the filters."""
+
+    start: datetime
+    end: datetime
+    group_by: str = "total"
+    tz: str = ""
+    queue: int | None = None
+    channel: str | None = None
+    team: int | None = None
+    agent: int | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz or settings.TIME_ZONE)
+
+
+def kpi_scope_q(viewer: Viewer) -> Q:
+    """The interactions whose figures ``viewer`` may read.
+
+    Staff and unrestricted keys: all. Supervisors and team-bound keys: their teams' queues and agents
+    (``interaction_visibility_q``). A plain agent: only the work they handled — not the queued work of their
+    team, which the console shows them but which is not their figure to report.
+    """
+    if viewer.unrestricted:
+        return Q()
+    if viewer.is_agent_only:
+        return Q(agent_id=viewer.agent_id) if viewer.agent_id is not None else NOTHING
+    return interaction_visibility_q(viewer)
+
+
+def kpi_interactions(*, viewer: Viewer, query: KpiQuery) -> QuerySet[Interaction]:
+    """The interactions a report counts: created in ``[start, end)``, in the viewer's scope, filtered."""
+    if timezone.is_naive(query.start) or timezone.is_naive(query.end):
+        raise ValueError("start and end must be timezone-aware")
+    conditions = {"created_at__gte": query.start, "created_at__lt": query.end}
+    for name, lookup in (
+        ("queue", "queue_id"),
+        ("channel", "channel"),
+        ("team", "queue__team_id"),
+        ("agent", "agent_id"),
+    ):
+        value = getattr(query, name)
+        if value not in (None, ""):
+            conditions[lookup] = value
+    return Interaction.objects.filter(kpi_scope_q(viewer), **conditions).order_by()
+
+
+def _group_expression(group_by: str, zone: ZoneInfo, prefix: str = ""):
+    if group_by == "day":
+        return TruncDate(f"{prefix}created_at", tzinfo=zone)
+    if group_by == "hour":
+        return TruncHour(f"{prefix}created_at", tzinfo=zone)
+    return F(
+        prefix + {"queue": "queue_id", "channel": "channel", "agent": "agent_id", "team": "queue__team_id"}[group_by]
+    )
+
+
+def _grouped(queryset: QuerySet, group_by: str, zone: ZoneInfo, prefix: str = "") -> QuerySet:
+    if group_by == "total":
+        return queryset
+    return queryset.annotate(group=_group_expression(group_by, zone, prefix)).values("group")
+
+
+def _interaction_aggregates(now: datetime) -> dict[str, Any]:
+    fcr_days = timedelta(days=settings.SWITCHBOARD_FCR_DAYS)
+    handled = Q(accepted_at__isnull=False)
+    resolved = Q(resolved_at__isnull=False)
+    wait = Seconds(F("accepted_at"), Coalesce("queued_at", "created_at"))
+    repeat_contact = Interaction.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        category=OuterRef("category"),
+        created_at__gt=OuterRef("resolved_at"),
+        created_at__lte=OuterRef("resolved_at") + fcr_days,
+    )
+    transferred = InteractionEvent.objects.filter(interaction_id=OuterRef("pk"), kind=InteractionEventKind.TRANSFERRED)
+    now_value = Value(now, output_field=DateTimeField())
+    first_breached = Q(first_response_due_at__isnull=False) & Q(
+        first_response_due_at__lt=Coalesce("first_response_at", "resolved_at", "abandoned_at", now_value)
+    )
+    resolution_breached = Q(resolution_due_at__isnull=False) & Q(
+        resolution_due_at__lt=Coalesce("resolved_at", "abandoned_at", now_value)
+    )
+    return {
+        "offered": Count("pk"),
+        "handled": Count("pk", filter=handled),
+        "abandoned": Count("pk", filter=Q(abandoned_at__isnull=False, accepted_at__isnull=True)),
+        "answered_in_time": Count(
+            "pk", filter=handled & Q(accepted_at__lte=Coalesce("queued_at", "created_at") + _threshold())
+        ),
+        "asa_seconds": Avg(wait, filter=handled),
+        "aht_seconds": Avg(
+            F("talk_seconds") + F("hold_seconds") + F("wrap_up_seconds"),
+            filter=handled & resolved,
+            output_field=FloatField(),
+        ),
+        "resolved": Count("pk", filter=resolved),
+        "resolved_first_time": Count("pk", filter=resolved & ~Exists(repeat_contact)),
+        "transferred": Count("pk", filter=handled & Exists(transferred)),
+        "with_due": Count("pk", filter=Q(first_response_due_at__isnull=False) | Q(resolution_due_at__isnull=False)),
+        "breached": Count("pk", filter=first_breached | resolution_breached),
+        "first_response_seconds": Avg(
+            Seconds(F("first_response_at"), F("created_at")),
+            filter=Q(channel__in=ASYNC_CHANNELS, first_response_at__isnull=False),
+        ),
+    }
+
+
+class Interval(Func):
+    """``make_interval(secs => n)``: a number of seconds as an interval, to add to a timestamp."""
+
+    function = "make_interval"
+    template = "make_interval(secs => %(expressions)s)"
+    output_field = DurationField()
+
+
+def _threshold():
+    """The answer threshold of the interaction's queue (20 s without a queue): a join to the small queue table."""
+    return Interval(Coalesce(F("queue__service_level_seconds"), Value(20)))
+
+
+def _survey_aggregates() -> dict[str, Any]:
+    csat = Q(survey__kind=SurveyKind.CSAT)
+    nps = Q(survey__kind=SurveyKind.NPS)
+    ces = Q(survey__kind=SurveyKind.CES)
+    return {
+        "csat_responses": Count("pk", filter=csat),
+        "csat_satisfied": Count("pk", filter=csat & Q(score__gte=4)),
+        "nps_responses": Count("pk", filter=nps),
+        "nps_promoters": Count("pk", filter=nps & Q(score__gte=9)),
+        "nps_detractors": Count("pk", filter=nps & Q(score__lte=6)),
+        "ces": Avg("score", filter=ces, output_field=FloatField()),
+        "ces_responses": Count("pk", filter=ces),
+    }
+
+
+def fraction(part: int | None, whole: int | None) -> float | None:
+    """``part / whole``, or ``None`` when there is nothing to divide by."""
+    return part / whole if whole else None
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _key(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def kpi_rows(*, viewer: Viewer, query: KpiQuery, now: datetime | None = None) -> list[dict[str, Any]]:
+    """One row per group, in group order, with every field of ``KPI_FIELDS`` plus ``group`` and ``label``.
+
+    Two grouped queries: interactions (one pass, FILTER aggregates) and their survey answers (one pass); their
+    rows are merged by group key. Groups with no interaction do not appear (a day without traffic has no row);
+    ``group_by="total"`` always gives exactly one row, with nulls where nothing was measured.
+    """
+    if query.group_by not in GROUP_BY:
+        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
+    now = now or timezone.now()
+    zone = query.zone
+    interactions = kpi_interactions(viewer=viewer, query=query)
+    grouped = _grouped(interactions, query.group_by, zone)
+    surveys = _grouped(
+        SurveyResponse.objects.filter(survey__interaction__in=interactions.values("pk")).order_by(),
+        query.group_by,
+        zone,
+        prefix="survey__interaction__",
+    )
+    if query.group_by == "total":
+        counts = {None: grouped.aggregate(**_interaction_aggregates(now))}
+        answers = {None: surveys.aggregate(**_survey_aggregates())}
+    else:
+        counts = {row.pop("group"): row for row in grouped.annotate(**_interaction_aggregates(now))}
+        answers = {row.pop("group"): row for row in surveys.annotate(**_survey_aggregates())}
+    labels = _labels(query.group_by, [key for key in counts if key is not None])
+    rows = []
+    for key in sorted(counts, key=lambda k: (k is None, k)):
+        c, s = counts[key], answers.get(key) or dict.fromkeys(_survey_aggregates(), None)
+        rows.append(
+            {
+                "group": None if key is None else str(_key(key)),
+                "label": _label(query.group_by, key, labels),
+                "offered": c["offered"],
+                "handled": c["handled"],
+                "abandoned": c["abandoned"],
+                "abandonment_rate": _round(fraction(c["abandoned"], c["offered"])),
+                "service_level": _round(fraction(c["answered_in_time"], c["handled"] + c["abandoned"])),
+                "asa_seconds": _round(c["asa_seconds"], 1),
+                "aht_seconds": _round(c["aht_seconds"], 1),
+                "fcr": _round(fraction(c["resolved_first_time"], c["resolved"])),
+                "transfer_rate": _round(fraction(c["transferred"], c["handled"])),
+                "sla_breach_rate": _round(fraction(c["breached"], c["with_due"])),
+                "first_response_seconds": _round(c["first_response_seconds"], 1),
+                "csat": _round(fraction(s["csat_satisfied"], s["csat_responses"])),
+                "nps": _round(fraction((s["nps_promoters"] or 0) - (s["nps_detractors"] or 0), s["nps_responses"])),
+                "ces": _round(s["ces"], 2),
+                "csat_responses": s["csat_responses"] or 0,
+                "nps_responses": s["nps_responses"] or 0,
+                "ces_responses": s["ces_responses"] or 0,
+            }
+        )
+    if query.group_by == "total" and not rows:
+        rows = [{"group": None, "label": "", **dict.fromkeys(KPI_FIELDS)}]
+    return rows
+
+
+def _label(group_by: str, key: Any, labels: dict) -> str:
+    if group_by == "total":
+        return "All"
+    if key is None:
+        return "(none)"
+    return labels.get(key, str(key)) if group_by in ("queue", "team", "agent") else str(_key(key))
+
+
+def _labels(group_by: str, keys: list) -> dict:
+    """Display names of the grouped ids (one small query), so the big query joins nothing for them."""
+    model = {"queue": Queue, "team": Team, "agent": Agent}.get(group_by)
+    if model is None or not keys:
+        return {}
+    return dict(model.objects.filter(pk__in=keys).values_list("pk", "name"))
+
+
+# --- breakdowns and instants -----------------------------------------------------------------------------
+
+
+def contacts_by_category(*, viewer: Viewer, query: KpiQuery) -> list[dict[str, Any]]:
+    """Contacts per (category, disposition) in the range, largest first, with their FCR and resolved count."""
+    fcr_days = timedelta(days=settings.SWITCHBOARD_FCR_DAYS)
+    repeat_contact = Interaction.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        category=OuterRef("category"),
+        created_at__gt=OuterRef("resolved_at"),
+        created_at__lte=OuterRef("resolved_at") + fcr_days,
+    )
+    resolved = Q(resolved_at__isnull=False)
+    rows = (
+        kpi_interactions(viewer=viewer, query=query)
+        .values("category", "disposition")
+        .annotate(
+            contacts=Count("pk"),
+            resolved=Count("pk", filter=resolved),
+            resolved_first_time=Count("pk", filter=resolved & ~Exists(repeat_contact)),
+        )
+        .order_by("-contacts", "category", "disposition")
+    )
+    return [
+        {
+            "category": row["category"],
+            "disposition": row["disposition"],
+            "contacts": row["contacts"],
+            "resolved": row["resolved"],
+            "fcr": _round(fraction(row["resolved_first_time"], row["resolved"])),
+        }
+        for row in rows
+    ]
+
+
+def backlog_at(*, viewer: Viewer, at: datetime, queue: int | None = None) -> int:
+    """Interactions open at ``at``: created at or before it and not resolved, abandoned or closed by then."""
+    interactions = (
+        Interaction.objects.filter(kpi_scope_q(viewer), created_at__lte=at)
+        .alias(done=Coalesce("resolved_at", "abandoned_at", "closed_at"))
+        .filter(Q(done__isnull=True) | Q(done__gt=at))
+    )
+    if queue is not None:
+        interactions = interactions.filter(queue_id=queue)
+    return interactions.count()
+
+
+_OCCUPANCY_SQL = """
+WITH changes AS (
+    SELECT l.agent_id, l.id, l.status, l.changed_at
+    FROM agents_agentstatuslog l
+    WHERE l.agent_id = ANY(%(agents)s) AND l.changed_at < %(stop)s
+      -- from the last change at or before the window start: the status each agent opens the window in
+      AND l.changed_at >= coalesce(
+          (SELECT max(a.changed_at) FROM agents_agentstatuslog a WHERE a.agent_id = l.agent_id AND a.changed_at <= %(start)s),
+          '-infinity'::timestamptz)
+), spans AS (
+    SELECT agent_id, status, changed_at AS since,
+           lead(changed_at) OVER (PARTITION BY agent_id ORDER BY changed_at, id) AS until
+    FROM changes
+), clipped AS (
+    SELECT agent_id, status,
+           extract(epoch FROM least(coalesce(until, %(stop)s), %(stop)s) - greatest(since, %(start)s)) AS seconds
+    FROM spans WHERE since < %(stop)s AND coalesce(until, %(stop)s) > %(start)s
+)
+SELECT agent_id,
+       coalesce(sum(seconds) FILTER (WHERE status IN ('busy', 'wrap_up')), 0),
+       coalesce(sum(seconds) FILTER (WHERE status = 'available'), 0),
+       coalesce(sum(seconds) FILTER (WHERE status <> 'offline'), 0)
+FROM clipped GROUP BY agent_id
+"""
+
+
+def agent_occupancy(
+    *, viewer: Viewer, start: datetime, end: datetime, team: int | None = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Per visible agent: seconds handling (busy + wrap-up), available and logged in between ``start`` and
+    ``end`` (clipped to now), with ``occupancy`` and ``utilisation`` (see the module docstring).
+
+    One statement over the status log for all agents (``LEAD`` per agent), the same span logic as
+    ``agents.selectors.agent_status_durations``. Time before an agent's first logged change is not counted.
+    """
+    now = now or timezone.now()
+    stop = min(end, now)
+    agents = Agent.objects.all()
+    if not viewer.unrestricted:
+        visible = Q(pk__in=[])
+        if not viewer.is_agent_only and viewer.team_ids:
+            visible |= Q(team_id__in=viewer.team_ids)
+        if viewer.agent_id is not None:
+            visible |= Q(pk=viewer.agent_id)
+        agents = agents.filter(visible)
+    if team is not None:
+        agents = agents.filter(team_id=team)
+    names = dict(agents.values_list("pk", "name"))
+    figures: dict[int, tuple[float, float, float]] = {}
+    if names and stop > start:
+        with connection.cursor() as cursor:
+            cursor.execute(_OCCUPANCY_SQL, {"agents": list(names), "start": start, "stop": stop})
+            figures = {agent: (float(h), float(a), float(on)) for agent, h, a, on in cursor.fetchall()}
+    rows = []
+    for agent_id, name in sorted(names.items(), key=lambda item: (item[1], item[0])):
+        handling, available, logged_in = figures.get(agent_id, (0.0, 0.0, 0.0))
+        rows.append(
+            {
+                "agent": agent_id,
+                "name": name,
+                "handling_seconds": round(handling, 1),
+                "available_seconds": round(available, 1),
+                "logged_in_seconds": round(logged_in, 1),
+                "occupancy": _round(fraction(handling, handling + available)),
+                "utilisation": _round(fraction(handling, logged_in)),
+            }
+        )
+    return rows
+
+
+def kpi_query_from(mapping: Mapping[str, Any]) -> KpiQuery:
+    """A ``KpiQuery`` from validated input (the API's and the dashboard's)."""
+    return KpiQuery(
+        **{name: mapping.get(name) for name in KpiQuery.__dataclass_fields__ if mapping.get(name) is not None}
+    )
