@@ -240,6 +240,11 @@ def _survey_aggregates() -> dict[str, Any]:
     }
 
 
+NO_ANSWERS = dict.fromkeys(
+    ("csat_responses", "csat_satisfied", "nps_responses", "nps_promoters", "nps_detractors", "ces", "ces_responses")
+)
+
+
 def fraction(part: int | None, whole: int | None) -> float | None:
     """``part / whole``, or ``None`` when there is nothing to divide by."""
     return part / whole if whole else None
@@ -281,7 +286,7 @@ def kpi_rows(*, viewer: Viewer, query: KpiQuery, now: datetime | None = None) ->
     labels = _labels(query.group_by, [key for key in counts if key is not None])
     rows = []
     for key in sorted(counts, key=lambda k: (k is None, k)):
-        c, s = counts[key], answers.get(key) or dict.fromkeys(_survey_aggregates(), None)
+        c, s = counts[key], answers.get(key) or NO_ANSWERS
         rows.append(
             {
                 "group": None if key is None else str(_key(key)),
