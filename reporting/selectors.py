@@ -45,7 +45,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
-    Avg,
     Count,
     DateTimeField,
     DurationField,
@@ -56,6 +55,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce, TruncDate, TruncHour
@@ -168,18 +168,26 @@ def _grouped(queryset: QuerySet, group_by: str, zone: ZoneInfo, prefix: str = ""
     return queryset.annotate(group=_group_expression(group_by, zone, prefix)).values("group")
 
 
-def _interaction_aggregates(now: datetime) -> dict[str, Any]:
+def interaction_sums(*, now: datetime, start: datetime) -> dict[str, Any]:
+    """The additive figures of a set of interactions (counts and sums), as FILTER aggregates.
+
+    Additive, so that figures of parts of a range (rollup hours, raw edges) add up to the figures of the whole;
+    averages and rates are divided out at the end (``kpi_row``). ``start`` bounds the transfer events looked at
+    (a transfer happens after the interaction was created, so never before the range starts).
+    """
     fcr_days = timedelta(days=settings.SWITCHBOARD_FCR_DAYS)
     handled = Q(accepted_at__isnull=False)
     resolved = Q(resolved_at__isnull=False)
-    wait = Seconds(F("accepted_at"), Coalesce("queued_at", "created_at"))
     repeat_contact = Interaction.objects.filter(
         customer_id=OuterRef("customer_id"),
         category=OuterRef("category"),
         created_at__gt=OuterRef("resolved_at"),
         created_at__lte=OuterRef("resolved_at") + fcr_days,
     )
-    transferred = InteractionEvent.objects.filter(interaction_id=OuterRef("pk"), kind=InteractionEventKind.TRANSFERRED)
+    # IN (…) rather than a correlated EXISTS: PostgreSQL hashes the transferred ids once instead of probing per row
+    transferred = InteractionEvent.objects.filter(kind=InteractionEventKind.TRANSFERRED, at__gte=start).values(
+        "interaction_id"
+    )
     now_value = Value(now, output_field=DateTimeField())
     first_breached = Q(first_response_due_at__isnull=False) & Q(
         first_response_due_at__lt=Coalesce("first_response_at", "resolved_at", "abandoned_at", now_value)
@@ -187,6 +195,7 @@ def _interaction_aggregates(now: datetime) -> dict[str, Any]:
     resolution_breached = Q(resolution_due_at__isnull=False) & Q(
         resolution_due_at__lt=Coalesce("resolved_at", "abandoned_at", now_value)
     )
+    first_response = Q(channel__in=ASYNC_CHANNELS, first_response_at__isnull=False)
     return {
         "offered": Count("pk"),
         "handled": Count("pk", filter=handled),
@@ -194,21 +203,20 @@ def _interaction_aggregates(now: datetime) -> dict[str, Any]:
         "answered_in_time": Count(
             "pk", filter=handled & Q(accepted_at__lte=Coalesce("queued_at", "created_at") + _threshold())
         ),
-        "asa_seconds": Avg(wait, filter=handled),
-        "aht_seconds": Avg(
+        "wait_seconds": Sum(Seconds(F("accepted_at"), Coalesce("queued_at", "created_at")), filter=handled),
+        "handle_count": Count("pk", filter=handled & resolved),
+        "handle_seconds": Sum(
             F("talk_seconds") + F("hold_seconds") + F("wrap_up_seconds"),
             filter=handled & resolved,
             output_field=FloatField(),
         ),
         "resolved": Count("pk", filter=resolved),
         "resolved_first_time": Count("pk", filter=resolved & ~Exists(repeat_contact)),
-        "transferred": Count("pk", filter=handled & Exists(transferred)),
+        "transferred": Count("pk", filter=handled & Q(pk__in=transferred)),
         "with_due": Count("pk", filter=Q(first_response_due_at__isnull=False) | Q(resolution_due_at__isnull=False)),
         "breached": Count("pk", filter=first_breached | resolution_breached),
-        "first_response_seconds": Avg(
-            Seconds(F("first_response_at"), F("created_at")),
-            filter=Q(channel__in=ASYNC_CHANNELS, first_response_at__isnull=False),
-        ),
+        "first_response_count": Count("pk", filter=first_response),
+        "first_response_seconds_sum": Sum(Seconds(F("first_response_at"), F("created_at")), filter=first_response),
     }
 
 
@@ -225,7 +233,8 @@ def _threshold():
     return Interval(Coalesce(F("queue__service_level_seconds"), Value(20)))
 
 
-def _survey_aggregates() -> dict[str, Any]:
+def survey_sums() -> dict[str, Any]:
+    """The additive survey figures (on ``SurveyResponse``): answers per kind, satisfied, promoters, detractors."""
     csat = Q(survey__kind=SurveyKind.CSAT)
     nps = Q(survey__kind=SurveyKind.NPS)
     ces = Q(survey__kind=SurveyKind.CES)
@@ -235,14 +244,37 @@ def _survey_aggregates() -> dict[str, Any]:
         "nps_responses": Count("pk", filter=nps),
         "nps_promoters": Count("pk", filter=nps & Q(score__gte=9)),
         "nps_detractors": Count("pk", filter=nps & Q(score__lte=6)),
-        "ces": Avg("score", filter=ces, output_field=FloatField()),
         "ces_responses": Count("pk", filter=ces),
+        "ces_sum": Sum("score", filter=ces),
     }
 
 
-NO_ANSWERS = dict.fromkeys(
-    ("csat_responses", "csat_satisfied", "nps_responses", "nps_promoters", "nps_detractors", "ces", "ces_responses")
+INTERACTION_SUMS = (
+    "offered",
+    "handled",
+    "abandoned",
+    "answered_in_time",
+    "wait_seconds",
+    "handle_count",
+    "handle_seconds",
+    "resolved",
+    "resolved_first_time",
+    "transferred",
+    "with_due",
+    "breached",
+    "first_response_count",
+    "first_response_seconds_sum",
 )
+SURVEY_SUMS = (
+    "csat_responses",
+    "csat_satisfied",
+    "nps_responses",
+    "nps_promoters",
+    "nps_detractors",
+    "ces_responses",
+    "ces_sum",
+)
+SUMS = INTERACTION_SUMS + SURVEY_SUMS
 
 
 def fraction(part: int | None, whole: int | None) -> float | None:
@@ -258,16 +290,32 @@ def _key(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def kpi_rows(*, viewer: Viewer, query: KpiQuery, now: datetime | None = None) -> list[dict[str, Any]]:
-    """One row per group, in group order, with every field of ``KPI_FIELDS`` plus ``group`` and ``label``.
+def kpi_row(sums: Mapping[str, Any]) -> dict[str, Any]:
+    """The KPI fields of one group from its additive figures (missing figures count as 0)."""
+    n = {name: sums.get(name) or 0 for name in SUMS}
+    return {
+        "offered": n["offered"],
+        "handled": n["handled"],
+        "abandoned": n["abandoned"],
+        "abandonment_rate": _round(fraction(n["abandoned"], n["offered"])),
+        "service_level": _round(fraction(n["answered_in_time"], n["handled"] + n["abandoned"])),
+        "asa_seconds": _round(fraction(n["wait_seconds"], n["handled"]), 1),
+        "aht_seconds": _round(fraction(n["handle_seconds"], n["handle_count"]), 1),
+        "fcr": _round(fraction(n["resolved_first_time"], n["resolved"])),
+        "transfer_rate": _round(fraction(n["transferred"], n["handled"])),
+        "sla_breach_rate": _round(fraction(n["breached"], n["with_due"])),
+        "first_response_seconds": _round(fraction(n["first_response_seconds_sum"], n["first_response_count"]), 1),
+        "csat": _round(fraction(n["csat_satisfied"], n["csat_responses"])),
+        "nps": _round(fraction(n["nps_promoters"] - n["nps_detractors"], n["nps_responses"])),
+        "ces": _round(fraction(n["ces_sum"], n["ces_responses"]), 2),
+        "csat_responses": n["csat_responses"],
+        "nps_responses": n["nps_responses"],
+        "ces_responses": n["ces_responses"],
+    }
 
-    Two grouped queries: interactions (one pass, FILTER aggregates) and their survey answers (one pass); their
-    rows are merged by group key. Groups with no interaction do not appear (a day without traffic has no row);
-    ``group_by="total"`` always gives exactly one row, with nulls where nothing was measured.
-    """
-    if query.group_by not in GROUP_BY:
-        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
-    now = now or timezone.now()
+
+def raw_sums(*, viewer: Viewer, query: KpiQuery, now: datetime) -> dict[Any, dict[str, Any]]:
+    """Additive figures per group key, straight from the interactions and their survey answers (two queries)."""
     zone = query.zone
     interactions = kpi_interactions(viewer=viewer, query=query)
     grouped = _grouped(interactions, query.group_by, zone)
@@ -278,41 +326,62 @@ def kpi_rows(*, viewer: Viewer, query: KpiQuery, now: datetime | None = None) ->
         prefix="survey__interaction__",
     )
     if query.group_by == "total":
-        counts = {None: grouped.aggregate(**_interaction_aggregates(now))}
-        answers = {None: surveys.aggregate(**_survey_aggregates())}
+        counts = {None: grouped.aggregate(**interaction_sums(now=now, start=query.start))}
+        answers = {None: surveys.aggregate(**survey_sums())}
     else:
-        counts = {row.pop("group"): row for row in grouped.annotate(**_interaction_aggregates(now))}
-        answers = {row.pop("group"): row for row in surveys.annotate(**_survey_aggregates())}
-    labels = _labels(query.group_by, [key for key in counts if key is not None])
-    rows = []
-    for key in sorted(counts, key=lambda k: (k is None, k)):
-        c, s = counts[key], answers.get(key) or NO_ANSWERS
-        rows.append(
-            {
-                "group": None if key is None else str(_key(key)),
-                "label": _label(query.group_by, key, labels),
-                "offered": c["offered"],
-                "handled": c["handled"],
-                "abandoned": c["abandoned"],
-                "abandonment_rate": _round(fraction(c["abandoned"], c["offered"])),
-                "service_level": _round(fraction(c["answered_in_time"], c["handled"] + c["abandoned"])),
-                "asa_seconds": _round(c["asa_seconds"], 1),
-                "aht_seconds": _round(c["aht_seconds"], 1),
-                "fcr": _round(fraction(c["resolved_first_time"], c["resolved"])),
-                "transfer_rate": _round(fraction(c["transferred"], c["handled"])),
-                "sla_breach_rate": _round(fraction(c["breached"], c["with_due"])),
-                "first_response_seconds": _round(c["first_response_seconds"], 1),
-                "csat": _round(fraction(s["csat_satisfied"], s["csat_responses"])),
-                "nps": _round(fraction((s["nps_promoters"] or 0) - (s["nps_detractors"] or 0), s["nps_responses"])),
-                "ces": _round(s["ces"], 2),
-                "csat_responses": s["csat_responses"] or 0,
-                "nps_responses": s["nps_responses"] or 0,
-                "ces_responses": s["ces_responses"] or 0,
-            }
-        )
-    if query.group_by == "total" and not rows:
-        rows = [{"group": None, "label": "", **dict.fromkeys(KPI_FIELDS)}]
-    return rows
+        counts = {row.pop("group"): row for row in grouped.annotate(**interaction_sums(now=now, start=query.start))}
+        answers = {row.pop("group"): row for row in surveys.annotate(**survey_sums())}
+    return merge_sums(counts, answers, keep=counts.keys())
+
+
+def merge_sums(*parts: Mapping[Any, Mapping[str, Any]], keep=None) -> dict[Any, dict[str, Any]]:
+    """Add per-group figures of several parts; ``keep`` limits the groups to those keys (None: all)."""
+    merged: dict[Any, dict[str, Any]] = {}
+    for part in parts:
+        for key, figures in part.items():
+            if keep is not None and key not in keep:
+                continue
+            target = merged.setdefault(key, dict.fromkeys(SUMS, 0))
+            for name, value in figures.items():
+                if name in target and value is not None:
+                    target[name] += value
+    return merged
+
+
+def kpi_rows(
+    *, viewer: Viewer, query: KpiQuery, now: datetime | None = None, use_rollup: bool = True
+) -> list[dict[str, Any]]:
+    """One row per group, in group order, with every field of ``KPI_FIELDS`` plus ``group`` and ``label``.
+
+    Whole hours already in the hourly rollup (``reporting.rollups``) are read from it when the query allows
+    (see ``rollup_plan``; ``use_rollup=False`` reads everything raw); the rest straight from the interactions. Groups with no interaction do not appear
+    (a day without traffic has no row); ``group_by="total"`` always gives exactly one row, nulls where nothing
+    was measured.
+    """
+    from .rollups import rollup_plan, rollup_sums  # rollups build on this module's aggregates
+
+    if query.group_by not in GROUP_BY:
+        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
+    now = now or timezone.now()
+    plan = rollup_plan(viewer=viewer, query=query) if use_rollup else None
+    if plan is None:
+        sums = raw_sums(viewer=viewer, query=query, now=now)
+    else:
+        parts = [raw_sums(viewer=viewer, query=edge, now=now) for edge in plan.raw]
+        sums = merge_sums(rollup_sums(query=plan.rolled), *parts)
+        # a group with survey answers but no interaction cannot happen raw; keep rollup parity with that
+        sums = {key: figures for key, figures in sums.items() if figures["offered"]}
+    if query.group_by == "total" and not sums:
+        sums = {None: {}}
+    labels = _labels(query.group_by, [key for key in sums if key is not None])
+    return [
+        {
+            "group": None if key is None else str(_key(key)),
+            "label": _label(query.group_by, key, labels),
+            **kpi_row(sums[key]),
+        }
+        for key in sorted(sums, key=lambda k: (k is None, k))
+    ]
 
 
 def _label(group_by: str, key: Any, labels: dict) -> str:

@@ -21,4 +21,6 @@ CELERY_BEAT_SCHEDULE: dict = {
     "route-pending": {"task": "crm.tasks.route_pending_task", "schedule": 5.0, "options": {"expires": 5}},
     # Overflow is a timer kept in the database: the sweep finds what waited long enough, to within 5 s.
     "queue-overflow": {"task": "crm.tasks.queue_overflow_task", "schedule": 5.0, "options": {"expires": 5}},
+    # Reports read whole past hours from the KPI rollup; this keeps it at most a minute behind.
+    "kpi-rollup": {"task": "reporting.tasks.kpi_rollup_refresh_task", "schedule": 60.0, "options": {"expires": 60}},
 }
