@@ -16,10 +16,12 @@ What it does:
    10 categories, due times; CSAT surveys on 15 % of resolved contacts (answered 60 %), NPS and CES on 5 %;
    a ``transferred`` event on 4 % of handled contacts. A database that already holds enough interactions is
    reused (``--regenerate`` forces a rebuild).
-2. The reports, as the API and the dashboard run them (``reporting.selectors.kpi_rows``, a staff viewer):
-   (a) the 30-day summary grouped by queue, (b) the 7-day series by hour. Each is run ``--repeat`` times after a
-   warm-up; the median is reported.
-3. The ceiling: the very SQL statements the selector sent (captured), executed with a bare cursor on the same
+2. The hourly rollup (``reporting.rollups.kpi_rollup_refresh``): the first, full refresh and a second one (what
+   the per-minute beat task costs when little changed), timed.
+3. The reports, as the API and the dashboard run them (``reporting.selectors.kpi_rows``, a staff viewer):
+   (a) the 30-day summary grouped by queue, (b) the 7-day series by hour (UTC, and Berlin), each through the
+   rollup and read raw (``use_rollup=False``). Each is run ``--repeat`` times after a warm-up; medians reported.
+4. The ceiling: the very SQL statements the selector sent (captured), executed with a bare cursor on the same
    connection and fetched, no ORM around them: the ratio says what Django and our Python cost on top.
 
 Not part of the test suite.
@@ -224,12 +226,22 @@ def measure(repeat: int, explain: bool) -> None:
     import django
 
     django.setup()
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from agents.access import Viewer
+    from reporting.rollups import kpi_rollup_refresh
     from reporting.selectors import KpiQuery, kpi_rows
+
+    started = time.perf_counter()
+    hours = kpi_rollup_refresh()
+    _log(f"rollup refresh: {hours:,} hours in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    hours = kpi_rollup_refresh()
+    _log(
+        f"rollup refresh again (the per-minute beat run): {hours} hours in {(time.perf_counter() - started) * 1000:.0f} ms"
+    )
 
     staff = Viewer(unrestricted=True, team_ids=frozenset())
     now = timezone.now()
@@ -237,35 +249,43 @@ def measure(repeat: int, explain: bool) -> None:
     reports = {
         "30-day summary by queue": KpiQuery(start=today - timedelta(days=30), end=today, group_by="queue", tz="UTC"),
         "7-day series by hour": KpiQuery(start=today - timedelta(days=7), end=today, group_by="hour", tz="UTC"),
+        "7-day series by hour, Berlin": KpiQuery(
+            start=today - timedelta(days=7), end=today, group_by="hour", tz="Europe/Berlin"
+        ),
     }
     for label, query in reports.items():
-        kpi_rows(viewer=staff, query=query, now=now)  # warm-up: caches, plans, buffers
-        with CaptureQueriesContext(connection) as captured:
-            rows = kpi_rows(viewer=staff, query=query, now=now)
-        statements = [q["sql"] for q in captured.captured_queries]
-        selector, raw = [], []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            kpi_rows(viewer=staff, query=query, now=now)
-            selector.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            with connection.cursor() as cursor:
-                for sql in statements:
-                    cursor.execute(sql)
-                    cursor.fetchall()
-            raw.append(time.perf_counter() - started)
-        s, r = statistics.median(selector) * 1000, statistics.median(raw) * 1000
-        offered = sum(row["offered"] or 0 for row in rows)
-        _log(
-            f"{label}: {len(rows)} rows, {offered:,} interactions, {len(statements)} statements — "
-            f"selector {s:.0f} ms (min {min(selector) * 1000:.0f}), raw SQL {r:.0f} ms (min {min(raw) * 1000:.0f}), "
-            f"ratio {s / r:.2f}"
-        )
-        if explain:
-            with connection.cursor() as cursor:
-                for sql in statements:
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-                    _log("\n".join(line for (line,) in cursor.fetchall()))
+        for use_rollup in (True, False):
+            if not use_rollup and repeat > 3:
+                runs = 3  # the raw path is slow: fewer runs
+            else:
+                runs = repeat
+            kpi_rows(viewer=staff, query=query, now=now, use_rollup=use_rollup)  # warm-up: caches, plans, buffers
+            with CaptureQueriesContext(connection) as captured:
+                rows = kpi_rows(viewer=staff, query=query, now=now, use_rollup=use_rollup)
+            statements = [q["sql"] for q in captured.captured_queries]
+            selector, raw = [], []
+            for _ in range(runs):
+                started = time.perf_counter()
+                kpi_rows(viewer=staff, query=query, now=now, use_rollup=use_rollup)
+                selector.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                with transaction.atomic(), connection.cursor() as cursor:
+                    for sql in statements:
+                        cursor.execute(sql)
+                        cursor.fetchall()
+                raw.append(time.perf_counter() - started)
+            s, r = statistics.median(selector) * 1000, statistics.median(raw) * 1000
+            offered = sum(row["offered"] or 0 for row in rows)
+            _log(
+                f"{label} ({'rollup' if use_rollup else 'raw'}): {len(rows)} rows, {offered:,} interactions, "
+                f"{len(statements)} statements — selector {s:.0f} ms (min {min(selector) * 1000:.0f}), "
+                f"raw SQL {r:.0f} ms (min {min(raw) * 1000:.0f}), ratio {s / r:.2f}"
+            )
+            if explain:
+                with connection.cursor() as cursor:
+                    for sql in statements:
+                        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                        _log("\n".join(line for (line,) in cursor.fetchall()))
 
 
 def main() -> None:

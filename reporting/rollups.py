@@ -159,8 +159,8 @@ _COLUMNS = ", ".join(INTERACTION_SUMS)
 _SURVEY_SET = ", ".join(f"{name} = coalesce(s.{name}, 0)" for name in SURVEY_SUMS)
 
 
-def _recompute(*, hours: Q, survey_hours: Q, now: datetime, start: datetime) -> None:
-    """Replace the rollup rows of the hours matched by ``hours`` (on interactions) with fresh figures."""
+def _recompute(*, hours: Q, now: datetime, start: datetime) -> int:
+    """Insert fresh rollup rows for the interactions matched by ``hours`` (whole hours); returns the rows written."""
     by_hour = (
         Interaction.objects.filter(hours)
         .order_by()
@@ -169,7 +169,8 @@ def _recompute(*, hours: Q, survey_hours: Q, now: datetime, start: datetime) -> 
         .annotate(**interaction_sums(now=now, start=start))
     )
     answers = (
-        SurveyResponse.objects.filter(survey_hours)
+        # through the interactions' ids: their created_at index finds them; an OR across the join would not
+        SurveyResponse.objects.filter(survey__interaction__in=Interaction.objects.filter(hours).values("pk"))
         .order_by()
         .annotate(
             bucket=TruncHour("survey__interaction__created_at", tzinfo=UTC),
@@ -188,15 +189,17 @@ def _recompute(*, hours: Q, survey_hours: Q, now: datetime, start: datetime) -> 
             f" {', '.join('0' for _ in SURVEY_SUMS)} FROM ({interactions_sql}) s",
             interactions_params,
         )
+        written = cursor.rowcount
         cursor.execute(
             f"UPDATE reporting_kpihour k SET {_SURVEY_SET} FROM ({answers_sql}) s"  # noqa: S608
             " WHERE k.bucket = s.bucket AND k.queue_id IS NOT DISTINCT FROM s.q AND k.channel = s.ch",
             answers_params,
         )
+    return written
 
 
 def kpi_rollup_refresh(*, now: datetime | None = None) -> int:
-    """Bring the hourly rollup up to ``now`` (see the module docstring); returns the number of hours recomputed.
+    """Bring the hourly rollup up to ``now`` (see the module docstring); returns the number of rows written.
 
     Runs under a row lock on the watermark, so two refreshes never interleave; the first one computes all history.
     """
@@ -208,7 +211,6 @@ def kpi_rollup_refresh(*, now: datetime | None = None) -> int:
         start = floor_hour(since)
         dirty = _dirty_hours(since=since, now=now, before=start) if since > EPOCH else []
         recent = Q(created_at__gte=start, created_at__lt=end)
-        recent_answers = Q(survey__interaction__created_at__gte=start, survey__interaction__created_at__lt=end)
         KpiHour.objects.filter(bucket__gte=start, bucket__lt=end).delete()
         if dirty:
             KpiHour.objects.filter(bucket__in=dirty).delete()
@@ -217,10 +219,10 @@ def kpi_rollup_refresh(*, now: datetime | None = None) -> int:
                 .filter(created_at__gte=dirty[0], created_at__lt=dirty[-1] + HOUR, h__in=dirty)
                 .values("pk")
             )
-            old_answers = Q(survey__interaction__in=Interaction.objects.filter(old).values("pk"))
-            recent, recent_answers = recent | old, recent_answers | old_answers
+            recent |= old
+        written = 0
         if end > start or dirty:
-            _recompute(hours=recent, survey_hours=recent_answers, now=now, start=dirty[0] if dirty else start)
+            written = _recompute(hours=recent, now=now, start=dirty[0] if dirty else start)
         state.refreshed_at = now
         state.save(update_fields=["refreshed_at"])
-    return len(dirty) + max(0, int((end - start) / HOUR))
+    return written
