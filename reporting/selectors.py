@@ -368,9 +368,10 @@ def kpi_rows(
         sums = raw_sums(viewer=viewer, query=query, now=now)
     else:
         parts = [raw_sums(viewer=viewer, query=edge, now=now) for edge in plan.raw]
-        sums = merge_sums(rollup_sums(query=plan.rolled), *parts)
+        rolled = rollup_sums(query=plan.rolled)
+        sums = merge_sums(rolled, *parts) if parts else rolled  # kpi_row reads a missing figure as 0
         # a group with survey answers but no interaction cannot happen raw; keep rollup parity with that
-        sums = {key: figures for key, figures in sums.items() if figures["offered"]}
+        sums = {key: figures for key, figures in sums.items() if figures.get("offered")}
     if query.group_by == "total" and not sums:
         sums = {None: {}}
     labels = _labels(query.group_by, [key for key in sums if key is not None])
