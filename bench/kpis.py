@@ -262,7 +262,8 @@ def measure(repeat: int, explain: bool) -> None:
             kpi_rows(viewer=staff, query=query, now=now, use_rollup=use_rollup)  # warm-up: caches, plans, buffers
             with CaptureQueriesContext(connection) as captured:
                 rows = kpi_rows(viewer=staff, query=query, now=now, use_rollup=use_rollup)
-            statements = [q["sql"] for q in captured.captured_queries]
+            # replayed inside one transaction, as the selector ran them (SET LOCAL jit = off included)
+            statements = [q["sql"] for q in captured.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
             selector, raw = [], []
             for _ in range(runs):
                 started = time.perf_counter()
@@ -272,7 +273,8 @@ def measure(repeat: int, explain: bool) -> None:
                 with transaction.atomic(), connection.cursor() as cursor:
                     for sql in statements:
                         cursor.execute(sql)
-                        cursor.fetchall()
+                        if cursor.description is not None:
+                            cursor.fetchall()
                 raw.append(time.perf_counter() - started)
             s, r = statistics.median(selector) * 1000, statistics.median(raw) * 1000
             offered = sum(row["offered"] or 0 for row in rows)
@@ -284,6 +286,8 @@ def measure(repeat: int, explain: bool) -> None:
             if explain:
                 with connection.cursor() as cursor:
                     for sql in statements:
+                        if not sql.startswith("SELECT"):
+                            continue
                         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
                         _log("\n".join(line for (line,) in cursor.fetchall()))
 
