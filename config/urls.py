@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("contacts.api.urls")),
     path("", include("agents.api.urls")),
     path("", include("crm.api.urls")),
+    path("", include("reporting.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("console/", include("crm.urls")),
     path("wallboard/", wallboard, name="wallboard"),
+    path("reports/", include("reporting.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

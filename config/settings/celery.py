@@ -34,4 +34,6 @@ CELERY_BEAT_SCHEDULE: dict = {
     "training-expiry": {"task": "agents.tasks.training_expiry_task", "schedule": 300.0, "options": {"expires": 300}},
     # SLA timers live in the database (sla_next_check_at): the sweep records what fell due, to within 5 s.
     "sla-sweep": {"task": "crm.tasks.sla_sweep_task", "schedule": 5.0, "options": {"expires": 5}},
+    # Reports read whole past hours from the KPI rollup; this keeps it at most a minute behind.
+    "kpi-rollup": {"task": "reporting.tasks.kpi_rollup_refresh_task", "schedule": 60.0, "options": {"expires": 60}},
 }

@@ -1,0 +1,406 @@
+"""Contact-center KPIs, computed as SQL aggregates: one pass over the interactions of a range per report.
+
+Every figure is a ``COUNT``/``SUM`` with a ``FILTER`` clause (``aggregate(filter=Q(...))``) over the
+interactions **created** in the half-open range ``[start, end)``, grouped by one key (``GROUP_BY``); the
+per-row work happens in PostgreSQL (or was done ahead in the hourly rollup, ``reporting.rollups``), and Python
+only divides a group's sums into averages and rates. Rates are fractions
+0–1, ``None`` where the denominator is 0 (no traffic is not 0 % or 100 %).
+
+Definitions (also in the README):
+
+- **offered**: interactions created in the range.
+- **handled**: of those, answered by an agent (``accepted_at`` set).
+- **abandoned**: left before an agent answered (``abandoned_at`` set, never accepted). A customer who hangs up
+  while on hold was answered: handled, not abandoned.
+- **abandonment_rate**: abandoned / offered.
+- **service_level**: answered within the queue's ``service_level_seconds`` of queueing / (handled + abandoned):
+  the "80 % in 20 s" of a voice queue; abandoned contacts count against it, unanswered open ones do not yet.
+- **asa_seconds**: average of ``accepted_at − queued_at`` over handled contacts.
+- **aht_seconds**: average of talk + hold + wrap-up seconds over handled contacts that are resolved.
+- **fcr**: resolved contacts with no later contact from the same customer on the same category within
+  ``SWITCHBOARD_FCR_DAYS`` days of the resolution / resolved contacts. The window may reach past the range's
+  end, so the figure of the last N days is provisional until their window has passed.
+- **transfer_rate**: handled contacts with at least one ``transferred`` event / handled.
+- **sla_breach_rate**: contacts with a due time whose first response (or, failing one, resolution or
+  abandonment, or now) came after ``first_response_due_at``, or whose resolution (or abandonment, or now) came
+  after ``resolution_due_at`` / contacts with a due time. (Computed from the due columns: escalation rows,
+  ``crm.Escalation``, are not on this branch; once they are, the breach count should read them.)
+- **first_response_seconds**: average of ``first_response_at − created_at`` on the asynchronous channels
+  (``ASYNC_CHANNELS``) where a first response was sent.
+- **csat**: survey answers of kind csat scoring 4–5 / csat answers. **nps**: (answers 9–10 − answers 0–6) /
+  nps answers, a fraction −1..1 (×100 for the usual score). **ces**: average ces answer. Surveys are attributed
+  to their interaction's creation time, queue, channel, agent and team.
+- **occupancy** (per agent, status log): (busy + wrap-up) / (available + busy + wrap-up) time;
+  **utilisation**: (busy + wrap-up) / logged-in time (anything but offline, breaks included).
+- **backlog**: interactions open at an instant (created at or before it, not yet resolved, abandoned or closed).
+
+Grouping by day or hour uses the caller's time zone (``tz``); team means the team owning the queue.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import (
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate, TruncHour
+from django.utils import timezone
+
+from agents.access import Viewer
+from agents.models import Agent, Team
+from crm.choices import InteractionEventKind, SurveyKind
+from crm.models import Interaction, InteractionEvent, Queue, SurveyResponse
+from crm.selectors import interaction_visibility_q
+
+GROUP_BY = ("total", "day", "hour", "queue", "channel", "agent", "team")
+ASYNC_CHANNELS = ("email", "sms", "social", "web")
+NOTHING = Q(pk__in=[])
+
+KPI_FIELDS = (
+    "offered",
+    "handled",
+    "abandoned",
+    "abandonment_rate",
+    "service_level",
+    "asa_seconds",
+    "aht_seconds",
+    "fcr",
+    "transfer_rate",
+    "sla_breach_rate",
+    "first_response_seconds",
+    "csat",
+    "nps",
+    "ces",
+    "csat_responses",
+    "nps_responses",
+    "ces_responses",
+)
+
+
+class Seconds(Func):
+    """``EXTRACT(EPOCH FROM (later - earlier))``: the seconds between two timestamps, as a float."""
+
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+    arg_joiner = " - "
+    output_field = FloatField()
+
+    def __init__(self, later, earlier, **extra):
+        super().__init__(later, earlier, **extra)
+
+
+@dataclass(frozen=True)
+class KpiQuery:
+    """What a report asks for: the range ``[start, end)``, the grouping, its time zone and the filters."""
+
+    start: datetime
+    end: datetime
+    group_by: str = "total"
+    tz: str = ""
+    queue: int | None = None
+    channel: str | None = None
+    team: int | None = None
+    agent: int | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz or settings.TIME_ZONE)
+
+
+def kpi_scope_q(viewer: Viewer) -> Q:
+    """The interactions whose figures ``viewer`` may read.
+
+    Staff and unrestricted keys: all. Supervisors and team-bound keys: their teams' queues and agents
+    (``interaction_visibility_q``). A plain agent: only the work they handled — not the queued work of their
+    team, which the console shows them but which is not their figure to report.
+    """
+    if viewer.unrestricted:
+        return Q()
+    if viewer.is_agent_only:
+        return Q(agent_id=viewer.agent_id) if viewer.agent_id is not None else NOTHING
+    return interaction_visibility_q(viewer)
+
+
+def kpi_interactions(*, viewer: Viewer, query: KpiQuery) -> QuerySet[Interaction]:
+    """The interactions a report counts: created in ``[start, end)``, in the viewer's scope, filtered."""
+    if timezone.is_naive(query.start) or timezone.is_naive(query.end):
+        raise ValueError("start and end must be timezone-aware")
+    conditions = {"created_at__gte": query.start, "created_at__lt": query.end}
+    for name, lookup in (
+        ("queue", "queue_id"),
+        ("channel", "channel"),
+        ("team", "queue__team_id"),
+        ("agent", "agent_id"),
+    ):
+        value = getattr(query, name)
+        if value not in (None, ""):
+            conditions[lookup] = value
+    return Interaction.objects.filter(kpi_scope_q(viewer), **conditions).order_by()
+
+
+def _group_expression(group_by: str, zone: ZoneInfo, prefix: str = ""):
+    if group_by == "day":
+        return TruncDate(f"{prefix}created_at", tzinfo=zone)
+    if group_by == "hour":
+        return TruncHour(f"{prefix}created_at", tzinfo=zone)
+    return F(
+        prefix + {"queue": "queue_id", "channel": "channel", "agent": "agent_id", "team": "queue__team_id"}[group_by]
+    )
+
+
+def _grouped(queryset: QuerySet, group_by: str, zone: ZoneInfo, prefix: str = "") -> QuerySet:
+    if group_by == "total":
+        return queryset
+    return queryset.annotate(group=_group_expression(group_by, zone, prefix)).values("group")
+
+
+def interaction_sums(*, now: datetime, start: datetime) -> dict[str, Any]:
+    """The additive figures of a set of interactions (counts and sums), as FILTER aggregates.
+
+    Additive, so that figures of parts of a range (rollup hours, raw edges) add up to the figures of the whole;
+    averages and rates are divided out at the end (``kpi_row``). ``start`` bounds the transfer events looked at
+    (a transfer happens after the interaction was created, so never before the range starts).
+    """
+    fcr_days = timedelta(days=settings.SWITCHBOARD_FCR_DAYS)
+    handled = Q(accepted_at__isnull=False)
+    resolved = Q(resolved_at__isnull=False)
+    repeat_contact = Interaction.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        category=OuterRef("category"),
+        created_at__gt=OuterRef("resolved_at"),
+        created_at__lte=OuterRef("resolved_at") + fcr_days,
+    )
+    # IN (…) rather than a correlated EXISTS: PostgreSQL hashes the transferred ids once instead of probing per row
+    transferred = InteractionEvent.objects.filter(kind=InteractionEventKind.TRANSFERRED, at__gte=start).values(
+        "interaction_id"
+    )
+    now_value = Value(now, output_field=DateTimeField())
+    first_breached = Q(first_response_due_at__isnull=False) & Q(
+        first_response_due_at__lt=Coalesce("first_response_at", "resolved_at", "abandoned_at", now_value)
+    )
+    resolution_breached = Q(resolution_due_at__isnull=False) & Q(
+        resolution_due_at__lt=Coalesce("resolved_at", "abandoned_at", now_value)
+    )
+    first_response = Q(channel__in=ASYNC_CHANNELS, first_response_at__isnull=False)
+    return {
+        "offered": Count("pk"),
+        "handled": Count("pk", filter=handled),
+        "abandoned": Count("pk", filter=Q(abandoned_at__isnull=False, accepted_at__isnull=True)),
+        "answered_in_time": Count(
+            "pk", filter=handled & Q(accepted_at__lte=Coalesce("queued_at", "created_at") + _threshold())
+        ),
+        "wait_seconds": Sum(Seconds(F("accepted_at"), Coalesce("queued_at", "created_at")), filter=handled),
+        "handle_count": Count("pk", filter=handled & resolved),
+        "handle_seconds": Sum(
+            F("talk_seconds") + F("hold_seconds") + F("wrap_up_seconds"),
+            filter=handled & resolved,
+            output_field=FloatField(),
+        ),
+        "resolved": Count("pk", filter=resolved),
+        "resolved_first_time": Count("pk", filter=resolved & ~Exists(repeat_contact)),
+        "transferred": Count("pk", filter=handled & Q(pk__in=transferred)),
+        "with_due": Count("pk", filter=Q(first_response_due_at__isnull=False) | Q(resolution_due_at__isnull=False)),
+        "breached": Count("pk", filter=first_breached | resolution_breached),
+        "first_response_count": Count("pk", filter=first_response),
+        "first_response_seconds_sum": Sum(Seconds(F("first_response_at"), F("created_at")), filter=first_response),
+    }
+
+
+class Interval(Func):
+    """``make_interval(secs => n)``: a number of seconds as an interval, to add to a timestamp."""
+
+    function = "make_interval"
+    template = "make_interval(secs => %(expressions)s)"
+    output_field = DurationField()
+
+
+def _threshold():
+    """The answer threshold of the interaction's queue (20 s without a queue): a join to the small queue table."""
+    return Interval(Coalesce(F("queue__service_level_seconds"), Value(20)))
+
+
+def survey_sums() -> dict[str, Any]:
+    """The additive survey figures (on ``SurveyResponse``): answers per kind, satisfied, promoters, detractors."""
+    csat = Q(survey__kind=SurveyKind.CSAT)
+    nps = Q(survey__kind=SurveyKind.NPS)
+    ces = Q(survey__kind=SurveyKind.CES)
+    return {
+        "csat_responses": Count("pk", filter=csat),
+        "csat_satisfied": Count("pk", filter=csat & Q(score__gte=4)),
+        "nps_responses": Count("pk", filter=nps),
+        "nps_promoters": Count("pk", filter=nps & Q(score__gte=9)),
+        "nps_detractors": Count("pk", filter=nps & Q(score__lte=6)),
+        "ces_responses": Count("pk", filter=ces),
+        "ces_sum": Sum("score", filter=ces),
+    }
+
+
+INTERACTION_SUMS = (
+    "offered",
+    "handled",
+    "abandoned",
+    "answered_in_time",
+    "wait_seconds",
+    "handle_count",
+    "handle_seconds",
+    "resolved",
+    "resolved_first_time",
+    "transferred",
+    "with_due",
+    "breached",
+    "first_response_count",
+    "first_response_seconds_sum",
+)
+SURVEY_SUMS = (
+    "csat_responses",
+    "csat_satisfied",
+    "nps_responses",
+    "nps_promoters",
+    "nps_detractors",
+    "ces_responses",
+    "ces_sum",
+)
+SUMS = INTERACTION_SUMS + SURVEY_SUMS
+
+
+def fraction(part: int | None, whole: int | None) -> float | None:
+    """``part / whole``, or ``None`` when there is nothing to divide by."""
+    return part / whole if whole else None
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _key(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def kpi_row(sums: Mapping[str, Any]) -> dict[str, Any]:
+    """The KPI fields of one group from its additive figures (missing figures count as 0)."""
+    n = {name: sums.get(name) or 0 for name in SUMS}
+    return {
+        "offered": n["offered"],
+        "handled": n["handled"],
+        "abandoned": n["abandoned"],
+        "abandonment_rate": _round(fraction(n["abandoned"], n["offered"])),
+        "service_level": _round(fraction(n["answered_in_time"], n["handled"] + n["abandoned"])),
+        "asa_seconds": _round(fraction(n["wait_seconds"], n["handled"]), 1),
+        "aht_seconds": _round(fraction(n["handle_seconds"], n["handle_count"]), 1),
+        "fcr": _round(fraction(n["resolved_first_time"], n["resolved"])),
+        "transfer_rate": _round(fraction(n["transferred"], n["handled"])),
+        "sla_breach_rate": _round(fraction(n["breached"], n["with_due"])),
+        "first_response_seconds": _round(fraction(n["first_response_seconds_sum"], n["first_response_count"]), 1),
+        "csat": _round(fraction(n["csat_satisfied"], n["csat_responses"])),
+        "nps": _round(fraction(n["nps_promoters"] - n["nps_detractors"], n["nps_responses"])),
+        "ces": _round(fraction(n["ces_sum"], n["ces_responses"]), 2),
+        "csat_responses": n["csat_responses"],
+        "nps_responses": n["nps_responses"],
+        "ces_responses": n["ces_responses"],
+    }
+
+
+def raw_sums(*, viewer: Viewer, query: KpiQuery, now: datetime) -> dict[Any, dict[str, Any]]:
+    """Additive figures per group key, straight from the interactions and their survey answers (two queries)."""
+    zone = query.zone
+    interactions = kpi_interactions(viewer=viewer, query=query)
+    grouped = _grouped(interactions, query.group_by, zone)
+    surveys = _grouped(
+        SurveyResponse.objects.filter(survey__interaction__in=interactions.values("pk")).order_by(),
+        query.group_by,
+        zone,
+        prefix="survey__interaction__",
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        # PostgreSQL's JIT compiles these aggregates for 0.7–2 s (measured, bench/kpis.py) to save less than that
+        cursor.execute("SET LOCAL jit = off")
+        if query.group_by == "total":
+            counts = {None: grouped.aggregate(**interaction_sums(now=now, start=query.start))}
+            answers = {None: surveys.aggregate(**survey_sums())}
+        else:
+            sums = interaction_sums(now=now, start=query.start)
+            counts = {row.pop("group"): row for row in grouped.annotate(**sums)}
+            answers = {row.pop("group"): row for row in surveys.annotate(**survey_sums())}
+    return merge_sums(counts, answers, keep=counts.keys())
+
+
+def merge_sums(*parts: Mapping[Any, Mapping[str, Any]], keep=None) -> dict[Any, dict[str, Any]]:
+    """Add per-group figures of several parts; ``keep`` limits the groups to those keys (None: all)."""
+    merged: dict[Any, dict[str, Any]] = {}
+    for part in parts:
+        for key, figures in part.items():
+            if keep is not None and key not in keep:
+                continue
+            target = merged.setdefault(key, dict.fromkeys(SUMS, 0))
+            for name, value in figures.items():
+                if name in target and value is not None:
+                    target[name] += value
+    return merged
+
+
+def kpi_rows(
+    *, viewer: Viewer, query: KpiQuery, now: datetime | None = None, use_rollup: bool = True
+) -> list[dict[str, Any]]:
+    """One row per group, in group order, with every field of ``KPI_FIELDS`` plus ``group`` and ``label``.
+
+    Whole hours already in the hourly rollup (``reporting.rollups``) are read from it when the query allows
+    (see ``rollup_plan``; ``use_rollup=False`` reads everything raw); the rest straight from the interactions. Groups with no interaction do not appear
+    (a day without traffic has no row); ``group_by="total"`` always gives exactly one row, nulls where nothing
+    was measured.
+    """
+    from ..rollups import rollup_plan, rollup_sums  # rollups build on this module's aggregates
+
+    if query.group_by not in GROUP_BY:
+        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
+    now = now or timezone.now()
+    plan = rollup_plan(viewer=viewer, query=query) if use_rollup else None
+    if plan is None:
+        sums = raw_sums(viewer=viewer, query=query, now=now)
+    else:
+        parts = [raw_sums(viewer=viewer, query=edge, now=now) for edge in plan.raw]
+        rolled = rollup_sums(query=plan.rolled)
+        sums = merge_sums(rolled, *parts) if parts else rolled  # kpi_row reads a missing figure as 0
+        # a group with survey answers but no interaction cannot happen raw; keep rollup parity with that
+        sums = {key: figures for key, figures in sums.items() if figures.get("offered")}
+    if query.group_by == "total" and not sums:
+        sums = {None: {}}
+    labels = _labels(query.group_by, [key for key in sums if key is not None])
+    return [
+        {
+            "group": None if key is None else str(_key(key)),
+            "label": _label(query.group_by, key, labels),
+            **kpi_row(sums[key]),
+        }
+        for key in sorted(sums, key=lambda k: (k is None, k))
+    ]
+
+
+def _label(group_by: str, key: Any, labels: dict) -> str:
+    if group_by == "total":
+        return "All"
+    if key is None:
+        return "(none)"
+    return labels.get(key, str(key)) if group_by in ("queue", "team", "agent") else str(_key(key))
+
+
+def _labels(group_by: str, keys: list) -> dict:
+    """Display names of the grouped ids (one small query), so the big query joins nothing for them."""
+    model = {"queue": Queue, "team": Team, "agent": Agent}.get(group_by)
+    if model is None or not keys:
+        return {}
+    return dict(model.objects.filter(pk__in=keys).values_list("pk", "name"))

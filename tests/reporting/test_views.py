@@ -1,0 +1,67 @@
+"""The dashboard pages: staff and supervisors only, charts from our own static files, a table beside each."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from tests.agents.factories import AgentFactory, UserFactory
+from tests.crm.factories import InteractionFactory, QueueFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_staff_see_the_dashboard_with_local_charts_and_tables(staff_user):
+    queue = QueueFactory(name="Phones")
+    InteractionFactory(queue=queue, created_at=timezone.now() - timedelta(hours=1), category="billing")
+
+    response = logged_in(staff_user).get("/reports/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "reporting/vendor/chart.umd.min.js" in html
+    assert "cdn" not in html.lower()  # the page works offline
+    assert html.count("<canvas") == 3 and html.count("Download CSV") == 3
+    assert "/api/v1/reports/kpis?" in html and "format=csv" in html
+    assert "billing" in html  # the FCR table
+    assert 'id="report-charts"' in html
+
+
+def test_chart_library_is_served_from_our_static_files(staff_user):
+    response = logged_in(staff_user).get("/static/reporting/vendor/chart.umd.min.js")
+
+    assert response.status_code == 200
+    assert b"Chart.js v4" in b"".join(response.streaming_content)[:200]
+
+
+def test_supervisors_see_the_dashboards(db):
+    supervisor = UserFactory()
+    AgentFactory().team.supervisors.add(supervisor)
+
+    assert logged_in(supervisor).get("/reports/").status_code == 200
+    assert logged_in(supervisor).get("/reports/staffing/").status_code == 200
+
+
+def test_agents_and_strangers_do_not(db):
+    assert logged_in(AgentFactory().user).get("/reports/").status_code == 403
+    assert Client().get("/reports/").status_code == 302  # to the sign-in page
+
+
+def test_staffing_page_shows_tomorrows_table(staff_user):
+    queue = QueueFactory(name="Phones")
+    same_hour_last_week = timezone.localtime() + timedelta(days=1) - timedelta(weeks=1)
+    InteractionFactory(queue=queue, created_at=same_hour_last_week)
+
+    response = logged_in(staff_user).get("/reports/staffing/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Phones" in html and 'id="staffing"' in html
+    assert "0.25" in html  # 1 contact over the 4 weeks averaged
