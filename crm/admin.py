@@ -21,6 +21,7 @@ from config.errors import DomainError
 from .choices import MessageDirection
 from .models import (
     ApiKey,
+    DeadLetter,
     IdempotencyRecord,
     Interaction,
     InteractionEvent,
@@ -31,9 +32,13 @@ from .models import (
     SLATarget,
     Survey,
     SurveyResponse,
+    SurveySuppressionRule,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
 )
 from .selectors.queues import queue_with_live_figures
-from .services import api_keys, lifecycle
+from .services import api_keys, lifecycle, webhooks
 from .services import messages as message_services
 from .services.queues import (
     TargetSpec,
@@ -114,6 +119,9 @@ class QueueAdminForm(forms.ModelForm):
             "overflow_after_seconds",
             "service_level_seconds",
             "service_level_target",
+            "surveys_enabled",
+            "survey_kind",
+            "survey_delay_seconds",
             "is_active",
         ]
 
@@ -535,10 +543,21 @@ class SurveyResponseInline(admin.StackedInline):
 class SurveyAdmin(ReadOnlyAdmin):
     """Surveys are sent by the survey service; the token (a customer's key to answer) is not shown."""
 
-    list_display = ["id", "interaction", "kind", "sent_at", "created_at", "answered"]
-    list_filter = ["kind", "sent_at"]
+    list_display = ["id", "interaction", "kind", "status", "dispatch_after", "sent_at", "answered"]
+    list_filter = ["kind", "status", "channel", "sent_at"]
     list_select_related = ["interaction", "response"]
-    fields = ["interaction", "kind", "sent_at", "created_at"]
+    fields = [
+        "interaction",
+        "kind",
+        "status",
+        "channel",
+        "dispatch_after",
+        "sent_at",
+        "attempts",
+        "last_error",
+        "suppressed_reason",
+        "created_at",
+    ]
     inlines = [SurveyResponseInline]
 
     @admin.display(boolean=True)
@@ -553,6 +572,103 @@ class SurveyResponseAdmin(ReadOnlyAdmin):
     list_select_related = ["survey"]
     search_fields = ["comment"]
     date_hierarchy = "answered_at"
+
+
+@admin.register(SurveySuppressionRule)
+class SurveySuppressionRuleAdmin(admin.ModelAdmin):
+    """Supervisors say when not to ask: per queue and/or channel, by disposition, category or reply window."""
+
+    list_display = ["__str__", "queue", "channel", "dispositions", "categories", "reply_window_hours", "is_active"]
+    list_filter = ["is_active", "channel", "queue"]
+    list_select_related = ["queue"]
+    fields = ["queue", "channel", "dispositions", "categories", "reply_window_hours", "note", "is_active"]
+
+
+# --- webhooks and the dead letters -------------------------------------------------------------------------------
+
+
+class WebhookAdminForm(forms.ModelForm):
+    class Meta:
+        model = Webhook
+        fields = ["name", "url", "events", "secret", "is_active"]
+
+    def clean_url(self):
+        return webhooks.webhook_check_url(self.cleaned_data.get("url", ""))
+
+    def clean_events(self):
+        try:
+            return webhooks.webhook_check_events(self.cleaned_data.get("events") or [])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["events"]) from None
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Subscriptions; a disabled one shows why, and the change list warns while any is disabled."""
+
+    form = WebhookAdminForm
+    list_display = ["__str__", "url", "is_active", "failure_count", "failing_since", "disabled_reason"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "url"]
+    readonly_fields = ["failure_count", "failing_since", "disabled_at", "disabled_reason", "created_by", "created_at"]
+
+    def changelist_view(self, request, extra_context=None):
+        for webhook in Webhook.objects.filter(is_active=False).exclude(disabled_reason=""):
+            self.message_user(request, f"Webhook {webhook} is disabled: {webhook.disabled_reason}", messages.WARNING)
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        elif "is_active" in form.changed_data and obj.is_active:
+            obj.failure_count, obj.failing_since, obj.disabled_at, obj.disabled_reason = 0, None, None, ""
+        super().save_model(request, obj, form, change)
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["attempted_at", "status_code", "latency_ms", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["event_type", "event_id", "webhook", "status", "attempts", "last_status_code", "next_attempt_at"]
+    list_filter = ["status", "event_type"]
+    list_select_related = ["webhook"]
+    search_fields = ["=event_id"]
+    date_hierarchy = "created_at"
+    inlines = [WebhookAttemptInline]
+    actions = ["resend"]
+
+    @admin.action(description="Send the selected deliveries again")
+    def resend(self, request, queryset):
+        for delivery in queryset:
+            webhooks.webhook_resend(delivery=delivery)
+        self.message_user(request, f"{queryset.count()} deliveries queued again.", messages.SUCCESS)
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    """Messages the workers gave up on; "queue again" sends a copy once the cause is fixed."""
+
+    list_display = ["task_name", "task_id", "delivery_count", "created_at", "requeued_at"]
+    list_filter = ["task_name", ("requeued_at", admin.EmptyFieldListFilter)]
+    search_fields = ["task_name", "=task_id"]
+    actions = ["requeue"]
+
+    @admin.action(description="Queue the selected messages again")
+    def requeue(self, request, queryset):
+        from config.tasks import dead_letter_requeue
+
+        for dead_letter in queryset:
+            dead_letter_requeue(dead_letter=dead_letter)
+        self.message_user(request, f"{queryset.count()} message(s) queued again.", messages.SUCCESS)
 
 
 # --- API keys ----------------------------------------------------------------------------------------------------

@@ -12,3 +12,6 @@ interaction_changed = Signal()
 
 # kwargs: message_id (int), interaction_id (int), direction (MessageDirection)
 message_created = Signal()
+
+# kwargs: survey_id (int), interaction_id (int), kind (SurveyKind), score (int); sent when an answer committed
+survey_answered = Signal()

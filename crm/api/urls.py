@@ -7,4 +7,5 @@ app_name = "crm-api"
 urlpatterns = [
     path("", include("crm.api.interactions.urls")),
     path("", include("crm.api.setup.urls")),
+    path("", include("crm.api.webhooks.urls")),
 ]
