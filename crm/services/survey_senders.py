@@ -32,9 +32,12 @@ class SurveySender(Protocol):
 
 
 @cache
-def sender_for(channel: str) -> SurveySender:
-    path = settings.SURVEY_SENDERS.get(channel) or settings.SURVEY_SENDERS["default"]
+def _sender(path: str) -> SurveySender:
     return import_string(path)()
+
+
+def sender_for(channel: str) -> SurveySender:
+    return _sender(settings.SURVEY_SENDERS.get(channel) or settings.SURVEY_SENDERS["default"])
 
 
 def _context(survey, link: str) -> dict:

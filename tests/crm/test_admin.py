@@ -24,6 +24,7 @@ from crm.services.api_keys import api_key_authenticate, api_key_create
 from tests.agents.factories import SkillFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import (
+    DeadLetterFactory,
     InteractionFactory,
     MessageFactory,
     QueueFactory,
@@ -31,12 +32,15 @@ from tests.crm.factories import (
     SLAPolicyFactory,
     SLATargetFactory,
     SurveyResponseFactory,
+    SurveySuppressionRuleFactory,
+    WebhookAttemptFactory,
+    WebhookFactory,
     interaction_in_status,
 )
 
 pytestmark = pytest.mark.django_db
 
-READ_ONLY = {"interactionevent", "survey", "surveyresponse", "idempotencyrecord"}
+READ_ONLY = {"interactionevent", "survey", "surveyresponse", "idempotencyrecord", "webhookdelivery", "deadletter"}
 
 
 def crm_models():
@@ -68,6 +72,14 @@ def make(model):
         return api_key_create(name="integrator", scopes=["read"])[0]
     if name == "idempotencyrecord":
         return IdempotencyRecord.objects.create(owner="key:1", key="abc", request_hash="0" * 64)
+    if name == "surveysuppressionrule":
+        return SurveySuppressionRuleFactory(dispositions=["duplicate"])
+    if name == "webhook":
+        return WebhookFactory()
+    if name == "webhookdelivery":
+        return WebhookAttemptFactory().delivery
+    if name == "deadletter":
+        return DeadLetterFactory()
     raise AssertionError(f"no sample for {name}; add one")
 
 
@@ -169,6 +181,9 @@ def _queue_post(**overrides) -> dict:
         "overflow_after_seconds": "",
         "service_level_seconds": "20",
         "service_level_target": "0.8",
+        "surveys_enabled": "on",
+        "survey_kind": "csat",
+        "survey_delay_seconds": "",
         "is_active": "on",
         "queue_skills-TOTAL_FORMS": "0",
         "queue_skills-INITIAL_FORMS": "0",
