@@ -79,7 +79,9 @@ class WebhookViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("is_active", None)
-        webhook = webhook_create(**data, created_by=request.user if request.user.is_authenticated else None)
+        # a person when a session made it; an API key is no user row
+        created_by = request.user if request.user.is_authenticated and request.user.pk else None
+        webhook = webhook_create(**data, created_by=created_by)
         return Response(WebhookCreatedOutputSerializer(webhook).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk=None) -> Response:
