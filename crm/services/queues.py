@@ -23,7 +23,7 @@ from config.errors import (
     DomainError,
 )
 
-from ..choices import OPEN_STATUSES
+from ..choices import OPEN_STATUSES, SurveyKind
 from ..models import Interaction, Queue, QueueSkill, SLAPolicy, SLATarget
 
 # Transaction-scoped advisory lock taken while an overflow link changes: two concurrent edits
@@ -42,6 +42,9 @@ QUEUE_FIELDS = frozenset(
         "overflow_after_seconds",
         "service_level_seconds",
         "service_level_target",
+        "surveys_enabled",
+        "survey_kind",
+        "survey_delay_seconds",
         "is_active",
     }
 )
@@ -124,6 +127,9 @@ def queue_create(
     overflow_after_seconds: int | None = None,
     service_level_seconds: int = 20,
     service_level_target: Decimal = Decimal("0.800"),
+    surveys_enabled: bool = True,
+    survey_kind: str = SurveyKind.CSAT,
+    survey_delay_seconds: int | None = None,
     is_active: bool = True,
 ) -> Queue:
     """Create a queue with its skill requirements."""
@@ -141,6 +147,9 @@ def queue_create(
             overflow_after_seconds=overflow_after_seconds,
             service_level_seconds=service_level_seconds,
             service_level_target=service_level_target,
+            surveys_enabled=surveys_enabled,
+            survey_kind=survey_kind,
+            survey_delay_seconds=survey_delay_seconds,
             is_active=is_active,
         )
         _set_required_skills(queue=queue, required_skills=required_skills)
