@@ -63,7 +63,13 @@ def dead_letter_park(*, task_id: str, task_name: str, args, kwargs, exception: s
 
 
 class ReliableTask(Task):
-    """Base of the project's tasks (``config.celery`` sets it as the app's default task class)."""
+    """Base of the project's tasks (``config.celery`` sets it as the app's default task class).
+
+    Periodic sweeps set ``dead_letter_on_failure=False``: their next run replaces a failed one, and a database
+    outage would otherwise park one row per run.
+    """
+
+    dead_letter_on_failure = True
 
     def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, link=None, link_error=None, **options):
         countdown, eta = options.get("countdown"), options.get("eta")
@@ -116,6 +122,8 @@ class ReliableTask(Task):
             pass  # the key expires by itself
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        if not self.dead_letter_on_failure:
+            return
         dead_letter_park(
             task_id=task_id,
             task_name=self.name,

@@ -10,7 +10,7 @@ from .services.webhooks import webhook_deliver, webhook_publish_due
 ROUTE_BATCH = 100
 
 
-@shared_task(name="crm.tasks.route_pending_task", ignore_result=True)
+@shared_task(name="crm.tasks.route_pending_task", ignore_result=True, dead_letter_on_failure=False)
 def route_pending_task() -> int:
     """Route waiting work. Idempotent, so duplicate triggers and the 5-second beat entry are harmless.
 
@@ -22,7 +22,7 @@ def route_pending_task() -> int:
     return routed
 
 
-@shared_task(name="crm.tasks.queue_overflow_task", ignore_result=True)
+@shared_task(name="crm.tasks.queue_overflow_task", ignore_result=True, dead_letter_on_failure=False)
 def queue_overflow_task() -> int:
     """Move work whose queue's overflow time has passed (the service then asks for a routing run)."""
     return queue_overflow_due()
@@ -35,7 +35,7 @@ def webhook_deliver_task(delivery_id: int) -> str | None:
     return webhook_deliver(delivery_id=delivery_id)
 
 
-@shared_task(name="crm.tasks.webhook_publish_due_task", ignore_result=True)
+@shared_task(name="crm.tasks.webhook_publish_due_task", ignore_result=True, dead_letter_on_failure=False)
 def webhook_publish_due_task() -> int:
     """The webhook outbox's publisher: pending deliveries that are due and not in flight."""
     return webhook_publish_due()
@@ -48,7 +48,7 @@ def survey_dispatch_task(survey_id: int) -> str | None:
     return survey_dispatch(survey_id=survey_id)
 
 
-@shared_task(name="crm.tasks.survey_publish_due_task", ignore_result=True)
+@shared_task(name="crm.tasks.survey_publish_due_task", ignore_result=True, dead_letter_on_failure=False)
 def survey_publish_due_task() -> int:
     """The survey outbox's publisher: pending surveys that are due and not in flight."""
     return survey_publish_due()

@@ -112,3 +112,12 @@ def test_a_task_sent_in_a_transaction_that_rolls_back_is_never_published(broker_
         survey_dispatch_task.delay_on_commit(1)
         assert client.llen(name) == 0  # not before the commit
     assert client.llen(name) == 1
+
+
+def test_a_failed_periodic_sweep_is_not_parked(eager_tasks, settings):
+    from crm.tasks import survey_publish_due_task
+
+    sweep_id, dispatch_id = str(uuid.uuid4()), str(uuid.uuid4())
+    survey_publish_due_task.apply(kwargs={"unexpected": 1}, task_id=sweep_id, throw=False)
+    survey_dispatch_task.apply(kwargs={"unexpected": 1}, task_id=dispatch_id, throw=False)
+    assert list(DeadLetter.objects.values_list("task_id", flat=True)) == [dispatch_id]
