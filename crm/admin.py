@@ -593,7 +593,10 @@ class WebhookAdminForm(forms.ModelForm):
         fields = ["name", "url", "events", "secret", "is_active"]
 
     def clean_url(self):
-        return webhooks.webhook_check_url(self.cleaned_data.get("url", ""))
+        try:
+            return webhooks.webhook_check_url(self.cleaned_data.get("url", ""))
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["url"]) from None
 
     def clean_events(self):
         try:
