@@ -132,6 +132,8 @@ def _write_outboxes(event: InteractionEvent) -> None:
     between commit and publish cannot lose them; the beat sweeps publish what the on-commit publish missed.
     """
     webhook_type = WEBHOOK_EVENTS.get(event.kind)
+    if event.kind == Kind.TRANSFERRED and event.to_status == S.ASSIGNED:
+        webhook_type = "interaction.assigned"  # a transfer to an agent assigns it to them
     if webhook_type is None:
         return
     interaction = event.interaction

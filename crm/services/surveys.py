@@ -29,7 +29,7 @@ from config.choices import Channel
 from config.errors import DomainError
 from contacts.models import Customer
 
-from ..choices import SURVEY_SCORE_RANGE, InteractionStatus, MessageDirection, SurveyKind, SurveyStatus
+from ..choices import OPEN_STATUSES, SURVEY_SCORE_RANGE, InteractionStatus, MessageDirection, SurveyKind, SurveyStatus
 from ..models import Interaction, Message, Survey, SurveyResponse, SurveySuppressionRule
 from ..signals import survey_answered
 from .survey_senders import PermanentSendError, TransientSendError, sender_for
@@ -242,6 +242,11 @@ def survey_dispatch(*, survey_id: int) -> str | None:
         survey.interaction.customer = customer
         fields = ["status", "attempts", "last_error", "leased_until", "dispatch_after", "sent_at", "suppressed_reason"]
         survey.leased_until = None
+        if survey.interaction.status in OPEN_STATUSES:
+            # reopened since: ask once it is resolved again (its survey is this one, by the unique key)
+            survey.dispatch_after = now + timedelta(seconds=settings.SURVEY_DISPATCH_DELAY)
+            survey.save(update_fields=fields)
+            return survey.status
         reason = _reason_at_dispatch(survey=survey, customer=customer, now=now)
         if reason:
             survey.status, survey.suppressed_reason = SS.SUPPRESSED, reason

@@ -84,6 +84,18 @@ def test_a_reopened_and_resolved_again_interaction_keeps_its_one_survey():
     assert Survey.objects.filter(interaction=interaction).count() == 1
 
 
+def test_a_survey_due_while_the_interaction_is_reopened_waits_for_the_next_resolution(settings):
+    interaction = lifecycle.interaction_reopen(interaction=resolved())
+    survey = dispatch(interaction)
+    assert survey.status == SS.PENDING and survey.dispatch_after > timezone.now() - timedelta(seconds=1)
+    assert mail.outbox == []
+
+    interaction = lifecycle.interaction_assign(interaction=interaction, agent=AgentFactory())
+    lifecycle.interaction_resolve(interaction=lifecycle.interaction_accept(interaction=interaction))
+    assert dispatch(interaction).status == SS.SENT
+    assert len(mail.outbox) == 1
+
+
 def test_abandoned_interactions_get_no_survey():
     interaction_in_status(InteractionStatus.ABANDONED, channel="email", queue=QueueFactory(channels=["email"]))
     assert not Survey.objects.exists()

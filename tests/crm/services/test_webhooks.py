@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from agents.choices import AgentStatus
 from crm.choices import InteractionStatus, WebhookDeliveryStatus
 from crm.models import WebhookAttempt, WebhookDelivery
+from crm.services import lifecycle
 from crm.services.webhooks import (
     retry_delay,
     webhook_check_url,
@@ -21,7 +23,7 @@ from crm.services.webhooks import (
     webhook_publish_due,
     webhook_resend,
 )
-from tests.agents.factories import UserFactory
+from tests.agents.factories import AgentFactory, UserFactory
 from tests.crm.factories import WebhookDeliveryFactory, WebhookFactory, interaction_in_status
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +77,15 @@ def test_lifecycle_writes_created_assigned_and_resolved_events(django_capture_on
     resolved = WebhookDelivery.objects.get(event_type="interaction.resolved").payload["data"]
     assert resolved["interaction"]["id"] == interaction.pk
     assert resolved["interaction"]["status"] == "resolved" and resolved["from_status"] == "active"
+
+
+def test_a_transfer_to_an_agent_is_an_assignment_event():
+    interaction = interaction_in_status(InteractionStatus.ACTIVE)
+    WebhookFactory(events=["interaction.assigned"])
+    colleague = AgentFactory(team=interaction.agent.team, status=AgentStatus.AVAILABLE)
+    lifecycle.interaction_transfer(interaction=interaction, to_agent=colleague)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.payload["data"]["interaction"]["agent_id"] == colleague.pk
 
 
 # --- delivering -------------------------------------------------------------------------------------------------
