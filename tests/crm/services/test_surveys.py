@@ -106,13 +106,15 @@ def test_abandoned_interactions_get_no_survey():
 
 def test_dispatch_sends_an_email_with_text_html_and_a_single_use_link():
     customer = CustomerFactory(name="Ada", email="ada@example.com")
-    interaction = resolved(customer=customer, subject="Invoice question")
+    interaction = resolved(customer=customer, subject="Tom's invoice <question>")
 
     survey = dispatch(interaction)
 
     assert survey.status == SS.SENT and survey.sent_at is not None
     [message] = mail.outbox
     assert message.to == ["ada@example.com"]
+    assert message.subject == "How did we do: Tom's invoice <question>?"
+    assert "Tom&#x27;s invoice &lt;question&gt;" in message.alternatives[0][0]
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
     link = next(word for word in message.body.split() if "/s/" in word)
