@@ -13,6 +13,7 @@ from tests.crm.factories import InteractionFactory
 pytestmark = pytest.mark.django_db
 
 migration = importlib.import_module("crm.migrations.0002_default_groups")
+delivery_grants = importlib.import_module("crm.migrations.0004_supervisor_survey_webhook_permissions")
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +21,7 @@ def default_groups(db):
     # What `migrate` ran. Run again (it is idempotent) because a transactional test elsewhere in the session
     # flushes the database, migration-made rows included, and --reuse-db keeps that state between sessions.
     migration.create_groups(apps, None)
+    delivery_grants.grant(apps, None)
 
 
 def perms(group_name: str) -> set[str]:
@@ -62,7 +64,10 @@ def test_supervisor_group_runs_the_center_but_deletes_only_light_rows():
         "agents.delete_agentskill",
         "crm.delete_queueskill",
         "crm.delete_slatarget",
+        "crm.delete_surveysuppressionrule",
     }
+    assert {"crm.add_surveysuppressionrule", "crm.view_webhookdelivery", "crm.view_webhook"} <= granted
+    assert {"crm.add_webhook", "crm.change_webhook", "crm.view_deadletter"}.isdisjoint(granted)
 
 
 def test_agent_group_looks_up_and_writes_notes_and_messages():
