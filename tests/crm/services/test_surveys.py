@@ -247,3 +247,33 @@ def test_the_sweep_publishes_due_surveys_once_per_lease(settings):
     Survey.objects.filter(interaction=interaction).update(leased_until=None)
     assert survey_publish_due() == 1
     assert survey_publish_due() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_dispatcher_skips_a_survey_being_sent(receiver, settings):
+    """Two messages for one survey at once (a redelivery, a sweep): the second skips it, the customer gets one."""
+    import threading
+
+    from django.db import connection
+
+    settings.SURVEY_SENDER_WEBHOOK_URL = receiver.url
+    settings.SURVEY_SENDERS = {"default": "crm.services.survey_senders.WebhookPostSender"}
+    survey = resolved("sms").surveys.get()
+    receiver.hold = True
+    results = {}
+
+    def first():
+        try:
+            results["first"] = survey_dispatch(survey_id=survey.pk)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert receiver.arrived.wait(10)
+    results["second"] = survey_dispatch(survey_id=survey.pk)
+    receiver.release.set()
+    thread.join(10)
+
+    assert results == {"first": SS.SENT, "second": None}
+    assert len(receiver.requests) == 1
