@@ -349,6 +349,36 @@ class InteractionEventInline(admin.TabularInline):
         return False
 
 
+class InteractionSurveyInline(admin.TabularInline):
+    """The interaction's survey, whether it went out (or why not) and the customer's answer."""
+
+    model = Survey
+    extra = 0
+    fields = ["kind", "status", "suppressed_reason", "sent_at", "score", "comment"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = "survey"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("response")
+
+    @admin.display(description="score")
+    def score(self, obj: Survey):
+        response = getattr(obj, "response", None)
+        return response.score if response else "—"
+
+    @admin.display(description="comment")
+    def comment(self, obj: Survey) -> str:
+        response = getattr(obj, "response", None)
+        return response.comment if response else ""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 def _run_lifecycle(modeladmin, request, queryset, verb: str, move) -> None:
     done, refused = 0, []
     for interaction in queryset:
@@ -402,7 +432,9 @@ class InteractionAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return [f for fieldset in INTERACTION_FIELDSETS for f in fieldset[1]["fields"] if f not in INTERACTION_EDITABLE]
 
     def get_inlines(self, request, obj):
-        return [MessageHistoryInline, NewMessageInline, InteractionEventInline] if obj is not None else []
+        if obj is None:
+            return []
+        return [MessageHistoryInline, NewMessageInline, InteractionSurveyInline, InteractionEventInline]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Interactions are the center's record (reports, FCR); a customer's erasure goes through contacts.

@@ -63,3 +63,11 @@ def test_a_supervisor_may_resend_but_not_subscribe(client):
     assert delivery.status == WebhookDeliveryStatus.PENDING
     assert client.get(reverse("admin:crm_webhook_add")).status_code == 403
     assert client.get(reverse("admin:crm_surveysuppressionrule_add")).status_code == 200
+
+
+def test_the_interaction_page_shows_its_survey_answer(admin_client):
+    from tests.crm.factories import SurveyResponseFactory
+
+    answer = SurveyResponseFactory(score=2, comment="Took three calls")
+    page = admin_client.get(reverse("admin:crm_interaction_change", args=[answer.survey.interaction_id]))
+    assert page.status_code == 200 and "Took three calls" in page.content.decode()
