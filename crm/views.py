@@ -16,6 +16,7 @@ from .services.surveys import (
     SurveyTokenInvalid,
     survey_answer,
     survey_from_token,
+    survey_opt_out,
 )
 
 QUESTIONS = {
@@ -69,3 +70,19 @@ def survey_answer_view(request, token: str):
         "errors": errors,
     }
     return render(request, "crm/survey_answer.html", context, status=status)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def survey_opt_out_view(request, token: str):
+    """GET asks for confirmation (mail scanners follow links; only the button's POST opts out)."""
+    try:
+        survey_from_token(token=token)
+    except SurveyTokenExpired as exc:
+        return _message(request, str(exc), status=410)
+    except SurveyTokenInvalid as exc:
+        return _message(request, str(exc), status=404)
+    if request.method == "POST":
+        survey_opt_out(token=token)
+        return _message(request, "Done: we will not send you surveys any more.", status=200)
+    return render(request, "crm/survey_opt_out.html", {})

@@ -50,6 +50,7 @@ def _context(survey, link: str) -> dict:
         "interaction": interaction,
         "customer": interaction.customer,
         "link": link,
+        "opt_out_link": link.rstrip("/") + "/opt-out/",
         "low": low,
         "high": high,
     }

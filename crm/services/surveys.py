@@ -289,6 +289,14 @@ def survey_check_score(*, kind: str, score) -> int:
     return value
 
 
+def survey_opt_out(*, token: str) -> Customer:
+    """The customer asks for no more surveys, from any survey link they received (answered or not)."""
+    from contacts.services.customers import customer_update
+
+    survey = survey_from_token(token=token)
+    return customer_update(customer=survey.interaction.customer, survey_opt_out=True)
+
+
 def survey_answer(*, token: str, score, comment: str = "") -> SurveyResponse:
     """Record the customer's answer. A second answer through the same token is refused (``SurveyAlreadyAnswered``)."""
     survey = survey_from_token(token=token)

@@ -156,3 +156,16 @@ def test_the_answer_shows_on_the_interaction(staff_client, client, survey):
     body = staff_client.get(reverse("v1:crm-api:interaction-detail", args=[survey.interaction_id])).json()
     [shown] = body["surveys"]
     assert (shown["kind"], shown["status"], shown["score"], shown["comment"]) == ("csat", "sent", 2, "slow")
+
+
+def test_the_customer_opts_out_from_the_link_with_a_post_only(client, survey):
+    opt_out = reverse("survey-opt-out", kwargs={"token": survey_token(survey=survey)})
+    page = client.get(opt_out)
+    assert page.status_code == 200 and "<form" in page.content.decode()
+    survey.interaction.customer.refresh_from_db()
+    assert survey.interaction.customer.survey_opt_out is False  # a mail scanner's GET changes nothing
+
+    assert client.post(opt_out).status_code == 200
+    survey.interaction.customer.refresh_from_db()
+    assert survey.interaction.customer.survey_opt_out is True
+    assert client.post(reverse("survey-opt-out", kwargs={"token": "forged:x:y"})).status_code == 404

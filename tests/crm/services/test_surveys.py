@@ -118,6 +118,7 @@ def test_dispatch_sends_an_email_with_text_html_and_a_single_use_link():
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
     link = next(word for word in message.body.split() if "/s/" in word)
+    assert link.rstrip("/") + "/opt-out/" in message.body
     assert link in html
     token = link.rstrip("/").rsplit("/", 1)[-1]
     assert survey_from_token(token=token).pk == survey.pk
