@@ -5,13 +5,13 @@ from celery import shared_task
 from .training import training_expire_due, training_remind_due
 
 
-@shared_task(name="agents.tasks.training_reminders_task", ignore_result=True)
+@shared_task(name="agents.tasks.training_reminders_task", ignore_result=True, dead_letter_on_failure=False)
 def training_reminders_task() -> int:
     """Remind agents and supervisors of passes about to expire (each reminder once)."""
     return training_remind_due()
 
 
-@shared_task(name="agents.tasks.training_expiry_task", ignore_result=True)
+@shared_task(name="agents.tasks.training_expiry_task", ignore_result=True, dead_letter_on_failure=False)
 def training_expiry_task() -> int:
     """Mark lapsed passes expired and log them; routing already stopped counting them at expiry."""
     return training_expire_due()

@@ -6,6 +6,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
-app = Celery("switchboard")
+# ReliableTask: redelivery count with a dead-letter table, bounded countdowns, delay_on_commit.
+app = Celery("switchboard", task_cls="config.tasks:ReliableTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -26,6 +26,7 @@ from .models import (
     BusinessHoursHoliday,
     BusinessHoursPeriod,
     CannedResponse,
+    DeadLetter,
     Escalation,
     IdempotencyRecord,
     Interaction,
@@ -37,9 +38,13 @@ from .models import (
     SLATarget,
     Survey,
     SurveyResponse,
+    SurveySuppressionRule,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
 )
 from .selectors.queues import queue_with_live_figures
-from .services import api_keys, lifecycle
+from .services import api_keys, lifecycle, webhooks
 from .services import messages as message_services
 from .services.calendars import business_hours_delete, business_hours_touch
 from .services.queues import (
@@ -124,6 +129,9 @@ class QueueAdminForm(forms.ModelForm):
             "service_level_target",
             "accept_timeout_seconds",
             "auto_accept",
+            "surveys_enabled",
+            "survey_kind",
+            "survey_delay_seconds",
             "is_active",
         ]
 
@@ -502,6 +510,36 @@ class InteractionEventInline(admin.TabularInline):
         return False
 
 
+class InteractionSurveyInline(admin.TabularInline):
+    """The interaction's survey, whether it went out (or why not) and the customer's answer."""
+
+    model = Survey
+    extra = 0
+    fields = ["kind", "status", "suppressed_reason", "sent_at", "score", "comment"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = "survey"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("response")
+
+    @admin.display(description="score")
+    def score(self, obj: Survey):
+        response = getattr(obj, "response", None)
+        return response.score if response else "—"
+
+    @admin.display(description="comment")
+    def comment(self, obj: Survey) -> str:
+        response = getattr(obj, "response", None)
+        return response.comment if response else ""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 def _run_lifecycle(modeladmin, request, queryset, verb: str, move) -> None:
     done, refused = 0, []
     for interaction in queryset:
@@ -558,7 +596,13 @@ class InteractionAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def get_inlines(self, request, obj):
         if obj is None:
             return []
-        return [MessageHistoryInline, NewMessageInline, InteractionEventInline, EscalationInline]
+        return [
+            MessageHistoryInline,
+            NewMessageInline,
+            InteractionSurveyInline,
+            InteractionEventInline,
+            EscalationInline,
+        ]
 
     @admin.display(description="SLA")
     def sla(self, obj: Interaction) -> str:
@@ -714,10 +758,21 @@ class SurveyResponseInline(admin.StackedInline):
 class SurveyAdmin(ReadOnlyAdmin):
     """Surveys are sent by the survey service; the token (a customer's key to answer) is not shown."""
 
-    list_display = ["id", "interaction", "kind", "sent_at", "created_at", "answered"]
-    list_filter = ["kind", "sent_at"]
+    list_display = ["id", "interaction", "kind", "status", "dispatch_after", "sent_at", "answered"]
+    list_filter = ["kind", "status", "channel", "sent_at"]
     list_select_related = ["interaction", "response"]
-    fields = ["interaction", "kind", "sent_at", "created_at"]
+    fields = [
+        "interaction",
+        "kind",
+        "status",
+        "channel",
+        "dispatch_after",
+        "sent_at",
+        "attempts",
+        "last_error",
+        "suppressed_reason",
+        "created_at",
+    ]
     inlines = [SurveyResponseInline]
 
     @admin.display(boolean=True)
@@ -732,6 +787,106 @@ class SurveyResponseAdmin(ReadOnlyAdmin):
     list_select_related = ["survey"]
     search_fields = ["comment"]
     date_hierarchy = "answered_at"
+
+
+@admin.register(SurveySuppressionRule)
+class SurveySuppressionRuleAdmin(admin.ModelAdmin):
+    """Supervisors say when not to ask: per queue and/or channel, by disposition, category or reply window."""
+
+    list_display = ["__str__", "queue", "channel", "dispositions", "categories", "reply_window_hours", "is_active"]
+    list_filter = ["is_active", "channel", "queue"]
+    list_select_related = ["queue"]
+    fields = ["queue", "channel", "dispositions", "categories", "reply_window_hours", "note", "is_active"]
+
+
+# --- webhooks and the dead letters -------------------------------------------------------------------------------
+
+
+class WebhookAdminForm(forms.ModelForm):
+    class Meta:
+        model = Webhook
+        fields = ["name", "url", "events", "secret", "is_active"]
+
+    def clean_url(self):
+        try:
+            return webhooks.webhook_check_url(self.cleaned_data.get("url", ""))
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["url"]) from None
+
+    def clean_events(self):
+        try:
+            return webhooks.webhook_check_events(self.cleaned_data.get("events") or [])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["events"]) from None
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Subscriptions; a disabled one shows why, and the change list warns while any is disabled."""
+
+    form = WebhookAdminForm
+    list_display = ["__str__", "url", "is_active", "failure_count", "failing_since", "disabled_reason"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "url"]
+    readonly_fields = ["failure_count", "failing_since", "disabled_at", "disabled_reason", "created_by", "created_at"]
+
+    def changelist_view(self, request, extra_context=None):
+        for webhook in Webhook.objects.filter(is_active=False).exclude(disabled_reason=""):
+            self.message_user(request, f"Webhook {webhook} is disabled: {webhook.disabled_reason}", messages.WARNING)
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        elif "is_active" in form.changed_data and obj.is_active:
+            obj.failure_count, obj.failing_since, obj.disabled_at, obj.disabled_reason = 0, None, None, ""
+        super().save_model(request, obj, form, change)
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["attempted_at", "status_code", "latency_ms", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["event_type", "event_id", "webhook", "status", "attempts", "last_status_code", "next_attempt_at"]
+    list_filter = ["status", "event_type"]
+    list_select_related = ["webhook"]
+    search_fields = ["=event_id"]
+    date_hierarchy = "created_at"
+    inlines = [WebhookAttemptInline]
+    actions = ["resend"]
+
+    @admin.action(description="Send the selected deliveries again")
+    def resend(self, request, queryset):
+        for delivery in queryset:
+            webhooks.webhook_resend(delivery=delivery)
+        self.message_user(request, f"{queryset.count()} deliveries queued again.", messages.SUCCESS)
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    """Messages the workers gave up on; "queue again" sends a copy once the cause is fixed."""
+
+    list_display = ["task_name", "task_id", "delivery_count", "created_at", "requeued_at"]
+    list_filter = ["task_name", ("requeued_at", admin.EmptyFieldListFilter)]
+    search_fields = ["task_name", "=task_id"]
+    actions = ["requeue"]
+
+    @admin.action(description="Queue the selected messages again")
+    def requeue(self, request, queryset):
+        from config.tasks import dead_letter_requeue
+
+        for dead_letter in queryset:
+            dead_letter_requeue(dead_letter=dead_letter)
+        self.message_user(request, f"{queryset.count()} message(s) queued again.", messages.SUCCESS)
 
 
 # --- API keys ----------------------------------------------------------------------------------------------------

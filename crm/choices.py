@@ -117,3 +117,28 @@ SURVEY_SCORE_RANGE = {SurveyKind.CSAT: (1, 5), SurveyKind.NPS: (0, 10), SurveyKi
 class ReviewStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     COMPLETED = "completed", "Completed"
+
+
+class SurveyStatus(models.TextChoices):
+    """Where a survey stands: the outbox row waits (pending) until the dispatcher sends or drops it."""
+
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    SUPPRESSED = "suppressed", "Suppressed"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed (gave up)"
+
+
+# The events a webhook can subscribe to; "*" subscribes to all of them.
+WEBHOOK_EVENT_TYPES = (
+    "interaction.created",
+    "interaction.assigned",
+    "interaction.resolved",
+    "survey.answered",
+    "sla.breached",
+)

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -20,6 +22,8 @@ from .choices import (
     ReviewStatus,
     SLAClock,
     SurveyKind,
+    SurveyStatus,
+    WebhookDeliveryStatus,
 )
 
 
@@ -197,6 +201,11 @@ class Queue(models.Model):
     )
     auto_accept = models.BooleanField(
         default=False, help_text="work is accepted as it is assigned (e.g. email, where nobody has to pick up)"
+    )
+    surveys_enabled = models.BooleanField(default=True, help_text="send a survey after each resolution")
+    survey_kind = models.CharField(max_length=8, choices=SurveyKind.choices, default=SurveyKind.CSAT)
+    survey_delay_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="wait this long after resolution; empty = SURVEY_DISPATCH_DELAY"
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -501,20 +510,85 @@ class Message(models.Model):
 
 
 class Survey(models.Model):
-    """A satisfaction survey sent for one interaction, answered once through its single-use token."""
+    """A satisfaction survey for one interaction, and the outbox row of its dispatch.
+
+    It is written in the resolution's transaction (so a crash between commit and publish loses nothing)
+    and sent once ``dispatch_after`` has passed, by the on-commit task or the beat sweep, whichever comes
+    first; the row lock and the status make a second sender a no-op. ``token`` is a random nonce; the
+    customer's link carries it signed (``crm.services.surveys``), and the one-to-one response makes it
+    single-use. One survey per interaction and kind: a reopened and re-resolved contact is not asked twice.
+    """
 
     interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="surveys")
     kind = models.CharField(max_length=8, choices=SurveyKind.choices, default=SurveyKind.CSAT)
     token = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=SurveyStatus.choices, default=SurveyStatus.PENDING)
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True, help_text="sent over")
+    dispatch_after = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(
+        null=True, blank=True, help_text="a publish is in flight until then; the sweep leaves the row alone"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    suppressed_reason = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["interaction", "kind"], name="survey_one_per_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["interaction", "kind"], name="survey_one_per_kind"),
+            models.CheckConstraint(condition=models.Q(status__in=SurveyStatus.values), name="survey_status_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(status=SurveyStatus.SENT) | models.Q(sent_at__isnull=False),
+                name="survey_sent_has_time",
+            ),
+        ]
+        indexes = [
+            # the sweep's pick: pending surveys by due time
+            models.Index(
+                fields=["dispatch_after"], name="survey_pending_due", condition=models.Q(status=SurveyStatus.PENDING)
+            ),
+            models.Index(fields=["sent_at"], name="survey_sent_at", condition=models.Q(sent_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for #{self.interaction_id}"
+
+
+class SurveySuppressionRule(models.Model):
+    """When not to ask: set by a supervisor per queue and/or channel (empty = any).
+
+    A survey is dropped when the interaction's disposition or category is listed, or, for messaging
+    channels, when the customer's last message is older than ``reply_window_hours`` at send time (a
+    platform such as WhatsApp refuses business messages outside its 24-hour window).
+    """
+
+    queue = models.ForeignKey(
+        Queue, null=True, blank=True, on_delete=models.CASCADE, related_name="survey_suppression_rules"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    dispositions = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    categories = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    reply_window_hours = models.PositiveIntegerField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["queue", "channel", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(channel="") | models.Q(channel__in=Channel.values), name="suppression_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reply_window_hours__isnull=True) | models.Q(reply_window_hours__gt=0),
+                name="suppression_window_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"No survey: {self.queue or 'any queue'} / {self.channel or 'any channel'}"
 
 
 class SurveyResponse(models.Model):
@@ -724,3 +798,112 @@ class ReviewScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion_id}: {self.score}"
+
+
+class Webhook(models.Model):
+    """An integrator's subscription: signed POSTs of the chosen event types to ``url``.
+
+    ``failure_count`` counts consecutive failed attempts since ``failing_since``; a subscription that keeps
+    failing for ``WEBHOOK_DISABLE_AFTER_SECONDS`` is switched off with ``disabled_reason`` and a notice.
+    """
+
+    name = models.CharField(max_length=100, blank=True)
+    url = models.URLField(max_length=2000)
+    events = ArrayField(models.CharField(max_length=50), default=list, help_text='event types, or ["*"]')
+    secret = models.CharField(max_length=200, help_text="the HMAC-SHA256 key receivers verify signatures with")
+    is_active = models.BooleanField(default=True)
+    failure_count = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [GinIndex(name="webhook_events", fields=["events"], condition=models.Q(is_active=True))]
+
+    def __str__(self) -> str:
+        return self.name or self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: the outbox row, written in the transaction that caused the event.
+
+    Unique per (webhook, event id), so a repeated emit or publish never delivers an event twice to one
+    receiver; receivers de-duplicate by ``event_id`` (sent as ``Switchboard-Event-Id``) across our retries.
+    """
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.UUIDField(default=uuid.uuid4)
+    event_type = models.CharField(max_length=50)
+    payload = models.JSONField(help_text="the whole body: id, type, created_at, data")
+    status = models.CharField(
+        max_length=16, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    leased_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "event_id"], name="webhookdelivery_event_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=WebhookDeliveryStatus.values), name="webhookdelivery_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhookdelivery_pending_due",
+                condition=models.Q(status=WebhookDeliveryStatus.PENDING),
+            ),
+            models.Index(fields=["webhook", "-id"], name="webhookdelivery_webhook"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id} → {self.webhook_id}"
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery: what the receiver answered, how long it took, or what went wrong."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["delivery", "attempted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} at {self.attempted_at:%Y-%m-%d %H:%M:%S}: {self.status_code or self.error[:40]}"
+
+
+class DeadLetter(models.Model):
+    """A Celery message that could not be processed: redelivered too often (it kills its worker) or failed for good.
+
+    Parked here instead of looping through the broker forever; an admin can read it and queue it again.
+    """
+
+    task_id = models.CharField(max_length=64, unique=True)
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    exception = models.TextField(blank=True)
+    delivery_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    requeued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.task_id}"

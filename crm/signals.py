@@ -20,3 +20,6 @@ sla_breached = Signal()
 
 # A "warn" escalation step fell due (e.g. at 80 % of a target); same kwargs as sla_breached.
 sla_warning = Signal()
+
+# kwargs: survey_id (int), interaction_id (int), kind (SurveyKind), score (int); sent when an answer committed
+survey_answered = Signal()

@@ -155,6 +155,10 @@ if _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
         "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
         "timeout": env.int("EMAIL_TIMEOUT", default=10),
     }
+elif _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+    # filemail:// : each message written to a file (staging, tests with a real worker)
+    # (EMAIL_FILE_PATH names the directory: django-environ reads the URL's path as relative)
+    _mailer_options = {"file_path": env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))}
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mailer_options}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Switchboard <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

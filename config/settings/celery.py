@@ -13,8 +13,17 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
-# No countdown may exceed this: long timers belong to the database sweeps.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# No countdown may exceed this (config.tasks checks): long timers belong to the database sweeps. An unacknowledged
+# message (its worker died) is delivered again after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# A message started this many times without finishing (it kills its worker) is parked in the DeadLetter table.
+CELERY_MAX_DELIVERIES = env.int("CELERY_MAX_DELIVERIES", default=5)
+# Exactly one beat: config.beat.LockedScheduler runs the schedule only while it holds a Redis lock.
+CELERY_BEAT_SCHEDULER = "config.beat:LockedScheduler"
+CELERY_BEAT_LOCK_TTL = env.int("CELERY_BEAT_LOCK_TTL", default=30)
+# The beat wakes at least this often, to renew its lock (well within the TTL) or to try to take it over.
+CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_BEAT_SCHEDULE: dict = {
     # The router's safety net: whatever a trigger missed (a lost publish, a race) is routed within seconds.
     # Expires before the next run, so a backlog of runs never builds up while no worker is listening.
@@ -36,4 +45,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sla-sweep": {"task": "crm.tasks.sla_sweep_task", "schedule": 5.0, "options": {"expires": 5}},
     # Reports read whole past hours from the KPI rollup; this keeps it at most a minute behind.
     "kpi-rollup": {"task": "reporting.tasks.kpi_rollup_refresh_task", "schedule": 60.0, "options": {"expires": 60}},
+    # The outboxes' publishers: what an on-commit publish lost (a crash, a broker outage) and what is due again.
+    "webhooks-publish": {"task": "crm.tasks.webhook_publish_due_task", "schedule": 3.0, "options": {"expires": 3}},
+    "surveys-publish": {"task": "crm.tasks.survey_publish_due_task", "schedule": 5.0, "options": {"expires": 5}},
 }

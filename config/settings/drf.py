@@ -19,7 +19,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PARSER_CLASSES": ["config.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute"},
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "survey_answers": "20/minute"},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

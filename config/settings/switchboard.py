@@ -23,3 +23,40 @@ SWITCHBOARD_FCR_DAYS = env.int("SWITCHBOARD_FCR_DAYS", default=SWITCHBOARD_FOLLO
 SWITCHBOARD_SHRINKAGE = env.float("SWITCHBOARD_SHRINKAGE", default=0.3)
 # Staffing forecast: how many past weeks of the same weekday and hour are averaged.
 SWITCHBOARD_FORECAST_WEEKS = env.int("SWITCHBOARD_FORECAST_WEEKS", default=4)
+
+# Where customers reach the public pages (survey links in e-mails and messages).
+SWITCHBOARD_PUBLIC_URL = env.str("SWITCHBOARD_PUBLIC_URL", default="http://127.0.0.1:8000")
+
+# --- Surveys ---
+# Seconds between resolution and the survey (a queue may override it).
+SURVEY_DISPATCH_DELAY = env.int("SURVEY_DISPATCH_DELAY", default=300)
+# No more than one survey per customer per this many days.
+SURVEY_FREQUENCY_CAP_DAYS = env.int("SURVEY_FREQUENCY_CAP_DAYS", default=30)
+# A survey link stops working after this many days.
+SURVEY_TOKEN_MAX_AGE_DAYS = env.int("SURVEY_TOKEN_MAX_AGE_DAYS", default=30)
+# A contact this soon after a survey went out on the same channel is the customer answering it: no survey for it.
+SURVEY_REPLY_GRACE_HOURS = env.int("SURVEY_REPLY_GRACE_HOURS", default=72)
+# Sending: transient failures are retried with backoff this many times, then the survey is marked failed.
+SURVEY_MAX_ATTEMPTS = env.int("SURVEY_MAX_ATTEMPTS", default=5)
+SURVEY_RETRY_BASE_SECONDS = env.int("SURVEY_RETRY_BASE_SECONDS", default=60)
+# Channel → sender (dotted path to a class with send(*, survey, link)); channels not listed use "default".
+# Until real SMS/social providers exist, other channels log, or POST to SURVEY_SENDER_WEBHOOK_URL when set.
+SURVEY_SENDER_WEBHOOK_URL = env.str("SURVEY_SENDER_WEBHOOK_URL", default="")
+SURVEY_SENDERS = {
+    "email": "crm.services.survey_senders.EmailSender",
+    "default": "crm.services.survey_senders.WebhookPostSender"
+    if SURVEY_SENDER_WEBHOOK_URL
+    else "crm.services.survey_senders.LogSender",
+}
+
+# --- Webhooks ---
+# Against request forgery, targets on private, loopback and link-local addresses are refused unless this is on.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Retries: exponential backoff with jitter from the base, each wait at most the max, for up to the max age.
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=10)
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = env.int("WEBHOOK_RETRY_MAX_DELAY_SECONDS", default=3600)
+WEBHOOK_MAX_AGE_SECONDS = env.int("WEBHOOK_MAX_AGE_SECONDS", default=3 * 24 * 3600)
+# A subscription failing for this long (and at least this many attempts in a row) is disabled with a notice.
+WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=24 * 3600)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("crm.api.setup.urls")),
     path("", include("crm.api.canned_responses.urls")),
     path("", include("crm.api.quality.urls")),
+    path("", include("crm.api.webhooks.urls")),
 ]

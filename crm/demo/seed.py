@@ -23,7 +23,7 @@ from contacts.choices import IdentityChannel
 from contacts.models import ContactIdentity, Customer, Note, Organization
 from contacts.services import normalize_address
 
-from ..choices import Direction
+from ..choices import Direction, SurveyStatus
 from ..choices import InteractionEventKind as Kind
 from ..models import (
     Interaction,
@@ -407,6 +407,7 @@ class _Writer:
                 kind=s.kind,
                 # real single-use secrets even in a demo: the answer page is public
                 token=secrets.token_urlsafe(24),
+                status=SurveyStatus.SENT,
                 sent_at=s.sent_at,
                 created_at=s.sent_at,
             )

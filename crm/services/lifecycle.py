@@ -41,6 +41,8 @@ from ..models import Assignment, Interaction, InteractionEvent, Queue
 from ..selectors.interactions import queue_default_for_channel
 from ..signals import interaction_changed
 from .sla import sla_refresh
+from .surveys import survey_schedule
+from .webhooks import webhook_emit
 
 S = InteractionStatus
 Kind = InteractionEventKind
@@ -117,8 +119,52 @@ def _new_event(*, interaction, kind, from_status, to_status, actor=None, agent_i
     )
 
 
+# Event kinds that integrators hear about by webhook.
+WEBHOOK_EVENTS = {
+    Kind.CREATED: "interaction.created",
+    Kind.ASSIGNED: "interaction.assigned",
+    Kind.RESOLVED: "interaction.resolved",
+}
+
+
+def _write_outboxes(event: InteractionEvent) -> None:
+    """In the event's own transaction: the webhook deliveries and the survey it causes (the outboxes).
+
+    Written here, not by a receiver of ``interaction_changed`` (which runs after the commit), so a crash
+    between commit and publish cannot lose them; the beat sweeps publish what the on-commit publish missed.
+    """
+    webhook_type = WEBHOOK_EVENTS.get(event.kind)
+    if event.kind == Kind.TRANSFERRED and event.to_status == S.ASSIGNED:
+        webhook_type = "interaction.assigned"  # a transfer to an agent assigns it to them
+    if webhook_type is None:
+        return
+    interaction = event.interaction
+    webhook_emit(
+        type=webhook_type,
+        data={
+            "interaction": {
+                "id": interaction.pk,
+                "status": event.to_status,
+                "channel": interaction.channel,
+                "customer_id": interaction.customer_id,
+                "queue_id": interaction.queue_id,
+                "agent_id": interaction.agent_id,
+                "priority": interaction.priority,
+                "subject": interaction.subject,
+                "disposition": interaction.disposition,
+                "category": interaction.category,
+            },
+            "from_status": event.from_status,
+        },
+        at=event.at,
+    )
+    if event.kind == Kind.RESOLVED:
+        survey_schedule(interaction=interaction, now=event.at)
+
+
 def _announce(event: InteractionEvent) -> None:
-    """Send ``interaction_changed`` for a saved event once the transaction commits."""
+    """Write the event's outbox rows, and send ``interaction_changed`` once the transaction commits."""
+    _write_outboxes(event)
     interaction_id, kind, from_status, to_status = event.interaction_id, event.kind, event.from_status, event.to_status
     transaction.on_commit(
         lambda: interaction_changed.send(

@@ -23,7 +23,7 @@ from config.errors import (
     DomainError,
 )
 
-from ..choices import OPEN_STATUSES
+from ..choices import OPEN_STATUSES, SurveyKind
 from ..models import BusinessHours, Interaction, Queue, QueueSkill, SLAPolicy, SLATarget
 from .sla import sla_check_escalation_steps, sla_request_recompute
 
@@ -45,6 +45,9 @@ QUEUE_FIELDS = frozenset(
         "service_level_target",
         "accept_timeout_seconds",
         "auto_accept",
+        "surveys_enabled",
+        "survey_kind",
+        "survey_delay_seconds",
         "is_active",
     }
 )
@@ -131,6 +134,9 @@ def queue_create(
     service_level_target: Decimal = Decimal("0.800"),
     accept_timeout_seconds: int | None = 30,
     auto_accept: bool = False,
+    surveys_enabled: bool = True,
+    survey_kind: str = SurveyKind.CSAT,
+    survey_delay_seconds: int | None = None,
     is_active: bool = True,
 ) -> Queue:
     """Create a queue with its skill requirements."""
@@ -150,6 +156,9 @@ def queue_create(
             service_level_target=service_level_target,
             accept_timeout_seconds=accept_timeout_seconds,
             auto_accept=auto_accept,
+            surveys_enabled=surveys_enabled,
+            survey_kind=survey_kind,
+            survey_delay_seconds=survey_delay_seconds,
             is_active=is_active,
         )
         _set_required_skills(queue=queue, required_skills=required_skills)

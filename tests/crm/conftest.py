@@ -12,3 +12,60 @@ def eager_tasks():
     celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+
+
+class Receiver:
+    """A local HTTP server in a thread: records every POST and answers with the next queued status (default 200).
+
+    ``hold`` makes the next request wait until ``release`` is set (to catch a worker in the middle of a POST).
+    """
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        self.requests: list[dict] = []
+        self.statuses: list[int] = []
+        self.arrived = threading.Event()
+        self.hold = False
+        self.release = threading.Event()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.requests.append({"headers": dict(self.headers), "body": body, "path": self.path})
+                receiver.arrived.set()
+                if receiver.hold:
+                    receiver.hold = False
+                    receiver.release.wait(30)
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                try:
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the client is gone (a killed worker)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver(settings):
+    """A webhook receiver on 127.0.0.1; private targets are allowed for the test that uses it."""
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    server = Receiver()
+    yield server
+    server.close()

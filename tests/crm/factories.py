@@ -1,10 +1,13 @@
+import uuid
+
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from crm.choices import InteractionStatus, MessageDirection, SurveyKind
+from crm.choices import InteractionStatus, MessageDirection, SurveyKind, SurveyStatus
 from crm.models import (
     CannedResponse,
+    DeadLetter,
     Interaction,
     Message,
     Queue,
@@ -13,6 +16,10 @@ from crm.models import (
     SLATarget,
     Survey,
     SurveyResponse,
+    SurveySuppressionRule,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
 )
 from tests.agents.factories import SkillFactory
 from tests.contacts.factories import CustomerFactory
@@ -95,6 +102,8 @@ class SurveyFactory(DjangoModelFactory):
     interaction = factory.SubFactory(InteractionFactory)
     kind = SurveyKind.CSAT
     token = factory.Sequence(lambda n: f"survey-token-{n:06d}")
+    status = SurveyStatus.SENT
+    channel = factory.LazyAttribute(lambda s: s.interaction.channel)
     sent_at = factory.LazyFunction(timezone.now)
 
 
@@ -106,6 +115,57 @@ class SurveyResponseFactory(DjangoModelFactory):
     score = 4
     comment = factory.Faker("sentence")
     answered_at = factory.LazyFunction(timezone.now)
+
+
+class SurveySuppressionRuleFactory(DjangoModelFactory):
+    class Meta:
+        model = SurveySuppressionRule
+
+
+class WebhookFactory(DjangoModelFactory):
+    """A subscription to everything. Its URL is not checked (the factory skips the service): tests aim it at will."""
+
+    class Meta:
+        model = Webhook
+
+    url = "https://hooks.example.com/switchboard"
+    events = factory.LazyFunction(lambda: ["*"])
+    secret = "test-webhook-secret-0123456789"
+
+
+class WebhookDeliveryFactory(DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    webhook = factory.SubFactory(WebhookFactory)
+    event_id = factory.LazyFunction(uuid.uuid4)
+    event_type = "interaction.created"
+    payload = factory.LazyAttribute(
+        lambda d: {"id": str(d.event_id), "type": d.event_type, "created_at": "2026-01-01T00:00:00Z", "data": {}}
+    )
+    next_attempt_at = factory.LazyFunction(timezone.now)
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class WebhookAttemptFactory(DjangoModelFactory):
+    class Meta:
+        model = WebhookAttempt
+
+    delivery = factory.SubFactory(WebhookDeliveryFactory)
+    attempted_at = factory.LazyFunction(timezone.now)
+    status_code = 500
+    error = "HTTP 500"
+
+
+class DeadLetterFactory(DjangoModelFactory):
+    class Meta:
+        model = DeadLetter
+
+    task_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    task_name = "crm.tasks.webhook_deliver_task"
+    args = factory.LazyFunction(lambda: [1])
+    exception = "started 5 times without finishing"
+    delivery_count = 5
 
 
 def interaction_in_status(status, *, agent=None, actor=None, **create_kwargs):

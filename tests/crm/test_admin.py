@@ -31,6 +31,7 @@ from tests.agents.factories import SkillFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import (
     CannedResponseFactory,
+    DeadLetterFactory,
     InteractionFactory,
     MessageFactory,
     QueueFactory,
@@ -38,12 +39,24 @@ from tests.crm.factories import (
     SLAPolicyFactory,
     SLATargetFactory,
     SurveyResponseFactory,
+    SurveySuppressionRuleFactory,
+    WebhookAttemptFactory,
+    WebhookFactory,
     interaction_in_status,
 )
 
 pytestmark = pytest.mark.django_db
 
-READ_ONLY = {"interactionevent", "survey", "surveyresponse", "idempotencyrecord", "assignment", "escalation"}
+READ_ONLY = {
+    "interactionevent",
+    "survey",
+    "surveyresponse",
+    "idempotencyrecord",
+    "assignment",
+    "escalation",
+    "webhookdelivery",
+    "deadletter",
+}
 MADE_BY_SERVICES = {"review"}  # sampled from the review list's "Sample interactions" page, not added by hand
 
 
@@ -104,6 +117,14 @@ def make(model):
         return Review.objects.create(
             interaction=interaction_in_status(InteractionStatus.RESOLVED), scorecard=card, created_at=timezone.now()
         )
+    if name == "surveysuppressionrule":
+        return SurveySuppressionRuleFactory(dispositions=["duplicate"])
+    if name == "webhook":
+        return WebhookFactory()
+    if name == "webhookdelivery":
+        return WebhookAttemptFactory().delivery
+    if name == "deadletter":
+        return DeadLetterFactory()
     raise AssertionError(f"no sample for {name}; add one")
 
 
@@ -205,6 +226,9 @@ def _queue_post(**overrides) -> dict:
         "overflow_after_seconds": "",
         "service_level_seconds": "20",
         "service_level_target": "0.8",
+        "surveys_enabled": "on",
+        "survey_kind": "csat",
+        "survey_delay_seconds": "",
         "is_active": "on",
         "queue_skills-TOTAL_FORMS": "0",
         "queue_skills-INITIAL_FORMS": "0",

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 migration = importlib.import_module("crm.migrations.0002_default_groups")
 supervision = importlib.import_module("crm.migrations.0007_supervision_permissions_and_scorecard")
+delivery_grants = importlib.import_module("crm.migrations.0010_supervisor_survey_webhook_permissions")
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +23,7 @@ def default_groups(db):
     # flushes the database, migration-made rows included, and --reuse-db keeps that state between sessions.
     migration.create_groups(apps, None)
     supervision.forwards(apps, None)
+    delivery_grants.grant(apps, None)
 
 
 def perms(group_name: str) -> set[str]:
@@ -65,7 +67,10 @@ def test_supervisor_group_runs_the_center_but_deletes_only_light_rows():
         "crm.delete_queueskill",
         "crm.delete_slatarget",
         "crm.delete_scorecardcriterion",
+        "crm.delete_surveysuppressionrule",
     }
+    assert {"crm.add_surveysuppressionrule", "crm.view_webhookdelivery", "crm.view_webhook"} <= granted
+    assert {"crm.add_webhook", "crm.change_webhook", "crm.view_deadletter"}.isdisjoint(granted)
 
 
 def test_agent_group_looks_up_and_writes_notes_and_messages():

@@ -173,6 +173,51 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
         return serializers.DateTimeField(default_timezone=timezone.get_current_timezone()).to_representation
 
 
+class SurveyOutputSerializer(serializers.Serializer):
+    """The interaction's survey: whether and when it went out, and the customer's answer once given."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.CharField(help_text="pending, sent, suppressed or failed")
+    suppressed_reason = serializers.CharField(allow_blank=True)
+    sent_at = serializers.DateTimeField(allow_null=True)
+    score = serializers.IntegerField(allow_null=True)
+    comment = serializers.CharField(allow_blank=True)
+    answered_at = serializers.DateTimeField(allow_null=True)
+
+
+class InteractionDetailOutputSerializer(InteractionOutputSerializer):
+    """One interaction: the list's fields and its surveys with their answers."""
+
+    surveys = serializers.SerializerMethodField()
+
+    class Meta(InteractionOutputSerializer.Meta):
+        fields = [*InteractionOutputSerializer.Meta.fields, "surveys"]
+        read_only_fields = fields
+
+    @extend_schema_field(SurveyOutputSerializer(many=True))
+    def get_surveys(self, interaction: Interaction) -> list[dict]:
+        rows = []
+        for survey in interaction.surveys.select_related("response").order_by("created_at", "id"):
+            response = getattr(survey, "response", None)
+            rows.append(
+                {
+                    "id": survey.pk,
+                    "kind": survey.kind,
+                    "status": survey.status,
+                    "suppressed_reason": survey.suppressed_reason,
+                    "sent_at": survey.sent_at,
+                    "score": response.score if response else None,
+                    "comment": response.comment if response else "",
+                    "answered_at": response.answered_at if response else None,
+                }
+            )
+        return SurveyOutputSerializer(rows, many=True).data
+
+    def to_representation(self, instance: Interaction) -> dict:
+        return {**super().to_representation(instance), "surveys": self.get_surveys(instance)}
+
+
 DATETIME_FIELDS = (
     "created_at",
     "queued_at",

@@ -36,6 +36,7 @@ from .serializers import (
     EmptyInputSerializer,
     ErrorOutputSerializer,
     InteractionCreateInputSerializer,
+    InteractionDetailOutputSerializer,
     InteractionOutputSerializer,
     InteractionUpdateInputSerializer,
     MessageCreateInputSerializer,
@@ -104,7 +105,10 @@ def _action_schema(summary: str, request=None):
             404: OpenApiResponse(ErrorOutputSerializer, description="Invalid cursor"),
         },
     ),
-    retrieve=extend_schema(summary="One interaction", responses={200: InteractionOutputSerializer, 404: ERRORS[404]}),
+    retrieve=extend_schema(
+        summary="One interaction, with its surveys and their answers",
+        responses={200: InteractionDetailOutputSerializer, 404: ERRORS[404]},
+    ),
 )
 class InteractionViewSet(
     InteractionContextMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
@@ -118,6 +122,9 @@ class InteractionViewSet(
 
     def get_queryset(self):
         return interaction_list(viewer=viewer_from_request(self.request))
+
+    def get_serializer_class(self):
+        return InteractionDetailOutputSerializer if self.action == "retrieve" else InteractionOutputSerializer
 
     def filter_queryset(self, queryset):
         # query parameters filter the list only; a detail URL or an action is never narrowed by them

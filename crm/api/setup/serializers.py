@@ -13,7 +13,7 @@ from agents.models import MAX_SKILL_LEVEL, MIN_SKILL_LEVEL, Skill, Team
 from config.api.serializers import ErrorSerializer, RejectUnknownFieldsMixin  # noqa: F401
 from config.choices import Channel
 
-from ...choices import EscalationAction, InteractionStatus, MessageDirection, Priority, SLAClock
+from ...choices import EscalationAction, InteractionStatus, MessageDirection, Priority, SLAClock, SurveyKind
 from ...models import BusinessHours, Queue, SLAPolicy
 from ...selectors.queues import queue_visibility_q
 from ...selectors.timeline import TimelineKind
@@ -92,6 +92,15 @@ class QueueInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     auto_accept = serializers.BooleanField(
         default=False, help_text="work is accepted as it is assigned (e.g. email: nobody has to pick it up)"
     )
+    surveys_enabled = serializers.BooleanField(default=True, help_text="send a survey after each resolution")
+    survey_kind = serializers.ChoiceField(choices=SurveyKind.choices, default=SurveyKind.CSAT)
+    survey_delay_seconds = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_INT,
+        allow_null=True,
+        default=None,
+        help_text="seconds after resolution; null = the SURVEY_DISPATCH_DELAY setting",
+    )
     is_active = serializers.BooleanField(default=True)
 
     def __init__(self, *args, **kwargs):
@@ -151,6 +160,9 @@ class QueueOutputSerializer(serializers.Serializer):
     service_level_target = serializers.DecimalField(max_digits=4, decimal_places=3, coerce_to_string=False)
     accept_timeout_seconds = serializers.IntegerField(allow_null=True)
     auto_accept = serializers.BooleanField()
+    surveys_enabled = serializers.BooleanField()
+    survey_kind = serializers.ChoiceField(choices=SurveyKind.choices)
+    survey_delay_seconds = serializers.IntegerField(allow_null=True)
     is_active = serializers.BooleanField()
     waiting = serializers.IntegerField(help_text="interactions queued now")
     oldest_waiting_seconds = serializers.SerializerMethodField(help_text="age of the oldest queued interaction")

@@ -582,3 +582,20 @@ def test_team_bound_admin_key_cannot_change_a_shared_queue(key_client_factory, t
     assert client.patch(detail(shared.pk), {"priority": 9}, format="json").status_code == 403
     assert client.delete(detail(shared.pk)).status_code == 403
     assert Queue.objects.get(pk=shared.pk).priority == 5
+
+
+def test_a_queue_sets_its_survey_kind_and_delay(admin_client_api):
+    response = admin_client_api.post(
+        LIST,
+        {"name": "Billing", "channels": ["email"], "survey_kind": "nps", "survey_delay_seconds": 60},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["surveys_enabled"], body["survey_kind"], body["survey_delay_seconds"]) == (True, "nps", 60)
+    changed = admin_client_api.patch(detail(body["id"]), {"surveys_enabled": False}, format="json").json()
+    assert changed["surveys_enabled"] is False and changed["survey_kind"] == "nps"
+    bad = admin_client_api.patch(
+        detail(body["id"]), {"survey_kind": "stars", "survey_delay_seconds": -1}, format="json"
+    )
+    assert bad.status_code == 400 and set(bad.json()) == {"survey_kind", "survey_delay_seconds"}

@@ -26,8 +26,8 @@ from agents.models import Agent
 from agents.services import agent_set_status
 from config.errors import DomainError
 
-from .choices import InteractionStatus, MessageDirection
-from .forms import (
+from ..choices import InteractionStatus, MessageDirection
+from ..forms import (
     AGENT_SELECTABLE_STATUSES,
     NoteForm,
     ReplyForm,
@@ -36,17 +36,17 @@ from .forms import (
     TransferForm,
     apply_service_errors,
 )
-from .models import Interaction
-from .selectors.canned_responses import canned_response_list
-from .selectors.console import console_capacity, console_customer_panel, console_my_work, console_queues
-from .selectors.interactions import (
+from ..models import Interaction
+from ..selectors.canned_responses import canned_response_list
+from ..selectors.console import console_capacity, console_customer_panel, console_my_work, console_queues
+from ..selectors.interactions import (
     interaction_assignable_agents,
     interaction_get,
     interaction_target_queues,
     message_list,
 )
-from .services import lifecycle
-from .services.messages import CLOSED_TO_MESSAGES, message_create
+from ..services import lifecycle
+from ..services.messages import CLOSED_TO_MESSAGES, message_create
 
 S = InteractionStatus
 

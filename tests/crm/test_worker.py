@@ -1,0 +1,225 @@
+"""Through real Celery processes on the real Redis broker: a worker (and beats) in subprocesses.
+
+Each test has a broker queue of its own, so it neither steals nor receives other tests' messages. The data is
+committed (transactional tests) so the worker, with its own connections, sees it.
+"""
+
+import email
+import email.policy
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.db import connection, transaction
+
+from config.beat import LOCK_KEY
+from config.celery import app as celery_app
+from crm.choices import InteractionStatus, SurveyStatus, WebhookDeliveryStatus
+from crm.models import Survey, SurveyResponse, WebhookAttempt, WebhookDelivery
+from crm.services import lifecycle
+from crm.services.webhooks import webhook_emit
+from tests.contacts.factories import CustomerFactory
+from tests.crm.factories import QueueFactory, WebhookFactory, interaction_in_status
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(condition, timeout: float = 30, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _env(queue: str, mail_dir: Path) -> dict:
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DEBUG": "false",
+        "SECRET_KEY": django_settings.SECRET_KEY,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_POOL_MAX_SIZE": "0",
+        "REDIS_URL": django_settings.REDIS_URL,
+        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "EMAIL_URL": "filemail://",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture(scope="module")
+def broker():
+    client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def publish_to():
+    """Make this process publish to ``queue`` (a queue of the test's own on the real broker)."""
+    previous = celery_app.conf.task_default_queue
+    names = []
+
+    def use(queue: str) -> None:
+        names.append(queue)
+        celery_app.conf.task_default_queue = queue
+
+    yield use
+    celery_app.conf.task_default_queue = previous
+
+
+def start(args, env, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603 (our own command line)
+        [sys.executable, "-m", "celery", "-A", "config", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own group: the teardown stops the pool children with it
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def worker_process(tmp_path_factory, django_db_setup, django_db_blocker):
+    """One worker for the module's tests (starting one takes seconds), on a queue of its own."""
+    queue = f"test-worker-{uuid.uuid4().hex[:12]}"
+    tmp = tmp_path_factory.mktemp("worker")
+    with django_db_blocker.unblock():
+        env = _env(queue, tmp / "mail")
+    args = ["worker", "-Q", queue, "--concurrency", "1", "--pool", "prefork", "-l", "warning"]
+    process = start([*args, "--without-gossip", "--without-mingle", "--without-heartbeat"], env, tmp / "worker.log")
+    process.queue, process.mail_dir = queue, tmp / "mail"
+    yield process
+    stop(process)
+    redis.Redis.from_url(django_settings.CELERY_BROKER_URL).delete(queue)
+
+
+@pytest.fixture
+def worker(worker_process, publish_to):
+    assert worker_process.poll() is None, "the worker died"
+    publish_to(worker_process.queue)
+    return worker_process
+
+
+def pool_children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_resolve_survey_email_answer_through_a_real_worker(worker, settings, client):
+    settings.SURVEY_DISPATCH_DELAY = 0
+    interaction = interaction_in_status(
+        InteractionStatus.ACTIVE,
+        channel="email",
+        customer=CustomerFactory(name="Grace", email="grace@example.com"),
+        queue=QueueFactory(channels=["email"]),
+    )
+    lifecycle.interaction_resolve(interaction=interaction, disposition="solved")
+
+    wait_for(lambda: Survey.objects.filter(status=SurveyStatus.SENT).exists(), what="the survey to be sent")
+    mail_dir = worker.mail_dir
+    [mail_file] = wait_for(lambda: list(mail_dir.glob("*.log")), what="the e-mail file")
+    raw = mail_file.read_text().split("\n" + "-" * 79)[0]
+    message = email.message_from_string(raw, policy=email.policy.default)
+    assert message["To"] == "grace@example.com"
+    assert message.get_body(("html",)) is not None
+    text = message.get_body(("plain",)).get_content()
+    path = re.search(r"https?://[^/\s]+(/s/[^\s]+/)", text).group(1)
+
+    page = client.get(path)
+    assert page.status_code == 200 and 'name="score"' in page.content.decode()
+    assert client.post(path, {"score": "5", "comment": "Lovely"}).status_code == 200
+    answer = SurveyResponse.objects.get()
+    assert (answer.score, answer.comment, answer.survey.interaction_id) == (5, "Lovely", interaction.pk)
+
+
+def test_a_worker_killed_mid_task_runs_it_again_and_the_effect_happens_once(worker, receiver):
+    receiver.hold = True  # the first POST hangs: the worker is caught in the middle of its task
+    WebhookFactory(url=receiver.url)
+    with transaction.atomic():
+        [delivery] = webhook_emit(type="interaction.created", data={"interaction": {"id": 1}})
+
+    assert receiver.arrived.wait(30), "the worker never called the receiver"
+    [child] = pool_children(worker.pid)
+    os.kill(child, signal.SIGKILL)
+    receiver.release.set()
+
+    wait_for(
+        lambda: WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDeliveryStatus.DELIVERED).exists(),
+        what="the redelivered task to deliver",
+    )
+    assert len(receiver.requests) == 2
+    assert {r["headers"]["Switchboard-Event-Id"] for r in receiver.requests} == {str(delivery.event_id)}
+    delivery.refresh_from_db()
+    # the killed run left nothing behind: one attempt, one delivery
+    assert delivery.attempts == 1
+    assert list(WebhookAttempt.objects.filter(delivery=delivery).values_list("status_code", flat=True)) == [200]
+    assert worker.poll() is None
+
+
+def test_two_beats_send_each_periodic_run_once(broker, publish_to, tmp_path):
+    queue = f"test-beat-{uuid.uuid4().hex[:12]}"
+    env = _env(queue, tmp_path / "mail")
+    broker.delete(LOCK_KEY)
+    beats = [
+        start(["beat", "-l", "info", "--schedule", str(tmp_path / f"beat{n}")], env, tmp_path / f"b{n}.log")
+        for n in range(2)
+    ]
+    sent: dict[str, list[float]] = {}
+    client = broker
+    try:
+        # from the first message on (the beats take a few seconds to start), 7 s of runs
+        first, give_up = None, time.monotonic() + 30
+        while first is None and time.monotonic() < give_up:
+            first = client.brpop(queue, timeout=1)
+        assert first, "no beat sent anything"
+        sent[json.loads(first[1])["headers"]["task"]] = [time.monotonic()]
+        deadline = time.monotonic() + 7
+        while time.monotonic() < deadline:
+            item = client.brpop(queue, timeout=1)
+            if item:
+                task = json.loads(item[1])["headers"]["task"]
+                sent.setdefault(task, []).append(time.monotonic())
+        assert all(beat.poll() is None for beat in beats), "a beat exited instead of waiting for the lock"
+    finally:
+        for beat in beats:
+            stop(beat)
+        client.delete(queue)
+    assert len(sent.get("crm.tasks.webhook_publish_due_task", [])) >= 2, sent
+    intervals = {
+        "crm.tasks.webhook_publish_due_task": 3.0,
+        "crm.tasks.route_pending_task": 5.0,
+        "crm.tasks.survey_publish_due_task": 5.0,
+    }
+    for task, interval in intervals.items():
+        times = sent.get(task, [])
+        assert times, f"{task} never ran"
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        # two beats would each send it: pairs of runs moments apart
+        assert all(gap > interval * 0.7 for gap in gaps), f"{task} was sent twice within {min(gaps):.2f} s"
