@@ -5,7 +5,9 @@ from datetime import UTC
 from django import forms
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
 
 MAX_ID = 2**63 - 1
 
@@ -50,3 +52,23 @@ class NonEmptyChoiceField(forms.ChoiceField):
 
 class NonEmptyChoiceFilter(filters.ChoiceFilter):
     field_class = NonEmptyChoiceField
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter ignores an empty parameter (``?status=`` filters nothing); here a typed one is a 400.
+
+    The schema promises a choice, a boolean, a number or a date-time: an empty value is none of them, and
+    silently answering with everything would hide the client's mistake. Free-text parameters may be empty.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is not None:
+            errors = {
+                name: ["Give a value, or leave the parameter out."]
+                for name, declared in filterset.filters.items()
+                if not issubclass(declared.field_class, forms.CharField) and "" in request.query_params.getlist(name)
+            }
+            if errors:
+                raise ValidationError(errors)
+        return super().filter_queryset(request, queryset, view)

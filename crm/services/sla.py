@@ -521,7 +521,7 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     and only the sweep whose INSERT returned the row runs its action. Each row's ``sla_next_check_at``
     moves on to its next pending step (null when none is left).
     """
-    from .sla_actions import sla_run_action  # the actions use the lifecycle, which imports this module
+    from .sla_actions import sla_breach_webhooks, sla_run_action  # the actions use the lifecycle (imports this)
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -534,7 +534,12 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
         if not ids:
             return 0
         # only what planning reads: the sweep is the hot path (actions that need more load it themselves)
-        rows = list(Interaction.objects.filter(pk__in=ids).only(*PLAN_FIELDS).select_related("queue").order_by("pk"))
+        rows = list(
+            Interaction.objects.filter(pk__in=ids)
+            .only(*PLAN_FIELDS, "agent", "customer")  # the two for the breach webhooks
+            .select_related("queue")
+            .order_by("pk")
+        )
         contexts = _contexts(rows)
         due: list[tuple[int, PlannedStep]] = []
         for row in rows:
@@ -551,10 +556,14 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
                 setattr(row, name, value)
         _write_plans(rows)
         by_pk = {row.pk: row for row in rows}
+        breaches = []
         for interaction_id, step in due:
             escalation_id = inserted.get((interaction_id, step.target, step.step))  # type: ignore[call-overload]
             if escalation_id is not None:
                 sla_run_action(escalation_id=escalation_id, interaction=by_pk[interaction_id], step=step)
+                if step.step == 0:
+                    breaches.append((escalation_id, by_pk[interaction_id], step))
+        sla_breach_webhooks(breaches)
     if inserted:
         logger.info("sla: recorded %d escalation step(s)", len(inserted))
     return len(inserted)

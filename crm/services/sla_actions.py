@@ -1,6 +1,7 @@
 """What an escalation step does once the sweep has recorded it (and only the sweep that recorded it).
 
-The breach itself (step 0) sends ``crm.signals.sla_breached``; a ``warn`` step sends ``sla_warning``;
+The breach itself (step 0) sends ``crm.signals.sla_breached`` and, with ``sla_breach_webhooks``, an ``sla.breached``
+webhook delivery written in the sweep's transaction (the outbox); a ``warn`` step sends ``sla_warning``;
 ``notify_supervisors`` emails the supervisors of the queue's team; ``raise_priority`` and ``move_to_queue``
 go through the lifecycle (so they are logged, recompute the clocks and, for a move, ask for routing).
 Signals and emails leave on commit. An action the lifecycle refuses (the interaction moved on meanwhile,
@@ -22,6 +23,7 @@ from ..models import Escalation, Interaction, Queue
 from ..signals import sla_breached, sla_warning
 from . import lifecycle
 from .sla import PlannedStep
+from .webhooks import webhook_emit_many
 
 logger = logging.getLogger(__name__)
 
@@ -94,3 +96,26 @@ def sla_run_action(*, escalation_id: int, interaction: Interaction, step: Planne
         outcome = "refused: " + (" ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
         logger.info("sla: escalation %s of interaction %s %s", escalation_id, interaction.pk, outcome)
     Escalation.objects.filter(pk=escalation_id).update(outcome=outcome[:300])
+
+
+def sla_breach_webhooks(breaches: list[tuple[int, Interaction, PlannedStep]]) -> None:
+    """``sla.breached`` for the breaches one sweep recorded, as (escalation id, interaction, step): one batch."""
+    webhook_emit_many(
+        type="sla.breached",
+        events=[
+            {
+                "escalation_id": escalation_id,
+                "interaction": {
+                    "id": interaction.pk,
+                    "queue_id": interaction.queue_id,
+                    "agent_id": interaction.agent_id,
+                    "customer_id": interaction.customer_id,
+                    "channel": interaction.channel,
+                    "priority": interaction.priority,
+                },
+                "target": step.target,
+                "due_at": step.due_at,
+            }
+            for escalation_id, interaction, step in breaches
+        ],
+    )

@@ -96,8 +96,11 @@ class MessageFactory(DjangoModelFactory):
 
 
 class SurveyFactory(DjangoModelFactory):
+    """A sent survey. Resolving an interaction already schedules one of its queue's kind: that one is reused."""
+
     class Meta:
         model = Survey
+        django_get_or_create = ("interaction", "kind")
 
     interaction = factory.SubFactory(InteractionFactory)
     kind = SurveyKind.CSAT

@@ -7,7 +7,6 @@ handler turns into 409.
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -18,6 +17,7 @@ from rest_framework.response import Response
 from agents.access import viewer_from_request
 from agents.models import Agent
 from config.api.exceptions import Unprocessable
+from config.api.filters import StrictFilterBackend
 from config.api.pagination import CursorPagination
 from crm.selectors import interaction_list, message_list
 from crm.services import lifecycle
@@ -114,7 +114,7 @@ class InteractionViewSet(
     InteractionContextMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     serializer_class = InteractionOutputSerializer
-    filter_backends = [DjangoFilterBackend, InteractionOrderingFilter]
+    filter_backends = [StrictFilterBackend, InteractionOrderingFilter]
     filterset_class = InteractionFilterSet
     pagination_class = CursorPagination
     # any segment reaches the view, so a malformed id is the API's JSON 404, not Django's HTML page

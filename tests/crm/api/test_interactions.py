@@ -438,6 +438,9 @@ def test_filters_narrow_the_list(write_client, mixed, queue_b):
         {"created_after": "yesterday"},
         {"created_after": "0001-01-01T00:00:00+05:00"},
         {"ordering": "subject"},
+        {"status": ""},
+        {"queue": ""},
+        {"created_after": ""},
     ],
 )
 def test_a_bad_filter_value_is_400(write_client, params):

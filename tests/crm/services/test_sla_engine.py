@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.errors import DomainError, IllegalTransition
 from crm.choices import InteractionEventKind, InteractionStatus, MessageDirection, Priority
-from crm.models import Escalation, Interaction, InteractionEvent
+from crm.models import Escalation, Interaction, InteractionEvent, WebhookDelivery
 from crm.services import lifecycle
 from crm.services.business_hours import add_business_seconds, calendar_for
 from crm.services.calendars import PeriodSpec, business_hours_create, business_hours_update
@@ -20,7 +20,7 @@ from crm.services.queues import TargetSpec, sla_policy_create, sla_policy_update
 from crm.services.sla import sla_recompute_open, sla_state, sla_sweep
 from crm.signals import sla_breached, sla_warning
 from tests.agents.factories import TeamFactory, UserFactory
-from tests.crm.factories import QueueFactory, interaction_in_status
+from tests.crm.factories import QueueFactory, WebhookFactory, interaction_in_status
 
 pytestmark = pytest.mark.django_db
 
@@ -456,3 +456,20 @@ def test_escalating_queued_work_refuses_its_own_queue_and_work_an_agent_holds():
     with pytest.raises(IllegalTransition):
         lifecycle.interaction_escalate(interaction=active, to_queue=QueueFactory(channels=["chat"]))
     assert not InteractionEvent.objects.filter(kind=InteractionEventKind.ESCALATED).exists()
+
+
+def test_a_breach_is_told_to_webhook_subscribers_once_in_the_sweeps_transaction():
+    hook = WebhookFactory(events=["sla.breached"])
+    WebhookFactory(events=["interaction.resolved"])  # not subscribed: hears nothing
+    interaction = in_status(S.QUEUED, policy(first=100))
+    later = fresh(interaction).sla_started_at + timedelta(seconds=200)
+
+    assert sla_sweep(now=later) == 1
+    Interaction.objects.filter(pk=interaction.pk).update(sla_next_check_at=later)
+    assert sla_sweep(now=later) == 0
+
+    delivery = WebhookDelivery.objects.get(event_type="sla.breached")
+    assert delivery.webhook == hook
+    assert delivery.payload["data"]["interaction"]["id"] == interaction.pk
+    assert delivery.payload["data"]["target"] == "first_response"
+    assert delivery.payload["data"]["escalation_id"] == Escalation.objects.get().pk
