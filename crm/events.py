@@ -1,7 +1,8 @@
 """Publishing live events to the websockets (the consumers are in ``crm.consumers``).
 
-The receivers below hang on ``crm.signals.interaction_changed`` and ``agents.signals.agent_status_changed``,
-both sent after the change committed, so nothing is announced that rolled back. Each reads the state as it
+The receivers below hang on ``crm.signals.interaction_changed`` and ``agents.signals.agent_status_changed``
+(and the supervision and SLA signals listed further down), all sent after the change committed, so
+nothing is announced that rolled back. Each reads the state as it
 is now (one query for the interaction, one aggregate for the queue figures, one for an agent) and sends it
 to the channel-layer groups of whoever may see it:
 
@@ -9,7 +10,7 @@ to the channel-layer groups of whoever may see it:
   transfer or re-queue, so it disappears from their screen) and their own ``agent.status_changed``;
 - ``queue.<id>``: ``queue.stats`` of the queue; consoles join the queues their agent serves;
 - ``team.<id>``: a supervisor's wallboard. Interaction events of the team's queues, ``queue.stats`` of
-  them and ``agent.status_changed`` of the team's agents;
+  them, ``sla.breached`` of their work, and ``agent.status_changed`` and ``break.*`` of the team's agents;
 - ``wallboard.all``: a staff wallboard; everything the team groups carry, for every team.
 
 Interaction event names follow the status the interaction is in: ``interaction.queued`` (waiting in a
@@ -28,6 +29,22 @@ before the message is sent; the consumer remembers the last ``gseq`` per group i
 means lost messages: it sends a fresh snapshot on its own (see ``crm.consumers``). ``eid`` identifies one
 event across the groups it was sent to, so a wallboard in two of them forwards it once.
 
+Supervision and SLA events (their ``data`` is small: a client that wants more re-fetches its panel):
+
+- ``break.requested``, ``break.started``, ``break.ended`` (``agents.signals.break_*``), to the agent's group,
+  their team's group and ``wallboard.all``: ``{"agent": id, "break": {"id", "type" (code), "type_name",
+  "status", "minutes", "started_at", "ends_at"}}`` (datetimes ISO-8601 or null; ``ends_at`` is the planned
+  end of a started break). ``break.requested`` is also a break a supervisor planned for the agent
+  (``status`` approved or scheduled). The presence change a start or end makes comes as its own
+  ``agent.status_changed``, just before.
+- ``break.due`` (a well-being break fell due), same groups: ``{"agent": id, "notice": id, "minutes": n,
+  "detail": "...", "due_at"}``.
+- ``training.expiring`` / ``training.expired``, to the agent's group only (nobody else's business on a
+  screen): ``{"agent": id, "record": id, "course": "title", "days_left": n|null}``.
+- ``sla.breached`` (``crm.signals.sla_breached``), to the team group of the interaction's queue,
+  ``wallboard.all`` and the owning agent's group: ``{"interaction": id, "queue": id|null, "agent":
+  id|null, "target": "first_response"|"next_response"|"resolution", "due_at"}`` (one query).
+
 Publishing never breaks the caller: the change is committed already, and a Redis error is logged (the
 clients catch up at their next resync or reconnect). The receivers run in the caller's thread after its
 commit (a few milliseconds per event: two queries and one Redis round trip per group); the sends go
@@ -40,18 +57,27 @@ import os
 import threading
 import uuid
 from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime, timedelta
 from typing import Any
 
 from channels.layers import get_channel_layer
 from django.dispatch import receiver
 
-from agents.models import Agent
-from agents.signals import agent_status_changed
+from agents.models import Agent, Break, TrainingRecord
+from agents.signals import (
+    agent_status_changed,
+    break_due,
+    break_ended,
+    break_requested,
+    break_started,
+    training_expired,
+    training_expiring,
+)
 
 from .choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus
 from .models import Interaction
 from .selectors.live import live_agent_presence, live_interaction, live_queue_stats
-from .signals import interaction_changed
+from .signals import interaction_changed, sla_breached
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +93,10 @@ FINISHED = frozenset({S.RESOLVED, S.CLOSED, S.ABANDONED})
 MESSAGE_TYPE = "live.event"  # handled by ``LiveConsumer.live_event``
 # A publisher waits this long for Redis before it gives up (and logs): the caller's request is waiting.
 PUBLISH_TIMEOUT_SECONDS = 5.0
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def agent_group(agent_id: int) -> str:
@@ -237,5 +267,130 @@ def publish_agent_status_changed(sender, *, agent, **kwargs) -> None:
         sends = agent_status_sends(agent_id=agent.pk)
     except Exception:
         logger.exception("live events: could not build the status event of agent %s", getattr(agent, "pk", None))
+        return
+    publish(sends)
+
+
+# --- supervision: breaks and training ------------------------------------------------------------------
+
+
+def _agent_and_team_groups(agent: Agent) -> set[str]:
+    groups = {agent_group(agent.pk), WALLBOARD_ALL}
+    if agent.team_id is not None:
+        groups.add(team_group(agent.team_id))
+    return groups
+
+
+def break_sends(*, event: str, agent: Agent, brk: Break) -> list[tuple[set[str], str, dict[str, Any]]]:
+    """A break event from the break the signal carries (no query: the service loaded its type)."""
+    ends_at = brk.started_at + timedelta(minutes=brk.minutes) if brk.started_at else None
+    data = {
+        "agent": agent.pk,
+        "break": {
+            "id": brk.pk,
+            "type": brk.break_type.code,
+            "type_name": brk.break_type.name,
+            "status": brk.status,
+            "minutes": brk.minutes,
+            "started_at": _iso(brk.started_at),
+            "ends_at": _iso(ends_at),
+        },
+    }
+    return [(_agent_and_team_groups(agent), event, data)]
+
+
+def _publish_break(event: str, agent: Agent, brk: Break) -> None:
+    try:
+        sends = break_sends(event=event, agent=agent, brk=brk)
+    except Exception:
+        logger.exception("live events: could not build %s of agent %s", event, getattr(agent, "pk", None))
+        return
+    publish(sends)
+
+
+@receiver(break_requested, sender=Agent, dispatch_uid="crm.events.publish_break_requested")
+def publish_break_requested(sender, *, agent, brk, **kwargs) -> None:
+    _publish_break("break.requested", agent, brk)
+
+
+@receiver(break_started, sender=Agent, dispatch_uid="crm.events.publish_break_started")
+def publish_break_started(sender, *, agent, brk, **kwargs) -> None:
+    _publish_break("break.started", agent, brk)
+
+
+@receiver(break_ended, sender=Agent, dispatch_uid="crm.events.publish_break_ended")
+def publish_break_ended(sender, *, agent, brk, **kwargs) -> None:
+    _publish_break("break.ended", agent, brk)
+
+
+@receiver(break_due, sender=Agent, dispatch_uid="crm.events.publish_break_due")
+def publish_break_due(sender, *, agent, notice, **kwargs) -> None:
+    data = {
+        "agent": agent.pk,
+        "notice": notice.pk,
+        "minutes": notice.minutes,
+        "detail": notice.detail,
+        "due_at": _iso(notice.due_at),
+    }
+    publish([(_agent_and_team_groups(agent), "break.due", data)])
+
+
+def training_sends(
+    *, event: str, agent: Agent, record: TrainingRecord, days_left: int | None
+) -> list[tuple[set[str], str, dict[str, Any]]]:
+    course = record.course  # loaded by the reminder sweep; one query when a sender did not
+    data = {"agent": agent.pk, "record": record.pk, "course": course.title, "days_left": days_left}
+    return [({agent_group(agent.pk)}, event, data)]
+
+
+@receiver(training_expiring, sender=Agent, dispatch_uid="crm.events.publish_training_expiring")
+def publish_training_expiring(sender, *, agent, record, days_left=None, **kwargs) -> None:
+    try:
+        sends = training_sends(event="training.expiring", agent=agent, record=record, days_left=days_left)
+    except Exception:
+        logger.exception("live events: could not build training.expiring of record %s", getattr(record, "pk", None))
+        return
+    publish(sends)
+
+
+@receiver(training_expired, sender=Agent, dispatch_uid="crm.events.publish_training_expired")
+def publish_training_expired(sender, *, agent, record, **kwargs) -> None:
+    try:
+        sends = training_sends(event="training.expired", agent=agent, record=record, days_left=None)
+    except Exception:
+        logger.exception("live events: could not build training.expired of record %s", getattr(record, "pk", None))
+        return
+    publish(sends)
+
+
+# --- SLA -------------------------------------------------------------------------------------------------
+
+
+def sla_breach_sends(*, interaction_id: int, target: str, due_at) -> list[tuple[set[str], str, dict[str, Any]]]:
+    """``sla.breached`` to the queue's team, the wallboards and the agent holding the work; one query."""
+    row = Interaction.objects.filter(pk=interaction_id).values("queue_id", "queue__team_id", "agent_id").first()
+    if row is None:
+        return []
+    groups = {WALLBOARD_ALL}
+    if row["queue__team_id"] is not None:
+        groups.add(team_group(row["queue__team_id"]))
+    if row["agent_id"] is not None:
+        groups.add(agent_group(row["agent_id"]))
+    data = {
+        "interaction": interaction_id,
+        "queue": row["queue_id"],
+        "agent": row["agent_id"],
+        "target": target,
+        "due_at": _iso(due_at),
+    }
+    return [(groups, "sla.breached", data)]
+
+
+@receiver(sla_breached, dispatch_uid="crm.events.publish_sla_breached")
+def publish_sla_breached(sender, *, interaction_id, target, due_at=None, **kwargs) -> None:
+    try:
+        sends = sla_breach_sends(interaction_id=interaction_id, target=target, due_at=due_at)
+    except Exception:
+        logger.exception("live events: could not build sla.breached of interaction %s", interaction_id)
         return
     publish(sends)

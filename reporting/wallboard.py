@@ -1,6 +1,7 @@
 """The supervisor wallboard: per queue what waits and for how long, and who is in which status.
 
-Live over ``/ws/wallboard/``. The page is drawn from the same snapshot the websocket sends first
+Per queue also the service level of today and the SLA breaches of the last hour; per agent the time
+in their status and a marker while on break. Live over ``/ws/wallboard/``. The page is drawn from the same snapshot the websocket sends first
 (``crm.selectors.live.live_wallboard_snapshot``), so it is right before the socket connects and the two
 never disagree on what a figure means. Staff see every queue and agent; a team supervisor sees their
 teams'; anybody else gets 403.
@@ -9,6 +10,7 @@ teams'; anybody else gets 403.
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
 
@@ -25,6 +27,10 @@ def wait_text(seconds: int | None) -> str:
     hours, rest = divmod(int(seconds), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def percent_text(fraction: float | None) -> str:
+    return "—" if fraction is None else f"{fraction * 100:.0f} %"
 
 
 @require_GET
@@ -45,13 +51,31 @@ def wallboard(request: HttpRequest) -> HttpResponse:
     team_ids = {agent["team"] for agent in snapshot["agents"]} | {queue["team"] for queue in snapshot["queues"]}
     team_names = dict(Team.objects.filter(pk__in=[t for t in team_ids if t]).values_list("pk", "name"))
     labels = dict(AgentStatus.choices)
-    queues = [{**queue, "oldest_text": wait_text(queue["oldest_waiting_seconds"])} for queue in snapshot["queues"]]
+    queues = [
+        {
+            **queue,
+            "oldest_text": wait_text(queue["oldest_waiting_seconds"]),
+            "service_level_text": percent_text(queue.get("service_level_today")),
+        }
+        for queue in snapshot["queues"]
+    ]
+    now = timezone.now()
     agents = [
         {
             **agent,
             "team_name": team_names.get(agent["team"], ""),
             "status_label": labels.get(agent["status"], agent["status"]),
             "since": parse_datetime(agent["status_changed_at"]) if agent["status_changed_at"] else None,
+            "in_status_text": (
+                wait_text(max(0, (now - parse_datetime(agent["status_changed_at"])).total_seconds()))
+                if agent["status_changed_at"]
+                else "—"
+            ),
+            "break_ends": (
+                parse_datetime(agent["on_break"]["ends_at"])
+                if agent.get("on_break") and agent["on_break"]["ends_at"]
+                else None
+            ),
         }
         for agent in sorted(snapshot["agents"], key=lambda a: a["name"].lower())
     ]

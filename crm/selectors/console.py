@@ -13,8 +13,13 @@ from contacts.selectors import customer_identities, customer_notes
 
 from ..choices import OWNED_STATUSES, InteractionStatus
 from ..models import Interaction, Queue
+from .interactions import interaction_visibility_q
 from .queues import queue_with_live_figures, queues_served_by
 from .timeline import TimelineKind, customer_timeline
+
+# The customer panel reads the customer's whole history (see ``console_customer_panel``): a viewer with no
+# team limits, used for that read only.
+CUSTOMER_HISTORY_VIEWER = Viewer(unrestricted=True, team_ids=frozenset())
 
 # Offered work first (it waits for the agent's accept), then what they hold, oldest assignment first.
 _WORK_ORDER = {
@@ -74,6 +79,7 @@ class PastInteraction:
     subject: str
     status: str
     disposition: str
+    openable: bool  # the viewer may open it in the console (else it is listed, not linked)
 
 
 @dataclass(frozen=True)
@@ -99,13 +105,17 @@ def console_customer_panel(
 ) -> CustomerPanel:
     """The customer beside the conversation: profile, their other interactions with outcomes, survey answers, notes.
 
-    Built on the customer timeline, so the viewer sees exactly the interactions the timeline lets them see.
+    The whole history of the customer, including interactions other teams handled, which the viewer could
+    not list otherwise: personalised service needs it (the customer called sales last week). The gate is
+    the current interaction: the caller must have checked that the viewer may open ``current`` (the console
+    view 404s otherwise). Only summaries are shown (subject, channel, status, outcome, survey answers; no
+    message bodies), and an interaction the viewer may not open is listed without a link.
     """
-    entries = customer_timeline(customer=customer, viewer=viewer, limit=limit)
+    entries = customer_timeline(customer=customer, viewer=CUSTOMER_HISTORY_VIEWER, limit=limit)
     interaction_entries = [e for e in entries if e.kind == TimelineKind.INTERACTION and e.id != current.pk]
-    dispositions = dict(
-        Interaction.objects.filter(pk__in=[e.id for e in interaction_entries]).values_list("pk", "disposition")
-    )
+    past_rows = Interaction.objects.filter(pk__in=[e.id for e in interaction_entries])
+    dispositions = dict(past_rows.values_list("pk", "disposition"))
+    openable = set(past_rows.filter(interaction_visibility_q(viewer)).values_list("pk", flat=True))
     past = [
         PastInteraction(
             id=e.id,
@@ -114,6 +124,7 @@ def console_customer_panel(
             subject=e.title,
             status=e.status,
             disposition=dispositions.get(e.id, ""),
+            openable=e.id in openable,
         )
         for e in interaction_entries
     ]

@@ -7,25 +7,39 @@ an interaction event is one query, queue figures one aggregate for any number of
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, FilteredRelation, Min, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    Count,
+    DurationField,
+    F,
+    FilteredRelation,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.fields.json import JSONField
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agents.access import Viewer
-from agents.models import Agent
+from agents.choices import BreakStatus
+from agents.models import Agent, Break
 
-from ..choices import OWNED_STATUSES, InteractionStatus
-from ..models import Interaction, InteractionEvent, Queue
+from ..choices import OWNED_STATUSES, EscalationKind, InteractionStatus
+from ..models import Escalation, Interaction, InteractionEvent, Queue
 
 __all__ = [
     "live_agent_presence",
     "live_console_snapshot",
     "live_interaction",
     "live_queue_stats",
+    "live_queue_today",
     "live_wallboard_snapshot",
 ]
 
@@ -125,6 +139,73 @@ def live_queue_stats(*, queue_ids: Iterable[int] | None = None, team_ids: Iterab
     ]
 
 
+class _Seconds(Func):
+    """``make_interval(secs => n)``: the queue's answer threshold as an interval, to add to a timestamp."""
+
+    function = "make_interval"
+    template = "make_interval(secs => %(expressions)s)"
+    output_field = DurationField()
+
+
+def _count_by_queue(queryset, *, queue_field: str, **filters) -> Subquery:
+    """A scalar subquery counting ``queryset`` rows of the outer queue (0 when none)."""
+    counted = (
+        queryset.filter(**{queue_field: OuterRef("pk")}, **filters)
+        .order_by()
+        .values(queue_field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def live_queue_today(
+    *, queue_ids: Iterable[int] | None = None, team_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """Per queue, ``{"service_level_today": 0..1|None, "sla_breaches_last_hour": n}``; one query.
+
+    Service level is the reports' definition (``reporting.selectors.kpis``: answered within the queue's
+    ``service_level_seconds`` of queueing / answered + abandoned) over the interactions created since local
+    midnight, None before any counts. Breaches are ``crm.Escalation`` breach rows (step 0: one per clock run, as
+    ``sla.breached`` is sent) created in the last hour. Counted by correlated subqueries per queue (a wallboard shows tens of queues, not thousands),
+    so the figures come in the same round trip; they are in the wallboard snapshot, not in each
+    ``queue.stats`` event, which stays one cheap aggregate over open work.
+    """
+    now = now or timezone.now()
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    queues = Queue.objects.all()
+    if queue_ids is not None:
+        queues = queues.filter(pk__in=list(queue_ids))
+    if team_ids is not None:
+        queues = queues.filter(team_id__in=list(team_ids))
+    today = Interaction.objects.filter(created_at__gte=midnight)
+    handled = Q(accepted_at__isnull=False)
+    rows = queues.annotate(
+        in_time=_count_by_queue(
+            today.filter(handled).annotate(
+                answer_by=Coalesce("queued_at", "created_at") + _Seconds(F("queue__service_level_seconds"))
+            ),
+            queue_field="queue_id",
+            accepted_at__lte=F("answer_by"),
+        ),
+        counted=_count_by_queue(today.filter(handled | Q(abandoned_at__isnull=False)), queue_field="queue_id"),
+        breaches=_count_by_queue(
+            Escalation.objects.all(),
+            queue_field="interaction__queue_id",
+            kind=EscalationKind.BREACH,
+            step=0,  # the breach itself; later steps of the same run are also of kind breach
+            created_at__gte=now - timedelta(hours=1),
+        ),
+    ).values_list("id", "in_time", "counted", "breaches")
+    return {
+        pk: {
+            "service_level_today": round(in_time / counted, 3) if counted else None,
+            "sla_breaches_last_hour": breaches,
+        }
+        for pk, in_time, counted, breaches in rows
+    }
+
+
 def live_interaction(*, interaction_id: int, with_previous: bool) -> dict[str, Any] | None:
     """The interaction's summary as it is now, plus who and where it was before the move; one query.
 
@@ -191,11 +272,36 @@ def live_console_snapshot(*, agent_id: int, queue_ids: Iterable[int]) -> dict[st
 
 
 def live_wallboard_snapshot(*, viewer: Viewer) -> dict[str, Any]:
-    """The wallboard's snapshot: every queue and active agent (unrestricted) or those of the viewer's teams."""
+    """The wallboard's snapshot: every queue and active agent (unrestricted) or those of the viewer's teams.
+
+    Three queries: the queues' live figures, their figures of today (service level, breaches in the last
+    hour: ``live_queue_today``) and the agents with their running break, if any (``on_break``:
+    ``{"id", "type_name", "ends_at"}`` or None; ``break.started`` / ``break.ended`` events keep it current).
+    """
+    team_ids = None if viewer.unrestricted else viewer.team_ids
     agents = Agent.objects.filter(is_active=True)
     if not viewer.unrestricted:
         agents = agents.filter(team_id__in=viewer.team_ids)
+    running = Break.objects.filter(agent_id=OuterRef("pk"), status=BreakStatus.STARTED)
+    agents = agents.annotate(
+        break_id=Subquery(running.values("pk")[:1]),
+        break_type_name=Subquery(running.values("break_type__name")[:1]),
+        break_ends_at=Subquery(running.annotate(ends=F("started_at") + _Seconds(F("minutes") * 60)).values("ends")[:1]),
+    )
+    today = live_queue_today(team_ids=team_ids)
+    queues = [{**stats, **today.get(stats["id"], {})} for stats in live_queue_stats(team_ids=team_ids)]
+    rows = agents.order_by("id").values(*PRESENCE_VALUES, "break_id", "break_type_name", "break_ends_at")
     return {
-        "queues": live_queue_stats(team_ids=None if viewer.unrestricted else viewer.team_ids),
-        "agents": [_presence(row) for row in agents.order_by("id").values(*PRESENCE_VALUES)],
+        "queues": queues,
+        "agents": [
+            {
+                **_presence(row),
+                "on_break": (
+                    {"id": row["break_id"], "type_name": row["break_type_name"], "ends_at": _iso(row["break_ends_at"])}
+                    if row["break_id"]
+                    else None
+                ),
+            }
+            for row in rows
+        ],
     }

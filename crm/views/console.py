@@ -22,7 +22,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from agents.access import Viewer, viewer_from_request
 from agents.choices import AgentStatus
-from agents.models import Agent
+from agents.models import Agent, BreakType
+from agents.selectors import agent_break_state, agent_training_status
 from agents.services import agent_set_status
 from config.errors import DomainError
 
@@ -45,6 +46,7 @@ from ..selectors.interactions import (
     interaction_target_queues,
     message_list,
 )
+from ..selectors.reviews import agent_qa_scores, agent_reviews
 from ..services import lifecycle
 from ..services.messages import CLOSED_TO_MESSAGES, message_create
 
@@ -98,7 +100,23 @@ def _home_context(request: HttpRequest, *, status_form: StatusForm | None = None
         "capacity": console_capacity(agent=agent),
         "work": console_my_work(agent=agent),
         "queues": console_queues(agent=agent),
+        **_break_context(agent),
+        **_training_context(agent),
+        "reviews": agent_reviews(agent=agent),
+        "qa_score": agent_qa_scores(agent_ids=[agent.pk]).get(agent.pk),
     }
+
+
+def _break_context(agent: Agent) -> dict[str, Any]:
+    """What ``console/_break.html`` draws (its header comment says what it needs)."""
+    return {
+        "break_state": agent_break_state(agent=agent),
+        "break_types": BreakType.objects.filter(is_active=True).order_by("name"),
+    }
+
+
+def _training_context(agent: Agent) -> dict[str, Any]:
+    return {"training_rows": agent_training_status(agent=agent)}
 
 
 @require_GET
@@ -141,6 +159,20 @@ def console_my_work_fragment(request: HttpRequest) -> HttpResponse:
 @agent_required
 def console_queues_fragment(request: HttpRequest) -> HttpResponse:
     return render(request, "console/_queues.html", {"queues": console_queues(agent=request.agent)})
+
+
+@require_GET
+@agent_required
+def console_break_fragment(request: HttpRequest) -> HttpResponse:
+    """The break panel, re-fetched after a break button's API call and on the live break events."""
+    return render(request, "console/_break.html", _break_context(request.agent))
+
+
+@require_GET
+@agent_required
+def console_training_fragment(request: HttpRequest) -> HttpResponse:
+    """The training panel, re-fetched on the live training events."""
+    return render(request, "console/_training.html", _training_context(request.agent))
 
 
 # --- one interaction ---------------------------------------------------------------------------------

@@ -23,8 +23,9 @@ Definitions (also in the README):
 - **transfer_rate**: handled contacts with at least one ``transferred`` event / handled.
 - **sla_breach_rate**: contacts with a due time whose first response (or, failing one, resolution or
   abandonment, or now) came after ``first_response_due_at``, or whose resolution (or abandonment, or now) came
-  after ``resolution_due_at`` / contacts with a due time. (Computed from the due columns: escalation rows,
-  ``crm.Escalation``, are not on this branch; once they are, the breach count should read them.)
+  after ``resolution_due_at`` / contacts with a due time. Computed from the due columns rather than from the
+  sweep's ``crm.Escalation`` rows: the same breaches, but exact to the second and independent of whether the
+  sweep has run yet (the escalation rows drive actions and the wallboard's "breaches in the last hour").
 - **first_response_seconds**: average of ``first_response_at − created_at`` on the asynchronous channels
   (``ASYNC_CHANNELS``) where a first response was sent.
 - **csat**: survey answers of kind csat scoring 4–5 / csat answers. **nps**: (answers 9–10 − answers 0–6) /

@@ -3,11 +3,14 @@
 import pytest
 from django.test import Client, override_settings
 
-from agents.choices import AgentStatus
+from agents.breaks import break_request, break_send_now, break_type_get
+from agents.choices import AgentStatus, BreakKind
+from agents.models import Agent, Break
 from agents.services import agent_set_status
+from agents.training import training_assign
 from crm.choices import InteractionStatus, MessageDirection
 from crm.models import Interaction, Message
-from tests.agents.factories import AgentFactory, UserFactory
+from tests.agents.factories import AgentFactory, TeamFactory, TrainingCourseFactory, UserFactory
 from tests.contacts.factories import NoteFactory
 from tests.crm.factories import (
     CannedResponseFactory,
@@ -195,14 +198,49 @@ def test_interaction_page_shows_conversation_customer_history_surveys_and_notes(
     assert "<li>vip</li>" in page
 
 
-def test_customer_history_leaves_out_interactions_the_agent_may_not_see(client, agent, queue):
+def test_customer_history_shows_work_other_teams_handled_without_opening_it(client, agent, queue):
     current = _work(S.ACTIVE, agent, queue)
-    _work(S.RESOLVED, AgentFactory(team=agent.team), queue, customer=current.customer, subject="A colleague's case")
+    sales = QueueFactory(name="Sales", team=TeamFactory(), channels=["chat"])
+    elsewhere = _work(
+        S.RESOLVED,
+        AgentFactory(team=sales.team),
+        sales,
+        customer=current.customer,
+        subject="Upgrade to gold",
+        body="Secret sales chat",
+    )
+    Interaction.objects.filter(pk=elsewhere.pk).update(disposition="sold")
+    SurveyResponseFactory(survey=SurveyFactory(interaction=elsewhere), score=2, comment="Too pushy")
 
     page = client.get(_url(current)).content.decode()
 
-    assert "A colleague&#x27;s case" not in page and "A colleague's case" not in page
-    assert "No other interactions you can see." in page
+    # the whole history, for personalised service: subject, outcome and survey answer of another team's work
+    assert f"#{elsewhere.pk} Upgrade to gold" in page and "outcome: sold" in page
+    assert "CSAT 2" in page and "Too pushy" in page
+    # a summary only: no link to a page the agent may not open, and none of its messages
+    assert _url(elsewhere) not in page
+    assert "Secret sales chat" not in page
+    assert client.get(_url(elsewhere)).status_code == 404
+
+
+def test_customer_history_is_shown_only_beside_work_the_agent_may_open(client, agent, queue):
+    sales = QueueFactory(team=TeamFactory(), channels=["chat"])
+    foreign = _work(S.ACTIVE, AgentFactory(team=sales.team), sales, subject="Not yours")
+    _work(S.RESOLVED, agent, queue, customer=foreign.customer, subject="Your earlier case")
+
+    response = client.get(_url(foreign))
+
+    assert response.status_code == 404
+    assert "Your earlier case" not in response.content.decode()
+
+
+def test_customer_history_links_the_work_the_agent_may_open(client, agent, queue):
+    current = _work(S.ACTIVE, agent, queue)
+    earlier = _work(S.RESOLVED, agent, queue, customer=current.customer, subject="Earlier")
+
+    page = client.get(_url(current)).content.decode()
+
+    assert f'href="{_url(earlier)}"' in page
 
 
 def test_canned_responses_are_offered_for_insertion(client, agent, queue):
@@ -446,3 +484,104 @@ def test_actions_answer_only_to_post(client, agent, queue):
     interaction = _work(S.ACTIVE, agent, queue)
 
     assert client.get(_url(interaction, "resolve")).status_code == 405
+
+
+# --- breaks, training and reviews on the console home -------------------------------------------------
+
+
+def test_console_home_shows_break_training_and_review_panels(client, agent):
+    training_assign(course=TrainingCourseFactory(title="Data protection"), agents=[agent])
+
+    page = client.get("/console/").content.decode()
+
+    assert 'id="sb-break"' in page and 'data-api="/api/v1/breaks/"' in page
+    assert 'hx-get="/console/break/"' in page
+    assert "My training" in page and "Data protection" in page
+    assert "No reviews of your work yet." in page
+
+
+def test_break_fragment_shows_the_running_break_with_its_timer(client, agent):
+    brk = break_send_now(agent=agent, actor=None)
+
+    html = client.get("/console/break/").content.decode()
+
+    assert f'data-api="/api/v1/breaks/{brk.pk}/end"' in html and "data-ends-at" in html
+    assert "<html" not in html  # a fragment, not a page
+
+
+def test_break_fragment_sends_a_signed_out_htmx_request_to_the_login():
+    response = Client().get("/console/break/", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response["HX-Redirect"].startswith("/accounts/login/")
+
+
+def _csrf_client(user) -> tuple[Client, str]:
+    """A browser-like client: CSRF checked, the token taken from the console page as console.js does."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    page = browser.get("/console/").content.decode()
+    token = page.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    return browser, token
+
+
+def test_console_break_buttons_call_the_api_with_the_session(agent):
+    browser, token = _csrf_client(agent.user)
+
+    asked = browser.post(
+        "/api/v1/breaks/", {"break_type": "lunch"}, content_type="application/json", headers={"X-CSRFToken": token}
+    )
+    again = browser.post(
+        "/api/v1/breaks/", {"break_type": "lunch"}, content_type="application/json", headers={"X-CSRFToken": token}
+    )
+
+    assert asked.status_code == 201 and asked.json()["status"] == "requested"
+    assert again.status_code == 409 and again.json()["detail"]  # a plain message the panel shows
+
+
+def test_console_agent_takes_and_ends_an_approved_break_through_the_api(agent):
+    brk = break_request(agent=agent, break_type=break_type_get(code=BreakKind.LUNCH), actor=None, approved=True)
+    browser, token = _csrf_client(agent.user)
+
+    started = browser.post(
+        f"/api/v1/breaks/{brk.pk}/start", content_type="application/json", headers={"X-CSRFToken": token}
+    )
+    assert started.status_code == 200
+    assert Agent.objects.get(pk=agent.pk).status == AgentStatus.ON_BREAK
+    ended = browser.post(
+        f"/api/v1/breaks/{brk.pk}/end", content_type="application/json", headers={"X-CSRFToken": token}
+    )
+    assert ended.status_code == 200
+    assert Agent.objects.get(pk=agent.pk).status == AgentStatus.AVAILABLE
+
+
+def test_break_api_refuses_a_session_post_without_the_csrf_token(agent):
+    browser, _ = _csrf_client(agent.user)
+    response = browser.post("/api/v1/breaks/", {"break_type": "lunch"}, content_type="application/json")
+    assert response.status_code == 403
+    assert not Break.objects.filter(agent=agent).exists()
+
+
+def test_break_api_bad_input_is_a_field_message(agent):
+    browser, token = _csrf_client(agent.user)
+    response = browser.post(
+        "/api/v1/breaks/", {"break_type": "siesta"}, content_type="application/json", headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 400 and "break_type" in response.json()
+
+
+def test_an_agent_cannot_end_another_agents_break(agent):
+    other = break_send_now(agent=AgentFactory(team=agent.team), actor=None)
+    browser, token = _csrf_client(agent.user)
+    response = browser.post(
+        f"/api/v1/breaks/{other.pk}/end", content_type="application/json", headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 404
+    assert Break.objects.get(pk=other.pk).status == "started"
+
+
+def test_training_fragment_lists_the_agents_own_courses_only(client, agent):
+    training_assign(course=TrainingCourseFactory(title="Mine to do"), agents=[agent])
+    training_assign(course=TrainingCourseFactory(title="Someone else's"), agents=[AgentFactory(team=agent.team)])
+
+    html = client.get("/console/training/").content.decode()
+
+    assert "Mine to do" in html and "Someone else" not in html

@@ -1,12 +1,21 @@
 """The supervisor wallboard page: who may see it, and what it shows them."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from agents.breaks import break_send_now
 from agents.choices import AgentStatus
 from agents.services import agent_set_status
+from crm.choices import InteractionStatus
+from crm.models import Interaction
+from crm.services import lifecycle
+from crm.services.queues import TargetSpec, sla_policy_create
+from crm.services.sla import sla_sweep
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
-from tests.crm.factories import InteractionFactory, QueueFactory
+from tests.crm.factories import InteractionFactory, QueueFactory, interaction_in_status
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +76,39 @@ def test_a_team_supervisor_sees_only_their_teams_queues_and_agents():
     assert response.status_code == 200
     assert "Red chat" in page and "Ana Red" in page
     assert "Blue voice" not in page and "Bo Blue" not in page
+
+
+def test_wallboard_shows_service_level_today_and_breaches_of_the_last_hour():
+    policy = sla_policy_create(
+        name="Chat 60 s",
+        default_target=TargetSpec(
+            channel="", priority=None, first_response_seconds=60, next_response_seconds=None, resolution_seconds=None
+        ),
+        escalation_steps=[],
+    )
+    queue = QueueFactory(name="Red chat", channels=["chat"], sla_policy=policy, service_level_seconds=20)
+    answered = interaction_in_status(InteractionStatus.ACTIVE, queue=queue)  # answered at once: in time
+    late = interaction_in_status(InteractionStatus.ASSIGNED, queue=queue)
+    Interaction.objects.filter(pk=late.pk).update(queued_at=timezone.now() - timedelta(minutes=5))
+    lifecycle.interaction_accept(interaction=late)
+    sla_sweep(now=timezone.now() + timedelta(minutes=2))  # both first responses overdue: two breaches
+
+    page = _client(UserFactory(username="boss", is_staff=True)).get("/wallboard/").content.decode()
+
+    assert answered.pk and '<td class="service-level">50 %</td>' in page
+    assert '<td class="breaches breaching">2</td>' in page
+
+
+def test_wallboard_marks_agents_on_break_with_their_time_in_status():
+    ana, bo = AgentFactory(name="Ana"), AgentFactory(name="Bo")
+    agent_set_status(agent=bo, status=AgentStatus.AVAILABLE)
+    break_send_now(agent=ana, actor=None, minutes=15)
+
+    page = _client(UserFactory(username="boss", is_staff=True)).get("/wallboard/").content.decode()
+
+    ana_row = page.split(f'data-agent-id="{ana.pk}"', 1)[1].split("</tr>", 1)[0]
+    bo_row = page.split(f'data-agent-id="{bo.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "break-marker" in ana_row and "Well-being" in ana_row and "until" in ana_row
+    assert "break-marker" not in bo_row
+    assert 'class="in-status" data-since="' in ana_row and "0:0" in ana_row  # just now
+    assert '<span class="count">1</span> <span class="label">On break</span>' in page

@@ -149,8 +149,45 @@
     notice.hidden = false;
   }
 
+  // --- breaks and training ---------------------------------------------------------------------------
+
+  function refreshBreak() {
+    if (document.getElementById("break-panel") && window.htmx) window.htmx.trigger(document.body, "sb:break-changed");
+  }
+
+  function notice(text) {
+    var region = document.getElementById("console-notices") || document.getElementById("new-work");
+    if (!region) return;
+    var item = document.createElement("p");
+    item.className = "notice";
+    item.textContent = text;
+    region.appendChild(item);
+  }
+
+  function onBreakEvent(name, data) {
+    if (data.agent !== agentId) return;
+    if (name === "break.started") applyAgent({ id: agentId, status: "on_break" });
+    // the panel draws the due prompt, the timer and the buttons from the server's state
+    refreshBreak();
+  }
+
+  function onTrainingEvent(name, data) {
+    if (data.agent !== agentId) return;
+    if (name === "training.expired") {
+      notice("Your " + data.course + " certification has expired: renew it to take that work again.");
+    } else {
+      var days = data.days_left === null || data.days_left === undefined ? "soon" :
+        "in " + data.days_left + " day" + (data.days_left === 1 ? "" : "s");
+      notice("Your " + data.course + " certification expires " + days + ".");
+    }
+    if (document.getElementById("training-panel") && window.htmx) {
+      window.htmx.trigger(document.body, "sb:training-changed");
+    }
+  }
+
   function onSnapshot(data) {
     applyAgent(data.agent);
+    refreshBreak(); // events missed while disconnected are in the panel the server draws now
     (data.queues || []).forEach(applyQueue);
     var ids = {};
     var fresh = false;
@@ -175,6 +212,10 @@
       applyQueue(data);
     } else if (name === "agent.status_changed") {
       applyAgent(data);
+    } else if (name.indexOf("break.") === 0) {
+      onBreakEvent(name, data);
+    } else if (name.indexOf("training.") === 0) {
+      onTrainingEvent(name, data);
     } else if (name.indexOf("interaction.") === 0) {
       var mine = data.agent === agentId && OWNED[data.status];
       if (known === null) known = {};
@@ -192,6 +233,102 @@
   }
 
   Live.connect("/ws/console/", { onSnapshot: onSnapshot, onEvent: onEvent });
+
+  // --- buttons that call the API (data-api): breaks ---------------------------------------------------
+  // The session signs the call in; Django's CSRF check wants the token, which base.html hands htmx.
+
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (input) return input.value;
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (err) {
+      return "";
+    }
+  }
+
+  function label(field) {
+    var words = field.replace(/_/g, " ");
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  }
+
+  // The API's error body in plain words: {"detail": "..."} or {"field": ["message", ...]}.
+  function errorText(status, body) {
+    if (body && typeof body === "object") {
+      if (typeof body.detail === "string") return body.detail;
+      var parts = [];
+      Object.keys(body).forEach(function (field) {
+        if (field === "status_code" || field === "code") return;
+        var messages = [].concat(body[field]).join(" ");
+        parts.push(field === "non_field_errors" || field === "detail" ? messages : label(field) + ": " + messages);
+      });
+      if (parts.length) return parts.join(" ");
+    }
+    if (status === 403) return "You are not allowed to do that.";
+    if (status === 404) return "That break no longer exists; the panel has been refreshed.";
+    return "Something went wrong (" + status + "); try again.";
+  }
+
+  function showError(panel, text) {
+    var box = document.getElementById(panel.id + "-error");
+    if (!box) return;
+    box.textContent = text || "";
+    box.hidden = !text;
+  }
+
+  function callApi(element, payload) {
+    var panel = element.closest("[data-api-panel]");
+    var buttons = panel ? panel.querySelectorAll("button") : [];
+    for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
+    if (panel) showError(panel, "");
+    return window
+      .fetch(element.dataset.api, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify(payload || {}),
+      })
+      .then(function (response) {
+        if (response.ok) return null;
+        return response.json().then(
+          function (body) { return errorText(response.status, body); },
+          function () { return errorText(response.status, null); }
+        );
+      }, function () {
+        return "The server could not be reached; check your connection and try again.";
+      })
+      .then(function (problem) {
+        if (panel) showError(panel, problem);
+        for (var j = 0; j < buttons.length; j++) buttons[j].disabled = false;
+        refreshBreak();
+      });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-api]");
+    if (!button) return;
+    event.preventDefault();
+    callApi(button, {});
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-api]");
+    if (!form) return;
+    event.preventDefault();
+    var payload = {};
+    new window.FormData(form).forEach(function (value, key) { payload[key] = value; });
+    callApi(form, payload);
+  });
+
+  // The break timer counts down locally from the planned end the server drew.
+  function tickBreak() {
+    var timers = document.querySelectorAll(".sb-break-timer[data-ends-at]");
+    for (var i = 0; i < timers.length; i++) {
+      var endsAt = Date.parse(timers[i].dataset.endsAt);
+      if (!isNaN(endsAt)) timers[i].textContent = String(Math.max(0, Math.round((endsAt - Date.now()) / 1000)));
+    }
+  }
+  window.setInterval(tickBreak, 1000);
 
   // --- desktop notifications (asked for only on a click: browsers refuse unprompted requests) ------
 

@@ -1,5 +1,10 @@
 /* The supervisor wallboard over /ws/wallboard/: the snapshot redraws every queue and agent, events update
- * one row. Rows are built with DOM calls (textContent), never from HTML strings. */
+ * one row. Rows are built with DOM calls (textContent), never from HTML strings.
+ *
+ * Service level today and breaches in the last hour come with the snapshot only (queue.stats stays a cheap
+ * figure of open work): sla.breached adds one to its queue's count at once, and a resync at most every
+ * FIGURES_REFRESH_MS after queue activity (and every FIGURES_MAX_AGE_MS anyway, as breaches age out of
+ * the hour) brings the exact figures. */
 (function () {
   "use strict";
 
@@ -11,6 +16,10 @@
   var counts = document.getElementById("status-counts");
   var teamNamesScript = document.getElementById("team-names");
   var teamNames = teamNamesScript ? JSON.parse(teamNamesScript.textContent) : {};
+  var FIGURES_REFRESH_MS = 15000;
+  var FIGURES_MAX_AGE_MS = 60000;
+  var refreshTimer = null;
+  var lastSnapshotAt = Date.now();
 
   function cell(tag, cls, text) {
     var el = document.createElement(tag);
@@ -28,10 +37,38 @@
       row.dataset.queueId = stats.id;
       var name = cell("th", "name");
       name.scope = "row";
-      row.append(name, cell("td", "waiting"), cell("td", "oldest"), cell("td", "assigned"), cell("td", "active"));
+      row.append(
+        name, cell("td", "waiting"), cell("td", "oldest"), cell("td", "assigned"), cell("td", "active"),
+        cell("td", "service-level", "—"), cell("td", "breaches", "0")
+      );
       queueBody.appendChild(row);
     }
     Live.applyQueueStats(row, stats);
+    if (stats.service_level_today !== undefined) {
+      row.querySelector(".service-level").textContent =
+        stats.service_level_today === null ? "—" : Math.round(stats.service_level_today * 100) + " %";
+    }
+    if (stats.sla_breaches_last_hour !== undefined) setBreaches(row, stats.sla_breaches_last_hour);
+  }
+
+  function setBreaches(row, count) {
+    var breaches = row.querySelector(".breaches");
+    breaches.textContent = String(count);
+    breaches.classList.toggle("breaching", count > 0);
+  }
+
+  function onBreach(data) {
+    var row = data.queue === null ? null : queueBody.querySelector('tr[data-queue-id="' + data.queue + '"]');
+    if (row) setBreaches(row, Number(row.querySelector(".breaches").textContent || 0) + 1);
+    scheduleFigures();
+  }
+
+  function scheduleFigures() {
+    if (refreshTimer || !Live.connection) return;
+    refreshTimer = window.setTimeout(function () {
+      refreshTimer = null;
+      Live.connection.resync();
+    }, FIGURES_REFRESH_MS);
   }
 
   function sinceText(iso) {
@@ -47,7 +84,10 @@
       row.dataset.agentId = agent.id;
       var name = cell("th", "name");
       name.scope = "row";
-      row.append(name, cell("td", "team"), cell("td", "status-cell"), cell("td", "since"));
+      row.append(
+        name, cell("td", "team"), cell("td", "status-cell"), cell("td", "since"), cell("td", "in-status"),
+        cell("td", "on-break")
+      );
       agentBody.appendChild(row);
     }
     if (agent.name !== undefined) row.querySelector(".name").textContent = agent.name;
@@ -60,7 +100,41 @@
     status.textContent = "";
     status.appendChild(cell("span", "status status-" + agent.status, Live.statusLabel(agent.status)));
     row.querySelector(".since").textContent = sinceText(agent.status_changed_at);
+    row.querySelector(".in-status").dataset.since = agent.status_changed_at || "";
+    renderInStatus(row.querySelector(".in-status"));
+    if (agent.on_break !== undefined) setBreak(row, agent.on_break);
+    else if (agent.status !== "on_break") setBreak(row, null);
   }
+
+  function setBreak(row, brk) {
+    var box = row.querySelector(".on-break");
+    box.textContent = "";
+    if (!brk) return;
+    var marker = cell("span", "break-marker", "☕ " + (brk.type_name || "Break") + (brk.ends_at ? " until " + sinceText(brk.ends_at) : ""));
+    box.appendChild(marker);
+  }
+
+  function onBreakEvent(name, data) {
+    var row = agentBody.querySelector('tr[data-agent-id="' + data.agent + '"]');
+    if (!row) return;
+    if (name === "break.started") {
+      setBreak(row, { type_name: data.break.type_name, ends_at: data.break.ends_at });
+    } else if (name === "break.ended") {
+      setBreak(row, null);
+    }
+  }
+
+  function renderInStatus(box) {
+    var since = box.dataset.since;
+    box.textContent = since ? Live.formatWait((Date.now() - Date.parse(since)) / 1000) : "—";
+  }
+
+  function tickInStatus() {
+    var boxes = agentBody.querySelectorAll(".in-status");
+    for (var i = 0; i < boxes.length; i++) renderInStatus(boxes[i]);
+    if (Date.now() - lastSnapshotAt > FIGURES_MAX_AGE_MS) scheduleFigures();
+  }
+  window.setInterval(tickInStatus, 1000);
 
   function recount() {
     var tally = {};
@@ -82,6 +156,9 @@
   }
 
   function onSnapshot(data) {
+    lastSnapshotAt = Date.now();
+    if (refreshTimer) window.clearTimeout(refreshTimer);
+    refreshTimer = null;
     queueBody.textContent = "";
     (data.queues || []).forEach(queueRow);
     agentBody.textContent = "";
@@ -92,9 +169,14 @@
   function onEvent(name, data) {
     if (name === "queue.stats") {
       queueRow(data);
+      scheduleFigures();
+    } else if (name === "sla.breached") {
+      onBreach(data);
     } else if (name === "agent.status_changed") {
       agentRow(data);
       recount();
+    } else if (name === "break.started" || name === "break.ended") {
+      onBreakEvent(name, data);
     }
   }
 
