@@ -161,7 +161,7 @@ class TrainingRecord(models.Model):
     """One agent's go at one course: assigned, in progress, then passed or failed; a pass lapses at ``expires_at``.
 
     A record that lapsed is marked ``expired`` by the expiry sweep, but routing does not wait for it: the
-    certification filter (``agents.selectors.skill_certified_q``) compares ``expires_at`` with the clock.
+    certification filter (``agents.selectors.agent_skill_certified_q``) compares ``expires_at`` with the clock.
     """
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="training_records")

@@ -144,13 +144,15 @@ def valid_pass_q(*, now: datetime | None = None, prefix: str = "") -> Q:
     )
 
 
-def skill_certified_q(*, skill_id: int, now: datetime | None = None) -> Q:
-    """Filter on ``Agent``: the agent's ``skill_id`` counts, i.e. no active course certifies it, or the agent
-    holds a valid pass of one that does. Routing ANDs this with its skill-level test for each required skill.
-    """
-    gated = TrainingCourse.objects.filter(skill_id=skill_id, is_active=True)
+def agent_skill_certified_q(*, now: datetime | None = None) -> Q:
+    """Filter on ``AgentSkill``: the row counts for routing, i.e. no active course certifies its skill, or the
+    agent holds a valid pass of one that does."""
+    gated = TrainingCourse.objects.filter(skill_id=OuterRef("skill_id"), is_active=True)
     certified = TrainingRecord.objects.filter(
-        valid_pass_q(now=now), agent=OuterRef("pk"), course__skill_id=skill_id, course__is_active=True
+        valid_pass_q(now=now),
+        agent_id=OuterRef("agent_id"),
+        course__skill_id=OuterRef("skill_id"),
+        course__is_active=True,
     )
     return ~Q(Exists(gated)) | Q(Exists(certified))
 

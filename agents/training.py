@@ -1,6 +1,6 @@
 """Training services: assign courses, record results, remind before a pass expires, and expire lapsed passes.
 
-A course that certifies a skill gates that skill for routing (``agents.selectors.skill_certified_q``): the
+A course that certifies a skill gates that skill for routing (``agents.selectors.agent_skill_certified_q``): the
 filter compares ``expires_at`` with the clock, so a lapsed pass stops counting at once; the expiry sweep
 marks the record ``expired`` and logs it, for people reading the records.
 """

@@ -342,6 +342,12 @@ class Interaction(models.Model):
                 name="interaction_offer_open",
                 condition=models.Q(status=InteractionStatus.ASSIGNED),
             ),
+            # the router's "idle since the last assignment", per candidate agent (newest first)
+            models.Index(
+                fields=["agent", "-assigned_at"],
+                name="interaction_agent_assigned",
+                condition=models.Q(assigned_at__isnull=False),
+            ),
             models.Index(
                 fields=["next_response_due_at"],
                 name="interaction_next_due_open",

@@ -501,6 +501,7 @@ def interaction_assign(*, interaction: Interaction, agent: Agent, actor=None) ->
                 raise Interaction.DoesNotExist(f"Interaction {interaction.pk} does not exist.")
             raise _illegal(interaction.pk, status, "assigned")
         assigned = Interaction.objects.select_related("queue").get(pk=interaction.pk)
+        assigned.agent = agent  # the caller's instance: no query when the agent is read below or by _sync
         Assignment.objects.create(interaction_id=assigned.pk, agent_id=agent.pk, offered_at=now)
         log_event(
             interaction=assigned,

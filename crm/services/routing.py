@@ -7,41 +7,46 @@ on the interaction's channel (an owned voice call blocks all other work); then t
 in the queue's skills, then the agent idle longest (since their last assignment or status change), which
 spreads work round-robin over equally qualified agents.
 
-Concurrency: each attempt is one transaction that claims the interaction with ``FOR UPDATE SKIP LOCKED``
-and then the agent row the same way: an interaction or an agent locked by another router is being
-handled by it, so this one moves on instead of waiting. Under the agent's lock the agent's owned work is
-counted again (the candidate query ran without locks), and the assignment itself is
-``lifecycle.interaction_assign``, a compare-and-set, so the event log and signals have one path.
+Batches: one transaction claims up to ``BATCH`` waiting interactions (``route_next``: one) in serving order
+with ``FOR UPDATE SKIP LOCKED``, reads the available agents once (skills, room, idle time; without locks),
+and plans in memory, interaction by interaction, the agent the one-at-a-time router would pick, counting
+each pick against that agent's room and idle time. The planned agents' rows are then locked the same way
+(an agent locked by another router is being given work by it: the plan is redone without them) and their
+owned work is counted again under the lock, which every router holds while assigning, so room is exact.
+Each assignment is ``lifecycle.interaction_assign``, a compare-and-set, so the event log, ownership
+history and signals have one path. The claim, the read and the locks are paid once per batch instead of
+once per interaction; ``tests/crm/services/test_routing.py`` checks a batch assigns exactly as one at a time.
 """
 
+import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection, transaction
 from django.db.models import (
+    BigIntegerField,
     Count,
-    Exists,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
     F,
-    FloatField,
-    IntegerField,
-    OuterRef,
+    Func,
     QuerySet,
-    Subquery,
-    Sum,
     Value,
 )
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, Extract, Greatest
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agents.choices import AgentStatus
 from agents.models import Agent, AgentSkill
-from agents.selectors import skill_certified_q
+from agents.selectors import agent_skill_certified_q
 from config.choices import Channel
 
-from ..choices import OWNED_STATUSES, InteractionStatus
+from ..choices import OWNED_STATUSES, InteractionStatus, Priority
 from ..models import Interaction, Queue, QueueSkill
 from .lifecycle import interaction_assign
 
@@ -49,10 +54,11 @@ logger = logging.getLogger(__name__)
 
 S = InteractionStatus
 OWNED = sorted(OWNED_STATUSES)
-# Queued interactions read per round; each is then claimed one at a time.
-WINDOW = 50
-# Agents tried per interaction before it is left to the next run (they were all locked by other routers).
-AGENT_CANDIDATES = 10
+# Queued interactions claimed per transaction by ``route_pending``: one sort of the waiting work, one read of
+# the agents and one lock statement serve them all; small enough that the locks are held for a moment only.
+BATCH = 50
+# Rounds of "plan, lock the planned agents, re-plan without those another router holds" per batch.
+LOCK_ROUNDS = 3
 
 
 @dataclass
@@ -61,80 +67,334 @@ class _Run:
 
     # (queue_id, channel) pairs no agent can take now: their interactions are skipped for the rest of the run
     unroutable: set[tuple[int, str]] = field(default_factory=set)
+    # interactions an agent could take but every such agent was held by another router: left for the next run
+    skipped: set[int] = field(default_factory=set)
     required_skills: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
-    def skills_of(self, queue_id: int) -> list[tuple[int, int]]:
-        if queue_id not in self.required_skills:
-            self.required_skills[queue_id] = list(
-                QueueSkill.objects.filter(queue_id=queue_id).values_list("skill_id", "min_level")
-            )
-        return self.required_skills[queue_id]
+    def load_skills(self, queue_ids: set[int]) -> None:
+        missing = queue_ids - self.required_skills.keys()
+        if not missing:
+            return
+        for queue_id in missing:
+            self.required_skills[queue_id] = []
+        for queue_id, skill_id, min_level in QueueSkill.objects.filter(queue_id__in=missing).values_list(
+            "queue_id", "skill_id", "min_level"
+        ):
+            self.required_skills[queue_id].append((skill_id, min_level))
 
 
-def _waiting_order(*, now: datetime, queue: Queue | None, run: _Run, skipped: set[int]) -> QuerySet:
-    """Queued work in the order it should be served (read without locks: the claim re-checks)."""
-    ageing_seconds = 60.0 * settings.SWITCHBOARD_ROUTING_AGEING_MINUTES
-    waited = Extract(Value(now) - Coalesce("queued_at", "created_at"), "epoch")
+@dataclass
+class _AgentState:
+    """An available agent as the planner sees them: read without locks, made exact once their row is locked."""
+
+    pk: int
+    capacity: dict
+    idle_since: datetime | None
+    levels: dict[int, int] = field(default_factory=dict)
+    load: Counter = field(default_factory=Counter)
+
+    def room(self, channel: str, planned: Counter) -> bool:
+        if self.load[Channel.VOICE] + planned[Channel.VOICE]:
+            return False
+        return self.load[channel] + planned[channel] < self.capacity.get(channel, 0)
+
+    def qualified(self, skills: list[tuple[int, int]]) -> bool:
+        return all(self.levels.get(skill_id, 0) >= min_level for skill_id, min_level in skills)
+
+
+def _capacity(raw) -> dict[str, int]:
+    """The per-channel capacity as numbers, as ``Agent.capacity_for`` reads it."""
+    return {channel: int(n) for channel, n in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _waiting_order(*, queue: Queue | None, run: _Run) -> QuerySet:
+    """Queued work in the order it should be served.
+
+    Priority plus one step per ageing period waited, highest first, is the same order as "queued at, moved
+    earlier by one ageing period per priority step", earliest first: p + (now - t) / A orders like t - p * A.
+    The second needs no clock, so PostgreSQL compares plain timestamps instead of computing a float per row.
+    """
+    ageing = timedelta(minutes=settings.SWITCHBOARD_ROUTING_AGEING_MINUTES)
     qs = Interaction.objects.filter(status=S.QUEUED, queue__isnull=False).annotate(
-        effective_priority=Cast(F("priority"), FloatField()) + Cast(waited, FloatField()) / ageing_seconds
+        serve_from=ExpressionWrapper(
+            Coalesce("queued_at", "created_at")
+            - ExpressionWrapper(F("priority") * Value(ageing), output_field=DurationField()),
+            output_field=DateTimeField(),
+        )
     )
     if queue is not None:
         qs = qs.filter(queue=queue)
-    if skipped:
-        qs = qs.exclude(pk__in=skipped)
+    if run.skipped:
+        qs = qs.exclude(pk__in=run.skipped)
     for queue_id, channel in run.unroutable:
         qs = qs.exclude(queue_id=queue_id, channel=channel)
-    return qs.order_by(F("queue__priority").desc(), F("effective_priority").desc(), "queued_at", "id")
+    return qs.order_by(F("queue__priority").desc(), "serve_from", "queued_at", "id")
 
 
-def _owned(channel: str | None = None) -> QuerySet:
-    qs = Interaction.objects.filter(agent=OuterRef("pk"), status__in=OWNED)
-    return qs.filter(channel=channel) if channel else qs
+# A claim of a few interactions reads the head of each (queue, priority) run through the ``interaction_routing``
+# index (queued_at order) and merges them, instead of sorting all the waiting work: one decision stays cheap
+# however long the queues are. Each run gives its first ``HEAD_FACTOR * size`` rows, so that many routers
+# at once still find unlocked work among them.
+HEAD_FACTOR = 4
+HEAD_MAX = 32
+_HEAD_SQL = """
+    SELECT i.id
+    FROM {queue} q
+    CROSS JOIN unnest(%(priorities)s::smallint[]) AS p(priority)
+    CROSS JOIN LATERAL (
+        (SELECT i.id, i.queued_at, i.queued_at AS t, i.priority FROM {interaction} i
+         WHERE i.queue_id = q.id AND i.status = %(queued)s AND i.priority = p.priority AND i.queued_at IS NOT NULL
+         {filters}
+         ORDER BY i.queued_at, i.id LIMIT %(n)s)
+        UNION ALL
+        (SELECT i.id, i.queued_at, i.created_at AS t, i.priority FROM {interaction} i
+         WHERE i.queue_id = q.id AND i.status = %(queued)s AND i.priority = p.priority AND i.queued_at IS NULL
+         {filters})
+    ) i
+    {only_queue}
+    ORDER BY q.priority DESC, i.t - i.priority * %(ageing)s, i.queued_at, i.id
+    LIMIT %(n)s
+"""
 
 
-def _count(qs: QuerySet) -> Subquery:
-    return Coalesce(
-        Subquery(qs.order_by().values("agent").annotate(n=Count("pk")).values("n")[:1]),
-        0,
-        output_field=IntegerField(),
+def _head(*, size: int, queue: Queue | None, run: _Run) -> list[int]:
+    """Ids of the first waiting interactions in serving order (read without locks; the claim re-checks)."""
+    filters = ""
+    params = {
+        "priorities": sorted(Priority.values),
+        "queued": S.QUEUED,
+        "n": HEAD_FACTOR * size,
+        "ageing": timedelta(minutes=settings.SWITCHBOARD_ROUTING_AGEING_MINUTES),
+    }
+    if run.skipped:
+        filters += " AND NOT (i.id = ANY(%(skipped)s))"
+        params["skipped"] = sorted(run.skipped)
+    if run.unroutable:
+        filters += " AND (i.queue_id, i.channel) NOT IN (SELECT * FROM unnest(%(uq)s::bigint[], %(uc)s::text[]))"
+        params["uq"], params["uc"] = (list(column) for column in zip(*sorted(run.unroutable), strict=True))
+    only_queue = ""
+    if queue is not None:
+        only_queue = "WHERE q.id = %(queue)s"
+        params["queue"] = queue.pk
+    query = _HEAD_SQL.format(
+        queue=Queue._meta.db_table, interaction=Interaction._meta.db_table, filters=filters, only_queue=only_queue
     )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
-def _candidate_agents(*, channel: str, skills: list[tuple[int, int]]) -> list[int]:
-    """Ids of the agents who may take work of ``channel`` needing ``skills``, best first (read without locks)."""
-    qs = Agent.objects.filter(status=AgentStatus.AVAILABLE, is_active=True)
-    for skill_id, min_level in skills:
-        qs = qs.filter(Exists(AgentSkill.objects.filter(agent=OuterRef("pk"), skill_id=skill_id, level__gte=min_level)))
-        qs = qs.filter(skill_certified_q(skill_id=skill_id))  # a course-gated skill counts only with a valid pass
-    skill_ids = [skill_id for skill_id, _ in skills]
-    last_assigned = (
-        Interaction.objects.filter(agent=OuterRef("pk"), assigned_at__isnull=False)
-        .order_by("-assigned_at")
-        .values("assigned_at")[:1]
+def _claim(*, size: int, queue: Queue | None, run: _Run) -> tuple[list[Interaction], bool]:
+    """Lock the first ``size`` waiting interactions no other router holds, in serving order.
+
+    Returns (claimed interactions, whether any work is waiting at all). Waiting work all held by other
+    routers is marked skipped for this run, so the next claim looks past it.
+    """
+    if HEAD_FACTOR * size > HEAD_MAX:  # a big batch: one sort of the waiting work costs less than many heads
+        qs = _waiting_order(queue=queue, run=run).select_for_update(skip_locked=True, of=("self",))
+        claimed = list(qs[:size])
+        return claimed, bool(claimed)
+    head = _head(size=size, queue=queue, run=run)
+    if not head:
+        return [], False
+    position = Func(
+        Value(head, output_field=ArrayField(BigIntegerField())),
+        F("id"),
+        function="array_position",
+        output_field=BigIntegerField(),
     )
-    qs = (
-        qs.annotate(
-            channel_capacity=Coalesce(Cast(KeyTextTransform(channel, "capacity"), IntegerField()), 0),
-            channel_load=_count(_owned(channel)),
-            skill_total=Coalesce(
-                Subquery(
-                    AgentSkill.objects.filter(agent=OuterRef("pk"), skill_id__in=skill_ids)
-                    .order_by()
-                    .values("agent")
-                    .annotate(total=Sum("level"))
-                    .values("total")[:1]
-                ),
-                0,
-                output_field=IntegerField(),
-            ),
-            # idle since their last assignment or presence change, whichever is later (GREATEST skips NULLs)
-            idle_since=Greatest("status_changed_at", Subquery(last_assigned)),
+    claimed = list(
+        Interaction.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=head, status=S.QUEUED)
+        .annotate(position=position)
+        .order_by("position")[:size]
+    )
+    if not claimed:
+        run.skipped.update(head)
+    return claimed, True
+
+
+def _loads(agent_ids: list[int]) -> dict[int, Counter]:
+    loads: dict[int, Counter] = {pk: Counter() for pk in agent_ids}
+    rows = (
+        Interaction.objects.filter(agent_id__in=agent_ids, status__in=OWNED)
+        .order_by()
+        .values_list("agent_id", "channel")
+        .annotate(n=Count("id"))
+    )
+    for agent_id, channel, n in rows:
+        loads[agent_id][channel] = n
+    return loads
+
+
+# Available agents with the time they have been idle since: their last assignment or presence change, whichever
+# is later (GREATEST skips NULLs). One statement for the whole batch instead of one candidate query per attempt.
+_AGENTS_SQL = """
+    SELECT a.id, a.capacity::text, GREATEST(a.status_changed_at, last.assigned_at)
+    FROM {agent} a
+    LEFT JOIN LATERAL (
+        SELECT i.assigned_at FROM {interaction} i
+        WHERE i.agent_id = a.id AND i.assigned_at IS NOT NULL
+        ORDER BY i.assigned_at DESC LIMIT 1
+    ) last ON true
+    WHERE a.status = %s AND a.is_active {only}
+"""
+
+
+def _read_agents(*, skills: list[list[tuple[int, int]]]) -> dict[int, _AgentState]:
+    """The available, active agents who hold the skills of at least one of ``skills`` (read without locks)."""
+    skill_ids = sorted({skill_id for required in skills for skill_id, _ in required})
+    levels: dict[int, dict[int, int]] = {}
+    if skill_ids:
+        rows = (
+            AgentSkill.objects.filter(
+                skill_id__in=skill_ids, agent__status=AgentStatus.AVAILABLE, agent__is_active=True
+            )
+            .filter(agent_skill_certified_q())  # a course-gated skill counts only with a valid pass
+            .values_list("agent_id", "skill_id", "level")
         )
-        .filter(channel_capacity__gt=F("channel_load"))
-        .exclude(Exists(_owned(Channel.VOICE)))
-        .order_by("-skill_total", F("idle_since").asc(nulls_first=True), "pk")
-    )
-    return list(qs.values_list("pk", flat=True)[:AGENT_CANDIDATES])
+        for agent_id, skill_id, level in rows:
+            levels.setdefault(agent_id, {})[skill_id] = level
+    params: list = [AgentStatus.AVAILABLE]
+    only = ""
+    if all(skills):  # every queue of the batch needs skills: only agents qualified for one of them are of use
+        only = "AND a.id = ANY(%s)"
+        requirements = {tuple(required) for required in skills}
+        params.append(
+            sorted(
+                agent_id
+                for agent_id, held in levels.items()
+                if any(all(held.get(s, 0) >= m for s, m in required) for required in requirements)
+            )
+        )
+    query = _AGENTS_SQL.format(agent=Agent._meta.db_table, interaction=Interaction._meta.db_table, only=only)
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    states = {
+        pk: _AgentState(pk=pk, capacity=_capacity(json.loads(capacity)), idle_since=idle_since)
+        for pk, capacity, idle_since in rows
+    }
+    for pk, state in states.items():
+        state.levels = levels.get(pk, {})
+    for pk, load in _loads(list(states)).items():
+        states[pk].load = load
+    return states
+
+
+@dataclass
+class _Plan:
+    """Who gets what, in serving order; ``agent`` None: nobody free (``routable`` False) or everyone held."""
+
+    interaction: Interaction
+    agent: int | None
+    routable: bool
+
+
+def _plan(
+    *, claimed: list[Interaction], states: dict[int, _AgentState], run: _Run, held: set[int], now: datetime
+) -> list[_Plan]:
+    """Give each claimed interaction, in order, the best agent as the single-step router would.
+
+    Best: every required skill at its level, room on the channel (an owned voice call blocks all), then
+    the highest total level in the queue's skills, then the longest idle. Each pick counts against the
+    agent's room and makes them idle since just after ``now``, as the assignment will, so a batch spreads its work
+    round-robin exactly like one assignment after another. Agents in ``held`` (locked by another router)
+    could take the work but not now: interactions that only they could take are left for later.
+    """
+    planned: dict[int, Counter] = {}
+    idle: dict[int, datetime] = {}
+    no_work: Counter = Counter()
+    by_queue: dict[int, list[tuple[int, _AgentState]]] = {}
+    plans = []
+    for interaction in claimed:
+        skills = run.required_skills[interaction.queue_id]
+        if interaction.queue_id not in by_queue:
+            skill_ids = {skill_id for skill_id, _ in skills}
+            # best total first: the scan below stops at the first total lower than an agent already found
+            by_queue[interaction.queue_id] = sorted(
+                (
+                    (sum(level for skill_id, level in state.levels.items() if skill_id in skill_ids), state)
+                    for state in states.values()
+                    if state.qualified(skills)
+                ),
+                key=lambda pair: -pair[0],
+            )
+        best, best_key, routable = None, None, False
+        for total, state in by_queue[interaction.queue_id]:
+            if best_key is not None and -total > best_key[0]:
+                break
+            if not state.room(interaction.channel, planned.get(state.pk, no_work)):
+                continue
+            routable = True
+            if state.pk in held:
+                continue
+            since = idle.get(state.pk, state.idle_since)
+            # higher total first, then idle longest (never assigned nor changed status: first of all), then id
+            key = (-total, since is not None, since or now, state.pk)
+            if best_key is None or key < best_key:
+                best, best_key = state, key
+        if best is not None:
+            planned.setdefault(best.pk, Counter())[interaction.channel] += 1
+            # one after another, as the assignments' own times will be: the earliest picked is idle longest
+            idle[best.pk] = now + timedelta(microseconds=len(idle) + len(plans))
+        plans.append(_Plan(interaction=interaction, agent=best.pk if best else None, routable=routable))
+    return plans
+
+
+def _lock_agents(agent_ids: list[int]) -> dict[int, Agent]:
+    """Lock the rows of the agents still available and active; those another router holds are skipped."""
+    # status and is_active are this row's own columns: PostgreSQL re-checks them once the lock is taken
+    return {
+        agent.pk: agent
+        for agent in Agent.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=agent_ids, status=AgentStatus.AVAILABLE, is_active=True)
+        .order_by("pk")
+    }
+
+
+def _route_batch(*, size: int, queue: Queue | None, run: _Run) -> tuple[list[Interaction], bool]:
+    """Claim up to ``size`` waiting interactions and assign those an agent can take, in one transaction.
+
+    Returns (assigned interactions in serving order, whether anything was claimed).
+    """
+    with transaction.atomic():
+        claimed, waiting = _claim(size=size, queue=queue, run=run)
+        if not claimed:
+            return [], waiting
+        run.load_skills({interaction.queue_id for interaction in claimed})
+        states = _read_agents(skills=[run.required_skills[i.queue_id] for i in claimed])
+        locked: dict[int, Agent] = {}
+        held: set[int] = set()
+        now = timezone.now()
+        for _ in range(LOCK_ROUNDS):
+            plans = _plan(claimed=claimed, states=states, run=run, held=held, now=now)
+            wanted = sorted({p.agent for p in plans if p.agent is not None} - locked.keys())
+            if not wanted:
+                break
+            got = _lock_agents(wanted)
+            locked |= got
+            held |= set(wanted) - got.keys()
+            # counted again under the lock: every router holds it while assigning, so these counts are exact
+            changed = len(got) < len(wanted)
+            for pk, load in _loads(list(got)).items():
+                capacity = _capacity(got[pk].capacity)
+                changed = changed or load != states[pk].load or capacity != states[pk].capacity
+                states[pk].load, states[pk].capacity = load, capacity
+            if not changed:  # every planned agent is locked and as read: the plan stands
+                break
+        else:
+            plans = _plan(claimed=claimed, states=states, run=run, held=held, now=now)
+        assigned = []
+        for plan in plans:
+            interaction = plan.interaction
+            if plan.agent is not None and plan.agent in locked:
+                assigned.append(interaction_assign(interaction=interaction, agent=locked[plan.agent]))
+            elif plan.routable:
+                run.skipped.add(interaction.pk)
+            else:
+                run.unroutable.add((interaction.queue_id, interaction.channel))
+    return assigned, True
 
 
 def agent_has_room(*, agent: Agent, channel: str) -> bool:
@@ -145,76 +405,37 @@ def agent_has_room(*, agent: Agent, channel: str) -> bool:
     return channels.count(channel) < agent.capacity_for(channel)
 
 
-def _try_route(*, interaction_id: int, run: _Run) -> tuple[Interaction | None, bool]:
-    """One attempt, in its own transaction. Returns (assigned interaction, whether an agent could have taken it)."""
-    with transaction.atomic():
-        claimed = (
-            Interaction.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=interaction_id, status=S.QUEUED, queue__isnull=False)
-            .first()
-        )
-        if claimed is None:  # another router holds it, or it left the queue since it was read
-            return None, True
-        candidates = _candidate_agents(channel=claimed.channel, skills=run.skills_of(claimed.queue_id))
-        if not candidates:
-            return None, False
-        for agent_id in candidates:
-            # status and is_active are this row's own columns: PostgreSQL re-checks them once the lock is taken
-            agent = (
-                Agent.objects.select_for_update(skip_locked=True)
-                .filter(pk=agent_id, status=AgentStatus.AVAILABLE, is_active=True)
-                .first()
-            )
-            if agent is None or not agent_has_room(agent=agent, channel=claimed.channel):
-                continue
-            return interaction_assign(interaction=claimed, agent=agent), True
-    return None, True
-
-
-def _route_one(*, queue: Queue | None, run: _Run) -> Interaction | None:
-    skipped: set[int] = set()
-    while True:
-        now = timezone.now()
-        waiting = list(
-            _waiting_order(now=now, queue=queue, run=run, skipped=skipped).values_list("pk", "queue_id", "channel")[
-                :WINDOW
-            ]
-        )
-        if not waiting:
-            return None
-        for interaction_id, queue_id, channel in waiting:
-            if (queue_id, channel) in run.unroutable:
-                continue
-            assigned, routable = _try_route(interaction_id=interaction_id, run=run)
-            if assigned is not None:
-                return assigned
-            if routable:
-                skipped.add(interaction_id)
-            else:
-                run.unroutable.add((queue_id, channel))
-
-
 def route_next(*, queue: Queue | None = None) -> Interaction | None:
     """Assign the first waiting interaction (of ``queue``, or of any queue) that some agent can take now.
 
     Returns the assigned interaction, or None when nothing waiting can be assigned at the moment.
     Safe to call from many processes at once.
     """
-    return _route_one(queue=queue, run=_Run())
+    run = _Run()
+    while True:
+        assigned, claimed = _route_batch(size=1, queue=queue, run=run)
+        if assigned:
+            return assigned[0]
+        if not claimed:
+            return None
 
 
 def route_pending(*, limit: int = 100) -> int:
     """Assign waiting work until no agent can take more or ``limit`` assignments were made; returns how many.
 
-    Idempotent: with nothing waiting or nobody free it changes nothing. The periodic task and every
-    trigger (work queued, agent available, work finished) call this.
+    Works in batches of up to ``BATCH`` interactions per transaction, each assigned exactly as ``route_next``
+    would assign them one after another. Idempotent: with nothing waiting or nobody free it changes nothing.
+    The periodic task and every trigger (work queued, agent available, work finished) call this.
     """
     if not Agent.objects.filter(status=AgentStatus.AVAILABLE, is_active=True).exists():
         return 0
     run = _Run()
     routed = 0
-    while routed < limit and _route_one(queue=None, run=run) is not None:
-        routed += 1
+    while routed < limit:
+        assigned, claimed = _route_batch(size=min(BATCH, limit - routed), queue=None, run=run)
+        routed += len(assigned)
+        if not claimed:
+            break
     if routed:
         logger.info("routing: assigned %d interaction(s)", routed)
     return routed
