@@ -3,17 +3,10 @@
 import django_filters
 from django.db.models import Q
 
-from config.api.filters import IdFilter, NonEmptyChoiceFilter
+from config.api.filters import IdFilter, NonEmptyChoiceFilter, StrictBooleanFilter
 
 from ..choices import AgentStatus, BreakStatus
 from ..models import Agent, Break, Skill, Team
-
-
-class StrictBooleanFilter(django_filters.TypedChoiceFilter):
-    """``true`` or ``false``; anything else is a 400 (django-filter's BooleanFilter silently ignores "maybe")."""
-
-    def __init__(self, **kwargs):
-        super().__init__(choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", **kwargs)
 
 
 class AgentFilter(django_filters.FilterSet):

@@ -1,6 +1,7 @@
 """Webhook subscriptions (admin scope, unrestricted callers: they see every event of the center) and the public
 survey answer endpoint (the signed token is the credential; throttled per client address)."""
 
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
@@ -11,6 +12,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from agents.access import viewer_from_request
+from config.api.filters import StrictBooleanFilter
 from config.api.permissions import ADMIN
 
 from ...models import Webhook
@@ -23,6 +25,14 @@ from .serializers import (
     WebhookInputSerializer,
     WebhookOutputSerializer,
 )
+
+
+class WebhookFilter(filters.FilterSet):
+    is_active = StrictBooleanFilter()
+
+    class Meta:
+        model = Webhook
+        fields = ["is_active"]
 
 
 @extend_schema_view(
@@ -49,7 +59,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     ordering = ["-id"]
     ordering_fields = ["id", "created_at"]
-    filterset_fields = ["is_active"]
+    filterset_class = WebhookFilter
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

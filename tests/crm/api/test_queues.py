@@ -221,7 +221,6 @@ def test_list_filters_by_channel_team_activity_and_name(read_client):
     assert names({"is_active": "false"}) == {old.name}
     assert names({"q": "SUPPORT"}) == {chat.name}
     assert names({"team": 999_999}) == set()
-    assert names({"team": 2**70}) == set()
 
 
 @pytest.mark.parametrize(
@@ -230,6 +229,7 @@ def test_list_filters_by_channel_team_activity_and_name(read_client):
         {"channel": "fax"},
         {"team": "abc"},
         {"team": "1.5"},
+        {"team": str(2**70)},  # beyond a 64-bit id: a 400, as on every list
         {"is_active": "maybe"},
         {"is_active": ""},
         {"channel": ""},

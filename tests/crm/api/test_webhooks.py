@@ -86,3 +86,11 @@ def test_webhooks_need_an_unrestricted_admin(read_client, write_client, key_clie
     assert write_client.post(LIST, {"url": "https://93.184.216.34/", "events": ["*"]}, format="json").status_code == 403
     team_admin = key_client_factory(["admin"], team=TeamFactory())
     assert team_admin.get(LIST).status_code == 403
+
+
+@pytest.mark.parametrize("value", ["maybe", "", "102681626092"])
+def test_the_active_filter_takes_only_true_or_false(admin_client_api, value):
+    response = admin_client_api.get("/api/v1/webhooks/", {"is_active": value})
+
+    assert response.status_code == 400
+    assert "is_active" in response.json()
