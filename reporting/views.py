@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from agents.access import Viewer, viewer_from_request
+from crm.selectors.reviews import agent_qa_scores
 
 from .selectors import KpiQuery, agent_occupancy, contacts_by_category, kpi_rows
 from .staffing import forecast_staffing
@@ -54,9 +55,16 @@ def dashboard(request):
     # per agent the rollup cannot serve (it has no agent dimension): a week keeps the raw read short
     agents = kpi_rows(viewer=viewer, query=KpiQuery(start=week, end=end, group_by="agent", tz=tz))
     occupancy = {row["agent"]: row for row in agent_occupancy(viewer=viewer, start=week, end=end)}
+    agent_ids = [int(row["group"]) for row in agents if row["group"] is not None]
+    # quality: completed reviews of the last 30 days (a handful per agent, so the week would often be empty)
+    qa = agent_qa_scores(agent_ids=agent_ids, start=month, end=end)
     leaderboard = sorted(
         (
-            {**row, "occupancy": occupancy.get(int(row["group"]), {}).get("occupancy")}
+            {
+                **row,
+                "occupancy": occupancy.get(int(row["group"]), {}).get("occupancy"),
+                "qa_score": round(qa[int(row["group"])][0], 1) if int(row["group"]) in qa else None,
+            }
             for row in agents
             if row["group"] is not None
         ),

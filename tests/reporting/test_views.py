@@ -6,8 +6,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from crm.choices import InteractionStatus, ReviewStatus
+from crm.models import Review, Scorecard
 from tests.agents.factories import AgentFactory, UserFactory
-from tests.crm.factories import InteractionFactory, QueueFactory
+from tests.crm.factories import InteractionFactory, QueueFactory, interaction_in_status
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +67,29 @@ def test_staffing_page_shows_tomorrows_table(staff_user):
     html = response.content.decode()
     assert "Phones" in html and 'id="staffing"' in html
     assert "0.25" in html  # 1 contact over the 4 weeks averaged
+
+
+def test_the_leaderboard_shows_each_agents_qa_score_where_reviews_exist(staff_user):
+    reviewed, unreviewed = AgentFactory(user__username="reviewed"), AgentFactory(user__username="unreviewed")
+    card = Scorecard.objects.create(name="Standard QA")
+    now = timezone.now()
+    for score in (80, 91):
+        interaction = interaction_in_status(InteractionStatus.RESOLVED, agent=reviewed)
+        Review.objects.create(
+            interaction=interaction,
+            agent=reviewed,
+            scorecard=card,
+            status=ReviewStatus.COMPLETED,
+            total_score=score,
+            created_at=now,
+            completed_at=now,
+        )
+    interaction_in_status(InteractionStatus.RESOLVED, agent=unreviewed)
+
+    html = logged_in(staff_user).get("/reports/").content.decode()
+
+    board = html[html.index('id="leaderboard"') :]
+    assert "QA score" in board
+    assert "85.5" in board  # the mean of 80 and 91
+    unreviewed_row = board[board.index(str(unreviewed)) :].split("</tr>")[0]
+    assert unreviewed_row.endswith("<td>–</td>")
