@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.access import viewer_from_request
+from agents.access import Viewer, viewer_from_request
 from config.api.serializers import ErrorSerializer
 
 from ..selectors import KPI_FIELDS, KpiQuery, agent_occupancy, contacts_by_category, kpi_rows
@@ -96,6 +96,24 @@ class _ReportView(APIView):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
+    def kpi_query(self, request: Request, *, grouped: bool = False) -> tuple[dict, Viewer, KpiQuery]:
+        """The validated parameters, the caller's view and the query; an agent asking for another's figures is a 403."""
+        params = self.query(request)
+        viewer = viewer_from_request(request)
+        if viewer.is_agent_only and params.get("agent") not in (None, viewer.agent_id):
+            raise PermissionDenied("Agents may read only their own figures.")
+        query = KpiQuery(
+            start=params["start"],
+            end=params["end"],
+            tz=params["tz"],
+            queue=params.get("queue"),
+            channel=params.get("channel"),
+            team=params.get("team"),
+            agent=params.get("agent"),
+            **({"group_by": params["group_by"]} if grouped else {}),
+        )
+        return params, viewer, query
+
     @staticmethod
     def wants_csv(request: Request) -> bool:
         return getattr(request.accepted_renderer, "format", None) == "csv"
@@ -120,20 +138,7 @@ class KpiReportView(_ReportView):
         responses=_csv_schema(KpiReportSerializer, "The rows as CSV, header first"),
     )
     def get(self, request: Request):
-        params = self.query(request)
-        viewer = viewer_from_request(request)
-        if viewer.is_agent_only and params.get("agent") not in (None, viewer.agent_id):
-            raise PermissionDenied("Agents may read only their own figures.")
-        query = KpiQuery(
-            start=params["start"],
-            end=params["end"],
-            group_by=params["group_by"],
-            tz=params["tz"],
-            queue=params.get("queue"),
-            channel=params.get("channel"),
-            team=params.get("team"),
-            agent=params.get("agent"),
-        )
+        params, viewer, query = self.kpi_query(request, grouped=True)
         rows = kpi_rows(viewer=viewer, query=query)
         if self.wants_csv(request):
             return csv_response(
@@ -152,19 +157,7 @@ class CategoryReportView(_ReportView):
         responses=_csv_schema(CategoryReportSerializer, "The rows as CSV, header first"),
     )
     def get(self, request: Request):
-        params = self.query(request)
-        viewer = viewer_from_request(request)
-        if viewer.is_agent_only and params.get("agent") not in (None, viewer.agent_id):
-            raise PermissionDenied("Agents may read only their own figures.")
-        query = KpiQuery(
-            start=params["start"],
-            end=params["end"],
-            tz=params["tz"],
-            queue=params.get("queue"),
-            channel=params.get("channel"),
-            team=params.get("team"),
-            agent=params.get("agent"),
-        )
+        params, viewer, query = self.kpi_query(request)
         rows = contacts_by_category(viewer=viewer, query=query)
         if self.wants_csv(request):
             header = ["category", "disposition", "contacts", "resolved", "fcr"]
