@@ -37,7 +37,7 @@ from .choices import (
 from .models import Agent, Break, BreakDueNotice, BreakPolicy, BreakType, Team
 from .selectors import ContinuousHandling, agent_continuous_handling, team_break_load
 from .services import agent_set_status
-from .signals import break_due, break_ended, break_requested, break_started
+from .signals import break_decided, break_due, break_ended, break_requested, break_started
 
 MAX_BREAK_MINUTES = 480
 REASON_MAX_LENGTH = Break._meta.get_field("reason").max_length
@@ -162,6 +162,7 @@ def break_approve(*, brk: Break, actor: AbstractBaseUser | None, scheduled_for: 
             object_id=locked.pk,
             detail=f"for {scheduled_for:%H:%M}" if scheduled_for else "",
         )
+        _announce(break_decided, locked.agent, brk=locked)
     return _sync(brk, locked)
 
 
@@ -176,6 +177,7 @@ def break_deny(*, brk: Break, actor: AbstractBaseUser | None, reason: str = "") 
         supervisor_action_log(
             kind=SupervisorActionKind.BREAK_DENIED, agent=locked.agent, actor=actor, object_id=locked.pk, detail=reason
         )
+        _announce(break_decided, locked.agent, brk=locked)
     return _sync(brk, locked)
 
 

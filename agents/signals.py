@@ -13,6 +13,8 @@ agent_status_changed = Signal()
 break_requested = Signal()
 break_started = Signal()
 break_ended = Signal()
+# A supervisor approved (or scheduled) or denied a requested break: ``brk``.
+break_decided = Signal()
 # A well-being break fell due: ``notice`` (agents.models.BreakDueNotice). Sent once per notice.
 break_due = Signal()
 # A pass expires soon: ``record`` (TrainingRecord) and ``days_left``; sent once per record and lead time.

@@ -35,7 +35,8 @@ Supervision and SLA events (their ``data`` is small: a client that wants more re
   their team's group and ``wallboard.all``: ``{"agent": id, "break": {"id", "type" (code), "type_name",
   "status", "minutes", "started_at", "ends_at"}}`` (datetimes ISO-8601 or null; ``ends_at`` is the planned
   end of a started break). ``break.requested`` is also a break a supervisor planned for the agent
-  (``status`` approved or scheduled). The presence change a start or end makes comes as its own
+  (``status`` approved or scheduled). ``break.decided``: a supervisor approved, scheduled or denied a request
+  (same groups and data; ``status`` says which). The presence change a start or end makes comes as its own
   ``agent.status_changed``, just before.
 - ``break.due`` (a well-being break fell due), same groups: ``{"agent": id, "notice": id, "minutes": n,
   "detail": "...", "due_at"}``.
@@ -66,6 +67,7 @@ from django.dispatch import receiver
 from agents.models import Agent, Break, TrainingRecord
 from agents.signals import (
     agent_status_changed,
+    break_decided,
     break_due,
     break_ended,
     break_requested,
@@ -311,6 +313,11 @@ def _publish_break(event: str, agent: Agent, brk: Break) -> None:
 @receiver(break_requested, sender=Agent, dispatch_uid="crm.events.publish_break_requested")
 def publish_break_requested(sender, *, agent, brk, **kwargs) -> None:
     _publish_break("break.requested", agent, brk)
+
+
+@receiver(break_decided, sender=Agent, dispatch_uid="crm.events.publish_break_decided")
+def publish_break_decided(sender, *, agent, brk, **kwargs) -> None:
+    _publish_break("break.decided", agent, brk)
 
 
 @receiver(break_started, sender=Agent, dispatch_uid="crm.events.publish_break_started")

@@ -21,7 +21,7 @@ from agents.choices import AgentStatus, BreakKind, BreakStatus, SupervisorAction
 from agents.models import Break, BreakDueNotice, SupervisorAction
 from agents.selectors import agent_break_state, agent_continuous_handling
 from agents.services import agent_set_status
-from agents.signals import break_due, break_ended, break_started
+from agents.signals import break_decided, break_due, break_ended, break_started
 from config.errors import DomainError, IllegalTransition
 from tests.agents.factories import AgentFactory, AgentStatusLogFactory, BreakPolicyFactory, TeamFactory, UserFactory
 
@@ -283,3 +283,25 @@ def test_concurrent_break_starts_never_exceed_the_team_cap():
     assert sorted(outcomes) == ["break_cap_reached"] * 6 + ["started"] * 2
     assert Break.objects.filter(status=BreakStatus.STARTED).count() == 2
     assert sum(1 for a in agents if type(a).objects.get(pk=a.pk).status == A.ON_BREAK) == 2
+
+
+def test_a_supervisors_decision_on_a_request_is_announced_after_commit(django_capture_on_commit_callbacks):
+    decided = []
+
+    def on_decided(sender, *, agent, brk, **kwargs):
+        decided.append((agent.pk, brk.status))
+
+    break_decided.connect(on_decided, dispatch_uid="test-decided")
+    try:
+        first, second = AgentFactory(), AgentFactory()
+        supervisor = UserFactory()
+        with django_capture_on_commit_callbacks(execute=True):
+            approved = break_request(agent=first, break_type=break_type_get(code=BreakKind.SHORT), actor=first.user)
+            denied = break_request(agent=second, break_type=break_type_get(code=BreakKind.LUNCH), actor=second.user)
+            assert decided == []  # nothing before the commit
+            break_approve(brk=approved, actor=supervisor)
+            break_deny(brk=denied, actor=supervisor, reason="queues are long")
+    finally:
+        break_decided.disconnect(dispatch_uid="test-decided")
+
+    assert decided == [(first.pk, BreakStatus.APPROVED), (second.pk, BreakStatus.DENIED)]
