@@ -11,6 +11,7 @@ passes ``crm.services.breaks.bad_outcome_streaks``. ``break_policy_evaluate`` is
 measured elsewhere, so tests and the board can ask it directly.
 """
 
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ from .models import Agent, Break, BreakDueNotice, BreakPolicy, BreakType, Team
 from .selectors import ContinuousHandling, agent_continuous_handling, team_break_load
 from .services import agent_set_status
 from .signals import break_decided, break_due, break_ended, break_requested, break_started
+
+logger = logging.getLogger(__name__)
 
 MAX_BREAK_MINUTES = 480
 REASON_MAX_LENGTH = Break._meta.get_field("reason").max_length
@@ -237,6 +240,42 @@ def break_start(*, brk: Break, actor: AbstractBaseUser | None, enforce_cap: bool
         _move(locked, BreakStatus.STARTED)
         _start(locked, actor=actor, enforce_cap=enforce_cap, now=now)
     return _sync(brk, locked)
+
+
+def break_start_scheduled(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Start the scheduled breaks whose time has come (beat); returns how many started.
+
+    The agent's current work finishes (routing sends nothing new to an agent on break). A break the team's
+    cap holds back stays scheduled and is tried again on the next run; an offline agent's waits until they
+    log in and take it (or a supervisor starts it). Rows are claimed with SKIP LOCKED, so two runs never
+    start one break twice.
+    """
+    now = now or timezone.now()
+    due = list(
+        Break.objects.filter(status=BreakStatus.SCHEDULED, scheduled_for__lte=now)
+        .order_by("scheduled_for", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    started = 0
+    for pk in due:
+        with transaction.atomic():
+            locked = (
+                Break.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("agent", "break_type")
+                .filter(pk=pk, status=BreakStatus.SCHEDULED)
+                .first()
+            )
+            if locked is None or locked.agent.status == AgentStatus.OFFLINE:
+                continue
+            try:
+                with transaction.atomic():
+                    _move(locked, BreakStatus.STARTED)
+                    _start(locked, actor=None, enforce_cap=True, now=now)
+            except DomainError as refused:
+                logger.info("breaks: scheduled break %s waits: %s", pk, refused)
+                continue
+            started += 1
+    return started
 
 
 def break_send_now(

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from .breaks import break_start_scheduled
 from .training import training_expire_due, training_remind_due
 
 
@@ -15,3 +16,9 @@ def training_reminders_task() -> int:
 def training_expiry_task() -> int:
     """Mark lapsed passes expired and log them; routing already stopped counting them at expiry."""
     return training_expire_due()
+
+
+@shared_task(name="agents.tasks.break_start_scheduled_task", ignore_result=True, dead_letter_on_failure=False)
+def break_start_scheduled_task() -> int:
+    """Start the scheduled breaks whose time has come (a break held back by the team's cap waits for the next run)."""
+    return break_start_scheduled()

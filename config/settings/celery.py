@@ -41,6 +41,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 3600},
     },
     "training-expiry": {"task": "agents.tasks.training_expiry_task", "schedule": 300.0, "options": {"expires": 300}},
+    # Scheduled breaks start at their time, to within 30 s.
+    "breaks-scheduled": {
+        "task": "agents.tasks.break_start_scheduled_task",
+        "schedule": 30.0,
+        "options": {"expires": 30},
+    },
     # SLA timers live in the database (sla_next_check_at): the sweep records what fell due, to within 5 s.
     "sla-sweep": {"task": "crm.tasks.sla_sweep_task", "schedule": 5.0, "options": {"expires": 5}},
     # Reports read whole past hours from the KPI rollup; this keeps it at most a minute behind.

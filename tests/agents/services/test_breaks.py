@@ -15,6 +15,7 @@ from agents.breaks import (
     break_request,
     break_send_now,
     break_start,
+    break_start_scheduled,
     break_type_get,
 )
 from agents.choices import AgentStatus, BreakKind, BreakStatus, SupervisorActionKind
@@ -305,3 +306,38 @@ def test_a_supervisors_decision_on_a_request_is_announced_after_commit(django_ca
         break_decided.disconnect(dispatch_uid="test-decided")
 
     assert decided == [(first.pk, BreakStatus.APPROVED), (second.pk, BreakStatus.DENIED)]
+
+
+def _scheduled(agent, *, minutes_ago):
+    """A lunch planned by a supervisor, whose time came ``minutes_ago`` (negative: still to come)."""
+    brk = break_request(agent=agent, break_type=break_type_get(code=BreakKind.LUNCH), actor=agent.user)
+    brk = break_approve(brk=brk, actor=UserFactory(), scheduled_for=timezone.now() + timedelta(hours=1))
+    Break.objects.filter(pk=brk.pk).update(scheduled_for=timezone.now() - timedelta(minutes=minutes_ago))
+    return brk
+
+
+def test_scheduled_breaks_start_at_their_time_unless_the_agent_is_offline_or_the_cap_is_reached():
+    team = TeamFactory()
+    BreakPolicyFactory(team=team, max_on_break_share="0.5")
+    due, later, offline, capped = (AgentFactory(team=team, status=AgentStatus.AVAILABLE) for _ in range(4))
+    type(due).objects.filter(pk=offline.pk).update(status=AgentStatus.OFFLINE)
+    due_break = _scheduled(due, minutes_ago=3)
+    later_break = _scheduled(later, minutes_ago=-60)
+    offline_break = _scheduled(offline, minutes_ago=3)
+    capped_break = _scheduled(capped, minutes_ago=2)
+
+    # 3 logged in, half may be away: one break at a time; the earlier-scheduled one goes first
+    assert break_start_scheduled() == 1
+
+    states = {b.pk: b.status for b in Break.objects.all()}
+    assert states[due_break.pk] == BreakStatus.STARTED
+    assert states[later_break.pk] == BreakStatus.SCHEDULED
+    assert states[offline_break.pk] == BreakStatus.SCHEDULED
+    assert states[capped_break.pk] == BreakStatus.SCHEDULED  # held back, tried again next run
+    due.refresh_from_db()
+    assert due.status == AgentStatus.ON_BREAK
+    assert SupervisorAction.objects.filter(kind=SupervisorActionKind.BREAK_STARTED, agent=due, actor=None).exists()
+
+    break_end(brk=Break.objects.get(pk=due_break.pk), actor=due.user)
+    assert break_start_scheduled() == 1  # now there is room
+    assert Break.objects.get(pk=capped_break.pk).status == BreakStatus.STARTED
