@@ -27,6 +27,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from ..choices import OPEN_STATUSES, EscalationAction, InteractionStatus
@@ -268,11 +269,18 @@ def _plan(interaction: Interaction, ctx: Context, *, now: datetime) -> tuple[dic
     return values, pending
 
 
+def _id_array(ids: Iterable[int]) -> RawSQL:
+    """``pk__in`` of many ids as one array parameter: ``IN (%s, …)`` of 1,000 ids costs more to build than to run."""
+    return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
+
+
 def _holds_by_interaction(ids: Iterable[int]) -> dict[int, list[tuple[datetime, datetime | None]]]:
     """On-hold intervals from the event log (the end is None while still on hold), per interaction."""
     holds: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
     moves = (
-        InteractionEvent.objects.filter(Q(to_status=S.ON_HOLD) | Q(from_status=S.ON_HOLD), interaction_id__in=ids)
+        InteractionEvent.objects.filter(
+            Q(to_status=S.ON_HOLD) | Q(from_status=S.ON_HOLD), interaction_id__in=_id_array(ids)
+        )
         .exclude(from_status=S.ON_HOLD, to_status=S.ON_HOLD)
         .order_by("interaction_id", "at", "id")
         .values_list("interaction_id", "to_status", "at")
@@ -288,7 +296,7 @@ def _holds_by_interaction(ids: Iterable[int]) -> dict[int, list[tuple[datetime, 
 
 def _recorded_by_interaction(ids: Iterable[int]) -> dict[int, set[tuple[str, datetime, int]]]:
     recorded: dict[int, set[tuple[str, datetime, int]]] = defaultdict(set)
-    rows = Escalation.objects.filter(interaction_id__in=ids).values_list(
+    rows = Escalation.objects.filter(interaction_id__in=_id_array(ids)).values_list(
         "interaction_id", "target", "clock_started_at", "step"
     )
     for interaction_id, target, started, step in rows:
@@ -521,48 +529,52 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     and only the sweep whose INSERT returned the row runs its action. Each row's ``sla_next_check_at``
     moves on to its next pending step (null when none is left).
     """
-    from .sla_actions import sla_breach_webhooks, sla_run_action  # the actions use the lifecycle (imports this)
+    from .sla_actions import sla_breach_webhooks, sla_run_action, sla_send_signals  # the actions use the lifecycle
 
     now = now or timezone.now()
     with transaction.atomic():
-        ids = list(
+        # claimed and read in one statement (the locked rows as they are now), only what planning reads: the
+        # sweep is the hot path (actions that need more load it themselves)
+        rows = list(
             Interaction.objects.filter(sla_next_check_at__lte=now)
             .order_by("sla_next_check_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        if not ids:
-            return 0
-        # only what planning reads: the sweep is the hot path (actions that need more load it themselves)
-        rows = list(
-            Interaction.objects.filter(pk__in=ids)
-            .only(*PLAN_FIELDS, "agent", "customer")  # the two for the breach webhooks
+            .select_for_update(skip_locked=True, of=("self",))
             .select_related("queue")
-            .order_by("pk")
+            .only(*PLAN_FIELDS, "agent", "customer")[:limit]  # agent and customer for the breach webhooks
         )
+        if not rows:
+            return 0
         contexts = _contexts(rows)
         due: list[tuple[int, PlannedStep]] = []
+        changed: list[Interaction] = []
         for row in rows:
-            _, pending = _plan(row, contexts[row.pk], now=now)
-            for step in pending:
-                if step.due_at <= now:
-                    due.append((row.pk, step))
-                    contexts[row.pk].recorded.add((step.target, step.clock_started_at, step.step))
+            values, pending = _plan(row, contexts[row.pk], now=now)
+            # pending is in due order: what has come is recorded now, the first step still ahead is the next check
+            ahead = next((n for n, step in enumerate(pending) if step.due_at > now), len(pending))
+            due += [(row.pk, step) for step in pending[:ahead]]
+            if values["sla_next_check_at"] is not None:
+                values["sla_next_check_at"] = pending[ahead].due_at if ahead < len(pending) else None
+            # the whole plan is written back (only for rows it changes), so a row read here is also brought in
+            # step with its policy
+            if any(getattr(row, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(row, name, value)
+                changed.append(row)
         inserted = _record(due, now=now)
-        for row in rows:
-            # the whole plan is written back, so a row read here is also brought in step with its policy
-            values, _ = _plan(row, contexts[row.pk], now=now)
-            for name, value in values.items():
-                setattr(row, name, value)
-        _write_plans(rows)
+        _write_plans(changed)
         by_pk = {row.pk: row for row in rows}
-        breaches = []
+        signals, breaches = [], []
         for interaction_id, step in due:
             escalation_id = inserted.get((interaction_id, step.target, step.step))  # type: ignore[call-overload]
-            if escalation_id is not None:
+            if escalation_id is None:
+                continue  # another sweep recorded it (and acts on it)
+            if step.signal_outcome:
+                signals.append((escalation_id, interaction_id, step))
+            else:
                 sla_run_action(escalation_id=escalation_id, interaction=by_pk[interaction_id], step=step)
-                if step.step == 0:
-                    breaches.append((escalation_id, by_pk[interaction_id], step))
+            if step.step == 0:
+                breaches.append((escalation_id, by_pk[interaction_id], step))
+        sla_send_signals(signals)
         sla_breach_webhooks(breaches)
     if inserted:
         logger.info("sla: recorded %d escalation step(s)", len(inserted))
