@@ -41,28 +41,45 @@ Target = Escalation.Target
 FIRST, NEXT, RESOLUTION = Target.FIRST_RESPONSE, Target.NEXT_RESPONSE, Target.RESOLUTION
 ACTIONS = tuple(EscalationAction.values)
 MAX_STEPS = 20
-PLAN_FIELDS = (
-    "status",
-    "channel",
-    "priority",
-    "created_at",
-    "queued_at",
-    "sla_started_at",
-    "first_response_at",
-    "next_response_from",
-    "queue__sla_policy_id",
-    "first_response_due_at",
-    "next_response_due_at",
-    "resolution_due_at",
-    "sla_paused_at",
-    "sla_next_check_at",
-)
 SLA_FIELDS = (
     "first_response_due_at",
     "next_response_due_at",
     "resolution_due_at",
     "sla_paused_at",
     "sla_next_check_at",
+)
+
+
+@dataclass(slots=True)
+class SweptRow:
+    """What the sweep reads of an interaction it claimed: what planning needs and the breach webhooks send.
+
+    Plain values, not a model instance: building 1,000 instances (and their queues) costs more than planning
+    them. An action that needs the interaction itself loads it.
+    """
+
+    pk: int
+    status: str
+    channel: str
+    priority: int
+    created_at: datetime
+    queued_at: datetime | None
+    sla_started_at: datetime | None
+    first_response_at: datetime | None
+    next_response_from: datetime | None
+    queue_id: int | None
+    sla_policy_id: int | None
+    agent_id: int | None
+    customer_id: int
+    first_response_due_at: datetime | None
+    next_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    sla_paused_at: datetime | None
+    sla_next_check_at: datetime | None
+
+
+SWEPT_FIELDS = tuple(
+    {"pk": "pk", "sla_policy_id": "queue__sla_policy_id"}.get(name, name) for name in SweptRow.__dataclass_fields__
 )
 
 
@@ -216,7 +233,9 @@ def _closed_holds(holds: Sequence[tuple[datetime, datetime | None]], *, status: 
     return out
 
 
-def _plan(interaction: Interaction, ctx: Context, *, now: datetime) -> tuple[dict[str, Any], list[PlannedStep]]:
+def _plan(
+    interaction: Interaction | SweptRow, ctx: Context, *, now: datetime
+) -> tuple[dict[str, Any], list[PlannedStep]]:
     """The interaction's SLA field values and its escalation steps not recorded yet (in due order)."""
     i = interaction
     target = ctx.target
@@ -304,9 +323,9 @@ def _recorded_by_interaction(ids: Iterable[int]) -> dict[int, set[tuple[str, dat
     return recorded
 
 
-def _contexts(interactions: Sequence[Interaction]) -> dict[int, Context]:
+def _contexts(interactions: Sequence[Interaction] | Sequence[SweptRow]) -> dict[int, Context]:
     """Contexts for many interactions in three queries (targets, recorded steps, holds)."""
-    policy_ids = {i.queue.sla_policy_id for i in interactions if i.queue is not None and i.queue.sla_policy_id}
+    policy_ids = {_policy_id(i) for i in interactions} - {None}
     targets: dict[int, list[SLATarget]] = defaultdict(list)
     for t in SLATarget.objects.select_related("policy__business_hours").filter(
         policy_id__in=policy_ids, policy__is_active=True
@@ -326,7 +345,9 @@ def _contexts(interactions: Sequence[Interaction]) -> dict[int, Context]:
     }
 
 
-def _policy_id(interaction: Interaction) -> int | None:
+def _policy_id(interaction: Interaction | SweptRow) -> int | None:
+    if isinstance(interaction, SweptRow):
+        return interaction.sla_policy_id
     return interaction.queue.sla_policy_id if interaction.queue is not None else None
 
 
@@ -412,7 +433,7 @@ WHERE i.id = v.id
 """
 
 
-def _write_plans(rows: Sequence[Interaction]) -> None:
+def _write_plans(rows: Sequence[Interaction] | Sequence[SweptRow]) -> None:
     """Save the SLA fields of many rows in one statement (``bulk_update``'s CASE per row costs seconds per 1,000)."""
     if not rows:
         return
@@ -504,21 +525,27 @@ RETURNING id, interaction_id, target, step
 """
 
 
-def _record(steps: list[tuple[int, PlannedStep]], *, now: datetime) -> set[tuple[int, str, int]]:
-    """Insert the steps; those already recorded are skipped by the database. Returns what this call inserted."""
+def _record(steps: list[tuple[int, PlannedStep]], *, now: datetime) -> dict[tuple[int, str, int], int]:
+    """Insert the steps; those already recorded are skipped by the database.
+
+    Returns what this call inserted: ``{(interaction id, target, step): escalation id}``.
+    """
     if not steps:
-        return set()
-    columns: list[list[Any]] = [[] for _ in range(9)]
-    for interaction_id, p in steps:
-        for column, value in zip(
-            columns,
-            (interaction_id, p.target, p.clock_started_at, p.step, p.kind, p.action, p.due_at, now, p.signal_outcome),
-            strict=True,
-        ):
-            column.append(value)
+        return {}
+    columns = [
+        [i for i, _ in steps],
+        [p.target for _, p in steps],
+        [p.clock_started_at for _, p in steps],
+        [p.step for _, p in steps],
+        [p.kind for _, p in steps],
+        [p.action for _, p in steps],
+        [p.due_at for _, p in steps],
+        [now] * len(steps),
+        [p.signal_outcome for _, p in steps],
+    ]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, columns)
-        return {(row[1], row[2], row[3]): row[0] for row in cursor.fetchall()}  # type: ignore[return-value]
+        return {(row[1], row[2], row[3]): row[0] for row in cursor.fetchall()}
 
 
 def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -533,20 +560,19 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
 
     now = now or timezone.now()
     with transaction.atomic():
-        # claimed and read in one statement (the locked rows as they are now), only what planning reads: the
-        # sweep is the hot path (actions that need more load it themselves)
-        rows = list(
-            Interaction.objects.filter(sla_next_check_at__lte=now)
+        # claimed and read in one statement (the locked rows as they are now)
+        rows = [
+            SweptRow(*values)
+            for values in Interaction.objects.filter(sla_next_check_at__lte=now)
             .order_by("sla_next_check_at")
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related("queue")
-            .only(*PLAN_FIELDS, "agent", "customer")[:limit]  # agent and customer for the breach webhooks
-        )
+            .values_list(*SWEPT_FIELDS)[:limit]
+        ]
         if not rows:
             return 0
         contexts = _contexts(rows)
         due: list[tuple[int, PlannedStep]] = []
-        changed: list[Interaction] = []
+        changed: list[SweptRow] = []
         for row in rows:
             values, pending = _plan(row, contexts[row.pk], now=now)
             # pending is in due order: what has come is recorded now, the first step still ahead is the next check
@@ -563,15 +589,16 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
         inserted = _record(due, now=now)
         _write_plans(changed)
         by_pk = {row.pk: row for row in rows}
+        # only the steps this sweep inserted: the others were recorded (and are acted on) by another sweep
+        ours = [(inserted[key], key[0], step) for i, step in due if (key := (i, step.target, step.step)) in inserted]
+        acting = {i for _, i, step in ours if not step.signal_outcome}
+        interactions = Interaction.objects.select_related("queue").in_bulk(acting) if acting else {}
         signals, breaches = [], []
-        for interaction_id, step in due:
-            escalation_id = inserted.get((interaction_id, step.target, step.step))  # type: ignore[call-overload]
-            if escalation_id is None:
-                continue  # another sweep recorded it (and acts on it)
+        for escalation_id, interaction_id, step in ours:
             if step.signal_outcome:
                 signals.append((escalation_id, interaction_id, step))
             else:
-                sla_run_action(escalation_id=escalation_id, interaction=by_pk[interaction_id], step=step)
+                sla_run_action(escalation_id=escalation_id, interaction=interactions[interaction_id], step=step)
             if step.step == 0:
                 breaches.append((escalation_id, by_pk[interaction_id], step))
         sla_send_signals(signals)

@@ -22,7 +22,7 @@ from ..choices import InteractionStatus, Priority
 from ..models import Escalation, Interaction, Queue
 from ..signals import sla_breached, sla_breaches, sla_warning
 from . import lifecycle
-from .sla import PlannedStep
+from .sla import PlannedStep, SweptRow
 from .webhooks import webhook_emit_many
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def sla_run_action(*, escalation_id: int, interaction: Interaction, step: Planne
     Escalation.objects.filter(pk=escalation_id).update(outcome=outcome[:300])
 
 
-def sla_breach_webhooks(breaches: list[tuple[int, Interaction, PlannedStep]]) -> None:
+def sla_breach_webhooks(breaches: list[tuple[int, Interaction | SweptRow, PlannedStep]]) -> None:
     """``sla.breached`` for the breaches one sweep recorded, as (escalation id, interaction, step): one batch."""
     webhook_emit_many(
         type="sla.breached",
