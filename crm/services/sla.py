@@ -335,9 +335,14 @@ def _contexts(interactions: Sequence[Interaction] | Sequence[SweptRow]) -> dict[
     pausing_policies = {t.policy_id for ts in targets.values() for t in ts if t.policy.pause_on_hold}
     pausing = [i.pk for i in interactions if _policy_id(i) in pausing_policies]
     holds = _holds_by_interaction(pausing) if pausing else {}
+    ranked: dict[tuple[int | None, str, int], SLATarget | None] = {}
+    for i in interactions:
+        key = (_policy_id(i), i.channel, i.priority)
+        if key not in ranked:  # a few combinations among many rows
+            ranked[key] = _rank_targets(targets.get(key[0], []), channel=i.channel, priority=i.priority)
     return {
         i.pk: Context(
-            target=_rank_targets(targets.get(_policy_id(i), []), channel=i.channel, priority=i.priority),
+            target=ranked[(_policy_id(i), i.channel, i.priority)],
             recorded=recorded.get(i.pk, set()),
             holds=holds.get(i.pk, []),
         )
@@ -424,22 +429,20 @@ def sla_recompute_open(
             changed += len(dirty)
 
 
-_UPDATE_PLANS = """
-UPDATE crm_interaction AS i SET first_response_due_at = v.first_due, next_response_due_at = v.next_due,
-       resolution_due_at = v.resolution_due, sla_paused_at = v.paused_at, sla_next_check_at = v.next_check
-FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[],
-            %s::timestamptz[]) AS v(id, first_due, next_due, resolution_due, paused_at, next_check)
-WHERE i.id = v.id
-"""
+def _write_plans(rows: Sequence[Interaction] | Sequence[SweptRow], fields: Iterable[str] = SLA_FIELDS) -> None:
+    """Save SLA fields of many rows in one ``UPDATE … FROM unnest(arrays)``.
 
-
-def _write_plans(rows: Sequence[Interaction] | Sequence[SweptRow]) -> None:
-    """Save the SLA fields of many rows in one statement (``bulk_update``'s CASE per row costs seconds per 1,000)."""
-    if not rows:
+    ``bulk_update``'s CASE per row costs seconds per 1,000. ``fields`` (of ``SLA_FIELDS``): only those the caller
+    changed, since each column is an array of 1,000 timestamps to send.
+    """
+    fields = [name for name in SLA_FIELDS if name in fields]  # the statement names only these constants
+    if not rows or not fields:
         return
-    columns = [[row.pk for row in rows]] + [[getattr(row, name) for row in rows] for name in SLA_FIELDS]
+    assignments, arrays = ", ".join(f"{name} = v.{name}" for name in fields), ", %s::timestamptz[]" * len(fields)
+    sql = f"UPDATE crm_interaction AS i SET {assignments} FROM unnest(%s::bigint[]{arrays}) AS v(id, {', '.join(fields)}) WHERE i.id = v.id"  # noqa: S608, E501  (column names are ours)
+    columns = [[row.pk for row in rows]] + [[getattr(row, name) for row in rows] for name in fields]
     with connection.cursor() as cursor:
-        cursor.execute(_UPDATE_PLANS, columns)
+        cursor.execute(sql, columns)
 
 
 def sla_request_recompute(*, policy_ids=(), calendar_ids=(), queue_ids=()) -> None:
@@ -518,8 +521,9 @@ def sla_state(*, interaction: Interaction, now: datetime | None = None) -> SLASt
 _INSERT = """
 INSERT INTO crm_escalation
     (interaction_id, target, clock_started_at, step, kind, action, due_at, created_at, outcome)
-SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::smallint[], %s::varchar[],
-                     %s::varchar[], %s::timestamptz[], %s::timestamptz[], %s::varchar[])
+SELECT i, t, c, s, k, a, d, %s, o FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::smallint[],
+                                           %s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[])
+                                    AS v(i, t, c, s, k, a, d, o)
 ON CONFLICT ON CONSTRAINT escalation_once DO NOTHING
 RETURNING id, interaction_id, target, step
 """
@@ -533,6 +537,7 @@ def _record(steps: list[tuple[int, PlannedStep]], *, now: datetime) -> dict[tupl
     if not steps:
         return {}
     columns = [
+        now,  # created_at: one value for all
         [i for i, _ in steps],
         [p.target for _, p in steps],
         [p.clock_started_at for _, p in steps],
@@ -540,7 +545,6 @@ def _record(steps: list[tuple[int, PlannedStep]], *, now: datetime) -> dict[tupl
         [p.kind for _, p in steps],
         [p.action for _, p in steps],
         [p.due_at for _, p in steps],
-        [now] * len(steps),
         [p.signal_outcome for _, p in steps],
     ]
     with connection.cursor() as cursor:
@@ -573,6 +577,7 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
         contexts = _contexts(rows)
         due: list[tuple[int, PlannedStep]] = []
         changed: list[SweptRow] = []
+        changed_fields: set[str] = set()
         for row in rows:
             values, pending = _plan(row, contexts[row.pk], now=now)
             # pending is in due order: what has come is recorded now, the first step still ahead is the next check
@@ -582,12 +587,14 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
                 values["sla_next_check_at"] = pending[ahead].due_at if ahead < len(pending) else None
             # the whole plan is written back (only for rows it changes), so a row read here is also brought in
             # step with its policy
-            if any(getattr(row, name) != value for name, value in values.items()):
+            differ = [name for name, value in values.items() if getattr(row, name) != value]
+            if differ:
                 for name, value in values.items():
                     setattr(row, name, value)
                 changed.append(row)
+                changed_fields.update(differ)
         inserted = _record(due, now=now)
-        _write_plans(changed)
+        _write_plans(changed, changed_fields)
         by_pk = {row.pk: row for row in rows}
         # only the steps this sweep inserted: the others were recorded (and are acted on) by another sweep
         ours = [(inserted[key], key[0], step) for i, step in due if (key := (i, step.target, step.step)) in inserted]
