@@ -1,7 +1,8 @@
 """What an escalation step does once the sweep has recorded it (and only the sweep that recorded it).
 
 The breach itself (step 0) sends ``crm.signals.sla_breached`` and, with ``sla_breach_webhooks``, an ``sla.breached``
-webhook delivery written in the sweep's transaction (the outbox); a ``warn`` step sends ``sla_warning``;
+webhook delivery written in the sweep's transaction (the outbox), and once per sweep ``sla_breaches`` with all its
+breaches (the live events batch on it); a ``warn`` step sends ``sla_warning``;
 ``notify_supervisors`` emails the supervisors of the queue's team; ``raise_priority`` and ``move_to_queue``
 go through the lifecycle (so they are logged, recompute the clocks and, for a move, ask for routing).
 Signals and emails leave on commit. An action the lifecycle refuses (the interaction moved on meanwhile,
