@@ -229,7 +229,11 @@ def main() -> None:
     sweep, ceiling = statistics.median(sweep_times), statistics.median(ceiling_times)
     committed_at, writes = statistics.median(to_commit), statistics.median(writes_times)
     print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"sweep of {args.due:,} due rows (2 steps each): median {sweep * 1000:.1f} ms over {args.rounds} rounds")
+    print(
+        f"sweep of {args.due:,} due rows (2 steps each): median {sweep * 1000:.1f} ms over {args.rounds} rounds"
+        f" (fastest {min(sweep_times) * 1000:.1f} ms; to commit fastest {min(to_commit) * 1000:.1f} ms;"
+        f" ceiling B fastest {min(writes_times) * 1000:.1f} ms: the machine is shared, the fastest is the steadier)"
+    )
     print(
         f"  of which up to its commit: {committed_at * 1000:.1f} ms; after it (the signals and their live events,"
         f" {args.due:,} sla.breached): {(sweep - committed_at) * 1000:.1f} ms"
@@ -251,9 +255,13 @@ def main() -> None:
         f" {args.due:,} row updates): {writes * 1000:.1f} ms; whole sweep {sweep / writes:.1f}×,"
         f" sweep to commit {committed_at / writes:.1f}×"
     )
-    aim = "met" if sweep <= 2 * writes and sweep < 0.2 else "not met"
+
+    def verdict(t: float) -> str:
+        return "met" if t <= 2 * writes and t < 0.2 else "not met"
+
     print(
-        f"  aim (≤ 2× ceiling B and under 200 ms, whole sweep): {aim}; against ceiling A it cannot be met by a writer"
+        f"  aim (≤ 2× ceiling B and under 200 ms, medians): the sweep's transaction (to commit) {verdict(committed_at)};"
+        f" the whole call with its live events {verdict(sweep)}. Against ceiling A no writer can meet it."
     )
     print("how the sweep's other statements read (EXPLAIN, scan nodes only):\n" + "\n".join(scans))
     print("sweep claim plan:\n" + sweep_plan)
