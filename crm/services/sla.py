@@ -26,7 +26,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from ..choices import OPEN_STATUSES, EscalationAction, InteractionStatus
@@ -40,28 +41,45 @@ Target = Escalation.Target
 FIRST, NEXT, RESOLUTION = Target.FIRST_RESPONSE, Target.NEXT_RESPONSE, Target.RESOLUTION
 ACTIONS = tuple(EscalationAction.values)
 MAX_STEPS = 20
-PLAN_FIELDS = (
-    "status",
-    "channel",
-    "priority",
-    "created_at",
-    "queued_at",
-    "sla_started_at",
-    "first_response_at",
-    "next_response_from",
-    "queue__sla_policy_id",
-    "first_response_due_at",
-    "next_response_due_at",
-    "resolution_due_at",
-    "sla_paused_at",
-    "sla_next_check_at",
-)
 SLA_FIELDS = (
     "first_response_due_at",
     "next_response_due_at",
     "resolution_due_at",
     "sla_paused_at",
     "sla_next_check_at",
+)
+
+
+@dataclass(slots=True)
+class SweptRow:
+    """What the sweep reads of an interaction it claimed: what planning needs and the breach webhooks send.
+
+    Plain values, not a model instance: building 1,000 instances (and their queues) costs more than planning
+    them. An action that needs the interaction itself loads it.
+    """
+
+    pk: int
+    status: str
+    channel: str
+    priority: int
+    created_at: datetime
+    queued_at: datetime | None
+    sla_started_at: datetime | None
+    first_response_at: datetime | None
+    next_response_from: datetime | None
+    queue_id: int | None
+    sla_policy_id: int | None
+    agent_id: int | None
+    customer_id: int
+    first_response_due_at: datetime | None
+    next_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    sla_paused_at: datetime | None
+    sla_next_check_at: datetime | None
+
+
+SWEPT_FIELDS = tuple(
+    {"pk": "pk", "sla_policy_id": "queue__sla_policy_id"}.get(name, name) for name in SweptRow.__dataclass_fields__
 )
 
 
@@ -215,7 +233,9 @@ def _closed_holds(holds: Sequence[tuple[datetime, datetime | None]], *, status: 
     return out
 
 
-def _plan(interaction: Interaction, ctx: Context, *, now: datetime) -> tuple[dict[str, Any], list[PlannedStep]]:
+def _plan(
+    interaction: Interaction | SweptRow, ctx: Context, *, now: datetime
+) -> tuple[dict[str, Any], list[PlannedStep]]:
     """The interaction's SLA field values and its escalation steps not recorded yet (in due order)."""
     i = interaction
     target = ctx.target
@@ -268,11 +288,23 @@ def _plan(interaction: Interaction, ctx: Context, *, now: datetime) -> tuple[dic
     return values, pending
 
 
+def _any_id(model, column: str, ids: Iterable[int]) -> RawSQL:
+    """``column = ANY(%s)``: many ids as one array parameter, for ``filter()``.
+
+    ``column__in`` of 1,000 ids costs more to build than to run, and ``IN (SELECT unnest(…))`` leaves the
+    planner guessing at the list's size (a sequential scan of escalations); ``= ANY`` is an index scan.
+    """
+    sql = f'"{model._meta.db_table}"."{column}" = ANY(%s::bigint[])'
+    return RawSQL(sql, [list(ids)], output_field=BooleanField())  # noqa: S611  (the names are ours)
+
+
 def _holds_by_interaction(ids: Iterable[int]) -> dict[int, list[tuple[datetime, datetime | None]]]:
     """On-hold intervals from the event log (the end is None while still on hold), per interaction."""
     holds: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
     moves = (
-        InteractionEvent.objects.filter(Q(to_status=S.ON_HOLD) | Q(from_status=S.ON_HOLD), interaction_id__in=ids)
+        InteractionEvent.objects.filter(
+            Q(to_status=S.ON_HOLD) | Q(from_status=S.ON_HOLD), _any_id(InteractionEvent, "interaction_id", ids)
+        )
         .exclude(from_status=S.ON_HOLD, to_status=S.ON_HOLD)
         .order_by("interaction_id", "at", "id")
         .values_list("interaction_id", "to_status", "at")
@@ -288,17 +320,19 @@ def _holds_by_interaction(ids: Iterable[int]) -> dict[int, list[tuple[datetime, 
 
 def _recorded_by_interaction(ids: Iterable[int]) -> dict[int, set[tuple[str, datetime, int]]]:
     recorded: dict[int, set[tuple[str, datetime, int]]] = defaultdict(set)
-    rows = Escalation.objects.filter(interaction_id__in=ids).values_list(
-        "interaction_id", "target", "clock_started_at", "step"
+    rows = (
+        Escalation.objects.filter(_any_id(Escalation, "interaction_id", ids))
+        .order_by()
+        .values_list("interaction_id", "target", "clock_started_at", "step")
     )
     for interaction_id, target, started, step in rows:
         recorded[interaction_id].add((target, started, step))
     return recorded
 
 
-def _contexts(interactions: Sequence[Interaction]) -> dict[int, Context]:
+def _contexts(interactions: Sequence[Interaction] | Sequence[SweptRow]) -> dict[int, Context]:
     """Contexts for many interactions in three queries (targets, recorded steps, holds)."""
-    policy_ids = {i.queue.sla_policy_id for i in interactions if i.queue is not None and i.queue.sla_policy_id}
+    policy_ids = {_policy_id(i) for i in interactions} - {None}
     targets: dict[int, list[SLATarget]] = defaultdict(list)
     for t in SLATarget.objects.select_related("policy__business_hours").filter(
         policy_id__in=policy_ids, policy__is_active=True
@@ -308,9 +342,14 @@ def _contexts(interactions: Sequence[Interaction]) -> dict[int, Context]:
     pausing_policies = {t.policy_id for ts in targets.values() for t in ts if t.policy.pause_on_hold}
     pausing = [i.pk for i in interactions if _policy_id(i) in pausing_policies]
     holds = _holds_by_interaction(pausing) if pausing else {}
+    ranked: dict[tuple[int | None, str, int], SLATarget | None] = {}
+    for i in interactions:
+        key = (_policy_id(i), i.channel, i.priority)
+        if key not in ranked:  # a few combinations among many rows
+            ranked[key] = _rank_targets(targets.get(key[0], []), channel=i.channel, priority=i.priority)
     return {
         i.pk: Context(
-            target=_rank_targets(targets.get(_policy_id(i), []), channel=i.channel, priority=i.priority),
+            target=ranked[(_policy_id(i), i.channel, i.priority)],
             recorded=recorded.get(i.pk, set()),
             holds=holds.get(i.pk, []),
         )
@@ -318,7 +357,9 @@ def _contexts(interactions: Sequence[Interaction]) -> dict[int, Context]:
     }
 
 
-def _policy_id(interaction: Interaction) -> int | None:
+def _policy_id(interaction: Interaction | SweptRow) -> int | None:
+    if isinstance(interaction, SweptRow):
+        return interaction.sla_policy_id
     return interaction.queue.sla_policy_id if interaction.queue is not None else None
 
 
@@ -395,22 +436,20 @@ def sla_recompute_open(
             changed += len(dirty)
 
 
-_UPDATE_PLANS = """
-UPDATE crm_interaction AS i SET first_response_due_at = v.first_due, next_response_due_at = v.next_due,
-       resolution_due_at = v.resolution_due, sla_paused_at = v.paused_at, sla_next_check_at = v.next_check
-FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[],
-            %s::timestamptz[]) AS v(id, first_due, next_due, resolution_due, paused_at, next_check)
-WHERE i.id = v.id
-"""
+def _write_plans(rows: Sequence[Interaction] | Sequence[SweptRow], fields: Iterable[str] = SLA_FIELDS) -> None:
+    """Save SLA fields of many rows in one ``UPDATE … FROM unnest(arrays)``.
 
-
-def _write_plans(rows: Sequence[Interaction]) -> None:
-    """Save the SLA fields of many rows in one statement (``bulk_update``'s CASE per row costs seconds per 1,000)."""
-    if not rows:
+    ``bulk_update``'s CASE per row costs seconds per 1,000. ``fields`` (of ``SLA_FIELDS``): only those the caller
+    changed, since each column is an array of 1,000 timestamps to send.
+    """
+    fields = [name for name in SLA_FIELDS if name in fields]  # the statement names only these constants
+    if not rows or not fields:
         return
-    columns = [[row.pk for row in rows]] + [[getattr(row, name) for row in rows] for name in SLA_FIELDS]
+    assignments, arrays = ", ".join(f"{name} = v.{name}" for name in fields), ", %s::timestamptz[]" * len(fields)
+    sql = f"UPDATE crm_interaction AS i SET {assignments} FROM unnest(%s::bigint[]{arrays}) AS v(id, {', '.join(fields)}) WHERE i.id = v.id"  # noqa: S608, E501  (column names are ours)
+    columns = [[row.pk for row in rows]] + [[getattr(row, name) for row in rows] for name in fields]
     with connection.cursor() as cursor:
-        cursor.execute(_UPDATE_PLANS, columns)
+        cursor.execute(sql, columns)
 
 
 def sla_request_recompute(*, policy_ids=(), calendar_ids=(), queue_ids=()) -> None:
@@ -489,28 +528,35 @@ def sla_state(*, interaction: Interaction, now: datetime | None = None) -> SLASt
 _INSERT = """
 INSERT INTO crm_escalation
     (interaction_id, target, clock_started_at, step, kind, action, due_at, created_at, outcome)
-SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::smallint[], %s::varchar[],
-                     %s::varchar[], %s::timestamptz[], %s::timestamptz[], %s::varchar[])
+SELECT i, t, c, s, k, a, d, %s, o FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::smallint[],
+                                           %s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[])
+                                    AS v(i, t, c, s, k, a, d, o)
 ON CONFLICT ON CONSTRAINT escalation_once DO NOTHING
 RETURNING id, interaction_id, target, step
 """
 
 
-def _record(steps: list[tuple[int, PlannedStep]], *, now: datetime) -> set[tuple[int, str, int]]:
-    """Insert the steps; those already recorded are skipped by the database. Returns what this call inserted."""
+def _record(steps: list[tuple[int, PlannedStep]], *, now: datetime) -> dict[tuple[int, str, int], int]:
+    """Insert the steps; those already recorded are skipped by the database.
+
+    Returns what this call inserted: ``{(interaction id, target, step): escalation id}``.
+    """
     if not steps:
-        return set()
-    columns: list[list[Any]] = [[] for _ in range(9)]
-    for interaction_id, p in steps:
-        for column, value in zip(
-            columns,
-            (interaction_id, p.target, p.clock_started_at, p.step, p.kind, p.action, p.due_at, now, p.signal_outcome),
-            strict=True,
-        ):
-            column.append(value)
+        return {}
+    columns = [
+        now,  # created_at: one value for all
+        [i for i, _ in steps],
+        [p.target for _, p in steps],
+        [p.clock_started_at for _, p in steps],
+        [p.step for _, p in steps],
+        [p.kind for _, p in steps],
+        [p.action for _, p in steps],
+        [p.due_at for _, p in steps],
+        [p.signal_outcome for _, p in steps],
+    ]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, columns)
-        return {(row[1], row[2], row[3]): row[0] for row in cursor.fetchall()}  # type: ignore[return-value]
+        return {(row[1], row[2], row[3]): row[0] for row in cursor.fetchall()}
 
 
 def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -521,48 +567,55 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     and only the sweep whose INSERT returned the row runs its action. Each row's ``sla_next_check_at``
     moves on to its next pending step (null when none is left).
     """
-    from .sla_actions import sla_breach_webhooks, sla_run_action  # the actions use the lifecycle (imports this)
+    from .sla_actions import sla_breach_webhooks, sla_run_action, sla_send_signals  # the actions use the lifecycle
 
     now = now or timezone.now()
     with transaction.atomic():
-        ids = list(
-            Interaction.objects.filter(sla_next_check_at__lte=now)
+        # claimed and read in one statement (the locked rows as they are now)
+        rows = [
+            SweptRow(*values)
+            for values in Interaction.objects.filter(sla_next_check_at__lte=now)
             .order_by("sla_next_check_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        if not ids:
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list(*SWEPT_FIELDS)[:limit]
+        ]
+        if not rows:
             return 0
-        # only what planning reads: the sweep is the hot path (actions that need more load it themselves)
-        rows = list(
-            Interaction.objects.filter(pk__in=ids)
-            .only(*PLAN_FIELDS, "agent", "customer")  # the two for the breach webhooks
-            .select_related("queue")
-            .order_by("pk")
-        )
         contexts = _contexts(rows)
         due: list[tuple[int, PlannedStep]] = []
+        changed: list[SweptRow] = []
+        changed_fields: set[str] = set()
         for row in rows:
-            _, pending = _plan(row, contexts[row.pk], now=now)
-            for step in pending:
-                if step.due_at <= now:
-                    due.append((row.pk, step))
-                    contexts[row.pk].recorded.add((step.target, step.clock_started_at, step.step))
+            values, pending = _plan(row, contexts[row.pk], now=now)
+            # pending is in due order: what has come is recorded now, the first step still ahead is the next check
+            ahead = next((n for n, step in enumerate(pending) if step.due_at > now), len(pending))
+            due += [(row.pk, step) for step in pending[:ahead]]
+            if values["sla_next_check_at"] is not None:
+                values["sla_next_check_at"] = pending[ahead].due_at if ahead < len(pending) else None
+            # the whole plan is written back (only for rows it changes), so a row read here is also brought in
+            # step with its policy
+            differ = [name for name, value in values.items() if getattr(row, name) != value]
+            if differ:
+                for name, value in values.items():
+                    setattr(row, name, value)
+                changed.append(row)
+                changed_fields.update(differ)
         inserted = _record(due, now=now)
-        for row in rows:
-            # the whole plan is written back, so a row read here is also brought in step with its policy
-            values, _ = _plan(row, contexts[row.pk], now=now)
-            for name, value in values.items():
-                setattr(row, name, value)
-        _write_plans(rows)
+        _write_plans(changed, changed_fields)
         by_pk = {row.pk: row for row in rows}
-        breaches = []
-        for interaction_id, step in due:
-            escalation_id = inserted.get((interaction_id, step.target, step.step))  # type: ignore[call-overload]
-            if escalation_id is not None:
-                sla_run_action(escalation_id=escalation_id, interaction=by_pk[interaction_id], step=step)
-                if step.step == 0:
-                    breaches.append((escalation_id, by_pk[interaction_id], step))
+        # only the steps this sweep inserted: the others were recorded (and are acted on) by another sweep
+        ours = [(inserted[key], key[0], step) for i, step in due if (key := (i, step.target, step.step)) in inserted]
+        acting = {i for _, i, step in ours if not step.signal_outcome}
+        interactions = Interaction.objects.select_related("queue").in_bulk(acting) if acting else {}
+        signals, breaches = [], []
+        for escalation_id, interaction_id, step in ours:
+            if step.signal_outcome:
+                signals.append((escalation_id, interaction_id, step))
+            else:
+                sla_run_action(escalation_id=escalation_id, interaction=interactions[interaction_id], step=step)
+            if step.step == 0:
+                breaches.append((escalation_id, by_pk[interaction_id], step))
+        sla_send_signals(signals)
         sla_breach_webhooks(breaches)
     if inserted:
         logger.info("sla: recorded %d escalation step(s)", len(inserted))

@@ -1,7 +1,8 @@
 """What an escalation step does once the sweep has recorded it (and only the sweep that recorded it).
 
 The breach itself (step 0) sends ``crm.signals.sla_breached`` and, with ``sla_breach_webhooks``, an ``sla.breached``
-webhook delivery written in the sweep's transaction (the outbox); a ``warn`` step sends ``sla_warning``;
+webhook delivery written in the sweep's transaction (the outbox), and once per sweep ``sla_breaches`` with all its
+breaches (the live events batch on it); a ``warn`` step sends ``sla_warning``;
 ``notify_supervisors`` emails the supervisors of the queue's team; ``raise_priority`` and ``move_to_queue``
 go through the lifecycle (so they are logged, recompute the clocks and, for a move, ask for routing).
 Signals and emails leave on commit. An action the lifecycle refuses (the interaction moved on meanwhile,
@@ -20,9 +21,9 @@ from config.errors import DomainError
 
 from ..choices import InteractionStatus, Priority
 from ..models import Escalation, Interaction, Queue
-from ..signals import sla_breached, sla_warning
+from ..signals import sla_breached, sla_breaches, sla_warning
 from . import lifecycle
-from .sla import PlannedStep
+from .sla import PlannedStep, SweptRow
 from .webhooks import webhook_emit_many
 
 logger = logging.getLogger(__name__)
@@ -30,10 +31,10 @@ logger = logging.getLogger(__name__)
 SWEEP_NOTE = "SLA escalation"
 
 
-def _signal_kwargs(escalation_id: int, interaction: Interaction, step: PlannedStep) -> dict:
+def _signal_kwargs(escalation_id: int, interaction_id: int, step: PlannedStep) -> dict:
     return {
         "escalation_id": escalation_id,
-        "interaction_id": interaction.pk,
+        "interaction_id": interaction_id,
         "target": step.target,
         "step": step.step,
         "kind": step.kind,
@@ -77,13 +78,34 @@ def _move_to_queue(interaction: Interaction, queue_id: int | None) -> str:
     return f"moved to queue {queue.pk}"
 
 
-def sla_run_action(*, escalation_id: int, interaction: Interaction, step: PlannedStep) -> None:
-    """Run one newly recorded step's action inside the sweep's transaction and write its outcome."""
-    kwargs = _signal_kwargs(escalation_id, interaction, step)
-    if step.signal_outcome:  # recorded with the row already
-        signal = sla_breached if step.step == 0 else sla_warning
-        transaction.on_commit(lambda: signal.send(sender=Escalation, **kwargs))
+def sla_send_signals(steps: list[tuple[int, int, PlannedStep]]) -> None:
+    """The signals of the signal-only steps one sweep recorded, as (escalation id, interaction id, step).
+
+    One on-commit callback for all of them (not one per step): ``sla_breached`` or ``sla_warning`` per step,
+    then ``sla_breaches`` once with every breach, for receivers that batch their I/O.
+    """
+    if not steps:
         return
+    sends = [
+        (sla_breached if step.step == 0 else sla_warning, _signal_kwargs(escalation_id, interaction_id, step))
+        for escalation_id, interaction_id, step in steps
+    ]
+    breaches = [kwargs for signal, kwargs in sends if signal is sla_breached]
+
+    def send() -> None:
+        for signal, kwargs in sends:
+            signal.send(sender=Escalation, **kwargs)
+        if breaches:
+            sla_breaches.send(sender=Escalation, breaches=breaches)
+
+    transaction.on_commit(send)
+
+
+def sla_run_action(*, escalation_id: int, interaction: Interaction, step: PlannedStep) -> None:
+    """Run one newly recorded step's action inside the sweep's transaction and write its outcome.
+
+    Not for a step whose action is only a signal (``step.signal_outcome``): ``sla_send_signals`` sends those.
+    """
     try:
         with transaction.atomic():  # a refused action rolls back alone, the escalation stays recorded
             if step.action == "notify_supervisors":
@@ -98,7 +120,7 @@ def sla_run_action(*, escalation_id: int, interaction: Interaction, step: Planne
     Escalation.objects.filter(pk=escalation_id).update(outcome=outcome[:300])
 
 
-def sla_breach_webhooks(breaches: list[tuple[int, Interaction, PlannedStep]]) -> None:
+def sla_breach_webhooks(breaches: list[tuple[int, Interaction | SweptRow, PlannedStep]]) -> None:
     """``sla.breached`` for the breaches one sweep recorded, as (escalation id, interaction, step): one batch."""
     webhook_emit_many(
         type="sla.breached",

@@ -18,7 +18,7 @@ from crm.services.calendars import PeriodSpec, business_hours_create, business_h
 from crm.services.messages import message_create
 from crm.services.queues import TargetSpec, sla_policy_create, sla_policy_update
 from crm.services.sla import sla_recompute_open, sla_state, sla_sweep
-from crm.signals import sla_breached, sla_warning
+from crm.signals import sla_breached, sla_breaches, sla_warning
 from tests.agents.factories import TeamFactory, UserFactory
 from tests.crm.factories import QueueFactory, WebhookFactory, interaction_in_status
 
@@ -367,6 +367,33 @@ def test_the_sweeps_queries_do_not_grow_with_what_is_due_or_open():
         return len(queries)
 
     assert sweep_queries(2) == sweep_queries(6)
+
+
+def test_a_sweep_tells_its_breaches_at_once_and_its_after_commit_queries_do_not_grow(
+    django_capture_on_commit_callbacks,
+):
+    sla_policy = policy(first=100)
+    batches = []
+
+    def on_breaches(sender, *, breaches, **kwargs):
+        batches.append(breaches)
+
+    sla_breaches.connect(on_breaches, dispatch_uid="test-breaches")
+
+    def sweep_queries(due_count: int) -> int:
+        due = [in_status(S.QUEUED, sla_policy) for _ in range(due_count)]
+        now = max(fresh(i).first_response_due_at for i in due) + timedelta(seconds=1)
+        # the live events' publisher runs after the commit: counted too
+        with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+            assert sla_sweep(now=now) == due_count
+        assert sorted(b["interaction_id"] for b in batches[-1]) == sorted(i.pk for i in due)
+        return len(queries)
+
+    try:
+        assert sweep_queries(2) == sweep_queries(6)
+    finally:
+        sla_breaches.disconnect(dispatch_uid="test-breaches")
+    assert [len(b) for b in batches] == [2, 6]
 
 
 def test_the_sweeps_query_uses_the_partial_index():
