@@ -38,6 +38,7 @@ __all__ = [
     "live_agent_presence",
     "live_console_snapshot",
     "live_interaction",
+    "live_interactions",
     "live_queue_stats",
     "live_queue_today",
     "live_wallboard_snapshot",
@@ -242,6 +243,24 @@ def live_interaction(*, interaction_id: int, with_previous: bool) -> dict[str, A
         "queue_team": row["queue__team_id"],
         "previous_agent": row.get("previous_agent"),
         "previous_queue": previous_queue,
+    }
+
+
+def live_interactions(*, interaction_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """``live_interaction`` without the previous agent and queue for many interactions, by id; one query.
+
+    For a batch of changes that moved nothing between agents or queues (a router's assignments); rows gone
+    are left out.
+    """
+    rows = Interaction.objects.filter(pk__in=list(interaction_ids)).values(*SUMMARY_VALUES, "queue__team_id")
+    return {
+        row["id"]: {
+            "summary": _summary(row),
+            "queue_team": row["queue__team_id"],
+            "previous_agent": None,
+            "previous_queue": None,
+        }
+        for row in rows
     }
 
 
