@@ -20,7 +20,9 @@ summary's ``status`` says which), and ``interaction.updated`` for everything els
 wrap-up, field changes, first response, and kinds this module does not know yet). ``interaction.updated``
 goes to agent groups only: a wallboard shows figures, not the work's details. A ``queue.stats`` for the
 affected queues (its queue and the one it left) follows each interaction event that changed a status or
-a queue.
+a queue. Changes committed together (a router's batch: ``interaction_changed`` with ``batch``) are published
+together at the first of them: every event in order, then each affected queue's figures once, read with one
+query for the summaries and one aggregate for the figures.
 
 Gap detection. channels-redis delivers at most once: a message to a channel over its capacity is dropped,
 and the consumer never learns of it by itself. So each message carries ``gseq``, a per-group counter
