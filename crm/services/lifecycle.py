@@ -559,7 +559,7 @@ def interaction_assign(*, interaction: Interaction, agent: Agent, actor=None) ->
     return assigned
 
 
-# One row per (interaction, agent) pair; the cast types the VALUES so PostgreSQL compares ids as ids.
+# One row per (interaction, agent, time); the status condition is the compare-and-set of every pair at once.
 _ASSIGN_MANY_SQL = """
     UPDATE {interaction} i
     SET status = %(assigned)s, agent_id = v.agent_id, assigned_at = v.at, updated_at = v.at
@@ -578,9 +578,10 @@ def interaction_assign_many(*, pairs: Sequence[tuple[Interaction, Agent]], actor
     interaction. The compare-and-set covers every pair in one UPDATE: an interaction no longer queued (another
     assigner won it) is left out of the result instead of raising, since the others are still good to assign.
     The pairs are stamped one microsecond apart in the given order, as one assignment after another would be,
-    so "idle since the last assignment" ranks the agents as the router planned. The ``interaction_changed`` signals carry ``batch`` (every change of the commit, in order) and ``batch_index``,
-    so a receiver may handle them together (``crm.events`` publishes them with one read).
-    Returns the assigned interactions in the given order; the given instances are refreshed as by the single path.
+    so "idle since the last assignment" ranks the agents as the router planned. The ``interaction_changed``
+    signals carry ``batch`` (every change of the commit, in order) and ``batch_index``, so a receiver may handle
+    them together (``crm.events`` publishes them with one read). Returns the assigned interactions in the
+    given order; the given instances are refreshed as by the single path.
     """
     if not pairs:
         return []

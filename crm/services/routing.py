@@ -14,8 +14,9 @@ each pick against that agent's room and idle time. The planned agents' rows are 
 (an agent locked by another router is being given work by it: the plan is redone without them) and their
 owned work is counted again under the lock, which every router holds while assigning, so room is exact.
 The batch's assignments are one ``lifecycle.interaction_assign_many`` (compare-and-set, event log,
-ownership history, webhooks and signals as ``interaction_assign``, in a fixed number of statements). The claim, the read and the locks are paid once per batch instead of
-once per interaction; ``tests/crm/services/test_routing.py`` checks a batch assigns exactly as one at a time.
+ownership history, webhooks and signals as ``interaction_assign``, in a fixed number of statements). The
+claim, the read, the locks and the writes are paid once per batch instead of once per interaction;
+``tests/crm/services/test_routing.py`` checks a batch assigns exactly as one at a time.
 """
 
 import json
