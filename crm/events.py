@@ -20,7 +20,9 @@ summary's ``status`` says which), and ``interaction.updated`` for everything els
 wrap-up, field changes, first response, and kinds this module does not know yet). ``interaction.updated``
 goes to agent groups only: a wallboard shows figures, not the work's details. A ``queue.stats`` for the
 affected queues (its queue and the one it left) follows each interaction event that changed a status or
-a queue.
+a queue. Changes committed together (a router's batch: ``interaction_changed`` with ``batch``) are published
+together at the first of them: every event in order, then each affected queue's figures once, read with one
+query for the summaries and one aggregate for the figures.
 
 Gap detection. channels-redis delivers at most once: a message to a channel over its capacity is dropped,
 and the consumer never learns of it by itself. So each message carries ``gseq``, a per-group counter
@@ -57,6 +59,7 @@ import logging
 import os
 import threading
 import uuid
+from collections.abc import Mapping, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,7 +83,7 @@ from agents.signals import (
 
 from .choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus
 from .models import Interaction
-from .selectors.live import live_agent_presence, live_interaction, live_queue_stats
+from .selectors.live import live_agent_presence, live_interaction, live_interactions, live_queue_stats
 from .signals import interaction_changed, sla_breaches
 
 logger = logging.getLogger(__name__)
@@ -210,27 +213,19 @@ def _stats_sends(queue_ids: set[int]) -> list[tuple[set[str], str, dict[str, Any
     return sends
 
 
-def interaction_sends(
-    *, interaction_id: int, kind: str, from_status: str, to_status: str
-) -> list[tuple[set[str], str, dict[str, Any]]]:
-    """What one interaction change publishes, as ``(groups, event, data)`` in sending order."""
-    event = interaction_event_name(kind=kind, to_status=to_status)
-    if event is None:
-        return []
-    # the work may have left an agent or a queue (who must then hear of it too)
-    moved = (
+def _moved(*, kind: str, from_status: str, to_status: str) -> bool:
+    """Whether the work may have left an agent or a queue (who must then hear of it too)."""
+    return (
         kind in MOVING_KINDS
         or (from_status in OWNED_STATUSES and to_status == S.QUEUED)
         or (kind not in KNOWN_KINDS and from_status != to_status)
     )
-    found = live_interaction(interaction_id=interaction_id, with_previous=moved)
-    if found is None:
-        return []
+
+
+def _event_send(*, event: str, found: dict[str, Any], stats: list) -> tuple[set[str], str, dict[str, Any]]:
+    """The interaction event's own send; ``stats`` are the queue figures that follow it (for the team it left)."""
     summary = found["summary"]
-    agents = {summary["agent"], found["previous_agent"]} - {None}
-    queues = {summary["queue"], found["previous_queue"]} - {None}
-    groups = {agent_group(agent_id) for agent_id in agents}
-    stats = _stats_sends(queues) if (from_status != to_status or moved) else []
+    groups = {agent_group(agent_id) for agent_id in {summary["agent"], found["previous_agent"]} - {None}}
     if event != "interaction.updated":
         groups.add(WALLBOARD_ALL)
         if found["queue_team"] is not None:
@@ -239,15 +234,74 @@ def interaction_sends(
         for _, _, data in stats:
             if data["id"] == found["previous_queue"] and data["team"] is not None:
                 groups.add(team_group(data["team"]))
-    return [(groups, event, summary), *stats]
+    return (groups, event, summary)
+
+
+def _affected_queues(found: dict[str, Any]) -> set[int]:
+    return {found["summary"]["queue"], found["previous_queue"]} - {None}
+
+
+def interaction_sends(
+    *, interaction_id: int, kind: str, from_status: str, to_status: str
+) -> list[tuple[set[str], str, dict[str, Any]]]:
+    """What one interaction change publishes, as ``(groups, event, data)`` in sending order."""
+    event = interaction_event_name(kind=kind, to_status=to_status)
+    if event is None:
+        return []
+    moved = _moved(kind=kind, from_status=from_status, to_status=to_status)
+    found = live_interaction(interaction_id=interaction_id, with_previous=moved)
+    if found is None:
+        return []
+    stats = _stats_sends(_affected_queues(found)) if (from_status != to_status or moved) else []
+    return [_event_send(event=event, found=found, stats=stats), *stats]
+
+
+def interaction_batch_sends(*, changes: Sequence[Mapping[str, Any]]) -> list[tuple[set[str], str, dict[str, Any]]]:
+    """What changes committed together publish: each change's event in order, then the affected queues' figures.
+
+    Two queries for a batch that moved nothing between agents or queues (the summaries, the figures), however
+    many changes it holds; a change that moved work reads its own previous agent and queue. The figures
+    follow the batch once instead of each event, since all the events describe the same committed state.
+    """
+    named = []
+    for change in changes:
+        event = interaction_event_name(kind=change["kind"], to_status=change["to_status"])
+        if event is not None:
+            named.append((change, event, _moved(**{k: change[k] for k in ("kind", "from_status", "to_status")})))
+    if not named:
+        return []
+    found = live_interactions(interaction_ids={change["interaction_id"] for change, _, moved in named if not moved})
+    for change, _, moved in named:
+        if moved:
+            previous = live_interaction(interaction_id=change["interaction_id"], with_previous=True)
+            if previous is not None:
+                found[change["interaction_id"]] = previous
+    queues: set[int] = set()
+    for change, _, moved in named:
+        if change["interaction_id"] in found and (change["from_status"] != change["to_status"] or moved):
+            queues |= _affected_queues(found[change["interaction_id"]])
+    stats = _stats_sends(queues) if queues else []
+    sends = [
+        _event_send(event=event, found=found[change["interaction_id"]], stats=stats)
+        for change, event, _ in named
+        if change["interaction_id"] in found
+    ]
+    return [*sends, *stats]
 
 
 @receiver(interaction_changed, sender=Interaction, dispatch_uid="crm.events.publish_interaction_changed")
-def publish_interaction_changed(sender, *, interaction_id, kind, from_status, to_status, **kwargs) -> None:
+def publish_interaction_changed(
+    sender, *, interaction_id, kind, from_status, to_status, batch=None, batch_index=0, **kwargs
+) -> None:
+    if batch is not None and batch_index:
+        return  # published with the first change of its batch
     try:
-        sends = interaction_sends(
-            interaction_id=interaction_id, kind=kind, from_status=from_status, to_status=to_status
-        )
+        if batch is not None:
+            sends = interaction_batch_sends(changes=batch)
+        else:
+            sends = interaction_sends(
+                interaction_id=interaction_id, kind=kind, from_status=from_status, to_status=to_status
+            )
     except Exception:
         # the caller's change is committed; a failed read must not turn it into an error
         logger.exception("live events: could not build the event of interaction %s (%s)", interaction_id, kind)

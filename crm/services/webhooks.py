@@ -176,9 +176,16 @@ def webhook_emit(*, type: str, data: Mapping[str, Any], at: datetime | None = No
 
 
 def webhook_emit_many(
-    *, type: str, events: Sequence[Mapping[str, Any]], at: datetime | None = None
+    *,
+    type: str,
+    events: Sequence[Mapping[str, Any]],
+    at: datetime | None = None,
+    ats: Sequence[datetime] | None = None,
 ) -> list[WebhookDelivery]:
-    """``webhook_emit`` for several events of one type (a sweep's breaches): two queries whatever their number."""
+    """``webhook_emit`` for several events of one type (a sweep's breaches): two queries whatever their number.
+
+    ``ats``, when given, is each event's own time (a router's batch: one assignment after another), else ``at``.
+    """
     if type not in WEBHOOK_EVENT_TYPES:
         raise ValueError(f"Unknown webhook event type {type!r}")
     if not events:
@@ -190,11 +197,12 @@ def webhook_emit_many(
         return []
     now = timezone.now()
     rows = []
-    for data in events:
+    for index, data in enumerate(events):
         event_id = uuid.uuid4()
+        created_at = ats[index] if ats is not None else (at or now)
         payload = json.loads(
             json.dumps(
-                {"id": str(event_id), "type": type, "created_at": (at or now).isoformat(), "data": dict(data)},
+                {"id": str(event_id), "type": type, "created_at": created_at.isoformat(), "data": dict(data)},
                 cls=DjangoJSONEncoder,
             )
         )

@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from agents.services import agent_set_status
-from crm.events import interaction_sends
+from crm.events import interaction_batch_sends, interaction_sends
 from crm.models import Interaction
 from crm.selectors.live import live_queue_stats
 from crm.selectors.queues import queues_served_by
@@ -61,6 +61,44 @@ def test_interaction_event_costs_two_queries_even_for_a_transfer(django_assert_n
     assert sends[0][0] == {f"agent.{agent.pk}", f"team.{team.pk}", f"team.{other.team_id}", "wallboard.all"}
     assert sends[0][2]["agent"] is None and sends[0][2]["queue"] == other.pk
     assert sorted(data["id"] for _, event, data in sends if event == "queue.stats") == sorted([queue.pk, other.pk])
+
+
+def test_a_batch_of_assignments_costs_two_queries_whatever_its_size(django_assert_num_queries):
+    team = TeamFactory()
+    queue, other = QueueFactory(team=team), QueueFactory()
+    agents = [AgentFactory(team=team) for _ in range(3)]
+    work = [new_work(queue), new_work(queue), new_work(other)]
+    lifecycle.interaction_assign_many(pairs=list(zip(work, agents, strict=True)))
+    changes = [
+        {"interaction_id": w.pk, "kind": "assigned", "from_status": "queued", "to_status": "assigned"} for w in work
+    ]
+    with django_assert_num_queries(2):  # every summary; every affected queue's figures
+        sends = interaction_batch_sends(changes=changes)
+    # each assignment in order, as one at a time would send it, then each affected queue's figures once
+    assert [(event, data["id"]) for _, event, data in sends] == [
+        *(("interaction.assigned", w.pk) for w in work),
+        ("queue.stats", queue.pk),
+        ("queue.stats", other.pk),
+    ]
+    assert sends[0][0] == {f"agent.{agents[0].pk}", f"team.{team.pk}", "wallboard.all"}
+    assert sends[3][2]["assigned"] == 2 and sends[4][2]["assigned"] == 1
+
+
+def test_a_routed_batch_is_published_once_in_order_with_consecutive_numbers(listen, django_capture_on_commit_callbacks):
+    queue = QueueFactory()
+    agent = AgentFactory()
+    work = [new_work(queue), new_work(queue)]
+    received = listen(f"agent.{agent.pk}", f"queue.{queue.pk}")
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.interaction_assign_many(pairs=[(w, agent) for w in work])
+    messages = received(3)
+    assert [(m["event"], m["data"]["id"]) for m in messages] == [
+        ("interaction.assigned", work[0].pk),
+        ("interaction.assigned", work[1].pk),
+        ("queue.stats", queue.pk),
+    ]
+    assert messages[1]["gseq"] == messages[0]["gseq"] + 1
+    assert messages[2]["data"]["assigned"] == 2 and messages[2]["data"]["waiting"] == 0
 
 
 def test_queue_figures_are_one_aggregate_over_open_work(django_assert_num_queries):
