@@ -46,7 +46,9 @@ Supervision and SLA events (their ``data`` is small: a client that wants more re
   screen): ``{"agent": id, "record": id, "course": "title", "days_left": n|null}``.
 - ``sla.breached`` (``crm.signals.sla_breaches``: one sweep's breaches at once), to the team group of the
   interaction's queue, ``wallboard.all`` and the owning agent's group: ``{"interaction": id, "queue": id|null, "agent":
-  id|null, "target": "first_response"|"next_response"|"resolution", "due_at"}`` (one query per sweep).
+  id|null, "target": "first_response"|"next_response"|"resolution", "due_at"}`` (one query per sweep). A sweep
+  that recorded more than ``BREACH_SUMMARY_OVER`` breaches sends the wallboard groups one ``sla.breaches``
+  each instead, ``{"count": n, "by_queue": {"<queue id>": n}}``; agents still get their own ``sla.breached``.
 
 Publishing never breaks the caller: the change is committed already, and a Redis error is logged (the
 clients catch up at their next resync or reconnect). The receivers run in the caller's thread after its
@@ -59,6 +61,7 @@ import logging
 import os
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
@@ -97,6 +100,9 @@ WALLBOARD_ALL = "wallboard.all"
 KNOWN_KINDS = frozenset(Kind.values)
 MOVING_KINDS = frozenset({Kind.TRANSFERRED, Kind.OVERFLOWED})
 FINISHED = frozenset({S.RESOLVED, S.CLOSED, S.ABANDONED})
+# A sweep with more breaches than this tells each wallboard group one count per queue (``sla.breaches``)
+# instead of one message per breach: a thousand Redis round trips would outlast the sweep itself.
+BREACH_SUMMARY_OVER = 20
 MESSAGE_TYPE = "live.event"  # handled by ``LiveConsumer.live_event``
 # A publisher waits this long for Redis before it gives up (and logs): the caller's request is waiting.
 PUBLISH_TIMEOUT_SECONDS = 5.0
@@ -451,16 +457,17 @@ def sla_breaches_sends(*, breaches: list[dict[str, Any]]) -> list[tuple[set[str]
         .order_by()
         .values("pk", "queue_id", "queue__team_id", "agent_id")
     }
+    many = len(breaches) > BREACH_SUMMARY_OVER
+    summaries: dict[str, Counter] = {}
     sends = []
     for breach in breaches:
         row = rows.get(breach["interaction_id"])
         if row is None:
             continue  # deleted since
-        groups = {WALLBOARD_ALL}
+        wallboards = {WALLBOARD_ALL}
         if row["queue__team_id"] is not None:
-            groups.add(team_group(row["queue__team_id"]))
-        if row["agent_id"] is not None:
-            groups.add(agent_group(row["agent_id"]))
+            wallboards.add(team_group(row["queue__team_id"]))
+        agent = {agent_group(row["agent_id"])} if row["agent_id"] is not None else set()
         data = {
             "interaction": row["pk"],
             "queue": row["queue_id"],
@@ -468,7 +475,19 @@ def sla_breaches_sends(*, breaches: list[dict[str, Any]]) -> list[tuple[set[str]
             "target": breach["target"],
             "due_at": _iso(breach.get("due_at")),
         }
-        sends.append((groups, "sla.breached", data))
+        if many:  # the agent still hears of their own; the wallboards get one count per queue below
+            for group in wallboards:
+                summaries.setdefault(group, Counter())[row["queue_id"]] += 1
+            if agent:
+                sends.append((agent, "sla.breached", data))
+        else:
+            sends.append((wallboards | agent, "sla.breached", data))
+    for group, by_queue in sorted(summaries.items()):
+        data = {
+            "count": sum(by_queue.values()),
+            "by_queue": {str(queue_id): n for queue_id, n in sorted(by_queue.items()) if queue_id is not None},
+        }
+        sends.append(({group}, "sla.breaches", data))
     return sends
 
 

@@ -57,9 +57,9 @@
     breaches.classList.toggle("breaching", count > 0);
   }
 
-  function onBreach(data) {
-    var row = data.queue === null ? null : queueBody.querySelector('tr[data-queue-id="' + data.queue + '"]');
-    if (row) setBreaches(row, Number(row.querySelector(".breaches").textContent || 0) + 1);
+  function onBreach(queueId, count) {
+    var row = queueId === null ? null : queueBody.querySelector('tr[data-queue-id="' + queueId + '"]');
+    if (row) setBreaches(row, Number(row.querySelector(".breaches").textContent || 0) + count);
     scheduleFigures();
   }
 
@@ -171,7 +171,10 @@
       queueRow(data);
       scheduleFigures();
     } else if (name === "sla.breached") {
-      onBreach(data);
+      onBreach(data.queue, 1);
+    } else if (name === "sla.breaches") {
+      // a sweep with many breaches: one count per queue
+      Object.keys(data.by_queue).forEach(function (queueId) { onBreach(queueId, data.by_queue[queueId]); });
     } else if (name === "agent.status_changed") {
       agentRow(data);
       recount();

@@ -11,7 +11,7 @@ from agents.models import Agent
 from agents.services import agent_set_status
 from agents.signals import training_expiring
 from agents.training import training_assign, training_record_result
-from crm.events import break_sends, sla_breach_sends
+from crm.events import BREACH_SUMMARY_OVER, break_sends, sla_breach_sends, sla_breaches_sends
 from crm.models import Escalation, Interaction
 from crm.selectors.live import live_queue_today, live_wallboard_snapshot
 from crm.services import lifecycle
@@ -75,6 +75,27 @@ def test_break_events_go_to_the_agent_their_team_and_the_wallboards_without_a_qu
         "started_at": brk.started_at.isoformat(),
         "ends_at": (brk.started_at + timedelta(minutes=brk.minutes)).isoformat(),
     }
+
+
+@pytest.mark.django_db
+def test_a_sweep_with_many_breaches_tells_each_wallboard_one_count_per_queue(django_assert_num_queries):
+    team = TeamFactory()
+    first, second = QueueFactory(team=team, channels=["chat"]), QueueFactory(team=team, channels=["chat"])
+    agent = AgentFactory(team=team)
+    held = lifecycle.interaction_assign(interaction=new_work(first), agent=agent)
+    waiting = [new_work(first) for _ in range(BREACH_SUMMARY_OVER)] + [new_work(second) for _ in range(3)]
+    breaches = [{"interaction_id": w.pk, "target": "first_response", "due_at": None} for w in [held, *waiting]]
+
+    with django_assert_num_queries(1):
+        sends = sla_breaches_sends(breaches=breaches)
+
+    by_event = {(event, frozenset(groups)): data for groups, event, data in sends}
+    counts = {"count": len(breaches), "by_queue": {str(first.pk): BREACH_SUMMARY_OVER + 1, str(second.pk): 3}}
+    assert by_event[("sla.breaches", frozenset({"wallboard.all"}))] == counts
+    assert by_event[("sla.breaches", frozenset({f"team.{team.pk}"}))] == counts
+    # the agent holding breached work still hears of it, one by one
+    assert by_event[("sla.breached", frozenset({f"agent.{agent.pk}"}))]["interaction"] == held.pk
+    assert len(sends) == 3
 
 
 @pytest.mark.django_db
