@@ -10,7 +10,8 @@ import redis
 
 from config import localstack
 
-# Each test gets its own ports (in the platform tests' 55400-55499 range), away from the defaults and 5432/6379.
+# Each test gets its own ports (in the platform tests' 31400-31499 range): below Linux's ephemeral range (32768-60999),
+# so a client socket of the parallel test run can never hold one, and away from the defaults and 5432/6379.
 pytestmark = pytest.mark.slow
 
 
@@ -31,23 +32,23 @@ def _redis(url: str) -> redis.Redis:
 
 
 def test_ensure_running_starts_both_servers_on_the_requested_ports(var_dir):
-    urls = localstack.ensure_running(var_dir, postgres_port=55411, redis_port=55412)
+    urls = localstack.ensure_running(var_dir, postgres_port=31411, redis_port=31412)
 
     assert urls == {
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:55411/switchboard",
-        "REDIS_URL": "redis://127.0.0.1:55412/0",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:31411/switchboard",
+        "REDIS_URL": "redis://127.0.0.1:31412/0",
     }
     assert _pg_select_one(urls["DATABASE_URL"]) == (1, "switchboard")
     assert _redis(urls["REDIS_URL"]).ping() is True
-    assert json.loads((var_dir / "stack.json").read_text()) == {"postgres_port": 55411, "redis_port": 55412}
+    assert json.loads((var_dir / "stack.json").read_text()) == {"postgres_port": 31411, "redis_port": 31412}
 
 
 def test_second_ensure_running_reuses_the_running_servers(var_dir):
-    first = localstack.ensure_running(var_dir, postgres_port=55421, redis_port=55422)
+    first = localstack.ensure_running(var_dir, postgres_port=31421, redis_port=31422)
     before = localstack.status(var_dir)
 
     # Other ports asked for: the running servers (and their remembered ports) win, nothing restarts.
-    again = localstack.ensure_running(var_dir, postgres_port=55423, redis_port=55424)
+    again = localstack.ensure_running(var_dir, postgres_port=31423, redis_port=31424)
     after = localstack.status(var_dir)
 
     assert again == first
@@ -56,7 +57,7 @@ def test_second_ensure_running_reuses_the_running_servers(var_dir):
 
 
 def test_stop_stops_both_and_a_restart_keeps_the_data(var_dir):
-    urls = localstack.ensure_running(var_dir, postgres_port=55431, redis_port=55432)
+    urls = localstack.ensure_running(var_dir, postgres_port=31431, redis_port=31432)
     with psycopg.connect(urls["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("CREATE TABLE kept (name text)")
         conn.execute("INSERT INTO kept VALUES ('still here')")
@@ -76,11 +77,11 @@ def test_stop_stops_both_and_a_restart_keeps_the_data(var_dir):
 
 
 def test_stale_pidfiles_from_a_crash_do_not_block_the_next_start(var_dir):
-    urls = localstack.ensure_running(var_dir, postgres_port=55441, redis_port=55442)
+    urls = localstack.ensure_running(var_dir, postgres_port=31441, redis_port=31442)
     localstack.stop(var_dir)
     # A crash or reboot leaves pidfiles whose PID now belongs to some other process (here: this one).
     postmaster = var_dir / "postgres" / "postmaster.pid"
-    postmaster.write_text(f"{os.getpid()}\n{var_dir / 'postgres'}\n0\n55441\n\n127.0.0.1\n0 0\nready\n")
+    postmaster.write_text(f"{os.getpid()}\n{var_dir / 'postgres'}\n0\n31441\n\n127.0.0.1\n0 0\nready\n")
     (var_dir / "redis" / "redis.pid").write_text(f"{os.getpid()}\n")
 
     assert localstack.ensure_running(var_dir) == urls
@@ -91,19 +92,19 @@ def test_stale_pidfiles_from_a_crash_do_not_block_the_next_start(var_dir):
 def test_a_port_taken_at_first_start_is_replaced_and_remembered(var_dir):
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        squatter.bind(("127.0.0.1", 55452))
+        squatter.bind(("127.0.0.1", 31452))
         squatter.listen()
 
-        urls = localstack.ensure_running(var_dir, services=["redis"], redis_port=55452)
+        urls = localstack.ensure_running(var_dir, services=["redis"], redis_port=31452)
 
     port = int(urls["REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
-    assert port != 55452
+    assert port != 31452
     assert _redis(urls["REDIS_URL"]).ping() is True
     assert json.loads((var_dir / "stack.json").read_text()) == {"redis_port": port}
 
 
 def test_cli_status_reports_running_servers_and_their_urls(var_dir, capsys):
-    urls = localstack.ensure_running(var_dir, postgres_port=55461, redis_port=55462)
+    urls = localstack.ensure_running(var_dir, postgres_port=31461, redis_port=31462)
 
     assert localstack.main(["status", "--json", "--var-dir", str(var_dir)]) == 0
 

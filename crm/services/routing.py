@@ -26,24 +26,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
 from django.db.models import (
-    BigIntegerField,
     DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
-    Func,
     QuerySet,
+    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from agents.choices import AgentStatus
-from agents.models import Agent, AgentSkill
-from agents.selectors import agent_skill_certified_q
+from agents.choices import AgentStatus, TrainingStatus
+from agents.models import Agent, AgentSkill, TrainingCourse, TrainingRecord
 from config.choices import Channel
 
 from ..choices import OWNED_STATUSES, InteractionStatus, Priority
@@ -59,6 +56,9 @@ OWNED = sorted(OWNED_STATUSES)
 BATCH = 50
 # Rounds of "plan, lock the planned agents, re-plan without those another router holds" per batch.
 LOCK_ROUNDS = 3
+
+
+_SKILLS_SQL = "SELECT queue_id, skill_id, min_level FROM {queueskill} WHERE queue_id = ANY(%s)"
 
 
 @dataclass
@@ -77,10 +77,10 @@ class _Run:
             return
         for queue_id in missing:
             self.required_skills[queue_id] = []
-        for queue_id, skill_id, min_level in QueueSkill.objects.filter(queue_id__in=missing).values_list(
-            "queue_id", "skill_id", "min_level"
-        ):
-            self.required_skills[queue_id].append((skill_id, min_level))
+        with connection.cursor() as cursor:  # raw: the ORM took longer to build this than PostgreSQL to run it
+            cursor.execute(_SKILLS_SQL.format(queueskill=QueueSkill._meta.db_table), [sorted(missing)])
+            for queue_id, skill_id, min_level in cursor.fetchall():
+                self.required_skills[queue_id].append((skill_id, min_level))
 
 
 @dataclass
@@ -157,13 +157,13 @@ _HEAD_SQL = """
 """
 
 
-def _head(*, size: int, queue: Queue | None, run: _Run) -> list[int]:
-    """Ids of the first waiting interactions in serving order (read without locks; the claim re-checks)."""
+def _head_query(*, size: int, queue: Queue | None, run: _Run) -> tuple[str, dict]:
     filters = ""
     params = {
         "priorities": sorted(Priority.values),
         "queued": S.QUEUED,
         "n": HEAD_FACTOR * size,
+        "size": size,
         "ageing": timedelta(minutes=settings.SWITCHBOARD_ROUTING_AGEING_MINUTES),
     }
     if run.skipped:
@@ -179,9 +179,27 @@ def _head(*, size: int, queue: Queue | None, run: _Run) -> list[int]:
     query = _HEAD_SQL.format(
         queue=Queue._meta.db_table, interaction=Interaction._meta.db_table, filters=filters, only_queue=only_queue
     )
+    return query, params
+
+
+def _head(*, size: int, queue: Queue | None, run: _Run) -> list[int]:
+    """Ids of the first waiting interactions in serving order (read without locks; the claim re-checks)."""
+    query, params = _head_query(size=size, queue=queue, run=run)
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+# The head and its claim in one statement: the rows of the head still queued, locked unless another router holds
+# them, in the head's order. Raw: the ORM took longer to build the claim than PostgreSQL to run it.
+_CLAIM_SQL = """
+    SELECT i.* FROM unnest(ARRAY({head})) WITH ORDINALITY AS h(id, position)
+    JOIN {interaction} i ON i.id = h.id
+    WHERE i.status = %(queued)s
+    ORDER BY h.position
+    LIMIT %(size)s
+    FOR UPDATE OF i SKIP LOCKED
+"""
 
 
 def _claim(*, size: int, queue: Queue | None, run: _Run) -> tuple[list[Interaction], bool]:
@@ -192,26 +210,24 @@ def _claim(*, size: int, queue: Queue | None, run: _Run) -> tuple[list[Interacti
     """
     if HEAD_FACTOR * size > HEAD_MAX:  # a big batch: one sort of the waiting work costs less than many heads
         qs = _waiting_order(queue=queue, run=run).select_for_update(skip_locked=True, of=("self",))
-        claimed = list(qs[:size])
+        # Locking needs every waiting row sorted in full (wide rows, no top-N sort under FOR UPDATE); the first
+        # HEAD_FACTOR * size ids are a top-N sort of narrow rows, and hold the claim unless other routers hold
+        # most of them: then the full sort, as before (rows this one locked come first again in it).
+        first = _waiting_order(queue=queue, run=run).values("id")[: HEAD_FACTOR * size]
+        claimed = list(qs.filter(pk__in=Subquery(first))[:size])
+        if len(claimed) < size:
+            claimed = list(qs[:size])
         return claimed, bool(claimed)
-    head = _head(size=size, queue=queue, run=run)
-    if not head:
-        return [], False
-    position = Func(
-        Value(head, output_field=ArrayField(BigIntegerField())),
-        F("id"),
-        function="array_position",
-        output_field=BigIntegerField(),
-    )
+    head, params = _head_query(size=size, queue=queue, run=run)
     claimed = list(
-        Interaction.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__in=head, status=S.QUEUED)
-        .annotate(position=position)
-        .order_by("position")[:size]
+        Interaction.objects.raw(_CLAIM_SQL.format(head=head, interaction=Interaction._meta.db_table), params)
     )
-    if not claimed:
-        run.skipped.update(head)
-    return claimed, True
+    if claimed:
+        return claimed, True
+    # nothing claimed: nothing waiting, or all of the head held by other routers (look past it next time)
+    head_ids = _head(size=size, queue=queue, run=run)
+    run.skipped.update(head_ids)
+    return [], bool(head_ids)
 
 
 # Raw SQL on the hot path: the ORM spent longer building this statement than PostgreSQL running it.
@@ -233,60 +249,77 @@ def _loads(agent_ids: list[int]) -> dict[int, Counter]:
     return loads
 
 
-# Available agents with the time they have been idle since: their last assignment or presence change, whichever
-# is later (GREATEST skips NULLs). One statement for the whole batch instead of one candidate query per attempt.
+# Available agents, in one statement: the skills of the batch they hold (a course-gated skill counts only with a
+# valid pass, as ``agents.selectors.agent_skill_certified_q``), the time they have been idle since (their last
+# assignment or presence change, whichever is later; GREATEST skips NULLs). Raw SQL on the hot path: two
+# statements and the ORM's compiling of one cost more than PostgreSQL running this.
 _AGENTS_SQL = """
-    SELECT a.id, a.capacity::text, GREATEST(a.status_changed_at, last.assigned_at)
+    WITH held AS (
+        SELECT s.agent_id, s.skill_id, s.level FROM {agentskill} s
+        WHERE s.skill_id = ANY(%(skills)s)
+          AND (NOT EXISTS (SELECT 1 FROM {course} c WHERE c.skill_id = s.skill_id AND c.is_active)
+               OR EXISTS (SELECT 1 FROM {record} r JOIN {course} c ON c.id = r.course_id
+                          WHERE r.agent_id = s.agent_id AND c.skill_id = s.skill_id AND c.is_active
+                            AND r.status = %(passed)s AND (r.expires_at IS NULL OR r.expires_at > %(now)s)))
+    ), levels AS (
+        SELECT agent_id, array_agg(skill_id) AS skill_ids, array_agg(level) AS levels FROM held GROUP BY agent_id
+    ){qualified}
+    SELECT a.id, a.capacity::text, GREATEST(a.status_changed_at, last.assigned_at), lv.skill_ids, lv.levels
     FROM {agent} a
+    LEFT JOIN levels lv ON lv.agent_id = a.id
     LEFT JOIN LATERAL (
         SELECT i.assigned_at FROM {interaction} i
         WHERE i.agent_id = a.id AND i.assigned_at IS NOT NULL
         ORDER BY i.assigned_at DESC LIMIT 1
     ) last ON true
-    WHERE a.status = %s AND a.is_active {only}
+    WHERE a.status = %(available)s AND a.is_active {only}
 """
+# The agents who hold every skill of at least one requirement (``idx``) at its level.
+_QUALIFIED_SQL = """, required AS (
+        SELECT * FROM unnest(%(req_idx)s::int[], %(req_skill)s::bigint[], %(req_min)s::int[]) AS r(idx, skill_id, min_level)
+    ), qualified AS (
+        SELECT h.agent_id FROM required r JOIN held h ON h.skill_id = r.skill_id AND h.level >= r.min_level
+        GROUP BY h.agent_id, r.idx
+        HAVING count(*) = (SELECT count(*) FROM required r2 WHERE r2.idx = r.idx)
+    )"""
 
 
 def _read_agents(*, skills: list[list[tuple[int, int]]]) -> dict[int, _AgentState]:
     """The available, active agents who hold the skills of at least one of ``skills`` (read without locks)."""
-    skill_ids = sorted({skill_id for required in skills for skill_id, _ in required})
-    levels: dict[int, dict[int, int]] = {}
-    if skill_ids:
-        rows = (
-            AgentSkill.objects.filter(
-                skill_id__in=skill_ids, agent__status=AgentStatus.AVAILABLE, agent__is_active=True
-            )
-            .filter(agent_skill_certified_q())  # a course-gated skill counts only with a valid pass
-            .values_list("agent_id", "skill_id", "level")
-        )
-        for agent_id, skill_id, level in rows:
-            levels.setdefault(agent_id, {})[skill_id] = level
-    params: list = [AgentStatus.AVAILABLE]
-    only = ""
+    params = {
+        "skills": sorted({skill_id for required in skills for skill_id, _ in required}),
+        "passed": TrainingStatus.PASSED,
+        "now": timezone.now(),
+        "available": AgentStatus.AVAILABLE,
+    }
+    qualified = only = ""
     if all(skills):  # every queue of the batch needs skills: only agents qualified for one of them are of use
-        only = "AND a.id = ANY(%s)"
-        requirements = {tuple(required) for required in skills}
-        params.append(
-            sorted(
-                agent_id
-                for agent_id, held in levels.items()
-                if any(all(held.get(s, 0) >= m for s, m in required) for required in requirements)
-            )
-        )
-    query = _AGENTS_SQL.format(agent=Agent._meta.db_table, interaction=Interaction._meta.db_table, only=only)
+        qualified, only = _QUALIFIED_SQL, "AND a.id IN (SELECT agent_id FROM qualified)"
+        rows = [(idx, s, m) for idx, required in enumerate(sorted({tuple(r) for r in skills})) for s, m in required]
+        params["req_idx"], params["req_skill"], params["req_min"] = (list(column) for column in zip(*rows, strict=True))
+    query = _AGENTS_SQL.format(
+        agentskill=AgentSkill._meta.db_table,
+        course=TrainingCourse._meta.db_table,
+        record=TrainingRecord._meta.db_table,
+        agent=Agent._meta.db_table,
+        interaction=Interaction._meta.db_table,
+        qualified=qualified,
+        only=only,
+    )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         rows = cursor.fetchall()
-    loads = _loads([pk for pk, _, _ in rows])
+    # owned work counted apart: per agent in the statement above, PostgreSQL read every agent's history
+    loads = _loads([row[0] for row in rows])
     return {
         pk: _AgentState(
             pk=pk,
             capacity=_capacity(json.loads(capacity)),
             idle_since=idle_since,
-            levels=levels.get(pk, {}),
+            levels=dict(zip(skill_ids, levels, strict=True)) if skill_ids else {},
             load=loads[pk],
         )
-        for pk, capacity, idle_since in rows
+        for pk, capacity, idle_since, skill_ids, levels in rows
     }
 
 
@@ -350,15 +383,17 @@ def _plan(
     return plans
 
 
+# Raw: the ORM took longer to build this lock than PostgreSQL to take it.
+_LOCK_AGENTS_SQL = """
+    SELECT * FROM {agent} WHERE id = ANY(%s) AND status = %s AND is_active ORDER BY id FOR UPDATE SKIP LOCKED
+"""
+
+
 def _lock_agents(agent_ids: list[int]) -> dict[int, Agent]:
     """Lock the rows of the agents still available and active; those another router holds are skipped."""
     # status and is_active are this row's own columns: PostgreSQL re-checks them once the lock is taken
-    return {
-        agent.pk: agent
-        for agent in Agent.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=agent_ids, status=AgentStatus.AVAILABLE, is_active=True)
-        .order_by("pk")
-    }
+    query = _LOCK_AGENTS_SQL.format(agent=Agent._meta.db_table)
+    return {agent.pk: agent for agent in Agent.objects.raw(query, [agent_ids, AgentStatus.AVAILABLE])}
 
 
 def _route_batch(*, size: int, queue: Queue | None, run: _Run) -> tuple[list[Interaction], bool]:
