@@ -63,11 +63,16 @@ def _log(message: str) -> None:
     print(message, flush=True)
 
 
-def ensure_database(url: str) -> None:
-    """Create the database named in ``url`` when it does not exist (connecting to ``postgres`` to do it)."""
+def ensure_database(url: str, *, recreate: bool = False) -> None:
+    """Create the database named in ``url`` when it does not exist (connecting to ``postgres`` to do it).
+
+    ``recreate`` drops it first (the other benchmarks import this, as they do ``manage``).
+    """
     info = psycopg.conninfo.conninfo_to_dict(url)
     name = info["dbname"]
     with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as conn:
+        if recreate:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             _log(f"created database {name}")

@@ -53,10 +53,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from api_ingest import ensure_database, manage  # noqa: E402  (the sibling benchmark's helpers)
+
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sb_bench_routing"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
@@ -111,26 +113,6 @@ def bench_env(args) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
         "PYTHONWARNINGS": "ignore:No directory at",
     }
-
-
-def ensure_database(url: str, *, recreate: bool) -> None:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    name = info["dbname"]
-    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as conn:
-        if recreate:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            _log(f"created database {name}")
-
-
-def manage(*args: str, env: dict[str, str]) -> str:
-    result = subprocess.run(  # noqa: S603  (our own manage.py with fixed arguments)
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
 
 
 def reset_data(url: str, args, *, queued: int, history: int = 0, agents: int | None = None) -> None:
