@@ -42,12 +42,9 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -57,7 +54,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api_ingest import ensure_database, manage  # noqa: E402  (the sibling benchmark's helpers)
+from api_ingest import ensure_database, manage, uvicorn  # noqa: E402  (the sibling benchmark's helpers)
 
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sb_bench_routing"
@@ -428,38 +425,6 @@ def phase_decision(args, env) -> list[Row]:
 # --- websocket fan-out ------------------------------------------------------------------------------------
 
 
-@contextmanager
-def uvicorn(*, port: int, env: dict[str, str]):
-    """Serve ``config.asgi:application`` on 127.0.0.1:``port`` (one worker) until the block ends."""
-    import httpx
-
-    command = [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--no-access-log", "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"uvicorn exited with {process.returncode} before it served anything")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("uvicorn did not answer /healthz within 60 s")
-            time.sleep(0.3)
-        yield f"127.0.0.1:{port}"
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
 def _consoles(host: str, sessions: list[tuple[int, str]], ready, stop, results) -> None:
     """Connect one websocket per (agent id, session key); timestamp every event frame until ``stop`` is set."""
     from websockets.asyncio.client import connect
@@ -543,7 +508,8 @@ def phase_fanout(args, env) -> list[Row]:
     ctx = mp.get_context("spawn")
     ready, stop, results = ctx.Event(), ctx.Event(), ctx.Queue()
     commits: list[tuple[int, int, int, float]] = []  # (interaction id, owner, queue, committed at)
-    with uvicorn(port=args.port, env=env) as host:
+    with uvicorn("config.asgi:application", port=args.port, workers=1, env=env) as base:
+        host = base.removeprefix("http://")
         clients = ctx.Process(target=_consoles, args=(host, sessions, ready, stop, results))
         clients.start()
         if not ready.wait(timeout=300):
