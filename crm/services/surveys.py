@@ -32,6 +32,7 @@ from contacts.models import Customer
 from ..choices import OPEN_STATUSES, SURVEY_SCORE_RANGE, InteractionStatus, MessageDirection, SurveyKind, SurveyStatus
 from ..models import Interaction, Message, Survey, SurveyResponse, SurveySuppressionRule
 from ..signals import survey_answered
+from .outbox import PUBLISH_LEASE_SECONDS, SWEEP_BATCH, outbox_lease_due
 from .survey_senders import PermanentSendError, TransientSendError, sender_for
 from .webhooks import webhook_emit
 
@@ -39,8 +40,6 @@ logger = logging.getLogger(__name__)
 
 SS = SurveyStatus
 TOKEN_SALT = "crm.survey"  # noqa: S105 (a signing salt, not a secret)
-PUBLISH_LEASE_SECONDS = 60
-SWEEP_BATCH = 200
 MAX_COMMENT_LENGTH = 5000
 # Channels where a platform only lets a business write within a window after the customer's last message.
 MESSAGING_CHANNELS = frozenset({Channel.SMS, Channel.SOCIAL, Channel.CHAT})
@@ -174,18 +173,13 @@ def _publish(survey_id: int, *, countdown: float = 0) -> None:
 def survey_publish_due(*, limit: int = SWEEP_BATCH) -> int:
     """Publish pending surveys that are due and not in flight (the beat sweep). Returns how many."""
     now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            Survey.objects.filter(status=SS.PENDING, dispatch_after__lte=now)
-            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
-            .order_by("dispatch_after")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        if ids:
-            Survey.objects.filter(pk__in=ids).update(leased_until=now + timedelta(seconds=PUBLISH_LEASE_SECONDS))
-            transaction.on_commit(lambda: [_publish(pk) for pk in ids])
-    return len(ids)
+    return outbox_lease_due(
+        due=Survey.objects.filter(status=SS.PENDING, dispatch_after__lte=now),
+        order_by="dispatch_after",
+        now=now,
+        limit=limit,
+        publish=lambda ids: [_publish(pk) for pk in ids],
+    )
 
 
 # --- dispatch -----------------------------------------------------------------------------------------------------

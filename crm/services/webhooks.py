@@ -40,13 +40,12 @@ from django.utils import timezone
 
 from ..choices import WEBHOOK_EVENT_TYPES, WebhookDeliveryStatus
 from ..models import Webhook, WebhookAttempt, WebhookDelivery
+from .outbox import PUBLISH_LEASE_SECONDS, SWEEP_BATCH, outbox_lease_due
 
 logger = logging.getLogger(__name__)
 
 D = WebhookDeliveryStatus
 # A publish in flight is given this long before the sweep publishes the delivery again.
-PUBLISH_LEASE_SECONDS = 60
-SWEEP_BATCH = 200
 
 
 # --- target validation -------------------------------------------------------------------------------------------
@@ -227,20 +226,13 @@ def webhook_emit_many(
 def webhook_publish_due(*, limit: int = SWEEP_BATCH) -> int:
     """Publish pending deliveries that are due and not in flight (the beat sweep). Returns how many."""
     now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            WebhookDelivery.objects.filter(status=D.PENDING, next_attempt_at__lte=now)
-            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
-            .order_by("next_attempt_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        if ids:
-            WebhookDelivery.objects.filter(pk__in=ids).update(
-                leased_until=now + timedelta(seconds=PUBLISH_LEASE_SECONDS)
-            )
-            transaction.on_commit(lambda: _publish(ids))
-    return len(ids)
+    return outbox_lease_due(
+        due=WebhookDelivery.objects.filter(status=D.PENDING, next_attempt_at__lte=now),
+        order_by="next_attempt_at",
+        now=now,
+        limit=limit,
+        publish=_publish,
+    )
 
 
 def webhook_resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
