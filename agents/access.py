@@ -1,18 +1,23 @@
-"""Who is asking, and which teams' data they may see. Every API view narrows its queryset with this.
+"""Who is asking, and which teams' data they may see: the one place that decides a viewer's scope.
 
-Rules (ARCHITECTURE.md, "Security"):
-- a staff user, or an API key not bound to a team: everything its scopes allow;
-- an API key bound to a team: that team's queues, agents and interactions;
-- a supervisor (a user listed in ``Team.supervisors``): the teams they supervise;
-- an agent (a user with an ``Agent`` profile): their own work, and what waits in their team's queues;
-- anybody else: nothing team-bound.
+Every API queryset, admin queryset and form choice, socket subscription and export is narrowed by the
+``Viewer`` this module computes (docs/security.md has the whole matrix):
+- an **administrator** (a superuser, or a member of the ``Administrator`` group): everything;
+- an API key not bound to a team: everything its scopes allow; bound to a team: that team's queues, agents
+  and interactions;
+- a **supervisor** (a user listed in ``Team.supervisors``): the teams they supervise;
+- an **agent** (a user with an ``Agent`` profile): their own work, and what waits in their team's queues;
+- anybody else, staff included: nothing team-bound. ``is_staff`` only opens the admin's door.
 Customers and organizations are the shared directory of the center: every authenticated caller may read them.
 """
 
 from dataclasses import dataclass
 
+from config.roles import ADMINISTRATOR_GROUP, is_administrator
+
 from .models import Agent
 
+__all__ = ["ADMINISTRATOR_GROUP", "NOBODY", "Viewer", "is_administrator", "viewer_for", "viewer_from_request"]
 
 @dataclass(frozen=True)
 class Viewer:
@@ -28,6 +33,14 @@ class Viewer:
         """A plain agent: sees their own work and their team's waiting work, not other agents' work."""
         return not self.unrestricted and not self.is_supervisor and self.api_key_id is None
 
+    @property
+    def admin_team_ids(self) -> set[int] | None:
+        """For admin querysets: None means every team (unrestricted); otherwise the supervised teams (maybe none).
+        A plain agent who reached the admin supervises nothing and so sees no team's rows there."""
+        if self.unrestricted:
+            return None
+        return set(self.team_ids) if self.is_supervisor else set()
+
 
 NOBODY = Viewer(unrestricted=False, team_ids=frozenset())
 
@@ -39,22 +52,16 @@ def viewer_for(*, user=None, api_key=None) -> Viewer:
         return Viewer(unrestricted=False, team_ids=frozenset({api_key.team_id}), api_key_id=api_key.pk)
     if user is None or not user.is_authenticated:
         return NOBODY
-    if user.is_staff or user.is_superuser:
-        agent = Agent.objects.filter(user=user).only("id").first()
-        return Viewer(unrestricted=True, team_ids=frozenset(), user_id=user.pk, agent_id=agent.pk if agent else None)
-    supervised = frozenset(user.supervised_teams.values_list("id", flat=True))
     agent = Agent.objects.filter(user=user).only("id", "team_id").first()
+    agent_id = agent.pk if agent else None
+    if is_administrator(user):
+        return Viewer(unrestricted=True, team_ids=frozenset(), user_id=user.pk, agent_id=agent_id)
+    supervised = frozenset(user.supervised_teams.values_list("id", flat=True))
     if supervised:
-        return Viewer(
-            unrestricted=False,
-            team_ids=supervised,
-            is_supervisor=True,
-            user_id=user.pk,
-            agent_id=agent.pk if agent else None,
-        )
+        return Viewer(unrestricted=False, team_ids=supervised, is_supervisor=True, user_id=user.pk, agent_id=agent_id)
     if agent is not None:
         teams = frozenset({agent.team_id}) if agent.team_id else frozenset()
-        return Viewer(unrestricted=False, team_ids=teams, agent_id=agent.pk, user_id=user.pk)
+        return Viewer(unrestricted=False, team_ids=teams, agent_id=agent_id, user_id=user.pk)
     return Viewer(unrestricted=False, team_ids=frozenset(), user_id=user.pk)
 
 
@@ -69,17 +76,3 @@ def viewer_from_request(request) -> Viewer:
     viewer = viewer_for(user=getattr(request, "user", None), api_key=api_key)
     request._switchboard_viewer = viewer
     return viewer
-
-
-def supervision_viewer_from_request(request) -> Viewer:
-    """The viewer for supervision (breaks, reviews): like ``viewer_from_request``, except that a staff user who
-    is not a superuser is narrowed to the teams they supervise, as in the admin cockpit. Supervisors are
-    staff (to reach the admin), yet they manage only their own teams' agents."""
-    viewer = viewer_from_request(request)
-    user = getattr(request, "user", None)
-    if not viewer.unrestricted or viewer.api_key_id is not None or user is None or user.is_superuser:
-        return viewer
-    supervised = frozenset(user.supervised_teams.values_list("id", flat=True))
-    return Viewer(
-        unrestricted=False, team_ids=supervised, is_supervisor=True, user_id=user.pk, agent_id=viewer.agent_id
-    )

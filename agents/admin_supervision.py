@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from config.errors import DomainError
 
+from .access import viewer_from_request
 from .breaks import (
     break_approve,
     break_deny,
@@ -48,13 +49,9 @@ BOARD_REFRESH_SECONDS = 10
 
 
 def supervised_team_ids(request) -> set[int] | None:
-    """None: every team (superuser); otherwise the ids of the teams the user supervises (maybe none)."""
-    if request.user.is_superuser:
-        return None
-    cached = getattr(request, "_supervised_team_ids", None)
-    if cached is None:
-        cached = request._supervised_team_ids = set(request.user.supervised_teams.values_list("id", flat=True))
-    return cached
+    """None: every team (administrators); otherwise the ids of the teams the user supervises (maybe none).
+    Decided by ``agents.access``, like every other scope."""
+    return viewer_from_request(request).admin_team_ids
 
 
 def scope(request, queryset: QuerySet, team_path: str) -> QuerySet:

@@ -1,6 +1,22 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def grant_administrators_every_permission(sender, using="default", **kwargs) -> None:
+    """After each migrate, the Administrator group holds every model permission, new models' included."""
+    from django.contrib.auth.models import Group, Permission
+
+    from config.roles import ADMINISTRATOR_GROUP
+
+    group = Group.objects.using(using).filter(name=ADMINISTRATOR_GROUP).first()
+    if group is not None:
+        group.permissions.add(*Permission.objects.using(using).exclude(group=group))
 
 
 class AgentsConfig(AppConfig):
     name = "agents"
     verbose_name = "Agents"
+
+    def ready(self) -> None:
+        # Sent once per app; the last one (after every app's permissions exist) leaves the group complete.
+        post_migrate.connect(grant_administrators_every_permission, dispatch_uid="agents.administrator_group")

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from config.api.pagination import CursorPagination
 from config.api.permissions import ADMIN, READ, WRITE
 
-from ..access import supervision_viewer_from_request, viewer_from_request
+from ..access import viewer_from_request
 from ..breaks import break_approve, break_deny, break_end, break_request, break_start, break_type_get
 from ..models import Break
 from ..selectors import (
@@ -316,17 +316,17 @@ class BreakViewSet(_ResourceViewSet):
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
-        return break_list(viewer=supervision_viewer_from_request(self.request))
+        return break_list(viewer=viewer_from_request(self.request))
 
     def _output(self, brk: Break) -> dict:
         return BreakOutputSerializer(self.get_queryset().get(pk=brk.pk)).data
 
     def _supervised(self, brk: Break, verb: str) -> None:
-        if not viewer_supervises(viewer=supervision_viewer_from_request(self.request), agent=brk.agent):
+        if not viewer_supervises(viewer=viewer_from_request(self.request), agent=brk.agent):
             raise PermissionDenied(f"Only the agent's supervisors may {verb} a break.")
 
     def _own_or_supervised(self, brk: Break, verb: str) -> None:
-        viewer = supervision_viewer_from_request(self.request)
+        viewer = viewer_from_request(self.request)
         if brk.agent_id != viewer.agent_id:
             self._supervised(brk, verb)
 
@@ -341,7 +341,7 @@ class BreakViewSet(_ResourceViewSet):
         data = BreakCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        viewer = supervision_viewer_from_request(request)
+        viewer = viewer_from_request(request)
         agent_id = values.pop("agent", None) or viewer.agent_id
         if agent_id is None:
             raise ValidationError({"agent": ["Give the agent: you have no agent profile."]})

@@ -2,11 +2,14 @@
 
 An API key (``request.auth``) carries scopes: ``read`` for safe methods, ``write`` for changes,
 ``admin`` for everything (and for administrative resources). A browser session (console,
-supervisors) has no key; staff users are treated as ``admin``, other authenticated users get
-``read`` and ``write`` and are narrowed to what they may see by each view's queryset.
+supervisors) has no key; administrators (``config.roles``) are treated as ``admin``, every other
+authenticated user — staff included, since ``is_staff`` grants no data — gets ``read`` and ``write`` and is
+narrowed to what they may see by each view's queryset.
 """
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from config.roles import is_administrator
 
 READ, WRITE, ADMIN = "read", "write", "admin"
 ALL_SCOPES = (READ, WRITE, ADMIN)
@@ -18,7 +21,7 @@ def request_scopes(request) -> set[str]:
     if scopes is not None:
         scopes = set(scopes)
     elif request.user and request.user.is_authenticated:
-        scopes = {READ, WRITE, ADMIN} if request.user.is_staff else {READ, WRITE}
+        scopes = {READ, WRITE, ADMIN} if is_administrator(request.user) else {READ, WRITE}
     else:
         return set()
     if ADMIN in scopes:

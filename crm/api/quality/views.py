@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from agents.access import supervision_viewer_from_request
+from agents.access import viewer_from_request
 
 from ...selectors.reviews import review_list
 from .filters import ReviewFilter
@@ -23,7 +23,7 @@ class ReviewViewSet(viewsets.GenericViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        return review_list(viewer=supervision_viewer_from_request(self.request))
+        return review_list(viewer=viewer_from_request(self.request))
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
