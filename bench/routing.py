@@ -308,8 +308,9 @@ def _routing_module(path: str | None, events: bool):
     import importlib.util
 
     if not events:
-        from crm.models import Interaction
         from crm.signals import interaction_changed
+
+        from crm.models import Interaction
 
         interaction_changed.disconnect(sender=Interaction, dispatch_uid="crm.events.publish_interaction_changed")
     if not path:
@@ -499,10 +500,10 @@ def phase_fanout(args, env) -> list[Row]:
         return [Row("fan-out", {}, ["skipped: crm/consumers.py missing"], _load())]
     # only the connected agents are available, so every assignment goes to a console that is watching
     reset_data(args.database_url, args, queued=args.fanout_assignments + 50, agents=args.consoles)
+    from crm.services.routing import route_next
     from django.db import transaction
 
     from crm.models import QueueSkill
-    from crm.services.routing import route_next
 
     sessions = _sessions(args.consoles)
     ctx = mp.get_context("spawn")

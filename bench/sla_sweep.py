@@ -44,6 +44,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from crm.signals import sla_breached  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import F  # noqa: E402
@@ -54,7 +55,6 @@ from contacts.models import Customer  # noqa: E402
 from crm.models import Escalation, Interaction, Queue  # noqa: E402
 from crm.services.queues import TargetSpec, sla_policy_create  # noqa: E402
 from crm.services.sla import sla_sweep  # noqa: E402
-from crm.signals import sla_breached  # noqa: E402
 
 CEILING = """
 SELECT id FROM crm_interaction WHERE sla_next_check_at <= %s

@@ -142,3 +142,17 @@ def dead_letter_requeue(*, dead_letter) -> str:
     dead_letter.requeued_at = timezone.now()
     dead_letter.save(update_fields=["requeued_at"])
     return result.id
+
+
+def task_named(name: str) -> Task:
+    """The registered task ``name``, for a service that queues a task of its own concern.
+
+    A concern's ``tasks`` module imports its services (tasks are thin), so a service importing that module
+    back would close an import cycle; it asks the app for the task by the name it is registered under instead
+    (the name is its contract anyway: the beat schedule and the dead letters use it). The task modules are
+    imported when the app is ready (``crm.apps``) and by the worker's autodiscovery, so every process knows them;
+    a name nobody registered raises ``KeyError``.
+    """
+    from config.celery import app
+
+    return app.tasks[name]

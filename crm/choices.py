@@ -112,6 +112,8 @@ class SurveyKind(models.TextChoices):
 
 
 SURVEY_SCORE_RANGE = {SurveyKind.CSAT: (1, 5), SurveyKind.NPS: (0, 10), SurveyKind.CES: (1, 7)}
+# A CSAT answer of this or less is a bad outcome (the well-being break policy and quality sampling read it).
+BAD_CSAT_MAX = 2
 
 
 class ReviewStatus(models.TextChoices):

@@ -29,7 +29,8 @@ from django.utils import timezone
 
 from agents.access import Viewer
 from crm.choices import OPEN_STATUSES, InteractionEventKind
-from crm.models import Interaction, InteractionEvent, SurveyResponse
+from crm.interactions.models import Interaction, InteractionEvent
+from crm.surveys.models import SurveyResponse
 
 from .models import KpiHour, KpiRollupState
 from .selectors import INTERACTION_SUMS, SUMS, SURVEY_SUMS, KpiQuery, interaction_sums, survey_sums

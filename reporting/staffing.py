@@ -21,7 +21,7 @@ from django.db.models import Avg, Count, F, FloatField, Q
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
 from agents.access import Viewer
-from crm.models import Queue
+from crm.routing.models import Queue
 
 from .selectors import KpiQuery, kpi_interactions
 

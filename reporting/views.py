@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from agents.access import Viewer, viewer_from_request
-from crm.selectors.reviews import agent_qa_scores
+from crm.quality.selectors import agent_qa_scores
 
 from .selectors import KpiQuery, agent_occupancy, contacts_by_category, kpi_rows
 from .staffing import forecast_staffing

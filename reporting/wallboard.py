@@ -2,7 +2,7 @@
 
 Per queue also the service level of today and the SLA breaches of the last hour; per agent the time
 in their status and a marker while on break. Live over ``/ws/wallboard/``. The page is drawn from the same snapshot the websocket sends first
-(``crm.selectors.live.live_wallboard_snapshot``), so it is right before the socket connects and the two
+(``crm.live.selectors.live_wallboard_snapshot``), so it is right before the socket connects and the two
 never disagree on what a figure means. Staff see every queue and agent; a team supervisor sees their
 teams'; anybody else gets 403.
 """
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from agents.access import viewer_from_request
 from agents.choices import AgentStatus
 from agents.models import Team
-from crm.selectors.live import live_wallboard_snapshot
+from crm.live.selectors import live_wallboard_snapshot
 
 
 def wait_text(seconds: int | None) -> str:

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from crm.services.api_keys import api_key_create
+from crm.access.services.api_keys import api_key_create
 from tests.agents.factories import UserFactory
 
 

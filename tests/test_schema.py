@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
-from crm.services.api_keys import api_key_create
+from crm.access.services.api_keys import api_key_create
 
 
 @pytest.mark.django_db

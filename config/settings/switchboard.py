@@ -43,10 +43,10 @@ SURVEY_RETRY_BASE_SECONDS = env.int("SURVEY_RETRY_BASE_SECONDS", default=60)
 # Until real SMS/social providers exist, other channels log, or POST to SURVEY_SENDER_WEBHOOK_URL when set.
 SURVEY_SENDER_WEBHOOK_URL = env.str("SURVEY_SENDER_WEBHOOK_URL", default="")
 SURVEY_SENDERS = {
-    "email": "crm.services.survey_senders.EmailSender",
-    "default": "crm.services.survey_senders.WebhookPostSender"
+    "email": "crm.surveys.senders.EmailSender",
+    "default": "crm.surveys.senders.WebhookPostSender"
     if SURVEY_SENDER_WEBHOOK_URL
-    else "crm.services.survey_senders.LogSender",
+    else "crm.surveys.senders.LogSender",
 }
 
 # --- Webhooks ---

@@ -10,12 +10,12 @@ from agents.models import Agent
 from config.choices import Channel
 from contacts.models import Customer
 from contacts.selectors import customer_identities, customer_notes
-
-from ..choices import OWNED_STATUSES, InteractionStatus
-from ..models import Interaction, Queue
-from .interactions import interaction_visibility_q
-from .queues import queue_with_live_figures, queues_served_by
-from .timeline import TimelineKind, customer_timeline
+from crm.choices import OWNED_STATUSES, InteractionStatus
+from crm.interactions.models import Interaction
+from crm.interactions.selectors import interaction_visibility_q
+from crm.routing.models import Queue
+from crm.routing.selectors import queue_with_live_figures, queues_served_by
+from crm.timeline.selectors import TimelineKind, customer_timeline
 
 # The customer panel reads the customer's whole history (see ``console_customer_panel``): a viewer with no
 # team limits, used for that read only.

@@ -7,19 +7,19 @@ from django.db.models import Q, QuerySet
 
 from agents.access import Viewer
 from agents.models import Agent
+from config.choices import Channel
+from crm.choices import OWNED_STATUSES, InteractionStatus
 
-from ..choices import InteractionStatus
-from ..models import Interaction, Message, Queue
+from .models import Interaction, Message
 
 __all__ = [
+    "agent_has_room",
     "interaction_assignable_agents",
     "interaction_filter",
     "interaction_get",
     "interaction_list",
-    "interaction_target_queues",
     "interaction_visibility_q",
     "message_list",
-    "queue_default_for_channel",
 ]
 
 NOTHING = Q(pk__in=[])
@@ -86,19 +86,18 @@ def message_list(*, interaction: Interaction) -> QuerySet[Message]:
     return Message.objects.filter(interaction_id=interaction.pk).select_related("author").order_by("created_at", "id")
 
 
-def queue_default_for_channel(*, channel: str) -> Queue | None:
-    """Where new work on ``channel`` goes when nobody names a queue: the highest-priority active queue serving it."""
-    return Queue.objects.filter(is_active=True, channels__contains=[channel]).order_by("-priority", "id").first()
-
-
-def interaction_target_queues(*, viewer: Viewer) -> QuerySet[Queue]:
-    """Queues ``viewer`` may put new interactions into: any for the unrestricted, else their teams' queues."""
-    if viewer.unrestricted:
-        return Queue.objects.all()
-    return Queue.objects.filter(team_id__in=viewer.team_ids)
-
-
 def interaction_assignable_agents(*, viewer: Viewer) -> QuerySet[Agent]:
     """Active agents ``viewer`` may hand work to: any for the unrestricted, else their teams' agents."""
     agents = Agent.objects.filter(is_active=True)
     return agents if viewer.unrestricted else agents.filter(team_id__in=viewer.team_ids)
+
+
+def agent_has_room(*, agent: Agent, channel: str) -> bool:
+    """Whether ``agent`` can take more work on ``channel``: their owned work counted against their capacity (an
+    owned voice call blocks everything). Exact under the agent's row lock, which every assigner holds."""
+    channels = list(
+        Interaction.objects.filter(agent=agent, status__in=sorted(OWNED_STATUSES)).values_list("channel", flat=True)
+    )
+    if Channel.VOICE in channels:
+        return False
+    return channels.count(channel) < agent.capacity_for(channel)

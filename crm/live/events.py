@@ -1,6 +1,6 @@
-"""Publishing live events to the websockets (the consumers are in ``crm.consumers``).
+"""What the live websockets are told: the events and who hears them (the consumers are in ``crm.consumers``).
 
-The receivers below hang on ``crm.signals.interaction_changed`` and ``agents.signals.agent_status_changed``
+The receivers (``crm.live.receivers``) hang on ``crm.interactions.signals.interaction_changed`` and ``agents.signals.agent_status_changed``
 (and the supervision and SLA signals listed further down), all sent after the change committed, so
 nothing is announced that rolled back. Each reads the state as it
 is now (one query for the interaction, one aggregate for the queue figures, one for an agent) and sends it
@@ -44,7 +44,7 @@ Supervision and SLA events (their ``data`` is small: a client that wants more re
   "detail": "...", "due_at"}``.
 - ``training.expiring`` / ``training.expired``, to the agent's group only (nobody else's business on a
   screen): ``{"agent": id, "record": id, "course": "title", "days_left": n|null}``.
-- ``sla.breached`` (``crm.signals.sla_breaches``: one sweep's breaches at once), to the team group of the
+- ``sla.breached`` (``crm.sla.signals.sla_breaches``: one sweep's breaches at once), to the team group of the
   interaction's queue, ``wallboard.all`` and the owning agent's group: ``{"interaction": id, "queue": id|null, "agent":
   id|null, "target": "first_response"|"next_response"|"resolution", "due_at"}`` (one query per sweep). A sweep
   that recorded more than ``BREACH_SUMMARY_OVER`` breaches sends the wallboard groups one ``sla.breaches``
@@ -53,48 +53,26 @@ Supervision and SLA events (their ``data`` is small: a client that wants more re
 Publishing never breaks the caller: the change is committed already, and a Redis error is logged (the
 clients catch up at their next resync or reconnect). The receivers run in the caller's thread after its
 commit (a few milliseconds per event: two queries and one Redis round trip per group); the sends go
-through one event loop per process (``_PublisherLoop``) so Redis connections are reused.
+through one event loop per process (``crm.live.publisher``) so Redis connections are reused.
 """
 
-import asyncio
-import logging
-import os
-import threading
-import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 from typing import Any
 
-from channels.layers import get_channel_layer
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
-from django.dispatch import receiver
 
 from agents.models import Agent, Break, TrainingRecord
-from agents.signals import (
-    agent_status_changed,
-    break_decided,
-    break_due,
-    break_ended,
-    break_requested,
-    break_started,
-    training_expired,
-    training_expiring,
-)
+from crm.choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus
+from crm.interactions.models import Interaction
 
-from .choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus
-from .models import Interaction
-from .selectors.live import live_agent_presence, live_interaction, live_interactions, live_queue_stats
-from .signals import interaction_changed, sla_breaches
-
-logger = logging.getLogger(__name__)
+from .publisher import WALLBOARD_ALL, agent_group, queue_group, team_group
+from .selectors import live_agent_presence, live_interaction, live_interactions, live_queue_stats
 
 S = InteractionStatus
 Kind = InteractionEventKind
-
-WALLBOARD_ALL = "wallboard.all"
 # Status-changing kinds this module knows; an unknown kind (added elsewhere later) is treated as a possible
 # move between agents and queues, which costs two subqueries more and is always right.
 KNOWN_KINDS = frozenset(Kind.values)
@@ -103,31 +81,10 @@ FINISHED = frozenset({S.RESOLVED, S.CLOSED, S.ABANDONED})
 # A sweep with more breaches than this tells each wallboard group one count per queue (``sla.breaches``)
 # instead of one message per breach: a thousand Redis round trips would outlast the sweep itself.
 BREACH_SUMMARY_OVER = 20
-MESSAGE_TYPE = "live.event"  # handled by ``LiveConsumer.live_event``
-# A publisher waits this long for Redis before it gives up (and logs): the caller's request is waiting.
-PUBLISH_TIMEOUT_SECONDS = 5.0
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def agent_group(agent_id: int) -> str:
-    return f"agent.{agent_id}"
-
-
-def queue_group(queue_id: int) -> str:
-    return f"queue.{queue_id}"
-
-
-def team_group(team_id: int) -> str:
-    return f"team.{team_id}"
-
-
-def counter_key(group: str) -> str:
-    """The Redis key of a group's event counter (next to the layer's own keys, under its prefix)."""
-    prefix = getattr(get_channel_layer(), "prefix", "switchboard")
-    return f"{prefix}:live:seq:{group}"
 
 
 def interaction_event_name(*, kind: str, to_status: str) -> str | None:
@@ -141,72 +98,6 @@ def interaction_event_name(*, kind: str, to_status: str) -> str | None:
     if to_status in FINISHED:
         return "interaction.resolved"
     return "interaction.updated"
-
-
-async def _send(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
-    """Number and send ``(groups, event, data)`` in order: one pipelined INCR for all, then the group sends."""
-    layer = get_channel_layer()
-    plan = [group for groups, _, _ in sends for group in sorted(groups)]
-    if layer is None or not plan:
-        return
-    # ``connection`` is the layer's own pool for the running event loop, so no second client is kept.
-    async with layer.connection(0).pipeline(transaction=False) as pipe:
-        for group in plan:
-            pipe.incr(counter_key(group))
-        numbers = await pipe.execute()
-    numbered = iter(numbers)
-    for groups, event, data in sends:
-        message = {"type": MESSAGE_TYPE, "eid": uuid.uuid4().hex, "event": event, "data": data}
-        # one event's groups at once; events one after the other, so a group sees them in order
-        await asyncio.gather(
-            *(layer.group_send(group, {**message, "group": group, "gseq": next(numbered)}) for group in sorted(groups))
-        )
-
-
-class _PublisherLoop:
-    """One event loop per process, in a daemon thread, that all synchronous publishers hand their sends to.
-
-    ``async_to_sync`` from a Celery worker or a management command would make an event loop, and with it
-    a new Redis connection pool, for every event (about 5 ms each, measured); this loop keeps the layer's
-    pool open. Started on first use and again after a fork (Celery's prefork children), since a thread does
-    not survive a fork.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-
-    def loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None or self._pid != os.getpid() or not (self._thread and self._thread.is_alive()):
-                self._loop = asyncio.new_event_loop()
-                self._thread = threading.Thread(target=self._loop.run_forever, name="live-events", daemon=True)
-                self._thread.start()
-                self._pid = os.getpid()
-            return self._loop
-
-    def run(self, coroutine, *, timeout: float) -> None:
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop())
-        try:
-            future.result(timeout)
-        except FutureTimeout:
-            future.cancel()
-            raise
-
-
-_publisher = _PublisherLoop()
-
-
-def publish(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
-    """Send events from synchronous code (signal receivers); a failure is logged, never raised."""
-    if not sends:
-        return
-    try:
-        _publisher.run(_send(sends), timeout=PUBLISH_TIMEOUT_SECONDS)
-    except Exception:
-        logger.exception("live events: could not publish %s", ", ".join(event for _, event, _ in sends))
 
 
 def _stats_sends(queue_ids: set[int]) -> list[tuple[set[str], str, dict[str, Any]]]:
@@ -295,26 +186,6 @@ def interaction_batch_sends(*, changes: Sequence[Mapping[str, Any]]) -> list[tup
     return [*sends, *stats]
 
 
-@receiver(interaction_changed, sender=Interaction, dispatch_uid="crm.events.publish_interaction_changed")
-def publish_interaction_changed(
-    sender, *, interaction_id, kind, from_status, to_status, batch=None, batch_index=0, **kwargs
-) -> None:
-    if batch is not None and batch_index:
-        return  # published with the first change of its batch
-    try:
-        if batch is not None:
-            sends = interaction_batch_sends(changes=batch)
-        else:
-            sends = interaction_sends(
-                interaction_id=interaction_id, kind=kind, from_status=from_status, to_status=to_status
-            )
-    except Exception:
-        # the caller's change is committed; a failed read must not turn it into an error
-        logger.exception("live events: could not build the event of interaction %s (%s)", interaction_id, kind)
-        return
-    publish(sends)
-
-
 def agent_status_sends(*, agent_id: int) -> list[tuple[set[str], str, dict[str, Any]]]:
     presence = live_agent_presence(agent_id=agent_id)
     if presence is None:
@@ -325,20 +196,7 @@ def agent_status_sends(*, agent_id: int) -> list[tuple[set[str], str, dict[str, 
     return [(groups, "agent.status_changed", presence)]
 
 
-@receiver(agent_status_changed, sender=Agent, dispatch_uid="crm.events.publish_agent_status_changed")
-def publish_agent_status_changed(sender, *, agent, **kwargs) -> None:
-    try:
-        sends = agent_status_sends(agent_id=agent.pk)
-    except Exception:
-        logger.exception("live events: could not build the status event of agent %s", getattr(agent, "pk", None))
-        return
-    publish(sends)
-
-
-# --- supervision: breaks and training ------------------------------------------------------------------
-
-
-def _agent_and_team_groups(agent: Agent) -> set[str]:
+def agent_and_team_groups(agent: Agent) -> set[str]:
     groups = {agent_group(agent.pk), WALLBOARD_ALL}
     if agent.team_id is not None:
         groups.add(team_group(agent.team_id))
@@ -356,52 +214,11 @@ def break_sends(*, event: str, agent: Agent, brk: Break) -> list[tuple[set[str],
             "type_name": brk.break_type.name,
             "status": brk.status,
             "minutes": brk.minutes,
-            "started_at": _iso(brk.started_at),
-            "ends_at": _iso(ends_at),
+            "started_at": iso(brk.started_at),
+            "ends_at": iso(ends_at),
         },
     }
-    return [(_agent_and_team_groups(agent), event, data)]
-
-
-def _publish_break(event: str, agent: Agent, brk: Break) -> None:
-    try:
-        sends = break_sends(event=event, agent=agent, brk=brk)
-    except Exception:
-        logger.exception("live events: could not build %s of agent %s", event, getattr(agent, "pk", None))
-        return
-    publish(sends)
-
-
-@receiver(break_requested, sender=Agent, dispatch_uid="crm.events.publish_break_requested")
-def publish_break_requested(sender, *, agent, brk, **kwargs) -> None:
-    _publish_break("break.requested", agent, brk)
-
-
-@receiver(break_decided, sender=Agent, dispatch_uid="crm.events.publish_break_decided")
-def publish_break_decided(sender, *, agent, brk, **kwargs) -> None:
-    _publish_break("break.decided", agent, brk)
-
-
-@receiver(break_started, sender=Agent, dispatch_uid="crm.events.publish_break_started")
-def publish_break_started(sender, *, agent, brk, **kwargs) -> None:
-    _publish_break("break.started", agent, brk)
-
-
-@receiver(break_ended, sender=Agent, dispatch_uid="crm.events.publish_break_ended")
-def publish_break_ended(sender, *, agent, brk, **kwargs) -> None:
-    _publish_break("break.ended", agent, brk)
-
-
-@receiver(break_due, sender=Agent, dispatch_uid="crm.events.publish_break_due")
-def publish_break_due(sender, *, agent, notice, **kwargs) -> None:
-    data = {
-        "agent": agent.pk,
-        "notice": notice.pk,
-        "minutes": notice.minutes,
-        "detail": notice.detail,
-        "due_at": _iso(notice.due_at),
-    }
-    publish([(_agent_and_team_groups(agent), "break.due", data)])
+    return [(agent_and_team_groups(agent), event, data)]
 
 
 def training_sends(
@@ -410,29 +227,6 @@ def training_sends(
     course = record.course  # loaded by the reminder sweep; one query when a sender did not
     data = {"agent": agent.pk, "record": record.pk, "course": course.title, "days_left": days_left}
     return [({agent_group(agent.pk)}, event, data)]
-
-
-@receiver(training_expiring, sender=Agent, dispatch_uid="crm.events.publish_training_expiring")
-def publish_training_expiring(sender, *, agent, record, days_left=None, **kwargs) -> None:
-    try:
-        sends = training_sends(event="training.expiring", agent=agent, record=record, days_left=days_left)
-    except Exception:
-        logger.exception("live events: could not build training.expiring of record %s", getattr(record, "pk", None))
-        return
-    publish(sends)
-
-
-@receiver(training_expired, sender=Agent, dispatch_uid="crm.events.publish_training_expired")
-def publish_training_expired(sender, *, agent, record, **kwargs) -> None:
-    try:
-        sends = training_sends(event="training.expired", agent=agent, record=record, days_left=None)
-    except Exception:
-        logger.exception("live events: could not build training.expired of record %s", getattr(record, "pk", None))
-        return
-    publish(sends)
-
-
-# --- SLA -------------------------------------------------------------------------------------------------
 
 
 def sla_breach_sends(*, interaction_id: int, target: str, due_at) -> list[tuple[set[str], str, dict[str, Any]]]:
@@ -473,7 +267,7 @@ def sla_breaches_sends(*, breaches: list[dict[str, Any]]) -> list[tuple[set[str]
             "queue": row["queue_id"],
             "agent": row["agent_id"],
             "target": breach["target"],
-            "due_at": _iso(breach.get("due_at")),
+            "due_at": iso(breach.get("due_at")),
         }
         if many:  # the agent still hears of their own; the wallboards get one count per queue below
             for group in wallboards:
@@ -489,14 +283,3 @@ def sla_breaches_sends(*, breaches: list[dict[str, Any]]) -> list[tuple[set[str]
         }
         sends.append(({group}, "sla.breaches", data))
     return sends
-
-
-@receiver(sla_breaches, dispatch_uid="crm.events.publish_sla_breaches")
-def publish_sla_breaches(sender, *, breaches, **kwargs) -> None:
-    """A sweep's breaches: one query and one hand-over to the publisher loop, whatever their number."""
-    try:
-        sends = sla_breaches_sends(breaches=breaches)
-    except Exception:
-        logger.exception("live events: could not build sla.breached of %d breach(es)", len(breaches))
-        return
-    publish(sends)

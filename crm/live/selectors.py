@@ -29,9 +29,10 @@ from django.utils import timezone
 from agents.access import Viewer
 from agents.choices import BreakStatus
 from agents.models import Agent, Break
-
-from ..choices import OWNED_STATUSES, EscalationKind, InteractionStatus
-from ..models import Escalation, Interaction, InteractionEvent, Queue
+from crm.choices import OWNED_STATUSES, EscalationKind, InteractionStatus
+from crm.interactions.models import Interaction, InteractionEvent
+from crm.routing.models import Queue
+from crm.sla.models import Escalation
 
 __all__ = [
     "live_agent_presence",

@@ -1,4 +1,5 @@
-"""Quality reviews as readers see them: per viewer, per agent, and the per-agent QA score for reporting."""
+"""Quality reviews as readers see them (per viewer, per agent, the per-agent QA score for reporting), and the
+canned responses a caller may insert."""
 
 from datetime import datetime
 
@@ -6,9 +7,11 @@ from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 
 from agents.access import Viewer
 from agents.models import Agent
+from crm.choices import ReviewStatus
+from crm.routing.models import Queue
+from crm.routing.selectors import queue_visibility_q
 
-from ..choices import ReviewStatus
-from ..models import Review, ReviewScore
+from .models import CannedResponse, Review, ReviewScore
 
 
 def review_list(*, viewer: Viewer) -> QuerySet[Review]:
@@ -53,3 +56,27 @@ def agent_qa_scores(
         row["agent_id"]: (float(row["avg"]), row["n"])
         for row in reviews.values("agent_id").annotate(avg=Avg("total_score"), n=Count("pk")).order_by()
     }
+
+
+def canned_response_list(
+    *, viewer: Viewer, queue_id: int | None = None, search: str = "", is_active: bool | None = None
+) -> QuerySet[CannedResponse]:
+    """Canned responses the viewer may use.
+
+    Restricted callers (agents, supervisors, team-bound keys) see the active ones of the queues they see
+    plus the global ones (no queue); unrestricted callers see all, inactive included, to manage them.
+    ``queue_id`` narrows to what an agent working in that queue may insert: its own and the global ones.
+    """
+    queryset = CannedResponse.objects.all()
+    if not viewer.unrestricted:
+        visible_queue = Q(queue__isnull=True) | Q(queue__in=Queue.objects.filter(queue_visibility_q(viewer)))
+        queryset = queryset.filter(visible_queue, is_active=True)
+    if queue_id is not None:
+        queryset = queryset.filter(Q(queue_id=queue_id) | Q(queue__isnull=True))
+    if is_active is not None:
+        queryset = queryset.filter(is_active=is_active)
+    if search:
+        queryset = queryset.filter(
+            Q(title__icontains=search) | Q(shortcut__icontains=search) | Q(body__icontains=search)
+        )
+    return queryset

@@ -18,10 +18,12 @@ from django.utils import timezone
 
 from agents.models import Agent
 from config.errors import DomainError
+from crm.choices import BAD_CSAT_MAX, InteractionStatus, ReviewStatus, SurveyKind
+from crm.interactions.models import Interaction
+from crm.routing.models import Queue
+from crm.surveys.models import SurveyResponse
 
-from ..choices import InteractionStatus, ReviewStatus, SurveyKind
-from ..models import REVIEW_SCALE_MAX, Interaction, Queue, Review, ReviewScore, Scorecard, SurveyResponse
-from .breaks import BAD_CSAT_MAX
+from .models import REVIEW_SCALE_MAX, Review, ReviewScore, Scorecard
 
 MAX_SAMPLE = 500
 REVIEWABLE = [InteractionStatus.RESOLVED, InteractionStatus.CLOSED, InteractionStatus.ABANDONED]

@@ -4,38 +4,16 @@ Connected in ``CrmConfig.ready``. The signals arrive after their transaction com
 still sent through ``transaction.on_commit`` in case a receiver runs inside a caller's atomic block.
 """
 
-import logging
-
-from django.db import transaction
 from django.dispatch import receiver
 
 from agents.choices import AgentStatus
 from agents.models import Agent
 from agents.signals import agent_status_changed
+from crm.choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus
+from crm.interactions.models import Interaction
+from crm.interactions.signals import interaction_changed
 
-from .choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus
-from .models import Interaction
-from .signals import interaction_changed
-from .tasks import route_pending_task
-
-logger = logging.getLogger(__name__)
-
-# A triggered run that has not started within this many seconds is dropped: the beat entry has run since.
-TRIGGER_EXPIRES_SECONDS = 60
-
-
-def _publish_route_request(reason: str) -> None:
-    try:
-        route_pending_task.apply_async(expires=TRIGGER_EXPIRES_SECONDS, retry_policy={"max_retries": 1})
-    except Exception:
-        # The change that triggered this is committed; a broker hiccup must not turn it into an error.
-        # The periodic run routes the work a few seconds later.
-        logger.exception("routing: could not request a routing run (%s); the periodic run will catch up", reason)
-
-
-def request_routing(*, reason: str) -> None:
-    """Ask for a routing run once the current transaction (if any) commits."""
-    transaction.on_commit(lambda: _publish_route_request(reason))
+from .services.triggers import request_routing
 
 
 @receiver(interaction_changed, sender=Interaction, dispatch_uid="crm.route_on_interaction_changed")

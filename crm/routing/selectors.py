@@ -1,13 +1,14 @@
-"""Reading queues and SLA policies, with their live figures, for the API and the admin."""
+"""Reading queues, with their live figures, for the API, the console and the admin."""
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from agents.access import Viewer
 from agents.models import AgentSkill
+from crm.choices import InteractionStatus
+from crm.interactions.models import Interaction
 
-from ..choices import InteractionStatus
-from ..models import BusinessHours, Interaction, Queue, QueueSkill, SLAPolicy
+from .models import Queue, QueueSkill
 
 
 def queue_visibility_q(viewer: Viewer) -> Q:
@@ -46,11 +47,6 @@ def queue_list(*, viewer: Viewer) -> QuerySet[Queue]:
     return queue_with_live_figures(queryset)
 
 
-def sla_policy_list() -> QuerySet[SLAPolicy]:
-    """SLA policies with their targets. Policies are center-wide configuration: every caller may read them."""
-    return SLAPolicy.objects.prefetch_related("targets")
-
-
 def queues_served_by(*, agent_id: int) -> QuerySet[Queue]:
     """The active queues an agent can take work from: every skill the queue requires, at its minimum level.
 
@@ -62,6 +58,13 @@ def queues_served_by(*, agent_id: int) -> QuerySet[Queue]:
     return Queue.objects.filter(is_active=True).exclude(Exists(lacking))
 
 
-def business_hours_list() -> QuerySet[BusinessHours]:
-    """Calendars with their periods and holidays (center-wide configuration, readable by every caller)."""
-    return BusinessHours.objects.prefetch_related("periods", "holidays")
+def queue_default_for_channel(*, channel: str) -> Queue | None:
+    """Where new work on ``channel`` goes when nobody names a queue: the highest-priority active queue serving it."""
+    return Queue.objects.filter(is_active=True, channels__contains=[channel]).order_by("-priority", "id").first()
+
+
+def interaction_target_queues(*, viewer: Viewer) -> QuerySet[Queue]:
+    """Queues ``viewer`` may put new interactions into: any for the unrestricted, else their teams' queues."""
+    if viewer.unrestricted:
+        return Queue.objects.all()
+    return Queue.objects.filter(team_id__in=viewer.team_ids)

@@ -16,6 +16,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 
+from crm.choices import SURVEY_SCORE_RANGE
+
 logger = logging.getLogger(__name__)
 
 
@@ -41,8 +43,6 @@ def sender_for(channel: str) -> SurveySender:
 
 
 def _context(survey, link: str) -> dict:
-    from ..choices import SURVEY_SCORE_RANGE
-
     low, high = SURVEY_SCORE_RANGE[survey.kind]
     interaction = survey.interaction
     return {

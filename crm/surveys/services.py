@@ -27,18 +27,21 @@ from django.utils import timezone
 
 from config.choices import Channel
 from config.errors import DomainError
+from config.tasks import task_named
 from contacts.models import Customer
+from crm.choices import OPEN_STATUSES, SURVEY_SCORE_RANGE, InteractionStatus, MessageDirection, SurveyKind, SurveyStatus
+from crm.interactions.models import Interaction, Message
+from crm.webhooks.outbox import PUBLISH_LEASE_SECONDS, SWEEP_BATCH, outbox_lease_due
+from crm.webhooks.services import webhook_emit
 
-from ..choices import OPEN_STATUSES, SURVEY_SCORE_RANGE, InteractionStatus, MessageDirection, SurveyKind, SurveyStatus
-from ..models import Interaction, Message, Survey, SurveyResponse, SurveySuppressionRule
-from ..signals import survey_answered
-from .outbox import PUBLISH_LEASE_SECONDS, SWEEP_BATCH, outbox_lease_due
-from .survey_senders import PermanentSendError, TransientSendError, sender_for
-from .webhooks import webhook_emit
+from .models import Survey, SurveyResponse, SurveySuppressionRule
+from .senders import PermanentSendError, TransientSendError, sender_for
+from .signals import survey_answered
 
 logger = logging.getLogger(__name__)
 
 SS = SurveyStatus
+SURVEY_DISPATCH_TASK = "crm.tasks.survey_dispatch_task"
 TOKEN_SALT = "crm.survey"  # noqa: S105 (a signing salt, not a secret)
 MAX_COMMENT_LENGTH = 5000
 # Channels where a platform only lets a business write within a window after the customer's last message.
@@ -157,11 +160,9 @@ def survey_schedule(*, interaction: Interaction, now: datetime | None = None) ->
 
 
 def _publish(survey_id: int, *, countdown: float = 0) -> None:
-    from ..tasks import survey_dispatch_task
-
     try:
         # the sweep keeps timers longer than the broker can (config.tasks.check_countdown)
-        survey_dispatch_task.apply_async((survey_id,), countdown=countdown)
+        task_named(SURVEY_DISPATCH_TASK).apply_async((survey_id,), countdown=countdown)
     except ValueError:
         logger.info(
             "surveys: survey %s is due in %ss, later than the broker keeps; the sweep sends it", survey_id, countdown

@@ -18,9 +18,9 @@ from django.db.models.functions import Cast, Left
 
 from agents.access import Viewer
 from contacts.models import Customer, Note
-
-from ..models import Interaction, Message, SurveyResponse
-from .interactions import interaction_visibility_q
+from crm.interactions.models import Interaction, Message
+from crm.interactions.selectors import interaction_visibility_q
+from crm.surveys.models import SurveyResponse
 
 BODY_PREVIEW_CHARS = 500
 

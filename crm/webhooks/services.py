@@ -38,13 +38,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..choices import WEBHOOK_EVENT_TYPES, WebhookDeliveryStatus
-from ..models import Webhook, WebhookAttempt, WebhookDelivery
+from config.tasks import task_named
+from crm.choices import WEBHOOK_EVENT_TYPES, WebhookDeliveryStatus
+
+from .models import Webhook, WebhookAttempt, WebhookDelivery
 from .outbox import PUBLISH_LEASE_SECONDS, SWEEP_BATCH, outbox_lease_due
 
 logger = logging.getLogger(__name__)
 
 D = WebhookDeliveryStatus
+WEBHOOK_DELIVER_TASK = "crm.tasks.webhook_deliver_task"
 # A publish in flight is given this long before the sweep publishes the delivery again.
 
 
@@ -156,11 +159,9 @@ def webhook_delete(*, webhook: Webhook) -> None:
 
 
 def _publish(delivery_ids: list[int]) -> None:
-    from ..tasks import webhook_deliver_task
-
     for delivery_id in delivery_ids:
         try:
-            webhook_deliver_task.apply_async((delivery_id,), expires=PUBLISH_LEASE_SECONDS)
+            task_named(WEBHOOK_DELIVER_TASK).apply_async((delivery_id,), expires=PUBLISH_LEASE_SECONDS)
         except Exception:
             # the rows are committed: the sweep publishes them once the lease runs out
             logger.exception("webhooks: could not publish delivery %s; the sweep will", delivery_id)

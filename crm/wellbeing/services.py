@@ -14,11 +14,11 @@ from django.db.models.functions import Coalesce
 
 from agents.breaks import BadStreak
 from agents.models import Agent
+from crm.choices import BAD_CSAT_MAX, EscalationKind, InteractionEventKind, InteractionStatus, SurveyKind
+from crm.interactions.models import Interaction, InteractionEvent
+from crm.sla.models import Escalation
+from crm.surveys.models import SurveyResponse
 
-from ..choices import EscalationKind, InteractionEventKind, InteractionStatus, SurveyKind
-from ..models import Escalation, Interaction, InteractionEvent, SurveyResponse
-
-BAD_CSAT_MAX = 2
 # Finished interactions read per agent: a streak longer than this is long enough to be due anyway.
 STREAK_WINDOW = 50
 FINISHED = [InteractionStatus.RESOLVED, InteractionStatus.CLOSED, InteractionStatus.ABANDONED]

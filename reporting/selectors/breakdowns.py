@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from agents.access import Viewer
 from agents.models import Agent
-from crm.models import Interaction
+from crm.interactions.models import Interaction
 
 from .kpis import KpiQuery, _round, fraction, kpi_interactions, kpi_scope_q
 

@@ -66,8 +66,10 @@ from django.utils import timezone
 from agents.access import Viewer
 from agents.models import Agent, Team
 from crm.choices import InteractionEventKind, SurveyKind
-from crm.models import Interaction, InteractionEvent, Queue, SurveyResponse
-from crm.selectors import interaction_visibility_q
+from crm.interactions.models import Interaction, InteractionEvent
+from crm.interactions.selectors import interaction_visibility_q
+from crm.routing.models import Queue
+from crm.surveys.models import SurveyResponse
 
 GROUP_BY = ("total", "day", "hour", "queue", "channel", "agent", "team")
 ASYNC_CHANNELS = ("email", "sms", "social", "web")

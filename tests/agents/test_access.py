@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
 from agents.access import NOBODY, viewer_for, viewer_from_request
-from crm.services.api_keys import api_key_create
+from crm.access.services.api_keys import api_key_create
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

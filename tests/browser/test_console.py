@@ -11,9 +11,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from crm.access.services.api_keys import api_key_create
 from crm.choices import InteractionStatus
-from crm.models import Interaction, Message
-from crm.services.api_keys import api_key_create
+from crm.interactions.models import Interaction, Message
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory, interaction_in_status

@@ -18,9 +18,9 @@ from agents.choices import AgentStatus, BreakKind
 from agents.models import Agent, Break, BreakDueNotice
 from agents.services import agent_set_status
 from agents.signals import break_due
-from crm.services import lifecycle
-from crm.services.queues import TargetSpec, sla_policy_create
-from crm.services.sla import sla_sweep
+from crm.interactions import services as lifecycle
+from crm.sla.services.policies import TargetSpec, sla_policy_create
+from crm.sla.services.sweep import sla_sweep
 from tests.agents.factories import AgentFactory, BreakPolicyFactory, TeamFactory, UserFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory

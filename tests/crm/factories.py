@@ -5,22 +5,13 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from crm.choices import InteractionStatus, MessageDirection, SurveyKind, SurveyStatus
-from crm.models import (
-    CannedResponse,
-    DeadLetter,
-    Interaction,
-    Message,
-    Queue,
-    QueueSkill,
-    SLAPolicy,
-    SLATarget,
-    Survey,
-    SurveyResponse,
-    SurveySuppressionRule,
-    Webhook,
-    WebhookAttempt,
-    WebhookDelivery,
-)
+from crm.deadletters.models import DeadLetter
+from crm.interactions.models import Interaction, Message
+from crm.quality.models import CannedResponse
+from crm.routing.models import Queue, QueueSkill
+from crm.sla.models import SLAPolicy, SLATarget
+from crm.surveys.models import Survey, SurveyResponse, SurveySuppressionRule
+from crm.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 from tests.agents.factories import SkillFactory
 from tests.contacts.factories import CustomerFactory
 
@@ -177,7 +168,7 @@ def interaction_in_status(status, *, agent=None, actor=None, **create_kwargs):
     ``create_kwargs`` go to ``interaction_create_inbound`` (default: a chat from a new customer into a
     new queue). ``new`` is built directly: the services only leave work new when no queue serves it.
     """
-    from crm.services import lifecycle
+    from crm.interactions import services as lifecycle
     from tests.agents.factories import AgentFactory
 
     if status == InteractionStatus.NEW:

@@ -11,8 +11,9 @@ from django.urls import reverse
 from config.celery import app as celery_app
 from config.tasks import DELIVERY_KEY, check_countdown
 from crm.choices import InteractionStatus, SurveyStatus
-from crm.models import DeadLetter, Survey
-from crm.tasks import survey_dispatch_task
+from crm.deadletters.models import DeadLetter
+from crm.surveys.models import Survey
+from crm.surveys.tasks import survey_dispatch_task
 from tests.crm.factories import DeadLetterFactory, QueueFactory, interaction_in_status
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def test_a_survey_due_later_than_the_broker_keeps_is_left_to_the_sweep(
     interaction = interaction_in_status(
         InteractionStatus.ACTIVE, channel="email", queue=QueueFactory(channels=["email"])
     )
-    from crm.services import lifecycle
+    from crm.interactions import services as lifecycle
 
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.interaction_resolve(interaction=interaction)
@@ -115,7 +116,7 @@ def test_a_task_sent_in_a_transaction_that_rolls_back_is_never_published(broker_
 
 
 def test_a_failed_periodic_sweep_is_not_parked(eager_tasks, settings):
-    from crm.tasks import survey_publish_due_task
+    from crm.surveys.tasks import survey_publish_due_task
 
     sweep_id, dispatch_id = str(uuid.uuid4()), str(uuid.uuid4())
     survey_publish_due_task.apply(kwargs={"unexpected": 1}, task_id=sweep_id, throw=False)

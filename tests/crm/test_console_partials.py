@@ -12,9 +12,9 @@ from agents.models import BreakType, TrainingRecord
 from agents.selectors import agent_break_state, agent_training_status
 from agents.training import training_assign, training_record_result
 from crm.choices import InteractionStatus
-from crm.models import Scorecard, ScorecardCriterion
-from crm.selectors.reviews import agent_qa_scores, agent_reviews
-from crm.services.reviews import SampleSpec, review_complete, review_sample
+from crm.quality.models import Scorecard, ScorecardCriterion
+from crm.quality.selectors import agent_qa_scores, agent_reviews
+from crm.quality.services import SampleSpec, review_complete, review_sample
 from tests.agents.factories import (
     AgentFactory,
     AgentStatusLogFactory,

@@ -2,7 +2,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from crm.choices import InteractionStatus
-from crm.models import Interaction
+from crm.interactions.models import Interaction
 from tests.agents.factories import AgentFactory
 from tests.crm.factories import InteractionFactory
 

@@ -24,9 +24,10 @@ from django.db import connection, transaction
 from config.beat import LOCK_KEY
 from config.celery import app as celery_app
 from crm.choices import InteractionStatus, SurveyStatus, WebhookDeliveryStatus
-from crm.models import Survey, SurveyResponse, WebhookAttempt, WebhookDelivery
-from crm.services import lifecycle
-from crm.services.webhooks import webhook_emit
+from crm.interactions import services as lifecycle
+from crm.surveys.models import Survey, SurveyResponse
+from crm.webhooks.models import WebhookAttempt, WebhookDelivery
+from crm.webhooks.services import webhook_emit
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory, WebhookFactory, interaction_in_status
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm.models import InteractionEvent
+from crm.interactions.models import InteractionEvent
 from tests.agents.factories import AgentFactory, TeamFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import InteractionFactory, QueueFactory, SurveyFactory, SurveyResponseFactory

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from agents.access import Viewer
-from crm.models import Interaction, InteractionEvent, Survey, SurveyResponse
+from crm.interactions.models import Interaction, InteractionEvent
+from crm.surveys.models import Survey, SurveyResponse
 from reporting.models import KpiHour
 from reporting.rollups import kpi_rollup_refresh, rollup_plan
 from reporting.selectors import GROUP_BY, KpiQuery, kpi_rows

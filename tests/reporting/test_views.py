@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from crm.choices import InteractionStatus, ReviewStatus
-from crm.models import Review, Scorecard
+from crm.quality.models import Review, Scorecard
 from tests.agents.factories import AgentFactory, UserFactory
 from tests.crm.factories import InteractionFactory, QueueFactory, interaction_in_status
 

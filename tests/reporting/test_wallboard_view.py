@@ -10,10 +10,10 @@ from agents.breaks import break_send_now
 from agents.choices import AgentStatus
 from agents.services import agent_set_status
 from crm.choices import InteractionStatus
-from crm.models import Interaction
-from crm.services import lifecycle
-from crm.services.queues import TargetSpec, sla_policy_create
-from crm.services.sla import sla_sweep
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction
+from crm.sla.services.policies import TargetSpec, sla_policy_create
+from crm.sla.services.sweep import sla_sweep
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.crm.factories import InteractionFactory, QueueFactory, interaction_in_status
 

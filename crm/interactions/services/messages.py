@@ -9,12 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import DomainError
+from crm.choices import OPEN_STATUSES, InteractionEventKind, InteractionStatus, MessageDirection
 
-from ..choices import OPEN_STATUSES, InteractionEventKind, InteractionStatus, MessageDirection
-from ..models import Interaction, Message
+from ..hooks import MESSAGE, Move, run_interaction_saving
+from ..models import SLA_FIELDS, Interaction, Message
 from ..signals import message_created
-from .lifecycle import log_event
-from .sla import SLA_FIELDS, sla_refresh
+from .eventlog import log_event
 
 # No conversation continues on these; a new contact is a new interaction.
 CLOSED_TO_MESSAGES = frozenset({InteractionStatus.CLOSED, InteractionStatus.ABANDONED})
@@ -70,7 +70,17 @@ def message_create(
         )
         clock_fields = _move_reply_clocks(interaction=locked, direction=direction, now=now)
         if clock_fields:
-            locked.save(update_fields=[*clock_fields, *sla_refresh(interaction=locked, now=now), "updated_at"])
+            # a reply clock started or stopped: the concerns recompute what follows (the SLA due times)
+            move = Move(
+                kind=MESSAGE,
+                from_status=locked.status,
+                to_status=locked.status,
+                changed=frozenset(clock_fields),
+                now=now,
+            )
+            locked.save(
+                update_fields=[*clock_fields, *run_interaction_saving(interaction=locked, move=move), "updated_at"]
+            )
             for name in ("first_response_at", "next_response_from", *SLA_FIELDS):
                 setattr(interaction, name, getattr(locked, name))
         if "first_response_at" in clock_fields:

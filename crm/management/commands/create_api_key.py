@@ -8,7 +8,7 @@ from django.utils import timezone
 from agents.models import Team
 from config.api.permissions import ALL_SCOPES
 from config.errors import DomainError
-from crm.services.api_keys import api_key_create
+from crm.access.services.api_keys import api_key_create
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.models import ApiKey
-from crm.services.api_keys import api_key_revoke, hash_key
+from crm.access.models import ApiKey
+from crm.access.services.api_keys import api_key_revoke, hash_key
 
 
 class Command(BaseCommand):

@@ -21,10 +21,11 @@ from django.utils import timezone
 from agents.choices import AgentStatus
 from agents.models import Agent
 from agents.services import agent_set_status
+from crm.choices import InteractionStatus
+from crm.interactions.models import Interaction
+from crm.interactions.services.lifecycle import interaction_offer_timeout
 
-from ..choices import InteractionStatus
-from ..models import Interaction
-from .lifecycle import interaction_offer_timeout
+from .triggers import request_routing
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +90,6 @@ def offer_timeouts_expire(*, now: datetime | None = None, limit: int = 500) -> i
     due = list(_expired_offers(now=now).order_by("assigned_at", "id").values_list("pk", flat=True)[:limit])
     moved = sum(_expire_one(interaction_id=pk, now=now) for pk in due)
     if moved:
-        from ..receivers import request_routing  # the receivers import the tasks, which import this module
-
         logger.info("offers: %d offer(s) expired and went back to their queues", moved)
         request_routing(reason=f"{moved} offer(s) expired")
     return moved

@@ -23,9 +23,11 @@ from django.db.models import CharField, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Extract
 from django.utils import timezone
 
-from ..choices import InteractionEventKind, InteractionStatus
-from ..models import Interaction, InteractionEvent
-from .lifecycle import log_events
+from crm.choices import InteractionEventKind, InteractionStatus
+from crm.interactions.models import Interaction, InteractionEvent
+from crm.interactions.services.eventlog import log_events
+
+from .triggers import request_routing
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +101,6 @@ def queue_overflow_due(*, now: datetime | None = None, limit: int = 500) -> int:
             ]
         )
     if rows:
-        from ..receivers import request_routing  # the receivers import the tasks, which import this module
-
         logger.info("overflow: moved %d interaction(s)", len(rows))
         request_routing(reason=f"{len(rows)} interaction(s) overflowed")
     return len(rows)

@@ -5,7 +5,7 @@ Order of work: the queue's priority, then the interaction's priority plus an age
 Choice of agent: available, active, every skill the queue requires at its minimum level, spare capacity
 on the interaction's channel (an owned voice call blocks all other work); then the highest total level
 in the queue's skills, then the agent idle longest (since their last assignment or status change), which
-spreads work round-robin over equally qualified agents.
+spreads work round-robin over equally qualified agents. Claiming, reading and planning are in ``planner``.
 
 Batches: one transaction claims up to ``BATCH`` waiting interactions (``route_next``: one) in serving order
 with ``FOR UPDATE SKIP LOCKED``, reads the available agents once (skills, room, idle time; without locks),
@@ -13,44 +13,34 @@ and plans in memory, interaction by interaction, the agent the one-at-a-time rou
 each pick against that agent's room and idle time. The planned agents' rows are then locked the same way
 (an agent locked by another router is being given work by it: the plan is redone without them) and their
 owned work is counted again under the lock, which every router holds while assigning, so room is exact.
-The batch's assignments are one ``lifecycle.interaction_assign_many`` (compare-and-set, event log,
-ownership history, webhooks and signals as ``interaction_assign``, in a fixed number of statements). The
-claim, the read, the locks and the writes are paid once per batch instead of once per interaction;
-``tests/crm/services/test_routing.py`` checks a batch assigns exactly as one at a time.
+The batch's assignments are one ``interaction_assign_many`` (``crm.interactions.services.assignment``:
+compare-and-set, event log, ownership history, webhooks and signals as ``interaction_assign``, in a fixed
+number of statements). The claim, the read, the locks and the writes are paid once per batch instead of once per interaction;
+``tests/crm/routing/test_routing.py`` checks a batch assigns exactly as one at a time.
 """
 
-import json
 import logging
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import (
-    DateTimeField,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    QuerySet,
-    Subquery,
-    Value,
-)
-from django.db.models.functions import Coalesce
+from django.db import transaction
 from django.utils import timezone
 
-from agents.choices import AgentStatus, TrainingStatus
-from agents.models import Agent, AgentSkill, TrainingCourse, TrainingRecord
-from config.choices import Channel
-
-from ..choices import OWNED_STATUSES, InteractionStatus, Priority
-from ..models import Interaction, Queue, QueueSkill
-from .lifecycle import interaction_assign_many
+from agents.choices import AgentStatus
+from agents.models import Agent
+from crm.interactions.models import Interaction
+from crm.interactions.services.assignment import interaction_assign_many
+from crm.routing.models import Queue
+from crm.routing.services.planner import (
+    Run,
+    agent_loads,
+    capacity_of,
+    claim,
+    lock_agents,
+    plan_assignments,
+    read_agents,
+)
 
 logger = logging.getLogger(__name__)
 
-S = InteractionStatus
-OWNED = sorted(OWNED_STATUSES)
 # Queued interactions claimed per transaction by ``route_pending``: one sort of the waiting work, one read of
 # the agents and one lock statement serve them all; small enough that the locks are held for a moment only.
 BATCH = 50
@@ -58,376 +48,38 @@ BATCH = 50
 LOCK_ROUNDS = 3
 
 
-_SKILLS_SQL = "SELECT queue_id, skill_id, min_level FROM {queueskill} WHERE queue_id = ANY(%s)"
-
-
-@dataclass
-class _Run:
-    """What one routing run has learnt, so it does not ask the same question twice."""
-
-    # (queue_id, channel) pairs no agent can take now: their interactions are skipped for the rest of the run
-    unroutable: set[tuple[int, str]] = field(default_factory=set)
-    # interactions an agent could take but every such agent was held by another router: left for the next run
-    skipped: set[int] = field(default_factory=set)
-    required_skills: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-
-    def load_skills(self, queue_ids: set[int]) -> None:
-        missing = queue_ids - self.required_skills.keys()
-        if not missing:
-            return
-        for queue_id in missing:
-            self.required_skills[queue_id] = []
-        with connection.cursor() as cursor:  # raw: the ORM took longer to build this than PostgreSQL to run it
-            cursor.execute(_SKILLS_SQL.format(queueskill=QueueSkill._meta.db_table), [sorted(missing)])
-            for queue_id, skill_id, min_level in cursor.fetchall():
-                self.required_skills[queue_id].append((skill_id, min_level))
-
-
-@dataclass
-class _AgentState:
-    """An available agent as the planner sees them: read without locks, made exact once their row is locked."""
-
-    pk: int
-    capacity: dict
-    idle_since: datetime | None
-    levels: dict[int, int] = field(default_factory=dict)
-    load: Counter = field(default_factory=Counter)
-
-    def room(self, channel: str, planned: Counter) -> bool:
-        if self.load[Channel.VOICE] + planned[Channel.VOICE]:
-            return False
-        return self.load[channel] + planned[channel] < self.capacity.get(channel, 0)
-
-    def qualified(self, skills: list[tuple[int, int]]) -> bool:
-        return all(self.levels.get(skill_id, 0) >= min_level for skill_id, min_level in skills)
-
-
-def _capacity(raw) -> dict[str, int]:
-    """The per-channel capacity as numbers, as ``Agent.capacity_for`` reads it."""
-    return {channel: int(n) for channel, n in raw.items()} if isinstance(raw, dict) else {}
-
-
-def _waiting_order(*, queue: Queue | None, run: _Run) -> QuerySet:
-    """Queued work in the order it should be served.
-
-    Priority plus one step per ageing period waited, highest first, is the same order as "queued at, moved
-    earlier by one ageing period per priority step", earliest first: p + (now - t) / A orders like t - p * A.
-    The second needs no clock, so PostgreSQL compares plain timestamps instead of computing a float per row.
-    """
-    ageing = timedelta(minutes=settings.SWITCHBOARD_ROUTING_AGEING_MINUTES)
-    qs = Interaction.objects.filter(status=S.QUEUED, queue__isnull=False).annotate(
-        serve_from=ExpressionWrapper(
-            Coalesce("queued_at", "created_at")
-            - ExpressionWrapper(F("priority") * Value(ageing), output_field=DurationField()),
-            output_field=DateTimeField(),
-        )
-    )
-    if queue is not None:
-        qs = qs.filter(queue=queue)
-    if run.skipped:
-        qs = qs.exclude(pk__in=run.skipped)
-    for queue_id, channel in run.unroutable:
-        qs = qs.exclude(queue_id=queue_id, channel=channel)
-    return qs.order_by(F("queue__priority").desc(), "serve_from", "queued_at", "id")
-
-
-# A claim of a few interactions reads the head of each (queue, priority) run through the ``interaction_routing``
-# index (queued_at order) and merges them, instead of sorting all the waiting work: one decision stays cheap
-# however long the queues are. Each run gives its first ``HEAD_FACTOR * size`` rows, so that many routers
-# at once still find unlocked work among them.
-HEAD_FACTOR = 4
-HEAD_MAX = 32
-_HEAD_SQL = """
-    SELECT i.id
-    FROM {queue} q
-    CROSS JOIN unnest(%(priorities)s::smallint[]) AS p(priority)
-    CROSS JOIN LATERAL (
-        (SELECT i.id, i.queued_at, i.queued_at AS t, i.priority FROM {interaction} i
-         WHERE i.queue_id = q.id AND i.status = %(queued)s AND i.priority = p.priority AND i.queued_at IS NOT NULL
-         {filters}
-         ORDER BY i.queued_at, i.id LIMIT %(n)s)
-        UNION ALL
-        (SELECT i.id, i.queued_at, i.created_at AS t, i.priority FROM {interaction} i
-         WHERE i.queue_id = q.id AND i.status = %(queued)s AND i.priority = p.priority AND i.queued_at IS NULL
-         {filters})
-    ) i
-    {only_queue}
-    ORDER BY q.priority DESC, i.t - i.priority * %(ageing)s, i.queued_at, i.id
-    LIMIT %(n)s
-"""
-
-
-def _head_query(*, size: int, queue: Queue | None, run: _Run) -> tuple[str, dict]:
-    filters = ""
-    params = {
-        "priorities": sorted(Priority.values),
-        "queued": S.QUEUED,
-        "n": HEAD_FACTOR * size,
-        "size": size,
-        "ageing": timedelta(minutes=settings.SWITCHBOARD_ROUTING_AGEING_MINUTES),
-    }
-    if run.skipped:
-        filters += " AND NOT (i.id = ANY(%(skipped)s))"
-        params["skipped"] = sorted(run.skipped)
-    if run.unroutable:
-        filters += " AND (i.queue_id, i.channel) NOT IN (SELECT * FROM unnest(%(uq)s::bigint[], %(uc)s::text[]))"
-        params["uq"], params["uc"] = (list(column) for column in zip(*sorted(run.unroutable), strict=True))
-    only_queue = ""
-    if queue is not None:
-        only_queue = "WHERE q.id = %(queue)s"
-        params["queue"] = queue.pk
-    query = _HEAD_SQL.format(
-        queue=Queue._meta.db_table, interaction=Interaction._meta.db_table, filters=filters, only_queue=only_queue
-    )
-    return query, params
-
-
-def _head(*, size: int, queue: Queue | None, run: _Run) -> list[int]:
-    """Ids of the first waiting interactions in serving order (read without locks; the claim re-checks)."""
-    query, params = _head_query(size=size, queue=queue, run=run)
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return [row[0] for row in cursor.fetchall()]
-
-
-# The head and its claim in one statement: the rows of the head still queued, locked unless another router holds
-# them, in the head's order. Raw: the ORM took longer to build the claim than PostgreSQL to run it.
-_CLAIM_SQL = """
-    SELECT i.* FROM unnest(ARRAY({head})) WITH ORDINALITY AS h(id, position)
-    JOIN {interaction} i ON i.id = h.id
-    WHERE i.status = %(queued)s
-    ORDER BY h.position
-    LIMIT %(size)s
-    FOR UPDATE OF i SKIP LOCKED
-"""
-
-
-def _claim(*, size: int, queue: Queue | None, run: _Run) -> tuple[list[Interaction], bool]:
-    """Lock the first ``size`` waiting interactions no other router holds, in serving order.
-
-    Returns (claimed interactions, whether any work is waiting at all). Waiting work all held by other
-    routers is marked skipped for this run, so the next claim looks past it.
-    """
-    if HEAD_FACTOR * size > HEAD_MAX:  # a big batch: one sort of the waiting work costs less than many heads
-        qs = _waiting_order(queue=queue, run=run).select_for_update(skip_locked=True, of=("self",))
-        # Locking needs every waiting row sorted in full (wide rows, no top-N sort under FOR UPDATE); the first
-        # HEAD_FACTOR * size ids are a top-N sort of narrow rows, and hold the claim unless other routers hold
-        # most of them: then the full sort, as before (rows this one locked come first again in it).
-        first = _waiting_order(queue=queue, run=run).values("id")[: HEAD_FACTOR * size]
-        claimed = list(qs.filter(pk__in=Subquery(first))[:size])
-        if len(claimed) < size:
-            claimed = list(qs[:size])
-        return claimed, bool(claimed)
-    head, params = _head_query(size=size, queue=queue, run=run)
-    claimed = list(
-        Interaction.objects.raw(_CLAIM_SQL.format(head=head, interaction=Interaction._meta.db_table), params)
-    )
-    if claimed:
-        return claimed, True
-    # nothing claimed: nothing waiting, or all of the head held by other routers (look past it next time)
-    head_ids = _head(size=size, queue=queue, run=run)
-    run.skipped.update(head_ids)
-    return [], bool(head_ids)
-
-
-# Raw SQL on the hot path: the ORM spent longer building this statement than PostgreSQL running it.
-_LOADS_SQL = """
-    SELECT i.agent_id, i.channel, count(*) FROM {interaction} i
-    WHERE i.agent_id = ANY(%s) AND i.status = ANY(%s)
-    GROUP BY i.agent_id, i.channel
-"""
-
-
-def _loads(agent_ids: list[int]) -> dict[int, Counter]:
-    loads: dict[int, Counter] = {pk: Counter() for pk in agent_ids}
-    if not agent_ids:
-        return loads
-    with connection.cursor() as cursor:
-        cursor.execute(_LOADS_SQL.format(interaction=Interaction._meta.db_table), [agent_ids, OWNED])
-        for agent_id, channel, n in cursor.fetchall():
-            loads[agent_id][channel] = n
-    return loads
-
-
-# Available agents, in one statement: the skills of the batch they hold (a course-gated skill counts only with a
-# valid pass, as ``agents.selectors.agent_skill_certified_q``), the time they have been idle since (their last
-# assignment or presence change, whichever is later; GREATEST skips NULLs). Raw SQL on the hot path: two
-# statements and the ORM's compiling of one cost more than PostgreSQL running this.
-_AGENTS_SQL = """
-    WITH held AS (
-        SELECT s.agent_id, s.skill_id, s.level FROM {agentskill} s
-        WHERE s.skill_id = ANY(%(skills)s)
-          AND (NOT EXISTS (SELECT 1 FROM {course} c WHERE c.skill_id = s.skill_id AND c.is_active)
-               OR EXISTS (SELECT 1 FROM {record} r JOIN {course} c ON c.id = r.course_id
-                          WHERE r.agent_id = s.agent_id AND c.skill_id = s.skill_id AND c.is_active
-                            AND r.status = %(passed)s AND (r.expires_at IS NULL OR r.expires_at > %(now)s)))
-    ), levels AS (
-        SELECT agent_id, array_agg(skill_id) AS skill_ids, array_agg(level) AS levels FROM held GROUP BY agent_id
-    ){qualified}
-    SELECT a.id, a.capacity::text, GREATEST(a.status_changed_at, last.assigned_at), lv.skill_ids, lv.levels
-    FROM {agent} a
-    LEFT JOIN levels lv ON lv.agent_id = a.id
-    LEFT JOIN LATERAL (
-        SELECT i.assigned_at FROM {interaction} i
-        WHERE i.agent_id = a.id AND i.assigned_at IS NOT NULL
-        ORDER BY i.assigned_at DESC LIMIT 1
-    ) last ON true
-    WHERE a.status = %(available)s AND a.is_active {only}
-"""
-# The agents who hold every skill of at least one requirement (``idx``) at its level.
-_QUALIFIED_SQL = """, required AS (
-        SELECT * FROM unnest(%(req_idx)s::int[], %(req_skill)s::bigint[], %(req_min)s::int[]) AS r(idx, skill_id, min_level)
-    ), qualified AS (
-        SELECT h.agent_id FROM required r JOIN held h ON h.skill_id = r.skill_id AND h.level >= r.min_level
-        GROUP BY h.agent_id, r.idx
-        HAVING count(*) = (SELECT count(*) FROM required r2 WHERE r2.idx = r.idx)
-    )"""
-
-
-def _read_agents(*, skills: list[list[tuple[int, int]]]) -> dict[int, _AgentState]:
-    """The available, active agents who hold the skills of at least one of ``skills`` (read without locks)."""
-    params = {
-        "skills": sorted({skill_id for required in skills for skill_id, _ in required}),
-        "passed": TrainingStatus.PASSED,
-        "now": timezone.now(),
-        "available": AgentStatus.AVAILABLE,
-    }
-    qualified = only = ""
-    if all(skills):  # every queue of the batch needs skills: only agents qualified for one of them are of use
-        qualified, only = _QUALIFIED_SQL, "AND a.id IN (SELECT agent_id FROM qualified)"
-        rows = [(idx, s, m) for idx, required in enumerate(sorted({tuple(r) for r in skills})) for s, m in required]
-        params["req_idx"], params["req_skill"], params["req_min"] = (list(column) for column in zip(*rows, strict=True))
-    query = _AGENTS_SQL.format(
-        agentskill=AgentSkill._meta.db_table,
-        course=TrainingCourse._meta.db_table,
-        record=TrainingRecord._meta.db_table,
-        agent=Agent._meta.db_table,
-        interaction=Interaction._meta.db_table,
-        qualified=qualified,
-        only=only,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        rows = cursor.fetchall()
-    # owned work counted apart: per agent in the statement above, PostgreSQL read every agent's history
-    loads = _loads([row[0] for row in rows])
-    return {
-        pk: _AgentState(
-            pk=pk,
-            capacity=_capacity(json.loads(capacity)),
-            idle_since=idle_since,
-            levels=dict(zip(skill_ids, levels, strict=True)) if skill_ids else {},
-            load=loads[pk],
-        )
-        for pk, capacity, idle_since, skill_ids, levels in rows
-    }
-
-
-@dataclass
-class _Plan:
-    """Who gets what, in serving order; ``agent`` None: nobody free (``routable`` False) or everyone held."""
-
-    interaction: Interaction
-    agent: int | None
-    routable: bool
-
-
-def _plan(
-    *, claimed: list[Interaction], states: dict[int, _AgentState], run: _Run, held: set[int], now: datetime
-) -> list[_Plan]:
-    """Give each claimed interaction, in order, the best agent as the single-step router would.
-
-    Best: every required skill at its level, room on the channel (an owned voice call blocks all), then
-    the highest total level in the queue's skills, then the longest idle. Each pick counts against the
-    agent's room and makes them idle since just after ``now``, as the assignment will, so a batch spreads its work
-    round-robin exactly like one assignment after another. Agents in ``held`` (locked by another router)
-    could take the work but not now: interactions that only they could take are left for later.
-    """
-    planned: dict[int, Counter] = {}
-    idle: dict[int, datetime] = {}
-    no_work: Counter = Counter()
-    by_queue: dict[int, list[tuple[int, _AgentState]]] = {}
-    plans = []
-    for interaction in claimed:
-        skills = run.required_skills[interaction.queue_id]
-        if interaction.queue_id not in by_queue:
-            skill_ids = {skill_id for skill_id, _ in skills}
-            # best total first: the scan below stops at the first total lower than an agent already found
-            by_queue[interaction.queue_id] = sorted(
-                (
-                    (sum(level for skill_id, level in state.levels.items() if skill_id in skill_ids), state)
-                    for state in states.values()
-                    if state.qualified(skills)
-                ),
-                key=lambda pair: -pair[0],
-            )
-        best, best_key, routable = None, None, False
-        for total, state in by_queue[interaction.queue_id]:
-            if best_key is not None and -total > best_key[0]:
-                break
-            if not state.room(interaction.channel, planned.get(state.pk, no_work)):
-                continue
-            routable = True
-            if state.pk in held:
-                continue
-            since = idle.get(state.pk, state.idle_since)
-            # higher total first, then idle longest (never assigned nor changed status: first of all), then id
-            key = (-total, since is not None, since or now, state.pk)
-            if best_key is None or key < best_key:
-                best, best_key = state, key
-        if best is not None:
-            planned.setdefault(best.pk, Counter())[interaction.channel] += 1
-            # one after another, as the assignments' own times will be: the earliest picked is idle longest
-            idle[best.pk] = now + timedelta(microseconds=len(idle) + len(plans))
-        plans.append(_Plan(interaction=interaction, agent=best.pk if best else None, routable=routable))
-    return plans
-
-
-# Raw: the ORM took longer to build this lock than PostgreSQL to take it.
-_LOCK_AGENTS_SQL = """
-    SELECT * FROM {agent} WHERE id = ANY(%s) AND status = %s AND is_active ORDER BY id FOR UPDATE SKIP LOCKED
-"""
-
-
-def _lock_agents(agent_ids: list[int]) -> dict[int, Agent]:
-    """Lock the rows of the agents still available and active; those another router holds are skipped."""
-    # status and is_active are this row's own columns: PostgreSQL re-checks them once the lock is taken
-    query = _LOCK_AGENTS_SQL.format(agent=Agent._meta.db_table)
-    return {agent.pk: agent for agent in Agent.objects.raw(query, [agent_ids, AgentStatus.AVAILABLE])}
-
-
-def _route_batch(*, size: int, queue: Queue | None, run: _Run) -> tuple[list[Interaction], bool]:
+def _route_batch(*, size: int, queue: Queue | None, run: Run) -> tuple[list[Interaction], bool]:
     """Claim up to ``size`` waiting interactions and assign those an agent can take, in one transaction.
 
     Returns (assigned interactions in serving order, whether anything was claimed).
     """
     with transaction.atomic():
-        claimed, waiting = _claim(size=size, queue=queue, run=run)
+        claimed, waiting = claim(size=size, queue=queue, run=run)
         if not claimed:
             return [], waiting
         run.load_skills({interaction.queue_id for interaction in claimed})
-        states = _read_agents(skills=[run.required_skills[i.queue_id] for i in claimed])
+        states = read_agents(skills=[run.required_skills[i.queue_id] for i in claimed])
         locked: dict[int, Agent] = {}
         held: set[int] = set()
         now = timezone.now()
         for _ in range(LOCK_ROUNDS):
-            plans = _plan(claimed=claimed, states=states, run=run, held=held, now=now)
+            plans = plan_assignments(claimed=claimed, states=states, run=run, held=held, now=now)
             wanted = sorted({p.agent for p in plans if p.agent is not None} - locked.keys())
             if not wanted:
                 break
-            got = _lock_agents(wanted)
+            got = lock_agents(wanted)
             locked |= got
             held |= set(wanted) - got.keys()
             # counted again under the lock: every router holds it while assigning, so these counts are exact
             changed = len(got) < len(wanted)
-            for pk, load in _loads(list(got)).items():
-                capacity = _capacity(got[pk].capacity)
+            for pk, load in agent_loads(list(got)).items():
+                capacity = capacity_of(got[pk].capacity)
                 changed = changed or load != states[pk].load or capacity != states[pk].capacity
                 states[pk].load, states[pk].capacity = load, capacity
             if not changed:  # every planned agent is locked and as read: the plan stands
                 break
         else:
-            plans = _plan(claimed=claimed, states=states, run=run, held=held, now=now)
+            plans = plan_assignments(claimed=claimed, states=states, run=run, held=held, now=now)
         pairs = []
         for plan in plans:
             interaction = plan.interaction
@@ -442,21 +94,13 @@ def _route_batch(*, size: int, queue: Queue | None, run: _Run) -> tuple[list[Int
     return assigned, True
 
 
-def agent_has_room(*, agent: Agent, channel: str) -> bool:
-    """Counted under the agent's row lock: every router holds it while assigning, so this count is exact."""
-    channels = list(Interaction.objects.filter(agent=agent, status__in=OWNED).values_list("channel", flat=True))
-    if Channel.VOICE in channels:
-        return False
-    return channels.count(channel) < agent.capacity_for(channel)
-
-
 def route_next(*, queue: Queue | None = None) -> Interaction | None:
     """Assign the first waiting interaction (of ``queue``, or of any queue) that some agent can take now.
 
     Returns the assigned interaction, or None when nothing waiting can be assigned at the moment.
     Safe to call from many processes at once.
     """
-    run = _Run()
+    run = Run()
     while True:
         assigned, claimed = _route_batch(size=1, queue=queue, run=run)
         if assigned:
@@ -474,7 +118,7 @@ def route_pending(*, limit: int = 100) -> int:
     """
     if not Agent.objects.filter(status=AgentStatus.AVAILABLE, is_active=True).exists():
         return 0
-    run = _Run()
+    run = Run()
     routed = 0
     while routed < limit:
         assigned, claimed = _route_batch(size=min(BATCH, limit - routed), queue=None, run=run)

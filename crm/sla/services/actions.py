@@ -1,8 +1,8 @@
 """What an escalation step does once the sweep has recorded it (and only the sweep that recorded it).
 
-The breach itself (step 0) sends ``crm.signals.sla_breached`` and, with ``sla_breach_webhooks``, an ``sla.breached``
-webhook delivery written in the sweep's transaction (the outbox), and once per sweep ``sla_breaches`` with all its
-breaches (the live events batch on it); a ``warn`` step sends ``sla_warning``;
+The breach itself (step 0) sends ``crm.sla.signals.sla_breached`` and, with ``sla_breach_webhooks``, an
+``sla.breached`` webhook delivery written in the sweep's transaction (the outbox), and once per sweep
+``sla_breaches`` with all its breaches (the live events batch on it); a ``warn`` step sends ``sla_warning``;
 ``notify_supervisors`` emails the supervisors of the queue's team; ``raise_priority`` and ``move_to_queue``
 go through the lifecycle (so they are logged, recompute the clocks and, for a move, ask for routing).
 Signals and emails leave on commit. An action the lifecycle refuses (the interaction moved on meanwhile,
@@ -18,13 +18,16 @@ from django.db import transaction
 
 from agents.models import Team
 from config.errors import DomainError
+from crm.choices import InteractionStatus, Priority
+from crm.interactions.models import Interaction
+from crm.interactions.services.handover import interaction_escalate, interaction_transfer
+from crm.interactions.services.lifecycle import interaction_update
+from crm.routing.models import Queue
+from crm.webhooks.services import webhook_emit_many
 
-from ..choices import InteractionStatus, Priority
-from ..models import Escalation, Interaction, Queue
+from ..models import Escalation
 from ..signals import sla_breached, sla_breaches, sla_warning
-from . import lifecycle
-from .sla import PlannedStep, SweptRow
-from .webhooks import webhook_emit_many
+from .engine import PlannedStep, SweptRow
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ def _raise_priority(interaction: Interaction) -> str:
     current = Interaction.objects.filter(pk=interaction.pk).values_list("priority", flat=True).get()
     if current >= Priority.URGENT:
         return "already urgent"
-    lifecycle.interaction_update(interaction=interaction, priority=current + 1)
+    interaction_update(interaction=interaction, priority=current + 1)
     return f"priority {current} → {current + 1}"
 
 
@@ -72,9 +75,9 @@ def _move_to_queue(interaction: Interaction, queue_id: int | None) -> str:
         return f"queue {queue_id} no longer exists"
     status = Interaction.objects.filter(pk=interaction.pk).values_list("status", flat=True).get()
     if status == InteractionStatus.QUEUED:
-        lifecycle.interaction_escalate(interaction=interaction, to_queue=queue, note=SWEEP_NOTE)
+        interaction_escalate(interaction=interaction, to_queue=queue, note=SWEEP_NOTE)
     else:
-        lifecycle.interaction_transfer(interaction=interaction, to_queue=queue, note=SWEEP_NOTE)
+        interaction_transfer(interaction=interaction, to_queue=queue, note=SWEEP_NOTE)
     return f"moved to queue {queue.pk}"
 
 

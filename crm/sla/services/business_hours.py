@@ -242,14 +242,11 @@ def calendar_for(business_hours) -> Calendar | None:
     cached = _compiled.get(business_hours.pk)
     if cached is not None and cached[0] == business_hours.updated_at:
         return cached[1]
-    from ..models import BusinessHoursHoliday, BusinessHoursPeriod
-
+    # through the row's relations, so this module imports no model (crm.sla.models imports it)
     calendar = Calendar.build(
         time_zone=business_hours.time_zone,
-        periods=BusinessHoursPeriod.objects.filter(calendar_id=business_hours.pk).values_list(
-            "weekday", "start", "end"
-        ),
-        holidays=BusinessHoursHoliday.objects.filter(calendar_id=business_hours.pk).values_list("date", "recurring"),
+        periods=business_hours.periods.values_list("weekday", "start", "end"),
+        holidays=business_hours.holidays.values_list("date", "recurring"),
     )
     _compiled[business_hours.pk] = (business_hours.updated_at, calendar)
     return calendar

@@ -1,7 +1,7 @@
 """Creating, changing and deleting business-hours calendars.
 
 Every change bumps the calendar's ``updated_at`` (the key of the compiled-calendar cache in
-``crm.services.business_hours``) and, after the commit, asks for the open interactions under policies
+``crm.sla.services.business_hours``) and, after the commit, asks for the open interactions under policies
 using the calendar to be recomputed. Rule violations raise ``ValidationError`` with field messages; a
 taken name has code ``duplicate`` (409 in the API); deleting a calendar a policy uses is a ``DomainError``.
 """
@@ -19,7 +19,7 @@ from config.errors import DUPLICATE, DomainError
 
 from ..models import BusinessHours, BusinessHoursHoliday, BusinessHoursPeriod, SLAPolicy
 from .business_hours import is_known_time_zone
-from .sla import sla_request_recompute
+from .engine import sla_request_recompute
 
 CALENDAR_FIELDS = frozenset({"name", "time_zone"})
 MAX_PERIODS, MAX_HOLIDAYS = 100, 1000
@@ -150,3 +150,7 @@ def business_hours_delete(*, calendar: BusinessHours) -> None:
                 code="calendar_in_use",
             )
         calendar.delete()
+
+
+def policy_ids_using_calendar(*, calendar_id: int) -> list[int]:
+    return list(SLAPolicy.objects.filter(business_hours_id=calendar_id).values_list("pk", flat=True))

@@ -13,7 +13,8 @@ and has not been recorded. ``sla_refresh`` recomputes them on every relevant eve
 message services call it under their row lock); ``sla_recompute_open`` after a policy or calendar change.
 ``sla_sweep`` reads only rows whose ``sla_next_check_at`` has come (a partial index), records each step
 once as an ``Escalation`` (``INSERT … ON CONFLICT DO NOTHING``; the unique constraint is the arbiter) and
-runs the actions of the rows it inserted (``crm.services.sla_actions``).
+runs the actions of the rows it inserted (``crm.sla.services.actions``). The sweep is in ``sweep``, the
+validation of escalation steps in ``steps``, the display state in ``state``.
 """
 
 import logging
@@ -24,30 +25,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from ..choices import OPEN_STATUSES, EscalationAction, InteractionStatus
-from ..models import Escalation, Interaction, InteractionEvent, Queue, SLAPolicy, SLATarget
+from config.tasks import task_named
+from crm.choices import OPEN_STATUSES, InteractionStatus, SLAClock
+from crm.interactions.models import SLA_FIELDS, Interaction, InteractionEvent
+from crm.routing.models import Queue
+
+from ..models import Escalation, SLATarget
 from .business_hours import Calendar, add_business_seconds, business_seconds_between, calendar_for
 
 logger = logging.getLogger(__name__)
 
 S = InteractionStatus
-Target = Escalation.Target
+Target = SLAClock
 FIRST, NEXT, RESOLUTION = Target.FIRST_RESPONSE, Target.NEXT_RESPONSE, Target.RESOLUTION
-ACTIONS = tuple(EscalationAction.values)
-MAX_STEPS = 20
-SLA_FIELDS = (
-    "first_response_due_at",
-    "next_response_due_at",
-    "resolution_due_at",
-    "sla_paused_at",
-    "sla_next_check_at",
-)
+SLA_RECOMPUTE_TASK = "crm.tasks.sla_recompute_task"
 
 
 @dataclass(slots=True)
@@ -83,7 +79,7 @@ SWEPT_FIELDS = tuple(
 )
 
 
-# --- targets and escalation steps ------------------------------------------------------------------
+# --- targets ------------------------------------------------------------------------------------------
 
 
 def _rank_targets(candidates: Iterable[SLATarget], *, channel: str, priority: int) -> SLATarget | None:
@@ -107,72 +103,6 @@ def sla_target_for(*, queue: Queue | None, channel: str, priority: int) -> SLATa
         channel__in=[channel, ""],
     )
     return _rank_targets(candidates, channel=channel, priority=priority)
-
-
-def sla_check_escalation_steps(steps: Any) -> list[dict]:
-    """Validate and normalise a policy's escalation steps; raise ``ValidationError`` with one message per fault.
-
-    A step is ``{"target": "first_response"|"next_response"|"resolution", "action": "warn"|
-    "notify_supervisors"|"raise_priority"|"move_to_queue", "at": fraction of the target (0 < at ≤ 1; 0.8 warns
-    at 80 %, 1 is the breach itself)}`` or, instead of ``at``, ``"after_seconds"``: SLA seconds after the breach
-    (≥ 0). ``move_to_queue`` needs ``"queue"``: the id of an active queue. Messages are prefixed by the step's
-    position (``"Step 2: …"``), so the API can answer them as field messages of ``escalation_steps``.
-    """
-    if not isinstance(steps, list):
-        raise ValidationError({"escalation_steps": "Give a list of steps."})
-    if len(steps) > MAX_STEPS:
-        raise ValidationError({"escalation_steps": f"At most {MAX_STEPS} steps."})
-    errors: list[str] = []
-    cleaned: list[dict] = []
-    for n, step in enumerate(steps, start=1):
-        fault = _step_fault(step)
-        if fault:
-            errors.append(f"Step {n}: {fault}")
-            continue
-        item = {"target": step["target"], "action": step["action"]}
-        item |= {"at": float(step["at"])} if "at" in step else {"after_seconds": int(step["after_seconds"])}
-        if step["action"] == "move_to_queue":
-            item["queue"] = int(step["queue"])
-        cleaned.append(item)
-    queue_ids = {s["queue"] for s in cleaned if "queue" in s}
-    known = set(Queue.objects.filter(pk__in=queue_ids, is_active=True).values_list("pk", flat=True))
-    for n, step in enumerate(steps, start=1):
-        if isinstance(step, dict) and step.get("action") == "move_to_queue" and _int(step.get("queue")) is not None:
-            if int(step["queue"]) not in known:
-                errors.append(f"Step {n}: queue {step['queue']} does not exist or is not active.")
-    if errors:
-        raise ValidationError({"escalation_steps": errors})
-    return cleaned
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _step_fault(step: Any) -> str | None:
-    if not isinstance(step, dict):
-        return "a step is an object with target, action and at (or after_seconds)."
-    unknown = set(step) - {"target", "action", "at", "after_seconds", "queue"}
-    if unknown:
-        return f"unknown field(s) {', '.join(sorted(map(str, unknown)))}."
-    if step.get("target") not in Target.values:
-        return f"target must be one of {', '.join(Target.values)}."
-    if step.get("action") not in ACTIONS:
-        return f"action must be one of {', '.join(ACTIONS)}."
-    if ("at" in step) == ("after_seconds" in step):
-        return "give exactly one of at (a fraction of the target) and after_seconds (after the breach)."
-    if "at" in step:
-        at = step["at"]
-        if isinstance(at, bool) or not isinstance(at, int | float) or not (0 < at <= 1) or math.isnan(at):
-            return "at is a fraction of the target, greater than 0 and at most 1 (0.8 = at 80 %)."
-    elif _int(step["after_seconds"]) is None or not 0 <= step["after_seconds"] <= 2_147_483_647:
-        return "after_seconds is a whole number of seconds after the breach, 0 or more."
-    if step["action"] == "move_to_queue":
-        if _int(step.get("queue")) is None:
-            return "move_to_queue needs queue, the id of the queue to move to."
-    elif "queue" in step:
-        return "only move_to_queue takes a queue."
-    return None
 
 
 # --- the plan of one interaction -------------------------------------------------------------------
@@ -233,7 +163,7 @@ def _closed_holds(holds: Sequence[tuple[datetime, datetime | None]], *, status: 
     return out
 
 
-def _plan(
+def plan_interaction(
     interaction: Interaction | SweptRow, ctx: Context, *, now: datetime
 ) -> tuple[dict[str, Any], list[PlannedStep]]:
     """The interaction's SLA field values and its escalation steps not recorded yet (in due order)."""
@@ -330,7 +260,7 @@ def _recorded_by_interaction(ids: Iterable[int]) -> dict[int, set[tuple[str, dat
     return recorded
 
 
-def _contexts(interactions: Sequence[Interaction] | Sequence[SweptRow]) -> dict[int, Context]:
+def plan_contexts(interactions: Sequence[Interaction] | Sequence[SweptRow]) -> dict[int, Context]:
     """Contexts for many interactions in three queries (targets, recorded steps, holds)."""
     policy_ids = {_policy_id(i) for i in interactions} - {None}
     targets: dict[int, list[SLATarget]] = defaultdict(list)
@@ -378,7 +308,7 @@ def sla_refresh(*, interaction: Interaction, now: datetime) -> list[str]:
         ctx.recorded = _recorded_by_interaction([i.pk]).get(i.pk, set())
         if target.policy.pause_on_hold:
             ctx.holds = _holds_by_interaction([i.pk]).get(i.pk, [])
-    values, _ = _plan(i, ctx, now=now)
+    values, _ = plan_interaction(i, ctx, now=now)
     for name, value in values.items():
         setattr(i, name, value)
     return list(values)
@@ -387,7 +317,7 @@ def sla_refresh(*, interaction: Interaction, now: datetime) -> list[str]:
 def sla_due_times(*, interaction: Interaction) -> tuple[datetime | None, datetime | None]:
     """``(first_response_due_at, resolution_due_at)`` as ``sla_refresh`` would set them now."""
     target = sla_target_for(queue=interaction.queue, channel=interaction.channel, priority=interaction.priority)
-    values, _ = _plan(interaction, Context(target=target), now=timezone.now())
+    values, _ = plan_interaction(interaction, Context(target=target), now=timezone.now())
     return values.get("first_response_due_at"), values.get("resolution_due_at")
 
 
@@ -424,19 +354,19 @@ def sla_recompute_open(
             if not rows:
                 return changed
             last_id = rows[-1].pk
-            contexts = _contexts(rows)
+            contexts = plan_contexts(rows)
             dirty = []
             for row in rows:
-                values, _ = _plan(row, contexts[row.pk], now=now)
+                values, _ = plan_interaction(row, contexts[row.pk], now=now)
                 if any(getattr(row, k) != v for k, v in values.items()):
                     for k, v in values.items():
                         setattr(row, k, v)
                     dirty.append(row)
-            _write_plans(dirty)
+            write_plans(dirty)
             changed += len(dirty)
 
 
-def _write_plans(rows: Sequence[Interaction] | Sequence[SweptRow], fields: Iterable[str] = SLA_FIELDS) -> None:
+def write_plans(rows: Sequence[Interaction] | Sequence[SweptRow], fields: Iterable[str] = SLA_FIELDS) -> None:
     """Save SLA fields of many rows in one ``UPDATE … FROM unnest(arrays)``.
 
     ``bulk_update``'s CASE per row costs seconds per 1,000. ``fields`` (of ``SLA_FIELDS``): only those the caller
@@ -454,173 +384,13 @@ def _write_plans(rows: Sequence[Interaction] | Sequence[SweptRow], fields: Itera
 
 def sla_request_recompute(*, policy_ids=(), calendar_ids=(), queue_ids=()) -> None:
     """Ask a worker to recompute the affected open interactions once the current transaction commits."""
-    from ..tasks import sla_recompute_task  # the tasks import this module
-
     kwargs = {"policy_ids": list(policy_ids), "calendar_ids": list(calendar_ids), "queue_ids": list(queue_ids)}
 
     def publish() -> None:
         try:
-            sla_recompute_task.apply_async(kwargs=kwargs, retry_policy={"max_retries": 1})
+            task_named(SLA_RECOMPUTE_TASK).apply_async(kwargs=kwargs, retry_policy={"max_retries": 1})
         except Exception:
             # the configuration change is committed; the interactions catch up on their next event
             logger.exception("sla: could not request a recomputation of %s", kwargs)
 
     transaction.on_commit(publish)
-
-
-# --- state for display -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SLAState:
-    """How an interaction stands against its due times at one moment (the API's ``sla``)."""
-
-    first_response_due_at: datetime | None
-    next_response_due_at: datetime | None
-    resolution_due_at: datetime | None
-    remaining_seconds: dict[str, int | None]
-    breached: list[str]
-    paused: bool
-
-
-def sla_state(*, interaction: Interaction, now: datetime | None = None) -> SLAState:
-    """Due times, seconds left per clock (negative once overdue; None when stopped or absent), breached targets.
-
-    Seconds left are calendar seconds to the due time; while paused they stay at what was left when the
-    pause began. A clock stops when its step is done; at resolution (or close, abandon) all stop, and a
-    target counts as breached when its step was done late or is still undone past its due time.
-    """
-    i = interaction
-    now = now or timezone.now()
-    is_open = i.status in OPEN_STATUSES
-    stopped_at = i.resolved_at or i.closed_at or i.abandoned_at or now
-    clock_now = i.sla_paused_at or now
-    remaining: dict[str, int | None] = {}
-    breached: list[str] = []
-    for name, due, done_at in (
-        (FIRST, i.first_response_due_at, i.first_response_at),
-        (NEXT, i.next_response_due_at, None),
-        (RESOLUTION, i.resolution_due_at, i.resolved_at),
-    ):
-        remaining[name] = None
-        if due is None:
-            continue
-        if done_at is not None or not is_open:
-            if (done_at or stopped_at) > due:
-                breached.append(name)
-            continue
-        left = math.floor((due - clock_now).total_seconds())
-        remaining[name] = left
-        if left < 0:
-            breached.append(name)
-    return SLAState(
-        first_response_due_at=i.first_response_due_at,
-        next_response_due_at=i.next_response_due_at,
-        resolution_due_at=i.resolution_due_at,
-        remaining_seconds=remaining,
-        breached=breached,
-        paused=i.sla_paused_at is not None,
-    )
-
-
-# --- the sweep -----------------------------------------------------------------------------------------
-
-_INSERT = """
-INSERT INTO crm_escalation
-    (interaction_id, target, clock_started_at, step, kind, action, due_at, created_at, outcome)
-SELECT i, t, c, s, k, a, d, %s, o FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::smallint[],
-                                           %s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[])
-                                    AS v(i, t, c, s, k, a, d, o)
-ON CONFLICT ON CONSTRAINT escalation_once DO NOTHING
-RETURNING id, interaction_id, target, step
-"""
-
-
-def _record(steps: list[tuple[int, PlannedStep]], *, now: datetime) -> dict[tuple[int, str, int], int]:
-    """Insert the steps; those already recorded are skipped by the database.
-
-    Returns what this call inserted: ``{(interaction id, target, step): escalation id}``.
-    """
-    if not steps:
-        return {}
-    columns = [
-        now,  # created_at: one value for all
-        [i for i, _ in steps],
-        [p.target for _, p in steps],
-        [p.clock_started_at for _, p in steps],
-        [p.step for _, p in steps],
-        [p.kind for _, p in steps],
-        [p.action for _, p in steps],
-        [p.due_at for _, p in steps],
-        [p.signal_outcome for _, p in steps],
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT, columns)
-        return {(row[1], row[2], row[3]): row[0] for row in cursor.fetchall()}
-
-
-def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Record and act on every escalation step that has fallen due; returns how many steps were recorded.
-
-    Rows are claimed with ``FOR UPDATE SKIP LOCKED`` (a row another sweep holds is its business) and
-    re-planned under the lock; the unique constraint makes a step that two sweeps both saw happen once,
-    and only the sweep whose INSERT returned the row runs its action. Each row's ``sla_next_check_at``
-    moves on to its next pending step (null when none is left).
-    """
-    from .sla_actions import sla_breach_webhooks, sla_run_action, sla_send_signals  # the actions use the lifecycle
-
-    now = now or timezone.now()
-    with transaction.atomic():
-        # claimed and read in one statement (the locked rows as they are now)
-        rows = [
-            SweptRow(*values)
-            for values in Interaction.objects.filter(sla_next_check_at__lte=now)
-            .order_by("sla_next_check_at")
-            .select_for_update(skip_locked=True, of=("self",))
-            .values_list(*SWEPT_FIELDS)[:limit]
-        ]
-        if not rows:
-            return 0
-        contexts = _contexts(rows)
-        due: list[tuple[int, PlannedStep]] = []
-        changed: list[SweptRow] = []
-        changed_fields: set[str] = set()
-        for row in rows:
-            values, pending = _plan(row, contexts[row.pk], now=now)
-            # pending is in due order: what has come is recorded now, the first step still ahead is the next check
-            ahead = next((n for n, step in enumerate(pending) if step.due_at > now), len(pending))
-            due += [(row.pk, step) for step in pending[:ahead]]
-            if values["sla_next_check_at"] is not None:
-                values["sla_next_check_at"] = pending[ahead].due_at if ahead < len(pending) else None
-            # the whole plan is written back (only for rows it changes), so a row read here is also brought in
-            # step with its policy
-            differ = [name for name, value in values.items() if getattr(row, name) != value]
-            if differ:
-                for name, value in values.items():
-                    setattr(row, name, value)
-                changed.append(row)
-                changed_fields.update(differ)
-        inserted = _record(due, now=now)
-        _write_plans(changed, changed_fields)
-        by_pk = {row.pk: row for row in rows}
-        # only the steps this sweep inserted: the others were recorded (and are acted on) by another sweep
-        ours = [(inserted[key], key[0], step) for i, step in due if (key := (i, step.target, step.step)) in inserted]
-        acting = {i for _, i, step in ours if not step.signal_outcome}
-        interactions = Interaction.objects.select_related("queue").in_bulk(acting) if acting else {}
-        signals, breaches = [], []
-        for escalation_id, interaction_id, step in ours:
-            if step.signal_outcome:
-                signals.append((escalation_id, interaction_id, step))
-            else:
-                sla_run_action(escalation_id=escalation_id, interaction=interactions[interaction_id], step=step)
-            if step.step == 0:
-                breaches.append((escalation_id, by_pk[interaction_id], step))
-        sla_send_signals(signals)
-        sla_breach_webhooks(breaches)
-    if inserted:
-        logger.info("sla: recorded %d escalation step(s)", len(inserted))
-    return len(inserted)
-
-
-def policy_ids_using_calendar(*, calendar_id: int) -> list[int]:
-    return list(SLAPolicy.objects.filter(business_hours_id=calendar_id).values_list("pk", flat=True))

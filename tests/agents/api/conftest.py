@@ -2,7 +2,7 @@
 
 import pytest
 
-from crm.services.api_keys import api_key_create, api_key_revoke
+from crm.access.services.api_keys import api_key_create, api_key_revoke
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 
 from agents.models import Team
-from crm.services.api_keys import api_key_create
+from crm.access.services.api_keys import api_key_create
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

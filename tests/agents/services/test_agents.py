@@ -22,7 +22,7 @@ from agents.services import (
     team_update,
 )
 from config.errors import DomainError
-from crm.services.api_keys import api_key_create
+from crm.access.services.api_keys import api_key_create
 from tests.agents.factories import AgentFactory, AgentSkillFactory, SkillFactory, TeamFactory, UserFactory
 from tests.crm.factories import QueueFactory, QueueSkillFactory
 

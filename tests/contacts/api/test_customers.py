@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from contacts.models import ContactIdentity, Customer, Note
 from contacts.services import customer_create, organization_create
-from crm.services.api_keys import api_key_revoke
+from crm.access.services.api_keys import api_key_revoke
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.crm.factories import InteractionFactory
 

@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 
 from contacts.models import Customer, Organization
 from contacts.services import customer_create, organization_create
-from crm.services.api_keys import api_key_revoke
+from crm.access.services.api_keys import api_key_revoke
 from tests.agents.factories import AgentFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,11 @@ from django.utils import timezone
 from agents.choices import AgentStatus
 from config.errors import DomainError
 from crm.choices import AssignmentEndReason, InteractionEventKind, InteractionStatus
-from crm.models import Assignment, Interaction, InteractionEvent, WebhookDelivery
-from crm.services import lifecycle
-from crm.services.routing import route_next
-from crm.signals import interaction_changed
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Assignment, Interaction, InteractionEvent
+from crm.interactions.signals import interaction_changed
+from crm.routing.services.router import route_next
+from crm.webhooks.models import WebhookDelivery
 from tests.agents.factories import AgentFactory
 from tests.crm.factories import QueueFactory, WebhookFactory, interaction_in_status
 

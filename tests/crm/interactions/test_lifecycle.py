@@ -10,9 +10,9 @@ from django.utils import timezone
 from config.errors import DomainError, IllegalTransition
 from contacts.models import ContactIdentity, Customer
 from crm.choices import InteractionEventKind, InteractionStatus, MessageDirection, Priority
-from crm.models import Interaction, InteractionEvent, Message
-from crm.services import lifecycle
-from crm.signals import interaction_changed
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction, InteractionEvent, Message
+from crm.interactions.signals import interaction_changed
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory, SLATargetFactory, interaction_in_status

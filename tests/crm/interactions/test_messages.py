@@ -4,9 +4,9 @@ from django.test import override_settings
 
 from config.errors import DomainError
 from crm.choices import InteractionEventKind, InteractionStatus, MessageDirection
-from crm.models import Interaction, InteractionEvent, Message
-from crm.services.messages import message_create
-from crm.signals import message_created
+from crm.interactions.models import Interaction, InteractionEvent, Message
+from crm.interactions.services.messages import message_create
+from crm.interactions.signals import message_created
 from tests.agents.factories import UserFactory
 from tests.crm.factories import interaction_in_status
 

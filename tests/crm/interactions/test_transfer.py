@@ -10,8 +10,8 @@ from django.utils import timezone
 from agents.choices import AgentStatus
 from config.errors import DomainError, IllegalTransition
 from crm.choices import InteractionEventKind, InteractionStatus, MessageDirection
-from crm.models import Interaction, InteractionEvent, Message
-from crm.services import lifecycle
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction, InteractionEvent, Message
 from tests.agents.factories import AgentFactory, UserFactory
 from tests.crm.factories import QueueFactory, SLATargetFactory, interaction_in_status
 

@@ -7,12 +7,12 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from agents.services import agent_set_status
-from crm.events import interaction_batch_sends, interaction_sends
-from crm.models import Interaction
-from crm.selectors.live import live_queue_stats
-from crm.selectors.queues import queues_served_by
-from crm.services import lifecycle
-from crm.signals import interaction_changed
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction
+from crm.interactions.signals import interaction_changed
+from crm.live.events import interaction_batch_sends, interaction_sends
+from crm.live.selectors import live_queue_stats
+from crm.routing.selectors import queues_served_by
 from tests.agents.factories import AgentFactory, AgentSkillFactory, SkillFactory, TeamFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory, QueueSkillFactory
@@ -206,7 +206,7 @@ def test_publishing_failure_is_logged_and_the_change_stands(settings, caplog, dj
 
 def test_snapshots_cost_a_fixed_number_of_queries(django_assert_num_queries):
     from agents.access import viewer_for
-    from crm.selectors.live import live_console_snapshot, live_wallboard_snapshot
+    from crm.live.selectors import live_console_snapshot, live_wallboard_snapshot
 
     team = TeamFactory()
     queue = QueueFactory(team=team)

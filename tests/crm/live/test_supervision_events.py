@@ -11,12 +11,13 @@ from agents.models import Agent
 from agents.services import agent_set_status
 from agents.signals import training_expiring
 from agents.training import training_assign, training_record_result
-from crm.events import BREACH_SUMMARY_OVER, break_sends, sla_breach_sends, sla_breaches_sends
-from crm.models import Escalation, Interaction
-from crm.selectors.live import live_queue_today, live_wallboard_snapshot
-from crm.services import lifecycle
-from crm.services.queues import TargetSpec, sla_policy_create
-from crm.services.sla import sla_sweep
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction
+from crm.live.events import BREACH_SUMMARY_OVER, break_sends, sla_breach_sends, sla_breaches_sends
+from crm.live.selectors import live_queue_today, live_wallboard_snapshot
+from crm.sla.models import Escalation
+from crm.sla.services.policies import TargetSpec, sla_policy_create
+from crm.sla.services.sweep import sla_sweep
 from tests.agents.factories import (
     AgentFactory,
     AgentStatusLogFactory,

@@ -5,8 +5,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from crm.models import ApiKey
-from crm.services.api_keys import api_key_authenticate, api_key_create
+from crm.access.models import ApiKey
+from crm.access.services.api_keys import api_key_authenticate, api_key_create
 from tests.agents.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db

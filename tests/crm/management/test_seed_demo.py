@@ -17,16 +17,10 @@ from contacts.models import ContactIdentity, Customer, Note, Organization
 from contacts.services import normalize_address
 from crm.choices import OPEN_STATUSES, OWNED_STATUSES, InteractionStatus, Priority
 from crm.demo.plan import demo_plan
-from crm.models import (
-    Interaction,
-    InteractionEvent,
-    Message,
-    Queue,
-    SLAPolicy,
-    SLATarget,
-    Survey,
-    SurveyResponse,
-)
+from crm.interactions.models import Interaction, InteractionEvent, Message
+from crm.routing.models import Queue
+from crm.sla.models import SLAPolicy, SLATarget
+from crm.surveys.models import Survey, SurveyResponse
 from tests.agents.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from config.errors import DomainError
 from crm.choices import InteractionStatus, ReviewStatus
-from crm.models import Review, Scorecard, ScorecardCriterion
-from crm.selectors.reviews import agent_qa_scores
-from crm.services.reviews import SampleSpec, review_complete, review_sample
+from crm.quality.models import Review, Scorecard, ScorecardCriterion
+from crm.quality.selectors import agent_qa_scores
+from crm.quality.services import SampleSpec, review_complete, review_sample
 from tests.agents.factories import AgentFactory
 from tests.crm.factories import QueueFactory, SurveyFactory, SurveyResponseFactory, interaction_in_status
 

@@ -12,10 +12,10 @@ from agents.choices import AgentStatus
 from agents.models import Agent, AgentStatusLog
 from agents.services import agent_set_status
 from crm.choices import AssignmentEndReason, InteractionEventKind, InteractionStatus
-from crm.models import Assignment, Interaction, InteractionEvent
-from crm.services import lifecycle
-from crm.services.offers import offer_timeouts_expire
-from crm.services.routing import route_next, route_pending
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Assignment, Interaction, InteractionEvent
+from crm.routing.services.offers import offer_timeouts_expire
+from crm.routing.services.router import route_next, route_pending
 from tests.agents.factories import AgentFactory
 from tests.crm.factories import InteractionFactory, QueueFactory
 

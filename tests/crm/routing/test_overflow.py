@@ -8,11 +8,11 @@ from django.utils import timezone
 
 from agents.choices import AgentStatus
 from crm.choices import InteractionEventKind, InteractionStatus
-from crm.models import Interaction, InteractionEvent
-from crm.services import lifecycle
-from crm.services.overflow import queue_overflow_due
-from crm.services.routing import route_next
-from crm.tasks import queue_overflow_task
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction, InteractionEvent
+from crm.routing.services.overflow import queue_overflow_due
+from crm.routing.services.router import route_next
+from crm.routing.tasks import queue_overflow_task
 from tests.agents.factories import AgentFactory, SkillFactory
 from tests.crm.factories import QueueFactory, QueueSkillFactory, interaction_in_status
 

@@ -13,9 +13,11 @@ from agents.models import Agent, AgentSkill
 from agents.services import agent_set_status
 from config.celery import app as celery_app
 from crm.choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus, Priority
-from crm.models import Interaction, InteractionEvent, QueueSkill
-from crm.services import lifecycle, routing
-from crm.services.routing import route_next, route_pending
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction, InteractionEvent
+from crm.routing.models import QueueSkill
+from crm.routing.services import router as routing
+from crm.routing.services.router import route_next, route_pending
 from tests.agents.factories import AgentFactory, AgentSkillFactory, SkillFactory
 from tests.crm.factories import InteractionFactory, QueueFactory, QueueSkillFactory, interaction_in_status
 

@@ -16,9 +16,9 @@ from agents.choices import AgentStatus
 from agents.services import agent_set_status
 from config.errors import IllegalTransition
 from crm.choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus
-from crm.models import Assignment, Interaction, InteractionEvent
-from crm.services import lifecycle
-from crm.services.routing import route_next, route_pending
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Assignment, Interaction, InteractionEvent
+from crm.routing.services.router import route_next, route_pending
 from tests.agents.factories import AgentFactory
 from tests.crm.factories import InteractionFactory, QueueFactory, interaction_in_status
 

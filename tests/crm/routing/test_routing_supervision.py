@@ -11,7 +11,7 @@ from agents.models import TrainingRecord
 from agents.services import agent_set_status
 from agents.training import training_assign, training_record_result
 from crm.choices import InteractionStatus
-from crm.services.routing import route_next
+from crm.routing.services.router import route_next
 from tests.agents.factories import AgentFactory, AgentSkillFactory, SkillFactory, TrainingCourseFactory
 from tests.crm.factories import InteractionFactory, QueueFactory, QueueSkillFactory
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from crm.services.business_hours import Calendar, add_business_seconds, business_seconds_between, calendar_for
-from crm.services.calendars import HolidaySpec, PeriodSpec, business_hours_create, business_hours_update
+from crm.sla.services.business_hours import Calendar, add_business_seconds, business_seconds_between, calendar_for
+from crm.sla.services.calendars import HolidaySpec, PeriodSpec, business_hours_create, business_hours_update
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MINUTE = timedelta(minutes=1)

@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from crm.choices import InteractionStatus, Priority
-from crm.services.sla import sla_due_times, sla_state, sla_target_for
+from crm.sla.services.engine import sla_due_times, sla_target_for
+from crm.sla.services.state import sla_state
 from tests.crm.factories import InteractionFactory, QueueFactory, SLAPolicyFactory, SLATargetFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,14 +11,18 @@ from django.utils import timezone
 
 from config.errors import DomainError, IllegalTransition
 from crm.choices import InteractionEventKind, InteractionStatus, MessageDirection, Priority
-from crm.models import Escalation, Interaction, InteractionEvent, WebhookDelivery
-from crm.services import lifecycle
-from crm.services.business_hours import add_business_seconds, calendar_for
-from crm.services.calendars import PeriodSpec, business_hours_create, business_hours_update
-from crm.services.messages import message_create
-from crm.services.queues import TargetSpec, sla_policy_create, sla_policy_update
-from crm.services.sla import sla_recompute_open, sla_state, sla_sweep
-from crm.signals import sla_breached, sla_breaches, sla_warning
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction, InteractionEvent
+from crm.interactions.services.messages import message_create
+from crm.sla.models import Escalation
+from crm.sla.services.business_hours import add_business_seconds, calendar_for
+from crm.sla.services.calendars import PeriodSpec, business_hours_create, business_hours_update
+from crm.sla.services.engine import sla_recompute_open
+from crm.sla.services.policies import TargetSpec, sla_policy_create, sla_policy_update
+from crm.sla.services.state import sla_state
+from crm.sla.services.sweep import sla_sweep
+from crm.sla.signals import sla_breached, sla_breaches, sla_warning
+from crm.webhooks.models import WebhookDelivery
 from tests.agents.factories import TeamFactory, UserFactory
 from tests.crm.factories import QueueFactory, WebhookFactory, interaction_in_status
 
@@ -436,7 +440,7 @@ def test_two_concurrent_sweeps_record_each_breach_once():
 
 
 def test_beat_runs_the_sweep_task_every_few_seconds(eager_tasks, settings):
-    from crm.tasks import sla_sweep_task
+    from crm.sla.tasks import sla_sweep_task
 
     entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "crm.tasks.sla_sweep_task")
     assert entry["schedule"] <= 5
@@ -451,7 +455,7 @@ def test_beat_runs_the_sweep_task_every_few_seconds(eager_tasks, settings):
 
 
 def test_pointing_a_queue_at_another_policy_recomputes_its_open_work(eager_tasks, django_capture_on_commit_callbacks):
-    from crm.services.queues import queue_update
+    from crm.routing.services.queues import queue_update
 
     interaction = in_status(S.QUEUED, policy(first=600))
     faster = policy(first=60)

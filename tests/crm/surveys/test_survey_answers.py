@@ -8,9 +8,10 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from crm.choices import SurveyKind, SurveyStatus
-from crm.models import SurveyResponse, WebhookDelivery
-from crm.services.surveys import TOKEN_SALT, survey_token
-from crm.signals import survey_answered
+from crm.surveys.models import SurveyResponse
+from crm.surveys.services import TOKEN_SALT, survey_token
+from crm.surveys.signals import survey_answered
+from crm.webhooks.models import WebhookDelivery
 from tests.crm.factories import SurveyFactory, WebhookFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.choices import InteractionStatus, SurveyKind, SurveyStatus
-from crm.models import Message, Survey
-from crm.services import lifecycle
-from crm.services.surveys import survey_dispatch, survey_from_token, survey_publish_due
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Message
+from crm.surveys.models import Survey
+from crm.surveys.services import survey_dispatch, survey_from_token, survey_publish_due
 from tests.agents.factories import AgentFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory, SurveySuppressionRuleFactory, interaction_in_status
@@ -209,7 +210,7 @@ def test_a_contact_answering_a_survey_does_not_trigger_another(settings):
 
 def test_transient_failures_are_retried_with_backoff_then_sent(receiver, settings):
     settings.SURVEY_SENDER_WEBHOOK_URL = receiver.url
-    settings.SURVEY_SENDERS = {"default": "crm.services.survey_senders.WebhookPostSender"}
+    settings.SURVEY_SENDERS = {"default": "crm.surveys.senders.WebhookPostSender"}
     settings.SURVEY_RETRY_BASE_SECONDS, settings.SURVEY_MAX_ATTEMPTS = 60, 5
     receiver.statuses = [503, 503]
     interaction = resolved("sms", customer=CustomerFactory(phone="+15551230000"))
@@ -231,7 +232,7 @@ def test_transient_failures_are_retried_with_backoff_then_sent(receiver, setting
 
 def test_after_the_last_attempt_the_failure_is_recorded(receiver, settings):
     settings.SURVEY_SENDER_WEBHOOK_URL = receiver.url
-    settings.SURVEY_SENDERS = {"default": "crm.services.survey_senders.WebhookPostSender"}
+    settings.SURVEY_SENDERS = {"default": "crm.surveys.senders.WebhookPostSender"}
     settings.SURVEY_MAX_ATTEMPTS = 1
     receiver.statuses = [502]
     survey = dispatch(resolved("sms"))
@@ -258,7 +259,7 @@ def test_a_second_dispatcher_skips_a_survey_being_sent(receiver, settings):
     from django.db import connection
 
     settings.SURVEY_SENDER_WEBHOOK_URL = receiver.url
-    settings.SURVEY_SENDERS = {"default": "crm.services.survey_senders.WebhookPostSender"}
+    settings.SURVEY_SENDERS = {"default": "crm.surveys.senders.WebhookPostSender"}
     survey = resolved("sms").surveys.get()
     receiver.hold = True
     results = {}

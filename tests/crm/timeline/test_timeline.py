@@ -6,7 +6,7 @@ from django.utils import timezone
 from agents.access import viewer_for
 from contacts.models import Note
 from crm.choices import MessageDirection
-from crm.selectors.timeline import BODY_PREVIEW_CHARS, TimelineCursor, customer_timeline
+from crm.timeline.selectors import BODY_PREVIEW_CHARS, TimelineCursor, customer_timeline
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.contacts.factories import CustomerFactory, NoteFactory
 from tests.crm.factories import (

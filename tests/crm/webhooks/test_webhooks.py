@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from agents.choices import AgentStatus
 from crm.choices import InteractionStatus, WebhookDeliveryStatus
-from crm.models import WebhookAttempt, WebhookDelivery
-from crm.services import lifecycle
-from crm.services.webhooks import (
+from crm.interactions import services as lifecycle
+from crm.webhooks.models import WebhookAttempt, WebhookDelivery
+from crm.webhooks.services import (
     retry_delay,
     webhook_check_url,
     webhook_create,

@@ -7,10 +7,11 @@ from django.utils import timezone
 
 from agents.models import BreakDueNotice
 from crm.choices import EscalationKind, InteractionStatus, SLAClock
-from crm.models import Escalation, Interaction
-from crm.services import lifecycle
-from crm.services.breaks import bad_outcome_streaks
-from crm.tasks import break_policy_sweep_task
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction
+from crm.sla.models import Escalation
+from crm.wellbeing.services import bad_outcome_streaks
+from crm.wellbeing.tasks import break_policy_sweep_task
 from tests.agents.factories import AgentFactory, AgentStatusLogFactory, BreakPolicyFactory, TeamFactory
 from tests.crm.factories import SurveyFactory, SurveyResponseFactory, interaction_in_status
 

@@ -1,0 +1,1 @@
+"""Celery messages that could not be processed, parked by ``config.tasks``. Imports no other crm concern."""

@@ -1,0 +1,179 @@
+"""New interactions: find the customer, pick the queue, start the clocks, queue it (``interaction_create_inbound``)."""
+
+from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from config.choices import Channel
+from contacts.models import Customer
+from contacts.services import customer_find_or_create_by_identity
+from crm.choices import Direction, InteractionEventKind, InteractionStatus, MessageDirection, Priority
+
+from ..hooks import Move, first_queue_for_channel, run_interaction_saving
+from ..models import Interaction, InteractionEvent
+from .eventlog import announce, new_event
+from .messages import message_check_body, message_create, message_insert
+
+S = InteractionStatus
+Kind = InteractionEventKind
+MAX_TAGS, MAX_TAG_LENGTH = 50, 50
+
+
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = str(tag).strip()
+        if tag and tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError({"tags": f"At most {MAX_TAGS} tags."})
+    if any(len(tag) > MAX_TAG_LENGTH for tag in cleaned):
+        raise ValidationError({"tags": f"A tag has at most {MAX_TAG_LENGTH} characters."})
+    return cleaned
+
+
+def check_priority(priority: int) -> None:
+    if priority not in Priority.values:
+        raise ValidationError({"priority": f"Priority must be one of {', '.join(map(str, Priority.values))}."})
+
+
+def pick_queue(*, channel: str, queue: Model | None) -> Model | None:
+    """``queue`` checked against the channel, or where new work on it goes (the ``queue_for_channel`` hook)."""
+    if queue is None:
+        return first_queue_for_channel(channel=channel)
+    if not queue.is_active:
+        raise ValidationError({"queue": f"Queue '{queue}' is not active."})
+    if channel not in queue.channels:
+        raise ValidationError({"queue": f"Queue '{queue}' does not serve the {channel} channel."})
+    return queue
+
+
+def _follow_up_target(*, customer: Customer, now: datetime) -> Interaction | None:
+    """The customer's latest interaction resolved within the follow-up window, if any (a repeat contact)."""
+    since = now - timedelta(days=settings.SWITCHBOARD_FOLLOW_UP_DAYS)
+    return (
+        Interaction.objects.filter(
+            customer=customer, status__in=[S.RESOLVED, S.CLOSED], resolved_at__gte=since, resolved_at__lte=now
+        )
+        .order_by("-resolved_at", "-id")
+        .first()
+    )
+
+
+def _violated_constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def interaction_create_inbound(
+    *,
+    channel: str,
+    customer: Customer | None = None,
+    customer_identity: Mapping[str, str] | None = None,
+    queue: Model | None = None,
+    subject: str = "",
+    body: str = "",
+    priority: int = Priority.NORMAL,
+    external_id: str = "",
+    tags: Iterable[str] = (),
+    category: str = "",
+    actor=None,
+    direction: str = Direction.INBOUND,
+) -> Interaction:
+    """Record a new contact: find the customer, pick the queue, compute due times, queue it.
+
+    The customer is ``customer`` or found (or created) by ``customer_identity`` (``{"address",
+    "channel"?, "name"?}``; the channel defaults to the interaction's). The queue is ``queue`` (it
+    must serve the channel), else the one crm.routing picks for the channel (``queue_for_channel``), else none
+    and the interaction stays ``new``. ``body``, when given, is the first message. A repeat contact
+    within ``SWITCHBOARD_FOLLOW_UP_DAYS`` of a resolution links ``follow_up_of``. An ``external_id``
+    already used on the channel is a field error (the unique index decides, so concurrent duplicates
+    cannot both pass).
+    """
+    if channel not in Channel.values:
+        raise ValidationError({"channel": f"Unknown channel '{channel}'."})
+    if direction not in Direction.values:
+        raise ValidationError({"direction": f"Unknown direction '{direction}'."})
+    check_priority(priority)
+    if (customer is None) == (customer_identity is None):
+        raise ValidationError({"customer": "Give exactly one of customer and customer_identity."})
+    tags = clean_tags(tags)
+    # checked before anything is written, so an over-long body creates no customer either
+    message_check_body(body=body, required=False)
+
+    with transaction.atomic():
+        new_customer = False
+        if customer is None:
+            try:
+                customer, new_customer = customer_find_or_create_by_identity(
+                    channel=customer_identity.get("channel") or channel,
+                    address=customer_identity.get("address", ""),
+                    name=customer_identity.get("name", ""),
+                )
+            except ValidationError as exc:
+                raise ValidationError({"customer_identity": exc.messages}) from None
+        queue = pick_queue(channel=channel, queue=queue)
+        now = timezone.now()
+        interaction = Interaction(
+            customer=customer,
+            channel=channel,
+            direction=direction,
+            queue=queue,
+            subject=subject,
+            status=S.QUEUED if queue else S.NEW,
+            priority=priority,
+            external_id=external_id,
+            tags=tags,
+            category=category,
+            # a customer created just now has no earlier interaction to follow up
+            follow_up_of=None if new_customer else _follow_up_target(customer=customer, now=now),
+            created_at=now,
+            queued_at=now if queue else None,
+        )
+        interaction.sla_started_at = now if queue else None
+        # the concerns set what follows from the new interaction (its SLA due times) before the INSERT
+        run_interaction_saving(
+            interaction=interaction,
+            move=Move(kind=Kind.CREATED, from_status="", to_status=interaction.status, changed=frozenset(), now=now),
+        )
+        try:
+            # the savepoint lets a duplicate external_id become a field error; without one nothing can clash
+            with transaction.atomic() if external_id else nullcontext():
+                interaction.save(force_insert=True)
+        except IntegrityError as exc:
+            if _violated_constraint(exc) == "interaction_external_id_unique":
+                raise ValidationError(
+                    {"external_id": f"An interaction with external id '{external_id}' already exists on {channel}."}
+                ) from None
+            raise
+
+        events = [
+            new_event(interaction=interaction, kind=Kind.CREATED, from_status="", to_status=S.NEW, actor=actor, at=now)
+        ]
+        if queue is not None:
+            events.append(
+                new_event(
+                    interaction=interaction,
+                    kind=Kind.QUEUED,
+                    from_status=S.NEW,
+                    to_status=S.QUEUED,
+                    actor=actor,
+                    at=now,
+                    data={"queue_id": queue.pk},
+                )
+            )
+        # one INSERT for both; ids (and so the log's order) follow the list's order
+        for event in InteractionEvent.objects.bulk_create(events):
+            announce(event)
+        if body.strip() and direction == Direction.INBOUND:
+            # the customer's first words: the row was inserted just above, so no lock and no first-response stamp
+            message_insert(interaction=interaction, direction=MessageDirection.INBOUND, body=body, at=now)
+        elif body.strip():
+            message_create(interaction=interaction, direction=MessageDirection.OUTBOUND, body=body, author=actor)
+    return interaction

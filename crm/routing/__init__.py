@@ -1,0 +1,4 @@
+"""Queues and who gets queued work: the router (ACD), offers and their timeouts, overflow, routing triggers.
+
+May import ``crm.interactions``; exposes ``crm.routing.hooks.queue_changed`` to the concerns above it.
+"""

@@ -1,0 +1,1 @@
+"""What changes queues and assigns their work: queue set-up, the router, offers, overflow, triggers."""

@@ -1,0 +1,375 @@
+"""The router's planning: claim waiting work, read the available agents, plan who takes what, lock them.
+
+What ``crm.routing.services.router`` runs once per batch; see its docstring for the whole algorithm.
+"""
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from agents.choices import AgentStatus, TrainingStatus
+from agents.models import Agent, AgentSkill, TrainingCourse, TrainingRecord
+from config.choices import Channel
+from crm.choices import OWNED_STATUSES, InteractionStatus, Priority
+from crm.interactions.models import Interaction
+
+from ..models import Queue, QueueSkill
+
+logger = logging.getLogger(__name__)
+
+S = InteractionStatus
+OWNED = sorted(OWNED_STATUSES)
+
+
+_SKILLS_SQL = "SELECT queue_id, skill_id, min_level FROM {queueskill} WHERE queue_id = ANY(%s)"
+
+
+@dataclass
+class Run:
+    """What one routing run has learnt, so it does not ask the same question twice."""
+
+    # (queue_id, channel) pairs no agent can take now: their interactions are skipped for the rest of the run
+    unroutable: set[tuple[int, str]] = field(default_factory=set)
+    # interactions an agent could take but every such agent was held by another router: left for the next run
+    skipped: set[int] = field(default_factory=set)
+    required_skills: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def load_skills(self, queue_ids: set[int]) -> None:
+        missing = queue_ids - self.required_skills.keys()
+        if not missing:
+            return
+        for queue_id in missing:
+            self.required_skills[queue_id] = []
+        with connection.cursor() as cursor:  # raw: the ORM took longer to build this than PostgreSQL to run it
+            cursor.execute(_SKILLS_SQL.format(queueskill=QueueSkill._meta.db_table), [sorted(missing)])
+            for queue_id, skill_id, min_level in cursor.fetchall():
+                self.required_skills[queue_id].append((skill_id, min_level))
+
+
+@dataclass
+class AgentState:
+    """An available agent as the planner sees them: read without locks, made exact once their row is locked."""
+
+    pk: int
+    capacity: dict
+    idle_since: datetime | None
+    levels: dict[int, int] = field(default_factory=dict)
+    load: Counter = field(default_factory=Counter)
+
+    def room(self, channel: str, planned: Counter) -> bool:
+        if self.load[Channel.VOICE] + planned[Channel.VOICE]:
+            return False
+        return self.load[channel] + planned[channel] < self.capacity.get(channel, 0)
+
+    def qualified(self, skills: list[tuple[int, int]]) -> bool:
+        return all(self.levels.get(skill_id, 0) >= min_level for skill_id, min_level in skills)
+
+
+def capacity_of(raw) -> dict[str, int]:
+    """The per-channel capacity as numbers, as ``Agent.capacity_for`` reads it."""
+    return {channel: int(n) for channel, n in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _waiting_order(*, queue: Queue | None, run: Run) -> QuerySet:
+    """Queued work in the order it should be served.
+
+    Priority plus one step per ageing period waited, highest first, is the same order as "queued at, moved
+    earlier by one ageing period per priority step", earliest first: p + (now - t) / A orders like t - p * A.
+    The second needs no clock, so PostgreSQL compares plain timestamps instead of computing a float per row.
+    """
+    ageing = timedelta(minutes=settings.SWITCHBOARD_ROUTING_AGEING_MINUTES)
+    qs = Interaction.objects.filter(status=S.QUEUED, queue__isnull=False).annotate(
+        serve_from=ExpressionWrapper(
+            Coalesce("queued_at", "created_at")
+            - ExpressionWrapper(F("priority") * Value(ageing), output_field=DurationField()),
+            output_field=DateTimeField(),
+        )
+    )
+    if queue is not None:
+        qs = qs.filter(queue=queue)
+    if run.skipped:
+        qs = qs.exclude(pk__in=run.skipped)
+    for queue_id, channel in run.unroutable:
+        qs = qs.exclude(queue_id=queue_id, channel=channel)
+    return qs.order_by(F("queue__priority").desc(), "serve_from", "queued_at", "id")
+
+
+# A claim of a few interactions reads the head of each (queue, priority) run through the ``interaction_routing``
+# index (queued_at order) and merges them, instead of sorting all the waiting work: one decision stays cheap
+# however long the queues are. Each run gives its first ``HEAD_FACTOR * size`` rows, so that many routers
+# at once still find unlocked work among them.
+HEAD_FACTOR = 4
+HEAD_MAX = 32
+_HEAD_SQL = """
+    SELECT i.id
+    FROM {queue} q
+    CROSS JOIN unnest(%(priorities)s::smallint[]) AS p(priority)
+    CROSS JOIN LATERAL (
+        (SELECT i.id, i.queued_at, i.queued_at AS t, i.priority FROM {interaction} i
+         WHERE i.queue_id = q.id AND i.status = %(queued)s AND i.priority = p.priority AND i.queued_at IS NOT NULL
+         {filters}
+         ORDER BY i.queued_at, i.id LIMIT %(n)s)
+        UNION ALL
+        (SELECT i.id, i.queued_at, i.created_at AS t, i.priority FROM {interaction} i
+         WHERE i.queue_id = q.id AND i.status = %(queued)s AND i.priority = p.priority AND i.queued_at IS NULL
+         {filters})
+    ) i
+    {only_queue}
+    ORDER BY q.priority DESC, i.t - i.priority * %(ageing)s, i.queued_at, i.id
+    LIMIT %(n)s
+"""
+
+
+def _head_query(*, size: int, queue: Queue | None, run: Run) -> tuple[str, dict]:
+    filters = ""
+    params = {
+        "priorities": sorted(Priority.values),
+        "queued": S.QUEUED,
+        "n": HEAD_FACTOR * size,
+        "size": size,
+        "ageing": timedelta(minutes=settings.SWITCHBOARD_ROUTING_AGEING_MINUTES),
+    }
+    if run.skipped:
+        filters += " AND NOT (i.id = ANY(%(skipped)s))"
+        params["skipped"] = sorted(run.skipped)
+    if run.unroutable:
+        filters += " AND (i.queue_id, i.channel) NOT IN (SELECT * FROM unnest(%(uq)s::bigint[], %(uc)s::text[]))"
+        params["uq"], params["uc"] = (list(column) for column in zip(*sorted(run.unroutable), strict=True))
+    only_queue = ""
+    if queue is not None:
+        only_queue = "WHERE q.id = %(queue)s"
+        params["queue"] = queue.pk
+    query = _HEAD_SQL.format(
+        queue=Queue._meta.db_table, interaction=Interaction._meta.db_table, filters=filters, only_queue=only_queue
+    )
+    return query, params
+
+
+def _head(*, size: int, queue: Queue | None, run: Run) -> list[int]:
+    """Ids of the first waiting interactions in serving order (read without locks; the claim re-checks)."""
+    query, params = _head_query(size=size, queue=queue, run=run)
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+# The head and its claim in one statement: the rows of the head still queued, locked unless another router holds
+# them, in the head's order. Raw: the ORM took longer to build the claim than PostgreSQL to run it.
+_CLAIM_SQL = """
+    SELECT i.* FROM unnest(ARRAY({head})) WITH ORDINALITY AS h(id, position)
+    JOIN {interaction} i ON i.id = h.id
+    WHERE i.status = %(queued)s
+    ORDER BY h.position
+    LIMIT %(size)s
+    FOR UPDATE OF i SKIP LOCKED
+"""
+
+
+def claim(*, size: int, queue: Queue | None, run: Run) -> tuple[list[Interaction], bool]:
+    """Lock the first ``size`` waiting interactions no other router holds, in serving order.
+
+    Returns (claimed interactions, whether any work is waiting at all). Waiting work all held by other
+    routers is marked skipped for this run, so the next claim looks past it.
+    """
+    if HEAD_FACTOR * size > HEAD_MAX:  # a big batch: one sort of the waiting work costs less than many heads
+        qs = _waiting_order(queue=queue, run=run).select_for_update(skip_locked=True, of=("self",))
+        # Locking needs every waiting row sorted in full (wide rows, no top-N sort under FOR UPDATE); the first
+        # HEAD_FACTOR * size ids are a top-N sort of narrow rows, and hold the claim unless other routers hold
+        # most of them: then the full sort, as before (rows this one locked come first again in it).
+        first = _waiting_order(queue=queue, run=run).values("id")[: HEAD_FACTOR * size]
+        claimed = list(qs.filter(pk__in=Subquery(first))[:size])
+        if len(claimed) < size:
+            claimed = list(qs[:size])
+        return claimed, bool(claimed)
+    head, params = _head_query(size=size, queue=queue, run=run)
+    claimed = list(
+        Interaction.objects.raw(_CLAIM_SQL.format(head=head, interaction=Interaction._meta.db_table), params)
+    )
+    if claimed:
+        return claimed, True
+    # nothing claimed: nothing waiting, or all of the head held by other routers (look past it next time)
+    head_ids = _head(size=size, queue=queue, run=run)
+    run.skipped.update(head_ids)
+    return [], bool(head_ids)
+
+
+# Raw SQL on the hot path: the ORM spent longer building this statement than PostgreSQL running it.
+_LOADS_SQL = """
+    SELECT i.agent_id, i.channel, count(*) FROM {interaction} i
+    WHERE i.agent_id = ANY(%s) AND i.status = ANY(%s)
+    GROUP BY i.agent_id, i.channel
+"""
+
+
+def agent_loads(agent_ids: list[int]) -> dict[int, Counter]:
+    loads: dict[int, Counter] = {pk: Counter() for pk in agent_ids}
+    if not agent_ids:
+        return loads
+    with connection.cursor() as cursor:
+        cursor.execute(_LOADS_SQL.format(interaction=Interaction._meta.db_table), [agent_ids, OWNED])
+        for agent_id, channel, n in cursor.fetchall():
+            loads[agent_id][channel] = n
+    return loads
+
+
+# Available agents, in one statement: the skills of the batch they hold (a course-gated skill counts only with a
+# valid pass, as ``agents.selectors.agent_skill_certified_q``), the time they have been idle since (their last
+# assignment or presence change, whichever is later; GREATEST skips NULLs). Raw SQL on the hot path: two
+# statements and the ORM's compiling of one cost more than PostgreSQL running this.
+_AGENTS_SQL = """
+    WITH held AS (
+        SELECT s.agent_id, s.skill_id, s.level FROM {agentskill} s
+        WHERE s.skill_id = ANY(%(skills)s)
+          AND (NOT EXISTS (SELECT 1 FROM {course} c WHERE c.skill_id = s.skill_id AND c.is_active)
+               OR EXISTS (SELECT 1 FROM {record} r JOIN {course} c ON c.id = r.course_id
+                          WHERE r.agent_id = s.agent_id AND c.skill_id = s.skill_id AND c.is_active
+                            AND r.status = %(passed)s AND (r.expires_at IS NULL OR r.expires_at > %(now)s)))
+    ), levels AS (
+        SELECT agent_id, array_agg(skill_id) AS skill_ids, array_agg(level) AS levels FROM held GROUP BY agent_id
+    ){qualified}
+    SELECT a.id, a.capacity::text, GREATEST(a.status_changed_at, last.assigned_at), lv.skill_ids, lv.levels
+    FROM {agent} a
+    LEFT JOIN levels lv ON lv.agent_id = a.id
+    LEFT JOIN LATERAL (
+        SELECT i.assigned_at FROM {interaction} i
+        WHERE i.agent_id = a.id AND i.assigned_at IS NOT NULL
+        ORDER BY i.assigned_at DESC LIMIT 1
+    ) last ON true
+    WHERE a.status = %(available)s AND a.is_active {only}
+"""
+# The agents who hold every skill of at least one requirement (``idx``) at its level.
+_QUALIFIED_SQL = """, required AS (
+        SELECT * FROM unnest(%(req_idx)s::int[], %(req_skill)s::bigint[], %(req_min)s::int[]) AS r(idx, skill_id, min_level)
+    ), qualified AS (
+        SELECT h.agent_id FROM required r JOIN held h ON h.skill_id = r.skill_id AND h.level >= r.min_level
+        GROUP BY h.agent_id, r.idx
+        HAVING count(*) = (SELECT count(*) FROM required r2 WHERE r2.idx = r.idx)
+    )"""
+
+
+def read_agents(*, skills: list[list[tuple[int, int]]]) -> dict[int, AgentState]:
+    """The available, active agents who hold the skills of at least one of ``skills`` (read without locks)."""
+    params = {
+        "skills": sorted({skill_id for required in skills for skill_id, _ in required}),
+        "passed": TrainingStatus.PASSED,
+        "now": timezone.now(),
+        "available": AgentStatus.AVAILABLE,
+    }
+    qualified = only = ""
+    if all(skills):  # every queue of the batch needs skills: only agents qualified for one of them are of use
+        qualified, only = _QUALIFIED_SQL, "AND a.id IN (SELECT agent_id FROM qualified)"
+        rows = [(idx, s, m) for idx, required in enumerate(sorted({tuple(r) for r in skills})) for s, m in required]
+        params["req_idx"], params["req_skill"], params["req_min"] = (list(column) for column in zip(*rows, strict=True))
+    query = _AGENTS_SQL.format(
+        agentskill=AgentSkill._meta.db_table,
+        course=TrainingCourse._meta.db_table,
+        record=TrainingRecord._meta.db_table,
+        agent=Agent._meta.db_table,
+        interaction=Interaction._meta.db_table,
+        qualified=qualified,
+        only=only,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    # owned work counted apart: per agent in the statement above, PostgreSQL read every agent's history
+    loads = agent_loads([row[0] for row in rows])
+    return {
+        pk: AgentState(
+            pk=pk,
+            capacity=capacity_of(json.loads(capacity)),
+            idle_since=idle_since,
+            levels=dict(zip(skill_ids, levels, strict=True)) if skill_ids else {},
+            load=loads[pk],
+        )
+        for pk, capacity, idle_since, skill_ids, levels in rows
+    }
+
+
+@dataclass
+class Plan:
+    """Who gets what, in serving order; ``agent`` None: nobody free (``routable`` False) or everyone held."""
+
+    interaction: Interaction
+    agent: int | None
+    routable: bool
+
+
+def plan_assignments(
+    *, claimed: list[Interaction], states: dict[int, AgentState], run: Run, held: set[int], now: datetime
+) -> list[Plan]:
+    """Give each claimed interaction, in order, the best agent as the single-step router would.
+
+    Best: every required skill at its level, room on the channel (an owned voice call blocks all), then
+    the highest total level in the queue's skills, then the longest idle. Each pick counts against the
+    agent's room and makes them idle since just after ``now``, as the assignment will, so a batch spreads its work
+    round-robin exactly like one assignment after another. Agents in ``held`` (locked by another router)
+    could take the work but not now: interactions that only they could take are left for later.
+    """
+    planned: dict[int, Counter] = {}
+    idle: dict[int, datetime] = {}
+    no_work: Counter = Counter()
+    by_queue: dict[int, list[tuple[int, AgentState]]] = {}
+    plans = []
+    for interaction in claimed:
+        skills = run.required_skills[interaction.queue_id]
+        if interaction.queue_id not in by_queue:
+            skill_ids = {skill_id for skill_id, _ in skills}
+            # best total first: the scan below stops at the first total lower than an agent already found
+            by_queue[interaction.queue_id] = sorted(
+                (
+                    (sum(level for skill_id, level in state.levels.items() if skill_id in skill_ids), state)
+                    for state in states.values()
+                    if state.qualified(skills)
+                ),
+                key=lambda pair: -pair[0],
+            )
+        best, best_key, routable = None, None, False
+        for total, state in by_queue[interaction.queue_id]:
+            if best_key is not None and -total > best_key[0]:
+                break
+            if not state.room(interaction.channel, planned.get(state.pk, no_work)):
+                continue
+            routable = True
+            if state.pk in held:
+                continue
+            since = idle.get(state.pk, state.idle_since)
+            # higher total first, then idle longest (never assigned nor changed status: first of all), then id
+            key = (-total, since is not None, since or now, state.pk)
+            if best_key is None or key < best_key:
+                best, best_key = state, key
+        if best is not None:
+            planned.setdefault(best.pk, Counter())[interaction.channel] += 1
+            # one after another, as the assignments' own times will be: the earliest picked is idle longest
+            idle[best.pk] = now + timedelta(microseconds=len(idle) + len(plans))
+        plans.append(Plan(interaction=interaction, agent=best.pk if best else None, routable=routable))
+    return plans
+
+
+# Raw: the ORM took longer to build this lock than PostgreSQL to take it.
+_LOCK_AGENTS_SQL = """
+    SELECT * FROM {agent} WHERE id = ANY(%s) AND status = %s AND is_active ORDER BY id FOR UPDATE SKIP LOCKED
+"""
+
+
+def lock_agents(agent_ids: list[int]) -> dict[int, Agent]:
+    """Lock the rows of the agents still available and active; those another router holds are skipped."""
+    # status and is_active are this row's own columns: PostgreSQL re-checks them once the lock is taken
+    query = _LOCK_AGENTS_SQL.format(agent=Agent._meta.db_table)
+    return {agent.pk: agent for agent in Agent.objects.raw(query, [agent_ids, AgentStatus.AVAILABLE])}

@@ -1,0 +1,3 @@
+"""Service levels: business-hours calendars, SLA policies, the clock engine that keeps due times, the sweep
+that records breaches and runs escalations. May import ``crm.interactions``, ``crm.routing``, ``crm.webhooks``.
+"""

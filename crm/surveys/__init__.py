@@ -1,0 +1,3 @@
+"""Satisfaction surveys: written on resolution (the outbox row), sent after a delay through a channel's sender,
+answered once by token. May import ``crm.interactions`` and ``crm.webhooks``.
+"""

@@ -1,0 +1,3 @@
+"""Integrators' webhook subscriptions, the delivery outbox (and the lease helper the survey outbox shares),
+signed delivery with backoff. May import ``crm.interactions``.
+"""
