@@ -148,8 +148,9 @@ def generate(url: str, *, interactions: int, customers: int) -> None:
         queue_id = cur.execute(
             """
             INSERT INTO crm_queue (name, description, channels, priority, service_level_seconds, service_level_target,
-                                   is_active, created_at, team_id, sla_policy_id)
-            VALUES ('Bench inbound', '', %s, 5, 20, 0.8, true, now(), %s, %s) RETURNING id
+                                   accept_timeout_seconds, auto_accept, surveys_enabled, survey_kind, is_active,
+                                   created_at, team_id, sla_policy_id)
+            VALUES ('Bench inbound', '', %s, 5, 20, 0.8, 30, false, true, 'csat', true, now(), %s, %s) RETURNING id
             """,
             [list(CHANNELS), team_id, policy_id],
         ).fetchone()[0]

@@ -53,7 +53,7 @@ def _log(message: str) -> None:
     print(message, flush=True)
 
 
-def generate(url: str, *, interactions: int) -> None:
+def generate(url: str, *, interactions: int, customers: int = CUSTOMERS) -> None:
     started = t = time.monotonic()
 
     def step(label: str) -> None:
@@ -80,9 +80,10 @@ def generate(url: str, *, interactions: int) -> None:
         cur.execute(
             """
             INSERT INTO crm_queue (name, description, channels, priority, service_level_seconds, service_level_target,
-                                   is_active, created_at, team_id)
+                                   accept_timeout_seconds, auto_accept, surveys_enabled, survey_kind, is_active,
+                                   created_at, team_id)
             SELECT 'Queue ' || g, '', '{voice,chat,email,sms,social}', 5, CASE WHEN g %% 2 = 0 THEN 20 ELSE 30 END,
-                   0.8, true, now(), (SELECT min(id) FROM agents_team) + (g - 1) %% %s
+                   0.8, 30, false, true, 'csat', true, now(), (SELECT min(id) FROM agents_team) + (g - 1) %% %s
             FROM generate_series(1, %s) g
             """,
             [TEAMS, QUEUES],
@@ -113,7 +114,7 @@ def generate(url: str, *, interactions: int) -> None:
                    false, false, now() - interval '1 year', now() - interval '1 year'
             FROM generate_series(1, %s) g
             """,
-            [CUSTOMERS],
+            [customers],
         )
         step("reference data")
         with indexes_dropped(cur, "crm_interaction"):
@@ -188,8 +189,10 @@ def generate(url: str, *, interactions: int) -> None:
         for kind, share in (("csat", 0.15), ("nps", 0.05), ("ces", 0.05)):
             cur.execute(
                 """
-                INSERT INTO crm_survey (interaction_id, kind, token, sent_at, created_at)
-                SELECT id, %(kind)s::text, %(kind)s::text || '-' || id, resolved_at, resolved_at
+                INSERT INTO crm_survey (interaction_id, kind, token, status, channel, attempts, last_error,
+                                        suppressed_reason, sent_at, created_at)
+                SELECT id, %(kind)s::text, %(kind)s::text || '-' || id, 'sent', channel, 1, '', '', resolved_at,
+                       resolved_at
                 FROM crm_interaction WHERE resolved_at IS NOT NULL AND random() < %(share)s
                 """,
                 {"kind": kind, "share": share},

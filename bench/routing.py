@@ -31,7 +31,7 @@ Phases:
    consoles serving that queue (matched by queue and waiting count), p50/p99/max and how many frames were missed.
 
 Every figure is printed in one table at the end with the machine's load average. Not part of the test suite.
-``--no-events`` disconnects the websocket publisher (``crm.events``) in the routers, to time the router alone;
+``--no-events`` disconnects the websocket publisher (``crm.live.receivers``) in the routers, to time the router alone;
 ``--proposed-index`` creates the index the router wants for "idle since the last assignment" (see
 ``PROPOSED_INDEX``; without the flag it is dropped, unless a migration made it); ``--router PATH`` times another
 version of ``crm/services/routing.py`` (e.g. the one before a change) against the same data.
@@ -125,7 +125,8 @@ def reset_data(url: str, args, *, queued: int, history: int = 0, agents: int | N
 
     from agents.models import Agent, AgentSkill, Skill, Team
     from contacts.models import Customer
-    from crm.models import Interaction, Queue, QueueSkill
+    from crm.interactions.models import Interaction
+    from crm.routing.models import Queue, QueueSkill
 
     agents = agents or args.agents
     started = time.monotonic()
@@ -239,7 +240,7 @@ PROPOSED_INDEX = ("interaction_agent_assigned", "(agent_id, assigned_at DESC) WH
 
 def proposed_index(url: str, *, wanted: bool) -> str:
     """Create (or drop) the proposed index in the bench database, unless a migration already made it."""
-    from crm.models import Interaction
+    from crm.interactions.models import Interaction
 
     name, definition = PROPOSED_INDEX
     if any(index.name == name for index in Interaction._meta.indexes):
@@ -301,21 +302,20 @@ def _django(env: dict[str, str]) -> None:
 
 
 def _routing_module(path: str | None, events: bool):
-    """The router under test: ``crm.services.routing``, or another version of it loaded from ``path`` (to
-    measure before/after in one checkout). Without ``events`` the websocket publisher is disconnected, which
-    leaves the router's own cost."""
+    """The router under test: ``crm.routing.services.router``, or another version of that module loaded from
+    ``path`` (to measure before/after in one checkout; it plans with ``crm.routing.services.planner`` as it
+    imports it). Without ``events`` the websocket publisher is disconnected, which leaves the router's own cost."""
     import importlib
     import importlib.util
 
     if not events:
-        from crm.signals import interaction_changed
-
-        from crm.models import Interaction
+        from crm.interactions.models import Interaction
+        from crm.interactions.signals import interaction_changed
 
         interaction_changed.disconnect(sender=Interaction, dispatch_uid="crm.events.publish_interaction_changed")
     if not path:
-        return importlib.import_module("crm.services.routing")
-    spec = importlib.util.spec_from_file_location("crm.services.routing_under_test", path)
+        return importlib.import_module("crm.routing.services.router")
+    spec = importlib.util.spec_from_file_location("crm.routing.services.router_under_test", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -500,10 +500,10 @@ def phase_fanout(args, env) -> list[Row]:
         return [Row("fan-out", {}, ["skipped: crm/consumers.py missing"], _load())]
     # only the connected agents are available, so every assignment goes to a console that is watching
     reset_data(args.database_url, args, queued=args.fanout_assignments + 50, agents=args.consoles)
-    from crm.services.routing import route_next
     from django.db import transaction
 
-    from crm.models import QueueSkill
+    from crm.routing.models import QueueSkill
+    from crm.routing.services.router import route_next
 
     sessions = _sessions(args.consoles)
     ctx = mp.get_context("spawn")
@@ -638,7 +638,7 @@ def main() -> None:
         "--no-events",
         dest="events",
         action="store_false",
-        help="throughput/decision: disconnect the websocket publisher (crm.events) to time the router alone",
+        help="throughput/decision: disconnect the websocket publisher (crm.live) to time the router alone",
     )
     parser.add_argument(
         "--proposed-index",

@@ -12,7 +12,7 @@ What it does:
    resolution 1 h, a warning step at 80 %), by ``INSERT … SELECT generate_series``, with a recorded breach of an
    earlier clock run for every tenth row that is not due (history: 100,000 escalations per million), then ``ANALYZE``.
    ``--due`` of them have passed their first-response due time; the others fall due tomorrow.
-2. Runs ``crm.services.sla.sla_sweep`` over the due rows (one batch of ``--due``) ``--rounds`` times, putting
+2. Runs ``crm.sla.services.sweep.sla_sweep`` over the due rows (one batch of ``--due``) ``--rounds`` times, putting
    the rows back (escalations deleted, ``sla_next_check_at`` restored) between rounds; reports the median time
    of the whole call and of its part up to the commit (after it: the signals, whose live events publish one
    ``sla.breached`` per breach to Redis), the statements it ran, and ``EXPLAIN`` of its claim query (it must be
@@ -44,7 +44,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from crm.signals import sla_breached  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import F  # noqa: E402
@@ -52,9 +51,12 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from contacts.models import Customer  # noqa: E402
-from crm.models import Escalation, Interaction, Queue  # noqa: E402
-from crm.services.queues import TargetSpec, sla_policy_create  # noqa: E402
-from crm.services.sla import sla_sweep  # noqa: E402
+from crm.interactions.models import Interaction  # noqa: E402
+from crm.routing.models import Queue  # noqa: E402
+from crm.sla.models import Escalation  # noqa: E402
+from crm.sla.services.policies import TargetSpec, sla_policy_create  # noqa: E402
+from crm.sla.services.sweep import sla_sweep  # noqa: E402
+from crm.sla.signals import sla_breached  # noqa: E402
 
 CEILING = """
 SELECT id FROM crm_interaction WHERE sla_next_check_at <= %s

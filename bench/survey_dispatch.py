@@ -24,6 +24,35 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def resolve_interactions(count: int) -> int:
+    """Resolve ``count`` e-mail interactions through the lifecycle services; each writes its survey (pending, due
+    after ``SURVEY_DISPATCH_DELAY``). Surveys of earlier runs still pending are marked failed first. Returns
+    ``count``. Needs Django set up (``main`` does it; the smoke test runs it in the test database)."""
+    from django.contrib.auth import get_user_model
+
+    from agents.models import Agent, Team
+    from contacts.models import Customer
+    from crm.choices import SurveyStatus
+    from crm.interactions import services as lifecycle
+    from crm.routing.models import Queue
+    from crm.surveys.models import Survey
+
+    Survey.objects.filter(status=SurveyStatus.PENDING).update(status=SurveyStatus.FAILED, last_error="old bench run")
+    team, _ = Team.objects.get_or_create(name="Bench team")
+    queue_row, _ = Queue.objects.get_or_create(name="Bench e-mail", defaults={"channels": ["email"]})
+    user, _ = get_user_model().objects.get_or_create(username="bench-agent")
+    agent, _ = Agent.objects.get_or_create(
+        user=user, defaults={"name": "Bench", "team": team, "capacity": {"email": 10**6}}
+    )
+    for n in range(count):
+        customer = Customer.objects.create(name=f"Bench {n}", email=f"bench-{uuid.uuid4().hex[:10]}@example.com")
+        interaction = lifecycle.interaction_create_inbound(channel="email", customer=customer, queue=queue_row)
+        interaction = lifecycle.interaction_assign(interaction=interaction, agent=agent)
+        interaction = lifecycle.interaction_accept(interaction=interaction)
+        lifecycle.interaction_resolve(interaction=interaction)
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/switchboard_bench_surveys")
@@ -66,29 +95,12 @@ def main() -> None:
     from django.utils import timezone
 
     call_command("migrate", verbosity=0)
-    from agents.models import Agent, Team
-    from contacts.models import Customer
     from crm.choices import SurveyStatus
-    from crm.models import Queue, Survey
-    from crm.services import lifecycle
-    from crm.services.surveys import survey_publish_due
+    from crm.surveys.models import Survey
+    from crm.surveys.services import survey_publish_due
 
-    Survey.objects.filter(status=SurveyStatus.PENDING).update(status=SurveyStatus.FAILED, last_error="old bench run")
-    team, _ = Team.objects.get_or_create(name="Bench team")
-    queue_row, _ = Queue.objects.get_or_create(name="Bench e-mail", defaults={"channels": ["email"]})
-    from django.contrib.auth import get_user_model
-
-    user, _ = get_user_model().objects.get_or_create(username="bench-agent")
-    agent, _ = Agent.objects.get_or_create(
-        user=user, defaults={"name": "Bench", "team": team, "capacity": {"email": 10**6}}
-    )
     started = time.monotonic()
-    for n in range(args.surveys):
-        customer = Customer.objects.create(name=f"Bench {n}", email=f"bench-{uuid.uuid4().hex[:10]}@example.com")
-        interaction = lifecycle.interaction_create_inbound(channel="email", customer=customer, queue=queue_row)
-        interaction = lifecycle.interaction_assign(interaction=interaction, agent=agent)
-        interaction = lifecycle.interaction_accept(interaction=interaction)
-        lifecycle.interaction_resolve(interaction=interaction)
+    resolve_interactions(args.surveys)
     print(f"resolved {args.surveys} interactions in {time.monotonic() - started:.1f} s")
     Survey.objects.filter(status=SurveyStatus.PENDING).update(dispatch_after=timezone.now(), leased_until=None)
     published = 0

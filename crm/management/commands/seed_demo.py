@@ -59,7 +59,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            from crm.demo import demo_seed
+            from crm.demo.seed import demo_seed
         except ImportError as exc:  # Faker ships with requirements-dev.txt
             raise CommandError(f"seed_demo needs the development requirements (requirements-dev.txt): {exc}") from exc
 
