@@ -33,7 +33,7 @@ from crm.interactions.models import Interaction, InteractionEvent
 from crm.surveys.models import SurveyResponse
 
 from .models import KpiHour, KpiRollupState
-from .selectors import INTERACTION_SUMS, SUMS, SURVEY_SUMS, KpiQuery, interaction_sums, survey_sums
+from .sums import INTERACTION_SUMS, SUMS, SURVEY_SUMS, KpiQuery, interaction_sums, survey_sums
 
 HOUR = timedelta(hours=1)
 MIN_ROLLED = timedelta(hours=2)

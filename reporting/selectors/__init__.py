@@ -1,7 +1,7 @@
-"""What reporting reads: KPI rows (``kpis``) and the breakdowns beside them (``breakdowns``)."""
+"""What reporting reads: KPI rows (``kpis``, built on ``reporting.sums``, which the hourly rollup shares) and the
+breakdowns beside them (``breakdowns``)."""
 
-from .breakdowns import agent_occupancy, backlog_at, contacts_by_category
-from .kpis import (
+from ..sums import (
     ASYNC_CHANNELS,
     GROUP_BY,
     INTERACTION_SUMS,
@@ -12,13 +12,11 @@ from .kpis import (
     fraction,
     interaction_sums,
     kpi_interactions,
-    kpi_row,
-    kpi_rows,
     kpi_scope_q,
-    merge_sums,
-    raw_sums,
     survey_sums,
 )
+from .breakdowns import agent_occupancy, backlog_at, contacts_by_category
+from .kpis import kpi_row, kpi_rows, merge_sums, raw_sums
 
 __all__ = [
     "ASYNC_CHANNELS",

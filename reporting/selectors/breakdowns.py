@@ -13,7 +13,7 @@ from agents.access import Viewer
 from agents.models import Agent
 from crm.interactions.models import Interaction
 
-from .kpis import KpiQuery, _round, fraction, kpi_interactions, kpi_scope_q
+from ..sums import KpiQuery, _round, fraction, kpi_interactions, kpi_scope_q
 
 
 def contacts_by_category(*, viewer: Viewer, query: KpiQuery) -> list[dict[str, Any]]:
