@@ -191,4 +191,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"localstack: {exc}", file=sys.stderr)
         return 1
     return 0
-
