@@ -34,7 +34,7 @@ Every figure is printed in one table at the end with the machine's load average.
 ``--no-events`` disconnects the websocket publisher (``crm.live.receivers``) in the routers, to time the router alone;
 ``--proposed-index`` creates the index the router wants for "idle since the last assignment" (see
 ``PROPOSED_INDEX``; without the flag it is dropped, unless a migration made it); ``--router PATH`` times another
-version of ``crm/services/routing.py`` (e.g. the one before a change) against the same data.
+version of ``crm/routing/services/router.py`` (e.g. the one before a change) against the same data.
 """
 
 import argparse
@@ -610,7 +610,7 @@ def phase_fanout(args, env) -> list[Row]:
 def report(rows: list[Row], args) -> None:
     _log(
         f"\nrouting benchmark: {args.agents} agents, {args.skills} skills, {args.queues} queues, {os.cpu_count()} cpus;"
-        f" router {args.router or 'crm/services/routing.py'}; proposed index {'on' if args.proposed_index else 'off'}"
+        f" router {args.router or 'crm/routing/services/router.py'}; proposed index {'on' if args.proposed_index else 'off'}"
     )
     _log(f"{'phase':<40} {'figures':<58} {'at start':<22} checks")
     for row in rows:
@@ -645,7 +645,7 @@ def main() -> None:
         action="store_true",
         help=f"create the index {PROPOSED_INDEX[0]} on crm_interaction {PROPOSED_INDEX[1]} (else it is dropped)",
     )
-    parser.add_argument("--router", help="throughput/decision: path of another version of crm/services/routing.py")
+    parser.add_argument("--router", help="throughput/decision: path of another version of crm/routing/services/router.py")
     parser.add_argument("--consoles", type=int, default=200)
     parser.add_argument("--fanout-assignments", type=int, default=300)
     parser.add_argument("--fanout-rate", type=float, default=20.0, help="assignments per second")

@@ -244,7 +244,7 @@ def fill(text: str, values: dict) -> str:
 
 
 def target_for(policy: str, channel: str, priority: int) -> V.Target:
-    """The SLA target the demo's policies give (same rule as ``crm.services.sla``: most specific row wins)."""
+    """The SLA target the demo's policies give (same rule as ``crm.sla.services.engine``: most specific row wins)."""
     spec = next(p for p in V.POLICIES if p.name == policy)
     factor = spec.factor * V.PRIORITY_FACTORS.get(priority, 1.0)
     base = V.BASE_TARGETS[channel]

@@ -15,7 +15,8 @@ class Queue(models.Model):
     Higher ``priority`` queues are served first. After ``overflow_after_seconds`` of waiting an
     interaction moves to ``overflow_queue``. ``service_level_seconds`` is the answer threshold of the
     service-level KPI (e.g. 80 % in 20 s). An offer (``assigned``) not accepted within
-    ``accept_timeout_seconds`` is redirected (``crm.services.offers``); ``auto_accept`` queues skip the offer.
+    ``accept_timeout_seconds`` is redirected (``crm.routing.services.offers``); ``auto_accept`` queues skip the
+    offer.
     """
 
     name = models.CharField(max_length=100)

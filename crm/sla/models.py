@@ -27,7 +27,7 @@ class BusinessHours(models.Model):
 
     Periods and holidays are rows, not JSON: the database checks their ranges, the admin edits them
     inline, and reports can join them. The hot paths (recomputing due times, the sweep) do not read
-    them per call: ``crm.services.business_hours`` caches the compiled calendar per process, keyed by
+    them per call: ``crm.sla.services.business_hours`` caches the compiled calendar per process, keyed by
     ``updated_at``, which every change through the services bumps.
     """
 
@@ -91,7 +91,7 @@ class SLAPolicy(models.Model):
     """A set of service-level targets; a queue points at one, its targets pick by channel and priority.
 
     ``business_hours`` set: targets count only the calendar's open hours; empty: calendar time.
-    ``escalation_steps`` is an ordered list validated by ``crm.services.sla.sla_check_escalation_steps``
+    ``escalation_steps`` is an ordered list validated by ``crm.sla.services.steps.sla_check_escalation_steps``
     (kept as JSON: the steps are read whole with the policy by the sweep and replaced whole when edited).
     ``pause_on_hold``: the clocks stop while the interaction is on hold (waiting on the customer).
     """
@@ -120,7 +120,7 @@ class SLAPolicy(models.Model):
 class SLATarget(models.Model):
     """First-response, next-response and resolution targets for one channel (and optionally one priority).
 
-    A blank channel or priority matches any; the most specific target wins (see ``crm.services.sla``).
+    A blank channel or priority matches any; the most specific target wins (see ``crm.sla.services.engine``).
     """
 
     policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="targets")

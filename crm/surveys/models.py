@@ -14,7 +14,7 @@ class Survey(models.Model):
     It is written in the resolution's transaction (so a crash between commit and publish loses nothing)
     and sent once ``dispatch_after`` has passed, by the on-commit task or the beat sweep, whichever comes
     first; the row lock and the status make a second sender a no-op. ``token`` is a random nonce; the
-    customer's link carries it signed (``crm.services.surveys``), and the one-to-one response makes it
+    customer's link carries it signed (``crm.surveys.services``), and the one-to-one response makes it
     single-use. One survey per interaction and kind: a reopened and re-resolved contact is not asked twice.
     """
 

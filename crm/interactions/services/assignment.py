@@ -83,7 +83,7 @@ def interaction_assign_many(*, pairs: Sequence[tuple[Interaction, Agent]], actor
     The pairs are stamped one microsecond apart in the given order, as one assignment after another would be,
     so "idle since the last assignment" ranks the agents as the router planned. The ``interaction_changed``
     signals carry ``batch`` (every change of the commit, in order) and ``batch_index``, so a receiver may handle
-    them together (``crm.events`` publishes them with one read). Returns the assigned interactions in the
+    them together (``crm.live`` publishes them with one read). Returns the assigned interactions in the
     given order; the given instances are refreshed as by the single path.
     """
     if not pairs:
