@@ -645,7 +645,9 @@ def main() -> None:
         action="store_true",
         help=f"create the index {PROPOSED_INDEX[0]} on crm_interaction {PROPOSED_INDEX[1]} (else it is dropped)",
     )
-    parser.add_argument("--router", help="throughput/decision: path of another version of crm/routing/services/router.py")
+    parser.add_argument(
+        "--router", help="throughput/decision: path of another version of crm/routing/services/router.py"
+    )
     parser.add_argument("--consoles", type=int, default=200)
     parser.add_argument("--fanout-assignments", type=int, default=300)
     parser.add_argument("--fanout-rate", type=float, default=20.0, help="assignments per second")
