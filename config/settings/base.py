@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "axes",
+    "config.apps.SwitchboardConfig",  # project-wide system checks (config.checks)
     "contacts",
     "agents",
     "crm",
