@@ -211,3 +211,7 @@ from .celery import *  # noqa: E402,F403
 from .channels import *  # noqa: E402,F403
 from .drf import *  # noqa: E402,F403
 from .switchboard import *  # noqa: E402,F403
+
+# DRF's plain throttles key on the whole X-Forwarded-For header without this; ours use config.client_ip
+# (config.api.throttling), and this keeps any plain one close to the same rule.
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT  # noqa: F405
