@@ -9,6 +9,8 @@ loopback, link-local, shared (CGNAT), reserved or multicast. The local-use NAT64
 (RFC 8215) exists only inside some operator's network, wherever the IPv4 address sits in it: it is refused
 whole.
 
+``read_at_most`` reads a receiver's answer only as far as we care to keep it.
+
 ``redact_url`` is how a URL appears in logs, e-mails and error texts: without its ``user:password@`` and with
 every query value replaced, since integrators put tokens there.
 """
@@ -73,6 +75,18 @@ def redact_url(url: str) -> str:
         f"{part.split('=', 1)[0]}={REDACTED}" if "=" in part else REDACTED for part in parts.query.split("&") if part
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def read_at_most(response, limit: int) -> bytes:
+    """Up to ``limit`` bytes of a streamed httpx response's body as sent (not decompressed: a small gzip can unpack
+    to gigabytes). The rest is never downloaded: leaving the ``stream()`` block closes the connection."""
+    chunks, size = [], 0
+    for chunk in response.iter_raw():
+        chunks.append(chunk[: limit - size])
+        size += len(chunks[-1])
+        if size >= limit:
+            break
+    return b"".join(chunks)
 
 
 # Something that looks like a URL inside a free-text log message.

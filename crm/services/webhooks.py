@@ -9,11 +9,10 @@ Each POST carries ``{"id", "type", "created_at", "data"}`` with ``Switchboard-Ev
 ``Switchboard-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>``.
 
 Targets must be http(s) on public addresses unless ``WEBHOOK_ALLOW_PRIVATE_TARGETS``: every address the
-host resolves to is checked when the subscription is saved and again before each POST (IPv4 addresses inside
-IPv6 ones included, ``config.outbound``), and the POST goes to the checked address (with the original Host and
-TLS server name), so DNS rebinding cannot slip past. A URL with ``user:password@`` is refused (it would end up
-in logs); logs and e-mails name a subscription's URL redacted. At most ``WEBHOOK_RESPONSE_MAX_BYTES`` of an
-answer are read, and an excerpt of a failed one is kept with its attempt.
+host resolves to is checked when the subscription is saved and again before each POST, and the POST goes
+to the checked address (with the original Host and TLS server name), so DNS rebinding cannot slip past.
+``config.outbound`` says which addresses are private (IPv4 inside IPv6 too), reads answers up to
+``WEBHOOK_RESPONSE_MAX_BYTES`` and redacts the URLs we log; URLs with ``user:password@`` are refused.
 """
 
 import hashlib
@@ -40,7 +39,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.outbound import address_is_private, redact_url, redact_urls_in, url_has_userinfo
+from config.outbound import address_is_private, read_at_most, redact_url, redact_urls_in, url_has_userinfo
 
 from ..choices import WEBHOOK_EVENT_TYPES, WebhookDeliveryStatus
 from ..models import Webhook, WebhookAttempt, WebhookDelivery
@@ -91,12 +90,8 @@ def webhook_check_url(url: str) -> str:
     """The validator of a subscription's URL, shared by the API and the admin form (``ValidationError`` on url)."""
     url = (url or "").strip()
     if url_has_userinfo(url):
-        raise ValidationError(
-            {
-                "url": "Remove the user name and password from the URL (user:password@): they would be written "
-                "to logs. Receivers check the Switchboard-Signature header instead."
-            }
-        )
+        message = "Remove the user name and password (user:password@) from the URL: they would be written to logs."
+        raise ValidationError({"url": message})
     try:
         resolve_target(url)
     except UnsafeTarget as exc:
@@ -267,40 +262,23 @@ def retry_delay(attempts: int) -> float:
     return ceiling * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not security)
 
 
-RESPONSE_EXCERPT_CHARS = 1000  # of a failed answer, kept in the attempt's error
-
-
-def _read_at_most(response: httpx.Response, limit: int) -> bytes:
-    """Up to ``limit`` bytes of the body as sent (no decompression: a small gzip can unpack to gigabytes)."""
-    chunks, size = [], 0
-    for chunk in response.iter_raw():
-        chunks.append(chunk[: limit - size])
-        size += len(chunks[-1])
-        if size >= limit:
-            break  # the rest is never downloaded: leaving the stream closes the connection
-    return b"".join(chunks)
-
-
 def _post(*, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-    """POST to a checked address of ``url``'s host, never following redirects (they could point inside).
-
-    Returns the status code and at most ``WEBHOOK_RESPONSE_MAX_BYTES`` of the answer, read as it streams in.
-    """
+    """POST to a checked address of ``url``'s host, never following redirects (they could point inside); the status
+    code and at most ``WEBHOOK_RESPONSE_MAX_BYTES`` of the answer, read as it streams in."""
     addresses = resolve_target(url)
     parts = urlsplit(url)
     address = addresses[0]
     host_in_url = f"[{address}]" if ":" in address else address
     netloc = f"{host_in_url}:{parts.port}" if parts.port else host_in_url
     pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-    host_header = parts.netloc.rsplit("@", 1)[-1]
     extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
     timeout = httpx.Timeout(settings.WEBHOOK_TIMEOUT_SECONDS, connect=min(5.0, settings.WEBHOOK_TIMEOUT_SECONDS))
-    headers = {**headers, "Host": host_header, "Accept-Encoding": "identity"}
+    headers = {**headers, "Host": parts.netloc.rsplit("@", 1)[-1], "Accept-Encoding": "identity"}
     with (
         httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
         client.stream("POST", pinned, content=body, headers=headers, extensions=extensions) as response,
     ):
-        return response.status_code, _read_at_most(response, settings.WEBHOOK_RESPONSE_MAX_BYTES)
+        return response.status_code, read_at_most(response, settings.WEBHOOK_RESPONSE_MAX_BYTES)
 
 
 def webhook_deliver(*, delivery_id: int) -> str | None:
@@ -342,7 +320,7 @@ def webhook_deliver(*, delivery_id: int) -> str | None:
         try:
             status_code, answer = _post(url=webhook.url, body=body, headers=headers)
             if not 200 <= status_code < 300:
-                excerpt = answer.decode("utf-8", errors="replace")[:RESPONSE_EXCERPT_CHARS].strip()
+                excerpt = answer.decode("utf-8", errors="replace")[:1000].strip()  # what the receiver said
                 error = f"HTTP {status_code}" + (f": {excerpt}" if excerpt else "")
         except UnsafeTarget as exc:
             error = str(exc)

@@ -127,9 +127,9 @@ def test_urls_with_credentials_are_refused_by_the_api_and_the_admin_form(admin_c
     form = WebhookAdminForm(data={"name": "x", "url": url, "events": '["*"]', "secret": "s" * 32, "is_active": True})
 
     assert response.status_code == 400
-    assert "Remove the user name and password from the URL" in response.json()["url"][0]
+    assert "Remove the user name and password (user:password@) from the URL" in response.json()["url"][0]
     assert not form.is_valid()
-    assert "Remove the user name and password from the URL" in form.errors["url"][0]
+    assert "Remove the user name and password (user:password@) from the URL" in form.errors["url"][0]
     assert not Webhook.objects.exists()
 
 
