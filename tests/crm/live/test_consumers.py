@@ -15,7 +15,14 @@ from crm.choices import OWNED_STATUSES, InteractionStatus
 from crm.events import counter_key
 from crm.models import Interaction
 from crm.services import lifecycle
-from tests.agents.factories import AgentFactory, AgentSkillFactory, SkillFactory, TeamFactory, UserFactory
+from tests.agents.factories import (
+    AdministratorFactory,
+    AgentFactory,
+    AgentSkillFactory,
+    SkillFactory,
+    TeamFactory,
+    UserFactory,
+)
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory, QueueSkillFactory
 
@@ -54,7 +61,8 @@ def floor():
         "c": agent_c,
         "sup1": supervisor1,
         "sup2": supervisor2,
-        "staff": UserFactory(username="boss", is_staff=True),
+        "admin": AdministratorFactory(username="boss"),
+        "staff": UserFactory(username="staff", is_staff=True),  # supervises nothing
     }
 
 
@@ -94,6 +102,15 @@ def test_foreign_origin_is_refused_before_anything_is_sent(floor):
 def test_user_without_agent_profile_is_refused_the_console(floor):
     async def scenario():
         socket = await open_socket("/ws/console/", floor["sup1"])
+        await socket.connect()
+        assert await socket.receive_output() == {"type": "websocket.close", "code": 4403}
+
+    run(scenario)
+
+
+def test_staff_user_who_supervises_nothing_is_refused_the_wallboard(floor):
+    async def scenario():
+        socket = await open_socket("/ws/wallboard/", floor["staff"])
         await socket.connect()
         assert await socket.receive_output() == {"type": "websocket.close", "code": 4403}
 
@@ -155,7 +172,7 @@ def test_supervisor_wallboard_shows_only_their_teams(floor):
     assert sorted(q["id"] for q in data["queues"]) == sorted([floor["queue1"].pk, floor["queue3"].pk])
     assert sorted(a["id"] for a in data["agents"]) == sorted([floor["a"].pk, floor["b"].pk])
     assert {a["team"] for a in data["agents"]} == {floor["team1"].pk}
-    everything = run(scenario, floor["staff"])
+    everything = run(scenario, floor["admin"])
     assert len(everything["queues"]) == 3 and len(everything["agents"]) == 3
 
 
