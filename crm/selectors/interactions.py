@@ -82,6 +82,8 @@ def _refusal(viewer: Viewer, interaction: Interaction, action: InteractionAction
         return None
     if action in (InteractionAction.ASSIGN, InteractionAction.ESCALATE):
         return "Only a supervisor of the interaction's team may move queued work to an agent or another queue."
+    if action == InteractionAction.ACCEPT and interaction.status != InteractionStatus.ASSIGNED:
+        return None  # no offer to take: the lifecycle answers why (409), e.g. to an agent whose offer expired
     if viewer.agent_id is None or interaction.agent_id != viewer.agent_id:
         return (
             f"Interaction {interaction.pk} is not assigned to you: only its agent or a supervisor of its team "
@@ -101,7 +103,8 @@ def interaction_action_refusal(*, viewer: Viewer, interaction: Interaction, acti
     - A supervisor of the interaction's team (its queue's team, or the team of the agent holding it), and a key
       bound to that team, may do everything, including ``assign`` and acting on an agent's behalf.
     - The assigned agent acts on their own work only, and an offer (``assigned``) must be accepted first: until
-      then ``accept`` is the only thing they may do with it (declining is letting the offer time out).
+      then ``accept`` is the only thing they may do with it (declining is letting the offer time out). ``accept``
+      of what is no offer is left to the lifecycle, which refuses it with the reason (409).
     - Nobody else: a teammate may read the work waiting in the team's queues but not act on it, and ``assign``,
       even to oneself, is a supervisor's action (the product has no self-pick: routing offers the work).
     """
