@@ -286,6 +286,30 @@ def test_supervisor_receives_their_teams_events_and_not_other_teams(floor):
     assert got[2]["data"]["id"] == floor["b"].pk
 
 
+def test_supervisor_of_one_team_hears_nothing_of_the_other_teams_queues_while_an_administrator_does(floor):
+    """Both wallboards open at once: the administrator's proves team 2's events were published; the supervisor
+    of team 1 gets only team 1's, with no gap in the numbering (nothing of team 2 was sent and dropped)."""
+
+    async def scenario():
+        lead, _ = await connect("/ws/wallboard/", floor["sup1"])
+        boss, _ = await connect("/ws/wallboard/", floor["admin"])
+        theirs = await db(new_work)(floor["queue2"])
+        await db(agent_set_status)(agent=floor["c"], status="available")
+        heard_by_boss = await frames_until(boss, lambda f: f.get("event") == "agent.status_changed")
+        mine = await db(new_work)(floor["queue1"])
+        heard_by_lead = await frames_until(lead, lambda f: f.get("event") == "queue.stats")
+        heard_by_lead += await quiet(lead, timeout=0.3)
+        await lead.disconnect()
+        await boss.disconnect()
+        return theirs, mine, heard_by_boss, heard_by_lead
+
+    theirs, mine, heard_by_boss, heard_by_lead = run(scenario)
+    assert theirs.pk in {f["data"].get("id") for f in heard_by_boss if f.get("event") == "interaction.queued"}
+    assert floor["queue2"].pk in {f["data"]["id"] for f in heard_by_boss if f.get("event") == "queue.stats"}
+    assert events(heard_by_lead) == [(1, "interaction.queued"), (2, "queue.stats")]
+    assert [f["data"]["id"] for f in heard_by_lead] == [mine.pk, floor["queue1"].pk]
+
+
 def test_event_sent_to_two_of_a_wallboards_groups_arrives_once(floor):
     """A supervisor of both teams watches work transferred from a team-1 queue to a team-2 queue."""
     floor["team2"].supervisors.add(floor["sup1"])
