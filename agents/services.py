@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from config.errors import DomainError, IllegalTransition
 
+from .accounts import user_email_changed
 from .choices import AGENT_STATUS_TRANSITIONS, AgentStatus
 from .models import MAX_SKILL_LEVEL, MIN_SKILL_LEVEL, Agent, AgentSkill, AgentStatusLog, Skill, Team
 from .signals import agent_status_changed
@@ -208,8 +209,9 @@ def agent_update(
         if changed:
             locked.save(update_fields=[*changed, "updated_at"])
         if new_email is not None and locked.user.email != new_email:
-            locked.user.email = new_email
+            old_email, locked.user.email = locked.user.email, new_email
             locked.user.save(update_fields=["email"])
+            user_email_changed(user=locked.user, old_email=old_email)
         if cleaned_skills is not None:
             _replace_skills(agent=locked, skills=cleaned_skills)
     return locked

@@ -1,10 +1,10 @@
-"""Live websockets: ``/ws/console/`` (an agent) and ``/ws/wallboard/`` (a supervisor or staff).
+"""Live websockets: ``/ws/console/`` (an agent) and ``/ws/wallboard/`` (a supervisor or an administrator).
 
 Protocol (binding for the browser client and the benchmark; events are built in ``crm.events``):
 
 - Auth: the session (``AuthMiddlewareStack``), the Origin checked against ``ALLOWED_HOSTS``. Anonymous: the
   socket is accepted and closed with 4401; signed in but not allowed (no agent profile for the console,
-  neither staff nor a team's supervisor for the wallboard): 4403. (Accepted first so that a browser sees
+  neither an administrator nor a team's supervisor for the wallboard; ``is_staff`` counts for nothing): 4403. (Accepted first so that a browser sees
   the code; a refused handshake only shows 1006.) What a socket receives is derived from the session
   user alone; a client cannot ask for anybody else's stream.
 - Server → client: ``{"type": "snapshot", "seq": 0, "data": {...}}`` first, then
@@ -246,7 +246,7 @@ class ConsoleConsumer(LiveConsumer):
 
 
 class WallboardConsumer(LiveConsumer):
-    """A supervisor's wallboard: their teams' queues, agents and work (staff: the whole center)."""
+    """A supervisor's wallboard: their teams' queues, agents and work (an administrator: the whole center)."""
 
     def allowed(self, viewer: Viewer) -> bool:
         return viewer.unrestricted or viewer.is_supervisor

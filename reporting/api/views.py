@@ -1,7 +1,7 @@
 """Reports over REST: KPIs per group, contacts by category, agent occupancy; JSON or a streamed CSV.
 
 Reads need the ``read`` scope. Every figure is narrowed to the caller (``reporting.selectors.kpi_scope_q``): an
-agent reads only their own work, a supervisor their teams', staff and unscoped keys everything.
+agent reads only their own work, a supervisor their teams', administrators and unscoped keys everything.
 """
 
 from collections.abc import Iterable, Sequence
