@@ -1,10 +1,8 @@
 """The supervisor's cockpit in the admin, driven through Django's test client as a Supervisor-group user."""
 
-import importlib
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -17,18 +15,15 @@ from agents.models import Break, SupervisorAction, TrainingRecord
 from agents.services import agent_set_status
 from agents.training import training_assign, training_record_result
 from tests.agents.factories import AgentFactory, TeamFactory, TrainingCourseFactory, UserFactory
+from tests.crm.groups import default_groups
 
 pytestmark = pytest.mark.django_db
 
-default_groups = importlib.import_module("crm.migrations.0002_default_groups")
-supervision = importlib.import_module("crm.migrations.0007_supervision_permissions_and_scorecard")
 
 
 @pytest.fixture(autouse=True)
 def groups(db):
-    # what migrate ran; again, since a transactional test elsewhere may have flushed migration-made rows
-    default_groups.create_groups(apps, None)
-    supervision.forwards(apps, None)
+    default_groups()
 
 
 @pytest.fixture
