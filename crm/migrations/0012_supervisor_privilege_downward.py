@@ -5,7 +5,8 @@ Taken from the Supervisor group:
   receives every team's events, signed with its secret): administrators' only;
 - adding and changing the center-wide configuration every team shares (SLA policies and their targets,
   skills, training courses, scorecards and their criteria): supervisors read it, administrators change it.
-Given to it: reading the business-hours calendars the SLA policies use.
+Given to it: reading the business-hours calendars the SLA policies use, and their teams' assignments and SLA
+escalations (the admin shows a supervisor only their teams' rows).
 
 The admin refuses the same to anyone who is not an administrator whatever their permissions
 (``agents.admin_scope``), so a permission granted by hand later does not reopen the way.
@@ -28,6 +29,8 @@ GRANTED = [
     ("crm", "businesshours", ("view",)),
     ("crm", "businesshoursperiod", ("view",)),
     ("crm", "businesshoursholiday", ("view",)),
+    ("crm", "assignment", ("view",)),
+    ("crm", "escalation", ("view",)),
 ]
 
 

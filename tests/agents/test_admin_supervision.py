@@ -20,7 +20,6 @@ from tests.crm.groups import default_groups
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture(autouse=True)
 def groups(db):
     default_groups()

@@ -18,7 +18,6 @@ from tests.crm.groups import default_groups
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture
 def world(db):
     default_groups()
