@@ -134,6 +134,7 @@ class TeamAdmin(AdministratorsChange, TeamScoped, admin.ModelAdmin):
 
     team_path = "id"
     list_display = ["name", "agent_count", "created_at"]
+    ordering = ["name"]
     search_fields = ["name"]
     filter_horizontal = ["supervisors"]
 
@@ -150,6 +151,7 @@ class SkillAdmin(AdministratorsChange, admin.ModelAdmin):
     """The center's shared vocabulary (queues of every team require skills): administrators change it."""
 
     list_display = ["name", "agent_count", "created_at"]
+    ordering = ["name"]
     search_fields = ["name", "description"]
 
     def get_queryset(self, request):

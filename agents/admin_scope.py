@@ -7,7 +7,7 @@ Three kinds of model admin, one mixin each (docs/security.md has the whole matri
 - ``AdministratorsChange``: the center's shared configuration (SLA policies, calendars, skills…): whoever may
   view it reads it; only administrators add, change and delete it, since a change reaches every team.
 - ``TeamScoped``: team-bound rows (agents, queues, interactions, breaks…). A supervisor's lists, object pages,
-  actions, relation filters and form choices hold only their teams' rows; anybody else's is "not found".
+  actions, relation filters and form choices hold only their teams' rows; anybody else's is "not found" (404).
   With ``shared_team``, rows of no team are the whole center's: everyone in the admin sees them, only
   administrators change them (the API's rule for queues).
 """
@@ -16,6 +16,7 @@ from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from config.roles import is_administrator
 
@@ -101,6 +102,14 @@ class TeamScoped:
 
     def get_queryset(self, request):
         return self.scoped(request, super().get_queryset(request))
+
+    def get_object(self, request, object_id, from_field=None):
+        # Another team's row answers as a missing one does, with a plain 404 (Django's own answer to a missing
+        # id, a redirect to the index, is kept for administrators).
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and supervised_team_ids(request) is not None:
+            raise Http404(f"No {self.opts.verbose_name} with this id among your teams' rows.")
+        return obj
 
     def in_scope(self, request, obj, *, writable: bool = False) -> bool:
         if obj is None or supervised_team_ids(request) is None:

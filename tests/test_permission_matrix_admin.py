@@ -3,8 +3,8 @@ on rows of team A, team B, rows of no team and the center's rows.
 
 The pages come from ``admin.site._registry`` and each model admin's ``get_urls()``: a newly registered model, or a
 custom admin URL, without an entry in ``EXPECTED`` / ``CUSTOM_URLS`` fails here until someone decides who may see
-it. Refused means 403/404, or Django's "doesn't exist" redirect to the admin index (the answer for an id that does
-not exist, so it tells nothing); "login" means the admin's login redirect.
+it. Refused means 403 or 404 (another team's row answers as a missing one); "login" means the admin's login
+redirect.
 """
 
 import re
@@ -153,7 +153,7 @@ def outcome(response) -> str:
         location = response["Location"]
         if location.startswith(reverse("admin:login")):
             return "login"
-        return "hidden" if location == reverse("admin:index") else f"302 to {location}"
+        return f"302 to {location}"
     return {403: "refused", 404: "refused"}.get(response.status_code, str(response.status_code))
 
 
@@ -201,14 +201,12 @@ def test_every_registered_model_and_custom_admin_url_has_an_expectation():
 
 def _check_page(role, label, view, row_key, response, allowed, mismatches, ok_status=200, foreign=None):
     got = outcome(response)
-    if response.status_code == ok_status and got not in ("login", "hidden"):
+    if response.status_code == ok_status and got != "login":
         got = "ok"
     if role == "agent_a":
         expected = "login"
     else:
         expected = "ok" if allowed else "refused"
-    if got == "hidden" and expected == "refused":
-        got = "refused"
     where = f"{label} {view}" + (f" [{row_key}]" if row_key else "")
     if got != expected:
         mismatches.append(f"{where}: expected {expected}, got {got}")
@@ -274,6 +272,31 @@ def test_the_admin_index_lists_exactly_the_models_a_role_may_use(world, client_a
     }
     expected = {label for label in EXPECTED if any(may(role, label, letter) for letter in "vacd")}
     assert listed == expected
+    for app_label in {label.split(".")[0] for label in EXPECTED}:
+        page = client_as(role).get(reverse("admin:app_list", args=[app_label]))
+        assert page.status_code == (200 if any(e.startswith(f"{app_label}.") for e in expected) else 404), app_label
+
+
+@pytest.mark.parametrize("role", ["sup_a", "viewer_a", "no_team"])
+def test_autocomplete_offers_only_what_the_role_may_see(world, client_as, role):
+    """The admin's autocomplete (any relation of any registered model) answers from the related model's admin."""
+    client, foreign, leaks = client_as(role), foreign_rows(world, role), []
+    for model in list(admin.site._registry):
+        for field in model._meta.get_fields():
+            related = admin.site._registry.get(field.related_model) if field.is_relation and field.concrete else None
+            if related is None or not related.get_search_fields(None):
+                continue
+            query = {"app_label": model._meta.app_label, "model_name": model._meta.model_name, "field_name": field.name}
+            response = client.get(reverse("admin:autocomplete"), query)
+            label = related.model._meta.label_lower
+            if response.status_code != 200:
+                if may(role, label, "v"):
+                    leaks.append(f"{model._meta.label_lower}.{field.name}: {response.status_code}")
+                continue
+            found = {int(result["id"]) for result in response.json()["results"]}
+            if not may(role, label, "v") or found & foreign.get(field.related_model, set()):
+                leaks.append(f"{model._meta.label_lower}.{field.name} offers {label} rows {sorted(found)}")
+    assert not leaks, f"{role}: {leaks}"
 
 
 # --- escalation attempts: each refused, and nothing written ------------------------------------------------------
@@ -334,7 +357,7 @@ def test_a_supervisor_cannot_name_team_supervisors(world, client_as, admin_clien
     for team in world.teams.values():
         url = reverse("admin:agents_team_change", args=[team.pk])
         data = form_data(admin_client.get(url)) | {"supervisors": [supervisor.pk, world.users["agent_a"].pk]}
-        assert outcome(client.post(url, data)) in ("refused", "hidden")
+        assert outcome(client.post(url, data)) == "refused"
     response = client.post(reverse("admin:agents_team_add"), {"name": "Mine too", "supervisors": [supervisor.pk]})
 
     assert response.status_code == 403 and not Team.objects.filter(name="Mine too").exists()

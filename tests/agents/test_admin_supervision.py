@@ -132,7 +132,7 @@ def test_agent_list_and_change_form_hide_other_teams(sup_client, mine, theirs):
     listing = sup_client.get(reverse("admin:agents_agent_changelist")).content.decode()
     assert "Mina Mine" in listing and "Theo Theirs" not in listing
     assert sup_client.get(reverse("admin:agents_agent_change", args=[mine.pk])).status_code == 200
-    assert sup_client.get(reverse("admin:agents_agent_change", args=[theirs.pk])).status_code == 302  # "not found"
+    assert sup_client.get(reverse("admin:agents_agent_change", args=[theirs.pk])).status_code == 404  # "not found"
 
 
 def test_break_actions_approve_and_deny_only_within_my_teams(sup_client, supervisor, mine, theirs):

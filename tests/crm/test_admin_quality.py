@@ -91,5 +91,5 @@ def test_another_teams_review_is_not_visible(world, admin_client):
     review = Review.objects.create(
         interaction=interaction, agent=other, scorecard=world["card"], created_at=timezone.now()
     )
-    assert world["client"].get(reverse("admin:crm_review_change", args=[review.pk])).status_code == 302
+    assert world["client"].get(reverse("admin:crm_review_change", args=[review.pk])).status_code == 404
     assert admin_client.get(reverse("admin:crm_review_change", args=[review.pk])).status_code == 200
