@@ -139,7 +139,7 @@ class TeamScoped:
             writable = db_field.name == self.owner_field
             kwargs["queryset"] = choices_for(request, self.admin_site, db_field.related_model, writable=writable)
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and db_field.name == self.owner_field and not is_administrator(request.user):
+        if field is not None and db_field.name == self.owner_field and supervised_team_ids(request) is not None:
             field.required = True
         return field
 
