@@ -11,6 +11,7 @@ from datetime import time
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
 from django.utils import timezone
 
 from agents.breaks import break_send_now, break_type_get
@@ -222,3 +223,44 @@ def form_data(response) -> dict:
         for form in formset.initial_forms:
             add(form, form.add_prefix)
     return data
+
+
+def foreign_rows(world, own_teams: set[str]) -> dict:
+    """model -> ids of the rows of the teams not in ``own_teams`` ("A", "B"), their people included."""
+    keys = set(WORDS) - own_teams
+    rows = [row for by_key in world.rows.values() for key, row in by_key.items() if key in keys]
+    rows += [world.agents[key].user for key in keys]
+    rows += [user for key in keys for user in world.teams[key].supervisors.all()]
+    found: dict = {}
+    for row in rows:
+        found.setdefault(type(row), set()).add(row.pk)
+    return found
+
+
+def form_choices(response):
+    """(field name, queryset) of every relation choice on an admin form page, its inlines' included."""
+    shown = [response.context["adminform"].form]
+    shown += [inline.formset.empty_form for inline in response.context.get("inline_admin_formsets") or []]
+    for form in shown:
+        for name, form_field in form.fields.items():
+            # an inline row's hidden id is checked against the inline's own rows, not offered
+            if getattr(form_field, "queryset", None) is not None and name != form._meta.model._meta.pk.name:
+                yield name, form_field.queryset
+
+
+def outcome(response) -> str:
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith(reverse("admin:login")):
+            return "login"
+        return f"302 to {location}"
+    return {403: "refused", 404: "refused"}.get(response.status_code, str(response.status_code))
+
+
+def row_values(model, pk) -> dict | None:
+    return model._default_manager.filter(pk=pk).values().first()
+
+
+def grant_by_hand(user, *codenames: str) -> None:
+    """What someone might grant later: the admin must refuse anyway (it does not rest on the group's grants)."""
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))

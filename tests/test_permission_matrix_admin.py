@@ -21,7 +21,16 @@ from django.urls import reverse
 from agents.models import Agent, Team
 from config.roles import ADMINISTRATOR_GROUP
 from crm.models import ApiKey, Interaction, Message, Queue, Webhook
-from tests.admin_world import WORDS, build_world, form_data
+from tests.admin_world import (
+    WORDS,
+    build_world,
+    foreign_rows,
+    form_choices,
+    form_data,
+    grant_by_hand,
+    outcome,
+    row_values,
+)
 from tests.agents.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -123,40 +132,6 @@ def foreign_words(role: str) -> list[str]:
     return []
 
 
-def foreign_rows(world, role: str) -> dict:
-    """model -> ids of the rows of teams ``role`` does not supervise (their users included)."""
-    if role not in ROLE_TEAMS:
-        return {}
-    keys = set(WORDS) - ROLE_TEAMS[role]
-    rows = [row for by_key in world.rows.values() for key, row in by_key.items() if key in keys]
-    rows += [world.agents[key].user for key in keys]
-    rows += [user for key in keys for user in world.teams[key].supervisors.all()]
-    found: dict = {}
-    for row in rows:
-        found.setdefault(type(row), set()).add(row.pk)
-    return found
-
-
-def form_choices(response):
-    """(field name, queryset) of every relation choice on an admin form page, its inlines' included."""
-    forms = [response.context["adminform"].form]
-    forms += [inline.formset.empty_form for inline in response.context.get("inline_admin_formsets") or []]
-    for form in forms:
-        for name, field in form.fields.items():
-            # an inline row's hidden id is checked against the inline's own rows, not offered
-            if getattr(field, "queryset", None) is not None and name != form._meta.model._meta.pk.name:
-                yield name, field.queryset
-
-
-def outcome(response) -> str:
-    if response.status_code == 302:
-        location = response["Location"]
-        if location.startswith(reverse("admin:login")):
-            return "login"
-        return f"302 to {location}"
-    return {403: "refused", 404: "refused"}.get(response.status_code, str(response.status_code))
-
-
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """Built once for the module, inside a transaction rolled back at its end; each test runs in a savepoint."""
@@ -232,7 +207,7 @@ def _check_page(role, label, view, row_key, response, allowed, mismatches, ok_st
 @pytest.mark.parametrize("role", ROLES)
 def test_every_admin_page_answers_each_role_as_expected(world, client_as, role):
     client = client_as(role)
-    foreign = foreign_rows(world, role)
+    foreign = foreign_rows(world, ROLE_TEAMS[role]) if role in ROLE_TEAMS else {}
     mismatches: list[str] = []
     for label, model_admin in admin_pages():
         info = (model_admin.opts.app_label, model_admin.opts.model_name)
@@ -280,7 +255,7 @@ def test_the_admin_index_lists_exactly_the_models_a_role_may_use(world, client_a
 @pytest.mark.parametrize("role", ["sup_a", "viewer_a", "no_team"])
 def test_autocomplete_offers_only_what_the_role_may_see(world, client_as, role):
     """The admin's autocomplete (any relation of any registered model) answers from the related model's admin."""
-    client, foreign, leaks = client_as(role), foreign_rows(world, role), []
+    client, foreign, leaks = client_as(role), foreign_rows(world, ROLE_TEAMS[role]), []
     for model in list(admin.site._registry):
         for field in model._meta.get_fields():
             related = admin.site._registry.get(field.related_model) if field.is_relation and field.concrete else None
@@ -302,15 +277,6 @@ def test_autocomplete_offers_only_what_the_role_may_see(world, client_as, role):
 # --- escalation attempts: each refused, and nothing written ------------------------------------------------------
 
 
-def _row(model, pk) -> dict | None:
-    return model._default_manager.filter(pk=pk).values().first()
-
-
-def grant_by_hand(user, *codenames: str) -> None:
-    """What someone might grant later: the admin must refuse anyway (it does not rest on the group's grants)."""
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-
-
 @pytest.mark.parametrize("role", ["sup_a", "viewer_a", "no_team"])
 def test_actions_on_rows_a_role_may_not_change_change_nothing(world, client_as, role):
     client = client_as(role)
@@ -321,10 +287,10 @@ def test_actions_on_rows_a_role_may_not_change_change_nothing(world, client_as, 
         for key, row in world.rows[label].items():
             if may(role, label, "c", key) or may(role, label, "d", key):
                 continue
-            before = _row(type(row), row.pk)
+            before = row_values(type(row), row.pk)
             for name in names:
                 client.post(changelist, {"action": name, "_selected_action": [row.pk], "post": "yes", "apply": "1"})
-                if _row(type(row), row.pk) != before:
+                if row_values(type(row), row.pk) != before:
                     changed.append(f"{label} [{key}] by {name}")
                     break
     assert not changed, f"{role} changed rows out of reach: {changed}"
