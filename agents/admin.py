@@ -18,6 +18,7 @@ from django.db.models import Count
 from config.errors import DomainError
 from config.roles import ADMINISTRATOR_GROUP
 
+from .accounts import user_email_changed
 from .admin_scope import AdministratorsChange, TeamScoped, restrict_to_administrators, supervised_team_ids
 from .admin_supervision import assign_course_action, board_urls, send_on_break_action
 from .breaks import supervisor_set_status
@@ -182,4 +183,16 @@ class AgentStatusLogAdmin(TeamScoped, admin.ModelAdmin):
         return False
 
 
+class EmailChangeNotice:
+    """On Django's user admin: a changed e-mail address is told to the old one (``agents.accounts``)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            user_email_changed(user=obj, old_email=form.initial.get("email") or "")
+
+
 restrict_to_administrators(admin.site, [get_user_model(), Group, AccessAttempt, AccessFailureLog, AccessLog])
+_user_admin = type(admin.site._registry[get_user_model()])
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), type(_user_admin.__name__, (EmailChangeNotice, _user_admin), {}))
