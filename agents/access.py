@@ -19,6 +19,7 @@ from .models import Agent
 
 __all__ = ["ADMINISTRATOR_GROUP", "NOBODY", "Viewer", "is_administrator", "viewer_for", "viewer_from_request"]
 
+
 @dataclass(frozen=True)
 class Viewer:
     unrestricted: bool

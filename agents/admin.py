@@ -1,16 +1,26 @@
 """Admin for agents, teams, skills and the status log. Status changes go through ``agent_set_status``.
 
-The supervision cockpit (board, breaks, training, audit log) is in ``admin_supervision``.
+The supervision cockpit (board, breaks, training, audit log) is in ``admin_supervision``; who sees what is
+decided in ``admin_scope``. Users and groups (Django's own admin) and axes' login logs are administrators' only:
+whoever changes them could make themself an administrator.
 """
 
+import axes.admin  # noqa: F401  (registers its model admins first)
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin  # noqa: F401  (registers them first)
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from config.errors import DomainError
+from config.roles import ADMINISTRATOR_GROUP
 
-from .admin_supervision import assign_course_action, board_urls, scope, send_on_break_action
+from .accounts import user_email_changed
+from .admin_scope import AdministratorsChange, TeamScoped, restrict_to_administrators, supervised_team_ids
+from .admin_supervision import assign_course_action, board_urls, send_on_break_action
 from .breaks import supervisor_set_status
 from .choices import AgentStatus
 from .models import Agent, AgentSkill, AgentStatusLog, Skill, Team
@@ -40,8 +50,23 @@ class AgentAdminForm(forms.ModelForm):
             raise forms.ValidationError(exc.messages) from None
 
 
+def users_free_for_an_agent():
+    """Who a supervisor may make an agent of their team: active plain users without a profile or a role."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=False, is_superuser=False, agent__isnull=True)
+        .filter(supervised_teams__isnull=True)
+        .exclude(groups__name=ADMINISTRATOR_GROUP)
+        .order_by("username")
+    )
+
+
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(TeamScoped, admin.ModelAdmin):
+    """Supervisors manage their teams' agents (lists, forms and actions alike) and keep them in their teams."""
+
+    team_path = "team_id"
+    owner_field = "team"
     form = AgentAdminForm
     list_display = ["name", "user", "team", "status", "status_changed_at", "capacity_summary", "is_active"]
     list_filter = ["team", "status", "is_active", "skills"]
@@ -53,13 +78,15 @@ class AgentAdmin(admin.ModelAdmin):
     actions = ["set_available", "set_offline", send_on_break_action, assign_course_action]
     change_list_template = "admin/agents/agent_change_list.html"
 
-    def get_queryset(self, request):
-        # supervisors manage only their teams' agents (superusers all): lists, forms and actions alike
-        return scope(request, super().get_queryset(request), "team_id")
+    def get_autocomplete_fields(self, request):
+        # the user search is the users' admin, administrators' only; supervisors choose from a short list
+        fields = super().get_autocomplete_fields(request)
+        return fields if supervised_team_ids(request) is None else [f for f in fields if f != "user"]
 
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or self.get_queryset(request).filter(pk=obj.pk).exists())
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and supervised_team_ids(request) is not None:
+            kwargs["queryset"] = users_free_for_an_agent()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_urls(self):
         return [*board_urls(self), *super().get_urls()]
@@ -103,8 +130,12 @@ class AgentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AdministratorsChange, TeamScoped, admin.ModelAdmin):
+    """Supervisors read their own teams; only administrators make teams and name their supervisors."""
+
+    team_path = "id"
     list_display = ["name", "agent_count", "created_at"]
+    ordering = ["name"]
     search_fields = ["name"]
     filter_horizontal = ["supervisors"]
 
@@ -117,8 +148,11 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Skill)
-class SkillAdmin(admin.ModelAdmin):
+class SkillAdmin(AdministratorsChange, admin.ModelAdmin):
+    """The center's shared vocabulary (queues of every team require skills): administrators change it."""
+
     list_display = ["name", "agent_count", "created_at"]
+    ordering = ["name"]
     search_fields = ["name", "description"]
 
     def get_queryset(self, request):
@@ -130,7 +164,7 @@ class SkillAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgentStatusLog)
-class AgentStatusLogAdmin(admin.ModelAdmin):
+class AgentStatusLogAdmin(TeamScoped, admin.ModelAdmin):
     """Evidence for occupancy and time in state: readable, never editable (the database refuses updates too)."""
 
     list_display = ["changed_at", "agent", "previous_status", "status", "actor", "reason"]
@@ -138,9 +172,6 @@ class AgentStatusLogAdmin(admin.ModelAdmin):
     list_select_related = ["agent", "actor"]
     search_fields = ["agent__name", "agent__user__username"]
     date_hierarchy = "changed_at"
-
-    def get_queryset(self, request):
-        return scope(request, super().get_queryset(request), "agent__team_id")
 
     def has_add_permission(self, request):
         return False
@@ -150,3 +181,18 @@ class AgentStatusLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class EmailChangeNotice:
+    """On Django's user admin: a changed e-mail address is told to the old one (``agents.accounts``)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            user_email_changed(user=obj, old_email=form.initial.get("email") or "")
+
+
+restrict_to_administrators(admin.site, [get_user_model(), Group, AccessAttempt, AccessFailureLog, AccessLog])
+_user_admin = type(admin.site._registry[get_user_model()])
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), type(_user_admin.__name__, (EmailChangeNotice, _user_admin), {}))

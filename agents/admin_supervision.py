@@ -1,10 +1,10 @@
 """The supervisor's cockpit in the admin: live agent board, breaks, training, policies, and the audit log.
 
-Who sees what: a superuser sees every agent; anyone else (supervisors: staff in the Supervisor group) sees
-only agents of the teams they supervise, in every list, form, action and board button: querysets are
-narrowed here, and objects outside them are refused (404 in forms, 403 on the board). Every action goes
-through a service, which writes ``SupervisorAction`` with who did it (our audit log: unlike Django's
-LogEntry it also records what the API and the beat tasks do).
+Who sees what: administrators see every agent; a supervisor only agents of the teams they supervise, in every
+list, form, action and board button (``agents.admin_scope``): objects outside them are "not found" in forms
+and refused (403) on the board. Courses and break types are the center's: supervisors read them, administrators
+change them. Every action goes through a service, which writes ``SupervisorAction`` with who did it (our audit
+log: unlike Django's LogEntry it also records what the API and the beat tasks do).
 """
 
 from datetime import timedelta
@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from config.errors import DomainError
 
-from .access import viewer_from_request
+from .admin_scope import AdministratorsChange, TeamScoped, scope
 from .breaks import (
     break_approve,
     break_deny,
@@ -48,19 +48,6 @@ from .training import training_assign, training_record_result
 BOARD_REFRESH_SECONDS = 10
 
 
-def supervised_team_ids(request) -> set[int] | None:
-    """None: every team (administrators); otherwise the ids of the teams the user supervises (maybe none).
-    Decided by ``agents.access``, like every other scope."""
-    return viewer_from_request(request).admin_team_ids
-
-
-def scope(request, queryset: QuerySet, team_path: str) -> QuerySet:
-    team_ids = supervised_team_ids(request)
-    if team_ids is None:
-        return queryset
-    return queryset.filter(**{f"{team_path}__in": team_ids})
-
-
 def visible_agents(request) -> QuerySet[Agent]:
     return scope(request, Agent.objects.select_related("team", "user"), "team_id")
 
@@ -69,27 +56,8 @@ def error_text(exc: Exception) -> str:
     return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
 
 
-class TeamScopedAdmin(admin.ModelAdmin):
+class TeamScopedAdmin(TeamScoped, admin.ModelAdmin):
     """Lists, forms and actions narrowed to the supervisor's teams (``team_path`` leads to the team id)."""
-
-    team_path = "agent__team_id"
-
-    def get_queryset(self, request):
-        return scope(request, super().get_queryset(request), self.team_path)
-
-    def _in_scope(self, request, obj) -> bool:
-        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._in_scope(request, obj)
-
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and self._in_scope(request, obj)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model is Agent:
-            kwargs["queryset"] = visible_agents(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def run_each(self, request, objects, action, done: str) -> None:
         """Apply a service to each object; refusals become error messages, the rest a success count."""
@@ -109,7 +77,7 @@ class TeamScopedAdmin(admin.ModelAdmin):
 
 
 @admin.register(TrainingCourse)
-class TrainingCourseAdmin(admin.ModelAdmin):
+class TrainingCourseAdmin(AdministratorsChange, admin.ModelAdmin):
     list_display = ["title", "skill", "validity_days", "pass_score", "is_active"]
     list_filter = ["is_active", "skill"]
     search_fields = ["title"]
@@ -194,7 +162,7 @@ class TrainingRecordAdmin(TeamScopedAdmin):
 
 
 @admin.register(BreakType)
-class BreakTypeAdmin(admin.ModelAdmin):
+class BreakTypeAdmin(AdministratorsChange, admin.ModelAdmin):
     list_display = ["name", "code", "default_minutes", "is_active"]
     readonly_fields = ["code"]
 
@@ -208,6 +176,7 @@ class BreakTypeAdmin(admin.ModelAdmin):
 @admin.register(BreakPolicy)
 class BreakPolicyAdmin(TeamScopedAdmin):
     team_path = "team_id"
+    owner_field = "team"
     list_display = [
         "team",
         "well_being_minutes",
@@ -216,13 +185,6 @@ class BreakPolicyAdmin(TeamScopedAdmin):
         "max_on_break_share",
         "is_active",
     ]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "team":
-            team_ids = supervised_team_ids(request)
-            if team_ids is not None:
-                kwargs["queryset"] = db_field.related_model.objects.filter(pk__in=team_ids)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Break)

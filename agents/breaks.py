@@ -9,6 +9,10 @@ Policy evaluation needs interaction outcomes, which live in crm; agents must not
 ``break_due_sweep`` takes the bad-outcome streaks as a function (``BadStreakSource``): crm's beat task
 passes ``crm.services.breaks.bad_outcome_streaks``. ``break_policy_evaluate`` is pure: its inputs are
 measured elsewhere, so tests and the board can ask it directly.
+
+Nobody decides their own break: approving, denying, planning (``approved=True``) or sending now a break of
+the actor's own agent profile raises ``NotAllowed`` (403 in the API), whoever calls; another supervisor of the
+team or an administrator must. Taking (starting) or ending one's own approved break stays the agent's.
 """
 
 import logging
@@ -22,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.errors import DomainError, IllegalTransition
+from config.errors import DomainError, IllegalTransition, NotAllowed
 
 from .audit import supervisor_action_log
 from .choices import (
@@ -79,6 +83,14 @@ def _clean(*, minutes: int | None, reason: str, scheduled_for: datetime | None, 
     return reason
 
 
+def _not_own(agent: Agent, actor: AbstractBaseUser | None, refusal: str) -> None:
+    """Refuse a decision on a break of the actor's own agent profile (a supervisor who is also an agent)."""
+    if actor is not None and actor.pk is not None and actor.pk == agent.user_id:
+        raise NotAllowed(
+            f"{refusal}: another supervisor of your team or an administrator must decide it.", code="own_break"
+        )
+
+
 def _lock(brk: Break) -> Break:
     return Break.objects.select_for_update(of=("self",)).select_related("agent", "break_type").get(pk=brk.pk)
 
@@ -110,6 +122,8 @@ def break_request(
     An agent has at most one break waiting to be taken; asking again is refused (409). A break approved
     with ``scheduled_for`` is ``scheduled``, otherwise ``approved``: either is started by ``break_start``.
     """
+    if approved:
+        _not_own(agent, actor, "You cannot plan an approved break for yourself")
     now = timezone.now()
     reason = _clean(minutes=minutes, reason=reason, scheduled_for=scheduled_for, now=now)
     if not break_type.is_active:
@@ -155,6 +169,7 @@ def break_approve(*, brk: Break, actor: AbstractBaseUser | None, scheduled_for: 
     _clean(minutes=None, reason="", scheduled_for=scheduled_for, now=now)
     with transaction.atomic():
         locked = _lock(brk)
+        _not_own(locked.agent, actor, "You cannot approve your own break")
         _move(locked, BreakStatus.SCHEDULED if scheduled_for else BreakStatus.APPROVED)
         locked.approved_by, locked.decided_at, locked.scheduled_for = actor, now, scheduled_for
         locked.save(update_fields=["status", "approved_by", "decided_at", "scheduled_for"])
@@ -174,6 +189,7 @@ def break_deny(*, brk: Break, actor: AbstractBaseUser | None, reason: str = "") 
     reason = _clean(minutes=None, reason=reason, scheduled_for=None, now=timezone.now())
     with transaction.atomic():
         locked = _lock(brk)
+        _not_own(locked.agent, actor, "You cannot deny your own break")
         _move(locked, BreakStatus.DENIED)
         locked.decided_at = timezone.now()
         locked.save(update_fields=["status", "decided_at"])
@@ -237,6 +253,9 @@ def break_start(*, brk: Break, actor: AbstractBaseUser | None, enforce_cap: bool
     now = timezone.now()
     with transaction.atomic():
         locked = _lock(brk)
+        if locked.approved_by_id is not None and locked.approved_by_id == locked.agent.user_id:
+            # approved by the agent themself before this rule existed: someone else must start (so approve) it
+            _not_own(locked.agent, actor, "You approved this break yourself, so you cannot start it")
         _move(locked, BreakStatus.STARTED)
         _start(locked, actor=actor, enforce_cap=enforce_cap, now=now)
     return _sync(brk, locked)
@@ -289,6 +308,7 @@ def break_send_now(
 ) -> Break:
     """A supervisor sends an agent on break at once. A break the agent was waiting for is the one started
     (approved by the supervisor); otherwise a new one (well-being by default) is made and started."""
+    _not_own(agent, actor, "You cannot send yourself on a break")
     now = timezone.now()
     reason = _clean(minutes=minutes, reason=reason, scheduled_for=None, now=now)
     break_type = break_type or break_type_get(code=BreakKind.WELL_BEING)

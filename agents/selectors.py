@@ -310,7 +310,7 @@ def break_list(*, viewer: Viewer) -> QuerySet[Break]:
 
 
 def viewer_supervises(*, viewer: Viewer, agent: Agent) -> bool:
-    """May ``viewer`` manage ``agent``'s breaks and training: staff / unbound keys, or the agent's team's
+    """May ``viewer`` manage ``agent``'s breaks and training: administrators / unbound keys, or the agent's team's
     supervisors and team-bound keys. An agent never supervises themselves."""
     if viewer.unrestricted:
         return True

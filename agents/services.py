@@ -17,9 +17,11 @@ from django.utils import timezone
 
 from config.errors import DomainError, IllegalTransition
 
+from .accounts import user_email_changed
 from .choices import AGENT_STATUS_TRANSITIONS, AgentStatus
 from .models import MAX_SKILL_LEVEL, MIN_SKILL_LEVEL, Agent, AgentSkill, AgentStatusLog, Skill, Team
 from .signals import agent_status_changed
+from .status_rules import status_change_check
 from .validators import validate_capacity
 
 AGENT_GROUP_NAME = "Agent"
@@ -207,8 +209,9 @@ def agent_update(
         if changed:
             locked.save(update_fields=[*changed, "updated_at"])
         if new_email is not None and locked.user.email != new_email:
-            locked.user.email = new_email
+            old_email, locked.user.email = locked.user.email, new_email
             locked.user.save(update_fields=["email"])
+            user_email_changed(user=locked.user, old_email=old_email)
         if cleaned_skills is not None:
             _replace_skills(agent=locked, skills=cleaned_skills)
     return locked
@@ -243,6 +246,8 @@ def agent_skill_set(*, agent: Agent, skill: Skill, level: int) -> AgentSkill:
 def agent_set_status(*, agent: Agent, status: str, actor: AbstractBaseUser | None = None, reason: str = "") -> Agent:
     """Move an agent to another presence status and log it; the same status again changes nothing.
 
+    A person ``actor`` may set only what ``agents.status_rules`` allows (``NotAllowed``, 403): an agent sets
+    themselves available, not ready or offline; ``on_break`` under a team's break policy comes from a break.
     The agent row is locked, so two concurrent changes queue up and each log row's ``previous_status`` is
     the status the row before it set. Illegal moves (see ``AGENT_STATUS_TRANSITIONS``) raise
     ``IllegalTransition``; an inactive agent cannot become available. After commit, ``agent_status_changed``
@@ -263,6 +268,7 @@ def agent_set_status(*, agent: Agent, status: str, actor: AbstractBaseUser | Non
         previous = locked.status
         if previous == status:
             return locked
+        status_change_check(agent=locked, status=status, actor=actor)
         allowed = AGENT_STATUS_TRANSITIONS[previous]
         if status not in allowed:
             raise IllegalTransition(f"Cannot go from {previous} to {status}; allowed: {', '.join(sorted(allowed))}.")

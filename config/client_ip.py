@@ -1,4 +1,5 @@
-"""The client's address behind a known number of reverse proxies (used by django-axes' login throttle)."""
+"""The client's address behind a known number of reverse proxies: the one rule of django-axes' login throttle and
+of the API's throttles (``config.api.throttling``)."""
 
 import ipaddress
 

@@ -1,4 +1,4 @@
-"""Errors that services raise; the API turns them into 409 responses with their message."""
+"""Errors that services raise; the API turns them into 409 responses (403 for ``NotAllowed``) with their message."""
 
 
 class DomainError(Exception):
@@ -16,6 +16,16 @@ class IllegalTransition(DomainError):
     """A status change that the lifecycle does not allow, e.g. resolving a closed interaction."""
 
     code = "illegal_transition"
+
+
+class NotAllowed(DomainError):
+    """This actor may not do this to this object, whatever its state (HTTP 403), e.g. approving one's own break.
+
+    A ``DomainError`` still, so every caller that shows a service's refusal (admin actions, the console) shows
+    this one's message too.
+    """
+
+    code = "not_allowed"
 
 
 # The code of a Django ValidationError raised because a value is already taken (an address, a name).

@@ -203,6 +203,7 @@ class CustomerAdmin(admin.ModelAdmin):
 class OrganizationAdmin(admin.ModelAdmin):
     form = OrganizationAdminForm
     list_display = ["name", "domain", "customer_count", "created_at"]
+    ordering = ["name"]
     search_fields = ["name", "domain"]
     readonly_fields = ["created_at", "updated_at"]
 

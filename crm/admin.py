@@ -5,6 +5,10 @@ Status changes never happen by editing a field: interactions move through ``crm.
 API keys are made by ``crm.services.api_keys`` so the raw key is shown once and only its hash kept.
 Records (events, survey answers, idempotency records) are read-only. Rule violations a form cannot
 foresee (a concurrent change) come back as an error message, never as a server error.
+
+Who sees what (``agents.admin_scope``): supervisors get their teams' queues and work (and read the queues of no
+team and the center-wide SLA policies and calendars, which only administrators change); API keys, webhooks,
+dead letters and idempotency records are administrators' only.
 """
 
 from django import forms
@@ -14,6 +18,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 
+from agents.admin_scope import AdministratorsChange, AdministratorsOnly, TeamScoped
 from config.api.permissions import ALL_SCOPES
 from config.choices import Channel
 from config.errors import DomainError
@@ -57,6 +62,13 @@ from .services.queues import (
     sla_policy_delete_blockers,
 )
 from .services.sla import sla_check_escalation_steps, sla_request_recompute, sla_state
+
+# An interaction belongs to the team of its queue and to the team of the agent holding it (the API's rule).
+INTERACTION_TEAMS = ("queue__team_id", "agent__team_id")
+
+
+def _teams_via(prefix: str) -> tuple[str, ...]:
+    return tuple(f"{prefix}__{path}" for path in INTERACTION_TEAMS)
 
 
 def _error_text(exc: Exception) -> str:
@@ -153,7 +165,8 @@ class QueueSkillInline(admin.TabularInline):
 
 
 @admin.register(Queue)
-class QueueAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+class QueueAdmin(ServiceErrorsAsMessages, TeamScoped, admin.ModelAdmin):
+    team_path, shared_team, owner_field = "team_id", True, "team"
     form = QueueAdminForm
     list_display = ["name", "team", "channel_list", "priority", "sla_policy", "waiting", "is_active"]
     list_filter = ["is_active", "team", "sla_policy", "priority"]
@@ -188,7 +201,8 @@ class QueueAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
 
 @admin.register(CannedResponse)
-class CannedResponseAdmin(admin.ModelAdmin):
+class CannedResponseAdmin(TeamScoped, admin.ModelAdmin):
+    team_path, shared_team, owner_field = "queue__team_id", True, "queue"
     list_display = ["title", "shortcut", "queue", "is_active", "created_at"]
     list_filter = ["is_active", "queue"]
     list_select_related = ["queue"]
@@ -250,7 +264,7 @@ class SLAPolicyForm(forms.ModelForm):
 
 
 @admin.register(SLAPolicy)
-class SLAPolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+class SLAPolicyAdmin(ServiceErrorsAsMessages, AdministratorsChange, admin.ModelAdmin):
     form = SLAPolicyForm
     list_display = ["name", "business_hours", "pause_on_hold", "is_active", "created_at"]
     list_filter = ["is_active", "business_hours", "pause_on_hold"]
@@ -304,7 +318,7 @@ class BusinessHoursHolidayInline(admin.TabularInline):
 
 
 @admin.register(BusinessHours)
-class BusinessHoursAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+class BusinessHoursAdmin(ServiceErrorsAsMessages, AdministratorsChange, admin.ModelAdmin):
     """Calendars edited inline; saving bumps the calendar (its cache key) and recomputes open work under it."""
 
     list_display = ["name", "time_zone", "updated_at"]
@@ -328,9 +342,10 @@ class BusinessHoursAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(TeamScoped, admin.ModelAdmin):
     """What the SLA sweep recorded: a record, read-only."""
 
+    team_path = _teams_via("interaction")
     list_display = ["id", "interaction", "target", "kind", "step", "action", "due_at", "created_at", "outcome"]
     list_filter = ["target", "kind", "action", "due_at"]
     list_select_related = ["interaction"]
@@ -556,7 +571,8 @@ def _run_lifecycle(modeladmin, request, queryset, verb: str, move) -> None:
 
 
 @admin.register(Interaction)
-class InteractionAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+class InteractionAdmin(ServiceErrorsAsMessages, TeamScoped, admin.ModelAdmin):
+    team_path, owner_field = INTERACTION_TEAMS, "queue"
     list_display = [
         "id",
         "subject",
@@ -676,9 +692,10 @@ class MessageAddForm(NewMessageForm):
 
 
 @admin.register(Message)
-class MessageAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+class MessageAdmin(ServiceErrorsAsMessages, TeamScoped, admin.ModelAdmin):
     """Messages are records: an existing one is read-only; a new one is written by ``message_create``."""
 
+    team_path, owner_field = _teams_via("interaction"), "interaction"
     list_display = ["id", "interaction", "direction", "author", "created_at", "preview"]
     list_filter = ["direction", "created_at"]
     list_select_related = ["interaction", "author"]
@@ -719,7 +736,8 @@ class MessageAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
 
 @admin.register(InteractionEvent)
-class InteractionEventAdmin(ReadOnlyAdmin):
+class InteractionEventAdmin(TeamScoped, ReadOnlyAdmin):
+    team_path = _teams_via("interaction")
     list_display = ["interaction", "kind", "from_status", "to_status", "actor", "agent", "at"]
     list_filter = ["kind", "to_status"]
     list_select_related = ["interaction", "actor", "agent"]
@@ -728,9 +746,10 @@ class InteractionEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(ReadOnlyAdmin):
+class AssignmentAdmin(TeamScoped, ReadOnlyAdmin):
     """Who held which work, from offer to end (written by the lifecycle only)."""
 
+    team_path = _teams_via("interaction")
     list_display = ["interaction", "agent", "offered_at", "accepted_at", "ended_at", "end_reason"]
     list_filter = ["end_reason"]
     list_select_related = ["interaction", "agent"]
@@ -755,9 +774,10 @@ class SurveyResponseInline(admin.StackedInline):
 
 
 @admin.register(Survey)
-class SurveyAdmin(ReadOnlyAdmin):
+class SurveyAdmin(TeamScoped, ReadOnlyAdmin):
     """Surveys are sent by the survey service; the token (a customer's key to answer) is not shown."""
 
+    team_path = _teams_via("interaction")
     list_display = ["id", "interaction", "kind", "status", "dispatch_after", "sent_at", "answered"]
     list_filter = ["kind", "status", "channel", "sent_at"]
     list_select_related = ["interaction", "response"]
@@ -781,7 +801,8 @@ class SurveyAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(ReadOnlyAdmin):
+class SurveyResponseAdmin(TeamScoped, ReadOnlyAdmin):
+    team_path = _teams_via("survey__interaction")
     list_display = ["survey", "score", "answered_at", "comment"]
     list_filter = ["survey__kind", "score"]
     list_select_related = ["survey"]
@@ -790,9 +811,11 @@ class SurveyResponseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SurveySuppressionRule)
-class SurveySuppressionRuleAdmin(admin.ModelAdmin):
-    """Supervisors say when not to ask: per queue and/or channel, by disposition, category or reply window."""
+class SurveySuppressionRuleAdmin(TeamScoped, admin.ModelAdmin):
+    """Supervisors say when not to ask in their teams' queues: per queue and/or channel, by disposition, category
+    or reply window. Rules of no queue (or a shared one) hold for the whole center: administrators change them."""
 
+    team_path, shared_team, owner_field = "queue__team_id", True, "queue"
     list_display = ["__str__", "queue", "channel", "dispositions", "categories", "reply_window_hours", "is_active"]
     list_filter = ["is_active", "channel", "queue"]
     list_select_related = ["queue"]
@@ -821,8 +844,10 @@ class WebhookAdminForm(forms.ModelForm):
 
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
-    """Subscriptions; a disabled one shows why, and the change list warns while any is disabled."""
+class WebhookAdmin(AdministratorsOnly, admin.ModelAdmin):
+    """Subscriptions; a disabled one shows why, and the change list warns while any is disabled.
+
+    Administrators' only: a subscription receives every team's events, and its secret signs them."""
 
     form = WebhookAdminForm
     list_display = ["__str__", "url", "is_active", "failure_count", "failing_since", "disabled_reason"]
@@ -855,7 +880,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(AdministratorsOnly, ReadOnlyAdmin):
     list_display = ["event_type", "event_id", "webhook", "status", "attempts", "last_status_code", "next_attempt_at"]
     list_filter = ["status", "event_type"]
     list_select_related = ["webhook"]
@@ -872,7 +897,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(ReadOnlyAdmin):
+class DeadLetterAdmin(AdministratorsOnly, ReadOnlyAdmin):
     """Messages the workers gave up on; "queue again" sends a copy once the cause is fixed."""
 
     list_display = ["task_name", "task_id", "delivery_count", "created_at", "requeued_at"]
@@ -917,8 +942,9 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
-    """Keys are created by ``api_key_create``: the raw key is shown once, in the message after saving."""
+class ApiKeyAdmin(ServiceErrorsAsMessages, AdministratorsOnly, admin.ModelAdmin):
+    """Keys are created by ``api_key_create``: the raw key is shown once, in the message after saving.
+    Administrators' only: a key bound to no team is unrestricted."""
 
     form = ApiKeyForm
     list_display = ["name", "prefix", "scope_list", "team", "last_used_at", "revoked_at", "expires_at"]
@@ -980,7 +1006,7 @@ class ApiKeyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(ReadOnlyAdmin):
+class IdempotencyRecordAdmin(AdministratorsOnly, ReadOnlyAdmin):
     list_display = ["owner", "key", "response_status", "created_at"]
     list_filter = ["response_status", "created_at"]
     search_fields = ["=owner", "key"]

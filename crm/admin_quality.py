@@ -1,7 +1,7 @@
 """Quality reviews in the admin: scorecards, a sampling page, and scoring a review criterion by criterion.
 
-Supervisors see only reviews of their teams' agents (superusers all), like the rest of the cockpit
-(``agents.admin_supervision``).
+Supervisors see only reviews of their teams' agents (administrators all), like the rest of the cockpit
+(``agents.admin_supervision``); scorecards are the center's: supervisors use them, administrators change them.
 """
 
 from django import forms
@@ -12,6 +12,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from agents.admin_scope import AdministratorsChange, choices_for, supervised_team_ids
 from agents.admin_supervision import TeamScopedAdmin, error_text, visible_agents
 from config.errors import DomainError
 
@@ -27,7 +28,7 @@ class ScorecardCriterionInline(admin.TabularInline):
 
 
 @admin.register(Scorecard)
-class ScorecardAdmin(admin.ModelAdmin):
+class ScorecardAdmin(AdministratorsChange, admin.ModelAdmin):
     list_display = ["name", "is_active", "created_at"]
     search_fields = ["name"]
     inlines = [ScorecardCriterionInline]
@@ -42,9 +43,10 @@ class SampleForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=500, required=False, help_text="how many, at random")
     low_csat = forms.BooleanField(required=False, label="All with CSAT ≤ 2 instead")
 
-    def __init__(self, *args, request, **kwargs):
+    def __init__(self, *args, request, site, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agent"].queryset = visible_agents(request)
+        self.fields["queue"].queryset = choices_for(request, site, Queue)
 
 
 class ReviewScoreForm(forms.ModelForm):
@@ -107,7 +109,7 @@ class ReviewAdmin(TeamScopedAdmin):
         """Sample interactions for review: random N from a queue / agent / period, or all with low CSAT."""
         if not self.has_change_permission(request):
             raise PermissionDenied
-        form = SampleForm(request.POST or None, request=request)
+        form = SampleForm(request.POST or None, request=request, site=self.admin_site)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -139,8 +141,6 @@ class ReviewAdmin(TeamScopedAdmin):
         return TemplateResponse(request, "admin/crm/review_sample.html", context)
 
     def _agent_ids(self, request):
-        from agents.admin_supervision import supervised_team_ids
-
         if supervised_team_ids(request) is None:
             return None
         return list(visible_agents(request).values_list("pk", flat=True))

@@ -1,10 +1,10 @@
-"""Live websockets: ``/ws/console/`` (an agent) and ``/ws/wallboard/`` (a supervisor or staff).
+"""Live websockets: ``/ws/console/`` (an agent) and ``/ws/wallboard/`` (a supervisor or an administrator).
 
 Protocol (binding for the browser client and the benchmark; events are built in ``crm.events``):
 
 - Auth: the session (``AuthMiddlewareStack``), the Origin checked against ``ALLOWED_HOSTS``. Anonymous: the
   socket is accepted and closed with 4401; signed in but not allowed (no agent profile for the console,
-  neither staff nor a team's supervisor for the wallboard): 4403. (Accepted first so that a browser sees
+  neither an administrator nor a team's supervisor for the wallboard; ``is_staff`` counts for nothing): 4403. (Accepted first so that a browser sees
   the code; a refused handshake only shows 1006.) What a socket receives is derived from the session
   user alone; a client cannot ask for anybody else's stream.
 - Server → client: ``{"type": "snapshot", "seq": 0, "data": {...}}`` first, then
@@ -12,6 +12,8 @@ Protocol (binding for the browser client and the benchmark; events are built in 
   ``{"type": "pong"}``; ``{"type": "error", "message": "..."}``. A new snapshot (seq 0) may come at any
   time: the client replaces its state with it, and the events after it count from 1 again.
 - Client → server: ``{"type": "resync"}`` (answered with a snapshot), ``{"type": "ping"}`` (``pong``).
+- Close 4429: the user already has ``SWITCHBOARD_WS_MAX_PER_USER`` live sockets open (``crm.socket_limits``);
+  a client should not retry at once.
 - Close 4000 means "reconnect": the socket reached ``SWITCHBOARD_WS_MAX_AGE_SECONDS`` (less up to a tenth,
   at random, to spread reconnections). Sockets are closed
   before channels-redis forgets their group memberships (``group_expiry``, set to at least twice that age),
@@ -50,6 +52,7 @@ from agents.access import Viewer, viewer_for
 from .events import WALLBOARD_ALL, agent_group, counter_key, queue_group, team_group
 from .selectors.live import live_console_snapshot, live_wallboard_snapshot
 from .selectors.queues import queues_served_by
+from .socket_limits import CLOSE_TOO_MANY_SOCKETS, slot_release, slot_renew, slot_take
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +93,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.last_resync = 0.0
         self.lock = asyncio.Lock()
         self.watchdog: asyncio.Task | None = None
+        self.slot_user_id: int | None = None
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -99,6 +103,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not self.allowed(self.viewer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        # --- sockets per user (crm.socket_limits) ---
+        if not await slot_take(self.channel_layer, user_id=user.pk, channel_name=self.channel_name):
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return
+        self.slot_user_id = user.pk
         await self.send_snapshot()
         self.watchdog = asyncio.create_task(self.watch())
 
@@ -109,6 +118,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(Exception):
                 await self.channel_layer.group_discard(group, self.channel_name)
         self.joined = set()
+        if getattr(self, "slot_user_id", None) is not None:
+            with contextlib.suppress(Exception):  # else the slot expires by itself
+                await slot_release(self.channel_layer, user_id=self.slot_user_id, channel_name=self.channel_name)
+            self.slot_user_id = None
 
     async def watch(self) -> None:
         """Close at the maximum age; meanwhile look for messages lost at the end of a burst."""
@@ -123,6 +136,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     await self.check_counters()
                 except Exception:
                     logger.exception("live socket: counter check failed")
+                try:
+                    if self.slot_user_id is not None:
+                        await slot_renew(self.channel_layer, user_id=self.slot_user_id, channel_name=self.channel_name)
+                except Exception:
+                    logger.exception("live socket: could not renew its slot")
         await self.close(code=CLOSE_RECONNECT)
 
     # --- snapshot and events -------------------------------------------------------------------------
@@ -228,7 +246,7 @@ class ConsoleConsumer(LiveConsumer):
 
 
 class WallboardConsumer(LiveConsumer):
-    """A supervisor's wallboard: their teams' queues, agents and work (staff: the whole center)."""
+    """A supervisor's wallboard: their teams' queues, agents and work (an administrator: the whole center)."""
 
     def allowed(self, viewer: Viewer) -> bool:
         return viewer.unrestricted or viewer.is_supervisor

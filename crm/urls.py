@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import console as views
+from .views import console_interaction as interaction_views
 
 app_name = "console"
 
@@ -13,12 +14,12 @@ urlpatterns = [
     path("queues/", views.console_queues_fragment, name="queues"),
     path("break/", views.console_break_fragment, name="break"),
     path("training/", views.console_training_fragment, name="training"),
-    path("interactions/<int:pk>/", views.interaction_detail, name="interaction"),
-    path("interactions/<int:pk>/accept/", views.interaction_accept, name="accept"),
-    path("interactions/<int:pk>/hold/", views.interaction_hold, name="hold"),
-    path("interactions/<int:pk>/resume/", views.interaction_resume, name="resume"),
-    path("interactions/<int:pk>/reply/", views.interaction_reply, name="reply"),
-    path("interactions/<int:pk>/note/", views.interaction_note, name="note"),
-    path("interactions/<int:pk>/transfer/", views.interaction_transfer, name="transfer"),
-    path("interactions/<int:pk>/resolve/", views.interaction_resolve, name="resolve"),
+    path("interactions/<int:pk>/", interaction_views.interaction_detail, name="interaction"),
+    path("interactions/<int:pk>/accept/", interaction_views.interaction_accept, name="accept"),
+    path("interactions/<int:pk>/hold/", interaction_views.interaction_hold, name="hold"),
+    path("interactions/<int:pk>/resume/", interaction_views.interaction_resume, name="resume"),
+    path("interactions/<int:pk>/reply/", interaction_views.interaction_reply, name="reply"),
+    path("interactions/<int:pk>/note/", interaction_views.interaction_note, name="note"),
+    path("interactions/<int:pk>/transfer/", interaction_views.interaction_transfer, name="transfer"),
+    path("interactions/<int:pk>/resolve/", interaction_views.interaction_resolve, name="resolve"),
 ]

@@ -89,7 +89,7 @@ class KpiQuery:
 def kpi_scope_q(viewer: Viewer) -> Q:
     """The interactions whose figures ``viewer`` may read.
 
-    Staff and unrestricted keys: all. Supervisors and team-bound keys: their teams' queues and agents
+    Administrators and unrestricted keys: all. Supervisors and team-bound keys: their teams' queues and agents
     (``interaction_visibility_q``). A plain agent: only the work they handled — not the queued work of their
     team, which the console shows them but which is not their figure to report.
     """

@@ -1,4 +1,4 @@
-"""Supervisor dashboards: charts of the KPIs and tomorrow's staffing, for staff and supervisors only.
+"""Supervisor dashboards: charts of the KPIs and tomorrow's staffing, for administrators and supervisors only.
 
 Views only pick the ranges and call the selectors; each chart is drawn by ``reporting/dashboard.js`` (Chart.js
 from our own static files: the pages work offline) from a JSON island, and each has its table and a CSV link
@@ -27,7 +27,7 @@ from .staffing import forecast_staffing
 def _supervisor(request) -> Viewer:
     viewer = viewer_from_request(request)
     if not (viewer.unrestricted or viewer.is_supervisor):
-        raise PermissionDenied("The dashboards are for supervisors and staff.")
+        raise PermissionDenied("The dashboards are for supervisors and administrators.")
     return viewer
 
 

@@ -3,8 +3,8 @@
 Per queue also the service level of today and the SLA breaches of the last hour; per agent the time
 in their status and a marker while on break. Live over ``/ws/wallboard/``. The page is drawn from the same snapshot the websocket sends first
 (``crm.live.selectors.live_wallboard_snapshot``), so it is right before the socket connects and the two
-never disagree on what a figure means. Staff see every queue and agent; a team supervisor sees their
-teams'; anybody else gets 403.
+never disagree on what a figure means. Administrators see every queue and agent; a team supervisor sees their
+teams'; anybody else (a staff user who supervises no team included) gets 403.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -43,7 +43,7 @@ def wallboard(request: HttpRequest) -> HttpResponse:
             "console/forbidden.html",
             {
                 "title": "Supervisors only",
-                "reason": "The wallboard is for supervisors: staff, or users who supervise a team.",
+                "reason": "The wallboard is for supervisors: administrators, or users who supervise a team.",
             },
             status=403,
         )

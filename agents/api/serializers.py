@@ -144,7 +144,15 @@ class AgentCreateInputSerializer(_AgentInputBase):
 
 
 class AgentUpdateInputSerializer(_AgentInputBase):
+    """Context: ``viewer``, and ``agent`` (the one changed) and ``user`` (who asks) for the e-mail rule."""
+
     is_active = serializers.BooleanField()
+    current_password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        max_length=4096,
+        help_text="your password: needed to change your own e-mail address (the old address is told either way)",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -152,6 +160,23 @@ class AgentUpdateInputSerializer(_AgentInputBase):
         # too and accept {"level": 3} without its skill.
         for field in self.fields.values():
             field.required = False
+
+    def validate(self, attrs):
+        """Changing one's own address needs one's password: a borrowed session must not redirect password resets."""
+        password = attrs.pop("current_password", None)
+        agent, user = self.context.get("agent"), self.context.get("user")
+        changes_own_email = (
+            "email" in attrs
+            and agent is not None
+            and getattr(user, "pk", None) is not None
+            and agent.user_id == user.pk
+            and attrs["email"].strip().lower() != agent.user.email.lower()
+        )
+        if changes_own_email and not (password and user.check_password(password)):
+            raise serializers.ValidationError(
+                {"current_password": ["Give your current password to change your own e-mail address."]}
+            )
+        return attrs
 
 
 class AgentSkillOutputSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import AgentViewSet, BreakViewSet, SkillViewSet, TeamViewSet
+from .breaks import BreakViewSet
+from .views import AgentViewSet, SkillViewSet, TeamViewSet
 
 app_name = "agents-api"
 

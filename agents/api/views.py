@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,16 +18,12 @@ from config.api.pagination import CursorPagination
 from config.api.permissions import ADMIN, READ, WRITE
 
 from ..access import viewer_from_request
-from ..breaks import break_approve, break_deny, break_end, break_request, break_start, break_type_get
-from ..models import Break
 from ..selectors import (
     agent_list,
     agent_status_log,
-    break_list,
     skill_list,
     team_list,
     training_record_list,
-    viewer_supervises,
 )
 from ..services import (
     agent_create,
@@ -40,17 +36,13 @@ from ..services import (
     team_delete,
     team_update,
 )
-from .filters import AgentFilter, BreakFilter, SkillFilter, TeamFilter
+from .filters import AgentFilter, SkillFilter, TeamFilter
 from .serializers import (
     AgentCreateInputSerializer,
     AgentOutputSerializer,
     AgentStatusInputSerializer,
     AgentStatusLogOutputSerializer,
     AgentUpdateInputSerializer,
-    BreakApproveInputSerializer,
-    BreakCreateInputSerializer,
-    BreakDenyInputSerializer,
-    BreakOutputSerializer,
     SkillInputSerializer,
     SkillOutputSerializer,
     TeamInputSerializer,
@@ -61,16 +53,21 @@ from .serializers import (
 ADMIN_WRITES = {"POST": ADMIN, "PATCH": ADMIN, "DELETE": ADMIN}
 
 
-def _actor(request: Request):
+def actor_of(request: Request):
     """The person behind the request, for audit rows; None for an API key (it is not a user)."""
     user = request.user
     return user if getattr(user, "pk", None) is not None else None
 
 
-class _ResourceViewSet(viewsets.GenericViewSet):
+class ResourceViewSet(viewsets.GenericViewSet):
     # Any malformed id ("1.5", "abc") reaches the view and is this API's JSON 404, not Django's HTML page.
     lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def require_unrestricted(self, message: str) -> None:
+        """Center-wide changes (skills, teams, who supervises) are for administrators and keys bound to no team."""
+        if not viewer_from_request(self.request).unrestricted:
+            raise PermissionDenied(message)
 
 
 @extend_schema_view(
@@ -85,8 +82,9 @@ class _ResourceViewSet(viewsets.GenericViewSet):
         responses={204: None, 409: OpenApiResponse(description="queues or agents still use the skill")},
     ),
 )
-class SkillViewSet(_ResourceViewSet):
-    """The center's skills. Anyone may read them; creating, changing and deleting needs the ``admin`` scope."""
+class SkillViewSet(ResourceViewSet):
+    """The center's skills. Anyone may read them; creating, changing and deleting needs the ``admin`` scope and an
+    unrestricted caller: the skills are the whole center's vocabulary, not one team's."""
 
     serializer_class = SkillOutputSerializer
     filterset_class = SkillFilter
@@ -103,6 +101,11 @@ class SkillViewSet(_ResourceViewSet):
 
     def retrieve(self, request, pk=None):
         return Response(SkillOutputSerializer(self.get_object()).data)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method not in SAFE_METHODS:
+            self.require_unrestricted("Skills are shared by all teams; a key bound to a team cannot change them.")
 
     def create(self, request):
         data = SkillInputSerializer(data=request.data)
@@ -132,8 +135,13 @@ class SkillViewSet(_ResourceViewSet):
         responses={204: None, 409: OpenApiResponse(description="the team still has agents, queues or API keys")},
     ),
 )
-class TeamViewSet(_ResourceViewSet):
-    """Teams and their supervisors (user ids). Reads show the caller's teams; writes need the ``admin`` scope."""
+class TeamViewSet(ResourceViewSet):
+    """Teams and their supervisors (user ids). Reads show the caller's teams; writes need the ``admin`` scope.
+
+    Creating and deleting teams and changing who supervises them are an unrestricted caller's (an administrator's
+    or a key bound to no team): a supervisor list grants its users the team's data, so nobody bound to a team may
+    hand it out. A key bound to a team may rename and describe its own team.
+    """
 
     serializer_class = TeamOutputSerializer
     filterset_class = TeamFilter
@@ -155,9 +163,8 @@ class TeamViewSet(_ResourceViewSet):
         return Response(TeamOutputSerializer(self.get_object()).data)
 
     def create(self, request):
-        if not viewer_from_request(request).unrestricted:
-            # A team-bound key manages its own team; a new team would be outside what it may see.
-            raise PermissionDenied("A key bound to a team cannot create teams.")
+        # a new team would be outside what a team-bound key may see
+        self.require_unrestricted("A key bound to a team cannot create teams.")
         data = TeamInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         team = team_create(**data.validated_data)
@@ -165,13 +172,17 @@ class TeamViewSet(_ResourceViewSet):
 
     def partial_update(self, request, pk=None):
         team = self.get_object()
+        if "supervisors" in request.data:
+            self.require_unrestricted("Only an administrator may change who supervises a team.")
         data = TeamInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         team_update(team=team, **data.validated_data)
         return Response(self._output(team.pk))
 
     def destroy(self, request, pk=None):
-        team_delete(team=self.get_object())
+        team = self.get_object()
+        self.require_unrestricted("A key bound to a team cannot delete teams.")
+        team_delete(team=team)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -190,11 +201,12 @@ class StatusLogPagination(CursorPagination):
     ),
     partial_update=extend_schema(
         summary="Change an agent",
-        description="`skills` replaces the agent's skills. Status changes go through `POST /agents/{id}/status`.",
+        description="`skills` replaces the agent's skills. Status changes go through `POST /agents/{id}/status`. "
+        "Changing your own `email` needs `current_password`; the old address is told of any change of address.",
         request=AgentUpdateInputSerializer,
     ),
 )
-class AgentViewSet(_ResourceViewSet):
+class AgentViewSet(ResourceViewSet):
     """Agents: profile, capacity, skills and presence status."""
 
     serializer_class = AgentOutputSerializer
@@ -228,14 +240,17 @@ class AgentViewSet(_ResourceViewSet):
     def create(self, request):
         data = AgentCreateInputSerializer(data=request.data, context={"viewer": viewer_from_request(request)})
         data.is_valid(raise_exception=True)
-        agent = agent_create(**data.validated_data, actor=_actor(request))
+        agent = agent_create(**data.validated_data, actor=actor_of(request))
         return Response(self._output(agent.pk), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         agent = self.get_object()
-        data = AgentUpdateInputSerializer(data=request.data, context={"viewer": viewer_from_request(request)})
+        data = AgentUpdateInputSerializer(
+            data=request.data,
+            context={"viewer": viewer_from_request(request), "agent": agent, "user": request.user},
+        )
         data.is_valid(raise_exception=True)
-        agent_update(agent=agent, **data.validated_data, actor=_actor(request))
+        agent_update(agent=agent, **data.validated_data, actor=actor_of(request))
         return Response(self._output(agent.pk))
 
     @extend_schema(
@@ -251,7 +266,7 @@ class AgentViewSet(_ResourceViewSet):
         agent = self.get_object()
         data = AgentStatusInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        agent_set_status(agent=agent, actor=_actor(request), **data.validated_data)
+        agent_set_status(agent=agent, actor=actor_of(request), **data.validated_data)
         return Response(self._output(agent.pk))
 
     @extend_schema(
@@ -285,125 +300,3 @@ class AgentViewSet(_ResourceViewSet):
         if viewer.api_key_id is not None or viewer.agent_id is None:
             raise NotFound("You have no agent profile.")
         return Response(AgentOutputSerializer(get_object_or_404(self.get_queryset(), pk=viewer.agent_id)).data)
-
-
-BREAK_CONFLICT = OpenApiResponse(
-    description="not allowed in the break's current state, a break already pending or running, or the team's "
-    "share of agents on break reached (code break_cap_reached)"
-)
-
-
-@extend_schema_view(
-    list=extend_schema(summary="List breaks", description="Agents see their own; supervisors their teams'."),
-    retrieve=extend_schema(summary="Get a break"),
-    create=extend_schema(
-        summary="Request a break",
-        request=BreakCreateInputSerializer,
-        responses={201: BreakOutputSerializer, 409: BREAK_CONFLICT},
-    ),
-)
-class BreakViewSet(_ResourceViewSet):
-    """Breaks: an agent requests and takes their own; the agent's supervisors approve, deny, start and end them.
-
-    Starting puts the agent on break (routing sends nothing new; current work finishes); ending makes them
-    available again. Every step is logged with who did it.
-    """
-
-    serializer_class = BreakOutputSerializer
-    filterset_class = BreakFilter
-    ordering = ("-requested_at", "-id")
-    ordering_fields = ("requested_at", "id")
-    http_method_names = ["get", "post", "head", "options"]
-
-    def get_queryset(self):
-        return break_list(viewer=viewer_from_request(self.request))
-
-    def _output(self, brk: Break) -> dict:
-        return BreakOutputSerializer(self.get_queryset().get(pk=brk.pk)).data
-
-    def _supervised(self, brk: Break, verb: str) -> None:
-        if not viewer_supervises(viewer=viewer_from_request(self.request), agent=brk.agent):
-            raise PermissionDenied(f"Only the agent's supervisors may {verb} a break.")
-
-    def _own_or_supervised(self, brk: Break, verb: str) -> None:
-        viewer = viewer_from_request(self.request)
-        if brk.agent_id != viewer.agent_id:
-            self._supervised(brk, verb)
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(BreakOutputSerializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(BreakOutputSerializer(self.get_object()).data)
-
-    def create(self, request):
-        data = BreakCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        viewer = viewer_from_request(request)
-        agent_id = values.pop("agent", None) or viewer.agent_id
-        if agent_id is None:
-            raise ValidationError({"agent": ["Give the agent: you have no agent profile."]})
-        agent = agent_list(viewer=viewer).prefetch_related(None).filter(pk=agent_id).first()
-        if agent is None:  # an agent the caller may not see is as unknown as one that does not exist
-            raise ValidationError({"agent": [f"Unknown agent id {agent_id}."]})
-        on_behalf = agent.pk != viewer.agent_id
-        if on_behalf and not viewer_supervises(viewer=viewer, agent=agent):
-            raise PermissionDenied("Only the agent's supervisors may plan a break for them.")
-        brk = break_request(
-            agent=agent,
-            break_type=break_type_get(code=values.pop("break_type")),
-            actor=_actor(request),
-            approved=on_behalf,
-            **values,
-        )
-        return Response(self._output(brk), status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        summary="Approve a requested break",
-        request=BreakApproveInputSerializer,
-        responses={200: BreakOutputSerializer, 409: BREAK_CONFLICT},
-    )
-    @action(detail=True, methods=["post"], filter_backends=[])
-    def approve(self, request, pk=None):
-        brk = self.get_object()
-        self._supervised(brk, "approve")
-        data = BreakApproveInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        break_approve(brk=brk, actor=_actor(request), **data.validated_data)
-        return Response(self._output(brk))
-
-    @extend_schema(
-        summary="Deny a break that has not started",
-        request=BreakDenyInputSerializer,
-        responses={200: BreakOutputSerializer, 409: BREAK_CONFLICT},
-    )
-    @action(detail=True, methods=["post"], filter_backends=[])
-    def deny(self, request, pk=None):
-        brk = self.get_object()
-        self._supervised(brk, "deny")
-        data = BreakDenyInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        break_deny(brk=brk, actor=_actor(request), **data.validated_data)
-        return Response(self._output(brk))
-
-    @extend_schema(
-        summary="Start an approved break now", request=None, responses={200: BreakOutputSerializer, 409: BREAK_CONFLICT}
-    )
-    @action(detail=True, methods=["post"], filter_backends=[])
-    def start(self, request, pk=None):
-        brk = self.get_object()
-        self._own_or_supervised(brk, "start")
-        break_start(brk=brk, actor=_actor(request))
-        return Response(self._output(brk))
-
-    @extend_schema(
-        summary="End a running break", request=None, responses={200: BreakOutputSerializer, 409: BREAK_CONFLICT}
-    )
-    @action(detail=True, methods=["post"], filter_backends=[])
-    def end(self, request, pk=None):
-        brk = self.get_object()
-        self._own_or_supervised(brk, "end")
-        break_end(brk=brk, actor=_actor(request))
-        return Response(self._output(brk))

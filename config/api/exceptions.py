@@ -4,7 +4,7 @@ DRF already answers validation errors with field messages (``{"field": ["message
 errors with ``{"detail": "..."}``; this handler adds the HTTP status code and a machine-readable
 ``code`` to the latter, and maps what would otherwise be a 500 or an HTML page to a JSON 4xx:
 
-- a service's ``DomainError`` / ``IllegalTransition`` → 409 with its message;
+- a service's ``DomainError`` / ``IllegalTransition`` → 409 with its message (``NotAllowed``: 403);
 - a Django ``ValidationError`` → 400 with field messages, or 409 when every message says a value is
   already taken (code ``config.errors.DUPLICATE``: an address, a name) — like the constraint race below;
 - ``IntegrityError`` (a unique constraint lost to a concurrent write) → 409;
@@ -23,7 +23,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import DUPLICATE, DomainError
+from config.errors import DUPLICATE, DomainError, NotAllowed
 
 
 class Conflict(exceptions.APIException):
@@ -58,6 +58,8 @@ def _only_duplicates(exc: DjangoValidationError) -> bool:
 
 def to_api_exception(exc: Exception) -> Exception:
     """The DRF exception a Django or service error stands for (others are returned unchanged)."""
+    if isinstance(exc, NotAllowed):
+        return exceptions.PermissionDenied(detail=str(exc), code=exc.code)
     if isinstance(exc, DomainError):
         return Conflict(detail=str(exc), code=getattr(exc, "code", "conflict"))
     if isinstance(exc, DjangoValidationError):

@@ -24,7 +24,8 @@ _ERRORS = {
     "400": _FIELD_ERRORS,
     "401": OpenApiResponse(ErrorSerializer, description="No API key, or an invalid, expired or revoked one"),
     "403": OpenApiResponse(
-        ErrorSerializer, description="The API key lacks the scope (or, bound to a team, the team) this request needs"
+        ErrorSerializer,
+        description="The caller lacks the scope, the team or the role this request needs (docs/security.md)",
     ),
     "404": OpenApiResponse(ErrorSerializer, description="No such object in your view (on a list: invalid cursor)"),
     "409": _CONFLICT,

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "axes",
+    "config.apps.SwitchboardConfig",  # project-wide system checks (config.checks)
     "contacts",
     "agents",
     "crm",
@@ -114,6 +115,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # not a rule: tells the account's address after every password change (docs/security.md)
+    {"NAME": "agents.accounts.PasswordChangeNotice"},
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -193,13 +196,16 @@ AXES_RESET_ON_SUCCESS = True
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
+# A URL in a log line loses its user:password@ and its query values (config.outbound): on the console handler
+# for every logger, and on httpx's own logger, whose INFO line names every URL it calls (a webhook's included).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_urls": {"()": "config.outbound.RedactUrlsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_urls"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "httpx": {"filters": ["redact_urls"]}},
 }
 
 # Third-party blocks, each in its own small module.
@@ -207,3 +213,7 @@ from .celery import *  # noqa: E402,F403
 from .channels import *  # noqa: E402,F403
 from .drf import *  # noqa: E402,F403
 from .switchboard import *  # noqa: E402,F403
+
+# DRF's plain throttles key on the whole X-Forwarded-For header without this; ours use config.client_ip
+# (config.api.throttling), and this keeps any plain one close to the same rule.
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT  # noqa: F405

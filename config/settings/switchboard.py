@@ -53,6 +53,9 @@ SURVEY_SENDERS = {
 # Against request forgery, targets on private, loopback and link-local addresses are refused unless this is on.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# At most this many bytes of a receiver's answer are read (the rest is never downloaded); an excerpt of a failed
+# answer is kept with the attempt.
+WEBHOOK_RESPONSE_MAX_BYTES = env.int("WEBHOOK_RESPONSE_MAX_BYTES", default=64 * 1024)
 # Retries: exponential backoff with jitter from the base, each wait at most the max, for up to the max age.
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=10)
 WEBHOOK_RETRY_MAX_DELAY_SECONDS = env.int("WEBHOOK_RETRY_MAX_DELAY_SECONDS", default=3600)

@@ -28,7 +28,7 @@ NOTHING = Q(pk__in=[])
 def interaction_visibility_q(viewer: Viewer) -> Q:
     """The interactions ``viewer`` may see, as a filter.
 
-    - unrestricted (staff, a key bound to no team): all;
+    - unrestricted (an administrator, a key bound to no team): all;
     - a plain agent: their own work, and what is queued in their team's queues;
     - a supervisor or a team-bound key: work in their teams' queues or held by their teams' agents.
     """

@@ -3,6 +3,11 @@
 Re-exports for the modules not moved yet (admin, API, console views, consumers); new code imports the new paths.
 """
 
+from crm.interactions.permissions import (  # noqa: F401
+    InteractionAction,
+    interaction_action_refusal,
+    interaction_permitted_actions,
+)
 from crm.interactions.selectors import (  # noqa: F401
     NOTHING,
     interaction_assignable_agents,
@@ -19,6 +24,9 @@ from crm.routing.selectors import (  # noqa: F401
 
 __all__ = [
     "NOTHING",
+    "InteractionAction",
+    "interaction_action_refusal",
+    "interaction_permitted_actions",
     "interaction_assignable_agents",
     "interaction_filter",
     "interaction_get",

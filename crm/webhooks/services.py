@@ -11,11 +11,12 @@ Each POST carries ``{"id", "type", "created_at", "data"}`` with ``Switchboard-Ev
 Targets must be http(s) on public addresses unless ``WEBHOOK_ALLOW_PRIVATE_TARGETS``: every address the
 host resolves to is checked when the subscription is saved and again before each POST, and the POST goes
 to the checked address (with the original Host and TLS server name), so DNS rebinding cannot slip past.
+``config.outbound`` says which addresses are private (IPv4 inside IPv6 too), reads answers up to
+``WEBHOOK_RESPONSE_MAX_BYTES`` and redacts the URLs we log; URLs with ``user:password@`` are refused.
 """
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import random
@@ -38,6 +39,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.outbound import address_is_private, read_at_most, redact_url, redact_urls_in, url_has_userinfo
 from config.tasks import task_named
 from crm.choices import WEBHOOK_EVENT_TYPES, WebhookDeliveryStatus
 
@@ -56,13 +58,6 @@ WEBHOOK_DELIVER_TASK = "crm.tasks.webhook_deliver_task"
 
 class UnsafeTarget(ValueError):
     """The URL may not be called: wrong scheme, unresolvable, or an address inside our network."""
-
-
-def _address_is_private(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
 
 
 def resolve_target(url: str) -> list[str]:
@@ -84,7 +79,7 @@ def resolve_target(url: str) -> list[str]:
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
         # every address, not just the first: a host may resolve to a public and a private one
-        blocked = [a for a in addresses if _address_is_private(a)]
+        blocked = [a for a in addresses if address_is_private(a)]
         if blocked:
             raise UnsafeTarget(
                 f"The host '{host}' resolves to a private, loopback or link-local address ({blocked[0]}); "
@@ -94,7 +89,11 @@ def resolve_target(url: str) -> list[str]:
 
 
 def webhook_check_url(url: str) -> str:
+    """The validator of a subscription's URL, shared by the API and the admin form (``ValidationError`` on url)."""
     url = (url or "").strip()
+    if url_has_userinfo(url):
+        message = "Remove the user name and password (user:password@) from the URL: they would be written to logs."
+        raise ValidationError({"url": message})
     try:
         resolve_target(url)
     except UnsafeTarget as exc:
@@ -263,19 +262,23 @@ def retry_delay(attempts: int) -> float:
     return ceiling * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not security)
 
 
-def _post(*, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    """POST to a checked address of ``url``'s host, never following redirects (they could point inside)."""
+def _post(*, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST to a checked address of ``url``'s host, never following redirects (they could point inside); the status
+    code and at most ``WEBHOOK_RESPONSE_MAX_BYTES`` of the answer, read as it streams in."""
     addresses = resolve_target(url)
     parts = urlsplit(url)
     address = addresses[0]
     host_in_url = f"[{address}]" if ":" in address else address
     netloc = f"{host_in_url}:{parts.port}" if parts.port else host_in_url
     pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-    host_header = parts.netloc.rsplit("@", 1)[-1]
     extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
     timeout = httpx.Timeout(settings.WEBHOOK_TIMEOUT_SECONDS, connect=min(5.0, settings.WEBHOOK_TIMEOUT_SECONDS))
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-        return client.post(pinned, content=body, headers={**headers, "Host": host_header}, extensions=extensions)
+    headers = {**headers, "Host": parts.netloc.rsplit("@", 1)[-1], "Accept-Encoding": "identity"}
+    with (
+        httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
+        client.stream("POST", pinned, content=body, headers=headers, extensions=extensions) as response,
+    ):
+        return response.status_code, read_at_most(response, settings.WEBHOOK_RESPONSE_MAX_BYTES)
 
 
 def webhook_deliver(*, delivery_id: int) -> str | None:
@@ -315,14 +318,14 @@ def webhook_deliver(*, delivery_id: int) -> str | None:
         status_code, error = None, ""
         started = time.monotonic()
         try:
-            response = _post(url=webhook.url, body=body, headers=headers)
-            status_code = response.status_code
+            status_code, answer = _post(url=webhook.url, body=body, headers=headers)
             if not 200 <= status_code < 300:
-                error = f"HTTP {status_code}"
+                excerpt = answer.decode("utf-8", errors="replace")[:1000].strip()  # what the receiver said
+                error = f"HTTP {status_code}" + (f": {excerpt}" if excerpt else "")
         except UnsafeTarget as exc:
             error = str(exc)
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:2000]
+            error = redact_urls_in(f"{type(exc).__name__}: {exc}")[:2000]  # logged when the hook is disabled
         latency_ms = round((time.monotonic() - started) * 1000)
         now = timezone.now()
         WebhookAttempt.objects.create(
@@ -379,12 +382,13 @@ def _notify_disabled(*, webhook_id: int) -> None:
         .exclude(email="")
         .values_list("email", flat=True)
     )
-    logger.warning("webhooks: subscription %s (%s) disabled: %s", webhook.pk, webhook.url, webhook.disabled_reason)
+    url = redact_url(webhook.url)  # a URL saved before credentials were refused may still carry them
+    logger.warning("webhooks: subscription %s (%s) disabled: %s", webhook.pk, url, webhook.disabled_reason)
     if recipients:
         try:
             send_mail(
-                subject=f"Switchboard: webhook {webhook} was disabled",
-                message=f"The webhook subscription {webhook.url} was disabled.\n\n{webhook.disabled_reason}\n\n"
+                subject=f"Switchboard: webhook {webhook.name or url} was disabled",
+                message=f"The webhook subscription {url} was disabled.\n\n{webhook.disabled_reason}\n\n"
                 "Fix the receiver, then re-activate it in the admin or with PATCH /api/v1/webhooks/{id}/ "
                 '{"is_active": true}.',
                 from_email=None,

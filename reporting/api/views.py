@@ -1,11 +1,10 @@
 """Reports over REST: KPIs per group, contacts by category, agent occupancy; JSON or a streamed CSV.
 
 Reads need the ``read`` scope. Every figure is narrowed to the caller (``reporting.selectors.kpi_scope_q``): an
-agent reads only their own work, a supervisor their teams', staff and unscoped keys everything.
+agent reads only their own work, a supervisor their teams', administrators and unscoped keys everything.
 """
 
-import csv
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -17,6 +16,7 @@ from rest_framework.views import APIView
 
 from agents.access import Viewer, viewer_from_request
 from config.api.serializers import ErrorSerializer
+from config.exports import csv_lines
 
 from ..selectors import KPI_FIELDS, KpiQuery, agent_occupancy, contacts_by_category, kpi_rows
 from .serializers import (
@@ -30,7 +30,6 @@ from .serializers import (
 )
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-BOM = "\ufeff"  # Excel reads a UTF-8 file as UTF-8 only when it starts with the byte-order mark
 
 
 class CSVRenderer(renderers.BaseRenderer):
@@ -44,22 +43,11 @@ class CSVRenderer(renderers.BaseRenderer):
         return b""  # never used: a CSV answer is a StreamingHttpResponse, errors are rendered as JSON
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(header: Sequence[str], rows: Iterable[dict]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield BOM + writer.writerow(header)
-    for row in rows:
-        yield writer.writerow(["" if row[name] is None else row[name] for name in header])
-
-
 def csv_response(*, header: Sequence[str], rows: Iterable[dict], filename: str):
+    """The rows streamed as CSV (UTF-8 with BOM); text that a spreadsheet would run as a formula is made inert."""
     from django.http import StreamingHttpResponse
 
-    response = StreamingHttpResponse(_csv_lines(header, rows), content_type=CSV_CONTENT_TYPE)
+    response = StreamingHttpResponse(csv_lines(header, rows), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -13,6 +14,7 @@ from agents.models import (
     TrainingCourse,
     TrainingRecord,
 )
+from config.roles import ADMINISTRATOR_GROUP
 
 
 class UserFactory(DjangoModelFactory):
@@ -23,6 +25,21 @@ class UserFactory(DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     password = factory.django.Password("correct horse battery staple")
+
+
+class AdministratorFactory(UserFactory):
+    """A member of the Administrator group (made by a migration): unrestricted, like a superuser, but not one."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    is_staff = True
+
+    @factory.post_generation
+    def administrator_group(self, create, extracted, **kwargs):
+        if create:
+            # get_or_create: a transactional test elsewhere may have flushed the rows migrations made
+            self.groups.add(Group.objects.get_or_create(name=ADMINISTRATOR_GROUP)[0])
 
 
 class TeamFactory(DjangoModelFactory):

@@ -173,3 +173,27 @@ def test_status_actions_need_the_change_permission(client):
     )
     assert response.status_code == 200  # the action is not offered: the list is shown again
     assert Agent.objects.get(pk=agent.pk).status == "offline" and not AgentStatusLog.objects.exists()
+
+
+def test_changing_a_users_email_in_the_admin_tells_the_old_address(
+    admin_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    user = UserFactory(username="moved", email="old@example.com")
+    url = reverse("admin:auth_user_change", args=[user.pk])
+    data = {
+        "username": "moved",
+        "email": "new@example.com",
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "initial-date_joined_0": "2026-01-01",
+        "initial-date_joined_1": "00:00:00",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    user.refresh_from_db()
+    assert user.email == "new@example.com"
+    assert [m.to for m in mailoutbox] == [["old@example.com"]]
+    assert "new@example.com" in mailoutbox[0].body

@@ -1,10 +1,8 @@
 """The supervisor's cockpit in the admin, driven through Django's test client as a Supervisor-group user."""
 
-import importlib
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -17,18 +15,14 @@ from agents.models import Break, SupervisorAction, TrainingRecord
 from agents.services import agent_set_status
 from agents.training import training_assign, training_record_result
 from tests.agents.factories import AgentFactory, TeamFactory, TrainingCourseFactory, UserFactory
+from tests.crm.groups import default_groups
 
 pytestmark = pytest.mark.django_db
-
-default_groups = importlib.import_module("crm.migrations.0002_default_groups")
-supervision = importlib.import_module("crm.migrations.0007_supervision_permissions_and_scorecard")
 
 
 @pytest.fixture(autouse=True)
 def groups(db):
-    # what migrate ran; again, since a transactional test elsewhere may have flushed migration-made rows
-    default_groups.create_groups(apps, None)
-    supervision.forwards(apps, None)
+    default_groups()
 
 
 @pytest.fixture
@@ -138,7 +132,7 @@ def test_agent_list_and_change_form_hide_other_teams(sup_client, mine, theirs):
     listing = sup_client.get(reverse("admin:agents_agent_changelist")).content.decode()
     assert "Mina Mine" in listing and "Theo Theirs" not in listing
     assert sup_client.get(reverse("admin:agents_agent_change", args=[mine.pk])).status_code == 200
-    assert sup_client.get(reverse("admin:agents_agent_change", args=[theirs.pk])).status_code == 302  # "not found"
+    assert sup_client.get(reverse("admin:agents_agent_change", args=[theirs.pk])).status_code == 404  # "not found"
 
 
 def test_break_actions_approve_and_deny_only_within_my_teams(sup_client, supervisor, mine, theirs):

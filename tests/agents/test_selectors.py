@@ -9,14 +9,21 @@ from django.utils import timezone
 from agents.access import NOBODY, viewer_for
 from agents.models import Agent
 from agents.selectors import agent_list, agent_status_durations, skill_list, team_list
-from tests.agents.factories import AgentFactory, AgentSkillFactory, AgentStatusLogFactory, SkillFactory, UserFactory
+from tests.agents.factories import (
+    AdministratorFactory,
+    AgentFactory,
+    AgentSkillFactory,
+    AgentStatusLogFactory,
+    SkillFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_agent_list_applies_api_filters(agent_a, agent_b, team_a):
     AgentSkillFactory(agent=agent_b, skill__name="Billing")
-    unrestricted = viewer_for(user=UserFactory(is_staff=True))
+    unrestricted = viewer_for(user=AdministratorFactory())
     assert list(agent_list(viewer=unrestricted, filters={"team": team_a.pk})) == [agent_a]
     assert list(agent_list(viewer=unrestricted, filters={"q": "bob"})) == [agent_b]
 
@@ -30,12 +37,15 @@ def test_agent_list_narrows_to_the_viewer(agent_a, agent_b, supervisor_a):
     assert list(agent_list(viewer=viewer_for(user=supervisor_a))) == [agent_a]
     assert list(agent_list(viewer=viewer_for(user=agent_b.user))) == [agent_b]
     assert list(agent_list(viewer=NOBODY)) == []
+    assert list(agent_list(viewer=viewer_for(user=UserFactory(is_staff=True)))) == []
 
 
 def test_team_list_and_skill_list(agent_a, team_a, team_b):
     SkillFactory(name="Billing"), SkillFactory(name="Tech")
     assert list(team_list(viewer=viewer_for(user=agent_a.user))) == [team_a]
-    assert team_list(viewer=viewer_for(user=UserFactory(is_staff=True))).get(pk=team_a.pk).agent_count == 1
+    assert team_list(viewer=viewer_for(user=AdministratorFactory())).get(pk=team_a.pk).agent_count == 1
+    # is_staff alone is no role: a staff user who supervises nothing lists no team
+    assert list(team_list(viewer=viewer_for(user=UserFactory(is_staff=True)))) == []
     assert [s.name for s in skill_list(q="tec")] == ["Tech"]
 
 

@@ -41,26 +41,25 @@ def test_the_admin_refuses_a_private_webhook_target(admin_client):
     assert Webhook.objects.get().events == ["interaction.resolved"]
 
 
-def test_a_supervisor_may_resend_but_not_subscribe(client):
-    import importlib
-
-    from django.apps import apps
+def test_a_supervisor_neither_resends_nor_subscribes(client):
     from django.contrib.auth.models import Group
 
     from tests.agents.factories import UserFactory
+    from tests.crm.groups import default_groups
 
-    importlib.import_module("crm.migrations.0002_default_groups").create_groups(apps, None)
-    importlib.import_module("crm.migrations.0010_supervisor_survey_webhook_permissions").grant(apps, None)
+    default_groups()
     supervisor = UserFactory(is_staff=True)
     supervisor.groups.add(Group.objects.get(name="Supervisor"))
     client.force_login(supervisor)
     delivery = WebhookDeliveryFactory(status=WebhookDeliveryStatus.FAILED)
 
-    client.post(
+    response = client.post(
         reverse("admin:crm_webhookdelivery_changelist"), {"action": "resend", "_selected_action": [delivery.pk]}
     )
+
+    assert response.status_code == 403
     delivery.refresh_from_db()
-    assert delivery.status == WebhookDeliveryStatus.PENDING
+    assert delivery.status == WebhookDeliveryStatus.FAILED
     assert client.get(reverse("admin:crm_webhook_add")).status_code == 403
     assert client.get(reverse("admin:crm_surveysuppressionrule_add")).status_code == 200
 

@@ -1,11 +1,9 @@
 """Quality reviews in the admin as a Supervisor: sampling their teams' work and scoring it."""
 
-import importlib
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
@@ -15,17 +13,14 @@ from crm.choices import InteractionStatus, ReviewStatus
 from crm.models import Review, Scorecard, ScorecardCriterion
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.crm.factories import interaction_in_status
+from tests.crm.groups import default_groups
 
 pytestmark = pytest.mark.django_db
-
-default_groups = importlib.import_module("crm.migrations.0002_default_groups")
-supervision = importlib.import_module("crm.migrations.0007_supervision_permissions_and_scorecard")
 
 
 @pytest.fixture
 def world(db):
-    default_groups.create_groups(apps, None)
-    supervision.forwards(apps, None)
+    default_groups()
     mine, theirs = TeamFactory(), TeamFactory()
     user = UserFactory(is_staff=True)
     user.groups.add(Group.objects.get(name="Supervisor"))
@@ -96,5 +91,5 @@ def test_another_teams_review_is_not_visible(world, admin_client):
     review = Review.objects.create(
         interaction=interaction, agent=other, scorecard=world["card"], created_at=timezone.now()
     )
-    assert world["client"].get(reverse("admin:crm_review_change", args=[review.pk])).status_code == 302
+    assert world["client"].get(reverse("admin:crm_review_change", args=[review.pk])).status_code == 404
     assert admin_client.get(reverse("admin:crm_review_change", args=[review.pk])).status_code == 200

@@ -9,21 +9,17 @@ from django.urls import reverse
 from tests.agents.factories import UserFactory
 from tests.contacts.factories import CustomerFactory, NoteFactory
 from tests.crm.factories import InteractionFactory
+from tests.crm.groups import default_groups
 
 pytestmark = pytest.mark.django_db
 
 migration = importlib.import_module("crm.migrations.0002_default_groups")
-supervision = importlib.import_module("crm.migrations.0007_supervision_permissions_and_scorecard")
-delivery_grants = importlib.import_module("crm.migrations.0010_supervisor_survey_webhook_permissions")
+downward = importlib.import_module("crm.migrations.0012_supervisor_privilege_downward")
 
 
 @pytest.fixture(autouse=True)
-def default_groups(db):
-    # What `migrate` ran. Run again (it is idempotent) because a transactional test elsewhere in the session
-    # flushes the database, migration-made rows included, and --reuse-db keeps that state between sessions.
-    migration.create_groups(apps, None)
-    supervision.forwards(apps, None)
-    delivery_grants.grant(apps, None)
+def groups(db):
+    default_groups()
 
 
 def perms(group_name: str) -> set[str]:
@@ -40,7 +36,7 @@ def staff_in(group_name: str) -> Client:
     return client
 
 
-def test_supervisor_group_runs_the_center_but_deletes_only_light_rows():
+def test_supervisor_group_runs_its_teams_but_deletes_only_light_rows():
     granted = perms("Supervisor")
 
     for app_model in [
@@ -48,13 +44,10 @@ def test_supervisor_group_runs_the_center_but_deletes_only_light_rows():
         "contacts.organization",
         "contacts.contactidentity",
         "agents.agent",
-        "agents.skill",
         "crm.queue",
-        "crm.slapolicy",
         "crm.interaction",
         "crm.message",
         "crm.survey",
-        "crm.apikey",
     ]:
         app, model = app_model.split(".")
         assert {f"{app}.view_{model}", f"{app}.add_{model}", f"{app}.change_{model}"} <= granted
@@ -65,12 +58,29 @@ def test_supervisor_group_runs_the_center_but_deletes_only_light_rows():
         "contacts.delete_note",
         "agents.delete_agentskill",
         "crm.delete_queueskill",
-        "crm.delete_slatarget",
-        "crm.delete_scorecardcriterion",
         "crm.delete_surveysuppressionrule",
     }
-    assert {"crm.add_surveysuppressionrule", "crm.view_webhookdelivery", "crm.view_webhook"} <= granted
-    assert {"crm.add_webhook", "crm.change_webhook", "crm.view_deadletter"}.isdisjoint(granted)
+    assert "crm.add_surveysuppressionrule" in granted
+
+
+def test_supervisor_group_holds_nothing_of_administrators_and_only_reads_center_wide_set_up():
+    granted = perms("Supervisor")
+
+    assert {p for p in granted if p.split(".")[1].split("_", 1)[1] in ("apikey", "webhook", "webhookdelivery")} == set()
+    assert {"crm.view_deadletter", "crm.view_idempotencyrecord", "auth.view_user", "auth.view_group"}.isdisjoint(
+        granted
+    )
+    for app, model in [
+        ("crm", "slapolicy"),
+        ("crm", "slatarget"),
+        ("crm", "businesshours"),
+        ("agents", "skill"),
+        ("agents", "trainingcourse"),
+        ("crm", "scorecard"),
+        ("crm", "scorecardcriterion"),
+    ]:
+        assert f"{app}.view_{model}" in granted
+        assert {f"{app}.add_{model}", f"{app}.change_{model}", f"{app}.delete_{model}"}.isdisjoint(granted)
 
 
 def test_agent_group_looks_up_and_writes_notes_and_messages():
@@ -94,7 +104,7 @@ def test_supervisor_opens_the_interaction_changelist():
     client = staff_in("Supervisor")
 
     assert client.get(reverse("admin:crm_interaction_changelist")).status_code == 200
-    assert client.get(reverse("admin:crm_apikey_add")).status_code == 200
+    assert client.get(reverse("admin:crm_apikey_add")).status_code == 403
 
 
 def test_agent_cannot_delete_a_customer_nor_change_queues():
@@ -120,3 +130,15 @@ def test_groups_migration_is_reversible():
     migration.create_groups(apps, None)  # idempotent
 
     assert len(perms("Supervisor")) == 53 and len(perms("Agent")) == 11
+
+
+def test_privilege_downward_migration_is_reversible():
+    before = perms("Supervisor")
+
+    downward.backwards(apps, None)
+    assert {"crm.add_apikey", "crm.view_webhook", "agents.change_skill"} <= perms("Supervisor")
+    assert "crm.view_businesshours" not in perms("Supervisor")
+
+    downward.forwards(apps, None)
+    downward.forwards(apps, None)  # idempotent
+    assert perms("Supervisor") == before

@@ -14,7 +14,7 @@ from crm.interactions import services as lifecycle
 from crm.interactions.models import Interaction
 from crm.sla.services.policies import TargetSpec, sla_policy_create
 from crm.sla.services.sweep import sla_sweep
-from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
+from tests.agents.factories import AdministratorFactory, AgentFactory, TeamFactory, UserFactory
 from tests.crm.factories import InteractionFactory, QueueFactory, interaction_in_status
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_a_plain_agent_gets_a_403_page_saying_why():
     assert "The wallboard is for supervisors" in response.content.decode()
 
 
-def test_staff_see_every_queue_waiting_and_every_agent_by_status():
+def test_administrators_see_every_queue_waiting_and_every_agent_by_status():
     red, blue = TeamFactory(name="Red"), TeamFactory(name="Blue")
     red_queue = QueueFactory(name="Red chat", team=red)
     QueueFactory(name="Blue voice", team=blue)
@@ -52,13 +52,25 @@ def test_staff_see_every_queue_waiting_and_every_agent_by_status():
     agent_set_status(agent=ana, status=AgentStatus.AVAILABLE)
     AgentFactory(name="Bo", team=blue)
 
-    page = _client(UserFactory(username="boss", is_staff=True)).get("/wallboard/").content.decode()
+    page = _client(AdministratorFactory(username="boss")).get("/wallboard/").content.decode()
 
     assert "Red chat" in page and "Blue voice" in page
     assert '<td class="waiting">2</td>' in page
     assert '<span class="count">1</span> <span class="label">Available</span>' in page
     assert '<span class="count">1</span> <span class="label">Offline</span>' in page
     assert "Ana" in page and "Bo" in page
+
+
+def test_a_staff_user_who_supervises_no_team_gets_a_403_page_and_no_figures():
+    QueueFactory(name="Red chat", team=TeamFactory(name="Red"))
+    AgentFactory(name="Ana Red")
+
+    response = _client(UserFactory(username="staff", is_staff=True)).get("/wallboard/")
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "The wallboard is for supervisors" in page
+    assert "Red chat" not in page and "Ana Red" not in page
 
 
 def test_a_team_supervisor_sees_only_their_teams_queues_and_agents():
@@ -93,7 +105,7 @@ def test_wallboard_shows_service_level_today_and_breaches_of_the_last_hour():
     lifecycle.interaction_accept(interaction=late)
     sla_sweep(now=timezone.now() + timedelta(minutes=2))  # both first responses overdue: two breaches
 
-    page = _client(UserFactory(username="boss", is_staff=True)).get("/wallboard/").content.decode()
+    page = _client(AdministratorFactory(username="boss")).get("/wallboard/").content.decode()
 
     assert answered.pk and '<td class="service-level">50 %</td>' in page
     assert '<td class="breaches breaching">2</td>' in page
@@ -104,7 +116,7 @@ def test_wallboard_marks_agents_on_break_with_their_time_in_status():
     agent_set_status(agent=bo, status=AgentStatus.AVAILABLE)
     break_send_now(agent=ana, actor=None, minutes=15)
 
-    page = _client(UserFactory(username="boss", is_staff=True)).get("/wallboard/").content.decode()
+    page = _client(AdministratorFactory(username="boss")).get("/wallboard/").content.decode()
 
     ana_row = page.split(f'data-agent-id="{ana.pk}"', 1)[1].split("</tr>", 1)[0]
     bo_row = page.split(f'data-agent-id="{bo.pk}"', 1)[1].split("</tr>", 1)[0]

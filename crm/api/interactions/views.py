@@ -1,8 +1,9 @@
 """Interactions API: create (with Idempotency-Key), read, patch, lifecycle actions, messages.
 
 Views stay thin: they parse input, narrow every query to the caller's view (objects outside it are
-404) and call one service. Services raise ``DomainError`` for illegal moves, which the exception
-handler turns into 409.
+404), ask ``crm.selectors.interaction_action_refusal`` whether the caller may act on what they see (403 with
+its reason otherwise: the same rule as the console's) and call one service. Services raise ``DomainError``
+for illegal moves, which the exception handler turns into 409.
 """
 
 from django.contrib.auth import get_user_model
@@ -11,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
@@ -19,7 +21,7 @@ from agents.models import Agent
 from config.api.exceptions import Unprocessable
 from config.api.filters import StrictFilterBackend
 from config.api.pagination import CursorPagination
-from crm.selectors import interaction_list, message_list
+from crm.selectors import InteractionAction, interaction_action_refusal, interaction_list, message_list
 from crm.services import lifecycle
 from crm.services.idempotency import (
     IdempotencyKeyReused,
@@ -58,6 +60,11 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 ERRORS = {
     400: OpenApiResponse(description='Invalid input: field messages, e.g. {"queue": ["..."]}'),
+    403: OpenApiResponse(
+        ErrorOutputSerializer,
+        description="The scope is missing, or you may see the interaction but not act on it: only its assigned "
+        "agent (once they accepted it) or a supervisor of its team may",
+    ),
     404: OpenApiResponse(ErrorOutputSerializer, description="No such interaction in your view"),
     409: OpenApiResponse(ErrorOutputSerializer, description="Not allowed in the interaction's current status"),
     413: OpenApiResponse(ErrorOutputSerializer, description="Request body over 1 MB"),
@@ -68,6 +75,12 @@ def _actor(request):
     """The person acting: the session's user; an API key acts as nobody (events record no actor)."""
     user = request.user
     return user if isinstance(user, get_user_model()) else None
+
+
+def _require(request, interaction, action: InteractionAction) -> None:
+    refusal = interaction_action_refusal(viewer=viewer_from_request(request), interaction=interaction, action=action)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
 
 
 class InteractionContextMixin:
@@ -184,27 +197,34 @@ class InteractionViewSet(
     )
     def partial_update(self, request, *args, **kwargs):
         interaction = self.get_object()
+        _require(request, interaction, InteractionAction.UPDATE)
         data = self.input(InteractionUpdateInputSerializer)
         return self.output(lifecycle.interaction_update(interaction=interaction, actor=_actor(request), **data))
 
     # --- lifecycle actions ----------------------------------------------------------------------
 
-    def _simple(self, service):
+    def _acted_on(self, action: InteractionAction):
+        """The interaction of the URL if the caller may see it (else 404) and may do ``action`` on it (else 403)."""
         interaction = self.get_object()
+        _require(self.request, interaction, action)
+        return interaction
+
+    def _simple(self, service, action: InteractionAction):
+        interaction = self._acted_on(action)
         self.input(EmptyInputSerializer)
         return self.output(service(interaction=interaction, actor=_actor(self.request)))
 
     @_action_schema("Assign queued work to an agent (409 when it is no longer queued)", AgentInputSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        interaction = self.get_object()
+        interaction = self._acted_on(InteractionAction.ASSIGN)
         agent = self.input(AgentInputSerializer)["agent"]
         return self.output(lifecycle.interaction_assign(interaction=interaction, agent=agent, actor=_actor(request)))
 
     @_action_schema("The assigned agent accepts the work", AcceptInputSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        interaction = self.get_object()
+        interaction = self._acted_on(InteractionAction.ACCEPT)
         agent = self.input(AcceptInputSerializer).get("agent")
         viewer = viewer_from_request(request)
         if agent is not None and viewer.is_agent_only and agent.pk != viewer.agent_id:
@@ -221,7 +241,7 @@ class InteractionViewSet(
     )
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
-        interaction = self.get_object()
+        interaction = self._acted_on(InteractionAction.TRANSFER)
         data = self.input(TransferInputSerializer)
         return self.output(
             lifecycle.interaction_transfer(
@@ -236,39 +256,39 @@ class InteractionViewSet(
     @_action_schema("Put active work on hold")
     @action(detail=True, methods=["post"])
     def hold(self, request, pk=None):
-        return self._simple(lifecycle.interaction_hold)
+        return self._simple(lifecycle.interaction_hold, InteractionAction.HOLD)
 
     @_action_schema("Resume work on hold")
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        return self._simple(lifecycle.interaction_resume)
+        return self._simple(lifecycle.interaction_resume, InteractionAction.RESUME)
 
     @_action_schema("Start wrap-up of active work")
     @action(detail=True, methods=["post"], url_path="wrap-up")
     def wrap_up(self, request, pk=None):
-        return self._simple(lifecycle.interaction_wrap_up)
+        return self._simple(lifecycle.interaction_wrap_up, InteractionAction.WRAP_UP)
 
     @_action_schema("Resolve with a disposition", ResolveInputSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        interaction = self.get_object()
+        interaction = self._acted_on(InteractionAction.RESOLVE)
         data = self.input(ResolveInputSerializer)
         return self.output(lifecycle.interaction_resolve(interaction=interaction, actor=_actor(request), **data))
 
     @_action_schema("Close resolved work")
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        return self._simple(lifecycle.interaction_close)
+        return self._simple(lifecycle.interaction_close, InteractionAction.CLOSE)
 
     @_action_schema("Mark as abandoned (the customer left)")
     @action(detail=True, methods=["post"])
     def abandon(self, request, pk=None):
-        return self._simple(lifecycle.interaction_abandon)
+        return self._simple(lifecycle.interaction_abandon, InteractionAction.ABANDON)
 
     @_action_schema("Reopen resolved work: back to its queue")
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        return self._simple(lifecycle.interaction_reopen)
+        return self._simple(lifecycle.interaction_reopen, InteractionAction.REOPEN)
 
 
 class MessagePagination(CursorPagination):
@@ -307,6 +327,7 @@ class InteractionMessageViewSet(InteractionContextMixin, mixins.ListModelMixin, 
 
     def create(self, request, *args, **kwargs):
         interaction = self.get_interaction()
+        _require(request, interaction, InteractionAction.MESSAGE)
         data = self.input(MessageCreateInputSerializer)
         message = message_create(interaction=interaction, author=_actor(request), **data)
         return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -2,7 +2,7 @@
 
 Reads need the ``read`` scope; writes to queues and SLA policies need ``admin``.
 
-Who sees what: unrestricted callers (staff, keys not bound to a team) see every queue; supervisors,
+Who sees what: unrestricted callers (administrators, keys not bound to a team) see every queue; supervisors,
 team-bound keys and agents see their teams' queues plus the queues that belong to no team, which
 the whole center shares. Only unrestricted callers change shared queues and SLA policies (center-wide
 configuration); a team-bound admin key manages its own teams' queues.

@@ -11,7 +11,9 @@ EVENT_CHOICES = [*WEBHOOK_EVENT_TYPES, "*"]
 
 
 class WebhookInputSerializer(InputSerializer):
-    url = serializers.URLField(max_length=2000, help_text="http(s); private and loopback addresses are refused")
+    url = serializers.URLField(
+        max_length=2000, help_text="http(s), without user:password@; private and loopback addresses are refused"
+    )
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_CHOICES), min_length=1, help_text='event types, or ["*"]'
     )

@@ -8,12 +8,12 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from agents.access import viewer_from_request
 from config.api.filters import StrictBooleanFilter
 from config.api.permissions import ADMIN
+from config.api.throttling import ScopedRateThrottle
 
 from ...models import Webhook
 from ...services.surveys import SurveyTokenExpired, SurveyTokenInvalid, survey_answer

@@ -83,8 +83,26 @@ def test_non_staff_session_cannot_create(session_client, agent_a):
     assert not Skill.objects.exists()
 
 
-def test_staff_session_can_create(staff_client):
+def test_staff_session_of_a_non_administrator_cannot_create(session_client, supervisor_a):
+    supervisor_a.is_staff = True
+    supervisor_a.save()
+    response = session_client(supervisor_a).post(URL, {"name": "Billing"})
+    assert response.status_code == 403 and "admin" in response.json()["detail"]
+    assert not Skill.objects.exists()
+
+
+def test_administrator_session_can_create(staff_client):
     assert staff_client.post(URL, {"name": "Billing"}).status_code == 201
+
+
+def test_team_bound_admin_key_cannot_change_the_centers_skills(team_a_admin_key):
+    skill = SkillFactory(name="Billing")
+    created = team_a_admin_key.post(URL, {"name": "Spanish"})
+    renamed = team_a_admin_key.patch(f"{URL}{skill.pk}/", {"name": "Invoices"})
+    deleted = team_a_admin_key.delete(f"{URL}{skill.pk}/")
+    assert (created.status_code, renamed.status_code, deleted.status_code) == (403, 403, 403)
+    assert "shared by all teams" in created.json()["detail"]
+    assert list(Skill.objects.values_list("name", flat=True)) == ["Billing"]
 
 
 @pytest.mark.parametrize("client_fixture", ["api_client", "revoked_client", "bogus_client"])

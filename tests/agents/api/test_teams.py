@@ -131,11 +131,38 @@ def test_team_bound_admin_key_gets_404_on_other_teams(team_a_admin_key, team_b):
     assert Team.objects.get(pk=team_b.pk).name == "Team B"
 
 
-def test_team_bound_admin_key_manages_its_own_team(team_a_admin_key, team_a):
+def test_team_bound_admin_key_describes_its_own_team_but_cannot_hand_out_supervision(
+    team_a_admin_key, team_a, supervisor_a
+):
+    described = team_a_admin_key.patch(detail(team_a.pk), {"description": "first line"})
+    assert described.status_code == 200 and described.json()["description"] == "first line"
+
     boss = UserFactory()
-    response = team_a_admin_key.patch(detail(team_a.pk), {"description": "first line", "supervisors": [boss.pk]})
-    assert response.status_code == 200
-    assert response.json()["supervisors"] == [boss.pk]
+    response = team_a_admin_key.patch(detail(team_a.pk), {"description": "second", "supervisors": [boss.pk]})
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Only an administrator may change who supervises a team."
+    team_a.refresh_from_db()
+    assert team_a.description == "first line" and list(team_a.supervisors.all()) == [supervisor_a]
+
+
+def test_team_bound_admin_key_cannot_delete_its_team(team_a_admin_key, team_a):
+    response = team_a_admin_key.delete(detail(team_a.pk))
+    assert response.status_code == 403 and Team.objects.filter(pk=team_a.pk).exists()
+
+
+@pytest.mark.parametrize("target", ["own team", "other team"])
+def test_supervisor_cannot_make_themselves_a_supervisor_through_the_api(
+    session_client, supervisor_a, team_a, team_b, target
+):
+    supervisor_a.is_staff = True  # what a supervisor is, to use the admin: it must not matter here
+    supervisor_a.save()
+    team = team_a if target == "own team" else team_b
+    other = UserFactory()
+    response = session_client(supervisor_a).patch(detail(team.pk), {"supervisors": [supervisor_a.pk, other.pk]})
+    assert response.status_code in (403, 404)
+    assert set(team_b.supervisors.all()) == set() and set(team_a.supervisors.all()) == {supervisor_a}
+    created = session_client(supervisor_a).post(URL, {"name": "Mine", "supervisors": [supervisor_a.pk]})
+    assert created.status_code == 403 and not Team.objects.filter(name="Mine").exists()
 
 
 def test_patch_changes_only_given_fields(admin_client_api):

@@ -8,10 +8,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from contacts.models import Customer
-from crm.models import IdempotencyRecord, Interaction
+from crm.models import IdempotencyRecord, Interaction, Queue
 from crm.services.api_keys import api_key_create
 from crm.services.idempotency import idempotency_purge_expired
-from tests.agents.factories import UserFactory
+from tests.agents.factories import TeamFactory, UserFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory
 
@@ -71,14 +71,19 @@ def test_keys_belong_to_their_api_key(key_client_factory, payload):
 
 
 def test_a_signed_in_user_has_their_own_key_space(payload):
+    # a supervisor of the queue's team (is_staff alone would grant no queue to create work in)
     client = APIClient()
     user = UserFactory(is_staff=True)
+    Queue.objects.update(team=TeamFactory())
+    Queue.objects.get().team.supervisors.add(user)
     client.force_login(user)
 
     first = post(client, payload, "k")
     again = post(client, payload, "k")
 
+    assert first.status_code == 201, first.content
     assert first.json()["id"] == again.json()["id"]
+    assert again["Idempotent-Replayed"] == "true"
     assert IdempotencyRecord.objects.get().owner == f"user:{user.pk}"
 
 

@@ -15,7 +15,14 @@ from crm.choices import OWNED_STATUSES, InteractionStatus
 from crm.events import counter_key
 from crm.models import Interaction
 from crm.services import lifecycle
-from tests.agents.factories import AgentFactory, AgentSkillFactory, SkillFactory, TeamFactory, UserFactory
+from tests.agents.factories import (
+    AdministratorFactory,
+    AgentFactory,
+    AgentSkillFactory,
+    SkillFactory,
+    TeamFactory,
+    UserFactory,
+)
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory, QueueSkillFactory
 
@@ -54,7 +61,8 @@ def floor():
         "c": agent_c,
         "sup1": supervisor1,
         "sup2": supervisor2,
-        "staff": UserFactory(username="boss", is_staff=True),
+        "admin": AdministratorFactory(username="boss"),
+        "staff": UserFactory(username="staff", is_staff=True),  # supervises nothing
     }
 
 
@@ -94,6 +102,15 @@ def test_foreign_origin_is_refused_before_anything_is_sent(floor):
 def test_user_without_agent_profile_is_refused_the_console(floor):
     async def scenario():
         socket = await open_socket("/ws/console/", floor["sup1"])
+        await socket.connect()
+        assert await socket.receive_output() == {"type": "websocket.close", "code": 4403}
+
+    run(scenario)
+
+
+def test_staff_user_who_supervises_nothing_is_refused_the_wallboard(floor):
+    async def scenario():
+        socket = await open_socket("/ws/wallboard/", floor["staff"])
         await socket.connect()
         assert await socket.receive_output() == {"type": "websocket.close", "code": 4403}
 
@@ -155,7 +172,7 @@ def test_supervisor_wallboard_shows_only_their_teams(floor):
     assert sorted(q["id"] for q in data["queues"]) == sorted([floor["queue1"].pk, floor["queue3"].pk])
     assert sorted(a["id"] for a in data["agents"]) == sorted([floor["a"].pk, floor["b"].pk])
     assert {a["team"] for a in data["agents"]} == {floor["team1"].pk}
-    everything = run(scenario, floor["staff"])
+    everything = run(scenario, floor["admin"])
     assert len(everything["queues"]) == 3 and len(everything["agents"]) == 3
 
 
@@ -267,6 +284,30 @@ def test_supervisor_receives_their_teams_events_and_not_other_teams(floor):
     assert got[0]["data"]["id"] == mine.pk
     assert got[1]["data"]["id"] == floor["queue1"].pk
     assert got[2]["data"]["id"] == floor["b"].pk
+
+
+def test_supervisor_of_one_team_hears_nothing_of_the_other_teams_queues_while_an_administrator_does(floor):
+    """Both wallboards open at once: the administrator's proves team 2's events were published; the supervisor
+    of team 1 gets only team 1's, with no gap in the numbering (nothing of team 2 was sent and dropped)."""
+
+    async def scenario():
+        lead, _ = await connect("/ws/wallboard/", floor["sup1"])
+        boss, _ = await connect("/ws/wallboard/", floor["admin"])
+        theirs = await db(new_work)(floor["queue2"])
+        await db(agent_set_status)(agent=floor["c"], status="available")
+        heard_by_boss = await frames_until(boss, lambda f: f.get("event") == "agent.status_changed")
+        mine = await db(new_work)(floor["queue1"])
+        heard_by_lead = await frames_until(lead, lambda f: f.get("event") == "queue.stats")
+        heard_by_lead += await quiet(lead, timeout=0.3)
+        await lead.disconnect()
+        await boss.disconnect()
+        return theirs, mine, heard_by_boss, heard_by_lead
+
+    theirs, mine, heard_by_boss, heard_by_lead = run(scenario)
+    assert theirs.pk in {f["data"].get("id") for f in heard_by_boss if f.get("event") == "interaction.queued"}
+    assert floor["queue2"].pk in {f["data"]["id"] for f in heard_by_boss if f.get("event") == "queue.stats"}
+    assert events(heard_by_lead) == [(1, "interaction.queued"), (2, "queue.stats")]
+    assert [f["data"]["id"] for f in heard_by_lead] == [mine.pk, floor["queue1"].pk]
 
 
 def test_event_sent_to_two_of_a_wallboards_groups_arrives_once(floor):

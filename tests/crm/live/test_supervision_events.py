@@ -19,6 +19,7 @@ from crm.sla.models import Escalation
 from crm.sla.services.policies import TargetSpec, sla_policy_create
 from crm.sla.services.sweep import sla_sweep
 from tests.agents.factories import (
+    AdministratorFactory,
     AgentFactory,
     AgentStatusLogFactory,
     BreakPolicyFactory,
@@ -160,7 +161,7 @@ def test_wallboard_snapshot_marks_agents_on_break():
 
     agent, resting = AgentFactory(), AgentFactory()
     brk = break_send_now(agent=resting, actor=None)
-    snapshot = live_wallboard_snapshot(viewer=viewer_for(user=UserFactory(is_staff=True)))
+    snapshot = live_wallboard_snapshot(viewer=viewer_for(user=AdministratorFactory()))
     by_id = {row["id"]: row for row in snapshot["agents"]}
     assert by_id[agent.pk]["on_break"] is None
     assert by_id[resting.pk]["status"] == AgentStatus.ON_BREAK

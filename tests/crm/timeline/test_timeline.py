@@ -7,7 +7,7 @@ from agents.access import viewer_for
 from contacts.models import Note
 from crm.choices import MessageDirection
 from crm.timeline.selectors import BODY_PREVIEW_CHARS, TimelineCursor, customer_timeline
-from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
+from tests.agents.factories import AdministratorFactory, AgentFactory, TeamFactory, UserFactory
 from tests.contacts.factories import CustomerFactory, NoteFactory
 from tests.crm.factories import (
     InteractionFactory,
@@ -23,8 +23,9 @@ EVERYONE = viewer_for(api_key=None, user=None)
 
 
 @pytest.fixture
-def staff_viewer():
-    return viewer_for(user=UserFactory(is_staff=True))
+def admin_viewer():
+    """An administrator's view: every team's entries (is_staff alone would see no interaction at all)."""
+    return viewer_for(user=AdministratorFactory())
 
 
 def note_at(customer, at, **kwargs):
@@ -51,10 +52,10 @@ def story():
     return customer, [answer, internal, note, inbound, interaction]
 
 
-def test_timeline_is_newest_first_across_kinds(story, staff_viewer):
+def test_timeline_is_newest_first_across_kinds(story, admin_viewer):
     customer, expected = story
 
-    entries = customer_timeline(customer=customer, viewer=staff_viewer)
+    entries = customer_timeline(customer=customer, viewer=admin_viewer)
 
     assert [(e.kind, e.id) for e in entries] == [
         ("survey_response", expected[0].pk),
@@ -65,10 +66,10 @@ def test_timeline_is_newest_first_across_kinds(story, staff_viewer):
     ]
 
 
-def test_entries_carry_their_interaction_and_details(story, staff_viewer):
+def test_entries_carry_their_interaction_and_details(story, admin_viewer):
     customer, (answer, internal, note, inbound, interaction) = story
 
-    by_kind = {(e.kind, e.id): e for e in customer_timeline(customer=customer, viewer=staff_viewer)}
+    by_kind = {(e.kind, e.id): e for e in customer_timeline(customer=customer, viewer=admin_viewer)}
 
     first = by_kind[("interaction", interaction.pk)]
     assert (first.title, first.channel, first.status, first.interaction_id) == (
@@ -84,23 +85,23 @@ def test_entries_carry_their_interaction_and_details(story, staff_viewer):
     assert by_kind[("note", note.pk)].interaction_id is None
 
 
-def test_long_bodies_are_cut(staff_viewer):
+def test_long_bodies_are_cut(admin_viewer):
     message = MessageFactory(body="x" * 5000)
 
-    (entry, _) = customer_timeline(customer=message.interaction.customer, viewer=staff_viewer)
+    (entry, _) = customer_timeline(customer=message.interaction.customer, viewer=admin_viewer)
 
     assert entry.body == "x" * BODY_PREVIEW_CHARS
 
 
 @pytest.mark.parametrize("limit", [1, 3, 50])
-def test_timeline_is_one_query_whatever_the_page_size(story, staff_viewer, django_assert_num_queries, limit):
+def test_timeline_is_one_query_whatever_the_page_size(story, admin_viewer, django_assert_num_queries, limit):
     customer, _ = story
 
     with django_assert_num_queries(1):
-        customer_timeline(customer=customer, viewer=staff_viewer, limit=limit)
+        customer_timeline(customer=customer, viewer=admin_viewer, limit=limit)
 
 
-def test_paging_returns_every_entry_exactly_once_even_with_equal_timestamps(staff_viewer):
+def test_paging_returns_every_entry_exactly_once_even_with_equal_timestamps(admin_viewer):
     customer = CustomerFactory()
     same = timezone.now() - timedelta(minutes=5)
     interactions = [InteractionFactory(customer=customer, created_at=same) for _ in range(3)]
@@ -109,11 +110,11 @@ def test_paging_returns_every_entry_exactly_once_even_with_equal_timestamps(staf
         MessageFactory(interaction=interaction, created_at=same + timedelta(seconds=1))
     for _ in range(3):
         note_at(customer, same)
-    everything = customer_timeline(customer=customer, viewer=staff_viewer, limit=100)
+    everything = customer_timeline(customer=customer, viewer=admin_viewer, limit=100)
 
     seen, before = [], None
     while True:
-        page = customer_timeline(customer=customer, viewer=staff_viewer, before=before, limit=2)
+        page = customer_timeline(customer=customer, viewer=admin_viewer, before=before, limit=2)
         seen.extend(page)
         if len(page) < 2:
             break
@@ -162,6 +163,13 @@ def test_an_anonymous_viewer_sees_only_notes(story):
     customer, _ = story
 
     assert {e.kind for e in customer_timeline(customer=customer, viewer=EVERYONE)} == {"note"}
+
+
+def test_a_staff_user_who_supervises_nothing_sees_only_notes(story):
+    customer, _ = story
+    staff = viewer_for(user=UserFactory(is_staff=True))
+
+    assert {e.kind for e in customer_timeline(customer=customer, viewer=staff)} == {"note"}
 
 
 def test_cursor_round_trips_and_refuses_garbage():

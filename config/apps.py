@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class SwitchboardConfig(AppConfig):
+    """Project-wide plumbing that Django must load as an app: the system checks of ``config.checks``."""
+
+    name = "config"
+    label = "switchboard"
+    verbose_name = "Switchboard"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the checks)

@@ -1,0 +1,79 @@
+"""Supervisors grant nothing they lack and change nothing of other teams (issue 11).
+
+Taken from the Supervisor group:
+- API keys (a key bound to no team is unrestricted), webhook subscriptions and their deliveries (a subscription
+  receives every team's events, signed with its secret): administrators' only;
+- adding and changing the center-wide configuration every team shares (SLA policies and their targets,
+  skills, training courses, scorecards and their criteria): supervisors read it, administrators change it.
+Given to it: reading the business-hours calendars the SLA policies use, and their teams' assignments and SLA
+escalations (the admin shows a supervisor only their teams' rows).
+
+The admin refuses the same to anyone who is not an administrator whatever their permissions
+(``agents.admin_scope``), so a permission granted by hand later does not reopen the way.
+"""
+
+from django.db import migrations
+
+REVOKED = [
+    ("crm", "apikey", ("view", "add", "change")),
+    ("crm", "webhook", ("view",)),
+    ("crm", "webhookdelivery", ("view",)),
+    ("crm", "slapolicy", ("add", "change")),
+    ("crm", "slatarget", ("add", "change", "delete")),
+    ("crm", "scorecard", ("add", "change")),
+    ("crm", "scorecardcriterion", ("add", "change", "delete")),
+    ("agents", "skill", ("add", "change")),
+    ("agents", "trainingcourse", ("add", "change")),
+]
+GRANTED = [
+    ("crm", "businesshours", ("view",)),
+    ("crm", "businesshoursperiod", ("view",)),
+    ("crm", "businesshoursholiday", ("view",)),
+    ("crm", "assignment", ("view",)),
+    ("crm", "escalation", ("view",)),
+]
+
+
+def _permissions(apps, grants):
+    from django.contrib.auth.management import create_permissions
+
+    for label in {app for app, _, _ in grants}:
+        app_config = apps.get_app_config(label)
+        original, app_config.models_module = getattr(app_config, "models_module", None), True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = original
+    Permission = apps.get_model("auth", "Permission")
+    found = []
+    for app, model, actions in grants:
+        codenames = [f"{action}_{model}" for action in actions]
+        permissions = list(Permission.objects.filter(content_type__app_label=app, codename__in=codenames))
+        if len(permissions) != len(codenames):
+            raise RuntimeError(f"Permissions missing for {app}.{model}: {codenames}")
+        found.extend(permissions)
+    return found
+
+
+def forwards(apps, schema_editor):
+    group, _ = apps.get_model("auth", "Group").objects.get_or_create(name="Supervisor")
+    group.permissions.remove(*_permissions(apps, REVOKED))
+    group.permissions.add(*_permissions(apps, GRANTED))
+
+
+def backwards(apps, schema_editor):
+    group = apps.get_model("auth", "Group").objects.filter(name="Supervisor").first()
+    if group is not None:
+        group.permissions.remove(*_permissions(apps, GRANTED))
+        group.permissions.add(*_permissions(apps, REVOKED))
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("agents", "0007_administrator_group"),
+        ("crm", "0011_routing_idle_index"),
+    ]
+
+    operations = [migrations.RunPython(forwards, backwards)]
