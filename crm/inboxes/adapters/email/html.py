@@ -31,10 +31,10 @@ _ATTRIBUTES = {
     "ol": {"start", "type"},
     "blockquote": {"cite", "type"},
 }
+_DROPPED_WITH_CONTENT = {"script", "style", "head", "title", "template", "noscript", "iframe", "object", "svg", "math"}
 _CLEANER = nh3.Cleaner(
     tags=nh3.ALLOWED_TAGS | {"font"},
-    clean_content_tags={"script", "style", "head", "title", "template", "noscript", "iframe", "object", "svg",
-                        "math"},  # fmt: skip
+    clean_content_tags=_DROPPED_WITH_CONTENT,
     attributes=_ATTRIBUTES,
     # cid: so the lead can point inline images at their stored attachment; no data:, no javascript:
     url_schemes={"http", "https", "mailto", "tel", "cid"},

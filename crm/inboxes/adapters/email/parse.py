@@ -18,6 +18,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from crm.inboxes.adapters.base import MalformedMessage, ParsedInbound
 from crm.inboxes.adapters.email import mime, noise
+from crm.inboxes.adapters.email.compose import ticket_id_from_subject
 from crm.inboxes.adapters.email.decoding import decode_header_value, header, unescape_surrogates
 from crm.inboxes.adapters.email.html import sanitize_html
 from crm.inboxes.adapters.email.quotes import trim_quoted
@@ -28,7 +29,6 @@ MAX_REFERENCES = 500  # a References header is a thread's ids; thousands are abu
 SYNTHETIC_DOMAIN = "synthetic.switchboard.invalid"
 
 _ID = re.compile(r"<([^<>\s]+)>")
-_TICKET = re.compile(r"\[#(\d{1,18})\]")
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|enc)\s*:", re.IGNORECASE)
 # Trace headers differ between two deliveries of the same message (IMAP copy and MTA pipe): not part of its key.
 _KEY_HEADERS = ("from", "to", "cc", "subject", "date")
@@ -69,7 +69,6 @@ def _parse(raw: bytes, own_domain: str | None, limits: mime.Limits) -> ParsedInb
     body = mime.walk(message, limits)
     text = body.text()
     bounce = noise.bounce_info(message) if noise.looks_like_bounce(message, sender=sender, subject=subject) else None
-    tickets = _TICKET.findall(subject)
     reply_to = _addresses(message, "Reply-To")
     auto_reason = noise.auto_reason(message, sender=sender)
     return ParsedInbound(
@@ -86,7 +85,7 @@ def _parse(raw: bytes, own_domain: str | None, limits: mime.Limits) -> ParsedInb
         message_id_synthetic=message_id is None,
         in_reply_to=_first_id(header(message, "In-Reply-To")),
         references=_all_ids(header(message, "References")),
-        subject_ticket_id=int(tickets[-1]) if tickets else None,
+        subject_ticket_id=ticket_id_from_subject(subject),
         date=_date(header(message, "Date")),
         is_auto=bool(auto_reason),
         auto_reason=auto_reason,
