@@ -12,6 +12,7 @@ import binascii
 import codecs
 import quopri
 import re
+import unicodedata
 
 # What mail clients mean when they declare these: the superset reads every byte the subset reads, and more.
 _SUPERSETS = {
@@ -63,10 +64,16 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
     candidates += ["utf-8", "windows-1252"]
     for codec in candidates:
         try:
-            return data.decode(codec)
+            return _composed(data.decode(codec))
         except (UnicodeDecodeError, LookupError):
             continue
-    return data.decode("latin-1")
+    return _composed(data.decode("latin-1"))
+
+
+def _composed(text: str) -> str:
+    # windows-1258 (Vietnamese) and Apple Mail write letters as base + combining marks: store them composed (NFC),
+    # as typed text is, so that search and comparison find them.
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def _looks_like_utf16(data: bytes) -> bool:

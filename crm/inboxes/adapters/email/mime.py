@@ -60,13 +60,13 @@ def _collect(part: EmailMessage, body: Body, *, depth: int) -> None:
         if depth > MAX_DEPTH:
             body.defects.append(f"MIME parts nested deeper than {MAX_DEPTH} levels kept as attachments")
             _attach(part, body, ctype="application/octet-stream")
+        elif ctype in ("message/rfc822", "message/global"):  # before multipart: is_multipart() is true for these
+            _collect_attached_message(part, body, depth=depth)
         elif part.is_multipart() and ctype == "multipart/alternative":
             _collect_alternative(part, body, depth=depth)
         elif part.is_multipart():
             for child in part.iter_parts():
                 _collect(child, body, depth=depth + 1)
-        elif ctype in ("message/rfc822", "message/global"):
-            _collect_attached_message(part, body, depth=depth)
         elif ctype in _REPORT_PARTS:
             return  # read by the bounce parser
         elif ctype in ("text/plain", "text/html") and _is_inline_text(part):

@@ -81,7 +81,7 @@ def bounce_info(message: EmailMessage) -> BounceInfo:
                 original_id = _first_id(header(inner, "Message-ID"))
         elif ctype == "text/rfc822-headers" and original_id is None:
             original_id = _first_id(_message_id_line(_part_text(part)))
-        elif ctype == "text/plain" and part is not message:
+        elif ctype == "text/plain":  # the human-readable part, or the whole of a bounce that has no report
             texts.append(_part_text(part))
     if not status:
         status = _status(" ".join(texts + [diagnostic]))

@@ -23,6 +23,7 @@ _ATTRIBUTION = re.compile(
     r")\s*$",
     re.IGNORECASE,
 )
+_OPENER = re.compile(r"^\s*(?:On|Am|Le|El|Il|Op|Em)\s", re.IGNORECASE)
 _SEPARATORS = re.compile(
     r"^\s*(?:-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original"
     r"|Messaggio originale|Oorspronkelijk bericht)\s*-{2,}|_{20,})\s*$",
@@ -46,11 +47,10 @@ def _history_start(lines: list[str]) -> int | None:
             return index
         if _ATTRIBUTION.match(line) and _quoted_or_end_follows(lines, index + 1):
             return index
-        if index + 1 < len(lines) and not _QUOTED.match(line):
+        if index + 1 < len(lines) and _OPENER.match(line):  # Gmail wraps a long attribution over two lines
             joined = f"{line.rstrip()} {lines[index + 1].strip()}"
-            if _ATTRIBUTION.match(joined) and not _ATTRIBUTION.match(lines[index + 1]):
-                if _quoted_or_end_follows(lines, index + 2):
-                    return index
+            if _ATTRIBUTION.match(joined) and _quoted_or_end_follows(lines, index + 2):
+                return index
     return None
 
 

@@ -7,6 +7,7 @@ MIME) are written as raw bytes, as they arrive.
 import base64
 import datetime
 import quopri
+import unicodedata
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -116,18 +117,40 @@ def outlook_original_message_reply() -> bytes:
     ).as_bytes()
 
 
-def windows_1258() -> tuple[bytes, str]:
-    """Vietnamese Outlook: windows-1258, quoted-printable, subject in an encoded word."""
-    text = "Xin chào, máy in không hoạt động."
-    body = text.encode("windows-1258")
+def windows_1258() -> tuple[bytes, str, str]:
+    """Vietnamese Outlook: windows-1258 (letters as base + combining tone marks), quoted-printable body, the
+    subject in an encoded word. Answers the raw bytes, the body text and the subject."""
+    text, subject = "Xin chào, máy in không hoạt động.", "Máy in hỏng"
+
+    def encode(value: str) -> bytes:
+        # As Windows writes it: a letter the code page has (ô), then the tone marks it lacks as combining characters.
+        out = b""
+        for char in value:
+            base, *marks = unicodedata.normalize("NFD", char)
+            left = []
+            for mark in marks:
+                combined = unicodedata.normalize("NFC", base + mark)
+                try:
+                    combined.encode("windows-1258")
+                    base = combined
+                except UnicodeEncodeError:
+                    left.append(mark)
+            out += (base + "".join(left)).encode("windows-1258")
+        return out
+
+    encoded_subject = quopri.encodestring(encode(subject), header=True)
     return (
-        b"From: =?windows-1258?Q?Nguy=EAn_V=E3n_A?= <nguyen@example.vn>\r\n"
-        b"To: support@acme.test\r\nSubject: =?windows-1258?Q?M=E1y_in_h=F2ng?=\r\n"
-        b"Message-ID: <vn1@example.vn>\r\nMIME-Version: 1.0\r\n"
-        b"Content-Type: text/plain; charset=windows-1258\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-        + quopri.encodestring(body)
-        + b"\r\n"
-    ), text
+        (
+            b"From: Nguyen Van A <nguyen@example.vn>\r\nTo: support@acme.test\r\n"
+            b"Subject: =?windows-1258?Q?" + encoded_subject + b"?=\r\n"
+            b"Message-ID: <vn1@example.vn>\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: text/plain; charset=windows-1258\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+            + quopri.encodestring(encode(text))
+            + b"\r\n"
+        ),
+        text,
+        subject,
+    )
 
 
 def latin1_undeclared() -> tuple[bytes, str]:
@@ -178,7 +201,9 @@ def inline_image() -> bytes:
     mail = message(body="See the error:\n\n[image]\n")
     mail.add_alternative('<p>See the error:</p><img src="cid:err-1@apple.example" alt="error">', subtype="html")
     html_part = mail.get_payload()[1]
-    html_part.add_related(PNG, maintype="image", subtype="png", cid="<err-1@apple.example>", filename="error.png")
+    html_part.add_related(
+        PNG, maintype="image", subtype="png", cid="<err-1@apple.example>", filename="error.png", disposition="inline"
+    )
     return mail.as_bytes()
 
 
