@@ -75,7 +75,7 @@ class SmtpSink:
             and self.credentials is not None
             and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials
         )
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.temporary:
