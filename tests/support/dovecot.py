@@ -2,8 +2,9 @@
 directory, listening on free loopback ports (plain with optional STARTTLS, and imaps when a certificate is given).
 
 Run as root (CI, this machine), the master drops to dovecot's own system users and the mail lives as ``nobody``;
-run as another user, everything runs as that user. The passwd-file is re-read when it changes, so accounts can be
-added while the server runs (one fresh mailbox per test).
+run as another user, everything runs as that user. Each account has a passwd-file of its own (dovecot re-reads a
+changed one at most once a second, a new one at once), so accounts are added while the server runs: one fresh
+mailbox per test.
 """
 
 from __future__ import annotations
@@ -129,11 +130,11 @@ class Dovecot:
                 f"first_valid_gid = {self.mail_gid}",
                 "passdb {",
                 "  driver = passwd-file",
-                f"  args = scheme=PLAIN username_format=%u {root}/passwd",
+                f"  args = scheme=PLAIN username_format=%u {root}/users/%u",
                 "}",
                 "userdb {",
                 "  driver = passwd-file",
-                f"  args = username_format=%u {root}/passwd",
+                f"  args = username_format=%u {root}/users/%u",
                 "}",
                 "service imap-login {",
                 "  inet_listener imap {",
@@ -148,11 +149,9 @@ class Dovecot:
         )
 
     def start(self) -> None:
-        for name in ("run", "state", "mail"):
+        for name in ("run", "state", "mail", "users"):
             (self.root / name).mkdir()
         os.chown(self.root / "mail", self.mail_uid, self.mail_gid)
-        (self.root / "passwd").write_text("")
-        (self.root / "passwd").chmod(0o644)
         (self.root / "dovecot.conf").write_text(self._config())
         self.process = subprocess.Popen(  # noqa: S603 (our binary, our config)
             [str(DOVECOT), "-F", "-c", str(self.root / "dovecot.conf")],
@@ -174,8 +173,9 @@ class Dovecot:
         username = username or f"user{secrets.token_hex(4)}@example.test"
         password = password or secrets.token_urlsafe(12)
         home = self.root / "mail" / username
-        with (self.root / "passwd").open("a") as passwd:
-            passwd.write(f"{username}:{{PLAIN}}{password}:{self.mail_uid}:{self.mail_gid}::{home}::\n")
+        passwd = self.root / "users" / username
+        passwd.write_text(f"{username}:{{PLAIN}}{password}:{self.mail_uid}:{self.mail_gid}::{home}::\n")
+        passwd.chmod(0o644)
         return Account(username=username, password=password, port=self.port, tls_port=self.tls_port)
 
     def stop(self) -> None:
