@@ -1,0 +1,41 @@
+"""Channel adapters behind one interface, found by channel name (``adapter_for("email")``)."""
+
+from crm.inboxes.adapters.base import (
+    Adapter,
+    AuthenticationFailed,
+    BounceInfo,
+    DeliveryError,
+    InboundAttachment,
+    InvalidSettings,
+    MalformedMessage,
+    OutboundAttachment,
+    OutboundMessage,
+    ParsedInbound,
+    PermanentFailure,
+    SendResult,
+    SkippedAttachment,
+    TemporaryFailure,
+    adapter_for,
+    register_adapter,
+    registered_channels,
+)
+
+__all__ = [
+    "Adapter",
+    "AuthenticationFailed",
+    "BounceInfo",
+    "DeliveryError",
+    "InboundAttachment",
+    "InvalidSettings",
+    "MalformedMessage",
+    "OutboundAttachment",
+    "OutboundMessage",
+    "ParsedInbound",
+    "PermanentFailure",
+    "SendResult",
+    "SkippedAttachment",
+    "TemporaryFailure",
+    "adapter_for",
+    "register_adapter",
+    "registered_channels",
+]

@@ -1,0 +1,164 @@
+"""Raw RFC 822 bytes to a ``ParsedInbound``, with the standard library's ``email`` package (policy ``default``).
+
+Robust by rule: partial damage is repaired and listed in ``defects``, content is decoded with fallbacks rather
+than replaced, over-limit attachments are listed rather than dropped. Only ``MalformedMessage`` escapes, for
+input that is no mail at all (no header, no sender) or that the library cannot take apart (MIME nested thousands
+of levels deep); the caller keeps the raw bytes and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+from crm.inboxes.adapters.base import MalformedMessage, ParsedInbound
+from crm.inboxes.adapters.email import mime, noise
+from crm.inboxes.adapters.email.compose import ticket_id_from_subject
+from crm.inboxes.adapters.email.decoding import decode_header_value, header, unescape_surrogates
+from crm.inboxes.adapters.email.html import sanitize_html
+from crm.inboxes.adapters.email.quotes import trim_quoted
+
+DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_TOTAL_BYTES = 25 * 1024 * 1024
+MAX_REFERENCES = 500  # a References header is a thread's ids; thousands are abuse, not a thread
+SYNTHETIC_DOMAIN = "synthetic.switchboard.invalid"
+
+_ID = re.compile(r"<([^<>\s]+)>")
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|enc)\s*:", re.IGNORECASE)
+# Trace headers differ between two deliveries of the same message (IMAP copy and MTA pipe): not part of its key.
+_KEY_HEADERS = ("from", "to", "cc", "subject", "date")
+
+
+def parse_message(
+    raw: bytes,
+    *,
+    own_domain: str | None = None,
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
+) -> ParsedInbound:
+    """Parse one raw message. ``own_domain`` is the domain of the Message-IDs we generate: mail carrying it is our
+    own come back (``is_own``). An attachment over ``max_attachment_bytes``, or past ``max_total_bytes`` for the
+    whole message, lands in ``skipped_attachments``."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise MalformedMessage(f"expected the message's bytes, got {type(raw).__name__}")
+    raw = bytes(raw)
+    if not raw.strip():
+        raise MalformedMessage("empty message")
+    try:
+        return _parse(raw, own_domain, mime.Limits(max_attachment_bytes, max_total_bytes))
+    except MalformedMessage:
+        raise
+    except RecursionError:
+        raise MalformedMessage("MIME parts nested too deeply to read") from None
+    except Exception as exc:  # the promise: one exception type for any input, whatever the library trips on
+        raise MalformedMessage(f"unreadable message ({type(exc).__name__}: {exc})") from exc
+
+
+def _parse(raw: bytes, own_domain: str | None, limits: mime.Limits) -> ParsedInbound:
+    message: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[assignment]
+    if not list(message.raw_items()):
+        raise MalformedMessage("no header found: not an RFC 822 message")
+    sender_name, sender = _sender(message)
+    subject = header(message, "Subject")
+    message_id = _first_id(header(message, "Message-ID"))
+    body = mime.walk(message, limits)
+    text = body.text()
+    bounce = noise.bounce_info(message) if noise.looks_like_bounce(message, sender=sender, subject=subject) else None
+    reply_to = _addresses(message, "Reply-To")
+    auto_reason = noise.auto_reason(message, sender=sender)
+    return ParsedInbound(
+        sender=sender,
+        sender_name=sender_name,
+        to=tuple(address for _, address in _addresses(message, "To")),
+        cc=tuple(address for _, address in _addresses(message, "Cc")),
+        reply_to=reply_to[0][1] if reply_to else None,
+        subject=subject,
+        text=text,
+        html=sanitize_html("\n".join(body.html)) if body.html else None,
+        text_display=text.strip() if _FORWARD_SUBJECT.match(subject) else trim_quoted(text),
+        message_id=message_id or _synthetic_id(raw),
+        message_id_synthetic=message_id is None,
+        in_reply_to=_first_id(header(message, "In-Reply-To")),
+        references=_all_ids(header(message, "References")),
+        subject_ticket_id=ticket_id_from_subject(subject),
+        date=_date(header(message, "Date")),
+        is_auto=bool(auto_reason),
+        auto_reason=auto_reason,
+        is_own=bool(own_domain and message_id and message_id.rpartition("@")[2].lower() == own_domain.lower()),
+        is_bounce=bounce is not None,
+        bounce=bounce,
+        attachments=body.attachments,
+        skipped_attachments=body.skipped,
+        raw_size=len(raw),
+        defects=tuple(dict.fromkeys(_defects(message) + body.defects)),
+    )
+
+
+def _addresses(message: EmailMessage, name: str) -> list[tuple[str, str]]:
+    """(display name, lower-cased address) pairs of every instance of a header. Split before decoding: a decoded
+    display name may hold the comma that separates addresses."""
+    values = [unescape_surrogates(str(value)) for key, value in message.raw_items() if key.lower() == name.lower()]
+    pairs = []
+    for display, address in getaddresses(values):
+        address = address.strip().lower()
+        if address and "@" in address:
+            pairs.append((decode_header_value(display), address))
+    return pairs
+
+
+def _sender(message: EmailMessage) -> tuple[str, str]:
+    for name in ("From", "Sender", "Reply-To", "Return-Path"):
+        pairs = _addresses(message, name)
+        if pairs:
+            return pairs[0]
+    raise MalformedMessage("no sender address (From, Sender, Reply-To and Return-Path are missing or empty)")
+
+
+def _first_id(value: str) -> str | None:
+    match = _ID.search(value)
+    if match:
+        return match.group(1)
+    token = value.strip()
+    return token if token and "@" in token and not any(ch.isspace() for ch in token) else None
+
+
+def _all_ids(value: str) -> tuple[str, ...]:
+    ids = _ID.findall(value) or [token for token in value.split() if "@" in token]
+    return tuple(dict.fromkeys(ids))[:MAX_REFERENCES]
+
+
+def _synthetic_id(raw: bytes) -> str:
+    """A key for a message without Message-ID that is the same however it arrived (by IMAP or by the endpoint,
+    with other trace headers and line endings): the hash of its identifying headers and its body."""
+    head, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    digest = hashlib.sha256()
+    for line in re.split(rb"\n(?![ \t])", head):
+        name = line.split(b":", 1)[0].strip().lower()
+        if name.decode("ascii", "replace") in _KEY_HEADERS:
+            digest.update(b" ".join(line.split()) + b"\n")
+    digest.update(b"\n" + body.rstrip(b"\n"))
+    return f"{digest.hexdigest()}@{SYNTHETIC_DOMAIN}"
+
+
+def _date(value: str) -> datetime.datetime | None:
+    if not value:
+        return None
+    try:
+        date = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if date.tzinfo is None:  # "-0000" or none: the time is UTC as far as anyone knows
+        date = date.replace(tzinfo=datetime.UTC)
+    return date
+
+
+def _defects(message: EmailMessage) -> list[str]:
+    names = []
+    for part in message.walk():
+        names += [type(defect).__name__ for defect in getattr(part, "defects", [])]
+    return names

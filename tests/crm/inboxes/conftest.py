@@ -1,0 +1,58 @@
+"""Real mail servers for the inbox tests: dovecot (IMAP) per test session, aiosmtpd (SMTP) per test.
+
+Without dovecot the IMAP tests skip, except when ``SWITCHBOARD_REQUIRE_MAIL=1`` (CI), where they fail.
+"""
+
+import os
+
+import pytest
+
+from tests.support import dovecot
+from tests.support.smtp_server import SmtpSink
+from tests.support.tls import self_signed
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 (None without openssl: the TLS tests skip)."""
+    return self_signed(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def dovecot_server(certificate):
+    if not dovecot.available():
+        if os.environ.get("SWITCHBOARD_REQUIRE_MAIL") == "1":
+            pytest.fail(dovecot.MISSING)
+        pytest.skip(dovecot.MISSING)
+    server = dovecot.Dovecot(certificate)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def imap_account(dovecot_server):
+    """A fresh, empty mailbox on the session's dovecot."""
+    return dovecot_server.add_account()
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def smtp_sink_factory():
+    """SmtpSink with options (credentials, TLS contexts); each one stopped after the test."""
+    sinks = []
+
+    def make(**options):
+        sink = SmtpSink(**options).start()
+        sinks.append(sink)
+        return sink
+
+    yield make
+    for sink in sinks:
+        sink.stop()

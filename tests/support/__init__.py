@@ -1,0 +1,1 @@
+"""Real servers for tests (IMAP, SMTP), started on free loopback ports and stopped after."""
