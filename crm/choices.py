@@ -105,6 +105,14 @@ class MessageDirection(models.TextChoices):
     INTERNAL = "internal", "Internal note"
 
 
+class DeliveryStatus(models.TextChoices):
+    """Where an outbound message stands on its way to the customer (``crm.inboxes``' outbox)."""
+
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
 class SurveyKind(models.TextChoices):
     CSAT = "csat", "CSAT (1–5)"
     NPS = "nps", "NPS (0–10)"

@@ -7,6 +7,7 @@ import ``crm.models._validate_time_zone``).
 
 from crm.access.models import ApiKey, IdempotencyRecord
 from crm.deadletters.models import DeadLetter
+from crm.inboxes.models import Delivery, InboundReceipt, Inbox, MailboxCursor
 from crm.interactions.models import Assignment, Interaction, InteractionEvent, Message
 from crm.quality.models import REVIEW_SCALE_MAX, CannedResponse, Review, ReviewScore, Scorecard, ScorecardCriterion
 from crm.routing.models import Queue, QueueSkill
@@ -31,10 +32,14 @@ __all__ = [
     "BusinessHoursPeriod",
     "CannedResponse",
     "DeadLetter",
+    "Delivery",
     "Escalation",
     "IdempotencyRecord",
+    "Inbox",
+    "InboundReceipt",
     "Interaction",
     "InteractionEvent",
+    "MailboxCursor",
     "Message",
     "Queue",
     "QueueSkill",

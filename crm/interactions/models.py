@@ -12,6 +12,7 @@ from crm.choices import (
     OPEN_STATUSES,
     OWNED_STATUSES,
     AssignmentEndReason,
+    DeliveryStatus,
     Direction,
     InteractionStatus,
     MessageDirection,
@@ -47,6 +48,14 @@ class Interaction(models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions")
     external_id = models.CharField(max_length=200, blank=True, help_text="the id in the source system (PBX, chat…)")
+    inbox = models.ForeignKey(
+        "crm.Inbox",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+        help_text="the inbox the customer wrote to (empty for work entered through the API)",
+    )
     disposition = models.CharField(max_length=100, blank=True)
     category = models.CharField(max_length=100, blank=True)
     tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
@@ -237,12 +246,20 @@ class Message(models.Model):
     )
     body = models.TextField()
     attachments = models.JSONField(default=list, blank=True, help_text="[{name, content_type, size, url}]")
-    external_id = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(max_length=200, blank=True, help_text="the provider's id (an e-mail's Message-ID)")
+    inbox = models.ForeignKey("crm.Inbox", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    delivery_status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, blank=True, help_text="outbound messages sent through an inbox"
+    )
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["interaction", "created_at"], name="message_interaction_time")]
+        indexes = [
+            models.Index(fields=["interaction", "created_at"], name="message_interaction_time"),
+            # threading: a reply names the ids of the messages it answers
+            models.Index(fields=["external_id"], name="message_external_id", condition=~models.Q(external_id="")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(direction__in=MessageDirection.values), name="message_direction_valid"
