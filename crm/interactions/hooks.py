@@ -21,6 +21,11 @@ tasks do so with ``transaction.on_commit`` themselves.
     cause. Registered, in this order: ``crm.webhooks.hooks.emit_interaction_webhooks`` (``interaction.*``
     deliveries), ``crm.surveys.hooks.schedule_survey_on_resolution``.
 
+``message_saved(*, message) -> None``
+    Right after a message was inserted (``message_insert``: replies, notes, inbound messages, a new interaction's
+    first message), in its transaction. Handlers write the outbox rows it causes (the delivery of an outbound
+    message through its inbox, ``message.created`` webhooks). Registered: see ``crm/apps.py``.
+
 ``queue_for_channel(*, channel) -> Queue | None``
     Where new work on ``channel`` goes when its creator names no queue; the first answer that is not None
     wins, none leaves the interaction ``new``. Registered: ``crm.routing.hooks.default_queue_for_channel``.
@@ -35,7 +40,7 @@ from django.db import models
 
 from config.hooks import Hook
 
-from .models import Interaction, InteractionEvent
+from .models import Interaction, InteractionEvent, Message
 
 # ``Move.kind`` of a message that starts or stops a reply clock (it logs no status event of its own).
 MESSAGE = "message"
@@ -60,6 +65,10 @@ class EventsLogged(Protocol):
     def __call__(self, *, events: Sequence[InteractionEvent]) -> None: ...
 
 
+class MessageSaved(Protocol):
+    def __call__(self, *, message: Message) -> None: ...
+
+
 class QueueForChannel(Protocol):
     # the queue model belongs to crm.routing: the core knows it only as the target of ``Interaction.queue``
     def __call__(self, *, channel: str) -> models.Model | None: ...
@@ -71,11 +80,14 @@ interaction_saving: Hook[InteractionSaving] = Hook(
 events_logged: Hook[EventsLogged] = Hook(
     "events_logged", "Write what events of the interaction log cause, in their transaction."
 )
+message_saved: Hook[MessageSaved] = Hook(
+    "message_saved", "Write what a new message causes (its delivery, its webhooks), in its transaction."
+)
 queue_for_channel: Hook[QueueForChannel] = Hook(
     "queue_for_channel", "The queue new work on a channel goes to when no queue is named."
 )
 
-HOOKS = (interaction_saving, events_logged, queue_for_channel)
+HOOKS = (interaction_saving, events_logged, message_saved, queue_for_channel)
 
 
 def run_interaction_saving(*, interaction: Interaction, move: Move) -> list[str]:
@@ -90,6 +102,11 @@ def run_events_logged(*, events: Sequence[InteractionEvent]) -> None:
     if events:
         for handler in events_logged:
             handler(events=events)
+
+
+def run_message_saved(*, message: Message) -> None:
+    for handler in message_saved:
+        handler(message=message)
 
 
 def first_queue_for_channel(*, channel: str) -> models.Model | None:

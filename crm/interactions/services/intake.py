@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Mapping
 from contextlib import nullcontext
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -85,6 +86,9 @@ def interaction_create_inbound(
     category: str = "",
     actor=None,
     direction: str = Direction.INBOUND,
+    inbox=None,
+    message_external_id: str = "",
+    attachments: Iterable[Mapping[str, Any]] = (),
 ) -> Interaction:
     """Record a new contact: find the customer, pick the queue, compute due times, queue it.
 
@@ -94,7 +98,8 @@ def interaction_create_inbound(
     and the interaction stays ``new``. ``body``, when given, is the first message. A repeat contact
     within ``SWITCHBOARD_FOLLOW_UP_DAYS`` of a resolution links ``follow_up_of``. An ``external_id``
     already used on the channel is a field error (the unique index decides, so concurrent duplicates
-    cannot both pass).
+    cannot both pass). ``inbox`` is where the customer wrote to (a channel adapter's import);
+    ``message_external_id`` (the provider's message id) and ``attachments`` go on the first message.
     """
     if channel not in Channel.values:
         raise ValidationError({"channel": f"Unknown channel '{channel}'."})
@@ -129,6 +134,7 @@ def interaction_create_inbound(
             status=S.QUEUED if queue else S.NEW,
             priority=priority,
             external_id=external_id,
+            inbox_id=getattr(inbox, "pk", inbox),
             tags=tags,
             category=category,
             # a customer created just now has no earlier interaction to follow up
@@ -173,7 +179,14 @@ def interaction_create_inbound(
             announce(event)
         if body.strip() and direction == Direction.INBOUND:
             # the customer's first words: the row was inserted just above, so no lock and no first-response stamp
-            message_insert(interaction=interaction, direction=MessageDirection.INBOUND, body=body, at=now)
+            message_insert(
+                interaction=interaction,
+                direction=MessageDirection.INBOUND,
+                body=body,
+                at=now,
+                external_id=message_external_id,
+                attachments=attachments,
+            )
         elif body.strip():
             message_create(interaction=interaction, direction=MessageDirection.OUTBOUND, body=body, author=actor)
     return interaction

@@ -11,7 +11,7 @@ from django.utils import timezone
 from config.errors import DomainError
 from crm.choices import OPEN_STATUSES, InteractionEventKind, InteractionStatus, MessageDirection
 
-from ..hooks import MESSAGE, Move, run_interaction_saving
+from ..hooks import MESSAGE, Move, run_interaction_saving, run_message_saved
 from ..models import SLA_FIELDS, Interaction, Message
 from ..signals import message_created
 from .eventlog import log_event
@@ -37,6 +37,7 @@ def message_create(
     author=None,
     attachments: Iterable[Mapping[str, Any]] = (),
     external_id: str = "",
+    inbox=None,
 ) -> Message:
     """Add a message. The first outbound message stamps the interaction's ``first_response_at``.
 
@@ -66,6 +67,7 @@ def message_create(
             author=author,
             attachments=attachments,
             external_id=external_id,
+            inbox=inbox,
             at=now,
         )
         clock_fields = _move_reply_clocks(interaction=locked, direction=direction, now=now)
@@ -132,9 +134,15 @@ def message_insert(
     author=None,
     attachments: Iterable[Mapping[str, Any]] = (),
     external_id: str = "",
+    inbox=None,
 ) -> Message:
-    """Write a message and announce it on commit. Callers hold the interaction (locked, or just created)
-    and have checked the body; use ``message_create`` everywhere else."""
+    """Write a message, run the ``message_saved`` hook in its transaction and announce it on commit. Callers hold
+    the interaction (locked, or just created) and have checked the body; use ``message_create`` everywhere else.
+
+    ``inbox`` (a ``crm.inboxes`` Inbox) is where the message came in or leaves through; a reply or an inbound
+    message without one takes the interaction's. Internal notes have none: they never leave."""
+    if inbox is None and direction != MessageDirection.INTERNAL:
+        inbox = interaction.inbox_id
     message = Message.objects.create(
         interaction=interaction,
         direction=direction,
@@ -142,8 +150,10 @@ def message_insert(
         body=body,
         attachments=[dict(item) for item in attachments],
         external_id=external_id,
+        inbox_id=getattr(inbox, "pk", inbox),
         created_at=at,
     )
+    run_message_saved(message=message)
     message_id, interaction_id = message.pk, interaction.pk
     transaction.on_commit(
         lambda: message_created.send(
