@@ -1,6 +1,7 @@
 """Real mail servers for the inbox tests: dovecot (IMAP) per test session, aiosmtpd (SMTP) per test.
 
-Without dovecot the IMAP tests skip, except when ``SWITCHBOARD_REQUIRE_MAIL=1`` (CI), where they fail.
+Without dovecot the IMAP tests skip (without openssl the TLS tests), except when ``SWITCHBOARD_REQUIRE_MAIL=1``
+(CI), where they fail.
 """
 
 import os
@@ -12,16 +13,23 @@ from tests.support.smtp_server import SmtpSink
 from tests.support.tls import self_signed
 
 
+def _require_mail() -> bool:
+    return os.environ.get("SWITCHBOARD_REQUIRE_MAIL") == "1"
+
+
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1 (None without openssl: the TLS tests skip)."""
-    return self_signed(tmp_path_factory.mktemp("tls"))
+    """A self-signed certificate for 127.0.0.1 (None without openssl: the TLS tests skip, except in CI)."""
+    made = self_signed(tmp_path_factory.mktemp("tls"))
+    if made is None and _require_mail():
+        pytest.fail("openssl not found: apt-get install openssl (the mail TLS tests are mandatory in CI)")
+    return made
 
 
 @pytest.fixture(scope="session")
 def dovecot_server(certificate):
     if not dovecot.available():
-        if os.environ.get("SWITCHBOARD_REQUIRE_MAIL") == "1":
+        if _require_mail():
             pytest.fail(dovecot.MISSING)
         pytest.skip(dovecot.MISSING)
     server = dovecot.Dovecot(certificate)

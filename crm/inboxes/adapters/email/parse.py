@@ -17,10 +17,11 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 from crm.inboxes.adapters.base import MalformedMessage, ParsedInbound
-from crm.inboxes.adapters.email import mime, noise
 from crm.inboxes.adapters.email.compose import ticket_id_from_subject
 from crm.inboxes.adapters.email.decoding import decode_header_value, header, unescape_surrogates
 from crm.inboxes.adapters.email.html import sanitize_html
+from crm.inboxes.adapters.email.mime import Limits, walk
+from crm.inboxes.adapters.email.noise import auto_reason, bounce_info, looks_like_bounce
 from crm.inboxes.adapters.email.quotes import trim_quoted
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -50,7 +51,7 @@ def parse_message(
     if not raw.strip():
         raise MalformedMessage("empty message")
     try:
-        return _parse(raw, own_domain, mime.Limits(max_attachment_bytes, max_total_bytes))
+        return _parse(raw, own_domain, Limits(max_attachment_bytes, max_total_bytes))
     except MalformedMessage:
         raise
     except RecursionError:
@@ -59,18 +60,18 @@ def parse_message(
         raise MalformedMessage(f"unreadable message ({type(exc).__name__}: {exc})") from exc
 
 
-def _parse(raw: bytes, own_domain: str | None, limits: mime.Limits) -> ParsedInbound:
+def _parse(raw: bytes, own_domain: str | None, limits: Limits) -> ParsedInbound:
     message: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[assignment]
     if not list(message.raw_items()):
         raise MalformedMessage("no header found: not an RFC 822 message")
     sender_name, sender = _sender(message)
     subject = header(message, "Subject")
     message_id = _first_id(header(message, "Message-ID"))
-    body = mime.walk(message, limits)
+    body = walk(message, limits)
     text = body.text()
-    bounce = noise.bounce_info(message) if noise.looks_like_bounce(message, sender=sender, subject=subject) else None
+    bounce = bounce_info(message) if looks_like_bounce(message, sender=sender, subject=subject) else None
     reply_to = _addresses(message, "Reply-To")
-    auto_reason = noise.auto_reason(message, sender=sender)
+    auto = auto_reason(message, sender=sender)
     return ParsedInbound(
         sender=sender,
         sender_name=sender_name,
@@ -87,8 +88,8 @@ def _parse(raw: bytes, own_domain: str | None, limits: mime.Limits) -> ParsedInb
         references=_all_ids(header(message, "References")),
         subject_ticket_id=ticket_id_from_subject(subject),
         date=_date(header(message, "Date")),
-        is_auto=bool(auto_reason),
-        auto_reason=auto_reason,
+        is_auto=bool(auto),
+        auto_reason=auto,
         is_own=bool(own_domain and message_id and message_id.rpartition("@")[2].lower() == own_domain.lower()),
         is_bounce=bounce is not None,
         bounce=bounce,
