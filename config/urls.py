@@ -13,7 +13,7 @@ def healthz(request):
 api_v1 = [
     path("", include("contacts.api.urls")),
     path("", include("agents.api.urls")),
-    path("", include("crm.api.urls")),
+    path("", include("crm.api_urls")),
     path("", include("reporting.api.urls")),
 ]
 

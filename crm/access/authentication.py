@@ -4,7 +4,7 @@ from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from ..services.api_keys import api_key_authenticate
+from .services.api_keys import api_key_authenticate
 
 
 class ApiKeyUser(AnonymousUser):
@@ -49,7 +49,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "crm.api.authentication.ApiKeyAuthentication"
+    target_class = "crm.access.authentication.ApiKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):

@@ -1,4 +1,4 @@
-"""Query parameters of the interaction list: this module parses them, ``crm.selectors`` applies them."""
+"""Query parameters of the interaction list: this module parses them, ``crm.interactions.selectors`` applies them."""
 
 from django.db.models import BigIntegerField, ExpressionWrapper, F
 from django_filters import rest_framework as filters
@@ -8,7 +8,8 @@ from rest_framework.filters import BaseFilterBackend
 from config.api.filters import IdFilter, UtcDateTimeFilter
 from config.choices import Channel
 from crm.choices import InteractionStatus, Priority
-from crm.selectors import interaction_filter
+
+from ..selectors import interaction_filter
 
 
 class StatusInFilter(filters.BaseInFilter, filters.ChoiceFilter):

@@ -15,10 +15,13 @@ from config.choices import Channel
 from contacts.models import Customer
 from contacts.services import normalize_address
 from crm.choices import MessageDirection, Priority, SLAClock
-from crm.models import Interaction, Message, Queue
-from crm.selectors import interaction_assignable_agents, interaction_target_queues, queue_default_for_channel
-from crm.services.lifecycle import MAX_TAG_LENGTH, MAX_TAGS
-from crm.services.sla import sla_state
+from crm.routing.models import Queue
+from crm.routing.selectors import interaction_target_queues, queue_default_for_channel
+from crm.sla.services.state import sla_state
+
+from ..models import Interaction, Message
+from ..selectors import interaction_assignable_agents
+from ..services.intake import MAX_TAG_LENGTH, MAX_TAGS
 
 PRIORITY_NAMES = {label.lower(): value for value, label in Priority.choices}
 STATUS_HINT = (

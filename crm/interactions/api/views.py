@@ -1,8 +1,8 @@
 """Interactions API: create (with Idempotency-Key), read, patch, lifecycle actions, messages.
 
 Views stay thin: they parse input, narrow every query to the caller's view (objects outside it are
-404), ask ``crm.selectors.interaction_action_refusal`` whether the caller may act on what they see (403 with
-its reason otherwise: the same rule as the console's) and call one service. Services raise ``DomainError``
+404), ask ``crm.interactions.permissions.interaction_action_refusal`` whether the caller may act on what
+they see (403 with its reason otherwise: the same rule as the console's) and call one service. Services raise ``DomainError``
 for illegal moves, which the exception handler turns into 409.
 """
 
@@ -21,16 +21,17 @@ from agents.models import Agent
 from config.api.exceptions import Unprocessable
 from config.api.filters import StrictFilterBackend
 from config.api.pagination import CursorPagination
-from crm.selectors import InteractionAction, interaction_action_refusal, interaction_list, message_list
-from crm.services import lifecycle
-from crm.services.idempotency import (
+from crm.access.services.idempotency import (
     IdempotencyKeyReused,
     idempotency_owner,
     idempotency_request_hash,
     idempotency_run,
 )
-from crm.services.messages import message_create
 
+from .. import services as lifecycle
+from ..permissions import InteractionAction, interaction_action_refusal
+from ..selectors import interaction_list, message_list
+from ..services.messages import message_create
 from .filters import InteractionFilterSet, InteractionOrderingFilter
 from .serializers import (
     AcceptInputSerializer,

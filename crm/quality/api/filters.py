@@ -1,9 +1,11 @@
+"""Filters of the review list: a malformed value is a 400, never a silently ignored filter."""
+
 import django_filters
 
 from config.api.filters import IdFilter, NonEmptyChoiceFilter
+from crm.choices import ReviewStatus
 
-from ...choices import ReviewStatus
-from ...models import Review
+from ..models import Review
 
 
 class ReviewFilter(django_filters.FilterSet):

@@ -1,8 +1,11 @@
-"""Output shapes of quality reviews (read-only over the API: reviews are made and scored in the admin)."""
+"""Output shapes of quality reviews (read-only over the API: reviews are made and scored in the admin) and of
+canned responses (read-only too: written in the admin)."""
 
 from rest_framework import serializers
 
-from ...choices import ReviewStatus
+from crm.choices import ReviewStatus
+
+# --- reviews ---------------------------------------------------------------------------------------
 
 
 class ReviewScoreOutputSerializer(serializers.Serializer):
@@ -24,3 +27,28 @@ class ReviewOutputSerializer(serializers.Serializer):
     scores = ReviewScoreOutputSerializer(many=True)
     created_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- canned responses ------------------------------------------------------------------------------
+
+
+class CannedResponseQuerySerializer(serializers.Serializer):
+    """The list's query parameters; paging and ordering parameters pass through to their own handlers."""
+
+    queue = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, help_text="queue id: its responses and the global ones"
+    )
+    search = serializers.CharField(max_length=100, required=False, help_text="part of the title, shortcut or body")
+    is_active = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="only unrestricted callers see inactive ones at all"
+    )
+
+
+class CannedResponseOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    shortcut = serializers.CharField(allow_blank=True)
+    queue = serializers.IntegerField(source="queue_id", allow_null=True, help_text="empty: offered in every queue")
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()

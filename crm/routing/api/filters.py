@@ -1,11 +1,11 @@
-"""Filters of the set-up list endpoints: a malformed value is a 400, never a silently ignored filter."""
+"""Filters of the queue list: a malformed value is a 400, never a silently ignored filter."""
 
 from django_filters import rest_framework as filters
 
 from config.api.filters import IdFilter, StrictBooleanFilter
 from config.choices import Channel
 
-from ...models import Queue, SLAPolicy
+from ..models import Queue
 
 
 class QueueFilter(filters.FilterSet):
@@ -22,12 +22,3 @@ class QueueFilter(filters.FilterSet):
 
     def filter_channel(self, queryset, name, value):
         return queryset.filter(channels__contains=[value])
-
-
-class SLAPolicyFilter(filters.FilterSet):
-    is_active = StrictBooleanFilter()
-    q = filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="part of the name")
-
-    class Meta:
-        model = SLAPolicy
-        fields = ["is_active", "q"]

@@ -1,11 +1,11 @@
-"""Shapes of the webhook subscriptions and of a survey answer sent through the API."""
+"""Shapes of the webhook subscriptions."""
 
 from rest_framework import serializers
 
 from config.api.serializers import InputSerializer, StrictCharField
+from crm.choices import WEBHOOK_EVENT_TYPES
 
-from ...choices import WEBHOOK_EVENT_TYPES
-from ...models import Webhook
+from ..models import Webhook
 
 EVENT_CHOICES = [*WEBHOOK_EVENT_TYPES, "*"]
 
@@ -49,15 +49,3 @@ class WebhookCreatedOutputSerializer(WebhookOutputSerializer):
     class Meta(WebhookOutputSerializer.Meta):
         fields = [*WebhookOutputSerializer.Meta.fields, "secret"]
         read_only_fields = fields
-
-
-class SurveyAnswerInputSerializer(InputSerializer):
-    score = serializers.IntegerField(help_text="CSAT 1–5, NPS 0–10, CES 1–7")
-    comment = serializers.CharField(max_length=5000, allow_blank=True, required=False, default="")
-
-
-class SurveyAnswerOutputSerializer(serializers.Serializer):
-    survey = serializers.IntegerField(source="survey_id")
-    score = serializers.IntegerField()
-    comment = serializers.CharField()
-    answered_at = serializers.DateTimeField()

@@ -1,30 +1,18 @@
-"""Webhook subscriptions (admin scope, unrestricted callers: they see every event of the center) and the public
-survey answer endpoint (the signed token is the credential; throttled per client address)."""
+"""Webhook subscriptions over REST: admin scope, unrestricted callers only (they see every event of the center)."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from agents.access import viewer_from_request
 from config.api.filters import StrictBooleanFilter
 from config.api.permissions import ADMIN
-from config.api.throttling import ScopedRateThrottle
 
-from ...models import Webhook
-from ...services.surveys import SurveyTokenExpired, SurveyTokenInvalid, survey_answer
-from ...services.webhooks import webhook_create, webhook_delete, webhook_update
-from .serializers import (
-    SurveyAnswerInputSerializer,
-    SurveyAnswerOutputSerializer,
-    WebhookCreatedOutputSerializer,
-    WebhookInputSerializer,
-    WebhookOutputSerializer,
-)
+from ..models import Webhook
+from ..services import webhook_create, webhook_delete, webhook_update
+from .serializers import WebhookCreatedOutputSerializer, WebhookInputSerializer, WebhookOutputSerializer
 
 
 class WebhookFilter(filters.FilterSet):
@@ -104,34 +92,3 @@ class WebhookViewSet(viewsets.GenericViewSet):
     def destroy(self, request: Request, pk=None) -> Response:
         webhook_delete(webhook=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class SurveyResponseView(APIView):
-    """``POST /api/v1/surveys/{token}/responses``: the answer page's API twin, for apps and messaging bots."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "survey_answers"
-
-    @extend_schema(
-        summary="Answer a survey (public; the token from the survey link is the credential)",
-        request=SurveyAnswerInputSerializer,
-        responses={
-            201: SurveyAnswerOutputSerializer,
-            404: OpenApiResponse(OpenApiTypes.OBJECT, description="The token is not valid"),
-            409: OpenApiResponse(OpenApiTypes.OBJECT, description="The survey has already been answered"),
-            410: OpenApiResponse(OpenApiTypes.OBJECT, description="The token has expired"),
-            429: OpenApiResponse(OpenApiTypes.OBJECT, description="Too many answers from this address"),
-        },
-    )
-    def post(self, request: Request, token: str) -> Response:
-        serializer = SurveyAnswerInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            response = survey_answer(token=token, **serializer.validated_data)
-        except SurveyTokenExpired as exc:
-            return Response({"detail": str(exc), "code": exc.code, "status": 410}, status=status.HTTP_410_GONE)
-        except SurveyTokenInvalid as exc:
-            raise exceptions.NotFound(str(exc)) from None
-        return Response(SurveyAnswerOutputSerializer(response).data, status=status.HTTP_201_CREATED)

@@ -8,9 +8,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from contacts.models import Customer
-from crm.models import IdempotencyRecord, Interaction, Queue
-from crm.services.api_keys import api_key_create
-from crm.services.idempotency import idempotency_purge_expired
+from crm.access.models import IdempotencyRecord
+from crm.access.services.api_keys import api_key_create
+from crm.access.services.idempotency import idempotency_purge_expired
+from crm.interactions.models import Interaction
+from crm.routing.models import Queue
 from tests.agents.factories import TeamFactory, UserFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory

@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from agents.access import viewer_for
 from crm.choices import InteractionStatus, MessageDirection
-from crm.models import Interaction, Message
-from crm.selectors import InteractionAction, interaction_action_refusal, interaction_permitted_actions
+from crm.interactions.models import Interaction, Message
+from crm.interactions.permissions import InteractionAction, interaction_action_refusal, interaction_permitted_actions
 from tests.agents.factories import AdministratorFactory, AgentFactory, TeamFactory, UserFactory
 from tests.crm.factories import QueueFactory, interaction_in_status
 

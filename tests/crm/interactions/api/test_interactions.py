@@ -7,9 +7,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from contacts.models import Customer
+from crm.access.services.api_keys import api_key_revoke
 from crm.choices import InteractionEventKind, InteractionStatus, Priority
-from crm.models import Interaction, InteractionEvent, Message
-from crm.services.api_keys import api_key_revoke
+from crm.interactions.models import Interaction, InteractionEvent, Message
 from tests.agents.factories import AgentFactory, TeamFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import InteractionFactory, QueueFactory, SLATargetFactory, interaction_in_status
@@ -504,7 +504,7 @@ def test_the_output_is_what_the_declared_fields_give(queue_a):
     # declared fields must give the very same body (keys, order, values and types)
     from rest_framework import serializers
 
-    from crm.api.interactions.serializers import InteractionOutputSerializer
+    from crm.interactions.api.serializers import InteractionOutputSerializer
 
     queue_a.sla_policy = SLATargetFactory(channel="chat", first_response_seconds=120).policy
     queue_a.save()
@@ -675,7 +675,7 @@ def test_an_illegal_move_is_a_409_that_says_why_and_changes_nothing(write_client
 def test_accepting_an_offer_that_already_timed_out_is_a_409(queue_a):
     from django.utils import timezone
 
-    from crm.services.offers import offer_timeouts_expire
+    from crm.routing.services.offers import offer_timeouts_expire
 
     interaction = interaction_in_status(S.ASSIGNED, queue=queue_a)
     agent = interaction.agent

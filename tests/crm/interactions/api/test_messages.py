@@ -4,10 +4,10 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from crm.access.services.api_keys import api_key_revoke
 from crm.choices import InteractionStatus, MessageDirection
-from crm.models import Interaction, Message
-from crm.services.api_keys import api_key_revoke
-from crm.services.messages import message_create
+from crm.interactions.models import Interaction, Message
+from crm.interactions.services.messages import message_create
 from tests.agents.factories import AgentFactory, TeamFactory
 from tests.crm.factories import MessageFactory, QueueFactory, interaction_in_status
 

@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 
 from agents.choices import AgentStatus
 from crm.choices import InteractionEventKind, InteractionStatus, MessageDirection
-from crm.models import Interaction, InteractionEvent, Message
+from crm.interactions.models import Interaction, InteractionEvent, Message
 from tests.agents.factories import AgentFactory, TeamFactory
 from tests.crm.factories import QueueFactory, interaction_in_status
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from crm.choices import InteractionStatus
-from crm.models import Scorecard, ScorecardCriterion
-from crm.services.reviews import SampleSpec, review_complete, review_sample
+from crm.quality.models import Scorecard, ScorecardCriterion
+from crm.quality.services import SampleSpec, review_complete, review_sample
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.crm.factories import interaction_in_status
 

@@ -6,9 +6,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from crm.access.services.api_keys import api_key_revoke
 from crm.choices import InteractionStatus
-from crm.models import Queue, QueueSkill
-from crm.services.api_keys import api_key_revoke
+from crm.routing.models import Queue, QueueSkill
 from tests.agents.factories import AgentFactory, SkillFactory, TeamFactory, UserFactory
 from tests.crm.factories import InteractionFactory, QueueFactory, QueueSkillFactory, SLAPolicyFactory
 

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.choices import InteractionStatus
-from crm.models import BusinessHours, BusinessHoursPeriod, Interaction, SLAPolicy, SLATarget
+from crm.interactions.models import Interaction
+from crm.sla.models import BusinessHours, BusinessHoursPeriod, SLAPolicy, SLATarget
 from tests.crm.factories import QueueFactory, SLAPolicyFactory, SLATargetFactory, interaction_in_status
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from crm.models import SLAPolicy, SLATarget
-from crm.services.api_keys import api_key_revoke
+from crm.access.services.api_keys import api_key_revoke
+from crm.sla.models import SLAPolicy, SLATarget
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.crm.factories import QueueFactory, SLAPolicyFactory, SLATargetFactory
 

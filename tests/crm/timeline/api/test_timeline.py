@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from contacts.models import Note
-from crm.services.api_keys import api_key_revoke
+from crm.access.services.api_keys import api_key_revoke
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.contacts.factories import CustomerFactory, NoteFactory
 from tests.crm.factories import InteractionFactory, MessageFactory, QueueFactory, SurveyFactory, SurveyResponseFactory

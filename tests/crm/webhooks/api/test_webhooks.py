@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from crm.models import Webhook
+from crm.webhooks.models import Webhook
 from tests.agents.factories import TeamFactory
 from tests.crm.factories import WebhookFactory
 
