@@ -1,7 +1,7 @@
 """Agents act only on their own work: through the API and through the console, one rule decides
-(``crm.selectors.interaction_action_refusal``). A teammate may read the work waiting in the team's queues but not
-assign, abandon, reply to or transfer it; an offer must be accepted before anything else; a supervisor of the
-team may do all of it; another team's work is not even visible (404)."""
+(``crm.interactions.permissions.interaction_action_refusal``). A teammate may read the work waiting in the team's
+queues but not assign, abandon, reply to or transfer it; an offer must be accepted before anything else; a supervisor
+of the team may do all of it; another team's work is not even visible (404)."""
 
 import pytest
 from django.test import Client
