@@ -11,7 +11,6 @@ MAX_LINES = 400
 # Over the limit, to be split where they are worked on: the admin and the setup serializers move into their
 # concerns in phase 2 of issue 12; the agents modules are being changed for issue 11.
 ALLOWED_OVER = {
-    "crm/admin.py",
     "crm/api/setup/serializers.py",
     "agents/admin_supervision.py",
     "agents/api/views.py",

@@ -1,1 +1,1 @@
-"""Integrators' access: API keys and ``Idempotency-Key`` records. Imports no other crm concern."""
+"""Integrators' access: API keys and ``Idempotency-Key`` records, and their admin. Imports no other crm concern."""

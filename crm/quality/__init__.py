@@ -1,4 +1,4 @@
-"""Quality: scorecards and reviews of interactions, and canned responses.
+"""Quality: scorecards and reviews of interactions (with the admin's sampling and scoring pages), canned responses.
 
 May import ``crm.interactions``, ``crm.routing`` and ``crm.surveys``.
 """

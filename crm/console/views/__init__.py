@@ -1,1 +1,2 @@
-"""HTML views of the crm app: the agent console (``console``) and the customers' public survey pages (``surveys``)."""
+"""The agent console's pages: the home page and its htmx fragments (``home``), one interaction's page and its
+actions (``interaction``)."""

@@ -1,6 +1,6 @@
 """The agent console: the home page (status, my work, queues, breaks, training, reviews) and its htmx fragments.
 
-One interaction's page and its actions are in ``console_interaction``; both use ``agent_required``.
+One interaction's page and its actions are in ``interaction``; both use ``agent_required``.
 """
 
 from collections.abc import Callable
@@ -23,10 +23,10 @@ from agents.models import Agent, BreakType
 from agents.selectors import agent_break_state, agent_training_status
 from agents.services import agent_set_status
 from config.errors import DomainError
+from crm.quality.selectors import agent_qa_scores, agent_reviews
 
 from ..forms import AGENT_SELECTABLE_STATUSES, StatusForm, apply_service_errors
-from ..selectors.console import console_capacity, console_my_work, console_queues
-from ..selectors.reviews import agent_qa_scores, agent_reviews
+from ..selectors import console_capacity, console_my_work, console_queues
 
 
 def agent_required(view: Callable) -> Callable:

@@ -9,7 +9,7 @@ from agents.models import Agent, Break
 from agents.services import agent_set_status
 from agents.training import training_assign
 from crm.choices import InteractionStatus, MessageDirection
-from crm.models import Interaction, Message
+from crm.interactions.models import Interaction, Message
 from tests.agents.factories import AgentFactory, TeamFactory, TrainingCourseFactory, UserFactory
 from tests.contacts.factories import NoteFactory
 from tests.crm.factories import (
