@@ -1,2 +1,2 @@
 """Integrators' access: API keys, the DRF authentication that reads them (``Authorization: Bearer <key>``,
-``authentication``), and ``Idempotency-Key`` records. Imports no other crm concern."""
+``authentication``), ``Idempotency-Key`` records, and their admin. Imports no other crm concern."""

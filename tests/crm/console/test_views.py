@@ -1,5 +1,7 @@
 """The agent console pages: who may open them, and each action's success, refusal and bad input."""
 
+import re
+
 import pytest
 from django.test import Client, override_settings
 
@@ -7,10 +9,12 @@ from agents.breaks import break_request, break_send_now, break_type_get
 from agents.choices import AgentStatus, BreakKind
 from agents.models import Agent, Break
 from agents.services import agent_set_status
+from agents.status_rules import SELF_SERVICE_STATUSES
 from agents.training import training_assign
 from crm.choices import InteractionStatus, MessageDirection
-from crm.models import Interaction, Message
-from tests.agents.factories import AgentFactory, TeamFactory, TrainingCourseFactory, UserFactory
+from crm.console.forms import AGENT_SELECTABLE_STATUSES
+from crm.interactions.models import Interaction, Message
+from tests.agents.factories import AgentFactory, BreakPolicyFactory, TeamFactory, TrainingCourseFactory, UserFactory
 from tests.contacts.factories import NoteFactory
 from tests.crm.factories import (
     CannedResponseFactory,
@@ -175,6 +179,54 @@ def test_a_status_set_by_the_system_is_shown_as_such(client, agent):
 
     assert ">Not ready</strong>" in page
     assert '<span id="status-system-note" class="subtle" >' in page
+
+
+def _offered_statuses(page: str) -> list[str]:
+    return re.findall(r'<button type="submit" name="status" value="(\w+)"', page)
+
+
+def test_the_status_menu_offers_on_break_only_where_no_break_policy_asks_for_approval(agent):
+    under_policy = AgentFactory(team=TeamFactory(name="Policed"))
+    BreakPolicyFactory(team=under_policy.team)
+    under_paused_policy = AgentFactory(team=TeamFactory(name="Paused policy"))
+    BreakPolicyFactory(team=under_paused_policy.team, is_active=False)
+
+    def menu(someone):
+        browser = Client()
+        browser.force_login(someone.user)
+        return _offered_statuses(browser.get("/console/").content.decode())
+
+    assert menu(agent) == ["available", "not_ready", "on_break", "offline"]
+    assert menu(under_paused_policy) == ["available", "not_ready", "on_break", "offline"]
+    assert menu(under_policy) == ["available", "not_ready", "offline"]
+
+
+def test_the_status_menu_holds_what_the_status_rules_let_an_agent_pick():
+    assert set(AGENT_SELECTABLE_STATUSES) == SELF_SERVICE_STATUSES | {AgentStatus.ON_BREAK}
+
+
+def test_going_not_ready_is_the_agents_own_choice_not_a_system_status(client, agent):
+    agent_set_status(agent=agent, status=AgentStatus.AVAILABLE)
+
+    response = client.post("/console/status/", {"status": "not_ready"}, follow=True)
+
+    page = response.content.decode()
+    assert "You are now not ready." in page
+    assert ">Not ready</strong>" in page
+    assert '<span id="status-system-note" class="subtle" hidden>' in page
+    assert agent.status_log.latest("changed_at").actor == agent.user
+
+
+def test_on_break_under_a_break_policy_is_refused_with_the_way_to_a_break(client, agent):
+    BreakPolicyFactory(team=agent.team)
+    agent_set_status(agent=agent, status=AgentStatus.AVAILABLE)
+
+    response = client.post("/console/status/", {"status": "on_break"})
+
+    assert response.status_code == 409
+    assert "request a break" in response.content.decode()
+    agent.refresh_from_db()
+    assert agent.status == AgentStatus.AVAILABLE
 
 
 # --- opening an interaction -------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from crm.choices import WebhookDeliveryStatus
-from crm.models import Webhook
+from crm.webhooks.models import Webhook
 from tests.crm.factories import WebhookDeliveryFactory, WebhookFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,9 @@
 """The console's interaction page and its actions: each action is one form POST calling one service.
 
-Who may act on an interaction is decided by ``crm.selectors.interaction_action_refusal``, the rule the API uses
-too: a refusal is a 403 page with its reason (and an interaction the caller may not see is a 404). A move the
-current state does not allow (``DomainError``) comes back as the page with the service's message (409); input
-the form refuses comes back with the field errors (400).
+Who may act on an interaction is decided by ``crm.interactions.permissions.interaction_action_refusal``, the rule
+the API uses too: a refusal is a 403 page with its reason (and an interaction the caller may not see is a 404). A
+move the current state does not allow (``DomainError``) comes back as the page with the service's message (409);
+input the form refuses comes back with the field errors (400).
 """
 
 from collections.abc import Callable
@@ -20,24 +20,21 @@ from django.views.decorators.http import require_GET, require_POST
 from agents.access import Viewer, viewer_from_request
 from agents.models import Agent
 from config.errors import DomainError
-
-from ..choices import InteractionStatus, MessageDirection
-from ..forms import NoteForm, ReplyForm, ResolveForm, TransferForm, apply_service_errors
-from ..models import Interaction
-from ..selectors.canned_responses import canned_response_list
-from ..selectors.console import console_customer_panel
-from ..selectors.interactions import (
+from crm.choices import InteractionStatus, MessageDirection
+from crm.interactions import services
+from crm.interactions.models import Interaction
+from crm.interactions.permissions import (
     InteractionAction,
     interaction_action_refusal,
-    interaction_assignable_agents,
-    interaction_get,
     interaction_permitted_actions,
-    interaction_target_queues,
-    message_list,
 )
-from ..services import lifecycle
-from ..services.messages import CLOSED_TO_MESSAGES, message_create
-from .console import agent_required
+from crm.interactions.selectors import interaction_assignable_agents, interaction_get, message_list
+from crm.quality.selectors import canned_response_list
+from crm.routing.selectors import interaction_target_queues
+
+from ..forms import NoteForm, ReplyForm, ResolveForm, TransferForm, apply_service_errors
+from ..selectors import console_customer_panel
+from .home import agent_required
 
 S = InteractionStatus
 
@@ -85,9 +82,9 @@ def _allowed_actions(interaction: Interaction, agent: Agent, viewer: Viewer) -> 
         actions.add("resolve")
     if status == S.ON_HOLD:
         actions.add("resume")
-    if status in lifecycle.TRANSFER_FROM:
+    if status in services.TRANSFER_FROM:
         actions.add("transfer")
-    if status not in CLOSED_TO_MESSAGES:
+    if status not in services.CLOSED_TO_MESSAGES:
         actions |= {"reply", "note"}
     permitted = interaction_permitted_actions(viewer=viewer, interaction=interaction)
     return {name for name in actions if _BUTTONS[name] in permitted}
@@ -177,7 +174,7 @@ def interaction_accept(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         action=InteractionAction.ACCEPT,
-        perform=lambda i, _: lifecycle.interaction_accept(interaction=i, agent=request.agent, actor=request.user),
+        perform=lambda i, _: services.interaction_accept(interaction=i, agent=request.agent, actor=request.user),
         done="Accepted: the interaction is yours.",
     )
 
@@ -189,7 +186,7 @@ def interaction_hold(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         action=InteractionAction.HOLD,
-        perform=lambda i, _: lifecycle.interaction_hold(interaction=i, actor=request.user),
+        perform=lambda i, _: services.interaction_hold(interaction=i, actor=request.user),
         done="Put on hold.",
     )
 
@@ -201,7 +198,7 @@ def interaction_resume(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         action=InteractionAction.RESUME,
-        perform=lambda i, _: lifecycle.interaction_resume(interaction=i, actor=request.user),
+        perform=lambda i, _: services.interaction_resume(interaction=i, actor=request.user),
         done="Resumed.",
     )
 
@@ -215,7 +212,7 @@ def interaction_reply(request: HttpRequest, pk: int) -> HttpResponse:
         action=InteractionAction.MESSAGE,
         form_class=ReplyForm,
         form_name="reply_form",
-        perform=lambda i, data: message_create(
+        perform=lambda i, data: services.message_create(
             interaction=i, direction=MessageDirection.OUTBOUND, body=data["body"], author=request.user
         ),
         done="Reply sent.",
@@ -231,7 +228,7 @@ def interaction_note(request: HttpRequest, pk: int) -> HttpResponse:
         action=InteractionAction.MESSAGE,
         form_class=NoteForm,
         form_name="note_form",
-        perform=lambda i, data: message_create(
+        perform=lambda i, data: services.message_create(
             interaction=i, direction=MessageDirection.INTERNAL, body=data["body"], author=request.user
         ),
         done="Internal note added.",
@@ -242,7 +239,7 @@ def interaction_note(request: HttpRequest, pk: int) -> HttpResponse:
 @agent_required
 def interaction_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(interaction: Interaction, data: dict[str, Any]) -> Interaction:
-        return lifecycle.interaction_transfer(
+        return services.interaction_transfer(
             interaction=interaction,
             actor=request.user,
             to_queue=data["queue"],
@@ -272,7 +269,7 @@ def interaction_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         action=InteractionAction.RESOLVE,
         form_class=ResolveForm,
         form_name="resolve_form",
-        perform=lambda i, data: lifecycle.interaction_resolve(
+        perform=lambda i, data: services.interaction_resolve(
             interaction=i, actor=request.user, disposition=data["disposition"], category=data["category"]
         ),
         done="Resolved.",

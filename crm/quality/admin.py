@@ -1,4 +1,4 @@
-"""Quality reviews in the admin: scorecards, a sampling page, and scoring a review criterion by criterion.
+"""Quality in the admin: scorecards, a sampling page, scoring a review criterion by criterion; canned responses.
 
 Supervisors see only reviews of their teams' agents (administrators all), like the rest of the cockpit
 (``agents.admin_supervision``); scorecards are the center's: supervisors use them, administrators change them.
@@ -12,13 +12,15 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from agents.admin_scope import AdministratorsChange, choices_for, supervised_team_ids
-from agents.admin_supervision import TeamScopedAdmin, error_text, visible_agents
+from agents.admin_scope import AdministratorsChange, TeamScoped, choices_for, supervised_team_ids
+from agents.admin_supervision import TeamScopedAdmin, visible_agents
+from config.admin_tools import error_text
 from config.errors import DomainError
+from crm.choices import ReviewStatus
+from crm.routing.models import Queue
 
-from .choices import ReviewStatus
-from .models import REVIEW_SCALE_MAX, Queue, Review, Scorecard, ScorecardCriterion
-from .services.reviews import SampleSpec, review_complete, review_sample
+from .models import REVIEW_SCALE_MAX, CannedResponse, Review, Scorecard, ScorecardCriterion
+from .services import SampleSpec, review_complete, review_sample
 
 
 class ScorecardCriterionInline(admin.TabularInline):
@@ -144,3 +146,16 @@ class ReviewAdmin(TeamScopedAdmin):
         if supervised_team_ids(request) is None:
             return None
         return list(visible_agents(request).values_list("pk", flat=True))
+
+
+# --- canned responses ---------------------------------------------------------------------------------------
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(TeamScoped, admin.ModelAdmin):
+    team_path, shared_team, owner_field = "queue__team_id", True, "queue"
+    list_display = ["title", "shortcut", "queue", "is_active", "created_at"]
+    list_filter = ["is_active", "queue"]
+    list_select_related = ["queue"]
+    search_fields = ["title", "shortcut", "body"]
+    fields = ["title", "shortcut", "body", "queue", "is_active"]

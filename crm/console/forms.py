@@ -5,9 +5,20 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from agents.choices import AgentStatus
+from agents.models import Agent
+from agents.status_rules import break_needs_approval
 
-# What an agent may pick for themselves; busy and wrap-up follow from their work, other statuses from the system.
-AGENT_SELECTABLE_STATUSES = [AgentStatus.AVAILABLE, AgentStatus.ON_BREAK, AgentStatus.OFFLINE]
+# What an agent may pick for themselves (``agents.status_rules``): available, not ready and offline, and on break
+# where their team has no break policy (with one, breaks are requested and approved in the console's break panel).
+# Busy and wrap-up follow from their work.
+AGENT_SELECTABLE_STATUSES = [AgentStatus.AVAILABLE, AgentStatus.NOT_READY, AgentStatus.ON_BREAK, AgentStatus.OFFLINE]
+
+
+def agent_selectable_statuses(*, agent: Agent) -> list[AgentStatus]:
+    """The status buttons ``agent`` is offered: on break only where ``break_needs_approval`` says no."""
+    if break_needs_approval(agent=agent):
+        return [status for status in AGENT_SELECTABLE_STATUSES if status != AgentStatus.ON_BREAK]
+    return list(AGENT_SELECTABLE_STATUSES)
 
 
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -20,6 +31,7 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 class StatusForm(forms.Form):
+    # every status an agent may pick somewhere; whether this agent may take it now is the service's to say
     status = forms.ChoiceField(choices=[(s.value, s.label) for s in AGENT_SELECTABLE_STATUSES])
 
 

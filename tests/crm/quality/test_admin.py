@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.choices import InteractionStatus, ReviewStatus
-from crm.models import Review, Scorecard, ScorecardCriterion
+from crm.quality.models import Review, Scorecard, ScorecardCriterion
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.crm.factories import interaction_in_status
 from tests.crm.groups import default_groups

@@ -9,8 +9,9 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from ..choices import SURVEY_SCORE_RANGE, SurveyKind
-from ..services.surveys import (
+from crm.choices import SURVEY_SCORE_RANGE, SurveyKind
+
+from .services import (
     SurveyAlreadyAnswered,
     SurveyTokenExpired,
     SurveyTokenInvalid,

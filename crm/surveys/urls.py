@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views.surveys import survey_answer_view, survey_opt_out_view
+from .views import survey_answer_view, survey_opt_out_view
 
 urlpatterns = [
     path("s/<str:token>/", survey_answer_view, name="survey-answer"),

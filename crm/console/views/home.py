@@ -1,6 +1,6 @@
 """The agent console: the home page (status, my work, queues, breaks, training, reviews) and its htmx fragments.
 
-One interaction's page and its actions are in ``console_interaction``; both use ``agent_required``.
+One interaction's page and its actions are in ``interaction``; both use ``agent_required``.
 """
 
 from collections.abc import Callable
@@ -23,10 +23,10 @@ from agents.models import Agent, BreakType
 from agents.selectors import agent_break_state, agent_training_status
 from agents.services import agent_set_status
 from config.errors import DomainError
+from crm.quality.selectors import agent_qa_scores, agent_reviews
 
-from ..forms import AGENT_SELECTABLE_STATUSES, StatusForm, apply_service_errors
-from ..selectors.console import console_capacity, console_my_work, console_queues
-from ..selectors.reviews import agent_qa_scores, agent_reviews
+from ..forms import StatusForm, agent_selectable_statuses, apply_service_errors
+from ..selectors import console_capacity, console_my_work, console_queues, console_status_set_by_system
 
 
 def agent_required(view: Callable) -> Callable:
@@ -71,8 +71,8 @@ def _home_context(request: HttpRequest, *, status_form: StatusForm | None = None
     return {
         "agent": agent,
         "status_form": status_form or StatusForm(initial={"status": agent.status}),
-        "selectable_statuses": AGENT_SELECTABLE_STATUSES,
-        "status_set_by_system": agent.status not in AGENT_SELECTABLE_STATUSES,
+        "selectable_statuses": agent_selectable_statuses(agent=agent),
+        "status_set_by_system": console_status_set_by_system(agent=agent),
         "capacity": console_capacity(agent=agent),
         "work": console_my_work(agent=agent),
         "queues": console_queues(agent=agent),

@@ -6,7 +6,8 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from agents.breaks import break_due_sweep, break_request, break_send_now, break_type_get
+from agents.break_policy import break_due_sweep
+from agents.breaks import break_request, break_send_now, break_type_get
 from agents.choices import AgentStatus, BreakKind
 from agents.models import BreakType, TrainingRecord
 from agents.selectors import agent_break_state, agent_training_status

@@ -1,6 +1,6 @@
 """Live websockets: ``/ws/console/`` (an agent) and ``/ws/wallboard/`` (a supervisor or an administrator).
 
-Protocol (binding for the browser client and the benchmark; events are built in ``crm.events``):
+Protocol (binding for the browser client and the benchmark; events are built in ``crm.live.events``):
 
 - Auth: the session (``AuthMiddlewareStack``), the Origin checked against ``ALLOWED_HOSTS``. Anonymous: the
   socket is accepted and closed with 4401; signed in but not allowed (no agent profile for the console,
@@ -12,7 +12,7 @@ Protocol (binding for the browser client and the benchmark; events are built in 
   ``{"type": "pong"}``; ``{"type": "error", "message": "..."}``. A new snapshot (seq 0) may come at any
   time: the client replaces its state with it, and the events after it count from 1 again.
 - Client → server: ``{"type": "resync"}`` (answered with a snapshot), ``{"type": "ping"}`` (``pong``).
-- Close 4429: the user already has ``SWITCHBOARD_WS_MAX_PER_USER`` live sockets open (``crm.socket_limits``);
+- Close 4429: the user already has ``SWITCHBOARD_WS_MAX_PER_USER`` live sockets open (``crm.live.socket_limits``);
   a client should not retry at once.
 - Close 4000 means "reconnect": the socket reached ``SWITCHBOARD_WS_MAX_AGE_SECONDS`` (less up to a tenth,
   at random, to spread reconnections). Sockets are closed
@@ -21,7 +21,7 @@ Protocol (binding for the browser client and the benchmark; events are built in 
 
 Lost messages. channels-redis delivers at most once (a channel over its ``capacity`` loses messages, e.g.
 when this socket cannot keep up), and a lost message never reaches the consumer. Every published message
-therefore carries its group's counter from Redis (``gseq``, see ``crm.events``). At each snapshot the
+therefore carries its group's counter from Redis (``gseq``, see ``crm.live.publisher``). At each snapshot the
 consumer joins its groups, then reads the groups' counters, then reads the database: a message numbered
 at or below that counter is already in the snapshot and is skipped; above it, the next one of each group
 is expected. A jump means messages were lost: the consumer sends a fresh snapshot by itself (the client
@@ -31,7 +31,7 @@ the counters in Redis with what it received: a counter still ahead after a whole
 messages, and a snapshot follows. Two publishers numbering one group at the same moment may deliver out of
 order; that reads as a gap and costs one snapshot, never a wrong screen.
 
-Consumers hold no logic beyond that: snapshots and payloads come from ``crm.selectors.live``, who may see
+Consumers hold no logic beyond that: snapshots and payloads come from ``crm.live.selectors``, who may see
 what from ``agents.access``.
 """
 
@@ -48,10 +48,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from agents.access import Viewer, viewer_for
+from crm.routing.selectors import queues_served_by
 
-from .events import WALLBOARD_ALL, agent_group, counter_key, queue_group, team_group
-from .selectors.live import live_console_snapshot, live_wallboard_snapshot
-from .selectors.queues import queues_served_by
+from .publisher import WALLBOARD_ALL, agent_group, counter_key, queue_group, team_group
+from .selectors import live_console_snapshot, live_wallboard_snapshot
 from .socket_limits import CLOSE_TOO_MANY_SOCKETS, slot_release, slot_renew, slot_take
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not self.allowed(self.viewer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        # --- sockets per user (crm.socket_limits) ---
+        # --- sockets per user (crm.live.socket_limits) ---
         if not await slot_take(self.channel_layer, user_id=user.pk, channel_name=self.channel_name):
             await self.close(code=CLOSE_TOO_MANY_SOCKETS)
             return
@@ -183,7 +183,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.suspects = {g: n for g, n in counters.items() if n > self.last_seen.get(g, n)}
 
     async def live_event(self, message: dict[str, Any]) -> None:
-        """A message from one of this socket's groups (type ``live.event``, sent by ``crm.events``)."""
+        """A message from one of this socket's groups (type ``live.event``, sent by ``crm.live.publisher``)."""
         gap = False
         async with self.lock:
             group, gseq = message["group"], message["gseq"]

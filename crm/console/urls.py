@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from .views import console as views
-from .views import console_interaction as interaction_views
+from .views import home as views
+from .views import interaction as interaction_views
 
 app_name = "console"
 

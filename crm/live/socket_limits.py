@@ -1,4 +1,4 @@
-"""How many live sockets one user may hold open at once, across every web process (``crm.consumers``).
+"""How many live sockets one user may hold open at once, across every web process (``crm.live.consumers``).
 
 Each open socket holds a slot: its channel name in a Redis sorted set per user (under the channel layer's
 prefix), scored with the moment the slot expires. Taking a slot drops the expired ones first and refuses when
