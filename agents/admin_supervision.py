@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from config.admin_tools import error_text
 from config.errors import DomainError
 
 from .admin_scope import AdministratorsChange, TeamScoped, scope
@@ -50,10 +51,6 @@ BOARD_REFRESH_SECONDS = 10
 
 def visible_agents(request) -> QuerySet[Agent]:
     return scope(request, Agent.objects.select_related("team", "user"), "team_id")
-
-
-def error_text(exc: Exception) -> str:
-    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
 
 
 class TeamScopedAdmin(TeamScoped, admin.ModelAdmin):

@@ -1,4 +1,5 @@
-"""What changes agents, teams and skills. Views, admin and other apps call these; nothing else writes.
+"""What changes agents: their profiles, the skills they hold, their presence status. Views, admin and other apps
+call these; nothing else writes. Teams and skills themselves: ``agents.teams``.
 
 Field errors are raised as Django ``ValidationError({"field": [...]})`` (the API answers 400 with the field
 named); a well-formed request that the current state forbids raises ``config.errors.DomainError`` (409).
@@ -12,10 +13,9 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
-from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
-from config.errors import DomainError, IllegalTransition
+from config.errors import IllegalTransition
 
 from .accounts import user_email_changed
 from .choices import AGENT_STATUS_TRANSITIONS, AgentStatus
@@ -29,12 +29,12 @@ NAME_MAX_LENGTH = {Agent: 200, Team: 100, Skill: 100}
 REASON_MAX_LENGTH = AgentStatusLog._meta.get_field("reason").max_length
 
 
-class _Unset(Enum):
+class Unset(Enum):
     UNSET = "unset"
 
 
 # "Leave this field as it is" in update services, so that None can still mean "clear it" (e.g. team=None).
-UNSET = _Unset.UNSET
+UNSET = Unset.UNSET
 
 SkillLevels = Iterable[tuple[Skill, int]]
 
@@ -42,7 +42,8 @@ SkillLevels = Iterable[tuple[Skill, int]]
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _clean_name(name: str, *, model: type[models.Model], field: str = "name") -> str:
+def clean_name(name: str, *, model: type[models.Model], field: str = "name") -> str:
+    """``name`` stripped; blank, or longer than ``model`` allows, is a field error (agents, teams, skills)."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({field: ["This field may not be blank."]})
@@ -50,27 +51,6 @@ def _clean_name(name: str, *, model: type[models.Model], field: str = "name") ->
     if len(name) > limit:
         raise ValidationError({field: [f"Ensure this field has no more than {limit} characters."]})
     return name
-
-
-def _require_unique_name(model: type[models.Model], name: str, *, exclude_pk: int | None = None) -> None:
-    """Names of teams and skills are unique regardless of case (a database constraint says so too)."""
-    clash = model._default_manager.filter(name__iexact=name)
-    if exclude_pk is not None:
-        clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise ValidationError({"name": [f"A {model._meta.verbose_name} named '{name}' already exists."]})
-
-
-def _save_unique(instance: models.Model, *, update_fields: list[str] | None = None) -> None:
-    """Save, turning a unique-name race lost to a concurrent writer into the same field error as the check."""
-    try:
-        with transaction.atomic():
-            instance.save(update_fields=update_fields)
-    except IntegrityError:
-        model = type(instance)
-        raise ValidationError(
-            {"name": [f"A {model._meta.verbose_name} named '{instance.name}' already exists."]}
-        ) from None
 
 
 def _clean_capacity(capacity) -> dict[str, int]:
@@ -145,7 +125,7 @@ def agent_create(
             errors["username"] = [f"Ensure this field has no more than {limit} characters."]
     if errors:
         raise ValidationError(errors)
-    name = _clean_name(name, model=Agent)
+    name = clean_name(name, model=Agent)
     email = _clean_email(email)
     capacity = _clean_capacity(capacity if capacity is not None else {})
     cleaned_skills = _clean_skills(skills)
@@ -173,12 +153,12 @@ def agent_create(
 def agent_update(
     *,
     agent: Agent,
-    name: str | _Unset = UNSET,
-    email: str | _Unset = UNSET,
-    team: Team | None | _Unset = UNSET,
-    capacity: dict[str, int] | _Unset = UNSET,
-    is_active: bool | _Unset = UNSET,
-    skills: SkillLevels | _Unset = UNSET,
+    name: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    team: Team | None | Unset = UNSET,
+    capacity: dict[str, int] | Unset = UNSET,
+    is_active: bool | Unset = UNSET,
+    skills: SkillLevels | Unset = UNSET,
     actor: AbstractBaseUser | None = None,
 ) -> Agent:
     """Change an agent's profile; only the arguments given are touched.
@@ -189,7 +169,7 @@ def agent_update(
     """
     fields: dict[str, object] = {}
     if name is not UNSET:
-        fields["name"] = _clean_name(name, model=Agent)
+        fields["name"] = clean_name(name, model=Agent)
     if capacity is not UNSET:
         fields["capacity"] = _clean_capacity(capacity)
     if team is not UNSET:
@@ -287,123 +267,3 @@ def agent_set_status(*, agent: Agent, status: str, actor: AbstractBaseUser | Non
         )
     agent.status, agent.status_changed_at, agent.updated_at = locked.status, locked.status_changed_at, locked.updated_at
     return locked
-
-
-# --- skills --------------------------------------------------------------------------------------
-
-
-def skill_create(*, name: str, description: str = "") -> Skill:
-    """Create a skill; names are unique regardless of case."""
-    name = _clean_name(name, model=Skill)
-    _require_unique_name(Skill, name)
-    skill = Skill(name=name, description=(description or "").strip())
-    _save_unique(skill)
-    return skill
-
-
-def skill_update(*, skill: Skill, name: str | _Unset = UNSET, description: str | _Unset = UNSET) -> Skill:
-    changes: dict[str, str] = {}
-    if name is not UNSET:
-        changes["name"] = _clean_name(name, model=Skill)
-        _require_unique_name(Skill, changes["name"], exclude_pk=skill.pk)
-    if description is not UNSET:
-        changes["description"] = (description or "").strip()
-    if changes:
-        for field, value in changes.items():
-            setattr(skill, field, value)
-        _save_unique(skill, update_fields=list(changes))
-    return skill
-
-
-def skill_delete(*, skill: Skill) -> None:
-    """Delete a skill nobody uses; a skill that queues require or agents have is refused (DomainError)."""
-    try:
-        with transaction.atomic():
-            skill.delete()
-    except ProtectedError as exc:
-        raise DomainError(
-            f"Skill '{skill}' is in use by {_describe(exc.protected_objects)}; remove it from them first.",
-            code="in_use",
-        ) from None
-
-
-def _describe(objects: Iterable[models.Model]) -> str:
-    """'2 agent skills, 1 queue skill': what still points at an object, by model, without naming other apps."""
-    counts: dict[type[models.Model], int] = {}
-    for obj in objects:
-        counts[type(obj)] = counts.get(type(obj), 0) + 1
-    return ", ".join(
-        f"{n} {model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural}" for model, n in counts.items()
-    )
-
-
-# --- teams ---------------------------------------------------------------------------------------
-
-
-def team_create(*, name: str, description: str = "", supervisors: Iterable[AbstractBaseUser] = ()) -> Team:
-    """Create a team; names are unique regardless of case. Supervisors see the team's agents and work."""
-    name = _clean_name(name, model=Team)
-    _require_unique_name(Team, name)
-    with transaction.atomic():
-        team = Team(name=name, description=(description or "").strip())
-        _save_unique(team)
-        team.supervisors.set(supervisors)
-    return team
-
-
-def team_update(
-    *,
-    team: Team,
-    name: str | _Unset = UNSET,
-    description: str | _Unset = UNSET,
-    supervisors: Iterable[AbstractBaseUser] | _Unset = UNSET,
-) -> Team:
-    """Change a team; ``supervisors`` replaces the list."""
-    changes: dict[str, str] = {}
-    if name is not UNSET:
-        changes["name"] = _clean_name(name, model=Team)
-        _require_unique_name(Team, changes["name"], exclude_pk=team.pk)
-    if description is not UNSET:
-        changes["description"] = (description or "").strip()
-    with transaction.atomic():
-        if changes:
-            for field, value in changes.items():
-                setattr(team, field, value)
-            _save_unique(team, update_fields=list(changes))
-        if supervisors is not UNSET:
-            team.supervisors.set(supervisors)
-    return team
-
-
-def team_add_supervisor(*, team: Team, user: AbstractBaseUser) -> Team:
-    """Let ``user`` supervise ``team`` (adding twice is harmless)."""
-    team.supervisors.add(user)
-    return team
-
-
-def team_remove_supervisor(*, team: Team, user: AbstractBaseUser) -> Team:
-    team.supervisors.remove(user)
-    return team
-
-
-def team_delete(*, team: Team) -> None:
-    """Delete an empty team. A team that still has agents, queues or API keys is refused (DomainError).
-
-    Deleting would otherwise silently orphan agents and queues and revoke the team's API keys (they cascade),
-    so the caller moves them first. Related objects are found through the model's relations, so this app
-    needs to know nothing of the apps that point at teams.
-    """
-    in_use = []
-    for relation in Team._meta.related_objects:
-        if not relation.one_to_many:
-            continue
-        count = getattr(team, relation.get_accessor_name()).count()
-        if count:
-            model_meta = relation.related_model._meta
-            label = model_meta.verbose_name if count == 1 else model_meta.verbose_name_plural
-            in_use.append(f"{count} {label}")
-    if in_use:
-        raise DomainError(
-            f"Team '{team}' still has {', '.join(in_use)}; move them to another team first.", code="in_use"
-        )
-    team.delete()

@@ -495,9 +495,9 @@ def _sessions(count: int) -> list[tuple[int, str]]:
 
 def phase_fanout(args, env) -> list[Row]:
     _log(f"fan-out, {args.consoles} consoles:")
-    if not (ROOT / "crm" / "consumers.py").exists():
-        _log("  crm/consumers.py does not exist yet: phase skipped")
-        return [Row("fan-out", {}, ["skipped: crm/consumers.py missing"], _load())]
+    if not (ROOT / "crm" / "live" / "consumers.py").exists():
+        _log("  crm/live/consumers.py does not exist yet: phase skipped")
+        return [Row("fan-out", {}, ["skipped: crm/live/consumers.py missing"], _load())]
     # only the connected agents are available, so every assignment goes to a console that is watching
     reset_data(args.database_url, args, queued=args.fanout_assignments + 50, agents=args.consoles)
     from django.db import transaction

@@ -1,8 +1,8 @@
-"""Websocket routes: the live console and wallboard (protocol in ``crm.consumers``)."""
+"""Websocket routes: the live console and wallboard (protocol in ``crm.live.consumers``)."""
 
 from django.urls import path
 
-from crm.consumers import ConsoleConsumer, WallboardConsumer
+from crm.live.consumers import ConsoleConsumer, WallboardConsumer
 
 websocket_urlpatterns = [
     path("ws/console/", ConsoleConsumer.as_asgi()),

@@ -13,7 +13,7 @@ def healthz(request):
 api_v1 = [
     path("", include("contacts.api.urls")),
     path("", include("agents.api.urls")),
-    path("", include("crm.api.urls")),
+    path("", include("crm.api_urls")),
     path("", include("reporting.api.urls")),
 ]
 
@@ -21,10 +21,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("console/", include("crm.urls")),
+    path("console/", include("crm.console.urls")),
     path("wallboard/", wallboard, name="wallboard"),
     path("reports/", include("reporting.urls")),
-    path("", include("crm.survey_urls")),
+    path("", include("crm.surveys.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -19,10 +19,10 @@ from agents.choices import AgentStatus, BreakDueReason, BreakKind
 from agents.models import BreakDueNotice, SupervisorAction
 from agents.services import agent_set_status
 from config.roles import ADMINISTRATOR_GROUP
+from crm.access.services.api_keys import api_key_create
 from crm.choices import InteractionStatus
 from crm.models import Escalation, IdempotencyRecord, Review, Scorecard, ScorecardCriterion
-from crm.services.api_keys import api_key_create
-from crm.services.calendars import PeriodSpec, business_hours_create
+from crm.sla.services.calendars import PeriodSpec, business_hours_create
 from tests.agents.factories import (
     AgentFactory,
     BreakPolicyFactory,

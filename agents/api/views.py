@@ -25,17 +25,8 @@ from ..selectors import (
     team_list,
     training_record_list,
 )
-from ..services import (
-    agent_create,
-    agent_set_status,
-    agent_update,
-    skill_create,
-    skill_delete,
-    skill_update,
-    team_create,
-    team_delete,
-    team_update,
-)
+from ..services import agent_create, agent_set_status, agent_update
+from ..teams import skill_create, skill_delete, skill_update, team_create, team_delete, team_update
 from .filters import AgentFilter, SkillFilter, TeamFilter
 from .serializers import (
     AgentCreateInputSerializer,

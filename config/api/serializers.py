@@ -8,6 +8,8 @@ from rest_framework import serializers
 
 UNKNOWN_FIELD = "Unknown field."
 READ_ONLY_FIELD = "This field is read-only."
+# The columns are PostgreSQL integers; a larger value would be a database error, not a 400.
+MAX_INT = 2_147_483_647
 
 
 class RejectUnknownFieldsMixin:

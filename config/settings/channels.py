@@ -1,4 +1,4 @@
-"""Django Channels over channels-redis, and the limits of the live websockets (``crm.consumers``)."""
+"""Django Channels over channels-redis, and the limits of the live websockets (``crm.live.consumers``)."""
 
 import environ
 
@@ -11,7 +11,7 @@ SWITCHBOARD_WS_MAX_AGE_SECONDS = env.int("SWITCHBOARD_WS_MAX_AGE_SECONDS", defau
 # How often a live socket compares the per-group event counters in Redis with what it received, to notice
 # events lost at the end of a burst (a gap in the middle is noticed at once, from the next event).
 SWITCHBOARD_WS_GAP_CHECK_SECONDS = env.float("SWITCHBOARD_WS_GAP_CHECK_SECONDS", default=5.0)
-# Live sockets one user may hold open at once, over all web processes (crm.socket_limits); one more is closed
+# Live sockets one user may hold open at once, over all web processes (crm.live.socket_limits); one more is closed
 # with 4429. 0: no limit.
 SWITCHBOARD_WS_MAX_PER_USER = env.int("SWITCHBOARD_WS_MAX_PER_USER", default=10)
 

@@ -1,4 +1,4 @@
-"""The agent console's reads (its views, forms and urls join it in phase 2 of issue 12).
+"""The agent console at ``/console/``: its pages (``views/``), forms, urls and the reads behind them.
 
-May import ``crm.interactions``, ``crm.routing`` and ``crm.timeline``.
+May import every concern below it (interactions, routing, timeline, quality…); only ``crm.demo`` sits above it.
 """

@@ -6,7 +6,9 @@ from datetime import datetime
 from django.db.models import Count, QuerySet
 
 from agents.access import Viewer
+from agents.choices import AgentStatus
 from agents.models import Agent
+from agents.status_rules import WORK_STATUSES
 from config.choices import Channel
 from contacts.models import Customer
 from contacts.selectors import customer_identities, customer_notes
@@ -51,6 +53,17 @@ def console_my_work(*, agent: Agent) -> list[Interaction]:
     )
     work.sort(key=lambda interaction: _WORK_ORDER.get(interaction.status, 9))
     return work
+
+
+def console_status_set_by_system(*, agent: Agent) -> bool:
+    """Does the agent's status follow from their work (busy, wrap-up) or from someone else (not ready after a
+    missed offer) rather than from their own choice? The console says so beside it."""
+    if agent.status in WORK_STATUSES:
+        return True
+    if agent.status != AgentStatus.NOT_READY:
+        return False
+    last_actor = agent.status_log.order_by("-changed_at", "-pk").values_list("actor_id", flat=True).first()
+    return last_actor != agent.user_id
 
 
 def console_capacity(*, agent: Agent) -> list[ChannelLoad]:

@@ -1,1 +1,2 @@
-"""Celery messages that could not be processed, parked by ``config.tasks``. Imports no other crm concern."""
+"""Celery messages that could not be processed, parked by ``config.tasks``, and their admin.
+Imports no other crm concern."""

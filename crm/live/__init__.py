@@ -1,4 +1,5 @@
-"""The live websockets: events published after a change commits, and the snapshots the consumers send.
+"""The live websockets: events published after a change commits, the consumers (``/ws/console/``, ``/ws/wallboard/``)
+with their per-user socket limit, and the snapshots they send.
 
 May import ``crm.interactions``, ``crm.routing`` and ``crm.sla``; nothing below imports it.
 """

@@ -1,4 +1,4 @@
-"""What the live websockets are told: the events and who hears them (the consumers are in ``crm.consumers``).
+"""What the live websockets are told: the events and who hears them (the consumers are in ``crm.live.consumers``).
 
 The receivers (``crm.live.receivers``) hang on ``crm.interactions.signals.interaction_changed`` and ``agents.signals.agent_status_changed``
 (and the supervision and SLA signals listed further down), all sent after the change committed, so
@@ -28,7 +28,7 @@ Gap detection. channels-redis delivers at most once: a message to a channel over
 and the consumer never learns of it by itself. So each message carries ``gseq``, a per-group counter
 taken from Redis (``INCR <prefix>:live:seq:<group>``, one pipelined round trip for all the event's groups)
 before the message is sent; the consumer remembers the last ``gseq`` per group it joined, and a jump
-means lost messages: it sends a fresh snapshot on its own (see ``crm.consumers``). ``eid`` identifies one
+means lost messages: it sends a fresh snapshot on its own (see ``crm.live.consumers``). ``eid`` identifies one
 event across the groups it was sent to, so a wallboard in two of them forwards it once.
 
 Supervision and SLA events (their ``data`` is small: a client that wants more re-fetches its panel):

@@ -1,7 +1,7 @@
 """Sending live events to the websocket groups: group names, per-group sequence numbers, one publisher loop.
 
 Each message carries ``gseq``, a per-group counter taken from Redis before it is sent, and ``eid``, the event's
-id across its groups (see ``crm.live.events`` for the protocol and ``crm.consumers`` for the receiving side).
+id across its groups (see ``crm.live.events`` for the protocol and ``crm.live.consumers`` for the receiving side).
 Publishing never breaks the caller: a Redis error is logged.
 """
 

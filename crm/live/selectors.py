@@ -1,4 +1,4 @@
-"""What the live websockets show: snapshots and event payloads (protocol: ``crm.consumers``).
+"""What the live websockets show: snapshots and event payloads (protocol: ``crm.live.consumers``).
 
 Everything here returns plain JSON-ready dicts (ISO-8601 datetimes), since it travels through the channel
 layer (msgpack) and then to the browser. Each builder is a fixed number of queries whatever the data size:

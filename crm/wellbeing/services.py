@@ -1,6 +1,6 @@
-"""Interaction outcomes for the well-being break policy (agents.breaks), which cannot read crm itself.
+"""Interaction outcomes for the well-being break policy (agents.break_policy), which cannot read crm itself.
 
-``bad_outcome_streaks`` is the ``BadStreakSource`` crm's beat task hands to ``agents.breaks.break_due_sweep``.
+``bad_outcome_streaks`` is the ``BadStreakSource`` crm's beat task hands to ``agents.break_policy.break_due_sweep``.
 An interaction ended badly when the customer gave a CSAT of 2 or less, when it breached an SLA target (an
 ``Escalation`` breach row) or was moved by an escalation, or when the
 customer hung up / left while the agent was already talking to them (abandoned after being accepted).
@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.db.models.functions import Coalesce
 
-from agents.breaks import BadStreak
+from agents.break_policy import BadStreak
 from agents.models import Agent
 from crm.choices import BAD_CSAT_MAX, EscalationKind, InteractionEventKind, InteractionStatus, SurveyKind
 from crm.interactions.models import Interaction, InteractionEvent

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from agents.breaks import break_due_sweep
+from agents.break_policy import break_due_sweep
 
 from .services import bad_outcome_streaks
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from crm.services.calendars import PeriodSpec, business_hours_create
-from crm.services.surveys import survey_token
+from crm.sla.services.calendars import PeriodSpec, business_hours_create
+from crm.surveys.services import survey_token
 from tests.agents.factories import SkillFactory, TeamFactory
 from tests.contacts.factories import ContactIdentityFactory, CustomerFactory, OrganizationFactory
 from tests.crm.factories import QueueFactory, SLAPolicyFactory, SurveyFactory, WebhookFactory

@@ -16,9 +16,9 @@ from agents.breaks import break_request, break_send_now, break_type_get
 from agents.choices import AgentStatus
 from agents.models import Agent, Team
 from agents.services import agent_set_status
+from crm.access.services.api_keys import api_key_create
 from crm.choices import InteractionStatus, ReviewStatus
 from crm.models import CannedResponse, Interaction, Queue, Review, Scorecard
-from crm.services.api_keys import api_key_create
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import CannedResponseFactory, InteractionFactory, QueueFactory

@@ -11,6 +11,8 @@
   var currentId = Number(root.dataset.interactionId || 0);
   var currentStatus = root.dataset.interactionStatus || "";
   var OWNED = { assigned: true, active: true, on_hold: true, wrap_up: true };
+  // Statuses that read as the agent's own choice when they arrive live. Not ready is left out: one that arrives
+  // live is the system's (a missed offer); the agent's own comes with a page load, where the server decides.
   var SELECTABLE = { available: true, on_break: true, offline: true };
 
   // Ids of the interactions this agent owns, as of the last snapshot or event. Kept in sessionStorage so
@@ -110,13 +112,14 @@
   function applyAgent(agent) {
     if (!agent || agent.id !== agentId) return;
     var badge = document.getElementById("my-status");
+    var changed = !badge || badge.dataset.status !== agent.status;
     if (badge) {
       badge.textContent = Live.statusLabel(agent.status);
       badge.className = "status status-" + agent.status;
       badge.dataset.status = agent.status;
     }
     var note = document.getElementById("status-system-note");
-    if (note) note.hidden = !!SELECTABLE[agent.status];
+    if (note && changed) note.hidden = !!SELECTABLE[agent.status];
     var buttons = document.querySelectorAll(".status-button");
     for (var i = 0; i < buttons.length; i++) {
       buttons[i].setAttribute("aria-pressed", buttons[i].value === agent.status ? "true" : "false");

@@ -6,12 +6,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
 from agents.models import Agent, AgentSkill, AgentStatusLog, Skill, Team
-from agents.services import (
-    agent_create,
-    agent_set_skills,
-    agent_set_status,
-    agent_skill_set,
-    agent_update,
+from agents.services import agent_create, agent_set_skills, agent_set_status, agent_skill_set, agent_update
+from agents.teams import (
     skill_create,
     skill_delete,
     skill_update,

@@ -6,11 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from agents.break_policy import BadStreak, break_due_sweep
 from agents.breaks import (
-    BadStreak,
     break_approve,
     break_deny,
-    break_due_sweep,
     break_end,
     break_request,
     break_send_now,

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from agents.services import agent_set_status
 from crm.choices import OWNED_STATUSES, InteractionStatus
-from crm.events import counter_key
-from crm.models import Interaction
-from crm.services import lifecycle
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction
+from crm.live.publisher import counter_key
 from tests.agents.factories import (
     AdministratorFactory,
     AgentFactory,

@@ -198,7 +198,7 @@ def test_publishing_failure_is_logged_and_the_change_stands(settings, caplog, dj
     layers["default"]["CONFIG"]["hosts"] = ["redis://127.0.0.1:1/0"]  # nothing listens there
     settings.CHANNEL_LAYERS = layers
     queue = QueueFactory()
-    with caplog.at_level(logging.ERROR, logger="crm.events"), django_capture_on_commit_callbacks(execute=True):
+    with caplog.at_level(logging.ERROR, logger="crm.live.publisher"), django_capture_on_commit_callbacks(execute=True):
         work = new_work(queue)
     assert Interaction.objects.get(pk=work.pk).status == "queued"
     assert "could not publish interaction.queued" in caplog.text

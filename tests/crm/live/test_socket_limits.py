@@ -1,11 +1,11 @@
-"""Sockets per user (crm.socket_limits): one over SWITCHBOARD_WS_MAX_PER_USER is closed with 4429, across processes."""
+"""Sockets per user (crm.live.socket_limits): one over SWITCHBOARD_WS_MAX_PER_USER is closed with 4429, across processes."""
 
 import time
 
 import pytest
 from channels.layers import get_channel_layer
 
-from crm.socket_limits import slot_key
+from crm.live.socket_limits import slot_key
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 
 from .conftest import connect, open_socket, run

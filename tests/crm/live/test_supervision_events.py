@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from agents.breaks import break_due_sweep, break_end, break_request, break_send_now, break_type_get
+from agents.break_policy import break_due_sweep
+from agents.breaks import break_end, break_request, break_send_now, break_type_get
 from agents.choices import AgentStatus, BreakKind
 from agents.models import Agent
 from agents.services import agent_set_status

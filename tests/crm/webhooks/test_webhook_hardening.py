@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from crm.admin import WebhookAdminForm
 from crm.choices import WebhookDeliveryStatus
+from crm.webhooks.admin import WebhookAdminForm
 from crm.webhooks.models import Webhook, WebhookAttempt
 from crm.webhooks.services import webhook_check_url, webhook_deliver
 from tests.agents.factories import UserFactory

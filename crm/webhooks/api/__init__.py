@@ -1,0 +1,1 @@
+"""The REST API of webhook subscriptions (``/api/v1/webhooks/``)."""
