@@ -3,6 +3,7 @@
 from email import policy
 
 import pytest
+from imap_tools import imap_utf7
 
 from crm.inboxes.adapters.base import AuthenticationFailed, PermanentFailure, TemporaryFailure
 from crm.inboxes.adapters.email.imap import fetch_new, mark_imported
@@ -119,6 +120,17 @@ def test_a_changed_uidvalidity_offers_the_folder_again_from_the_start(imap_accou
     assert result.uidvalidity_changed and result.uidvalidity != first.uidvalidity
     assert _subjects(result) == ["Question 3"]  # its UID is 1: a plain "UID > 2" would have missed it
     assert result.last_uid == 1
+
+
+def test_a_folder_with_a_non_ascii_name_is_read(imap_account):
+    folder = "Ügyfélszolgálat"
+    with imap_account.client() as client:
+        client.create(imap_utf7.utf7_encode(folder))
+    imap_account.append(_mail(1), folder=imap_utf7.utf7_encode(folder).decode())
+
+    result = fetch_new(imap_account.url(folder), uidvalidity=None, last_uid=0)
+
+    assert _subjects(result) == ["Question 1"]
 
 
 def test_marking_imported_messages_sets_the_flag_only_on_them(imap_account):

@@ -27,6 +27,13 @@ def test_unreadable_input_raises_malformed_message_with_a_reason(raw, reason):
     assert reason in caught.value.reason
 
 
+def test_leading_blank_lines_and_an_mbox_from_line_are_tolerated():
+    raw = corpus.alternative()
+
+    assert parse_message(b"\r\n\r\n" + raw).subject == "Printer is broken"
+    assert parse_message(b"From MAILER-DAEMON Mon Jun  3 10:15:00 2024\n" + raw).sender == corpus.CUSTOMER
+
+
 def test_non_bytes_input_is_malformed_too():
     with pytest.raises(MalformedMessage):
         parse_message("From: a@example.com\r\n\r\ntext")  # type: ignore[arg-type]
