@@ -37,8 +37,11 @@ _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a
 class EmailAdapter:
     channel: ClassVar[str] = "email"
 
-    def __init__(self, *, settings: Mapping[str, Any]) -> None:
+    def __init__(self, *, settings: Mapping[str, Any], access_token: str | None = None) -> None:
+        """``access_token``: a current OAuth token (Microsoft 365, Gmail) that logs in to ``smtp_url`` with XOAUTH2
+        instead of its password; refreshing it is the caller's business."""
         self.settings = self.validate_settings(settings)
+        self.access_token = access_token
 
     @property
     def address(self) -> str:
@@ -119,4 +122,4 @@ class EmailAdapter:
             automatic=message.automatic,
             message_id_domain=self.message_id_domain,
         )
-        return send_message(composed, smtp_url=self.settings["smtp_url"] or None)
+        return send_message(composed, smtp_url=self.settings["smtp_url"] or None, access_token=self.access_token)

@@ -207,3 +207,18 @@ def test_an_untrusted_certificate_is_a_permanent_failure(imap_account, certifica
         fetch_new(imap_account.url(tls="implicit"), uidvalidity=None, last_uid=0)  # system trust store
 
     assert "certificate" in caught.value.reason
+
+
+def test_xoauth2_token_logs_in_and_a_revoked_token_is_an_authentication_failure(imap_account, token_server):
+    imap_account.append(_mail(1))
+    token_server.tokens["ya29.valid-token"] = imap_account.username
+    url = imap_account.url(password="unused")
+
+    result = fetch_new(url, uidvalidity=None, last_uid=0, access_token="ya29.valid-token")
+    assert _subjects(result) == ["Question 1"]
+
+    del token_server.tokens["ya29.valid-token"]  # the customer's administrator revoked the app's access
+    with pytest.raises(AuthenticationFailed) as caught:
+        fetch_new(url, uidvalidity=None, last_uid=0, access_token="ya29.valid-token")
+
+    assert "ya29" not in caught.value.reason
