@@ -140,6 +140,12 @@ class Dovecot:
                 "  driver = passwd-file",
                 f"  args = username_format=%u {root}/users/%u",
                 "}",
+                # No auth penalty (seconds of delay after each failed login from an address): tests fail on purpose.
+                "service anvil {",
+                "  unix_listener anvil-auth-penalty {",
+                "    mode = 0",
+                "  }",
+                "}",
                 "service imap-login {",
                 "  inet_listener imap {",
                 f"    port = {self.port}",

@@ -134,3 +134,17 @@ def test_a_real_mail_cut_or_spliced_anywhere_parses_or_raises_malformed_message_
     except MalformedMessage:
         return
     assert parsed.text is not None
+
+
+def test_parts_nested_past_the_depth_limit_are_kept_as_an_attachment():
+    depth = 70
+    parts = [b"From: a@example.com\r\nSubject: deep\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"]
+    parts += [b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1) for i in range(depth)]
+    parts.append(b"--b%d\r\nContent-Type: text/plain\r\n\r\nthe innermost words\r\n--b%d--\r\n" % (depth, depth))
+    parts += [b"--b%d--\r\n" % i for i in reversed(range(depth))]
+
+    parsed = parse_message(b"".join(parts))
+
+    (kept,) = parsed.attachments
+    assert b"the innermost words" in kept.data
+    assert any("nested deeper" in defect for defect in parsed.defects)
