@@ -81,7 +81,9 @@ class Account:
 
 
 class Dovecot:
-    def __init__(self, certificate: Certificate | None = None):
+    def __init__(self, certificate: Certificate | None = None, tokeninfo_url: str | None = None):
+        """``tokeninfo_url``: an OAuth token-info endpoint; XOAUTH2 logins are then checked against it."""
+        self.tokeninfo_url = tokeninfo_url
         self.root = Path(tempfile.mkdtemp(prefix="sb-dovecot-"))
         self.root.chmod(0o755)  # the mail user must reach its maildir below
         self.certificate = certificate
@@ -119,7 +121,7 @@ class Dovecot:
                 "listen = 127.0.0.1",
                 *ssl_lines,
                 "disable_plaintext_auth = no",
-                "auth_mechanisms = plain login",
+                "auth_mechanisms = plain login" + (" xoauth2 oauthbearer" if self.tokeninfo_url else ""),
                 "auth_failure_delay = 0",
                 f"default_internal_user = {self.internal_user}",
                 f"default_login_user = {self.login_user}",
@@ -128,13 +130,21 @@ class Dovecot:
                 f"mail_location = maildir:{root}/mail/%u",
                 f"first_valid_uid = {self.mail_uid}",
                 f"first_valid_gid = {self.mail_gid}",
+                *self._oauth_passdb(),
                 "passdb {",
                 "  driver = passwd-file",
+                "  mechanisms = plain login",
                 f"  args = scheme=PLAIN username_format=%u {root}/users/%u",
                 "}",
                 "userdb {",
                 "  driver = passwd-file",
                 f"  args = username_format=%u {root}/users/%u",
+                "}",
+                # No auth penalty (seconds of delay after each failed login from an address): tests fail on purpose.
+                "service anvil {",
+                "  unix_listener anvil-auth-penalty {",
+                "    mode = 0",
+                "  }",
                 "}",
                 "service imap-login {",
                 "  inet_listener imap {",
@@ -147,6 +157,13 @@ class Dovecot:
                 "",
             ]
         )
+
+    def _oauth_passdb(self) -> list[str]:
+        if not self.tokeninfo_url:
+            return []
+        (self.root / "oauth2.conf").write_text(f"tokeninfo_url = {self.tokeninfo_url}\nusername_attribute = email\n")
+        return ["passdb {", "  driver = oauth2", "  mechanisms = xoauth2 oauthbearer",
+                f"  args = {self.root}/oauth2.conf", "}"]  # fmt: skip
 
     def start(self) -> None:
         for name in ("run", "state", "mail", "users"):

@@ -1,11 +1,14 @@
 """A real SMTP server (aiosmtpd) on a free loopback port that keeps what it receives.
 
 ``temporary`` and ``permanent`` hold recipient addresses it answers 451 or 550 at RCPT; ``data_reply`` answers
-the DATA command instead of accepting; ``credentials`` requires AUTH with that user and password.
+the DATA command instead of accepting; ``credentials`` requires AUTH with that user and password, ``tokens``
+(access token -> user) requires AUTH XOAUTH2 with a token it holds.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import ssl
 import threading
 from dataclasses import dataclass
@@ -35,6 +38,7 @@ class SmtpSink:
         self,
         *,
         credentials: tuple[str, str] | None = None,
+        tokens: dict[str, str] | None = None,
         starttls_context: ssl.SSLContext | None = None,
         implicit_tls_context: ssl.SSLContext | None = None,
     ):
@@ -43,10 +47,11 @@ class SmtpSink:
         self.permanent: set[str] = set()
         self.data_reply: str | None = None
         self.credentials = credentials
+        self.tokens = tokens
         self.port = free_port()
         self.lock = threading.Lock()
         options: dict = {}
-        if credentials:
+        if credentials or tokens is not None:
             options |= {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
         if starttls_context:
             options |= {"tls_context": starttls_context}
@@ -76,6 +81,18 @@ class SmtpSink:
             and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials
         )
         return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
+
+    async def auth_XOAUTH2(self, server, args):
+        """Google's and Microsoft's mechanism: base64 "user=<u>\\1auth=Bearer <token>\\1\\1"; a refused token gets a
+        334 challenge with the error (JSON), then 535 after the client's empty answer."""
+        if len(args) < 2:
+            return AuthResult(success=False, handled=False)
+        fields = dict(part.split("=", 1) for part in base64.b64decode(args[1]).decode().split("\x01") if "=" in part)
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        if self.tokens is not None and self.tokens.get(token) == fields.get("user"):
+            return AuthResult(success=True, auth_data=fields.get("user"))
+        await server.challenge_auth(json.dumps({"status": "401", "schemes": "bearer"}))
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Username and Password not accepted")
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.temporary:

@@ -165,6 +165,9 @@ class OutboundMessage:
     cc: tuple[str, ...] = ()
     attachments: tuple[OutboundAttachment, ...] = ()
     automatic: bool = False  # sent by no person (auto-answer, notice): marked so other robots do not answer it
+    # The provider id to send under, when the channel lets the sender choose it (e-mail's Message-ID): stored on the
+    # delivery before the first attempt, so that a retry after a crash repeats the same message, not a new one.
+    message_id: str | None = None
 
 
 @dataclass(frozen=True)

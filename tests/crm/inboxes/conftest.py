@@ -9,6 +9,7 @@ import os
 import pytest
 
 from tests.support import dovecot
+from tests.support.oauth import TokenServer
 from tests.support.smtp_server import SmtpSink
 from tests.support.tls import self_signed
 
@@ -27,12 +28,20 @@ def certificate(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def dovecot_server(certificate):
+def token_server():
+    """The OAuth token-info endpoint dovecot asks about XOAUTH2 tokens: ``token_server.tokens[token] = user``."""
+    server = TokenServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot_server(certificate, token_server):
     if not dovecot.available():
         if _require_mail():
             pytest.fail(dovecot.MISSING)
         pytest.skip(dovecot.MISSING)
-    server = dovecot.Dovecot(certificate)
+    server = dovecot.Dovecot(certificate, tokeninfo_url=token_server.tokeninfo_url)
     server.start()
     yield server
     server.stop()

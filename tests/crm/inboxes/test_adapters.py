@@ -179,6 +179,16 @@ def test_a_reply_goes_out_through_the_adapter_and_the_answer_threads_back(smtp_s
     assert not parsed_answer.is_noise and parsed_answer.subject_ticket_id == 42
 
 
+def test_the_adapter_sends_under_a_message_id_chosen_in_advance(smtp_sink):
+    adapter = EmailAdapter(settings={"address": "support@acme.test", "smtp_url": smtp_sink.url()})
+    chosen = adapter.new_message_id()
+
+    result = adapter.send(OutboundMessage(to=("a@example.com",), subject="Hi", body="Hello", message_id=chosen))
+
+    assert result.provider_id == chosen and chosen.endswith("@switchboard.acme.test")
+    assert smtp_sink.received[0].message["Message-ID"] == f"<{chosen}>"
+
+
 def test_automatic_mail_through_the_adapter_is_marked(mailoutbox):
     adapter = EmailAdapter(settings={"address": "support@acme.test"})
 

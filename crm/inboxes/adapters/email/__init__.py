@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from crm.inboxes.adapters.base import InvalidSettings, OutboundMessage, ParsedInbound, PermanentFailure, SendResult
-from crm.inboxes.adapters.email.compose import compose_reply
+from crm.inboxes.adapters.email.compose import compose_reply, new_message_id
 from crm.inboxes.adapters.email.parse import DEFAULT_MAX_ATTACHMENT_BYTES, DEFAULT_MAX_TOTAL_BYTES, parse_message
 from crm.inboxes.adapters.email.smtp import send_message
 from crm.inboxes.adapters.email.urls import parse_mail_url, redact_mail_url
@@ -37,8 +37,11 @@ _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a
 class EmailAdapter:
     channel: ClassVar[str] = "email"
 
-    def __init__(self, *, settings: Mapping[str, Any]) -> None:
+    def __init__(self, *, settings: Mapping[str, Any], access_token: str | None = None) -> None:
+        """``access_token``: a current OAuth token (Microsoft 365, Gmail) that logs in to ``smtp_url`` with XOAUTH2
+        instead of its password; refreshing it is the caller's business."""
         self.settings = self.validate_settings(settings)
+        self.access_token = access_token
 
     @property
     def address(self) -> str:
@@ -96,6 +99,10 @@ class EmailAdapter:
             for key, value in settings.items()
         }
 
+    def new_message_id(self) -> str:
+        """An id for ``OutboundMessage.message_id``, on this inbox's Message-ID domain."""
+        return new_message_id(self.message_id_domain)
+
     def parse_inbound(self, payload: bytes) -> ParsedInbound:
         return parse_message(
             payload,
@@ -117,6 +124,7 @@ class EmailAdapter:
             thread_ids=message.thread_ids,
             attachments=message.attachments,
             automatic=message.automatic,
+            message_id=message.message_id,
             message_id_domain=self.message_id_domain,
         )
-        return send_message(composed, smtp_url=self.settings["smtp_url"] or None)
+        return send_message(composed, smtp_url=self.settings["smtp_url"] or None, access_token=self.access_token)

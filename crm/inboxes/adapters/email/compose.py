@@ -66,11 +66,13 @@ def compose_reply(
     cc: Sequence[str] = (),
     attachments: Iterable[OutboundAttachment] = (),
     automatic: bool = False,
+    message_id: str | None = None,
 ) -> EmailMultiAlternatives:
-    """The reply to send from an inbox. Its own ``Message-ID`` (on ``message_id_domain``, recognised when it comes
-    back) is in ``extra_headers`` and returned by ``message_id_of``. ``automatic`` marks mail no person wrote
-    (``Auto-Submitted: auto-replied``, and asks Exchange not to auto-answer it)."""
-    headers = {"Message-ID": make_msgid(domain=message_id_domain)}
+    """The reply to send from an inbox. Its ``Message-ID`` — ``message_id`` when given (see ``new_message_id``),
+    else a new one on ``message_id_domain``, recognised when it comes back — is in ``extra_headers`` and returned
+    by ``message_id_of``. ``automatic`` marks mail no person wrote (``Auto-Submitted: auto-replied``, and asks
+    Exchange not to auto-answer it)."""
+    headers = {"Message-ID": bracket(message_id) if message_id else make_msgid(domain=message_id_domain)}
     headers |= thread_headers(thread_ids)
     if automatic:
         headers |= {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
@@ -87,6 +89,12 @@ def compose_reply(
     for attachment in attachments:
         message.attach(attachment.filename, attachment.data, attachment.content_type or None)
     return message
+
+
+def new_message_id(domain: str) -> str:
+    """A fresh Message-ID (no angle brackets) to store on a delivery before its first attempt: a retry after a crash
+    then resends the same message, which the customer's mail service shows once."""
+    return unbracket(make_msgid(domain=domain))
 
 
 def message_id_of(message: EmailMultiAlternatives) -> str:

@@ -61,13 +61,16 @@ def fetch_new(
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     timeout: float = DEFAULT_TIMEOUT,
     ssl_context: ssl.SSLContext | None = None,
+    access_token: str | None = None,
 ) -> FetchResult:
     """The messages of the URL's folder with a UID above ``last_uid``, in UID order: at most ``batch`` of them and
     about ``max_batch_bytes`` (always at least one). ``uidvalidity`` is the value stored with the cursor (None on
-    the first run). Raises ``AuthenticationFailed`` when the credentials are refused, ``TemporaryFailure`` when the
-    server cannot be reached or fails, ``PermanentFailure`` for a configuration error (no such folder)."""
+    the first run). ``access_token`` logs in with XOAUTH2 (Microsoft 365, Gmail) as the URL's user instead of its
+    password. Raises ``AuthenticationFailed`` when the credentials or token are refused, ``TemporaryFailure`` when
+    the server cannot be reached or fails, ``PermanentFailure`` for a configuration error (no such folder)."""
     server = parse_mail_url(imap_url, protocol="imap")
-    with _mailbox(server, timeout=timeout, ssl_context=ssl_context, readonly=True) as (box, current_validity, exists):
+    connection = _mailbox(server, timeout=timeout, ssl_context=ssl_context, readonly=True, access_token=access_token)
+    with connection as (box, current_validity, exists):
         changed = uidvalidity is not None and uidvalidity != current_validity
         cursor = 0 if changed else last_uid
         if not exists:
@@ -94,13 +97,15 @@ def mark_imported(
     flag: str = IMPORTED_FLAG,
     timeout: float = DEFAULT_TIMEOUT,
     ssl_context: ssl.SSLContext | None = None,
+    access_token: str | None = None,
 ) -> bool:
     """Set ``flag`` on imported messages (what a person sees in their mail client). Nothing depends on it: the
     cursor, not the flag, decides what is new. Answers False, marking nothing, when UIDVALIDITY changed since."""
     if not uids:
         return True
     server = parse_mail_url(imap_url, protocol="imap")
-    with _mailbox(server, timeout=timeout, ssl_context=ssl_context, readonly=False) as (box, current_validity, _):
+    connection = _mailbox(server, timeout=timeout, ssl_context=ssl_context, readonly=False, access_token=access_token)
+    with connection as (box, current_validity, _):
         if current_validity != uidvalidity:
             return False
         for start in range(0, len(uids), 500):
@@ -111,7 +116,12 @@ def mark_imported(
 
 @contextmanager
 def _mailbox(
-    server: MailServer, *, timeout: float, ssl_context: ssl.SSLContext | None, readonly: bool
+    server: MailServer,
+    *,
+    timeout: float,
+    ssl_context: ssl.SSLContext | None,
+    readonly: bool,
+    access_token: str | None = None,
 ) -> Iterator[tuple[MailBox, int, int]]:
     """A logged-in connection with the folder selected, its UIDVALIDITY and message count; errors mapped."""
     where = f"{server.host}:{server.port}"
@@ -129,10 +139,7 @@ def _mailbox(
     except (OSError, imaplib.IMAP4.error, ImapToolsError) as exc:
         raise TemporaryFailure(f"cannot reach the IMAP server {where}: {exc or type(exc).__name__}") from exc
     try:
-        try:
-            box.login(server.username, server.password, initial_folder=None)
-        except MailboxLoginError as exc:
-            raise _login_failure(exc, server) from exc
+        _login(box, server, access_token)
         try:
             typ, data = box.folder.set(server.folder, readonly=readonly)
         except MailboxFolderSelectError as exc:
@@ -150,12 +157,32 @@ def _mailbox(
             pass  # the connection is going anyway
 
 
+def _login(box: MailBox, server: MailServer, access_token: str | None) -> None:
+    if access_token is None:
+        try:
+            box.login(server.username, server.password, initial_folder=None)
+        except MailboxLoginError as exc:
+            raise _login_failure(_text(exc), server) from exc
+        return
+    answers = iter([f"user={server.username}\x01auth=Bearer {access_token}\x01\x01"])
+
+    def respond(challenge: bytes) -> str:
+        # The first answer is the token; a second challenge carries the server's error, acknowledged with "".
+        return next(answers, "")
+
+    try:
+        typ, data = box.client.authenticate("XOAUTH2", respond)
+    except imaplib.IMAP4.error as exc:  # imaplib raises on NO: the token was refused
+        raise _login_failure(str(exc), server) from exc
+    if typ != "OK":
+        raise _login_failure(_text(data), server)
+
+
 def _default_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def _login_failure(exc: MailboxLoginError, server: MailServer) -> Exception:
-    text = _text(exc)
+def _login_failure(text: str, server: MailServer) -> Exception:
     upper = text.upper()
     if "[UNAVAILABLE]" in upper or "[INUSE]" in upper:  # RFC 5530: the server cannot check just now
         return TemporaryFailure(f"the IMAP server cannot log in {server.username!r} just now: {text}")

@@ -165,7 +165,12 @@ def _payload_bytes(part: EmailMessage, *, opaque: bool) -> bytes:
     if isinstance(data, bytes):
         return data
     raw = part.get_payload()
-    return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "surrogateescape")
+    try:  # a multipart kept whole (too deep, or unreadable): its serialised form
+        return part.as_bytes()
+    except Exception:
+        return str(part).encode("utf-8", "surrogateescape")
 
 
 def _is_inline_text(part: EmailMessage) -> bool:

@@ -47,7 +47,8 @@ def parse_message(
     whole message, lands in ``skipped_attachments``."""
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise MalformedMessage(f"expected the message's bytes, got {type(raw).__name__}")
-    raw = bytes(raw)
+    # Some pipes and HTTP clients put blank lines before the headers; a header block must start the message.
+    raw = bytes(raw).lstrip(b"\r\n")
     if not raw.strip():
         raise MalformedMessage("empty message")
     try:

@@ -23,16 +23,23 @@ _ENHANCED = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _AUTH_CODES = {530, 534, 535}  # authentication required / rejected / mechanism refused for this account
 
 
-def smtp_backend(smtp_url: str, *, timeout: float = DEFAULT_TIMEOUT, ssl_context: ssl.SSLContext | None = None):
+def smtp_backend(
+    smtp_url: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    ssl_context: ssl.SSLContext | None = None,
+    password_login: bool = True,
+):
     """Django's SMTP backend for ``smtp://user:pass@host:port`` (``?starttls=1``) or ``smtps://`` (implicit TLS).
-    ``ssl_context`` replaces the system's trust store (a private CA)."""
+    ``ssl_context`` replaces the system's trust store (a private CA); without ``password_login`` it does not log in
+    (the caller authenticates otherwise, e.g. XOAUTH2)."""
     server = parse_mail_url(smtp_url, protocol="smtp")
     backend = SmtpBackend(
         alias="inbox",  # a named instance, not one of settings.MAILERS: Django then takes every option from here
         host=server.host,
         port=server.port,
         username=server.username,
-        password=server.password,
+        password=server.password if password_login else "",
         use_tls=server.starttls,
         use_ssl=server.implicit_tls,
         timeout=timeout,
@@ -48,14 +55,24 @@ def send_message(
     smtp_url: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     ssl_context: ssl.SSLContext | None = None,
+    access_token: str | None = None,
 ) -> SendResult:
     """Send ``message``; answer its Message-ID (the provider id that threads the customer's reply) and the
-    recipients refused while others were accepted. Raises ``TemporaryFailure`` (connection trouble, 4xx),
-    ``AuthenticationFailed`` (the inbox's credentials were refused) or ``PermanentFailure`` (5xx, bad address)."""
+    recipients refused while others were accepted. ``access_token`` logs in with XOAUTH2 (Microsoft 365, Gmail) as
+    the URL's user. Raises ``TemporaryFailure`` (connection trouble, 4xx), ``AuthenticationFailed`` (the inbox's
+    credentials or token were refused) or ``PermanentFailure`` (5xx, bad address, configuration)."""
     if "Message-ID" not in message.extra_headers:
         message.extra_headers["Message-ID"] = make_msgid(domain=DNS_NAME)
     provider_id = unbracket(message.extra_headers["Message-ID"])
-    backend = smtp_backend(smtp_url, timeout=timeout, ssl_context=ssl_context) if smtp_url else mail.mailers.default
+    if access_token and not smtp_url:
+        raise PermanentFailure("an OAuth access token needs the inbox's own smtp_url (the server to log in to)")
+    if smtp_url:
+        options = {"timeout": timeout, "ssl_context": ssl_context, "password_login": access_token is None}
+        backend = smtp_backend(smtp_url, **options)
+        user = parse_mail_url(smtp_url, protocol="smtp").username
+        xoauth2 = _xoauth2(user, access_token) if access_token else None
+        return SendResult(provider_id=provider_id, refused=_send_smtp(backend, message, xoauth2=xoauth2))
+    backend = mail.mailers.default
     if isinstance(backend, SmtpBackend):
         return SendResult(provider_id=provider_id, refused=_send_smtp(backend, message))
     try:  # console, file or in-memory mailers (development and tests)
@@ -65,7 +82,7 @@ def send_message(
     return SendResult(provider_id=provider_id)
 
 
-def _send_smtp(backend: SmtpBackend, message: EmailMessage) -> dict[str, str]:
+def _send_smtp(backend: SmtpBackend, message: EmailMessage, *, xoauth2=None) -> dict[str, str]:
     """Django's backend opens the connection (TLS, login); the envelope is sent here so that recipients refused
     among accepted ones are reported instead of ignored."""
     try:
@@ -78,6 +95,9 @@ def _send_smtp(backend: SmtpBackend, message: EmailMessage) -> dict[str, str]:
     data = message.message(policy=email.policy.SMTP).as_bytes()
     try:
         backend.open()
+        if xoauth2 is not None:
+            backend.connection.ehlo_or_helo_if_needed()
+            backend.connection.auth("XOAUTH2", xoauth2)
         refused = backend.connection.sendmail(sender, recipients, data)
     except Exception as exc:
         raise _failure(exc) from exc
@@ -87,6 +107,20 @@ def _send_smtp(backend: SmtpBackend, message: EmailMessage) -> dict[str, str]:
         except (OSError, smtplib.SMTPException):
             pass  # the message is sent (or the failure is already raised); a failing QUIT changes nothing
     return {address: _reply_text(code, text) for address, (code, text) in (refused or {}).items()}
+
+
+def _xoauth2(user: str, token: str):
+    """smtplib's authobject for XOAUTH2: the token first; a challenge after it carries the server's error (JSON),
+    acknowledged with an empty line so that the server answers 535."""
+    sent = []
+
+    def respond(challenge: bytes | None = None) -> str:
+        if sent:
+            return ""
+        sent.append(True)
+        return f"user={user}\x01auth=Bearer {token}\x01\x01"
+
+    return respond
 
 
 def _failure(exc: Exception) -> Exception:

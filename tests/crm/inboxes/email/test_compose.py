@@ -7,6 +7,7 @@ from crm.inboxes.adapters.email.compose import (
     MAX_REFERENCES,
     compose_reply,
     message_id_of,
+    new_message_id,
     reply_subject,
     ticket_id_from_subject,
 )
@@ -126,3 +127,12 @@ def test_our_reply_coming_back_is_recognised_as_our_own():
 
     assert parsed.is_own and parsed.message_id == message_id_of(reply)
     assert parsed.subject_ticket_id == 42
+
+
+def test_a_retried_delivery_sends_under_the_message_id_stored_before_the_first_attempt():
+    stored = new_message_id("switchboard.acme.test")
+
+    first, retry = _reply(message_id=stored), _reply(message_id=f"<{stored}>")
+
+    assert message_id_of(first) == message_id_of(retry) == stored
+    assert first.message()["Message-ID"] == f"<{stored}>" and stored.endswith("@switchboard.acme.test")

@@ -3,6 +3,7 @@
 from email import policy
 
 import pytest
+from imap_tools import imap_utf7
 
 from crm.inboxes.adapters.base import AuthenticationFailed, PermanentFailure, TemporaryFailure
 from crm.inboxes.adapters.email.imap import fetch_new, mark_imported
@@ -121,6 +122,17 @@ def test_a_changed_uidvalidity_offers_the_folder_again_from_the_start(imap_accou
     assert result.last_uid == 1
 
 
+def test_a_folder_with_a_non_ascii_name_is_read(imap_account):
+    folder = "Ügyfélszolgálat"
+    with imap_account.client() as client:
+        client.create(imap_utf7.utf7_encode(folder))
+    imap_account.append(_mail(1), folder=imap_utf7.utf7_encode(folder).decode())
+
+    result = fetch_new(imap_account.url(folder), uidvalidity=None, last_uid=0)
+
+    assert _subjects(result) == ["Question 1"]
+
+
 def test_marking_imported_messages_sets_the_flag_only_on_them(imap_account):
     for n in range(1, 4):
         imap_account.append(_mail(n))
@@ -195,3 +207,18 @@ def test_an_untrusted_certificate_is_a_permanent_failure(imap_account, certifica
         fetch_new(imap_account.url(tls="implicit"), uidvalidity=None, last_uid=0)  # system trust store
 
     assert "certificate" in caught.value.reason
+
+
+def test_xoauth2_token_logs_in_and_a_revoked_token_is_an_authentication_failure(imap_account, token_server):
+    imap_account.append(_mail(1))
+    token_server.tokens["ya29.valid-token"] = imap_account.username
+    url = imap_account.url(password="unused")
+
+    result = fetch_new(url, uidvalidity=None, last_uid=0, access_token="ya29.valid-token")
+    assert _subjects(result) == ["Question 1"]
+
+    del token_server.tokens["ya29.valid-token"]  # the customer's administrator revoked the app's access
+    with pytest.raises(AuthenticationFailed) as caught:
+        fetch_new(url, uidvalidity=None, last_uid=0, access_token="ya29.valid-token")
+
+    assert "ya29" not in caught.value.reason

@@ -27,6 +27,13 @@ def test_unreadable_input_raises_malformed_message_with_a_reason(raw, reason):
     assert reason in caught.value.reason
 
 
+def test_leading_blank_lines_and_an_mbox_from_line_are_tolerated():
+    raw = corpus.alternative()
+
+    assert parse_message(b"\r\n\r\n" + raw).subject == "Printer is broken"
+    assert parse_message(b"From MAILER-DAEMON Mon Jun  3 10:15:00 2024\n" + raw).sender == corpus.CUSTOMER
+
+
 def test_non_bytes_input_is_malformed_too():
     with pytest.raises(MalformedMessage):
         parse_message("From: a@example.com\r\n\r\ntext")  # type: ignore[arg-type]
@@ -127,3 +134,17 @@ def test_a_real_mail_cut_or_spliced_anywhere_parses_or_raises_malformed_message_
     except MalformedMessage:
         return
     assert parsed.text is not None
+
+
+def test_parts_nested_past_the_depth_limit_are_kept_as_an_attachment():
+    depth = 70
+    parts = [b"From: a@example.com\r\nSubject: deep\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"]
+    parts += [b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1) for i in range(depth)]
+    parts.append(b"--b%d\r\nContent-Type: text/plain\r\n\r\nthe innermost words\r\n--b%d--\r\n" % (depth, depth))
+    parts += [b"--b%d--\r\n" % i for i in reversed(range(depth))]
+
+    parsed = parse_message(b"".join(parts))
+
+    (kept,) = parsed.attachments
+    assert b"the innermost words" in kept.data
+    assert any("nested deeper" in defect for defect in parsed.defects)

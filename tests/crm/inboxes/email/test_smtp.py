@@ -171,3 +171,24 @@ def test_without_an_smtp_url_the_configured_mailer_sends(mailoutbox):
 def test_an_invalid_recipient_address_is_permanent(smtp_sink):
     with pytest.raises(PermanentFailure):
         send_message(_reply(to=["not an address <a@b@c>"]), smtp_url=smtp_sink.url())
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_xoauth2_token_sends_and_a_revoked_one_is_an_authentication_failure(smtp_sink_factory):
+    sink = smtp_sink_factory(tokens={"ya29.valid": "support@acme.test"})
+    url = sink.url(user="support@acme.test", password="unused")
+
+    send_message(_reply(), smtp_url=url, access_token="ya29.valid")
+    assert len(sink.received) == 1
+
+    sink.tokens.clear()  # revoked
+    with pytest.raises(AuthenticationFailed) as caught:
+        send_message(_reply(), smtp_url=url, access_token="ya29.valid")
+
+    assert caught.value.code.startswith("5.7") and "ya29" not in caught.value.reason
+    assert len(sink.received) == 1
+
+
+def test_an_access_token_without_an_smtp_url_is_a_configuration_error():
+    with pytest.raises(PermanentFailure, match="smtp_url"):
+        send_message(_reply(), access_token="ya29.valid")
