@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("crm.api.canned_responses.urls")),
     path("", include("crm.api.quality.urls")),
     path("", include("crm.api.webhooks.urls")),
+    path("", include("crm.inboxes.api.urls")),
 ]
