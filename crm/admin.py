@@ -1014,3 +1014,4 @@ class IdempotencyRecordAdmin(AdministratorsOnly, ReadOnlyAdmin):
 
 
 from . import admin_quality  # noqa: E402,F401  (quality reviews: scorecards, sampling, scoring)
+from .inboxes import admin as inboxes_admin  # noqa: E402,F401  (inboxes: connected addresses and their settings)

@@ -152,17 +152,10 @@ def _sync_display_name(settings: dict, display_name: str) -> dict:
 # --- create, change, delete ----------------------------------------------------------------------------------------
 
 
-def inbox_create(
-    *,
-    name: str,
-    channel: str,
-    queue: Queue,
-    settings: Mapping[str, Any],
-    adapter: str | None = None,
-    display_name: str = "",
-    is_active: bool = True,
-) -> Inbox:
-    """Create an inbox. Its ``token`` (and so its inbound URL) is new; show it to the creator once."""
+def _prepare_new(
+    *, name: str, channel: str, queue: Queue, settings: Any, adapter: str | None = None, display_name: str = ""
+) -> dict[str, Any]:
+    """The checked field values of a new inbox, or ``ValidationError`` naming every problem at once."""
     errors = _FieldErrors()
     adapter_class, cleaned = None, {}
     with errors.collect():
@@ -176,64 +169,40 @@ def inbox_create(
             cleaned = inbox_clean_settings(adapter_class=adapter_class, settings=settings)
     errors.raise_any()
     display_name = _display_name(display_name) or _display_name(cleaned.get("display_name"))
-    inbox = Inbox(
-        name=name,
-        channel=channel,
-        adapter=adapter,
-        queue=queue,
-        display_name=display_name,
-        settings=_sync_display_name(cleaned, display_name),
-        is_active=is_active,
-    )
-    inbox.full_clean(exclude=["settings", "token"])
-    inbox.save(force_insert=True)
-    logger.info("inbox %s created: %s channel, %s adapter, queue %s", inbox.pk, channel, adapter, queue.pk)
-    return inbox
+    return {
+        "name": name,
+        "channel": channel,
+        "adapter": adapter,
+        "queue": queue,
+        "display_name": display_name,
+        "settings": _sync_display_name(cleaned, display_name),
+    }
 
 
-def inbox_update(*, inbox: Inbox, data: Mapping[str, Any]) -> Inbox:
-    """Change the given fields (``INBOX_FIELDS``). ``settings`` merge into the stored ones (see the module's
-    docstring); new settings put an inbox that waited for re-authorisation back to active (the next poll tries
-    them)."""
+def _prepare_change(*, inbox: Inbox, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The checked new values of the fields ``data`` changes, or ``ValidationError`` naming every problem."""
     unknown = set(data) - INBOX_FIELDS
     if unknown:
         raise ValueError(f"inbox_update got unknown fields: {', '.join(sorted(unknown))}")
-    with transaction.atomic():
-        inbox = Inbox.objects.select_for_update().get(pk=inbox.pk)
-        errors = _FieldErrors()
-        for field in FIXED_FIELDS:
-            if field in data and data[field] != getattr(inbox, field):
-                errors[field] = [f"An inbox's {field} cannot change; create another inbox for the new one."]
-        values: dict[str, Any] = {}
-        if "name" in data:
-            with errors.collect():
-                values["name"] = _check_name(data["name"])
-        if "queue" in data and data["queue"].pk != inbox.queue_id:
-            with errors.collect():
-                _check_queue(queue=data["queue"], channel=inbox.channel)
-                values["queue"] = data["queue"]
-        if "is_active" in data:
-            values["is_active"] = bool(data["is_active"])
-        if "settings" in data or "display_name" in data:
-            with errors.collect():
-                values.update(_new_settings(inbox=inbox, data=data))
-        errors.raise_any()
-        changed = [field for field, value in values.items() if getattr(inbox, field) != value]
-        new_connection = "settings" in changed and _differ(inbox.settings, values["settings"]) - {"display_name"}
-        for field in changed:
-            setattr(inbox, field, values[field])
-        if new_connection and inbox.state != InboxState.ACTIVE:
-            inbox.state, inbox.state_detail = InboxState.ACTIVE, ""
-            changed += ["state", "state_detail"]
-        if changed:
-            inbox.full_clean(exclude=["settings", "token"])
-            inbox.save(update_fields=[*changed, "updated_at"])
-            logger.info("inbox %s changed: %s", inbox.pk, ", ".join(changed))  # field names only, never values
-    return inbox
-
-
-def _differ(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
-    return {key for key in {*old, *new} if old.get(key) != new.get(key)}
+    errors = _FieldErrors()
+    for field in FIXED_FIELDS:
+        if field in data and data[field] != getattr(inbox, field):
+            errors[field] = [f"An inbox's {field} cannot change; create another inbox for the new one."]
+    values: dict[str, Any] = {}
+    if "name" in data:
+        with errors.collect():
+            values["name"] = _check_name(data["name"])
+    if "queue" in data and data["queue"].pk != inbox.queue_id:
+        with errors.collect():
+            _check_queue(queue=data["queue"], channel=inbox.channel)
+            values["queue"] = data["queue"]
+    if "is_active" in data:
+        values["is_active"] = bool(data["is_active"])
+    if "settings" in data or "display_name" in data:
+        with errors.collect():
+            values.update(_new_settings(inbox=inbox, data=data))
+    errors.raise_any()
+    return {field: value for field, value in values.items() if getattr(inbox, field) != value}
 
 
 def _new_settings(*, inbox: Inbox, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -250,6 +219,62 @@ def _new_settings(*, inbox: Inbox, data: Mapping[str, Any]) -> dict[str, Any]:
     else:
         display_name = inbox.display_name
     return {"settings": _sync_display_name(cleaned, display_name), "display_name": display_name}
+
+
+def _differ(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
+    return {key for key in {*old, *new} if old.get(key) != new.get(key)}
+
+
+def inbox_check(*, inbox: Inbox | None = None, data: Mapping[str, Any]) -> None:
+    """Raise ``ValidationError`` (every problem, by field) unless ``inbox_create(**data)`` — or, given ``inbox``,
+    ``inbox_update(inbox=inbox, data=data)`` — would pass its checks: for forms, which show them beside fields."""
+    if inbox is None:
+        _prepare_new(**{key: value for key, value in data.items() if key != "is_active"})
+    else:
+        _prepare_change(inbox=inbox, data=data)
+
+
+# --- create, change, delete ----------------------------------------------------------------------------------------
+
+
+def inbox_create(
+    *,
+    name: str,
+    channel: str,
+    queue: Queue,
+    settings: Mapping[str, Any],
+    adapter: str | None = None,
+    display_name: str = "",
+    is_active: bool = True,
+) -> Inbox:
+    """Create an inbox. Its ``token`` (and so its inbound URL) is new; show it to the creator once."""
+    values = _prepare_new(
+        name=name, channel=channel, queue=queue, settings=settings, adapter=adapter, display_name=display_name
+    )
+    inbox = Inbox(**values, is_active=is_active)
+    inbox.full_clean(exclude=["settings", "token"])
+    inbox.save(force_insert=True)
+    logger.info("inbox %s created: %s channel, %s adapter, queue %s", inbox.pk, channel, inbox.adapter, queue.pk)
+    return inbox
+
+
+def inbox_update(*, inbox: Inbox, data: Mapping[str, Any]) -> Inbox:
+    """Change the given fields (``INBOX_FIELDS``). ``settings`` merge into the stored ones (see the module's
+    docstring); new settings put an inbox that waited for re-authorisation back to active (the next poll tries
+    them)."""
+    with transaction.atomic():
+        inbox = Inbox.objects.select_for_update().get(pk=inbox.pk)
+        changed = _prepare_change(inbox=inbox, data=data)
+        new_connection = "settings" in changed and _differ(inbox.settings, changed["settings"]) - {"display_name"}
+        if new_connection and inbox.state != InboxState.ACTIVE:
+            changed |= {"state": InboxState.ACTIVE, "state_detail": ""}
+        for field, value in changed.items():
+            setattr(inbox, field, value)
+        if changed:
+            inbox.full_clean(exclude=["settings", "token"])
+            inbox.save(update_fields=[*changed, "updated_at"])
+            logger.info("inbox %s changed: %s", inbox.pk, ", ".join(changed))  # field names only, never values
+    return inbox
 
 
 def inbox_delete_blockers(*, inbox: Inbox) -> list[str]:
