@@ -300,8 +300,8 @@ def inbox_delete_blockers(*, inbox: Inbox) -> list[str]:
 def inbox_delete(*, inbox: Inbox) -> None:
     """Delete an inbox that never carried anything (one made by mistake); ``DomainError`` otherwise."""
     with transaction.atomic():
-        # The row lock also holds back a concurrent insert that would reference the inbox (it needs a key-share
-        # lock on this row), so nothing starts using it between the check and the delete.
+        # Work not committed yet is invisible here; if it names this inbox, its commit fails on the foreign key
+        # (checked at commit), so nothing is ever left pointing at, or silently cut from, a deleted inbox.
         inbox = Inbox.objects.select_for_update().get(pk=inbox.pk)
         reasons = inbox_delete_blockers(inbox=inbox)
         if reasons:
