@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("crm.quality.api.urls")),
     path("", include("crm.surveys.api.urls")),
     path("", include("crm.webhooks.api.urls")),
+    path("", include("crm.inboxes.api.urls")),
 ]

@@ -36,6 +36,7 @@ from tests.contacts.factories import ContactIdentityFactory, CustomerFactory, No
 from tests.crm.factories import (
     CannedResponseFactory,
     DeadLetterFactory,
+    InboxFactory,
     MessageFactory,
     QueueFactory,
     SLATargetFactory,
@@ -106,6 +107,9 @@ def _team_rows(world: World, key: str, card: Scorecard, course) -> None:
             created_at=now,
             outcome=f"{word} late",
         ),
+        "crm.inbox": InboxFactory(
+            name=f"{word} mail", queue=QueueFactory(name=f"Mail {word}", team=team, channels=["email"])
+        ),
         "crm.interaction": interaction,
         "crm.interactionevent": interaction.events.first(),
         "crm.message": MessageFactory(interaction=interaction, body=f"Hello {word}"),
@@ -141,6 +145,9 @@ def build_world() -> World:
         _team_rows(world, key, card, course)
     world.rows["crm.queue"]["shared"] = QueueFactory(name="Queue Shared", team=None, channels=["chat"])
     world.rows["crm.cannedresponse"]["shared"] = CannedResponseFactory(queue=None, title="Shared thanks", body="Thanks")
+    world.rows["crm.inbox"]["shared"] = InboxFactory(
+        name="Shared mail", queue=QueueFactory(name="Mail Shared", team=None, channels=["email"])
+    )
     world.rows["crm.surveysuppressionrule"]["shared"] = SurveySuppressionRuleFactory(queue=None, note="center rule")
 
     customer = CustomerFactory(name="Carla Center", email="carla@example.com")

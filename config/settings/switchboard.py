@@ -24,7 +24,9 @@ SWITCHBOARD_SHRINKAGE = env.float("SWITCHBOARD_SHRINKAGE", default=0.3)
 # Staffing forecast: how many past weeks of the same weekday and hour are averaged.
 SWITCHBOARD_FORECAST_WEEKS = env.int("SWITCHBOARD_FORECAST_WEEKS", default=4)
 
-# Where customers reach the public pages (survey links in e-mails and messages).
+# Where customers and providers reach Switchboard from outside: survey links in e-mails and messages, and each
+# inbox's inbound URL (e.g. <this>/inbound/email/<token>/), which providers POST to and sign (Twilio). Behind a
+# proxy this is the public address, not the one the proxy forwards to.
 SWITCHBOARD_PUBLIC_URL = env.str("SWITCHBOARD_PUBLIC_URL", default="http://127.0.0.1:8000")
 
 # --- Surveys ---

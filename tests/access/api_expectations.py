@@ -21,7 +21,7 @@ from crm.sla.services.calendars import PeriodSpec, business_hours_create
 from crm.surveys.services import survey_token
 from tests.agents.factories import SkillFactory, TeamFactory
 from tests.contacts.factories import ContactIdentityFactory, CustomerFactory, OrganizationFactory
-from tests.crm.factories import QueueFactory, SLAPolicyFactory, SurveyFactory, WebhookFactory
+from tests.crm.factories import InboxFactory, QueueFactory, SLAPolicyFactory, SurveyFactory, WebhookFactory
 
 from .world import ROLES, S, break_of, completed_review, customer_with_work, interaction
 
@@ -126,6 +126,19 @@ def _calendar(world, team):
     return {"id": business_hours_create(name=f"Hours {team}", time_zone="UTC", periods=periods, holidays=()).pk}
 
 
+def _email_queue(world, team):
+    return {"queue": QueueFactory(name=f"Mail {team}", team=world[team].team, channels=["email"]).pk}
+
+
+def _inbox(world, team):
+    """An inbox of team X: its queue is team X's."""
+    return {"id": InboxFactory(queue_id=_email_queue(world, team)["queue"]).pk}
+
+
+def _new_inbox(world, team, ctx):
+    return {"name": f"Inbox {team}", "channel": "email", "queue": ctx["queue"], "settings": {"address": "s@acme.test"}}
+
+
 V1 = "/api/v1"
 EXPECTED: dict[str, Op] = {
     # --- agents ------------------------------------------------------------------------------------------
@@ -191,6 +204,12 @@ EXPECTED: dict[str, Op] = {
         CENTER_ADMIN, lambda world, team: {"id": WebhookFactory().pk}, lambda world, team, ctx: {"name": "Renamed"}
     ),
     f"DELETE {V1}/webhooks/{{id}}/": Op(CENTER_ADMIN, lambda world, team: {"id": WebhookFactory().pk}),
+    # --- inboxes: center-wide configuration with secrets; team X's inbox is one on team X's queue --------------
+    f"GET {V1}/inboxes/": Op(TEAM_ADMIN, _inbox, seen=listed),
+    f"POST {V1}/inboxes/": Op(CENTER_ADMIN, _email_queue, _new_inbox),
+    f"GET {V1}/inboxes/{{id}}/": Op(TEAM_ADMIN, _inbox),
+    f"PATCH {V1}/inboxes/{{id}}/": Op(CENTER_ADMIN, _inbox, lambda world, team, ctx: {"name": "Renamed"}),
+    f"DELETE {V1}/inboxes/{{id}}/": Op(CENTER_ADMIN, _inbox),
     # --- teams: team X itself; deleting: an empty team (team X still has agents, queues and keys) ---------
     f"GET {V1}/teams/": Op(TEAM, lambda world, team: {"id": world[team].team.pk}, seen=listed),
     f"POST {V1}/teams/": Op(CENTER_ADMIN, data=lambda world, team, ctx: {"name": f"New team {team}"}),
