@@ -249,7 +249,12 @@ class Message(models.Model):
     external_id = models.CharField(max_length=200, blank=True, help_text="the provider's id (an e-mail's Message-ID)")
     inbox = models.ForeignKey("crm.Inbox", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
     delivery_status = models.CharField(
-        max_length=16, choices=DeliveryStatus.choices, blank=True, help_text="outbound messages sent through an inbox"
+        max_length=16,
+        choices=DeliveryStatus.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="outbound messages sent through an inbox",
     )
     created_at = models.DateTimeField()
 

@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='message',
             name='delivery_status',
-            field=models.CharField(blank=True, choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed')], help_text='outbound messages sent through an inbox', max_length=16),
+            field=models.CharField(blank=True, choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed')], db_default='', default='', help_text='outbound messages sent through an inbox', max_length=16),
         ),
         migrations.AlterField(
             model_name='message',
