@@ -70,6 +70,9 @@ class ContactIdentity(models.Model):
     address = models.CharField(max_length=254)
     is_primary = models.BooleanField(default=False)
     verified = models.BooleanField(default=False)
+    # Set when mail to the address bounced for good (the mailbox does not exist); agents see it beside the address.
+    undeliverable_at = models.DateTimeField(null=True, blank=True)
+    undeliverable_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1014,3 +1014,4 @@ class IdempotencyRecordAdmin(AdministratorsOnly, ReadOnlyAdmin):
 
 
 from . import admin_quality  # noqa: E402,F401  (quality reviews: scorecards, sampling, scoring)
+from .inboxes import admin_receipts  # noqa: E402,F401  (inbound receipts: the e-mail import log, run again)

@@ -14,6 +14,7 @@ GROUP_MIGRATIONS = [
     ("crm.migrations.0007_supervision_permissions_and_scorecard", "forwards"),
     ("crm.migrations.0010_supervisor_survey_webhook_permissions", "grant"),
     ("crm.migrations.0012_supervisor_privilege_downward", "forwards"),
+    ("crm.migrations.0014_inbound_receipt_sender_supervisor_view", "grant_receipts"),
 ]
 
 
