@@ -32,7 +32,10 @@ def thread(inbox):
     first = corpus.message(headers={"Cc": f"Bela Nagy <{COLLEAGUE}>"}).as_bytes()
     interaction = _receive(inbox, first).interaction
     lifecycle.message_create(
-        interaction=interaction, direction=MessageDirection.OUTBOUND, body="Please restart the printer.", external_id=SENT
+        interaction=interaction,
+        direction=MessageDirection.OUTBOUND,
+        body="Please restart the printer.",
+        external_id=SENT,
     )
     return interaction
 
