@@ -31,10 +31,12 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from config.choices import Channel
+from config.errors import DomainError
 from contacts.services import identity_mark_undeliverable
 from crm.choices import InteractionStatus, MessageDirection
 from crm.interactions.models import Interaction, Message
@@ -79,7 +81,7 @@ def email_receive(*, inbox: Inbox, raw: bytes, source: str) -> InboundReceipt:
     except Exception as exc:
         if isinstance(exc, OperationalError | InterfaceError):
             raise  # the database is gone: nothing can be recorded, the sender must try again
-        logger.exception("inbound mail %s to inbox %s could not be imported", key, inbox.pk)
+        _log_failure(exc, "inbound mail %s to inbox %s could not be imported", key, inbox.pk)
         return _record_failure(inbox=inbox, key=key, raw=raw, source=source, parsed=parsed, reason=_reason(exc))
     receipt.duplicate = False
     return receipt
@@ -113,7 +115,7 @@ def receipt_rerun(*, receipt: InboundReceipt) -> InboundReceipt:
         except Exception as exc:
             if isinstance(exc, OperationalError | InterfaceError):
                 raise
-            logger.exception("inbound receipt %s failed again", locked.pk)
+            _log_failure(exc, "inbound receipt %s failed again", locked.pk)
             locked.refresh_from_db()
             locked.attempts += 1
             locked.reason = _reason(exc)
@@ -197,6 +199,13 @@ def _record_failure(
         receipt.save(update_fields=["attempts", "status", "reason", "raw", "size"])
     receipt.duplicate = False
     return receipt
+
+
+def _log_failure(exc: Exception, message: str, *args) -> None:
+    if isinstance(exc, ValidationError | DomainError):  # a refusal of the set-up (a queue not serving e-mail)
+        logger.warning(message + ": %s", *args, _reason(exc))
+    else:  # a fault of ours: the traceback is wanted
+        logger.exception(message, *args)
 
 
 def _reason(exc: Exception) -> str:
