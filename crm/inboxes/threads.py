@@ -8,8 +8,8 @@ Two ways in, in this order:
    proof enough of being in the conversation: whoever answers (the customer, a colleague in Cc) joins it. When
    ids of several interactions are named, the newest message decides (a follow-up continues the latest one).
 2. **Subject token** ``[#<id>]``: trusted only from a participant of that interaction — the customer's own
-   e-mail addresses, or an address that was in From, Reply-To, To or Cc of a mail already on it (recorded on its
-   ``InboundReceipt``). The interaction must be an e-mail one of this inbox (or of none: created by an
+   e-mail addresses, or an address that was in From, Reply-To, To or Cc of a person's mail already on it (recorded
+   on its ``InboundReceipt``; auto-replies and bounces add nobody). The interaction must be an e-mail one of this inbox (or of none: created by an
    integrator). Anyone else quoting a token (a forwarded thread, a stranger, spam) starts their own interaction.
 """
 
@@ -25,7 +25,7 @@ from contacts.choices import IdentityChannel
 from contacts.models import ContactIdentity
 from crm.interactions.models import Interaction, Message
 
-from .models import InboundReceipt, Inbox
+from .models import InboundReceipt, Inbox, ReceiptStatus
 
 EXTERNAL_ID_MAX = Message._meta.get_field("external_id").max_length
 
@@ -65,7 +65,10 @@ def is_participant(*, interaction: Interaction, address: str) -> bool:
         customer_id=interaction.customer_id, channel=IdentityChannel.EMAIL, address=address
     ).exists():
         return True
-    return InboundReceipt.objects.filter(interaction=interaction, participants__contains=[address]).exists()
+    # only a person's mail counts: an auto-reply or a bounce on the thread names no one worth trusting
+    return InboundReceipt.objects.filter(
+        interaction=interaction, status=ReceiptStatus.IMPORTED, participants__contains=[address]
+    ).exists()
 
 
 def thread_by_subject(*, inbox: Inbox, ticket_id: int | None, sender: str) -> int | None:

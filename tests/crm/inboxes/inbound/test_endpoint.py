@@ -124,6 +124,14 @@ def test_an_auto_reply_is_recorded_but_opens_no_work(inbox, post_mail, header, v
     assert not Interaction.objects.exists() and not Message.objects.exists()
 
 
+def test_a_bounce_is_recorded_with_what_failed_and_opens_no_work(inbox, post_mail):
+    response = post_mail(inbox, corpus.dsn_bounce())
+
+    assert response.status_code == 201 and response.json()["status"] == "noise"
+    assert "Delivery failed for anna.kovacs@exmaple.com (5.1.1" in InboundReceipt.objects.get().reason
+    assert not Interaction.objects.exists()
+
+
 def test_a_mail_from_the_inbox_s_own_address_is_a_loop_not_a_customer(inbox, post_mail):
     raw = corpus.message(sender=f"Acme <{corpus.SUPPORT}>", message_id="<loop@acme.test>").as_bytes()
 

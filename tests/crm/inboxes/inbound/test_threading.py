@@ -108,6 +108,18 @@ def test_a_subject_token_from_a_stranger_does_not_land_in_that_interaction(inbox
     assert "Send me the invoice data." not in _inbound_bodies(thread)
 
 
+def test_an_auto_reply_on_the_thread_makes_nobody_it_names_a_participant(inbox, thread):
+    auto = corpus.message(
+        message_id="<ooo@x.test>",
+        headers={"Auto-Submitted": "auto-replied", "In-Reply-To": f"<{SENT}>", "Cc": STRANGER},
+    ).as_bytes()
+    assert _receive(inbox, auto).interaction == thread
+
+    receipt = _receive(inbox, _reply(sender=STRANGER, subject=f"Re: Printer is broken [#{thread.pk}]"))
+
+    assert receipt.interaction != thread
+
+
 def test_a_subject_token_of_another_inbox_s_interaction_does_not_thread(inbox, thread):
     other = InboxFactory()
 
