@@ -9,10 +9,8 @@ first and then find its receipt. Then the mail is, in this order:
   reason and the raw bytes, to be run again from the admin (``receipt_rerun``). Never an exception to the caller;
   anything a later step refuses (a queue that no longer serves e-mail) is recorded the same way.
 * **noise** (auto-replies, bounces, our own mail come back, mail from the inbox's own address): receipt
-  ``noise``. It opens no work, reopens nothing, moves no SLA clock and is answered by nothing. When it belongs to
-  a thread (a bounce by the Message-ID of the message that bounced, an auto-reply by its headers) it is kept
-  there as an internal note for the agents; a permanent bounce for a bad mailbox (5.1.1, 5.1.2, 5.1.10) of a
-  message we sent marks that address undeliverable (``contacts``).
+  ``noise``, kept beside its thread as an internal note when it has one (``services.noise``). It opens no work,
+  reopens nothing, moves no SLA clock and is answered by nothing.
 * **a reply** (``crm.inboxes.threads``): joins its interaction as an inbound message. A resolved interaction is
   reopened within ``SWITCHBOARD_FOLLOW_UP_DAYS`` of its resolution; after that, or once closed, the reply starts
   a new interaction linked to it (``follow_up_of``). The customer stays the interaction's: a different sender (a
@@ -37,7 +35,6 @@ from django.utils import timezone
 
 from config.choices import Channel
 from config.errors import DomainError
-from contacts.services import identity_mark_undeliverable
 from crm.choices import InteractionStatus, MessageDirection
 from crm.interactions.models import Interaction, Message
 from crm.interactions.services import (
@@ -45,7 +42,6 @@ from crm.interactions.services import (
     interaction_create_inbound,
     interaction_reopen,
     message_create,
-    message_insert,
 )
 
 from ..adapters import adapter_for
@@ -53,13 +49,12 @@ from ..adapters.base import InvalidSettings, MalformedMessage, ParsedInbound
 from ..models import InboundReceipt, Inbox, ReceiptStatus
 from ..threads import provider_id, thread_of
 from .files import StoredFiles, store_message_files
+from .noise import noise_reason, noise_record
 
 logger = logging.getLogger(__name__)
 
 KEY_MAX = InboundReceipt._meta.get_field("key").max_length
 SUBJECT_MAX = Interaction._meta.get_field("subject").max_length
-# Permanent failures that say the address itself is wrong (no such mailbox, no such domain, domain takes no mail).
-UNDELIVERABLE_STATUSES = frozenset({"5.1.1", "5.1.2", "5.1.10"})
 IMPORTING = "importing"  # a new receipt's reason until its import commits; nobody sees it uncommitted
 EMPTY_BODY = "(no text)"
 SHORTENED = "\n\n[…] (shortened: the whole text is attached as message.txt)"
@@ -228,12 +223,12 @@ def _attempt(
         receipt.interaction = receipt.message = None
         receipt.save(update_fields=fields)
         return
-    noise = _noise_reason(inbox=inbox, parsed=parsed)
+    noise = noise_reason(inbox=inbox, parsed=parsed)
     text, trimmed = _body(parsed=parsed, noise=noise)
     files = store_message_files(inbox_id=inbox.pk, parsed=parsed, keep_full_text=trimmed)
     try:
         if noise:
-            interaction, message = _record_noise(inbox=inbox, parsed=parsed, body=text, files=files)
+            interaction, message = noise_record(inbox=inbox, parsed=parsed, body=text, attachments=files.entries)
         else:
             interaction, message = _deliver(inbox=inbox, parsed=parsed, body=text, files=files)
     except BaseException:
@@ -266,58 +261,8 @@ def _body(*, parsed: ParsedInbound, noise: str) -> tuple[str, bool]:
     return text, trimmed
 
 
-def _noise_reason(*, inbox: Inbox, parsed: ParsedInbound) -> str:
-    """Why this mail is recorded but not answered ("" for a person's mail)."""
-    if parsed.is_bounce and parsed.bounce is not None:
-        bounce = parsed.bounce
-        what = "Delivery failed" if bounce.permanent else "Delivery delayed"
-        details = ", ".join(part for part in (bounce.status, bounce.diagnostic) if part)
-        return f"{what} for {bounce.recipient or 'a recipient'}" + (f" ({details})" if details else "") + "."
-    if parsed.is_bounce:
-        return "Delivery failure report."
-    if parsed.is_own:
-        return "Our own mail came back (its Message-ID is ours)."
-    if parsed.sender == str((inbox.settings or {}).get("address") or "").lower():
-        return "Sent from this inbox's own address (a mail loop)."
-    if parsed.is_auto:
-        return f"Automatic reply from {parsed.sender} ({parsed.auto_reason})."
-    return ""
-
-
 def _lock(interaction_id: int) -> Interaction:
     return Interaction.objects.select_for_update(of=("self",)).select_related("customer").get(pk=interaction_id)
-
-
-def _record_noise(
-    *, inbox: Inbox, parsed: ParsedInbound, body: str, files: StoredFiles
-) -> tuple[Interaction | None, Message | None]:
-    """Keep noise beside its thread, as an internal note: it moves no clock, opens nothing and is never sent."""
-    bounce = parsed.bounce
-    ids = [bounce.original_message_id if bounce else None, *parsed.thread_ids]
-    if parsed.is_own:
-        ids.append(parsed.message_id)
-    # a bounce names its thread by the bounced message's id only: its subject token proves nothing
-    ticket = None if parsed.is_bounce or parsed.is_own else parsed.subject_ticket_id
-    match = thread_of(inbox=inbox, ids=ids, ticket_id=ticket, sender=parsed.sender)
-    if match is None:
-        return None, None
-    interaction = _lock(match.interaction_id)
-    if bounce is not None and bounce.permanent and bounce.status in UNDELIVERABLE_STATUSES and bounce.recipient:
-        # only for a message we really sent on this inbox (the thread was found by its Message-ID)
-        identity_mark_undeliverable(
-            channel="email", address=bounce.recipient, reason=f"{bounce.status} {bounce.diagnostic}".strip()
-        )
-    if parsed.is_own or interaction.status in CLOSED_TO_MESSAGES:
-        return interaction, None
-    message = message_insert(
-        interaction=interaction,
-        direction=MessageDirection.INTERNAL,
-        body=body,
-        at=timezone.now(),
-        attachments=files.entries,
-        external_id=provider_id(parsed.message_id),
-    )
-    return interaction, message
 
 
 def _deliver(*, inbox: Inbox, parsed: ParsedInbound, body: str, files: StoredFiles) -> tuple[Interaction, Message]:
