@@ -228,12 +228,12 @@ class OrganizationAdmin(admin.ModelAdmin):
 @admin.register(ContactIdentity)
 class ContactIdentityAdmin(admin.ModelAdmin):
     form = ContactIdentityAdminForm
-    list_display = ["address", "channel", "customer", "is_primary", "verified", "created_at"]
-    list_filter = ["channel", "is_primary", "verified"]
+    list_display = ["address", "channel", "customer", "is_primary", "verified", "undeliverable_at", "created_at"]
+    list_filter = ["channel", "is_primary", "verified", ("undeliverable_at", admin.EmptyFieldListFilter)]
     list_select_related = ["customer"]
     search_fields = ["address"]
     autocomplete_fields = ["customer"]
-    readonly_fields = ["is_primary", "created_at"]
+    readonly_fields = ["is_primary", "undeliverable_at", "undeliverable_reason", "created_at"]
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -70,6 +70,10 @@ class ContactIdentity(models.Model):
     address = models.CharField(max_length=254)
     is_primary = models.BooleanField(default=False)
     verified = models.BooleanField(default=False)
+    # Set when mail to the address bounced for good (the mailbox does not exist); agents see it beside the address.
+    undeliverable_at = models.DateTimeField(null=True, blank=True)
+    # db_default: bulk writers (the demo's COPY, the benches' INSERTs) that do not name the column keep working
+    undeliverable_reason = models.CharField(max_length=300, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -21,6 +21,7 @@ from agents.services import agent_set_status
 from config.roles import ADMINISTRATOR_GROUP
 from crm.access.services.api_keys import api_key_create
 from crm.choices import InteractionStatus
+from crm.inboxes.models import InboundReceipt, Inbox
 from crm.models import Escalation, IdempotencyRecord, Review, Scorecard, ScorecardCriterion
 from crm.sla.services.calendars import PeriodSpec, business_hours_create
 from tests.agents.factories import (
@@ -36,7 +37,6 @@ from tests.contacts.factories import ContactIdentityFactory, CustomerFactory, No
 from tests.crm.factories import (
     CannedResponseFactory,
     DeadLetterFactory,
-    InboxFactory,
     MessageFactory,
     QueueFactory,
     SLATargetFactory,
@@ -48,6 +48,7 @@ from tests.crm.factories import (
     interaction_in_status,
 )
 from tests.crm.groups import default_groups
+from tests.crm.inboxes.factories import InboxFactory
 
 WORDS = {"A": "Alpha", "B": "Bravo"}
 
@@ -110,6 +111,7 @@ def _team_rows(world: World, key: str, card: Scorecard, course) -> None:
         "crm.inbox": InboxFactory(
             name=f"{word} mail", queue=QueueFactory(name=f"Mail {word}", team=team, channels=["email"])
         ),
+        "crm.inboundreceipt": _failed_receipt(word, team),
         "crm.interaction": interaction,
         "crm.interactionevent": interaction.events.first(),
         "crm.message": MessageFactory(interaction=interaction, body=f"Hello {word}"),
@@ -122,6 +124,19 @@ def _team_rows(world: World, key: str, card: Scorecard, course) -> None:
     for label, row in rows.items():
         assert row is not None, f"no {label} row for team {word}"
         world.rows.setdefault(label, {})[key] = row
+
+
+def _failed_receipt(word: str, team) -> InboundReceipt:
+    """A failed e-mail import of the team's inbox, its raw bytes kept (what "run again" would import)."""
+    inbox = Inbox.objects.create(
+        name=f"{word} receipts", channel="email", adapter="email", settings={"address": f"{word.lower()}@acme.test"},
+        queue=QueueFactory(name=f"Mail {word} receipts", team=team, channels=["email"]),
+    )  # fmt: skip
+    raw = f"From: {word.lower()}-customer@example.com\r\nSubject: {word}\r\n\r\nNeeds help.\r\n".encode()
+    return InboundReceipt.objects.create(
+        inbox=inbox, key=f"{word.lower()}-1@example.com", status="failed", reason=f"{word} queue refused it",
+        raw=raw, size=len(raw), received_at=timezone.now(),
+    )  # fmt: skip
 
 
 def build_world() -> World:

@@ -74,6 +74,8 @@ EXPECTED = {
     "crm.escalation": Expect(TEAM, "v", "v"),
     "crm.idempotencyrecord": Expect(ADMINS, "v"),
     "crm.inbox": Expect(TEAM, "vacd", "v"),  # center-wide set-up holding secrets: supervisors read their teams'
+    # the import log: read where the inbox's queue is the team's; "run again" is an administrator's action
+    "crm.inboundreceipt": Expect(TEAM, "v", "v"),
     "crm.interaction": Expect(TEAM, "vac", "vac"),
     "crm.interactionevent": Expect(TEAM, "v", "v"),
     "crm.message": Expect(TEAM, "vac", "vac"),

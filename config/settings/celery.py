@@ -24,6 +24,7 @@ CELERY_BEAT_SCHEDULER = "config.beat:LockedScheduler"
 CELERY_BEAT_LOCK_TTL = env.int("CELERY_BEAT_LOCK_TTL", default=30)
 # The beat wakes at least this often, to renew its lock (well within the TTL) or to try to take it over.
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
+_EMAIL_POLL_SECONDS = env.float("SWITCHBOARD_EMAIL_POLL_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE: dict = {
     # The router's safety net: whatever a trigger missed (a lost publish, a race) is routed within seconds.
     # Expires before the next run, so a backlog of runs never builds up while no worker is listening.
@@ -54,4 +55,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The outboxes' publishers: what an on-commit publish lost (a crash, a broker outage) and what is due again.
     "webhooks-publish": {"task": "crm.tasks.webhook_publish_due_task", "schedule": 3.0, "options": {"expires": 3}},
     "surveys-publish": {"task": "crm.tasks.survey_publish_due_task", "schedule": 5.0, "options": {"expires": 5}},
+    # IMAP mailboxes of the e-mail inboxes: what arrived since the last UID imported (a mailbox being polled by
+    # another worker is skipped: its cursor row is locked).
+    "email-poll": {
+        "task": "crm.inboxes.tasks.email_poll_due",
+        "schedule": _EMAIL_POLL_SECONDS,
+        "options": {"expires": _EMAIL_POLL_SECONDS},
+    },
 }

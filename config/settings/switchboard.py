@@ -29,6 +29,15 @@ SWITCHBOARD_FORECAST_WEEKS = env.int("SWITCHBOARD_FORECAST_WEEKS", default=4)
 # proxy this is the public address, not the one the proxy forwards to.
 SWITCHBOARD_PUBLIC_URL = env.str("SWITCHBOARD_PUBLIC_URL", default="http://127.0.0.1:8000")
 
+# --- E-mail inboxes (crm.inboxes) ---
+# Largest raw message accepted (the inbound endpoint answers 413 above it; IMAP leaves it on the server, recorded).
+SWITCHBOARD_EMAIL_MAX_BYTES = env.int("SWITCHBOARD_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# Largest attachment kept; a larger one is listed on the message as left out, with its name and size.
+SWITCHBOARD_EMAIL_MAX_ATTACHMENT_BYTES = env.int("SWITCHBOARD_EMAIL_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+# IMAP polling: how often the beat looks at every mailbox, and how many messages one transaction imports.
+SWITCHBOARD_EMAIL_POLL_SECONDS = env.float("SWITCHBOARD_EMAIL_POLL_SECONDS", default=30.0)
+SWITCHBOARD_EMAIL_IMAP_BATCH = env.int("SWITCHBOARD_EMAIL_IMAP_BATCH", default=50)
+
 # --- Surveys ---
 # Seconds between resolution and the survey (a queue may override it).
 SURVEY_DISPATCH_DELAY = env.int("SURVEY_DISPATCH_DELAY", default=300)

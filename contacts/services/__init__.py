@@ -14,7 +14,14 @@ from .customers import (
     customer_find_or_create_by_identity,
     customer_update,
 )
-from .identities import identity_add, identity_channel_for, identity_remove, identity_update, normalize_address
+from .identities import (
+    identity_add,
+    identity_channel_for,
+    identity_mark_undeliverable,
+    identity_remove,
+    identity_update,
+    normalize_address,
+)
 from .notes import note_create
 from .organizations import ORGANIZATION_FIELDS, organization_create, organization_delete, organization_update
 
@@ -29,6 +36,7 @@ __all__ = [
     "customer_update",
     "identity_add",
     "identity_channel_for",
+    "identity_mark_undeliverable",
     "identity_remove",
     "identity_update",
     "normalize_address",

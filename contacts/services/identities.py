@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from ..choices import IDENTITY_FOR_CHANNEL, IdentityChannel
 from ..models import ContactIdentity, Customer
@@ -100,11 +101,29 @@ def identity_update(
             identity.verified = current.verified if verified is None else bool(verified)
             # A primary identity moved to another kind would compete with that kind's primary: it yields.
             identity.is_primary = current.is_primary and current.channel == kind
-            identity.save(update_fields=["channel", "address", "verified", "is_primary"])
+            fields = ["channel", "address", "verified", "is_primary"]
+            if (kind, normalized) != (current.channel, current.address):  # a corrected address may work again
+                identity.undeliverable_at, identity.undeliverable_reason = None, ""
+                fields += ["undeliverable_at", "undeliverable_reason"]
+            identity.save(update_fields=fields)
             _customer_sync_mirrors(customer=customer, kinds={current.channel, kind})
     except IntegrityError:
         raise duplicate_error({"address": ["This address already belongs to a customer."]}) from None
     return identity
+
+
+def identity_mark_undeliverable(*, channel: str, address: str, reason: str, at=None) -> int:
+    """Record that mail to ``address`` cannot be delivered (a permanent bounce: no such mailbox). Answers how many
+    identities were marked (0 when the address belongs to nobody); an address already marked keeps its first time.
+    Changing the address (``identity_update``) clears the mark."""
+    kind = identity_channel_for(channel)
+    try:
+        normalized = normalize_address(channel=kind, address=address)
+    except ValidationError:
+        return 0
+    return ContactIdentity.objects.filter(channel=kind, address=normalized, undeliverable_at__isnull=True).update(
+        undeliverable_at=at or timezone.now(), undeliverable_reason=reason[:300]
+    )
 
 
 def identity_remove(*, identity: ContactIdentity) -> None:

@@ -13,6 +13,7 @@
 
 import secrets
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from config.choices import Channel
@@ -68,6 +69,10 @@ class InboundReceipt(models.Model):
     raw = models.BinaryField(null=True, blank=True, help_text="kept when the import failed, to run it again")
     size = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=16, default="endpoint", help_text="endpoint, imap, api")
+    sender = models.CharField(max_length=254, blank=True, help_text="who wrote it (the From address)")
+    # Everyone the message names (From, Reply-To, To, Cc) but the inbox itself: the thread's participants, whose
+    # "[#id]" in a subject is trusted to name their interaction (crm.inboxes.services.threads).
+    participants = ArrayField(models.CharField(max_length=254), default=list, blank=True)
     interaction = models.ForeignKey(
         "crm.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

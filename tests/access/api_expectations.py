@@ -21,7 +21,8 @@ from crm.sla.services.calendars import PeriodSpec, business_hours_create
 from crm.surveys.services import survey_token
 from tests.agents.factories import SkillFactory, TeamFactory
 from tests.contacts.factories import ContactIdentityFactory, CustomerFactory, OrganizationFactory
-from tests.crm.factories import InboxFactory, QueueFactory, SLAPolicyFactory, SurveyFactory, WebhookFactory
+from tests.crm.factories import QueueFactory, SLAPolicyFactory, SurveyFactory, WebhookFactory
+from tests.crm.inboxes.factories import InboxFactory
 
 from .world import ROLES, S, break_of, completed_review, customer_with_work, interaction
 

@@ -95,6 +95,15 @@ def make(model):
         return WebhookAttemptFactory().delivery
     if name == "deadletter":
         return DeadLetterFactory()
+    if name == "inbox":
+        from tests.crm.inboxes.factories import InboxFactory
+
+        return InboxFactory()
+    if name == "inboundreceipt":
+        from crm.inboxes.services.inbound import email_receive
+        from tests.crm.inboxes.factories import InboxFactory
+
+        return email_receive(inbox=InboxFactory(), raw=b"Subject: no sender\r\n\r\nhi\r\n", source="endpoint")
     raise AssertionError(f"no sample for {name}; add one")
 
 

@@ -6,8 +6,6 @@ from factory.django import DjangoModelFactory
 
 from crm.choices import InteractionStatus, MessageDirection, SurveyKind, SurveyStatus
 from crm.deadletters.models import DeadLetter
-from crm.inboxes.adapters.email import EmailAdapter
-from crm.inboxes.models import Inbox
 from crm.interactions.models import Interaction, Message
 from crm.quality.models import CannedResponse
 from crm.routing.models import Queue, QueueSkill
@@ -41,20 +39,6 @@ class QueueFactory(DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Queue {n}")
     channels = factory.LazyFunction(lambda: ["chat", "email", "voice"])
-
-
-class InboxFactory(DjangoModelFactory):
-    """An e-mail inbox on an e-mail queue; ``settings`` as the adapter cleans them (pass ``settings__…`` is not
-    supported: give the whole settings, or build through ``crm.inboxes.services.inboxes.inbox_create``)."""
-
-    class Meta:
-        model = Inbox
-
-    name = factory.Sequence(lambda n: f"Inbox {n}")
-    channel = "email"
-    adapter = "email"
-    queue = factory.SubFactory(QueueFactory, channels=["email"])
-    settings = factory.Sequence(lambda n: EmailAdapter.validate_settings({"address": f"support{n}@example.com"}))
 
 
 class CannedResponseFactory(DjangoModelFactory):

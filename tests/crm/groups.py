@@ -15,6 +15,7 @@ GROUP_MIGRATIONS = [
     ("crm.migrations.0010_supervisor_survey_webhook_permissions", "grant"),
     ("crm.migrations.0012_supervisor_privilege_downward", "forwards"),
     ("crm.migrations.0014_supervisor_inbox_view", "forwards"),
+    ("crm.migrations.0015_inbound_receipt_sender_supervisor_view", "grant_receipts"),
 ]
 
 

@@ -14,6 +14,7 @@ READ_ONLY = {
     "idempotencyrecord",
     "assignment",
     "escalation",
+    "inboundreceipt",
     "webhookdelivery",
     "deadletter",
 }

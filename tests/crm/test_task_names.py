@@ -11,6 +11,7 @@ from crm.surveys.services import SURVEY_DISPATCH_TASK
 from crm.webhooks.services import WEBHOOK_DELIVER_TASK
 
 CRM_TASKS = {
+    "crm.inboxes.tasks.email_poll_due",
     "crm.tasks.break_policy_sweep_task",
     "crm.tasks.offer_timeouts_task",
     "crm.tasks.queue_overflow_task",

@@ -89,6 +89,7 @@ def interaction_create_inbound(
     inbox=None,
     message_external_id: str = "",
     attachments: Iterable[Mapping[str, Any]] = (),
+    follow_up_of: Interaction | None = None,
 ) -> Interaction:
     """Record a new contact: find the customer, pick the queue, compute due times, queue it.
 
@@ -100,6 +101,8 @@ def interaction_create_inbound(
     already used on the channel is a field error (the unique index decides, so concurrent duplicates
     cannot both pass). ``inbox`` is where the customer wrote to (a channel adapter's import);
     ``message_external_id`` (the provider's message id) and ``attachments`` go on the first message.
+    ``follow_up_of`` names the earlier interaction this one continues when the caller knows it (a reply to an
+    e-mail thread that can no longer be reopened); otherwise it is found by the follow-up window.
     """
     if channel not in Channel.values:
         raise ValidationError({"channel": f"Unknown channel '{channel}'."})
@@ -125,6 +128,8 @@ def interaction_create_inbound(
                 raise ValidationError({"customer_identity": exc.messages}) from None
         queue = pick_queue(channel=channel, queue=queue)
         now = timezone.now()
+        if follow_up_of is None and not new_customer:  # a customer created just now has no earlier interaction
+            follow_up_of = _follow_up_target(customer=customer, now=now)
         interaction = Interaction(
             customer=customer,
             channel=channel,
@@ -137,8 +142,7 @@ def interaction_create_inbound(
             inbox_id=getattr(inbox, "pk", inbox),
             tags=tags,
             category=category,
-            # a customer created just now has no earlier interaction to follow up
-            follow_up_of=None if new_customer else _follow_up_target(customer=customer, now=now),
+            follow_up_of=follow_up_of,
             created_at=now,
             queued_at=now if queue else None,
         )

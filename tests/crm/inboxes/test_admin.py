@@ -13,8 +13,9 @@ from django.urls import reverse
 from crm.inboxes.models import Inbox, InboxState
 from tests.admin_world import form_data
 from tests.agents.factories import TeamFactory, UserFactory
-from tests.crm.factories import InboxFactory, InteractionFactory, QueueFactory
+from tests.crm.factories import InteractionFactory, QueueFactory
 from tests.crm.groups import default_groups
+from tests.crm.inboxes.factories import InboxFactory
 
 pytestmark = pytest.mark.django_db
 

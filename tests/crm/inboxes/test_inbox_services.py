@@ -25,7 +25,8 @@ from crm.inboxes.services.inboxes import (
 from crm.interactions.models import Interaction
 from crm.routing.models import Queue
 from tests.agents.factories import TeamFactory
-from tests.crm.factories import InboxFactory, InteractionFactory, MessageFactory, QueueFactory
+from tests.crm.factories import InteractionFactory, MessageFactory, QueueFactory
+from tests.crm.inboxes.factories import InboxFactory
 from tests.crm.inboxes.test_adapters import EchoAdapter
 
 pytestmark = pytest.mark.django_db

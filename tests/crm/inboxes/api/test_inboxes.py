@@ -9,7 +9,8 @@ from rest_framework.test import APIClient
 
 from crm.inboxes.models import Inbox, InboxState
 from tests.agents.factories import TeamFactory, UserFactory
-from tests.crm.factories import InboxFactory, InteractionFactory, QueueFactory
+from tests.crm.factories import InteractionFactory, QueueFactory
+from tests.crm.inboxes.factories import InboxFactory
 
 pytestmark = pytest.mark.django_db
 
