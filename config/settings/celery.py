@@ -54,4 +54,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The outboxes' publishers: what an on-commit publish lost (a crash, a broker outage) and what is due again.
     "webhooks-publish": {"task": "crm.tasks.webhook_publish_due_task", "schedule": 3.0, "options": {"expires": 3}},
     "surveys-publish": {"task": "crm.tasks.survey_publish_due_task", "schedule": 5.0, "options": {"expires": 5}},
+    "deliveries-publish": {
+        "task": "crm.tasks.delivery_publish_due_task",
+        "schedule": 5.0,
+        "options": {"expires": 5},
+    },
 }

@@ -10,4 +10,6 @@ urlpatterns = [
     path("", include("crm.api.canned_responses.urls")),
     path("", include("crm.api.quality.urls")),
     path("", include("crm.api.webhooks.urls")),
+    path("", include("crm.inboxes.api.bridge_urls")),
+    path("", include("crm.inboxes.api.delivery_urls")),
 ]

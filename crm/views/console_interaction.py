@@ -23,6 +23,7 @@ from config.errors import DomainError
 
 from ..choices import InteractionStatus, MessageDirection
 from ..forms import NoteForm, ReplyForm, ResolveForm, TransferForm, apply_service_errors
+from ..inboxes.selectors import conversation_with_deliveries, interaction_reply_route
 from ..models import Interaction
 from ..selectors.canned_responses import canned_response_list
 from ..selectors.console import console_customer_panel
@@ -48,7 +49,9 @@ def _visible_interaction(request: HttpRequest, pk: int) -> Interaction:
         interaction = interaction_get(viewer=viewer_from_request(request), pk=pk)
     except Interaction.DoesNotExist:
         raise Http404("No such interaction.") from None
-    return Interaction.objects.select_related("customer__organization", "queue", "agent").get(pk=interaction.pk)
+    return Interaction.objects.select_related("customer__organization", "queue", "agent", "inbox").get(
+        pk=interaction.pk
+    )
 
 
 def _transfer_form(request: HttpRequest, interaction: Interaction, data=None) -> TransferForm:
@@ -111,7 +114,8 @@ def _render_interaction(
     context = {
         "agent": request.agent,
         "interaction": interaction,
-        "conversation": message_list(interaction=interaction),
+        "conversation": conversation_with_deliveries(messages=message_list(interaction=interaction)),
+        "reply_route": interaction_reply_route(interaction=interaction),
         "canned_responses": canned_response_list(viewer=viewer, queue_id=interaction.queue_id),
         "actions": _allowed_actions(interaction, request.agent, viewer),
         "panel": console_customer_panel(customer=interaction.customer, viewer=viewer, current=interaction),

@@ -20,6 +20,8 @@ from crm.selectors import interaction_assignable_agents, interaction_target_queu
 from crm.services.lifecycle import MAX_TAG_LENGTH, MAX_TAGS
 from crm.services.sla import sla_state
 
+from .channel_fields import DELIVERY_SCHEMA, INBOX_SCHEMA, InboxSummaries, message_delivery
+
 PRIORITY_NAMES = {label.lower(): value for value, label in Priority.choices}
 STATUS_HINT = (
     "The status cannot be patched; use the action endpoints "
@@ -91,6 +93,7 @@ class SLAOutputSerializer(serializers.Serializer):
 
 class InteractionOutputSerializer(serializers.ModelSerializer):
     priority = PriorityField(read_only=True)
+    inbox = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField()
 
     class Meta:
@@ -99,6 +102,7 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
             "id",
             "status",
             "channel",
+            "inbox",
             "queue",
             "customer",
             "agent",
@@ -128,6 +132,14 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(INBOX_SCHEMA)
+    def get_inbox(self, interaction: Interaction) -> dict | None:
+        return self._inboxes.of(interaction)
+
+    @cached_property
+    def _inboxes(self) -> InboxSummaries:
+        return InboxSummaries()
+
     @extend_schema_field(SLAOutputSerializer)
     def get_sla(self, interaction: Interaction) -> dict:
         # one "now" per response, so every row of a page is judged at the same moment
@@ -149,6 +161,7 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
             "id": i.id,
             "status": str(i.status),
             "channel": str(i.channel),
+            "inbox": self.get_inbox(i),
             "queue": i.queue_id,
             "customer": i.customer_id,
             "agent": i.agent_id,
@@ -245,11 +258,17 @@ class AttachmentSerializer(InputSerializer):
 
 class MessageOutputSerializer(serializers.ModelSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
+    delivery = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
-        fields = ["id", "interaction", "direction", "author", "body", "attachments", "external_id", "created_at"]
+        fields = ["id", "interaction", "direction", "author", "body", "attachments", "external_id", "inbox"]
+        fields += ["delivery_status", "delivery", "created_at"]
         read_only_fields = fields
+
+    @extend_schema_field(DELIVERY_SCHEMA)
+    def get_delivery(self, message: Message) -> dict | None:
+        return message_delivery(message)
 
 
 # --- input ----------------------------------------------------------------------------------------------

@@ -165,6 +165,7 @@ class OutboundMessage:
     cc: tuple[str, ...] = ()
     attachments: tuple[OutboundAttachment, ...] = ()
     automatic: bool = False  # sent by no person (auto-answer, notice): marked so other robots do not answer it
+    reference: str = ""  # our stable id of the message: a receiver de-duplicates a resend by it (the bridge)
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ class Adapter(Protocol):
 
 # Dotted paths, imported on first use (as Django finds mail backends): registering a channel costs no import.
 _REGISTRY: dict[str, str | type] = {
+    "bridge": "crm.inboxes.adapters.bridge.BridgeAdapter",
     "email": "crm.inboxes.adapters.email.EmailAdapter",
 }
 

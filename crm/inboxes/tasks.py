@@ -1,0 +1,18 @@
+"""Celery tasks of inboxes: thin, each calls one service (named under ``crm.tasks.`` like every crm task)."""
+
+from celery import shared_task
+
+from .services.delivery import delivery_publish_due, delivery_send
+
+
+@shared_task(name="crm.tasks.delivery_send_task", ignore_result=True)
+def delivery_send_task(delivery_id: int) -> str | None:
+    """Send one outbound message through its inbox. Idempotent: only a pending, due delivery is sent, and the
+    attempt is claimed (committed) before the provider is called, so a redelivered message finds it in flight."""
+    return delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="crm.tasks.delivery_publish_due_task", ignore_result=True, dead_letter_on_failure=False)
+def delivery_publish_due_task() -> int:
+    """The delivery outbox's publisher: pending deliveries that are due (new, retries, lost attempts)."""
+    return delivery_publish_due()
