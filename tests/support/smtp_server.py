@@ -1,11 +1,14 @@
 """A real SMTP server (aiosmtpd) on a free loopback port that keeps what it receives.
 
 ``temporary`` and ``permanent`` hold recipient addresses it answers 451 or 550 at RCPT; ``data_reply`` answers
-the DATA command instead of accepting; ``credentials`` requires AUTH with that user and password.
+the DATA command instead of accepting; ``credentials`` requires AUTH with that user and password. ``hold()`` makes
+the next DATA wait, unanswered, until ``release`` is set (to catch a sender in the middle of sending): what it
+brought is kept in ``held``, not ``received``, since its sender never heard that it was accepted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import threading
 from dataclasses import dataclass
@@ -42,6 +45,10 @@ class SmtpSink:
         self.temporary: set[str] = set()
         self.permanent: set[str] = set()
         self.data_reply: str | None = None
+        self.held: list[Received] = []
+        self.holding = threading.Event()  # set when a held DATA has arrived
+        self.release = threading.Event()
+        self._hold_next = False
         self.credentials = credentials
         self.port = free_port()
         self.lock = threading.Lock()
@@ -65,7 +72,11 @@ class SmtpSink:
         return self
 
     def stop(self) -> None:
+        self.release.set()
         self.controller.stop()
+
+    def hold(self) -> None:
+        self._hold_next = True
 
     # --- aiosmtpd handler hooks ---------------------------------------------------------------------------------
 
@@ -88,6 +99,13 @@ class SmtpSink:
     async def handle_DATA(self, server, session, envelope):
         if self.data_reply:
             return self.data_reply
+        if self._hold_next:
+            self._hold_next = False
+            with self.lock:
+                self.held.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+            self.holding.set()
+            await asyncio.to_thread(self.release.wait, 60)
+            return "250 Message accepted for delivery"
         with self.lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
         return "250 Message accepted for delivery"
