@@ -274,3 +274,17 @@ def test_a_deactivated_inbox_fails_its_replies_visibly():
 
     assert delivery_send(delivery_id=delivery_of(reply(work)).pk) == D.FAILED
     assert "deactivated" in Delivery.objects.get().error
+
+
+def test_listing_messages_with_their_deliveries_costs_the_same_for_2_or_20(write_client, django_assert_num_queries):
+    work = email_work(email_inbox())
+    url = f"/api/v1/interactions/{work.pk}/messages/"
+    reply(work)
+    write_client.get(url)  # the key's first use is remembered (last_used_at): not part of the budget
+    with django_assert_num_queries(3) as few:  # the key, the interaction, the page (with its deliveries)
+        assert len(write_client.get(url).json()["results"]) == 2
+    for n in range(18):
+        reply(work, body=f"Reply {n}")
+    with django_assert_num_queries(len(few.captured_queries)):
+        rows = write_client.get(url).json()["results"]
+    assert len(rows) == 20 and {row["delivery"]["status"] for row in rows[1:]} == {"pending"}
