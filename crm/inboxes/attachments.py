@@ -3,7 +3,8 @@
 A message's ``attachments`` JSON lists ``{"name", "content_type", "size", "path"}`` per file: ``path`` is the
 storage name the file was saved under (absent for attachments an integrator described by ``url`` only, which we
 neither fetch nor serve). What was left out (over a size limit) is listed with ``"skipped": "<reason>"`` and no
-``path``, so the agent sees it is missing.
+``path``, so the agent sees it is missing. Inbound e-mail writes its files with ``crm.inboxes.services.files``
+(same entries); this module stores what an agent attaches to a reply and reads any stored entry back.
 """
 
 from __future__ import annotations
@@ -39,8 +40,16 @@ def attachment_store(*, filename: str, content_type: str, data: bytes) -> dict[s
 
 
 def attachment_is_stored(entry: Mapping[str, Any]) -> bool:
+    """Whether ``entry`` names a file we stored. Only our code writes ``path`` (the API's and the bridge's attachment
+    fields have none); a path that would leave the storage's root is refused all the same."""
     path = entry.get("path")
-    return isinstance(path, str) and path.startswith(f"{ATTACHMENT_ROOT}/") and ".." not in path.split("/")
+    return isinstance(path, str) and bool(path) and not path.startswith("/") and ".." not in path.split("/")
+
+
+def attachment_is_listed(entry: Mapping[str, Any]) -> bool:
+    """Whether ``entry`` is something the customer or agent attached, not one of the message's own parts (an inbound
+    e-mail keeps its HTML body and its whole text as files too, flagged ``body_html`` / ``body_text``)."""
+    return isinstance(entry, Mapping) and not entry.get("body_html") and not entry.get("body_text")
 
 
 def attachment_open(entry: Mapping[str, Any]):

@@ -50,6 +50,8 @@ _TEMPORARY_STATUSES = {408, 425, 429}
 
 class BridgeAdapter:
     channel: ClassVar[str] = "bridge"
+    # where the integrator POSTs what arrives (the inbox's inbound URL); the API key, not the URL, is the credential
+    inbound_path: ClassVar[str] = "/api/v1/inboxes/{id}/messages/"
 
     def __init__(self, *, settings: Mapping[str, Any]) -> None:
         # the target's addresses are checked again before every POST (webhook_post): no DNS lookup here

@@ -1,0 +1,1 @@
+"""What changes inboxes and what goes through them; one module per part (``inboxes``: the inboxes themselves)."""

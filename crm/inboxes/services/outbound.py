@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.html import linebreaks
 
 from ..adapters import OutboundAttachment, OutboundMessage, PermanentFailure
-from ..attachments import attachment_is_stored, attachment_read
+from ..attachments import attachment_is_listed, attachment_is_stored, attachment_read
 from ..models import Delivery
 from ..selectors import interaction_recipient, interaction_thread_ids
 
@@ -23,7 +23,7 @@ def outbound_message_for(*, delivery: Delivery) -> OutboundMessage:
         )
     attachments = []
     for entry in message.attachments or []:
-        if not isinstance(entry, dict) or not attachment_is_stored(entry):
+        if not attachment_is_listed(entry) or not attachment_is_stored(entry):
             continue  # described by a URL only: nothing of ours to attach
         try:
             data = attachment_read(entry)

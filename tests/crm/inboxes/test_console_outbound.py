@@ -111,13 +111,18 @@ def test_attachments_are_listed_and_downloaded_only_by_who_may_see_the_interacti
     data = b"%PDF-1.4 invoice"
     stored = attachment_store(filename="invoice.pdf", content_type="application/pdf", data=data)
     skipped = {"name": "video.mp4", "content_type": "video/mp4", "size": 30_000_000, "skipped": "over 25 MB"}
+    body_part = attachment_store(filename="message.html", content_type="text/html", data=b"<p>See attached.</p>")
     message = lifecycle.message_create(
-        interaction=work, direction=MessageDirection.INBOUND, body="See attached.", attachments=[stored, skipped]
+        interaction=work,
+        direction=MessageDirection.INBOUND,
+        body="See attached.",
+        attachments=[stored, skipped, body_part | {"body_html": True}],
     )
     url = f"/console/interactions/{work.pk}/messages/{message.pk}/attachments/0/"
 
     page = _page(console(agent.user), work)
     assert f'<a href="{url}" download>invoice.pdf</a>' in page
+    assert "message.html" not in page  # the mail's own HTML body is no attachment of the customer's
     assert (
         'video.mp4 <span class="size">(28.6\xa0MB)</span> <span class="skipped">— not kept: over 25 MB</span>' in page
     )
