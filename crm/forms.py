@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 
 from agents.choices import AgentStatus
 
+from .inboxes.console_forms import ReplyAttachmentsField
+
 # What an agent may pick for themselves; busy and wrap-up follow from their work, other statuses from the system.
 AGENT_SELECTABLE_STATUSES = [AgentStatus.AVAILABLE, AgentStatus.ON_BREAK, AgentStatus.OFFLINE]
 
@@ -42,6 +44,8 @@ class MessageForm(forms.Form):
 
 class ReplyForm(MessageForm):
     """A message to the customer."""
+
+    attachments = ReplyAttachmentsField(label="Attach files")
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "reply_%s")  # two message forms share a page: distinct ids for the labels

@@ -23,6 +23,7 @@ from config.errors import DomainError
 
 from ..choices import InteractionStatus, MessageDirection
 from ..forms import NoteForm, ReplyForm, ResolveForm, TransferForm, apply_service_errors
+from ..inboxes.console_forms import reply_attachments_store
 from ..inboxes.selectors import conversation_with_deliveries, interaction_reply_route
 from ..models import Interaction
 from ..selectors.canned_responses import canned_response_list
@@ -154,7 +155,7 @@ def _action(
     if form_class is TransferForm:
         form = _transfer_form(request, interaction, request.POST)
     else:
-        form = form_class(request.POST) if form_class else None
+        form = form_class(request.POST, request.FILES) if form_class else None
     bound = {form_name: form} if form is not None else {}
     if form is not None and not form.is_valid():
         return _render_interaction(request, interaction, bound=bound, status=400)
@@ -220,7 +221,11 @@ def interaction_reply(request: HttpRequest, pk: int) -> HttpResponse:
         form_class=ReplyForm,
         form_name="reply_form",
         perform=lambda i, data: message_create(
-            interaction=i, direction=MessageDirection.OUTBOUND, body=data["body"], author=request.user
+            interaction=i,
+            direction=MessageDirection.OUTBOUND,
+            body=data["body"],
+            author=request.user,
+            attachments=reply_attachments_store(data["attachments"]),
         ),
         done="Reply sent.",
     )

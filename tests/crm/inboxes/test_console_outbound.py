@@ -4,6 +4,7 @@ a retry for failed ones, attachments to download (for those who may see the inte
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from crm.choices import DeliveryStatus, InteractionStatus, MessageDirection
@@ -17,6 +18,7 @@ from tests.crm.inboxes.outbound import CUSTOMER, delivery_of, email_inbox, email
 pytestmark = pytest.mark.django_db
 
 D = DeliveryStatus
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 
 
 @pytest.fixture
@@ -159,3 +161,36 @@ def test_a_delivery_change_reaches_the_agents_console_live(agent, team, settings
         "error": "",
         "attempts": 1,
     }
+
+
+def test_the_agent_attaches_files_to_a_reply_and_the_customer_gets_them(
+    agent, team, smtp_sink, eager_tasks, django_capture_on_commit_callbacks
+):
+    work = email_work(email_inbox(team=team, smtp_url=smtp_sink.url()), agent=agent)
+    client = console(agent.user)
+    assert 'enctype="multipart/form-data"' in _page(client, work) and 'name="attachments"' in _page(client, work)
+    files = [
+        SimpleUploadedFile("steps.txt", b"1. restart", "text/plain"),
+        SimpleUploadedFile("a.png", PNG, "image/png"),
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(f"/console/interactions/{work.pk}/reply/", {"body": "See attached.", "attachments": files})
+
+    assert answer.status_code == 302
+    sent = smtp_sink.received[0].message
+    text, image = sent.iter_attachments()
+    assert (text.get_filename(), text.get_content().strip()) == ("steps.txt", "1. restart")
+    assert (image.get_filename(), image.get_content_type(), image.get_content()) == ("a.png", "image/png", PNG)
+    page = _page(client, work)
+    assert ">steps.txt</a>" in page and ">a.png</a>" in page and '<span class="delivery-status">Sent</span>' in page
+
+
+def test_too_many_files_are_refused_with_the_reason(agent, team):
+    work = email_work(email_inbox(team=team), agent=agent)
+    files = [SimpleUploadedFile(f"f{n}.txt", b"x") for n in range(11)]
+
+    answer = console(agent.user).post(f"/console/interactions/{work.pk}/reply/", {"body": "Hi", "attachments": files})
+
+    assert answer.status_code == 400 and "Attach at most 10 files." in answer.content.decode()
+    assert not work.messages.filter(direction="outbound").exists()
