@@ -154,6 +154,9 @@ def delivery_send(*, delivery_id: int) -> str | None:
         outcome = PermanentFailure(f"the inbox's settings are not valid: {exc}")
     except LookupError as exc:
         outcome = PermanentFailure(str(exc))
+    except Exception as exc:  # an adapter's bug or an unmapped error: retried, then failed with it, never lost
+        logger.exception("inboxes: sending delivery %s failed unexpectedly", delivery_id)
+        outcome = TemporaryFailure(f"{type(exc).__name__}: {exc}")
     return _record(delivery_id=delivery_id, attempt=claim.attempt, outcome=outcome)
 
 

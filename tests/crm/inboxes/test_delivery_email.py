@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.choices import DeliveryStatus, MessageDirection
+from crm.inboxes.adapters import base as adapters_base
+from crm.inboxes.adapters import register_adapter
 from crm.inboxes.attachments import attachment_store
 from crm.inboxes.models import Delivery
 from crm.inboxes.services.delivery import delivery_publish_due, delivery_send
@@ -288,3 +290,34 @@ def test_listing_messages_with_their_deliveries_costs_the_same_for_2_or_20(write
     with django_assert_num_queries(len(few.captured_queries)):
         rows = write_client.get(url).json()["results"]
     assert len(rows) == 20 and {row["delivery"]["status"] for row in rows[1:]} == {"pending"}
+
+
+class BrokenAdapter:
+    """An adapter with a bug: its send raises what no adapter should."""
+
+    channel = "broken"
+
+    def __init__(self, *, settings):
+        self.settings = settings
+
+    def send(self, message):
+        raise RuntimeError("adapter bug")
+
+
+def test_an_adapters_unexpected_error_is_retried_then_fails_visibly(settings):
+    saved = dict(adapters_base._REGISTRY)
+    register_adapter("broken", BrokenAdapter)
+    try:
+        settings.DELIVERY_MAX_ATTEMPTS = 2
+        inbox = email_inbox()
+        inbox.adapter = "broken"
+        inbox.save(update_fields=["adapter"])
+        delivery = delivery_of(reply(email_work(inbox)))
+
+        assert delivery_send(delivery_id=delivery.pk) == D.PENDING
+        _due(delivery)
+        assert delivery_send(delivery_id=delivery.pk) == D.FAILED
+    finally:
+        adapters_base._REGISTRY.clear()
+        adapters_base._REGISTRY.update(saved)
+    assert "RuntimeError: adapter bug" in Delivery.objects.get(pk=delivery.pk).error
