@@ -22,6 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("console/", include("crm.console.urls")),
+    path("console/", include("crm.inboxes.console_urls")),
     path("wallboard/", wallboard, name="wallboard"),
     path("reports/", include("reporting.urls")),
     path("", include("crm.surveys.urls")),

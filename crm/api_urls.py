@@ -14,4 +14,6 @@ urlpatterns = [
     path("", include("crm.surveys.api.urls")),
     path("", include("crm.webhooks.api.urls")),
     path("", include("crm.inboxes.api.urls")),
+    path("", include("crm.inboxes.api.bridge_urls")),
+    path("", include("crm.inboxes.api.delivery_urls")),
 ]

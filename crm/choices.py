@@ -151,4 +151,6 @@ WEBHOOK_EVENT_TYPES = (
     "interaction.resolved",
     "survey.answered",
     "sla.breached",
+    "message.created",
+    "message.delivery_failed",
 )

@@ -62,4 +62,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": _EMAIL_POLL_SECONDS,
         "options": {"expires": _EMAIL_POLL_SECONDS},
     },
+    "deliveries-publish": {
+        "task": "crm.tasks.delivery_publish_due_task",
+        "schedule": 5.0,
+        "options": {"expires": 5},
+    },
 }

@@ -74,3 +74,14 @@ WEBHOOK_MAX_AGE_SECONDS = env.int("WEBHOOK_MAX_AGE_SECONDS", default=3 * 24 * 36
 # A subscription failing for this long (and at least this many attempts in a row) is disabled with a notice.
 WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=24 * 3600)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
+
+# --- Outbound delivery (replies sent through an inbox: crm.inboxes.services.delivery) ---
+# Temporary failures (a 4xx from the mail server, a 5xx or timeout from a bridge) are retried with exponential
+# backoff and jitter from the base, each wait at most the max, until the attempts or the age run out: then failed.
+DELIVERY_RETRY_BASE_SECONDS = env.int("DELIVERY_RETRY_BASE_SECONDS", default=30)
+DELIVERY_RETRY_MAX_DELAY_SECONDS = env.int("DELIVERY_RETRY_MAX_DELAY_SECONDS", default=3600)
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=10)
+DELIVERY_MAX_AGE_SECONDS = env.int("DELIVERY_MAX_AGE_SECONDS", default=2 * 24 * 3600)
+# An attempt that has not reported back after this long (its worker died while sending) is tried again: keep it
+# well above the adapters' timeouts (SMTP 30 s per step, bridge WEBHOOK_TIMEOUT_SECONDS).
+DELIVERY_SEND_LEASE_SECONDS = env.int("DELIVERY_SEND_LEASE_SECONDS", default=300)

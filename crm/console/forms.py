@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from agents.choices import AgentStatus
 from agents.models import Agent
 from agents.status_rules import break_needs_approval
+from crm.inboxes.console_forms import ReplyAttachmentsField
 
 # What an agent may pick for themselves (``agents.status_rules``): available, not ready and offline, and on break
 # where their team has no break policy (with one, breaks are requested and approved in the console's break panel).
@@ -54,6 +55,8 @@ class MessageForm(forms.Form):
 
 class ReplyForm(MessageForm):
     """A message to the customer."""
+
+    attachments = ReplyAttachmentsField(label="Attach files")
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "reply_%s")  # two message forms share a page: distinct ids for the labels

@@ -283,7 +283,8 @@ class DemoWriter:
                 for e in ix.events
             ]
             messages += [
-                (interaction_id, m.direction, actor if m.by_agent else None, m.body, [], "", m.at) for m in ix.messages
+                (interaction_id, m.direction, actor if m.by_agent else None, m.body, [], "", "", m.at)
+                for m in ix.messages
             ]
         copy_rows(Interaction, INTERACTION_COLUMNS, rows)
         copy_rows(
@@ -293,7 +294,16 @@ class DemoWriter:
         )
         copy_rows(
             Message,
-            ["interaction_id", "direction", "author_id", "body", "attachments", "external_id", "created_at"],
+            [
+                "interaction_id",
+                "direction",
+                "author_id",
+                "body",
+                "attachments",
+                "external_id",
+                "delivery_status",
+                "created_at",
+            ],
             messages,
         )
 

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from .services import mailbox
+from .services.delivery import delivery_publish_due, delivery_send
 
 
 @shared_task(name="crm.inboxes.tasks.email_poll_due", ignore_result=True, dead_letter_on_failure=False)
@@ -10,3 +11,16 @@ def email_poll_due() -> int:
     """Import what is new in the IMAP mailboxes of the e-mail inboxes (by beat). Idempotent: a mailbox being read
     by another worker is skipped, and each message's receipt is unique."""
     return mailbox.email_poll_due()
+
+
+@shared_task(name="crm.tasks.delivery_send_task", ignore_result=True)
+def delivery_send_task(delivery_id: int) -> str | None:
+    """Send one outbound message through its inbox. Idempotent: only a pending, due delivery is sent, and the
+    attempt is claimed (committed) before the provider is called, so a redelivered message finds it in flight."""
+    return delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="crm.tasks.delivery_publish_due_task", ignore_result=True, dead_letter_on_failure=False)
+def delivery_publish_due_task() -> int:
+    """The delivery outbox's publisher: pending deliveries that are due (new, retries, lost attempts)."""
+    return delivery_publish_due()

@@ -23,8 +23,9 @@ tasks do so with ``transaction.on_commit`` themselves.
 
 ``message_saved(*, message) -> None``
     Right after a message was inserted (``message_insert``: replies, notes, inbound messages, a new interaction's
-    first message), in its transaction. Handlers write the outbox rows it causes (the delivery of an outbound
-    message through its inbox, ``message.created`` webhooks). Registered: see ``crm/apps.py``.
+    first message), in its transaction. Handlers write the outbox rows it causes. Registered, in this order:
+    ``crm.inboxes.hooks.enqueue_delivery`` (the delivery of an outbound message through its inbox),
+    ``crm.webhooks.hooks.emit_message_webhooks`` (``message.created``).
 
 ``queue_for_channel(*, channel) -> Queue | None``
     Where new work on ``channel`` goes when its creator names no queue; the first answer that is not None

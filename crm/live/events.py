@@ -44,6 +44,10 @@ Supervision and SLA events (their ``data`` is small: a client that wants more re
   "detail": "...", "due_at"}``.
 - ``training.expiring`` / ``training.expired``, to the agent's group only (nobody else's business on a
   screen): ``{"agent": id, "record": id, "course": "title", "days_left": n|null}``.
+- ``message.delivery`` (``crm.inboxes.signals.delivery_changed``: a reply's delivery was sent, failed, is
+  retrying, or was put back by a person), to the agent group of the interaction's agent only: ``{"interaction": id,
+  "message": id, "status": "pending"|"sent"|"failed", "error": "...", "attempts": n}``. The console updates the
+  status beside that reply in place.
 - ``sla.breached`` (``crm.sla.signals.sla_breaches``: one sweep's breaches at once), to the team group of the
   interaction's queue, ``wallboard.all`` and the owning agent's group: ``{"interaction": id, "queue": id|null, "agent":
   id|null, "target": "first_response"|"next_response"|"resolution", "due_at"}`` (one query per sweep). A sweep
@@ -227,6 +231,23 @@ def training_sends(
     course = record.course  # loaded by the reminder sweep; one query when a sender did not
     data = {"agent": agent.pk, "record": record.pk, "course": course.title, "days_left": days_left}
     return [({agent_group(agent.pk)}, event, data)]
+
+
+def delivery_sends(
+    *, interaction_id: int, message_id: int, status: str, error: str, attempts: int
+) -> list[tuple[set[str], str, dict[str, Any]]]:
+    """``message.delivery`` to the agent holding the interaction (one query): where their reply stands."""
+    agent_id = Interaction.objects.filter(pk=interaction_id).values_list("agent_id", flat=True).first()
+    if agent_id is None:
+        return []
+    data = {
+        "interaction": interaction_id,
+        "message": message_id,
+        "status": status,
+        "error": error,
+        "attempts": attempts,
+    }
+    return [({agent_group(agent_id)}, "message.delivery", data)]
 
 
 def sla_breach_sends(*, interaction_id: int, target: str, due_at) -> list[tuple[set[str], str, dict[str, Any]]]:

@@ -19,6 +19,8 @@ from agents.signals import (
     training_expired,
     training_expiring,
 )
+from crm.inboxes.models import Delivery
+from crm.inboxes.signals import delivery_changed
 from crm.interactions.models import Interaction
 from crm.interactions.signals import interaction_changed
 from crm.sla.signals import sla_breaches
@@ -27,6 +29,7 @@ from .events import (
     agent_and_team_groups,
     agent_status_sends,
     break_sends,
+    delivery_sends,
     interaction_batch_sends,
     interaction_sends,
     iso,
@@ -136,5 +139,18 @@ def publish_sla_breaches(sender, *, breaches, **kwargs) -> None:
         sends = sla_breaches_sends(breaches=breaches)
     except Exception:
         logger.exception("live events: could not build sla.breached of %d breach(es)", len(breaches))
+        return
+    publish(sends)
+
+
+@receiver(delivery_changed, sender=Delivery, dispatch_uid="crm.events.publish_delivery_changed")
+def publish_delivery_changed(sender, *, message_id, interaction_id, status, error="", attempts=0, **kwargs) -> None:
+    """A reply's delivery moved (sent, failed, retrying): its status beside the reply changes in place."""
+    try:
+        sends = delivery_sends(
+            interaction_id=interaction_id, message_id=message_id, status=status, error=error, attempts=attempts
+        )
+    except Exception:
+        logger.exception("live events: could not build message.delivery of message %s", message_id)
         return
     publish(sends)

@@ -50,7 +50,6 @@ logger = logging.getLogger(__name__)
 
 D = WebhookDeliveryStatus
 WEBHOOK_DELIVER_TASK = "crm.tasks.webhook_deliver_task"
-# A publish in flight is given this long before the sweep publishes the delivery again.
 
 
 # --- target validation -------------------------------------------------------------------------------------------
@@ -262,9 +261,9 @@ def retry_delay(attempts: int) -> float:
     return ceiling * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not security)
 
 
-def _post(*, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
     """POST to a checked address of ``url``'s host, never following redirects (they could point inside); the status
-    code and at most ``WEBHOOK_RESPONSE_MAX_BYTES`` of the answer, read as it streams in."""
+    code and at most ``WEBHOOK_RESPONSE_MAX_BYTES`` of the answer, read as it streams in (the bridge adapter's too)."""
     addresses = resolve_target(url)
     parts = urlsplit(url)
     address = addresses[0]
@@ -318,7 +317,7 @@ def webhook_deliver(*, delivery_id: int) -> str | None:
         status_code, error = None, ""
         started = time.monotonic()
         try:
-            status_code, answer = _post(url=webhook.url, body=body, headers=headers)
+            status_code, answer = webhook_post(url=webhook.url, body=body, headers=headers)
             if not 200 <= status_code < 300:
                 excerpt = answer.decode("utf-8", errors="replace")[:1000].strip()  # what the receiver said
                 error = f"HTTP {status_code}" + (f": {excerpt}" if excerpt else "")

@@ -17,6 +17,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from crm.inboxes.models import Delivery
+from crm.interactions.services import message_create
 from crm.sla.services.calendars import PeriodSpec, business_hours_create
 from crm.surveys.services import survey_token
 from tests.agents.factories import SkillFactory, TeamFactory
@@ -113,6 +115,23 @@ def _report_range(world, team, ctx):
 def _categorised(world, team):
     work = interaction(world, team, S.RESOLVED, category=f"cat-{team}")
     return {"category": work.category}
+
+
+def _bridge_inbox(world, team):
+    inbox = InboxFactory(
+        channel="chat", adapter="bridge", queue=world[team].queue, settings={"url": "http://127.0.0.1:9/"}
+    )
+    return {"id": inbox.pk}
+
+
+def _failed_reply(world, team):
+    inbox = InboxFactory(
+        channel="chat", adapter="bridge", queue=world[team].queue, settings={"url": "http://127.0.0.1:9/"}
+    )
+    work = interaction(world, team, S.ACTIVE, inbox=inbox)
+    reply = message_create(interaction=work, direction="outbound", body="Sorry for the wait.")
+    Delivery.objects.filter(message=reply).update(status="failed", error="HTTP 400")
+    return {"interaction_pk": work.pk, "message_pk": reply.pk}
 
 
 CALENDAR = {
@@ -323,6 +342,13 @@ EXPECTED: dict[str, Op] = {
         OWNER,
         lambda world, team: {"interaction_pk": interaction(world, team, S.ACTIVE).pk},
         lambda world, team, ctx: {"direction": "outbound", "body": "We are on it."},
+    ),
+    f"POST {V1}/interactions/{{interaction_pk}}/messages/{{message_pk}}/retry/": Op(OWNER, _failed_reply),
+    # --- inboxes: a bridge hands over a customer's message (keys of the inbox's team, unrestricted callers) -----
+    f"POST {V1}/inboxes/{{id}}/messages/": Op(
+        allow(superuser="AB", team_a_write_key="A", team_a_admin_key="A", admin_key="AB"),
+        _bridge_inbox,
+        lambda world, team, ctx: {"customer": {"address": f"visitor-{team}"}, "body": "Hi", "external_id": "m1"},
     ),
     # --- quality and reports: team X's figures ------------------------------------------------------------
     f"GET {V1}/reviews/": Op(TEAM, lambda world, team: {"id": completed_review(world, team).pk}, seen=listed),

@@ -5,6 +5,7 @@ from django.conf import settings
 
 from config.celery import app
 from config.tasks import task_named
+from crm.inboxes.services.delivery import DELIVERY_SEND_TASK
 from crm.routing.services.triggers import ROUTE_PENDING_TASK
 from crm.sla.services.engine import SLA_RECOMPUTE_TASK
 from crm.surveys.services import SURVEY_DISPATCH_TASK
@@ -13,6 +14,8 @@ from crm.webhooks.services import WEBHOOK_DELIVER_TASK
 CRM_TASKS = {
     "crm.inboxes.tasks.email_poll_due",
     "crm.tasks.break_policy_sweep_task",
+    "crm.tasks.delivery_publish_due_task",
+    "crm.tasks.delivery_send_task",
     "crm.tasks.offer_timeouts_task",
     "crm.tasks.queue_overflow_task",
     "crm.tasks.route_pending_task",
@@ -41,6 +44,7 @@ def test_the_tasks_services_queue_by_name_are_the_concerns_tasks():
         (SLA_RECOMPUTE_TASK, "crm.sla.tasks"),
         (SURVEY_DISPATCH_TASK, "crm.surveys.tasks"),
         (WEBHOOK_DELIVER_TASK, "crm.webhooks.tasks"),
+        (DELIVERY_SEND_TASK, "crm.inboxes.tasks"),
     ):
         assert task_named(name).name == name
         assert task_named(name).__module__ == module

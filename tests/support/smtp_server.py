@@ -2,11 +2,14 @@
 
 ``temporary`` and ``permanent`` hold recipient addresses it answers 451 or 550 at RCPT; ``data_reply`` answers
 the DATA command instead of accepting; ``credentials`` requires AUTH with that user and password, ``tokens``
-(access token -> user) requires AUTH XOAUTH2 with a token it holds.
+(access token -> user) requires AUTH XOAUTH2 with a token it holds. ``hold()`` makes
+the next DATA wait, unanswered, until ``release`` is set (to catch a sender in the middle of sending): what it
+brought is kept in ``held``, not ``received``, since its sender never heard that it was accepted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import ssl
@@ -46,6 +49,10 @@ class SmtpSink:
         self.temporary: set[str] = set()
         self.permanent: set[str] = set()
         self.data_reply: str | None = None
+        self.held: list[Received] = []
+        self.holding = threading.Event()  # set when a held DATA has arrived
+        self.release = threading.Event()
+        self._hold_next = False
         self.credentials = credentials
         self.tokens = tokens
         self.port = free_port()
@@ -70,7 +77,11 @@ class SmtpSink:
         return self
 
     def stop(self) -> None:
+        self.release.set()
         self.controller.stop()
+
+    def hold(self) -> None:
+        self._hold_next = True
 
     # --- aiosmtpd handler hooks ---------------------------------------------------------------------------------
 
@@ -105,6 +116,13 @@ class SmtpSink:
     async def handle_DATA(self, server, session, envelope):
         if self.data_reply:
             return self.data_reply
+        if self._hold_next:
+            self._hold_next = False
+            with self.lock:
+                self.held.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+            self.holding.set()
+            await asyncio.to_thread(self.release.wait, 60)
+            return "250 Message accepted for delivery"
         with self.lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
         return "250 Message accepted for delivery"

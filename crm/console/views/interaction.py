@@ -21,6 +21,8 @@ from agents.access import Viewer, viewer_from_request
 from agents.models import Agent
 from config.errors import DomainError
 from crm.choices import InteractionStatus, MessageDirection
+from crm.inboxes.console_forms import reply_attachments_store
+from crm.inboxes.selectors import conversation_with_deliveries, interaction_reply_route
 from crm.interactions import services
 from crm.interactions.models import Interaction
 from crm.interactions.permissions import (
@@ -45,7 +47,9 @@ def _visible_interaction(request: HttpRequest, pk: int) -> Interaction:
         interaction = interaction_get(viewer=viewer_from_request(request), pk=pk)
     except Interaction.DoesNotExist:
         raise Http404("No such interaction.") from None
-    return Interaction.objects.select_related("customer__organization", "queue", "agent").get(pk=interaction.pk)
+    return Interaction.objects.select_related("customer__organization", "queue", "agent", "inbox").get(
+        pk=interaction.pk
+    )
 
 
 def _transfer_form(request: HttpRequest, interaction: Interaction, data=None) -> TransferForm:
@@ -108,7 +112,8 @@ def _render_interaction(
     context = {
         "agent": request.agent,
         "interaction": interaction,
-        "conversation": message_list(interaction=interaction),
+        "conversation": conversation_with_deliveries(messages=message_list(interaction=interaction)),
+        "reply_route": interaction_reply_route(interaction=interaction),
         "canned_responses": canned_response_list(viewer=viewer, queue_id=interaction.queue_id),
         "actions": _allowed_actions(interaction, request.agent, viewer),
         "panel": console_customer_panel(customer=interaction.customer, viewer=viewer, current=interaction),
@@ -147,7 +152,7 @@ def _action(
     if form_class is TransferForm:
         form = _transfer_form(request, interaction, request.POST)
     else:
-        form = form_class(request.POST) if form_class else None
+        form = form_class(request.POST, request.FILES) if form_class else None
     bound = {form_name: form} if form is not None else {}
     if form is not None and not form.is_valid():
         return _render_interaction(request, interaction, bound=bound, status=400)
@@ -213,7 +218,11 @@ def interaction_reply(request: HttpRequest, pk: int) -> HttpResponse:
         form_class=ReplyForm,
         form_name="reply_form",
         perform=lambda i, data: services.message_create(
-            interaction=i, direction=MessageDirection.OUTBOUND, body=data["body"], author=request.user
+            interaction=i,
+            direction=MessageDirection.OUTBOUND,
+            body=data["body"],
+            author=request.user,
+            attachments=reply_attachments_store(data["attachments"]),
         ),
         done="Reply sent.",
     )

@@ -168,6 +168,7 @@ class OutboundMessage:
     # The provider id to send under, when the channel lets the sender choose it (e-mail's Message-ID): stored on the
     # delivery before the first attempt, so that a retry after a crash repeats the same message, not a new one.
     message_id: str | None = None
+    reference: str = ""  # our stable id of the message: a receiver de-duplicates a resend by it (the bridge)
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,7 @@ class Adapter(Protocol):
 
 # Dotted paths, imported on first use (as Django finds mail backends): registering a channel costs no import.
 _REGISTRY: dict[str, str | type] = {
+    "bridge": "crm.inboxes.adapters.bridge.BridgeAdapter",
     "email": "crm.inboxes.adapters.email.EmailAdapter",
 }
 

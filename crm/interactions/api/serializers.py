@@ -22,6 +22,7 @@ from crm.sla.services.state import sla_state
 from ..models import Interaction, Message
 from ..selectors import interaction_assignable_agents
 from ..services.intake import MAX_TAG_LENGTH, MAX_TAGS
+from .channel_fields import DELIVERY_SCHEMA, INBOX_SCHEMA, InboxSummaries, message_delivery
 
 PRIORITY_NAMES = {label.lower(): value for value, label in Priority.choices}
 STATUS_HINT = (
@@ -94,6 +95,7 @@ class SLAOutputSerializer(serializers.Serializer):
 
 class InteractionOutputSerializer(serializers.ModelSerializer):
     priority = PriorityField(read_only=True)
+    inbox = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField()
 
     class Meta:
@@ -102,6 +104,7 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
             "id",
             "status",
             "channel",
+            "inbox",
             "queue",
             "customer",
             "agent",
@@ -131,6 +134,14 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(INBOX_SCHEMA)
+    def get_inbox(self, interaction: Interaction) -> dict | None:
+        return self._inboxes.of(interaction)
+
+    @cached_property
+    def _inboxes(self) -> InboxSummaries:
+        return InboxSummaries()
+
     @extend_schema_field(SLAOutputSerializer)
     def get_sla(self, interaction: Interaction) -> dict:
         # one "now" per response, so every row of a page is judged at the same moment
@@ -152,6 +163,7 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
             "id": i.id,
             "status": str(i.status),
             "channel": str(i.channel),
+            "inbox": self.get_inbox(i),
             "queue": i.queue_id,
             "customer": i.customer_id,
             "agent": i.agent_id,
@@ -248,11 +260,17 @@ class AttachmentSerializer(InputSerializer):
 
 class MessageOutputSerializer(serializers.ModelSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
+    delivery = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
-        fields = ["id", "interaction", "direction", "author", "body", "attachments", "external_id", "created_at"]
+        fields = ["id", "interaction", "direction", "author", "body", "attachments", "external_id", "inbox"]
+        fields += ["delivery_status", "delivery", "created_at"]
         read_only_fields = fields
+
+    @extend_schema_field(DELIVERY_SCHEMA)
+    def get_delivery(self, message: Message) -> dict | None:
+        return message_delivery(message)
 
 
 # --- input ----------------------------------------------------------------------------------------------

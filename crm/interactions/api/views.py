@@ -324,7 +324,7 @@ class InteractionMessageViewSet(InteractionContextMixin, mixins.ListModelMixin, 
         return get_object_or_404(interaction_list(viewer=viewer), pk=self.kwargs["interaction_pk"])
 
     def get_queryset(self):
-        return message_list(interaction=self.get_interaction())
+        return message_list(interaction=self.get_interaction()).select_related("delivery")
 
     def create(self, request, *args, **kwargs):
         interaction = self.get_interaction()

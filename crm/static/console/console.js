@@ -210,8 +210,26 @@
     refreshWork();
   }
 
+  // A reply's delivery moved on (message.delivery): its status, error and retry button change in place.
+  var DELIVERY_LABELS = { pending: "Pending", sent: "Sent", failed: "Failed" };
+
+  function applyDelivery(data) {
+    if (!currentId || data.interaction !== currentId) return;
+    var box = document.getElementById("delivery-" + data.message);
+    if (!box) return; // a reply this page has not drawn: the next load shows it
+    box.className = "delivery delivery-" + data.status;
+    var label = box.querySelector(".delivery-status");
+    if (label) label.textContent = DELIVERY_LABELS[data.status] || data.status;
+    var error = box.querySelector(".delivery-error");
+    if (error) error.textContent = data.error ? ": " + data.error : "";
+    var retry = box.querySelector(".delivery-retry");
+    if (retry) retry.hidden = data.status !== "failed";
+  }
+
   function onEvent(name, data) {
-    if (name === "queue.stats") {
+    if (name === "message.delivery") {
+      applyDelivery(data);
+    } else if (name === "queue.stats") {
       applyQueue(data);
     } else if (name === "agent.status_changed") {
       applyAgent(data);

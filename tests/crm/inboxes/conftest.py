@@ -73,3 +73,10 @@ def smtp_sink_factory():
     yield make
     for sink in sinks:
         sink.stop()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Attachments are stored under the test's own directory, never in the checkout."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

@@ -1,0 +1,256 @@
+"""The delivery outbox: every outbound message of an inbox reaches the customer, at most once more after a crash.
+
+``delivery_enqueue`` (the ``message_saved`` hook) writes a ``Delivery`` in the message's transaction and marks the
+message ``pending``; it is published on commit to ``delivery_send_task``, and ``delivery_publish_due`` (beat, every
+few seconds) publishes what that publish lost and what is due for a retry (``crm.webhooks.outbox``'s lease).
+
+``delivery_send`` never holds a row lock or a transaction while it talks to the provider:
+
+1. *claim* (a short transaction, ``SKIP LOCKED``): a pending, due row gets ``attempts + 1`` and
+   ``next_attempt_at = now + DELIVERY_SEND_LEASE_SECONDS``, committed. To every other worker, the sweep and a
+   redelivered task message the row is now simply not due: nobody sends it while the attempt is in flight;
+2. *send* through the inbox's adapter, outside any transaction;
+3. *record* (a second transaction, the row locked): sent (with the provider's id, which for e-mail is our
+   Message-ID and becomes ``message.external_id`` so the customer's answer threads), a retry with backoff on a
+   temporary failure, or failed; ``message.delivery_status`` mirrors it, and a failure writes the
+   ``message.delivery_failed`` webhook.
+
+A worker killed between 1 and 3 leaves the row pending and due once the lease runs out: the sweep sends it once
+more and that attempt records the only outcome (the killed one counted as an attempt, so a message that kills its
+worker every time ends ``failed`` after ``DELIVERY_MAX_ATTEMPTS``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import DomainError
+from config.tasks import task_named
+from crm.choices import DeliveryStatus, MessageDirection
+from crm.interactions.models import Message
+from crm.webhooks.hooks import message_webhook_data
+from crm.webhooks.outbox import PUBLISH_LEASE_SECONDS, SWEEP_BATCH, outbox_lease_due
+from crm.webhooks.services import webhook_emit
+
+from ..adapters import DeliveryError, InvalidSettings, PermanentFailure, SendResult, TemporaryFailure, adapter_for
+from ..models import Delivery
+from ..signals import delivery_changed
+from .outbound import outbound_message_for
+
+logger = logging.getLogger(__name__)
+
+D = DeliveryStatus
+DELIVERY_SEND_TASK = "crm.tasks.delivery_send_task"
+
+
+# --- the outbox -----------------------------------------------------------------------------------------------------
+
+
+def delivery_enqueue(*, message: Message) -> Delivery | None:
+    """The delivery of a new outbound message that has an inbox, in the message's transaction (published on commit).
+    Customers' messages, internal notes and work without an inbox (entered through the API) have none."""
+    if message.direction != MessageDirection.OUTBOUND or message.inbox_id is None:
+        return None
+    now = timezone.now()
+    delivery = Delivery.objects.create(
+        message=message,
+        inbox_id=message.inbox_id,
+        status=D.PENDING,
+        next_attempt_at=now,
+        leased_until=now + timedelta(seconds=PUBLISH_LEASE_SECONDS),  # the on-commit publish holds it
+        created_at=now,
+    )
+    Message.objects.filter(pk=message.pk).update(delivery_status=D.PENDING)
+    message.delivery_status = D.PENDING
+    delivery_id = delivery.pk
+    transaction.on_commit(lambda: _publish([delivery_id]))
+    return delivery
+
+
+def _publish(delivery_ids: list[int]) -> None:
+    for delivery_id in delivery_ids:
+        try:
+            task_named(DELIVERY_SEND_TASK).apply_async((delivery_id,), expires=PUBLISH_LEASE_SECONDS)
+        except Exception:
+            # the row is committed: the sweep publishes it once the lease runs out
+            logger.exception("inboxes: could not publish delivery %s; the sweep will", delivery_id)
+
+
+def delivery_publish_due(*, limit: int = SWEEP_BATCH) -> int:
+    """Publish pending deliveries that are due and not in flight (the beat sweep). Returns how many."""
+    now = timezone.now()
+    return outbox_lease_due(
+        due=Delivery.objects.filter(status=D.PENDING, next_attempt_at__lte=now),
+        order_by="next_attempt_at",
+        now=now,
+        limit=limit,
+        publish=_publish,
+    )
+
+
+def delivery_retry(*, message: Message) -> Delivery:
+    """Put a failed delivery back in the outbox, as if new: no attempts, its age counted from now (the message keeps
+    its own time). ``DomainError`` (409) when the message has no failed delivery."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().filter(message_id=message.pk).first()
+        if delivery is None:
+            raise DomainError("This message is not delivered through an inbox.", code="no_delivery")
+        if delivery.status != D.FAILED:
+            raise DomainError(
+                f"Only a failed delivery can be retried; this one is {delivery.status}.", code="delivery_not_failed"
+            )
+        now = timezone.now()
+        delivery.status, delivery.attempts, delivery.error = D.PENDING, 0, ""
+        delivery.next_attempt_at, delivery.created_at = now, now
+        delivery.leased_until = now + timedelta(seconds=PUBLISH_LEASE_SECONDS)
+        delivery.save(update_fields=["status", "attempts", "error", "next_attempt_at", "created_at", "leased_until"])
+        Message.objects.filter(pk=message.pk).update(delivery_status=D.PENDING)
+        message.delivery_status = D.PENDING
+        _announce(delivery, interaction_id=message.interaction_id)
+        transaction.on_commit(lambda: _publish([delivery.pk]))
+    return delivery
+
+
+# --- sending --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Claim:
+    delivery: Delivery
+    attempt: int
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff with jitter: a random wait in [½, 1] × min(max, base × 2^(attempts-1))."""
+    ceiling = min(
+        settings.DELIVERY_RETRY_MAX_DELAY_SECONDS, settings.DELIVERY_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    )
+    return ceiling * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not security)
+
+
+def delivery_send(*, delivery_id: int) -> str | None:
+    """Send one pending, due delivery through its inbox's adapter and record the outcome; the resulting status, or
+    None when there was nothing to do (not pending, not due, or another worker has it). Idempotent."""
+    claim = _claim(delivery_id)
+    if claim is None:
+        return None
+    delivery = claim.delivery
+    outcome: SendResult | DeliveryError
+    try:
+        if not delivery.inbox.is_active:
+            raise PermanentFailure(f"the inbox {delivery.inbox.name} is deactivated")
+        adapter = adapter_for(delivery.inbox.adapter)(settings=delivery.inbox.settings)
+        outcome = adapter.send(outbound_message_for(delivery=delivery))
+    except DeliveryError as exc:
+        outcome = exc
+    except InvalidSettings as exc:
+        outcome = PermanentFailure(f"the inbox's settings are not valid: {exc}")
+    except LookupError as exc:
+        outcome = PermanentFailure(str(exc))
+    except Exception as exc:  # an adapter's bug or an unmapped error: retried, then failed with it, never lost
+        logger.exception("inboxes: sending delivery %s failed unexpectedly", delivery_id)
+        outcome = TemporaryFailure(f"{type(exc).__name__}: {exc}")
+    return _record(delivery_id=delivery_id, attempt=claim.attempt, outcome=outcome)
+
+
+def _claim(delivery_id: int) -> _Claim | None:
+    """Take the row for one attempt, committed before anything is sent (see the module's docstring)."""
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("inbox", "message__interaction__customer")
+            .filter(pk=delivery_id, status=D.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return None
+        now = timezone.now()
+        if delivery.next_attempt_at > now + timedelta(seconds=1):
+            return None  # a retry not yet due, or an attempt in flight: the sweep publishes it in time
+        if delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+            # attempts that never reported back (their worker died while sending) used up the allowance
+            reason = f"gave up after {delivery.attempts} attempts that did not finish (the worker stopped)"
+            _finish(delivery, status=D.FAILED, error=reason, now=now)
+            return None
+        delivery.attempts += 1
+        delivery.next_attempt_at = now + timedelta(seconds=settings.DELIVERY_SEND_LEASE_SECONDS)
+        delivery.leased_until = None
+        delivery.save(update_fields=["attempts", "next_attempt_at", "leased_until"])
+    return _Claim(delivery=delivery, attempt=delivery.attempts)
+
+
+def _record(*, delivery_id: int, attempt: int, outcome: SendResult | DeliveryError) -> str:
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update(of=("self",)).select_related("message").get(pk=delivery_id)
+        now = timezone.now()
+        if delivery.status != D.PENDING:
+            return delivery.status  # an outcome is recorded already: it stands
+        if isinstance(outcome, SendResult):
+            refused = "; ".join(f"{address} refused: {reason}" for address, reason in outcome.refused.items())
+            _finish(delivery, status=D.SENT, error=refused, now=now, provider_id=outcome.provider_id)
+            return delivery.status
+        if delivery.attempts != attempt:
+            return delivery.status  # a later attempt took over (ours outlived its lease): it records the outcome
+        error = _describe(outcome)
+        too_old = now - delivery.created_at > timedelta(seconds=settings.DELIVERY_MAX_AGE_SECONDS)
+        if isinstance(outcome, TemporaryFailure) and delivery.attempts < settings.DELIVERY_MAX_ATTEMPTS and not too_old:
+            delivery.error = f"{error} (attempt {delivery.attempts}; trying again)"
+            delivery.next_attempt_at = now + timedelta(seconds=retry_delay(delivery.attempts))
+            delivery.save(update_fields=["error", "next_attempt_at"])
+            _announce(delivery, interaction_id=delivery.message.interaction_id)
+            return delivery.status
+        if isinstance(outcome, TemporaryFailure):
+            error = f"{error} (gave up after {delivery.attempts} attempts)"
+        _finish(delivery, status=D.FAILED, error=error, now=now)
+        return delivery.status
+
+
+def _describe(failure: DeliveryError) -> str:
+    return failure.reason[:2000] if failure.reason else type(failure).__name__
+
+
+def _finish(delivery: Delivery, *, status: str, error: str, now: datetime, provider_id: str = "") -> None:
+    """Record the outcome on the delivery and its message, and what it causes (in the caller's transaction)."""
+    delivery.status, delivery.error, delivery.leased_until = status, error, None
+    fields = ["status", "error", "leased_until"]
+    message_fields: dict[str, str] = {"delivery_status": status}
+    if status == D.SENT:
+        delivery.provider_id, delivery.sent_at = provider_id[:300], now
+        fields += ["provider_id", "sent_at"]
+        if provider_id and not delivery.message.external_id:
+            # e-mail: our Message-ID, which the customer's reply names in In-Reply-To / References
+            message_fields["external_id"] = provider_id[:200]
+    delivery.save(update_fields=fields)
+    Message.objects.filter(pk=delivery.message_id).update(**message_fields)
+    for name, value in message_fields.items():
+        setattr(delivery.message, name, value)
+    if status == D.FAILED:
+        webhook_emit(
+            type="message.delivery_failed",
+            data={
+                **message_webhook_data(delivery.message, inbox_id=delivery.inbox_id),
+                "delivery": {"id": delivery.pk, "status": status, "attempts": delivery.attempts, "error": error},
+            },
+            at=now,
+        )
+    _announce(delivery, interaction_id=delivery.message.interaction_id)
+
+
+def _announce(delivery: Delivery, *, interaction_id: int) -> None:
+    """Tell the live console after commit (``crm.live`` listens): the status beside the reply changes in place."""
+    details = {
+        "delivery_id": delivery.pk,
+        "message_id": delivery.message_id,
+        "interaction_id": interaction_id,
+        "status": delivery.status,
+        "error": delivery.error,
+        "attempts": delivery.attempts,
+    }
+    transaction.on_commit(lambda: delivery_changed.send(sender=Delivery, **details))
