@@ -58,7 +58,8 @@ class CannedResponseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         parameters=[CannedResponseQuerySerializer],
     )
     def list(self, request: Request) -> Response:
-        query = CannedResponseQuerySerializer(data=request.query_params)
+        # a plain dict: an empty typed parameter (`?queue=`) is a 400 here as on every list, not "no filter"
+        query = CannedResponseQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         queryset = canned_response_list(
             viewer=viewer_from_request(request),

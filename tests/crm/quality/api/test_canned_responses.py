@@ -70,7 +70,9 @@ def test_team_bound_key_sees_only_its_teams_and_global_ones(setup, key_client_fa
     assert titles(client.get(LIST)) == ["Foreign secret", "Global greeting", "Shared queue note"]
 
 
-@pytest.mark.parametrize("params", [{"queue": "abc"}, {"queue": "0"}, {"is_active": "maybe"}, {"page_size": "0"}])
+@pytest.mark.parametrize(
+    "params", [{"queue": "abc"}, {"queue": "0"}, {"queue": ""}, {"is_active": "maybe"}, {"page_size": "0"}]
+)
 def test_malformed_parameters_are_a_400_with_the_field_named(setup, read_client, params):
     response = read_client.get(LIST, params)
 
