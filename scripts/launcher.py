@@ -311,13 +311,23 @@ def run_child_until_done(args: list[str]) -> int:
     return child.wait()
 
 
+def default_test_args() -> list[str]:
+    """The whole suite, quiet, spread over ``SWITCHBOARD_TEST_WORKERS`` pytest-xdist workers (default: the CPU
+    count, at most 4: the suite's browser, mail and database tests gain nothing from more on a small machine).
+    ``0`` runs it in this one process."""
+    workers = os.environ.get("SWITCHBOARD_TEST_WORKERS") or str(min(os.cpu_count() or 1, 4))
+    if not workers.isdigit():
+        raise SystemExit(f"switchboard: SWITCHBOARD_TEST_WORKERS must be a number, not {workers!r}")
+    return ["-q"] if workers == "0" else ["-q", "-n", workers]
+
+
 def cmd_test(args: list[str]) -> int:
     var_dir()
     signal.signal(signal.SIGTERM, raise_interrupted)
     started: list[str] = []
     try:
         started = start_stack()
-        code = run_child_until_done([PYTHON, "-m", "pytest", *(args or ["-q"])])
+        code = run_child_until_done([PYTHON, "-m", "pytest", *(args or default_test_args())])
     except (KeyboardInterrupt, Interrupted):
         return fail("interrupted", 130)
     finally:
