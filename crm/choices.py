@@ -53,6 +53,8 @@ class InteractionEventKind(models.TextChoices):
     UPDATED = "updated", "Updated"
     FIRST_RESPONSE = "first_response", "First response"
     OFFER_TIMEOUT = "offer_timeout", "Offer not accepted in time"
+    OFFER_WITHDRAWN = "offer_withdrawn", "Offer withdrawn: the agent's console was gone"
+    AGENT_DISCONNECTED = "agent_disconnected", "The agent's console was gone while handling it"
     ESCALATED = "escalated", "Moved to another queue by an SLA escalation"
 
 

@@ -6,6 +6,7 @@ them), so the names do not follow the modules.
 """
 
 from crm.inboxes.tasks import delivery_publish_due_task, delivery_send_task, email_poll_due
+from crm.presence.tasks import presence_sweep_task
 from crm.routing.tasks import offer_timeouts_task, queue_overflow_task, route_pending_task
 from crm.sla.tasks import sla_recompute_task, sla_sweep_task
 from crm.surveys.tasks import survey_dispatch_task, survey_publish_due_task
@@ -18,6 +19,7 @@ __all__ = [
     "delivery_publish_due_task",
     "delivery_send_task",
     "offer_timeouts_task",
+    "presence_sweep_task",
     "queue_overflow_task",
     "route_pending_task",
     "sla_recompute_task",

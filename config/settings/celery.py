@@ -33,6 +33,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "queue-overflow": {"task": "crm.tasks.queue_overflow_task", "schedule": 5.0, "options": {"expires": 5}},
     # Offers not accepted within their queue's accept timeout go back to the queue, to within 5 s.
     "offer-timeouts": {"task": "crm.tasks.offer_timeouts_task", "schedule": 5.0, "options": {"expires": 5}},
+    # Presence: agents whose console has been gone for the grace period go offline, to within 5 s.
+    "presence-sweep": {"task": "crm.tasks.presence_sweep_task", "schedule": 5.0, "options": {"expires": 5}},
     # Well-being breaks: who is due one, from the status log and interaction outcomes (once per run, unique).
     "break-policy": {"task": "crm.tasks.break_policy_sweep_task", "schedule": 60.0, "options": {"expires": 60}},
     # Training: reminders before expiry, and marking lapsed passes expired (both idempotent).

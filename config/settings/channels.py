@@ -15,12 +15,38 @@ SWITCHBOARD_WS_GAP_CHECK_SECONDS = env.float("SWITCHBOARD_WS_GAP_CHECK_SECONDS",
 # with 4429. 0: no limit.
 SWITCHBOARD_WS_MAX_PER_USER = env.int("SWITCHBOARD_WS_MAX_PER_USER", default=10)
 
+# Presence follows the console (crm.presence): an agent whose last console socket has been gone this long goes
+# offline (status log reason "disconnected"), their offers go to others and their open chats are flagged to the
+# supervisor. A reconnect within the period changes nothing.
+SWITCHBOARD_PRESENCE_GRACE_SECONDS = env.float("SWITCHBOARD_PRESENCE_GRACE_SECONDS", default=60.0)
+# A console socket that sent nothing for this long counts as gone even if it was never closed (the console pings
+# every 25 s; a web server that died closes nothing).
+SWITCHBOARD_PRESENCE_TIMEOUT_SECONDS = env.float("SWITCHBOARD_PRESENCE_TIMEOUT_SECONDS", default=75.0)
+
+
+def _layer_url(url: str) -> str:
+    """The layer's Redis URL with a read timeout above channels-redis' 5-second blocking pop.
+
+    redis-py 8 reads with a 5-second ``socket_timeout`` by default; channels-redis waits for messages with
+    ``BZPOPMIN … 5``, so an idle socket's receive loop raced the timeout and crashed its consumer (seen as a
+    dropped console). A URL that names its own ``socket_timeout`` keeps it.
+    """
+    if "socket_timeout=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}socket_timeout=30"
+
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [env.str("CHANNELS_REDIS_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"))],
-            "prefix": "switchboard",
+            "hosts": [
+                _layer_url(
+                    env.str("CHANNELS_REDIS_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"))
+                )
+            ],
+            # Several Switchboards on one Redis database: one prefix each.
+            "prefix": env.str("CHANNELS_PREFIX", default="switchboard"),
             # Messages waiting for one channel (one socket). A socket that stops reading loses its own
             # messages beyond this (it notices the gap and resyncs); nobody else is slowed down.
             "capacity": env.int("CHANNELS_CAPACITY", default=200),

@@ -50,6 +50,7 @@ from django.conf import settings
 from agents.access import Viewer, viewer_for
 from crm.routing.selectors import queues_served_by
 
+from .presence import presence_beat, presence_join, presence_leave
 from .publisher import WALLBOARD_ALL, agent_group, counter_key, queue_group, team_group
 from .selectors import live_console_snapshot, live_wallboard_snapshot
 from .socket_limits import CLOSE_TOO_MANY_SOCKETS, slot_release, slot_renew, slot_take
@@ -109,7 +110,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.slot_user_id = user.pk
         await self.send_snapshot()
+        await self.opened()
         self.watchdog = asyncio.create_task(self.watch())
+
+    async def opened(self) -> None:
+        """The socket is accepted and has its snapshot (a subclass may note that someone is there)."""
+
+    async def heard(self) -> None:
+        """A frame came from the browser."""
+
+    async def closing(self) -> None:
+        """An opened socket is closing, with or without a close frame."""
 
     async def disconnect(self, code) -> None:
         if self.watchdog is not None:
@@ -119,6 +130,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
         self.joined = set()
         if getattr(self, "slot_user_id", None) is not None:
+            try:
+                await self.closing()
+            except Exception:
+                logger.exception("live socket: could not record its closing")
             with contextlib.suppress(Exception):  # else the slot expires by itself
                 await slot_release(self.channel_layer, user_id=self.slot_user_id, channel_name=self.channel_name)
             self.slot_user_id = None
@@ -221,6 +236,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             content = None
         kind = content.get("type") if isinstance(content, dict) else None
+        try:
+            await self.heard()
+        except Exception:
+            logger.exception("live socket: could not record a frame")
         if kind == "resync":
             loop = asyncio.get_running_loop()
             await asyncio.sleep(max(0.0, self.last_resync + MIN_RESYNC_INTERVAL_SECONDS - loop.time()))
@@ -233,7 +252,23 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
 
 class ConsoleConsumer(LiveConsumer):
-    """An agent's console: their own work and presence, and the figures of the queues they serve."""
+    """An agent's console: their own work and presence, and the figures of the queues they serve.
+
+    Its sockets are the agent's presence (``crm.live.presence``): when the last one has been gone for the grace
+    period, ``crm.presence`` takes the agent offline.
+    """
+
+    async def opened(self) -> None:
+        self.presence_agent_id = self.viewer.agent_id
+        await presence_join(self.channel_layer, agent_id=self.presence_agent_id, channel_name=self.channel_name)
+
+    async def heard(self) -> None:
+        if getattr(self, "presence_agent_id", None) is not None:
+            await presence_beat(self.channel_layer, agent_id=self.presence_agent_id, channel_name=self.channel_name)
+
+    async def closing(self) -> None:
+        if getattr(self, "presence_agent_id", None) is not None:
+            await presence_leave(self.channel_layer, agent_id=self.presence_agent_id, channel_name=self.channel_name)
 
     def allowed(self, viewer: Viewer) -> bool:
         return viewer.agent_id is not None

@@ -207,6 +207,12 @@ def agent_and_team_groups(agent: Agent) -> set[str]:
     return groups
 
 
+def agent_disconnected_sends(*, agent: Agent, interaction_ids: list[int]) -> list[tuple[set[str], str, dict[str, Any]]]:
+    """``agent.disconnected`` to the agent's team and the wallboards: their console is gone with chats open."""
+    data = {"agent": agent.pk, "name": agent.name, "interactions": interaction_ids}
+    return [(agent_and_team_groups(agent), "agent.disconnected", data)]
+
+
 def break_sends(*, event: str, agent: Agent, brk: Break) -> list[tuple[set[str], str, dict[str, Any]]]:
     """A break event from the break the signal carries (no query: the service loaded its type)."""
     ends_at = brk.started_at + timedelta(minutes=brk.minutes) if brk.started_at else None

@@ -147,26 +147,52 @@ def interaction_reopen(*, interaction: Interaction, actor=None) -> Interaction:
     )
 
 
+def _back_to_queue(*, interaction: Interaction, kind: str, verb: str, data, actor) -> Interaction:
+    """assigned → queued without an agent, keeping ``queued_at`` (and so the place by age); the event names the
+    agent the offer was made to, with ``data(locked)`` added."""
+
+    def prepare(locked: Interaction, now: datetime):
+        return {"agent": None}, {"agent_id": locked.agent_id, **data(locked)}
+
+    return transition(
+        interaction=interaction,
+        to_status=S.QUEUED,
+        kind=kind,
+        verb=verb,
+        actor=actor,
+        only_from=frozenset({S.ASSIGNED}),
+        prepare=prepare,
+        event_names_previous_agent=True,
+    )
+
+
 def interaction_offer_timeout(*, interaction: Interaction, actor=None) -> Interaction:
     """assigned → queued because the agent did not accept the offer in time (``crm.routing.services.offers``).
 
     The work goes back without an agent but keeps ``queued_at``, so it keeps its place by age. The
     ``offer_timeout`` event names the agent who let it expire; their assignment ends as ``timed_out``.
     """
-
-    def prepare(locked: Interaction, now: datetime):
-        timeout = locked.queue.accept_timeout_seconds if locked.queue else None
-        return {"agent": None}, {"agent_id": locked.agent_id, "accept_timeout_seconds": timeout}
-
-    return transition(
+    return _back_to_queue(
         interaction=interaction,
-        to_status=S.QUEUED,
         kind=Kind.OFFER_TIMEOUT,
         verb="returned to its queue for want of an answer",
+        data=lambda locked: {"accept_timeout_seconds": locked.queue.accept_timeout_seconds if locked.queue else None},
         actor=actor,
-        only_from=frozenset({S.ASSIGNED}),
-        prepare=prepare,
-        event_names_previous_agent=True,
+    )
+
+
+def interaction_offer_withdraw(*, interaction: Interaction, actor=None) -> Interaction:
+    """assigned → queued because the agent it was offered to is no longer there (``crm.presence``).
+
+    Like an offer timeout, the work keeps ``queued_at`` and so its place by age; the ``offer_withdrawn`` event
+    names the agent, whose assignment ends as ``requeued``.
+    """
+    return _back_to_queue(
+        interaction=interaction,
+        kind=Kind.OFFER_WITHDRAWN,
+        verb="returned to its queue: the agent's console was gone",
+        data=lambda locked: {"reason": "disconnected"},
+        actor=actor,
     )
 
 

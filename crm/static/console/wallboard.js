@@ -155,6 +155,40 @@
     });
   }
 
+  // agent.disconnected: an agent's console has been gone for the grace period while they held chats (they are
+  // offline now); the supervisor sees whose chats to take over. Dismissed by hand, or when the agent is back.
+  var alerts = document.getElementById("disconnected-alerts");
+  function onDisconnected(data) {
+    if (!alerts) return;
+    var item = alerts.querySelector('li[data-agent-id="' + data.agent + '"]') || cell("li", "disconnected-alert");
+    item.dataset.agentId = data.agent;
+    item.textContent = "";
+    var chats = data.interactions || [];
+    item.appendChild(document.createTextNode(
+      data.name + "'s console is gone with " + chats.length + (chats.length === 1 ? " chat" : " chats") + " open: "
+    ));
+    chats.forEach(function (id, index) {
+      var link = cell("a", "", "#" + id);
+      link.href = "/admin/crm/interaction/" + encodeURIComponent(id) + "/change/";
+      if (index) item.appendChild(document.createTextNode(", "));
+      item.appendChild(link);
+    });
+    var dismiss = cell("button", "dismiss", "Dismiss");
+    dismiss.type = "button";
+    dismiss.addEventListener("click", function () { removeAlert(data.agent); });
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(dismiss);
+    alerts.appendChild(item);
+    document.getElementById("wb-alerts").hidden = false;
+  }
+
+  function removeAlert(agentId) {
+    if (!alerts) return;
+    var item = alerts.querySelector('li[data-agent-id="' + agentId + '"]');
+    if (item) item.remove();
+    document.getElementById("wb-alerts").hidden = !alerts.children.length;
+  }
+
   function onSnapshot(data) {
     lastSnapshotAt = Date.now();
     if (refreshTimer) window.clearTimeout(refreshTimer);
@@ -175,7 +209,10 @@
     } else if (name === "sla.breaches") {
       // a sweep with many breaches: one count per queue
       Object.keys(data.by_queue).forEach(function (queueId) { onBreach(queueId, data.by_queue[queueId]); });
+    } else if (name === "agent.disconnected") {
+      onDisconnected(data);
     } else if (name === "agent.status_changed") {
+      if (data.status !== "offline") removeAlert(data.id);
       agentRow(data);
       recount();
     } else if (name === "break.started" || name === "break.ended") {
