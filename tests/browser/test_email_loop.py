@@ -130,7 +130,9 @@ def test_a_customer_mail_is_answered_from_the_console_and_the_answer_to_it_shows
 
     # The customer writes to the support address; the mailbox is read as beat would have it read.
     first_id = make_msgid(domain="mail.customer.test")
-    mailbox.append(_customer_mail(body="Hello,\nyou charged my card twice for invoice 2041.\nCarla", message_id=first_id))
+    mailbox.append(
+        _customer_mail(body="Hello,\nyou charged my card twice for invoice 2041.\nCarla", message_id=first_id)
+    )
     assert tasks.email_poll_due() == 1
     work = Interaction.objects.get()
     assert (work.channel, work.subject, work.inbox_id) == ("email", SUBJECT, center["inbox"].pk)
@@ -191,6 +193,7 @@ def test_a_customer_mail_is_answered_from_the_console_and_the_answer_to_it_shows
     expect(last).to_contain_text("Thank you, I see the refund now.")
     expect(last).to_have_class(re.compile(r"\bmsg-inbound\b"))
     expect(conversation.locator("li.msg")).to_have_count(3)
+    expect(page.get_by_text("New message from the customer.")).to_be_visible()
     assert page.evaluate("window.__stillTheSamePage") is True
     expect(page.get_by_label("Reply to the customer")).to_have_value("draft the agent is typing")
     expect(page.locator(f"#delivery-{reply.pk} .delivery-status")).to_have_text("Sent")
