@@ -350,7 +350,7 @@ def celery_worker(env: dict[str, str], concurrency: int):
         yield process
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)  # a warm shutdown: the pool's children finish their task first
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -254,14 +254,12 @@ def delivery_sends(
 
 
 def message_sends(
-    *, interaction_id: int, message_id: int, direction: str
+    *, interaction_id: int, message_id: int, direction: str, agent_id: int | None
 ) -> list[tuple[set[str], str, dict[str, Any]]]:
-    """``message.created`` to the agent holding the interaction (one query): the customer wrote. Replies and notes
-    are not announced: their author's page shows them, and nobody else's console draws the conversation."""
-    if direction != MessageDirection.INBOUND:
-        return []
-    agent_id = Interaction.objects.filter(pk=interaction_id).values_list("agent_id", flat=True).first()
-    if agent_id is None:
+    """``message.created`` to the agent holding the interaction (``agent_id``, as the signal tells it: no query):
+    the customer wrote. Replies and notes are not announced: their author's page shows them, and nobody else's
+    console draws the conversation."""
+    if direction != MessageDirection.INBOUND or agent_id is None:
         return []
     data = {"interaction": interaction_id, "message": message_id, "direction": direction}
     return [({agent_group(agent_id)}, "message.created", data)]

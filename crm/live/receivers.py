@@ -158,10 +158,12 @@ def publish_delivery_changed(sender, *, message_id, interaction_id, status, erro
 
 
 @receiver(message_created, sender=Message, dispatch_uid="crm.events.publish_message_created")
-def publish_message_created(sender, *, message_id, interaction_id, direction, **kwargs) -> None:
+def publish_message_created(sender, *, message_id, interaction_id, direction, agent_id=None, **kwargs) -> None:
     """A customer's message arrived: the console showing its interaction redraws the conversation."""
     try:
-        sends = message_sends(interaction_id=interaction_id, message_id=message_id, direction=direction)
+        sends = message_sends(
+            interaction_id=interaction_id, message_id=message_id, direction=direction, agent_id=agent_id
+        )
     except Exception:
         logger.exception("live events: could not build message.created of message %s", message_id)
         return
