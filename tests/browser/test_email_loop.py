@@ -8,6 +8,7 @@ No Celery worker runs here (no test of the suite starts one): Celery is eager, s
 a worker would run. The mailbox is read by ``crm.inboxes.tasks.email_poll_due``, the task beat runs.
 """
 
+import os
 import re
 import time
 from email import policy
@@ -42,8 +43,9 @@ SUBJECT = "Invoice 2041 charged twice"
 
 @pytest.fixture(scope="module")
 def dovecot_server():
+    """The support mailbox's server (as tests/crm/inboxes/conftest.py starts it; mandatory in CI)."""
     if not dovecot.available():
-        if __import__("os").environ.get("SWITCHBOARD_REQUIRE_MAIL") == "1":
+        if os.environ.get("SWITCHBOARD_REQUIRE_MAIL") == "1":
             pytest.fail(dovecot.MISSING)
         pytest.skip(dovecot.MISSING)
     server = dovecot.Dovecot()
