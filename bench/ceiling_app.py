@@ -1,7 +1,8 @@
-"""The ceiling for ``bench/api_ingest.py``: the least a Django view on this stack does per request.
+"""The ceilings for ``bench/api_ingest.py`` and ``bench/email_ingest.py``: the least a Django view on this stack does.
 
 One view runs a bare ``INSERT INTO bench_ceiling … RETURNING id``, the other a bare ``SELECT … LIMIT 50``
-of queued interactions (the query at the heart of the list endpoint). Same ASGI server, DEBUG off, the same
+of queued interactions (the query at the heart of the list endpoint), ``/ingest-raw`` a bare INSERT of a raw
+e-mail's bytes into ``bench_email_ceiling`` (what an e-mail endpoint must do at least). Same ASGI server, DEBUG off, the same
 database and the same psycopg pool settings as ``config.settings.base``, but no middleware, no auth, no
 serializers: what the API costs beyond these numbers is our code and its queries.
 
@@ -57,6 +58,19 @@ def ingest(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"id": new_id}, status=201)
 
 
+def ingest_raw(request: HttpRequest) -> JsonResponse:
+    """The e-mail ceiling (``bench/email_ingest.py``): the raw message stored as it came, nothing read from it."""
+    if request.method != "POST":
+        return JsonResponse({"detail": "POST only."}, status=405)
+    raw = request.read()
+    if not raw:
+        return JsonResponse({"detail": "The body is empty."}, status=400)
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO bench_email_ceiling (raw, received_at) VALUES (%s, now()) RETURNING id", [raw])
+        (new_id,) = cursor.fetchone()
+    return JsonResponse({"id": new_id}, status=201)
+
+
 def listing(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -75,6 +89,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-urlpatterns = [path("ingest", ingest), path("list", listing), path("healthz", healthz)]
+urlpatterns = [path("ingest", ingest), path("ingest-raw", ingest_raw), path("list", listing), path("healthz", healthz)]
 
 application = get_asgi_application()

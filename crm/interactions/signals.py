@@ -13,5 +13,6 @@ from django.dispatch import Signal
 # receiver may handle the batch at once, at its first change, and skip the others.
 interaction_changed = Signal()
 
-# kwargs: message_id (int), interaction_id (int), direction (MessageDirection)
+# kwargs: message_id (int), interaction_id (int), direction (MessageDirection), agent_id (int | None: the agent
+# holding the interaction when the message was written, under its lock; a receiver need not read it again)
 message_created = Signal()

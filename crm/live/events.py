@@ -48,6 +48,9 @@ Supervision and SLA events (their ``data`` is small: a client that wants more re
   retrying, or was put back by a person), to the agent group of the interaction's agent only: ``{"interaction": id,
   "message": id, "status": "pending"|"sent"|"failed", "error": "...", "attempts": n}``. The console updates the
   status beside that reply in place.
+- ``message.created`` (``crm.interactions.signals.message_created`` of a customer's message: an e-mail, an
+  integrator's inbound message), to the agent group of the interaction's agent only: ``{"interaction": id,
+  "message": id, "direction": "inbound"}``. A console showing that interaction redraws its conversation.
 - ``sla.breached`` (``crm.sla.signals.sla_breaches``: one sweep's breaches at once), to the team group of the
   interaction's queue, ``wallboard.all`` and the owning agent's group: ``{"interaction": id, "queue": id|null, "agent":
   id|null, "target": "first_response"|"next_response"|"resolution", "due_at"}`` (one query per sweep). A sweep
@@ -69,7 +72,7 @@ from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
 from agents.models import Agent, Break, TrainingRecord
-from crm.choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus
+from crm.choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus, MessageDirection
 from crm.interactions.models import Interaction
 
 from .publisher import WALLBOARD_ALL, agent_group, queue_group, team_group
@@ -254,6 +257,18 @@ def delivery_sends(
         "attempts": attempts,
     }
     return [({agent_group(agent_id)}, "message.delivery", data)]
+
+
+def message_sends(
+    *, interaction_id: int, message_id: int, direction: str, agent_id: int | None
+) -> list[tuple[set[str], str, dict[str, Any]]]:
+    """``message.created`` to the agent holding the interaction (``agent_id``, as the signal tells it: no query):
+    the customer wrote. Replies and notes are not announced: their author's page shows them, and nobody else's
+    console draws the conversation."""
+    if direction != MessageDirection.INBOUND or agent_id is None:
+        return []
+    data = {"interaction": interaction_id, "message": message_id, "direction": direction}
+    return [({agent_group(agent_id)}, "message.created", data)]
 
 
 def sla_breach_sends(*, interaction_id: int, target: str, due_at) -> list[tuple[set[str], str, dict[str, Any]]]:

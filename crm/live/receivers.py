@@ -21,8 +21,8 @@ from agents.signals import (
 )
 from crm.inboxes.models import Delivery
 from crm.inboxes.signals import delivery_changed
-from crm.interactions.models import Interaction
-from crm.interactions.signals import interaction_changed
+from crm.interactions.models import Interaction, Message
+from crm.interactions.signals import interaction_changed, message_created
 from crm.sla.signals import sla_breaches
 
 from .events import (
@@ -33,6 +33,7 @@ from .events import (
     interaction_batch_sends,
     interaction_sends,
     iso,
+    message_sends,
     sla_breaches_sends,
     training_sends,
 )
@@ -154,3 +155,17 @@ def publish_delivery_changed(sender, *, message_id, interaction_id, status, erro
         logger.exception("live events: could not build message.delivery of message %s", message_id)
         return
     publish(sends)
+
+
+@receiver(message_created, sender=Message, dispatch_uid="crm.events.publish_message_created")
+def publish_message_created(sender, *, message_id, interaction_id, direction, agent_id=None, **kwargs) -> None:
+    """A customer's message arrived: the console showing its interaction redraws the conversation."""
+    try:
+        sends = message_sends(
+            interaction_id=interaction_id, message_id=message_id, direction=direction, agent_id=agent_id
+        )
+    except Exception:
+        logger.exception("live events: could not build message.created of message %s", message_id)
+        return
+    if sends:
+        publish(sends)

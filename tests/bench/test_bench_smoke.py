@@ -89,3 +89,57 @@ def test_survey_dispatch_resolves_interactions_that_write_surveys(database_url):
     survey_dispatch = bench_module("survey_dispatch")
     assert survey_dispatch.resolve_interactions(3) == 3
     assert count(database_url, "SELECT count(*) FROM crm_survey WHERE status = 'pending'") == 3
+
+
+@pytest.fixture
+def eager_routing(settings, tmp_path):
+    """Celery in-process (the server thread routes on commit, no worker), attachments under the test's directory."""
+    from config.celery import app as celery_app
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def test_email_ingest_generates_threads_and_imports_them_through_the_endpoint_and_imap(
+    database_url, live_server, eager_routing
+):
+    import asyncio
+
+    from tests.support import dovecot
+
+    email_ingest = bench_module("email_ingest")
+    mails = email_ingest.generate_mails(30, prefix="smoke", reply_lag=5)
+    replies = [mail for mail in mails if mail.parent]
+    assert len(replies) == 9  # every third (n % 3 == 2) from the fifth on
+    position = {mail.message_id: n for n, mail in enumerate(mails)}
+    assert all(position[mail.parent] <= position[mail.message_id] - 5 for mail in replies)
+    assert all(b"In-Reply-To: <" + mail.parent.encode() + b">" in mail.raw for mail in replies)
+
+    server = None
+    if dovecot.available():
+        server = dovecot.Dovecot()
+        server.start()
+    try:
+        account = server.add_account() if server else None
+        endpoint, imap = email_ingest.make_center(agents=2, capacity=40, imap_url=account.url() if account else "")
+        url = f"{live_server.url}/inbound/email/{endpoint.token}/"
+        phase = asyncio.run(email_ingest.post_mails(url, mails, concurrency=2, label="endpoint"))
+        assert phase.statuses == {201: 30} and not phase.errors
+        email_ingest.measure_routing(endpoint.pk, mails, phase, timeout=10)
+        assert phase.check == "30/30 imported once, 9/9 replies on their thread"
+        assert len(phase.routed) == 30 and not phase.errors  # every one on a routed interaction
+        if imap is not None:
+            email_ingest.append_mails("127.0.0.1", account.port, account.username, account.password, mails)
+            phase = email_ingest.poll_mailbox(imap, mails, "imap")
+            assert phase.count == 30 and not phase.errors
+            email_ingest.measure_routing(imap.pk, mails, phase, timeout=10)
+            assert phase.check == "30/30 imported once, 9/9 replies on their thread"
+    finally:
+        if server:
+            server.stop()
+    # a database it did not make is never used (let alone dropped): this one holds tables
+    with pytest.raises(SystemExit, match="refusing to run"):
+        email_ingest.prepare_database(database_url)

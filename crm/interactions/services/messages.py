@@ -154,10 +154,14 @@ def message_insert(
         created_at=at,
     )
     run_message_saved(message=message)
-    message_id, interaction_id = message.pk, interaction.pk
+    message_id, interaction_id, agent_id = message.pk, interaction.pk, interaction.agent_id
     transaction.on_commit(
         lambda: message_created.send(
-            sender=Message, message_id=message_id, interaction_id=interaction_id, direction=direction
+            sender=Message,
+            message_id=message_id,
+            interaction_id=interaction_id,
+            direction=direction,
+            agent_id=agent_id,
         )
     )
     return message

@@ -188,7 +188,11 @@
     }
   }
 
+  var snapshotsSeen = 0;
+
   function onSnapshot(data) {
+    // a later snapshot follows a reconnect or a gap: messages may have been missed meanwhile
+    if (snapshotsSeen++ > 0) refreshConversation(false);
     applyAgent(data.agent);
     refreshBreak(); // events missed while disconnected are in the panel the server draws now
     (data.queues || []).forEach(applyQueue);
@@ -226,9 +230,32 @@
     if (retry) retry.hidden = data.status !== "failed";
   }
 
+  // The customer wrote on the interaction this page shows (message.created): the conversation is drawn again
+  // from the server's page, in place, so a reply being typed below it is left alone.
+  var conversationFetch = null;
+
+  function refreshConversation(announce) {
+    var list = document.querySelector("ol.conversation");
+    if (!currentId || !list || !window.fetch || !window.DOMParser) return;
+    if (conversationFetch) return; // one redraw in flight covers the messages that arrive meanwhile
+    conversationFetch = window.fetch(window.location.pathname, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new window.DOMParser().parseFromString(html, "text/html").querySelector("ol.conversation");
+        if (!fresh) return;
+        list.innerHTML = fresh.innerHTML;
+        if (announce) notice("New message from the customer.");
+      })
+      .catch(function () { /* the next event or page load shows it */ })
+      .then(function () { conversationFetch = null; });
+  }
+
   function onEvent(name, data) {
     if (name === "message.delivery") {
       applyDelivery(data);
+    } else if (name === "message.created") {
+      if (currentId && data.interaction === currentId) refreshConversation(true);
     } else if (name === "queue.stats") {
       applyQueue(data);
     } else if (name === "agent.status_changed") {

@@ -1,0 +1,452 @@
+"""E-mail ingest benchmark: 10,000 messages through the raw-MIME endpoint and through IMAP, routed to agents.
+
+Usage (from the repository root, PostgreSQL, Redis and Debian's dovecot-imapd installed):
+
+    .venv/bin/python bench/email_ingest.py                        # 10,000 messages per path, then the ceiling
+    .venv/bin/python bench/email_ingest.py --messages 2000 --concurrency 16 --skip-imap
+
+What it does:
+
+1. Database (``--database-url``, default ``postgres://postgres@127.0.0.1:5432/sb_bench_email``): created by the
+   benchmark, marked as its own (table ``bench_email_owner``), migrated, and dropped at the end (``--keep-database``
+   keeps it). A database that exists, holds tables and is not marked as the benchmark's is refused: nothing of a
+   database the benchmark did not make is ever truncated or dropped. An existing empty database is used and left.
+2. A team, an e-mail queue and ``--agents`` available agents (e-mail capacity ``--capacity`` each, enough for all
+   the work), two inboxes (one posted to, one read over IMAP).
+3. ``--messages`` generated mails per path: two thirds from new customers, one third replies to earlier ones of the
+   same run (``In-Reply-To`` and ``References`` their Message-ID, sent at least ``--reply-lag`` messages after
+   them, so the thread exists when the reply arrives); plain text, ~1 KB, a quoted history in the replies.
+4. Endpoint: uvicorn (``--workers`` processes, production settings) serving ``config.asgi``; ``--concurrency``
+   httpx clients POST every message as ``message/rfc822`` to ``/inbound/email/<token>/``. A real Celery worker
+   (``--celery-concurrency`` processes, a queue of its own) routes the new interactions, as in production.
+5. IMAP: dovecot started as ``tests/support/dovecot.py`` does it; the messages are APPENDed over one connection
+   (not timed), then ``crm.inboxes.services.mailbox.mailbox_poll`` imports them in this process (timed), the same
+   worker routing.
+6. Ceiling: ``bench/ceiling_app.py``'s ``/ingest-raw`` (one bare INSERT of the raw bytes, same server and
+   settings) under the same load.
+
+For each path: messages/s, the request p50/p99 (endpoint), and the p50/p99 from receipt (the import's
+``received_at``) to the message being on a routed interaction: the agent's assignment for new work, the stored
+reply for a reply (its interaction was routed before). Checks every message was imported once and every reply
+joined its thread. Not part of the test suite (``tests/bench/test_bench_smoke.py`` runs it tiny).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import imaplib
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from api_ingest import manage, server_env, uvicorn  # noqa: E402  (the sibling benchmark's helpers)
+
+PYTHON = sys.executable
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sb_bench_email"
+OWNER_TABLE = "bench_email_owner"
+SUPPORT = "support@bench-acme.test"
+WORDS = "account invoice router refund password delivery order warranty screen battery printer cable".split()
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- the database: only one the benchmark made is ever dropped -----------------------------------------------------
+
+
+def prepare_database(url: str) -> bool:
+    """Create (or re-create, when it is the benchmark's own from an earlier run) the database; True when it is the
+    benchmark's, to drop at the end. Refuses a database holding tables that the benchmark did not make."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    name = info["dbname"]
+    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+        ours = False
+        if exists:
+            with psycopg.connect(url) as conn:
+                tables = conn.execute(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+                ).fetchone()[0]
+                ours = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [OWNER_TABLE]).fetchone()[0]
+            if tables and not ours:
+                raise SystemExit(
+                    f"refusing to run: the database {name} holds {tables} tables and was not made by this benchmark "
+                    "(name a new database with --database-url; the benchmark creates it and drops it after)"
+                )
+            if ours:
+                admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+                exists = False
+        if not exists:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            ours = True
+    if ours:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("CREATE TABLE {} (created_at timestamptz DEFAULT now())").format(sql.Identifier(OWNER_TABLE))
+            )
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_email_ceiling"
+            " (id bigserial PRIMARY KEY, raw bytea NOT NULL, received_at timestamptz NOT NULL)"
+        )
+    return ours
+
+
+def drop_database(url: str) -> None:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(info["dbname"])))
+    _log(f"dropped database {info['dbname']}")
+
+
+# --- the mail --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mail:
+    message_id: str  # without angle brackets
+    raw: bytes
+    parent: str | None  # the Message-ID this one replies to
+
+
+def generate_mails(count: int, *, prefix: str, reply_lag: int = 200, seed: int = 1) -> list[Mail]:
+    """``count`` mails: every third one (from ``reply_lag`` on) replies to a new one sent at least ``reply_lag``
+    before it, the others come from new customers. Replies quote the text they answer (trimmed on import)."""
+    rng = random.Random(seed)
+    mails: list[Mail] = []
+    threads: list[tuple[str, str, str]] = []  # (message id, sender, subject) of the new ones, in order sent
+    positions: list[int] = []  # each new one's position
+    for n in range(count):
+        message = EmailMessage()
+        message_id = f"{prefix}-{n}@mail.bench-customer.test"
+        message["To"] = f"Acme Support <{SUPPORT}>"
+        message["Message-ID"] = f"<{message_id}>"
+        message["Date"] = "Thu, 03 Dec 2026 09:15:00 +0000"
+        text = " ".join(rng.choice(WORDS) for _ in range(150))
+        eligible = bisect.bisect_right(positions, n - reply_lag)
+        parent = None
+        if n % 3 == 2 and eligible:
+            parent, sender, subject = threads[rng.randrange(eligible)]
+            message["From"] = sender
+            message["Subject"] = f"Re: {subject}"
+            message["In-Reply-To"] = f"<{parent}>"
+            message["References"] = f"<{parent}>"
+            text = f"Thanks, one more question: {text}\n\nOn Thu, Acme Support wrote:\n> {text[:300]}\n"
+        else:
+            sender = f"Customer {n} <customer-{prefix}-{n}@bench-customer.test>"
+            subject = f"Question {n} about my {rng.choice(WORDS)}"
+            message["From"] = sender
+            message["Subject"] = subject
+            threads.append((message_id, sender, subject))
+            positions.append(n)
+        message.set_content(text)
+        mails.append(Mail(message_id, message.as_bytes(policy=policy.SMTP), parent))
+    return mails
+
+
+# --- the center --------------------------------------------------------------------------------------------------
+
+
+def make_center(*, agents: int, capacity: int, imap_url: str = ""):
+    """Team, e-mail queue, available agents and the two inboxes (Django set up). Answers (endpoint, imap) inboxes."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from agents.choices import AgentStatus
+    from agents.models import Agent, Team
+    from crm.inboxes.services.inboxes import inbox_create
+    from crm.routing.models import Queue
+
+    tag = uuid.uuid4().hex[:6]
+    team = Team.objects.create(name=f"Bench mail {tag}")
+    queue = Queue.objects.create(name=f"Bench mail {tag}", channels=["email"], team=team)
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"bench-mail-{tag}-{n}", password="!")  # noqa: S106 (an unusable password)
+        for n in range(agents)
+    )
+    Agent.objects.bulk_create(
+        Agent(
+            user=user, name=f"Agent {n}", team=team, capacity={"email": capacity},
+            status=AgentStatus.AVAILABLE, status_changed_at=timezone.now(),
+        )
+        for n, user in enumerate(users)
+    )  # fmt: skip
+    endpoint = inbox_create(name=f"Bench endpoint {tag}", channel="email", queue=queue, settings={"address": SUPPORT})
+    imap = None
+    if imap_url:
+        imap = inbox_create(
+            name=f"Bench IMAP {tag}", channel="email", queue=queue, settings={"address": SUPPORT, "imap_url": imap_url}
+        )
+    return endpoint, imap
+
+
+# --- running -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    label: str
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # request latencies (endpoint)
+    routed: list[float] = field(default_factory=list)  # receipt → on a routed interaction
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    count: int = 0
+    check: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+
+def percentile(values: list[float], q: int) -> float:
+    if not values:
+        return float("nan")
+    if len(values) < 2:
+        return values[0] * 1000
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
+
+
+async def post_mails(url: str, mails: list[Mail], *, concurrency: int, label: str) -> Phase:
+    """POST each mail's bytes to ``url`` in order, ``concurrency`` at a time."""
+    phase = Phase(label)
+    pending = iter(mails)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {"Content-Type": "message/rfc822"}
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+
+        async def worker() -> None:
+            for mail in pending:
+                started = time.monotonic()
+                try:
+                    response = await client.post(url, content=mail.raw, headers=headers)
+                except httpx.HTTPError as exc:
+                    phase.errors.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                phase.latencies.append(time.monotonic() - started)
+                phase.statuses[response.status_code] = phase.statuses.get(response.status_code, 0) + 1
+                if response.status_code >= 300 and len(phase.errors) < 3:
+                    phase.errors.append(f"{response.status_code}: {response.text[:200]}")
+
+        started = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        phase.seconds = time.monotonic() - started
+    phase.count = len(mails)
+    return phase
+
+
+def append_mails(host: str, port: int, user: str, password: str, mails: list[Mail]) -> float:
+    """APPEND every mail into INBOX over one connection; answers the seconds it took."""
+    started = time.monotonic()
+    client = imaplib.IMAP4(host, port, timeout=60)
+    try:
+        client.login(user, password)
+        for mail in mails:
+            typ, data = client.append("INBOX", None, None, mail.raw)
+            if typ != "OK":
+                raise SystemExit(f"APPEND refused: {data}")
+    finally:
+        client.logout()
+    return time.monotonic() - started
+
+
+def poll_mailbox(inbox, mails: list[Mail], label: str) -> Phase:
+    """``mailbox_poll`` (the product's import) until every mail is read; timed."""
+    from crm.inboxes.services.mailbox import mailbox_poll
+
+    phase = Phase(label)
+    started = time.monotonic()
+    result = mailbox_poll(inbox=inbox)
+    phase.seconds = time.monotonic() - started
+    phase.count = result.fetched
+    if result.error:
+        phase.errors.append(result.error)
+    return phase
+
+
+def measure_routing(inbox_id: int, mails: list[Mail], phase: Phase, *, timeout: float = 300) -> None:
+    """Wait until no interaction of the inbox waits for an agent; fill ``phase.routed`` and ``phase.check``."""
+    from crm.choices import InteractionStatus
+    from crm.inboxes.models import InboundReceipt
+    from crm.interactions.models import Interaction
+
+    deadline = time.monotonic() + timeout
+    waiting = Interaction.objects.filter(inbox_id=inbox_id, agent__isnull=True, status=InteractionStatus.QUEUED)
+    while waiting.exists():
+        if time.monotonic() > deadline:
+            phase.errors.append(f"{waiting.count()} interactions still unrouted after {timeout:.0f} s")
+            break
+        time.sleep(0.2)
+    rows = InboundReceipt.objects.filter(inbox_id=inbox_id).values_list(
+        "key", "status", "received_at", "interaction_id", "interaction__assigned_at", "message__created_at"
+    )
+    seen = {key: rest for key, *rest in rows}
+    by_id = {key: value[2] for key, value in seen.items()}
+    threaded = replies = 0
+    for mail in mails:
+        found = seen.get(mail.message_id)
+        if found is None or found[0] != "imported":
+            continue
+        _, received, interaction_id, assigned, message_at = found
+        if mail.parent is None:
+            if assigned is not None:
+                phase.routed.append(max(0.0, (assigned - received).total_seconds()))
+        else:
+            replies += 1
+            threaded += by_id.get(mail.parent) == interaction_id
+            phase.routed.append(max(0.0, (message_at - received).total_seconds()))
+    imported = sum(1 for value in seen.values() if value[0] == "imported")
+    phase.check = f"{imported}/{len(mails)} imported once, {threaded}/{replies} replies on their thread"
+
+
+def report(phases: list[Phase]) -> None:
+    _log(f"\n{'path':<34} {'messages':>8} {'msg/s':>7} {'req p50':>8} {'req p99':>8} {'routed p50':>10} "
+         f"{'routed p99':>10}  checks")  # fmt: skip
+    for p in phases:
+        _log(
+            f"{p.label:<34} {p.count:>8} {p.rate:>7.1f} {percentile(p.latencies, 50):>8.1f} "
+            f"{percentile(p.latencies, 99):>8.1f} {percentile(p.routed, 50):>10.1f} {percentile(p.routed, 99):>10.1f}"
+            f"  {p.check or ''} {dict(sorted(p.statuses.items())) if p.statuses else ''}"
+        )
+        for error in p.errors[:3]:
+            _log(f"    e.g. {error}")
+    by_label = {p.label: p for p in phases}
+    endpoint, ceiling = by_label.get("endpoint POST /inbound/email/"), by_label.get("ceiling POST /ingest-raw")
+    if endpoint and ceiling and ceiling.rate:
+        _log(f"endpoint / ceiling: {endpoint.rate / ceiling.rate:.2f} (aim ≥ 0.50; endpoint aim ≥ 200 msg/s)")
+    _log("(ms; routed = receipt → assigned to an agent for new work, → stored on its interaction for a reply)")
+
+
+@contextmanager
+def celery_worker(env: dict[str, str], concurrency: int):
+    """A real worker on the benchmark's own queue (nobody else's worker takes its tasks), stopped at the end."""
+    command = [PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", env["CELERY_TASK_DEFAULT_QUEUE"],
+               "--concurrency", str(concurrency), "-l", "warning", "--without-gossip", "--without-mingle",
+               "--without-heartbeat"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # a warm shutdown: the pool's children finish their task first
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"))
+    parser.add_argument("--messages", type=int, default=10_000, help="messages per path")
+    parser.add_argument("--reply-lag", type=int, default=200, help="a reply comes at least this many after its parent")
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--pool-size", type=int, default=8, help="database connections per worker")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent client requests")
+    parser.add_argument("--celery-concurrency", type=int, default=1)
+    parser.add_argument("--port", type=int, default=8775, help="server port; the ceiling uses the next one")
+    parser.add_argument("--skip-imap", action="store_true")
+    parser.add_argument("--skip-ceiling", action="store_true")
+    parser.add_argument("--keep-database", action="store_true")
+    args = parser.parse_args()
+
+    ours = prepare_database(args.database_url)
+    env = server_env(args) | {
+        "CELERY_BROKER_URL": args.redis_url,
+        "CELERY_TASK_DEFAULT_QUEUE": f"bench-email-{uuid.uuid4().hex[:8]}",
+        "MEDIA_ROOT": tempfile.mkdtemp(prefix="sb-bench-email-media-"),
+    }
+    try:
+        run(args, env)
+    finally:
+        shutil.rmtree(env["MEDIA_ROOT"], ignore_errors=True)
+        if ours and not args.keep_database:
+            drop_database(args.database_url)
+
+
+def run(args, env: dict[str, str]) -> None:
+    manage("migrate", "--noinput", env=env)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    from tests.support import dovecot
+
+    imap_server = None
+    if not args.skip_imap:
+        if not dovecot.available():
+            raise SystemExit(dovecot.MISSING + " (or --skip-imap)")
+        imap_server = dovecot.Dovecot()
+        imap_server.start()
+    try:
+        account = imap_server.add_account() if imap_server else None
+        capacity = 2 * args.messages // args.agents + 10
+        endpoint_inbox, imap_inbox = make_center(
+            agents=args.agents, capacity=capacity, imap_url=account.url() if account else ""
+        )
+        phases = []
+        with celery_worker(env, args.celery_concurrency):
+            mails = generate_mails(args.messages, prefix=f"ep{uuid.uuid4().hex[:6]}", reply_lag=args.reply_lag)
+            _log(f"endpoint: {args.messages} messages, {args.concurrency} clients, {args.workers} uvicorn workers")
+            with uvicorn("config.asgi:application", port=args.port, workers=args.workers, env=env) as base:
+                url = f"{base}/inbound/email/{endpoint_inbox.token}/"
+                phase = asyncio.run(
+                    post_mails(url, mails, concurrency=args.concurrency, label="endpoint POST /inbound/email/")
+                )
+            _log(f"  {phase.rate:.1f} msg/s; waiting for routing…")
+            measure_routing(endpoint_inbox.pk, mails, phase)
+            phases.append(phase)
+            if imap_inbox is not None:
+                mails = generate_mails(args.messages, prefix=f"im{uuid.uuid4().hex[:6]}", reply_lag=args.reply_lag)
+                seconds = append_mails("127.0.0.1", account.port, account.username, account.password, mails)
+                _log(f"IMAP: {args.messages} messages APPENDed in {seconds:.1f} s (not timed); mailbox_poll…")
+                phase = poll_mailbox(imap_inbox, mails, "IMAP APPEND → mailbox_poll")
+                _log(f"  {phase.rate:.1f} msg/s; waiting for routing…")
+                measure_routing(imap_inbox.pk, mails, phase)
+                phases.append(phase)
+        if not args.skip_ceiling:
+            mails = generate_mails(args.messages, prefix=f"ce{uuid.uuid4().hex[:6]}", reply_lag=args.reply_lag)
+            with uvicorn("bench.ceiling_app:application", port=args.port + 1, workers=args.workers, env=env) as base:
+                phase = asyncio.run(
+                    post_mails(
+                        f"{base}/ingest-raw", mails, concurrency=args.concurrency, label="ceiling POST /ingest-raw"
+                    )
+                )
+            phase.check = "bare INSERT of the raw bytes"
+            phases.append(phase)
+        report(phases)
+    finally:
+        connections.close_all()
+        if imap_server is not None:
+            imap_server.stop()
+
+
+if __name__ == "__main__":
+    main()
