@@ -1,13 +1,9 @@
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.probes import healthz, readyz
 from reporting.wallboard import wallboard
-
-
-def healthz(request):
-    return JsonResponse({"status": "ok"})
 
 
 api_v1 = [
@@ -19,6 +15,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("console/", include("crm.console.urls")),
