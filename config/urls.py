@@ -5,7 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from config.probes import healthz, readyz
 from reporting.wallboard import wallboard
 
-
 api_v1 = [
     path("", include("contacts.api.urls")),
     path("", include("agents.api.urls")),
