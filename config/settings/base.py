@@ -101,12 +101,15 @@ if _pool_size > 0:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Names this installation's keys in a shared Redis (cache, Channels groups, the beat lock): two installations on
+# one Redis must set different values, or they share one beat and each other's cache.
+SWITCHBOARD_INSTANCE = env.str("SWITCHBOARD_INSTANCE", default="switchboard")
 
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "switchboard",
+        "KEY_PREFIX": SWITCHBOARD_INSTANCE,
     }
 }
 
