@@ -74,3 +74,5 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 5},
     },
 }
+# Workers and beat keep Django's LOGGING (LOG_FORMAT=json included) instead of Celery's own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
