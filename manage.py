@@ -3,10 +3,17 @@
 
 import os
 import sys
+from pathlib import Path
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    # .env first (the environment still wins over it), so the development default below never overrides it
+    env_file = Path(__file__).resolve().parent / ".env"
+    if env_file.is_file():
+        import environ
+
+        environ.Env.read_env(env_file, overwrite=False)
     # A shell with no configuration at all is a developer's: run in development mode rather than refuse
     # (production always sets SECRET_KEY, so there DEBUG stays off unless asked for).
     if "SECRET_KEY" not in os.environ and "DEBUG" not in os.environ:

@@ -16,7 +16,11 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-LOCK_KEY = "switchboard:celery:beat-lock"
+
+def lock_key() -> str:
+    """One beat per installation (``SWITCHBOARD_INSTANCE``), not one per Redis."""
+    return f"{settings.SWITCHBOARD_INSTANCE}:celery:beat-lock"
+
 
 # Renew only a lock we still hold (compare-and-expire in one step).
 _RENEW = """
@@ -48,9 +52,9 @@ class LockedScheduler(PersistentScheduler):
 
     def _hold_lock(self) -> bool:
         try:
-            if self._holding and self._redis.eval(_RENEW, 1, LOCK_KEY, self._lock_token, self._ttl_ms):
+            if self._holding and self._redis.eval(_RENEW, 1, lock_key(), self._lock_token, self._ttl_ms):
                 return True
-            acquired = bool(self._redis.set(LOCK_KEY, self._lock_token, nx=True, px=self._ttl_ms))
+            acquired = bool(self._redis.set(lock_key(), self._lock_token, nx=True, px=self._ttl_ms))
         except redis.RedisError:
             logger.exception("beat: the lock's Redis is unreachable; not running the schedule")
             acquired = False
@@ -68,7 +72,7 @@ class LockedScheduler(PersistentScheduler):
     def close(self):
         try:
             if self._holding:
-                self._redis.eval(_RELEASE, 1, LOCK_KEY, self._lock_token)
+                self._redis.eval(_RELEASE, 1, lock_key(), self._lock_token)
         except redis.RedisError:
             pass  # it expires by itself
         self._holding = False

@@ -1,14 +1,10 @@
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.probes import healthz, readyz
+from reporting.metrics import metrics
 from reporting.wallboard import wallboard
-
-
-def healthz(request):
-    return JsonResponse({"status": "ok"})
-
 
 api_v1 = [
     path("", include("contacts.api.urls")),
@@ -19,6 +15,8 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("console/", include("crm.console.urls")),

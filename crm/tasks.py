@@ -5,6 +5,7 @@ they had when they all lived here (the beat schedule in ``config.settings.celery
 them), so the names do not follow the modules.
 """
 
+from crm.access.tasks import idempotency_purge_task
 from crm.inboxes.tasks import delivery_publish_due_task, delivery_send_task, email_poll_due
 from crm.presence.tasks import presence_sweep_task
 from crm.routing.tasks import offer_timeouts_task, queue_overflow_task, route_pending_task
@@ -16,6 +17,7 @@ from crm.wellbeing.tasks import break_policy_sweep_task
 __all__ = [
     "break_policy_sweep_task",
     "email_poll_due",
+    "idempotency_purge_task",
     "delivery_publish_due_task",
     "delivery_send_task",
     "offer_timeouts_task",

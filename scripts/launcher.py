@@ -362,12 +362,31 @@ def cmd_stack(args: list[str]) -> int:
     return localstack(*args).returncode
 
 
+def load_env_file(path: Path) -> None:
+    """``.env`` values the real environment lacks, set before the launcher's development defaults (DEBUG=true...),
+    so ``DEBUG=false`` or ``DATABASE_URL`` written in ``.env`` win over them. The environment still wins over
+    ``.env``. Plain ``KEY=value`` lines (optionally ``export``-prefixed, quoted); the settings re-read the file."""
+    if not path.is_file():
+        return
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        key, value = key.strip(), value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        if key.isidentifier():
+            os.environ.setdefault(key, value)
+
+
 def main(argv: list[str]) -> int:
     commands = {"run": cmd_run, "test": cmd_test, "stack": cmd_stack, "manage": cmd_manage, "setup": None}
     if not argv or argv[0] in {"-h", "--help", "help"} or argv[0] not in commands:
         print(USAGE)
         return 0 if argv and argv[0] in {"-h", "--help", "help"} else 2
     os.chdir(ROOT)
+    load_env_file(ROOT / ".env")
     ensure_requirements()
     command = commands[argv[0]]
     if command is None:  # setup

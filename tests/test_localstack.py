@@ -61,6 +61,7 @@ def test_stop_stops_both_and_a_restart_keeps_the_data(var_dir):
     with psycopg.connect(urls["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("CREATE TABLE kept (name text)")
         conn.execute("INSERT INTO kept VALUES ('still here')")
+    _redis(urls["REDIS_URL"]).set("kept", "still here too")
 
     assert localstack.stop(var_dir) == ["redis", "postgres"]
 
@@ -74,6 +75,7 @@ def test_stop_stops_both_and_a_restart_keeps_the_data(var_dir):
     assert localstack.ensure_running(var_dir) == urls  # same ports, same data directory
     with psycopg.connect(urls["DATABASE_URL"]) as conn:
         assert conn.execute("SELECT name FROM kept").fetchall() == [("still here",)]
+    assert _redis(urls["REDIS_URL"]).get("kept") == b"still here too"
 
 
 def test_stale_pidfiles_from_a_crash_do_not_block_the_next_start(var_dir):

@@ -64,7 +64,9 @@ def _redis_start(paths: _Paths, state: dict, requested_port: int | None) -> tupl
         f'dir "{paths.redis_dir}"\n'
         f'pidfile "{paths.redis_pid}"\n'
         f'logfile "{paths.redis_log}"\n'
-        "appendonly no\n"
+        # queued tasks, outbox wake-ups and live-event counters survive a restart, as the README promises
+        "appendonly yes\n"
+        "appendfsync everysec\n"
         'save ""\n'
         "databases 16\n"
     )

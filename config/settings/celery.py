@@ -64,9 +64,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": _EMAIL_POLL_SECONDS,
         "options": {"expires": _EMAIL_POLL_SECONDS},
     },
+    # Idempotency-Key records are kept SWITCHBOARD_IDEMPOTENCY_TTL_HOURS; older ones are deleted hourly.
+    "idempotency-purge": {
+        "task": "crm.tasks.idempotency_purge_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
     "deliveries-publish": {
         "task": "crm.tasks.delivery_publish_due_task",
         "schedule": 5.0,
         "options": {"expires": 5},
     },
 }
+# Workers and beat keep Django's LOGGING (LOG_FORMAT=json included) instead of Celery's own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -45,8 +45,7 @@ CHANNEL_LAYERS = {
                     env.str("CHANNELS_REDIS_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"))
                 )
             ],
-            # Several Switchboards on one Redis database: one prefix each.
-            "prefix": env.str("CHANNELS_PREFIX", default="switchboard"),
+            "prefix": env.str("SWITCHBOARD_INSTANCE", default="switchboard"),
             # Messages waiting for one channel (one socket). A socket that stops reading loses its own
             # messages beyond this (it notices the gap and resyncs); nobody else is slowed down.
             "capacity": env.int("CHANNELS_CAPACITY", default=200),

@@ -85,3 +85,7 @@ DELIVERY_MAX_AGE_SECONDS = env.int("DELIVERY_MAX_AGE_SECONDS", default=2 * 24 * 
 # An attempt that has not reported back after this long (its worker died while sending) is tried again: keep it
 # well above the adapters' timeouts (SMTP 30 s per step, bridge WEBHOOK_TIMEOUT_SECONDS).
 DELIVERY_SEND_LEASE_SECONDS = env.int("DELIVERY_SEND_LEASE_SECONDS", default=300)
+# /metrics: served to loopback callers and to "Authorization: Bearer <METRICS_TOKEN>" (empty: loopback only).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The contact-center gauges are recomputed at most this often per process (match Prometheus' scrape interval).
+METRICS_CACHE_SECONDS = env.float("METRICS_CACHE_SECONDS", default=15.0)

@@ -16,6 +16,7 @@ CRM_TASKS = {
     "crm.tasks.break_policy_sweep_task",
     "crm.tasks.delivery_publish_due_task",
     "crm.tasks.delivery_send_task",
+    "crm.tasks.idempotency_purge_task",
     "crm.tasks.offer_timeouts_task",
     "crm.tasks.queue_overflow_task",
     "crm.tasks.route_pending_task",

@@ -21,7 +21,7 @@ import redis
 from django.conf import settings as django_settings
 from django.db import connection, transaction
 
-from config.beat import LOCK_KEY
+from config.beat import lock_key
 from config.celery import app as celery_app
 from crm.choices import InteractionStatus, SurveyStatus, WebhookDeliveryStatus
 from crm.interactions import services as lifecycle
@@ -187,7 +187,7 @@ def test_a_worker_killed_mid_task_runs_it_again_and_the_effect_happens_once(work
 def test_two_beats_send_each_periodic_run_once(broker, publish_to, tmp_path):
     queue = f"test-beat-{uuid.uuid4().hex[:12]}"
     env = _env(queue, tmp_path / "mail")
-    broker.delete(LOCK_KEY)
+    broker.delete(lock_key())
     beats = [
         start(["beat", "-l", "info", "--schedule", str(tmp_path / f"beat{n}")], env, tmp_path / f"b{n}.log")
         for n in range(2)

@@ -62,7 +62,7 @@ class WebServer:
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DATABASE_URL": _database_url(),
             "CHANNELS_REDIS_URL": layer_config["hosts"][0],
-            "CHANNELS_PREFIX": layer_config["prefix"],
+            "SWITCHBOARD_INSTANCE": layer_config["prefix"],
             "SWITCHBOARD_PRESENCE_GRACE_SECONDS": str(GRACE),
             "SWITCHBOARD_PRESENCE_TIMEOUT_SECONDS": str(TIMEOUT),
         }

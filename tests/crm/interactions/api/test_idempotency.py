@@ -134,6 +134,22 @@ def test_purge_removes_only_expired_records(write_client, payload):
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
 
 
+@override_settings(SWITCHBOARD_IDEMPOTENCY_TTL_HOURS=24)
+def test_beat_purges_expired_records_every_hour(write_client, payload):
+    from django.conf import settings
+
+    from config.celery import app
+
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "crm.tasks.idempotency_purge_task")
+    assert entry["schedule"] <= 3600
+    post(write_client, payload, "old")
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+
+    app.tasks[entry["task"]].apply()
+
+    assert not IdempotencyRecord.objects.filter(key="old").exists()
+
+
 # --- concurrency: real connections, one per thread -----------------------------------------------------
 
 
