@@ -13,18 +13,19 @@ from __future__ import annotations
 import hmac
 import threading
 import time
+from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from agents.models import Agent
-from crm.choices import DeliveryStatus, InteractionStatus, SurveyStatus, WebhookDeliveryStatus
+from crm.choices import DeliveryStatus, EscalationKind, SurveyStatus, WebhookDeliveryStatus
 from crm.inboxes.models import Delivery
-from crm.interactions.models import Interaction
+from crm.live.selectors import live_queue_stats
 from crm.sla.models import Escalation
 from crm.surveys.models import Survey
 from crm.webhooks.models import WebhookDelivery
@@ -40,23 +41,23 @@ def _snapshot() -> list[GaugeMetricFamily]:
     oldest = GaugeMetricFamily(
         "switchboard_oldest_wait_seconds", "Age of the oldest queued interaction, per queue", labels=["queue"]
     )
-    rows = (
-        Interaction.objects.filter(status=InteractionStatus.QUEUED)
-        .values("queue__name")
-        .annotate(n=Count("id"), first=Min("queued_at"))
-    )
-    for row in rows:
-        name = row["queue__name"] or ""
-        waiting.add_metric([name], row["n"])
-        oldest.add_metric([name], (now - row["first"]).total_seconds() if row["first"] else 0.0)
+    # the wallboard's own figures (one aggregate over open work), so the two never disagree
+    for stats in live_queue_stats():
+        waiting.add_metric([stats["name"]], stats["waiting"])
+        oldest.add_metric([stats["name"]], float(stats["oldest_waiting_seconds"] or 0))
 
     agents = GaugeMetricFamily("switchboard_agents", "Agents by presence status", labels=["status"])
     counts = dict(Agent.objects.values_list("status").annotate(n=Count("id")))
     for status, _label in Agent._meta.get_field("status").choices:
         agents.add_metric([status], counts.get(status, 0))
 
-    breaches = GaugeMetricFamily("switchboard_sla_breaches", "SLA breaches recorded (escalation rows)")
-    breaches.add_metric([], Escalation.objects.count())
+    # as the wallboard counts them: the breach of each clock run (step 0), in the last hour; a bounded range, where
+    # a count of every escalation row ever written would grow with the history
+    breaches = GaugeMetricFamily("switchboard_sla_breaches", "SLA breaches in the last hour")
+    breaches.add_metric(
+        [],
+        Escalation.objects.filter(kind=EscalationKind.BREACH, step=0, created_at__gte=now - timedelta(hours=1)).count(),
+    )
 
     backlog = GaugeMetricFamily("switchboard_outbox_backlog", "Outbox rows waiting to be sent", labels=["outbox"])
     backlog.add_metric(["webhooks"], WebhookDelivery.objects.filter(status=WebhookDeliveryStatus.PENDING).count())

@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from crm.access.services.api_keys import api_key_create
 from tests.agents.factories import UserFactory
+from tests.support.smtp_server import SmtpSink
 
 
 def _key_client(scopes, team=None):
@@ -52,3 +53,11 @@ def staff_client(staff_user):
     client = APIClient()
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server (aiosmtpd) on loopback that records what it receives."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()

@@ -15,6 +15,7 @@ from crm.access.services.api_keys import api_key_create
 from crm.choices import InteractionStatus
 from crm.interactions.models import Interaction, Message
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
+from tests.browser.pages import sign_in, wait_live
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory, interaction_in_status
 
@@ -24,20 +25,6 @@ pytestmark = [
     # WhiteNoise serves static files with a synchronous iterator, which Django's ASGI handler warns about
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
 ]
-
-PASSWORD = "correct horse battery staple"  # UserFactory's
-
-
-def _sign_in(page, username):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _wait_live(page):
-    """Until the page's websocket has delivered a snapshot since it was (re)loaded."""
-    page.wait_for_function("() => window.SwitchboardLive && window.SwitchboardLive.connection.snapshots > 0")
 
 
 @pytest.fixture
@@ -69,18 +56,18 @@ def test_work_arrives_live_is_handled_and_the_wallboard_follows(asgi_live_server
 
     # The agent signs in, lands on the console, goes available.
     agent_page = asgi_context_factory().new_page()
-    _sign_in(agent_page, "ana")
+    sign_in(agent_page, "ana")
     expect(agent_page).to_have_url(f"{asgi_live_server}/console/")
     agent_page.get_by_role("button", name="Available").click()
     expect(agent_page.get_by_text("You are now available.")).to_be_visible()
     expect(agent_page.locator("#my-status")).to_have_text("Available")
-    _wait_live(agent_page)
+    wait_live(agent_page)
 
     # The supervisor watches the wallboard.
     board = asgi_context_factory().new_page()
-    _sign_in(board, "sam")
+    sign_in(board, "sam")
     board.goto("/wallboard/")
-    _wait_live(board)
+    wait_live(board)
     waiting = board.locator(f'.wallboard-queues tr[data-queue-id="{queue.pk}"] .waiting')
     expect(waiting).to_have_text("0")
     expect(board.locator('#wallboard-agents tr[data-status="available"]')).to_contain_text("Ana Agent")
@@ -122,14 +109,14 @@ def test_work_arrives_live_is_handled_and_the_wallboard_follows(asgi_live_server
     expect(agent_page.get_by_text("Reply sent.")).to_be_visible()
     expect(agent_page.get_by_role("list", name="Messages")).to_contain_text("a new router is on its way")
 
-    _wait_live(agent_page)
+    wait_live(agent_page)
     agent_page.get_by_label("Disposition").fill("replacement sent")
     agent_page.get_by_role("button", name="Resolve").click()
     expect(agent_page.get_by_text("Resolved.", exact=True)).to_be_visible()
 
     # Resolving freed the slot: the waiting work goes to the agent, and the wallboard's count drops live.
     expect(waiting).to_have_text("0")
-    _wait_live(agent_page)
+    wait_live(agent_page)
     expect(agent_page.locator("#new-work")).to_contain_text(f"New work: #{second}")
 
     resolved = Interaction.objects.get(pk=first)

@@ -24,10 +24,10 @@ from crm.inboxes.adapters.email import EmailAdapter
 from crm.inboxes.models import InboundReceipt, ReceiptStatus
 from crm.interactions.models import Interaction, Message
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
+from tests.browser.pages import sign_in, wait_live
 from tests.crm.factories import QueueFactory
 from tests.crm.inboxes.factories import InboxFactory
 from tests.support import dovecot
-from tests.support.smtp_server import SmtpSink
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,7 +35,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
 ]
 
-PASSWORD = "correct horse battery staple"  # UserFactory's
 SUPPORT = "support@acme.test"
 CUSTOMER = "carla@customer.test"
 SUBJECT = "Invoice 2041 charged twice"
@@ -52,13 +51,6 @@ def dovecot_server():
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture
@@ -97,17 +89,6 @@ def _customer_mail(*, body: str, message_id: str, subject: str = SUBJECT, in_rep
     return mail.as_bytes(policy=policy.SMTP)
 
 
-def _sign_in(page, username):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def _wait_live(page):
-    page.wait_for_function("() => window.SwitchboardLive && window.SwitchboardLive.connection.snapshots > 0")
-
-
 def _wait_for(predicate, what: str, timeout: float = 15):
     deadline = time.monotonic() + timeout
     while not (found := predicate()):
@@ -124,11 +105,11 @@ def test_a_customer_mail_is_answered_from_the_console_and_the_answer_to_it_shows
 
     # The agent signs in and goes available, with room for two e-mails.
     page = asgi_context_factory().new_page()
-    _sign_in(page, "ana")
+    sign_in(page, "ana")
     expect(page).to_have_url(f"{asgi_live_server}/console/")
     page.get_by_role("button", name="Available").click()
     expect(page.locator("#my-status")).to_have_text("Available")
-    _wait_live(page)
+    wait_live(page)
 
     # The customer writes to the support address; the mailbox is read as beat would have it read.
     first_id = make_msgid(domain="mail.customer.test")

@@ -22,6 +22,7 @@ from crm.interactions import services as lifecycle
 from crm.sla.services.policies import TargetSpec, sla_policy_create
 from crm.sla.services.sweep import sla_sweep
 from tests.agents.factories import AgentFactory, BreakPolicyFactory, TeamFactory, UserFactory
+from tests.browser.pages import sign_in
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory
 
@@ -34,17 +35,9 @@ pytestmark = [
 
 # the break timer's text: the whole seconds left, counting down locally
 WHOLE_SECONDS = re.compile(r"^\d+$")
-PASSWORD = "correct horse battery staple"  # UserFactory's
 
 default_groups = importlib.import_module("crm.migrations.0002_default_groups")
 supervision = importlib.import_module("crm.migrations.0007_supervision_permissions_and_scorecard")
-
-
-def _sign_in(page, username):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture
@@ -76,7 +69,7 @@ def test_supervisor_sends_agent_on_break_and_the_console_follows_live(asgi_live_
 
     # The agent's console is open and live.
     console = asgi_context_factory().new_page()
-    _sign_in(console, "ana")
+    sign_in(console, "ana")
     expect(console).to_have_url(f"{asgi_live_server}/console/")
     expect(console.locator("#my-status")).to_have_text("Available")
     console.wait_for_function("() => window.SwitchboardLive && window.SwitchboardLive.connection.snapshots > 0")
@@ -85,7 +78,7 @@ def test_supervisor_sends_agent_on_break_and_the_console_follows_live(asgi_live_
     # The supervisor watches the wallboard and sends her on a break from the admin's agent board.
     supervisor = asgi_context_factory()
     wallboard = supervisor.new_page()
-    _sign_in(wallboard, "sam")
+    sign_in(wallboard, "sam")
     wallboard.goto("/wallboard/")
     wallboard.wait_for_function("() => window.SwitchboardLive && window.SwitchboardLive.connection.snapshots > 0")
     board = supervisor.new_page()

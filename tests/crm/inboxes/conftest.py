@@ -54,13 +54,6 @@ def imap_account(dovecot_server):
 
 
 @pytest.fixture
-def smtp_sink():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
 def smtp_sink_factory():
     """SmtpSink with options (credentials, TLS contexts); each one stopped after the test."""
     sinks = []
