@@ -6,6 +6,7 @@ Who sees what there is ``agents.admin_scope``; what the model admins share, ``co
 from crm.access import admin as access_admin  # noqa: F401
 from crm.deadletters import admin as deadletters_admin  # noqa: F401
 from crm.inboxes import admin as inboxes_admin  # noqa: F401
+from crm.inboxes import admin_deliveries as deliveries_admin  # noqa: F401
 from crm.inboxes import admin_receipts as inbound_receipts_admin  # noqa: F401
 from crm.interactions import admin as interactions_admin  # noqa: F401
 from crm.quality import admin as quality_admin  # noqa: F401

@@ -21,7 +21,7 @@ from agents.services import agent_set_status
 from config.roles import ADMINISTRATOR_GROUP
 from crm.access.services.api_keys import api_key_create
 from crm.choices import InteractionStatus
-from crm.inboxes.models import InboundReceipt, Inbox
+from crm.inboxes.models import Delivery, InboundReceipt, Inbox
 from crm.models import Escalation, IdempotencyRecord, Review, Scorecard, ScorecardCriterion
 from crm.sla.services.calendars import PeriodSpec, business_hours_create
 from tests.agents.factories import (
@@ -112,6 +112,7 @@ def _team_rows(world: World, key: str, card: Scorecard, course) -> None:
             name=f"{word} mail", queue=QueueFactory(name=f"Mail {word}", team=team, channels=["email"])
         ),
         "crm.inboundreceipt": _failed_receipt(word, team),
+        "crm.delivery": _failed_delivery(word, team, interaction),
         "crm.interaction": interaction,
         "crm.interactionevent": interaction.events.first(),
         "crm.message": MessageFactory(interaction=interaction, body=f"Hello {word}"),
@@ -136,6 +137,22 @@ def _failed_receipt(word: str, team) -> InboundReceipt:
     return InboundReceipt.objects.create(
         inbox=inbox, key=f"{word.lower()}-1@example.com", status="failed", reason=f"{word} queue refused it",
         raw=raw, size=len(raw), received_at=timezone.now(),
+    )  # fmt: skip
+
+
+def _failed_delivery(word: str, team, interaction) -> Delivery:
+    """A reply on the team's interaction that its team's inbox could not deliver ("retry" would send it again)."""
+    inbox = Inbox.objects.create(
+        name=f"{word} outbox", channel="email", adapter="email", settings={"address": f"out-{word.lower()}@acme.test"},
+        queue=QueueFactory(name=f"Mail {word} outbox", team=team, channels=["email"]),
+    )  # fmt: skip
+    message = MessageFactory(
+        interaction=interaction, direction="outbound", body=f"{word} answer", delivery_status="failed"
+    )
+    now = timezone.now()
+    return Delivery.objects.create(
+        message=message, inbox=inbox, status="failed", attempts=3, error=f"{word} mailbox full", next_attempt_at=now,
+        created_at=now,
     )  # fmt: skip
 
 

@@ -76,6 +76,8 @@ EXPECTED = {
     "crm.inbox": Expect(TEAM, "vacd", "v"),  # center-wide set-up holding secrets: supervisors read their teams'
     # the import log: read where the inbox's queue is the team's; "run again" is an administrator's action
     "crm.inboundreceipt": Expect(TEAM, "v", "v"),
+    # the outbox: read where the inbox's queue is the team's; "retry" of a failed one is an administrator's action
+    "crm.delivery": Expect(TEAM, "v", "v"),
     "crm.interaction": Expect(TEAM, "vac", "vac"),
     "crm.interactionevent": Expect(TEAM, "v", "v"),
     "crm.message": Expect(TEAM, "vac", "vac"),

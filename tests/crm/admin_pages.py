@@ -104,6 +104,10 @@ def make(model):
         from tests.crm.inboxes.factories import InboxFactory
 
         return email_receive(inbox=InboxFactory(), raw=b"Subject: no sender\r\n\r\nhi\r\n", source="endpoint")
+    if name == "delivery":
+        from tests.crm.inboxes.outbound import delivery_of, email_inbox, email_work, reply
+
+        return delivery_of(reply(email_work(email_inbox())))
     raise AssertionError(f"no sample for {name}; add one")
 
 

@@ -11,6 +11,7 @@ READ_ONLY = {
     "interactionevent",
     "survey",
     "surveyresponse",
+    "delivery",
     "idempotencyrecord",
     "assignment",
     "escalation",

@@ -18,6 +18,10 @@ few seconds) publishes what that publish lost and what is due for a retry (``crm
 A worker killed between 1 and 3 leaves the row pending and due once the lease runs out: the sweep sends it once
 more and that attempt records the only outcome (the killed one counted as an attempt, so a message that kills its
 worker every time ends ``failed`` after ``DELIVERY_MAX_ATTEMPTS``).
+
+Refused credentials are not the message's fault: the inbox moves to "re-authorisation required"
+(``crm.inboxes.services.credentials``), the attempt is not counted, and the delivery waits, pending, with the reason
+shown beside the reply. Nothing of a waiting inbox is claimed or published; marking it re-authorised sends them.
 """
 
 from __future__ import annotations
@@ -39,9 +43,19 @@ from crm.webhooks.hooks import message_webhook_data
 from crm.webhooks.outbox import PUBLISH_LEASE_SECONDS, SWEEP_BATCH, outbox_lease_due
 from crm.webhooks.services import webhook_emit
 
-from ..adapters import DeliveryError, InvalidSettings, PermanentFailure, SendResult, TemporaryFailure, adapter_for
-from ..models import Delivery
+from ..adapters import (
+    AuthenticationFailed,
+    DeliveryError,
+    InvalidSettings,
+    OutboundMessage,
+    PermanentFailure,
+    SendResult,
+    TemporaryFailure,
+)
+from ..adapters.email.oauth import oauth_configured
+from ..models import Delivery, Inbox, InboxState
 from ..signals import delivery_changed
+from .credentials import inbox_adapter, inbox_forget_access_token, inbox_require_reauthorisation
 from .outbound import outbound_message_for
 
 logger = logging.getLogger(__name__)
@@ -87,7 +101,7 @@ def delivery_publish_due(*, limit: int = SWEEP_BATCH) -> int:
     """Publish pending deliveries that are due and not in flight (the beat sweep). Returns how many."""
     now = timezone.now()
     return outbox_lease_due(
-        due=Delivery.objects.filter(status=D.PENDING, next_attempt_at__lte=now),
+        due=Delivery.objects.filter(status=D.PENDING, next_attempt_at__lte=now, inbox__state=InboxState.ACTIVE),
         order_by="next_attempt_at",
         now=now,
         limit=limit,
@@ -146,8 +160,7 @@ def delivery_send(*, delivery_id: int) -> str | None:
     try:
         if not delivery.inbox.is_active:
             raise PermanentFailure(f"the inbox {delivery.inbox.name} is deactivated")
-        adapter = adapter_for(delivery.inbox.adapter)(settings=delivery.inbox.settings)
-        outcome = adapter.send(outbound_message_for(delivery=delivery))
+        outcome = _send(delivery.inbox, outbound_message_for(delivery=delivery))
     except DeliveryError as exc:
         outcome = exc
     except InvalidSettings as exc:
@@ -160,6 +173,16 @@ def delivery_send(*, delivery_id: int) -> str | None:
     return _record(delivery_id=delivery_id, attempt=claim.attempt, outcome=outcome)
 
 
+def _send(inbox: Inbox, message: OutboundMessage) -> SendResult:
+    try:
+        return inbox_adapter(inbox).send(message)
+    except AuthenticationFailed:
+        if inbox.adapter != "email" or not oauth_configured(inbox.settings):
+            raise
+    inbox_forget_access_token(inbox)  # the server refused the cached OAuth token: one fresh one, at once
+    return inbox_adapter(inbox, fresh_token=True).send(message)
+
+
 def _claim(delivery_id: int) -> _Claim | None:
     """Take the row for one attempt, committed before anything is sent (see the module's docstring)."""
     with transaction.atomic():
@@ -169,8 +192,8 @@ def _claim(delivery_id: int) -> _Claim | None:
             .filter(pk=delivery_id, status=D.PENDING)
             .first()
         )
-        if delivery is None:
-            return None
+        if delivery is None or delivery.inbox.state != InboxState.ACTIVE:
+            return None  # gone, sent, or its inbox waits for re-authorisation (which publishes it again)
         now = timezone.now()
         if delivery.next_attempt_at > now + timedelta(seconds=1):
             return None  # a retry not yet due, or an attempt in flight: the sweep publishes it in time
@@ -188,10 +211,15 @@ def _claim(delivery_id: int) -> _Claim | None:
 
 def _record(*, delivery_id: int, attempt: int, outcome: SendResult | DeliveryError) -> str:
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update(of=("self",)).select_related("message").get(pk=delivery_id)
+        delivery = (
+            Delivery.objects.select_for_update(of=("self",)).select_related("message", "inbox").get(pk=delivery_id)
+        )
         now = timezone.now()
         if delivery.status != D.PENDING:
             return delivery.status  # an outcome is recorded already: it stands
+        if isinstance(outcome, AuthenticationFailed) and delivery.attempts == attempt:
+            _wait_for_reauthorisation(delivery, reason=_describe(outcome), now=now)
+            return delivery.status
         if isinstance(outcome, SendResult):
             refused = "; ".join(f"{address} refused: {reason}" for address, reason in outcome.refused.items())
             _finish(delivery, status=D.SENT, error=refused, now=now, provider_id=outcome.provider_id)
@@ -210,6 +238,27 @@ def _record(*, delivery_id: int, attempt: int, outcome: SendResult | DeliveryErr
             error = f"{error} (gave up after {delivery.attempts} attempts)"
         _finish(delivery, status=D.FAILED, error=error, now=now)
         return delivery.status
+
+
+def _wait_for_reauthorisation(delivery: Delivery, *, reason: str, now: datetime) -> None:
+    """The inbox's credentials were refused: this attempt does not count, and the delivery waits for them."""
+    inbox_require_reauthorisation(inbox=delivery.inbox, reason=reason)
+    delivery.attempts = max(delivery.attempts - 1, 0)
+    delivery.error = f"waiting: the inbox {delivery.inbox.name} needs re-authorisation ({reason})"[:2000]
+    delivery.next_attempt_at = now
+    delivery.save(update_fields=["attempts", "error", "next_attempt_at"])
+    _announce(delivery, interaction_id=delivery.message.interaction_id)
+
+
+def delivery_resume_inbox(*, inbox: Inbox) -> int:
+    """The inbox works again: its waiting deliveries are due now, published on commit. Answers how many."""
+    now = timezone.now()
+    resumed = Delivery.objects.filter(inbox=inbox, status=D.PENDING).update(
+        next_attempt_at=now, leased_until=None, error=""
+    )
+    if resumed:
+        transaction.on_commit(delivery_publish_due)
+    return resumed
 
 
 def _describe(failure: DeliveryError) -> str:

@@ -35,6 +35,7 @@ from crm.routing.models import Queue
 
 from ..adapters import InvalidSettings, adapter_for, registered_channels
 from ..models import Inbox, InboxState, new_inbox_token
+from .delivery import delivery_resume_inbox
 
 logger = logging.getLogger(__name__)
 
@@ -261,12 +262,13 @@ def inbox_create(
 def inbox_update(*, inbox: Inbox, data: Mapping[str, Any]) -> Inbox:
     """Change the given fields (``INBOX_FIELDS``). ``settings`` merge into the stored ones (see the module's
     docstring); new settings put an inbox that waited for re-authorisation back to active (the next poll tries
-    them)."""
+    them, and the replies that waited for them leave)."""
     with transaction.atomic():
         inbox = Inbox.objects.select_for_update().get(pk=inbox.pk)
         changed = _prepare_change(inbox=inbox, data=data)
         new_connection = "settings" in changed and _differ(inbox.settings, changed["settings"]) - {"display_name"}
-        if new_connection and inbox.state != InboxState.ACTIVE:
+        resumed = bool(new_connection and inbox.state != InboxState.ACTIVE)
+        if resumed:
             changed |= {"state": InboxState.ACTIVE, "state_detail": ""}
         for field, value in changed.items():
             setattr(inbox, field, value)
@@ -274,6 +276,8 @@ def inbox_update(*, inbox: Inbox, data: Mapping[str, Any]) -> Inbox:
             inbox.full_clean(exclude=["settings", "token"])
             inbox.save(update_fields=[*changed, "updated_at"])
             logger.info("inbox %s changed: %s", inbox.pk, ", ".join(changed))  # field names only, never values
+        if resumed:
+            delivery_resume_inbox(inbox=inbox)
     return inbox
 
 
@@ -311,14 +315,18 @@ def inbox_delete(*, inbox: Inbox) -> None:
 
 
 def inbox_mark_reauthorised(*, inbox: Inbox) -> bool:
-    """An administrator says the inbox's credentials work again: back to ``active``. False if it already was."""
-    updated = (
-        Inbox.objects.filter(pk=inbox.pk)
-        .exclude(state=InboxState.ACTIVE)
-        .update(state=InboxState.ACTIVE, state_detail="")
-    )
-    if updated:
-        logger.info("inbox %s marked re-authorised", inbox.pk)
+    """An administrator says the inbox's credentials work again: back to ``active``, and the replies that waited
+    for it leave. False if it already was."""
+    with transaction.atomic():
+        updated = (
+            Inbox.objects.filter(pk=inbox.pk)
+            .exclude(state=InboxState.ACTIVE)
+            .update(state=InboxState.ACTIVE, state_detail="")
+        )
+        if updated:
+            inbox.state, inbox.state_detail = InboxState.ACTIVE, ""
+            waiting = delivery_resume_inbox(inbox=inbox)
+            logger.info("inbox %s marked re-authorised; %s waiting deliveries resumed", inbox.pk, waiting)
     return bool(updated)
 
 

@@ -9,10 +9,14 @@ until the mailbox is drained (back-filling after downtime); a changed UIDVALIDIT
 the receipts keep each message once. Imported messages are then flagged ``\\Seen`` on the server, for people
 looking at the mailbox; nothing depends on the flag.
 
-Failures: refused credentials (a changed password, a revoked OAuth token) move the inbox to "re-authorisation
-required" and e-mail the administrators once per change; polling skips it until an administrator marks it
-re-authorised (``crm.inboxes.services.inboxes.inbox_mark_reauthorised``). Anything else (server down, a missing
-folder) is recorded on the cursor (``last_error``) and tried again next round.
+A mailbox that logs in with OAuth (XOAUTH2) gets its access token before the batch's transaction opens
+(``crm.inboxes.services.credentials``); a token the server refuses is renewed once, at once.
+
+Failures: refused credentials (a changed password, a revoked OAuth grant) move the inbox to "re-authorisation
+required" and e-mail the administrators once per change (``inbox_require_reauthorisation``); polling skips it until
+an administrator marks it re-authorised (``crm.inboxes.services.inboxes.inbox_mark_reauthorised``). Anything else
+(server down, a missing folder, the OAuth provider busy) is recorded on the cursor (``last_error``) and tried again
+next round.
 """
 
 from __future__ import annotations
@@ -21,17 +25,14 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
-
-from config.roles import ADMINISTRATOR_GROUP
 
 from ..adapters.base import AuthenticationFailed, DeliveryError
 from ..adapters.email.imap import fetch_new, mark_imported
+from ..adapters.email.oauth import oauth_configured
 from ..models import Inbox, InboxState, MailboxCursor
+from .credentials import inbox_access_token, inbox_forget_access_token, inbox_require_reauthorisation
 from .inbound import email_receive, email_receive_oversized
 
 logger = logging.getLogger(__name__)
@@ -72,13 +73,34 @@ def mailbox_poll(*, inbox: Inbox) -> PollResult:
     """Import every message past the inbox's cursor, batch after batch until none is left."""
     MailboxCursor.objects.get_or_create(inbox=inbox)
     result = PollResult()
-    while _poll_batch(inbox_id=inbox.pk, result=result):
-        pass
+    oauth = oauth_configured(inbox.settings)
+    renewed = False
+    try:
+        token = inbox_access_token(inbox) if oauth else None
+        while more := _poll_batch(inbox_id=inbox.pk, result=result, access_token=token, final=not oauth or renewed):
+            if more is _TOKEN_REFUSED:  # the cached token was turned down: one fresh one, at once
+                inbox_forget_access_token(inbox)
+                token, renewed = inbox_access_token(inbox, fresh=True), True
+    except DeliveryError as exc:  # the server (or the OAuth provider) refused, failed or could not be reached
+        _record_failure(inbox=inbox, error=exc, result=result)
     return result
 
 
-def _poll_batch(*, inbox_id: int, result: PollResult) -> bool:
-    """One batch in one transaction; True when more messages wait."""
+_TOKEN_REFUSED = "renew"  # noqa: S105 (a marker, not a password): truthy: the loop goes on with a new token
+
+
+def _record_failure(*, inbox: Inbox, error: DeliveryError, result: PollResult) -> None:
+    result.error = error.reason
+    MailboxCursor.objects.filter(inbox=inbox).update(polled_at=timezone.now(), last_error=error.reason)
+    if isinstance(error, AuthenticationFailed):
+        inbox_require_reauthorisation(inbox=inbox, reason=error.reason)
+    else:
+        logger.warning("inbox %s: IMAP import failed, tried again next round: %s", inbox.pk, error.reason)
+
+
+def _poll_batch(*, inbox_id: int, result: PollResult, access_token: str | None, final: bool) -> bool | str:
+    """One batch in one transaction; truthy when more messages wait, ``_TOKEN_REFUSED`` when the server refused
+    an OAuth token that may be renewed (``final`` false)."""
     with transaction.atomic():
         cursor = MailboxCursor.objects.select_for_update(skip_locked=True).filter(inbox_id=inbox_id).first()
         if cursor is None:
@@ -96,15 +118,12 @@ def _poll_batch(*, inbox_id: int, result: PollResult) -> bool:
                 last_uid=cursor.last_uid,
                 batch=settings.SWITCHBOARD_EMAIL_IMAP_BATCH,
                 max_message_bytes=settings.SWITCHBOARD_EMAIL_MAX_BYTES,
+                access_token=access_token,
             )
-        except DeliveryError as exc:
-            result.error = cursor.last_error = exc.reason
-            cursor.save(update_fields=["polled_at", "last_error"])
-            if isinstance(exc, AuthenticationFailed):
-                inbox_require_reauthorisation(inbox=inbox, reason=exc.reason)
-            else:
-                logger.warning("inbox %s: IMAP import failed, tried again next round: %s", inbox.pk, exc.reason)
-            return False
+        except AuthenticationFailed:
+            if access_token is not None and not final:
+                return _TOKEN_REFUSED
+            raise  # recorded by mailbox_poll, outside this transaction (nothing of the batch was written)
         for message in fetched.messages:
             if message.raw is None:
                 key = f"imap:{fetched.uidvalidity}:{message.uid}@oversized.switchboard.invalid"
@@ -117,50 +136,7 @@ def _poll_batch(*, inbox_id: int, result: PollResult) -> bool:
         cursor.save(update_fields=["uidvalidity", "last_uid", "polled_at", "last_error"])
     uids = [message.uid for message in fetched.messages if message.raw is not None]
     try:
-        mark_imported(url, uidvalidity=fetched.uidvalidity, uids=uids)
+        mark_imported(url, uidvalidity=fetched.uidvalidity, uids=uids, access_token=access_token)
     except DeliveryError as exc:  # only a courtesy to people reading the mailbox: the cursor decides what is new
         logger.info("inbox %s: could not flag imported messages: %s", inbox_id, exc.reason)
     return fetched.more
-
-
-def inbox_require_reauthorisation(*, inbox: Inbox, reason: str) -> bool:
-    """The inbox's credentials were refused: mark it (polling skips it) and tell the administrators, once per
-    change of state. False when it was already marked."""
-    updated = Inbox.objects.filter(pk=inbox.pk, state=InboxState.ACTIVE).update(
-        state=InboxState.REAUTHORISE, state_detail=reason[:2000], updated_at=timezone.now()
-    )
-    if updated:
-        inbox_id = inbox.pk
-        logger.warning("inbox %s needs re-authorisation: %s", inbox_id, reason)
-        transaction.on_commit(lambda: _notify_administrators(inbox_id=inbox_id))
-    return bool(updated)
-
-
-def administrator_emails() -> list[str]:
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__name=ADMINISTRATOR_GROUP))
-    )
-    return sorted(set(users.exclude(email="").values_list("email", flat=True)))
-
-
-def _notify_administrators(*, inbox_id: int) -> None:
-    inbox = Inbox.objects.filter(pk=inbox_id).first()
-    recipients = administrator_emails()
-    if inbox is None or not recipients:
-        return
-    try:
-        send_mail(
-            subject=f"Switchboard: the inbox {inbox.name} needs re-authorisation",
-            message=(
-                f"Switchboard can no longer read the mailbox of the inbox {inbox.name!r}: {inbox.state_detail}\n\n"
-                "No mail is imported from it until this is fixed. Give it working credentials (a new password in "
-                "its IMAP URL, or a new OAuth token) in the admin, then mark it re-authorised there; what arrived "
-                "meanwhile is imported then."
-            ),
-            from_email=None,
-            recipient_list=recipients,
-        )
-    except Exception:
-        logger.exception("inbox %s: could not e-mail the administrators about re-authorisation", inbox_id)

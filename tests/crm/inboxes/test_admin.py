@@ -10,12 +10,13 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from crm.inboxes.models import Inbox, InboxState
+from crm.inboxes.models import Delivery, Inbox, InboxState
 from tests.admin_world import form_data
 from tests.agents.factories import TeamFactory, UserFactory
 from tests.crm.factories import InteractionFactory, QueueFactory
 from tests.crm.groups import default_groups
 from tests.crm.inboxes.factories import InboxFactory
+from tests.crm.inboxes.outbound import delivery_of, email_inbox, email_work, reply
 
 pytestmark = pytest.mark.django_db
 
@@ -230,3 +231,23 @@ def test_the_admin_logs_no_secret(admin_client, email_queue, caplog):
 
     assert re.search(r"inbox \d+ created", caplog.text) and re.search(r"inbox \d+ changed: name", caplog.text)
     assert PASSWORD not in caplog.text and inbox.token not in caplog.text
+
+
+# --- the delivery outbox ----------------------------------------------------------------------------------------------
+
+
+def test_the_outbox_lists_deliveries_and_an_administrator_retries_a_failed_one(admin_client):
+    work = email_work(email_inbox())
+    failed, pending = delivery_of(reply(work, body="Lost")), delivery_of(reply(work, body="On its way"))
+    Delivery.objects.filter(pk=failed.pk).update(status="failed", attempts=3, error="550 5.1.1 mailbox unknown")
+
+    page = admin_client.get(reverse("admin:crm_delivery_changelist")).content.decode()
+    assert "550 5.1.1 mailbox unknown" in page and f"#{work.pk}" in page
+
+    changelist = reverse("admin:crm_delivery_changelist")
+    admin_client.post(changelist, {"action": "retry", "_selected_action": [failed.pk, pending.pk]})
+
+    failed.refresh_from_db()
+    pending.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.error) == ("pending", 0, "")
+    assert pending.attempts == 0 and pending.status == "pending"

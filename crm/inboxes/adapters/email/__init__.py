@@ -10,7 +10,11 @@
   carrying it is recognised as our own when it comes back;
 * ``max_attachment_bytes``, ``max_total_bytes`` — what an inbound message may bring (over it: listed, not kept).
 
-``imap_url`` and ``smtp_url`` hold passwords: ``redact_settings`` masks them for display and logs.
+``oauth_token_url``, ``oauth_client_id``, ``oauth_client_secret``, ``oauth_refresh_token``, ``oauth_scope`` — a mailbox
+that logs in with XOAUTH2 (Microsoft 365, Gmail; see ``crm.inboxes.adapters.email.oauth``).
+
+``imap_url`` and ``smtp_url`` hold passwords, and the OAuth client secret and refresh token are secrets:
+``redact_settings`` masks them for display and logs.
 """
 
 from __future__ import annotations
@@ -24,13 +28,15 @@ from django.core.validators import validate_email
 
 from crm.inboxes.adapters.base import InvalidSettings, OutboundMessage, ParsedInbound, PermanentFailure, SendResult
 from crm.inboxes.adapters.email.compose import compose_reply, new_message_id
+from crm.inboxes.adapters.email.oauth import OAUTH_SECRETS, OAUTH_SETTINGS, validate_oauth_settings
 from crm.inboxes.adapters.email.parse import DEFAULT_MAX_ATTACHMENT_BYTES, DEFAULT_MAX_TOTAL_BYTES, parse_message
 from crm.inboxes.adapters.email.smtp import send_message
 from crm.inboxes.adapters.email.urls import parse_mail_url, redact_mail_url
 
 _KNOWN = {"address", "display_name", "imap_url", "smtp_url", "message_id_domain", "max_attachment_bytes",
-          "max_total_bytes"}  # fmt: skip
-SECRET_SETTINGS = ("imap_url", "smtp_url")
+          "max_total_bytes", *OAUTH_SETTINGS}  # fmt: skip
+SECRET_URLS = ("imap_url", "smtp_url")
+REDACTED = "***"
 _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -88,16 +94,21 @@ class EmailAdapter:
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 errors[key] = "a positive number of bytes"
             cleaned[key] = value
+        oauth, oauth_errors = validate_oauth_settings(settings)
+        cleaned.update(oauth)
+        errors.update(oauth_errors)
         if errors:
             raise InvalidSettings(errors)
         return cleaned
 
     @classmethod
     def redact_settings(cls, settings: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            key: redact_mail_url(str(value)) if key in SECRET_SETTINGS and value else value
-            for key, value in settings.items()
-        }
+        def shown(key: str, value: Any) -> Any:
+            if key in SECRET_URLS and value:
+                return redact_mail_url(str(value))
+            return REDACTED if key in OAUTH_SECRETS and value else value
+
+        return {key: shown(key, value) for key, value in settings.items()}
 
     def new_message_id(self) -> str:
         """An id for ``OutboundMessage.message_id``, on this inbox's Message-ID domain."""
