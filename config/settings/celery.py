@@ -75,6 +75,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 5.0,
         "options": {"expires": 5},
     },
+    # Stored files no message names (an import rolled back, an upload refused), past their grace period.
+    "orphan-files": {"task": "crm.tasks.orphan_files_sweep_task", "schedule": 3600.0, "options": {"expires": 3600}},
 }
 # Workers and beat keep Django's LOGGING (LOG_FORMAT=json included) instead of Celery's own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -36,6 +36,8 @@ SWITCHBOARD_EMAIL_MAX_BYTES = env.int("SWITCHBOARD_EMAIL_MAX_BYTES", default=25 
 SWITCHBOARD_EMAIL_MAX_ATTACHMENT_BYTES = env.int("SWITCHBOARD_EMAIL_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 # IMAP polling: how often the beat looks at every mailbox, and how many messages one transaction imports.
 SWITCHBOARD_EMAIL_POLL_SECONDS = env.float("SWITCHBOARD_EMAIL_POLL_SECONDS", default=30.0)
+# Stored files that no message names after this long (a rolled-back import, a refused upload) are deleted hourly.
+SWITCHBOARD_ORPHAN_FILE_GRACE_SECONDS = env.float("SWITCHBOARD_ORPHAN_FILE_GRACE_SECONDS", default=3600.0)
 SWITCHBOARD_EMAIL_IMAP_BATCH = env.int("SWITCHBOARD_EMAIL_IMAP_BATCH", default=50)
 
 # --- Surveys ---

@@ -18,6 +18,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from .file_ledger import files_written
+
 ATTACHMENT_ROOT = "attachments"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -31,6 +33,7 @@ def _storage_name(filename: str) -> str:
 def attachment_store(*, filename: str, content_type: str, data: bytes) -> dict[str, Any]:
     """Save one file; the entry to list in ``Message.attachments``."""
     path = default_storage.save(_storage_name(filename), ContentFile(data))
+    files_written([path])  # claimed when its reply commits; swept if the reply is refused (crm.inboxes.file_ledger)
     return {
         "name": filename or "attachment",
         "content_type": content_type or "application/octet-stream",

@@ -3,11 +3,17 @@
 ``message_saved`` (``crm.interactions.hooks``): ``enqueue_delivery`` writes the delivery of an outbound message
 that has an inbox, in the message's transaction (the outbox: ``crm.inboxes.services.delivery``). Registered
 before the webhooks' handler, so the ``message.created`` event of a reply already says it is ``pending``.
+``claim_files`` takes the message's stored files out of the orphan ledger once its transaction commits
+(``crm.inboxes.file_ledger``).
 """
+
+from django.db import transaction
 
 from crm.interactions import hooks as core
 from crm.interactions.models import Message
 
+from .attachments import attachment_is_stored
+from .file_ledger import files_claimed
 from .services.delivery import delivery_enqueue
 
 
@@ -15,5 +21,12 @@ def enqueue_delivery(*, message: Message) -> None:
     delivery_enqueue(message=message)
 
 
+def claim_files(*, message: Message) -> None:
+    paths = [entry["path"] for entry in message.attachments or [] if attachment_is_stored(entry)]
+    if paths:
+        transaction.on_commit(lambda: files_claimed(paths))
+
+
 def register() -> None:
     core.message_saved.register(enqueue_delivery)
+    core.message_saved.register(claim_files)

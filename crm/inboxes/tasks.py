@@ -4,6 +4,7 @@ from celery import shared_task
 
 from .services import mailbox
 from .services.delivery import delivery_publish_due, delivery_send
+from .services.orphans import orphan_files_sweep
 
 
 @shared_task(name="crm.inboxes.tasks.email_poll_due", ignore_result=True, dead_letter_on_failure=False)
@@ -24,3 +25,9 @@ def delivery_send_task(delivery_id: int) -> str | None:
 def delivery_publish_due_task() -> int:
     """The delivery outbox's publisher: pending deliveries that are due (new, retries, lost attempts)."""
     return delivery_publish_due()
+
+
+@shared_task(name="crm.tasks.orphan_files_sweep_task", ignore_result=True, dead_letter_on_failure=False)
+def orphan_files_sweep_task() -> int:
+    """Delete stored files that no message names (rolled-back imports, refused uploads). Idempotent."""
+    return orphan_files_sweep()

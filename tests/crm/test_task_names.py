@@ -18,6 +18,7 @@ CRM_TASKS = {
     "crm.tasks.delivery_send_task",
     "crm.tasks.idempotency_purge_task",
     "crm.tasks.offer_timeouts_task",
+    "crm.tasks.orphan_files_sweep_task",
     "crm.tasks.presence_sweep_task",
     "crm.tasks.queue_overflow_task",
     "crm.tasks.route_pending_task",

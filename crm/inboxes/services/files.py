@@ -14,7 +14,9 @@ lists them.
   shortened: nothing the customer wrote is lost).
 
 Files are written before the rows that name them. A failed import removes what it wrote (``StoredFiles.discard``);
-a file can only be orphaned when an enclosing transaction rolls back later, and then nothing refers to it.
+a file can only be orphaned when an enclosing transaction rolls back later (an IMAP batch failing halfway): each
+file is entered in ``crm.inboxes.file_ledger`` when written and claimed when its message commits, and the orphan
+sweep (``crm.inboxes.services.orphans``) deletes what stays unclaimed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from crm.inboxes.adapters.base import ParsedInbound
+from crm.inboxes.file_ledger import files_written
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +65,7 @@ def _save(*, inbox_id: int, name: str, data: bytes, stored: StoredFiles) -> str:
     target = f"inbox/{inbox_id}/{now:%Y}/{now:%m}/{uuid.uuid4().hex}/{_filename(name)}"
     path = default_storage.save(target, ContentFile(data))
     stored.paths.append(path)
+    files_written([path])
     return path
 
 
