@@ -12,3 +12,4 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 import config.logs  # noqa: E402,F401 — connects the signals that carry a request id into tasks
+import config.metrics  # noqa: E402,F401 — connects the signals that time tasks and count their failures

@@ -5,7 +5,9 @@ queries, cached for one scrape interval, and one shared text endpoint; django-pr
 instrumentation would add per-request work and a second set of names we do not need.
 
 The gauges are computed at most once per ``METRICS_CACHE_SECONDS`` per process, whatever the number of scrapes,
-so several Prometheus servers scraping many web processes never cost more than a handful of queries each.
+so several Prometheus servers scraping many web processes never cost more than a handful of queries each. The
+process metrics (HTTP latency per view, statements, Celery tasks, routing decisions, open websockets) follow
+them: ``config.metrics``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily
 
 from agents.models import Agent
+from config.metrics import process_registry
 from crm.choices import DeliveryStatus, EscalationKind, SurveyStatus, WebhookDeliveryStatus
 from crm.inboxes.models import Delivery
 from crm.live.selectors import live_queue_stats
@@ -101,4 +104,6 @@ def _allowed(request: HttpRequest) -> bool:
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _allowed(request):
         return HttpResponse("metrics are served to loopback or with the metrics token\n", status=403)
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    # the gauges above, then what the processes counted (HTTP, queries, tasks, routing, sockets: config.metrics)
+    body = generate_latest(registry) + generate_latest(process_registry())
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

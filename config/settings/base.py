@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every request gets its id (X-Request-ID) and one access log line, whatever answers it.
     "config.logs.RequestIdMiddleware",
+    # Times every request and counts its statements for /metrics (config.metrics).
+    "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

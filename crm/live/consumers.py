@@ -48,6 +48,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from agents.access import Viewer, viewer_for
+from config.metrics import websockets_open
 from crm.routing.selectors import queues_served_by
 
 from .presence import presence_beat, presence_join, presence_leave
@@ -69,6 +70,8 @@ MIN_RESYNC_INTERVAL_SECONDS = 1.0
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     """Authenticate, join the viewer's groups, send a snapshot, relay numbered events; see the module doc."""
+
+    socket = "live"  # the kind, as /metrics counts open sockets
 
     def allowed(self, viewer: Viewer) -> bool:
         raise NotImplementedError
@@ -109,6 +112,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_TOO_MANY_SOCKETS)
             return
         self.slot_user_id = user.pk
+        websockets_open.labels(self.socket).inc()
         await self.send_snapshot()
         await self.opened()
         self.watchdog = asyncio.create_task(self.watch())
@@ -137,6 +141,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(Exception):  # else the slot expires by itself
                 await slot_release(self.channel_layer, user_id=self.slot_user_id, channel_name=self.channel_name)
             self.slot_user_id = None
+            websockets_open.labels(self.socket).dec()
 
     async def watch(self) -> None:
         """Close at the maximum age; meanwhile look for messages lost at the end of a burst."""
@@ -258,6 +263,8 @@ class ConsoleConsumer(LiveConsumer):
     period, ``crm.presence`` takes the agent offline.
     """
 
+    socket = "console"
+
     async def opened(self) -> None:
         self.presence_agent_id = self.viewer.agent_id
         await presence_join(self.channel_layer, agent_id=self.presence_agent_id, channel_name=self.channel_name)
@@ -282,6 +289,8 @@ class ConsoleConsumer(LiveConsumer):
 
 class WallboardConsumer(LiveConsumer):
     """A supervisor's wallboard: their teams' queues, agents and work (an administrator: the whole center)."""
+
+    socket = "wallboard"
 
     def allowed(self, viewer: Viewer) -> bool:
         return viewer.unrestricted or viewer.is_supervisor

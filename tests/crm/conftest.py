@@ -69,3 +69,17 @@ def receiver(settings):
     server = Receiver()
     yield server
     server.close()
+
+
+@pytest.fixture
+def publish_to():
+    """Make this process publish to ``queue`` (a queue of the test's own on the real broker)."""
+    previous = celery_app.conf.task_default_queue
+    names = []
+
+    def use(queue: str) -> None:
+        names.append(queue)
+        celery_app.conf.task_default_queue = queue
+
+    yield use
+    celery_app.conf.task_default_queue = previous

@@ -22,7 +22,6 @@ from django.conf import settings as django_settings
 from django.db import connection, transaction
 
 from config.beat import lock_key
-from config.celery import app as celery_app
 from crm.choices import InteractionStatus, SurveyStatus, WebhookDeliveryStatus
 from crm.interactions import services as lifecycle
 from crm.surveys.models import Survey, SurveyResponse
@@ -70,20 +69,6 @@ def broker():
     client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
     yield client
     client.close()
-
-
-@pytest.fixture
-def publish_to():
-    """Make this process publish to ``queue`` (a queue of the test's own on the real broker)."""
-    previous = celery_app.conf.task_default_queue
-    names = []
-
-    def use(queue: str) -> None:
-        names.append(queue)
-        celery_app.conf.task_default_queue = queue
-
-    yield use
-    celery_app.conf.task_default_queue = previous
 
 
 def start(args, env, log: Path) -> subprocess.Popen:

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from agents.choices import AgentStatus
 from agents.models import Agent
+from config.metrics import routing_decisions
 from crm.interactions.models import Interaction
 from crm.interactions.services.assignment import interaction_assign_many
 from crm.routing.models import Queue
@@ -91,6 +92,8 @@ def _route_batch(*, size: int, queue: Queue | None, run: Run) -> tuple[list[Inte
                 run.unroutable.add((interaction.queue_id, interaction.channel))
         # the claim holds every row, so each compare-and-set wins; one set of statements for the batch
         assigned = interaction_assign_many(pairs=pairs)
+    for interaction in assigned:
+        routing_decisions.labels(interaction.status).inc()  # offered or active (auto-accepted)
     return assigned, True
 
 

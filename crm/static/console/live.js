@@ -178,8 +178,10 @@
       setBanner("Live updates are not available to your account.");
       return;
     }
-    if (event.code === 4000) {
-      // the server retires old sockets on purpose: come straight back, nothing was lost
+    if (event.code === 4000 || event.code === 1012 || event.code === 1001) {
+      // the server retires old sockets on purpose (4000), or is restarting or going away in a deploy (1012,
+      // 1001: sent by uvicorn on SIGTERM): come straight back, with jitter, to whichever server is up; the
+      // snapshot that follows brings the page up to date, so nothing is lost
       this.attempt = 0;
       this.scheduleReconnect();
       return;

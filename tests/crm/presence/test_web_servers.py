@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
 from agents.choices import AgentStatus
@@ -155,3 +156,27 @@ def test_two_web_servers_a_socket_on_each(servers):
     assert route_pending() == 1
     work.refresh_from_db()
     assert (work.status, work.agent_id) == (InteractionStatus.ASSIGNED, bob.pk)
+
+
+def test_a_server_stopping_tells_its_sockets_to_reconnect_and_presence_survives_the_move(servers):
+    ann = AgentFactory(name="Ann")
+    agent_set_status(agent=ann, status=AgentStatus.AVAILABLE)
+    one, two = servers(), servers()
+    on_one = one.console(ann.user)
+
+    one.process.send_signal(signal.SIGTERM)  # a deploy: the process manager stops the old server
+    with pytest.raises(ConnectionClosed) as closed:
+        on_one.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012  # "service restart": come back
+    # uvicorn finishes its shutdown, then re-raises the signal it got (so a supervisor sees why it stopped)
+    assert one.process.wait(timeout=15) in (0, -signal.SIGTERM)
+
+    on_two = two.console(ann.user)  # what live.js does on 1012, at once
+    watched_until = time.monotonic() + TIMEOUT + GRACE + 2
+    while time.monotonic() < watched_until:
+        on_two.send('{"type": "ping"}')
+        assert "pong" in on_two.recv(timeout=5)
+        presence_sweep()
+        time.sleep(0.5)
+    assert Agent.objects.get(pk=ann.pk).status == AgentStatus.AVAILABLE
+    assert not AgentStatusLog.objects.filter(agent=ann, reason="disconnected").exists()
