@@ -7,6 +7,7 @@ them), so the names do not follow the modules.
 
 from crm.access.tasks import idempotency_purge_task
 from crm.inboxes.tasks import delivery_publish_due_task, delivery_send_task, email_poll_due, orphan_files_sweep_task
+from crm.live.tasks import queue_stats_flush_task
 from crm.presence.tasks import presence_sweep_task
 from crm.routing.tasks import offer_timeouts_task, queue_overflow_task, route_pending_task
 from crm.sla.tasks import sla_recompute_task, sla_sweep_task
@@ -24,6 +25,7 @@ __all__ = [
     "orphan_files_sweep_task",
     "presence_sweep_task",
     "queue_overflow_task",
+    "queue_stats_flush_task",
     "route_pending_task",
     "sla_recompute_task",
     "sla_sweep_task",

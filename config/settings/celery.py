@@ -35,6 +35,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "offer-timeouts": {"task": "crm.tasks.offer_timeouts_task", "schedule": 5.0, "options": {"expires": 5}},
     # Presence: agents whose console has been gone for the grace period go offline, to within 5 s.
     "presence-sweep": {"task": "crm.tasks.presence_sweep_task", "schedule": 5.0, "options": {"expires": 5}},
+    # Queue figures a web process marked but did not publish (it stopped in between): crm.live.queue_stats.
+    "queue-stats-flush": {"task": "crm.tasks.queue_stats_flush_task", "schedule": 5.0, "options": {"expires": 5}},
     # Well-being breaks: who is due one, from the status log and interaction outcomes (once per run, unique).
     "break-policy": {"task": "crm.tasks.break_policy_sweep_task", "schedule": 60.0, "options": {"expires": 60}},
     # Training: reminders before expiry, and marking lapsed passes expired (both idempotent).

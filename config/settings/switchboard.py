@@ -91,6 +91,8 @@ DELIVERY_SEND_LEASE_SECONDS = env.int("DELIVERY_SEND_LEASE_SECONDS", default=300
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # The contact-center gauges are recomputed at most this often per process (match Prometheus' scrape interval).
 METRICS_CACHE_SECONDS = env.float("METRICS_CACHE_SECONDS", default=15.0)
+# Queue figures (queue.stats) follow the changes that moved them by this much, once for all of them (crm.live).
+SWITCHBOARD_QUEUE_STATS_DELAY_SECONDS = env.float("SWITCHBOARD_QUEUE_STATS_DELAY_SECONDS", default=0.25)
 # A Celery worker serves its task metrics here (0: not served); see config.metrics.
 SWITCHBOARD_WORKER_METRICS_PORT = env.int("SWITCHBOARD_WORKER_METRICS_PORT", default=0)
 SWITCHBOARD_WORKER_METRICS_ADDRESS = env.str("SWITCHBOARD_WORKER_METRICS_ADDRESS", default="127.0.0.1")

@@ -16,3 +16,6 @@ DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # collectstatic does not run before tests: find static files per request instead of warning that STATIC_ROOT is missing.
 WHITENOISE_AUTOREFRESH = True
+# Queue figures follow their events at once, in the test's thread (which sees its own uncommitted rows); the
+# coalescing delay of production is tested on its own (tests/crm/live/test_queue_stats.py).
+SWITCHBOARD_QUEUE_STATS_DELAY_SECONDS = 0.0

@@ -107,7 +107,8 @@ def interaction_event_name(*, kind: str, to_status: str) -> str | None:
     return "interaction.updated"
 
 
-def _stats_sends(queue_ids: set[int]) -> list[tuple[set[str], str, dict[str, Any]]]:
+def queue_stats_sends(queue_ids: set[int]) -> list[tuple[set[str], str, dict[str, Any]]]:
+    """The ``queue.stats`` of these queues, one aggregate (sent by ``crm.live.queue_stats``, coalesced)."""
     sends = []
     for stats in live_queue_stats(queue_ids=queue_ids):
         groups = {queue_group(stats["id"]), WALLBOARD_ALL}
@@ -126,54 +127,50 @@ def _moved(*, kind: str, from_status: str, to_status: str) -> bool:
     )
 
 
-def _event_send(*, event: str, found: dict[str, Any], stats: list) -> tuple[set[str], str, dict[str, Any]]:
-    """The interaction event's own send; ``stats`` are the queue figures that follow it (for the team it left)."""
+def _event_send(*, event: str, found: dict[str, Any]) -> tuple[set[str], str, dict[str, Any]]:
+    """The interaction event's own send: to its agents, and (unless a detail changed) to the wallboards of its
+    queue's team and of the team of the queue it left, so that supervisor sees it go."""
     summary = found["summary"]
     groups = {agent_group(agent_id) for agent_id in {summary["agent"], found["previous_agent"]} - {None}}
     if event != "interaction.updated":
         groups.add(WALLBOARD_ALL)
-        if found["queue_team"] is not None:
-            groups.add(team_group(found["queue_team"]))
-        # the team of the queue it left, so that supervisor sees it go
-        for _, _, data in stats:
-            if data["id"] == found["previous_queue"] and data["team"] is not None:
-                groups.add(team_group(data["team"]))
+        for team in {found["queue_team"], found.get("previous_queue_team")} - {None}:
+            groups.add(team_group(team))
     return (groups, event, summary)
+
+
+Sends = list[tuple[set[str], str, dict[str, Any]]]
 
 
 def _affected_queues(found: dict[str, Any]) -> set[int]:
     return {found["summary"]["queue"], found["previous_queue"]} - {None}
 
 
-def interaction_sends(
-    *, interaction_id: int, kind: str, from_status: str, to_status: str
-) -> list[tuple[set[str], str, dict[str, Any]]]:
-    """What one interaction change publishes, as ``(groups, event, data)`` in sending order."""
+def interaction_sends(*, interaction_id: int, kind: str, from_status: str, to_status: str) -> tuple[Sends, set[int]]:
+    """What one interaction change publishes, as ``(groups, event, data)`` in sending order, and the queues whose
+    figures it changed (their ``queue.stats`` follow, coalesced: ``crm.live.queue_stats``)."""
     event = interaction_event_name(kind=kind, to_status=to_status)
     if event is None:
-        return []
+        return [], set()
     moved = _moved(kind=kind, from_status=from_status, to_status=to_status)
     found = live_interaction(interaction_id=interaction_id, with_previous=moved)
     if found is None:
-        return []
-    stats = _stats_sends(_affected_queues(found)) if (from_status != to_status or moved) else []
-    return [_event_send(event=event, found=found, stats=stats), *stats]
+        return [], set()
+    queues = _affected_queues(found) if (from_status != to_status or moved) else set()
+    return [_event_send(event=event, found=found)], queues
 
 
-def interaction_batch_sends(*, changes: Sequence[Mapping[str, Any]]) -> list[tuple[set[str], str, dict[str, Any]]]:
-    """What changes committed together publish: each change's event in order, then the affected queues' figures.
-
-    Two queries for a batch that moved nothing between agents or queues (the summaries, the figures), however
-    many changes it holds; a change that moved work reads its own previous agent and queue. The figures
-    follow the batch once instead of each event, since all the events describe the same committed state.
-    """
+def interaction_batch_sends(*, changes: Sequence[Mapping[str, Any]]) -> tuple[Sends, set[int]]:
+    """What changes committed together publish: each change's event in order, and the queues whose figures
+    they changed. One query for a batch that moved nothing between agents or queues, however many changes it
+    holds; a change that moved work reads its own previous agent and queue."""
     named = []
     for change in changes:
         event = interaction_event_name(kind=change["kind"], to_status=change["to_status"])
         if event is not None:
             named.append((change, event, _moved(**{k: change[k] for k in ("kind", "from_status", "to_status")})))
     if not named:
-        return []
+        return [], set()
     found = live_interactions(interaction_ids={change["interaction_id"] for change, _, moved in named if not moved})
     for change, _, moved in named:
         if moved:
@@ -184,13 +181,12 @@ def interaction_batch_sends(*, changes: Sequence[Mapping[str, Any]]) -> list[tup
     for change, _, moved in named:
         if change["interaction_id"] in found and (change["from_status"] != change["to_status"] or moved):
             queues |= _affected_queues(found[change["interaction_id"]])
-    stats = _stats_sends(queues) if queues else []
     sends = [
-        _event_send(event=event, found=found[change["interaction_id"]], stats=stats)
+        _event_send(event=event, found=found[change["interaction_id"]])
         for change, event, _ in named
         if change["interaction_id"] in found
     ]
-    return [*sends, *stats]
+    return sends, queues
 
 
 def agent_status_sends(*, agent_id: int) -> list[tuple[set[str], str, dict[str, Any]]]:

@@ -38,6 +38,7 @@ from .events import (
     training_sends,
 )
 from .publisher import publish
+from .queue_stats import queue_stats_changed
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +51,9 @@ def publish_interaction_changed(
         return  # published with the first change of its batch
     try:
         if batch is not None:
-            sends = interaction_batch_sends(changes=batch)
+            sends, queues = interaction_batch_sends(changes=batch)
         else:
-            sends = interaction_sends(
+            sends, queues = interaction_sends(
                 interaction_id=interaction_id, kind=kind, from_status=from_status, to_status=to_status
             )
     except Exception:
@@ -60,6 +61,7 @@ def publish_interaction_changed(
         logger.exception("live events: could not build the event of interaction %s (%s)", interaction_id, kind)
         return
     publish(sends)
+    queue_stats_changed(queues)  # their figures follow, once per interval for all changes (crm.live.queue_stats)
 
 
 @receiver(agent_status_changed, sender=Agent, dispatch_uid="crm.events.publish_agent_status_changed")

@@ -224,7 +224,8 @@ def live_queue_today(
 def live_interaction(*, interaction_id: int, with_previous: bool) -> dict[str, Any] | None:
     """The interaction's summary as it is now, plus who and where it was before the move; one query.
 
-    Returns ``{"summary", "queue_team", "previous_agent", "previous_queue"}`` or None when the row is gone.
+    Returns ``{"summary", "queue_team", "previous_agent", "previous_queue", "previous_queue_team"}`` or None when
+    the row is gone.
     ``with_previous`` (work that may have left an agent or a queue: transfers, re-queues, overflows) adds
     two subqueries: the last agent who held it other than the current one (every event records the agent
     after its move, so this is the agent before the move), and the queue the latest event says it left
@@ -252,11 +253,15 @@ def live_interaction(*, interaction_id: int, with_previous: bool) -> dict[str, A
     if with_previous and isinstance(row["previous_queue_data"], dict):
         candidate = row["previous_queue_data"].get("from_queue")
         previous_queue = candidate if isinstance(candidate, int) else None
+    previous_team = None
+    if previous_queue is not None and previous_queue != row["queue_id"]:  # moved work only: rare
+        previous_team = Queue.objects.filter(pk=previous_queue).values_list("team_id", flat=True).first()
     return {
         "summary": _summary(row),
         "queue_team": row["queue__team_id"],
         "previous_agent": row.get("previous_agent"),
         "previous_queue": previous_queue,
+        "previous_queue_team": previous_team,
     }
 
 

@@ -21,6 +21,7 @@ CRM_TASKS = {
     "crm.tasks.orphan_files_sweep_task",
     "crm.tasks.presence_sweep_task",
     "crm.tasks.queue_overflow_task",
+    "crm.tasks.queue_stats_flush_task",
     "crm.tasks.route_pending_task",
     "crm.tasks.sla_recompute_task",
     "crm.tasks.sla_sweep_task",
