@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from agents.access import Viewer, viewer_from_request
+from config.replicas import replica_view
 from crm.quality.selectors import agent_qa_scores
 
 from .selectors import KpiQuery, agent_occupancy, contacts_by_category, kpi_rows
@@ -40,6 +41,7 @@ def _context(request, title: str, **extra) -> dict:
 
 
 @login_required
+@replica_view
 def dashboard(request):
     """Volume and service level by hour (7 days), AHT and CSAT by day and FCR by category (30 days), and the
     agent leaderboard with occupancy (7 days)."""
@@ -111,6 +113,7 @@ def dashboard(request):
 
 
 @login_required
+@replica_view
 def staffing(request):
     """Tomorrow's staffing per queue and hour: forecast volume (same weekday, recent weeks) through Erlang C."""
     viewer = _supervisor(request)

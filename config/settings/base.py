@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every request gets its id (X-Request-ID) and one access log line, whatever answers it.
     "config.logs.RequestIdMiddleware",
+    # Read-your-writes for the read replicas: knows the client, marks it when it wrote (config.replicas).
+    "config.replicas.ReplicaMiddleware",
     # Times every request and counts its statements for /metrics (config.metrics).
     "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -102,6 +104,22 @@ if _pool_size > 0:
         "max_size": _pool_size,
         "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
     }
+# Read replicas (config.replicas): one URL or several, comma-separated; heavy reads (reports, timelines) go there.
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(u.strip() for u in env.str("DATABASE_REPLICA_URL", default="").split(",") if u.strip()):
+    _alias = "replica" if _number == 0 else f"replica_{_number + 1}"
+    DATABASES[_alias] = {
+        **env.db_url_config(_url),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        # a replica that is down must not hold a request for long: the primary answers instead
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), "connect_timeout": 2},
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG = env.float("DATABASE_REPLICA_MAX_LAG", default=5.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=1.0)
+DATABASE_REPLICA_STICKY_SECONDS = env.int("DATABASE_REPLICA_STICKY_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

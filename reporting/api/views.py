@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from agents.access import Viewer, viewer_from_request
 from config.api.serializers import ErrorSerializer
 from config.exports import csv_lines
+from config.replicas import ReplicaReadsMixin
 
 from ..selectors import KPI_FIELDS, KpiQuery, agent_occupancy, contacts_by_category, kpi_rows
 from .serializers import (
@@ -61,7 +62,7 @@ def _csv_schema(serializer, description: str):
     }
 
 
-class _ReportView(APIView):
+class _ReportView(ReplicaReadsMixin, APIView):
     renderer_classes = [renderers.JSONRenderer, CSVRenderer]
     query_serializer = None
 

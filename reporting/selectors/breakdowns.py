@@ -4,13 +4,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connections
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agents.access import Viewer
 from agents.models import Agent
+from config.replicas import read_alias
 from crm.interactions.models import Interaction
 
 from ..sums import KpiQuery, _round, fraction, kpi_interactions, kpi_scope_q
@@ -110,7 +111,7 @@ def agent_occupancy(
     names = dict(agents.values_list("pk", "name"))
     figures: dict[int, tuple[float, float, float]] = {}
     if names and stop > start:
-        with connection.cursor() as cursor:
+        with connections[read_alias()].cursor() as cursor:
             cursor.execute(_OCCUPANCY_SQL, {"agents": list(names), "start": start, "stop": stop})
             figures = {agent: (float(h), float(a), float(on)) for agent, h, a, on in cursor.fetchall()}
     rows = []

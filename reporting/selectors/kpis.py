@@ -42,11 +42,12 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from agents.access import Viewer
 from agents.models import Agent, Team
+from config.replicas import read_alias
 from crm.routing.models import Queue
 from crm.surveys.models import SurveyResponse
 
@@ -103,7 +104,8 @@ def raw_sums(*, viewer: Viewer, query: KpiQuery, now: datetime) -> dict[Any, dic
         zone,
         prefix="survey__interaction__",
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    alias = read_alias()  # a replica inside a report view (config.replicas): the SET LOCAL must reach it
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         # PostgreSQL's JIT compiles these aggregates for 0.7–2 s (measured, bench/kpis.py) to save less than that
         cursor.execute("SET LOCAL jit = off")
         if query.group_by == "total":

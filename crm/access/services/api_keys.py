@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 
 from config.api.permissions import ALL_SCOPES
@@ -53,8 +53,9 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 
 
 def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
-    """The active key with this value, or None. Records when it was last used (coarsely)."""
-    key = ApiKey.objects.filter(hashed_key=hash_key(raw_key)).first()
+    """The active key with this value, or None. Records when it was last used (coarsely). Read on the primary even
+    in a view that reads a replica (``config.replicas``): a key revoked a moment ago must stop working at once."""
+    key = ApiKey.objects.using(DEFAULT_DB_ALIAS).filter(hashed_key=hash_key(raw_key)).first()
     if key is None or not key.is_active:
         return None
     now = timezone.now()

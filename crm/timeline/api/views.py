@@ -8,13 +8,14 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from agents.access import viewer_from_request
+from config.replicas import ReplicaReadsMixin
 from contacts.models import Customer
 
 from ..selectors import TimelineCursor, customer_timeline
 from .serializers import TimelineOutputSerializer, TimelineQuerySerializer
 
 
-class CustomerTimelineView(APIView):
+class CustomerTimelineView(ReplicaReadsMixin, APIView):
     """A customer's interactions, messages, notes and survey answers, newest first, in one query per page."""
 
     @extend_schema(
