@@ -5,6 +5,8 @@ Usage (from the repository root, PostgreSQL running):
     .venv/bin/python bench/kpis.py                      # generate if needed, then time the reports
     .venv/bin/python bench/kpis.py --regenerate --interactions 200000
     .venv/bin/python bench/kpis.py --explain            # also print EXPLAIN (ANALYZE, BUFFERS) of each statement
+    .venv/bin/python bench/kpis.py --replica            # the reports API with and without a read replica
+                                                        # (its own PostgreSQL pair: bench/kpis_replica.py)
 
 What it does:
 
@@ -298,12 +300,23 @@ def measure(repeat: int, explain: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("KPI_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
-    parser.add_argument("--interactions", type=int, default=1_000_000)
+    parser.add_argument("--interactions", type=int, default=None, help="default 1,000,000 (200,000 with --replica)")
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--generate-only", action="store_true")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument(
+        "--replica", action="store_true", help="the reports API on its own primary, then with a streaming replica"
+    )
+    parser.add_argument("--clients", type=int, default=8, help="--replica: concurrent clients")
+    parser.add_argument("--seconds", type=float, default=20.0, help="--replica: length of each run")
     args = parser.parse_args()
+    if args.replica:
+        from kpis_replica import run_replica
+
+        run_replica(interactions=args.interactions or 200_000, clients=args.clients, seconds=args.seconds)
+        return
+    args.interactions = args.interactions or 1_000_000
     env = {
         **os.environ,
         "DATABASE_URL": args.database_url,

@@ -2,7 +2,10 @@
 
 import json
 import os
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,10 +19,17 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def var_dir(tmp_path):
-    path = tmp_path / "var"
-    yield path
-    localstack.stop(path)  # never leave servers running after a test, whatever it asserted
+def var_dir():
+    """Outside pytest's own temporary root: as root the stack opens its directories' ancestors to the PostgreSQL
+    user, and another xdist worker taking its first ``tmp_path`` would close /tmp/pytest-of-root (mode 0700) again
+    while this server reads its files."""
+    root = Path(tempfile.mkdtemp(prefix="sb-localstack-"))
+    path = root / "var"
+    try:
+        yield path
+    finally:
+        localstack.stop(path)  # never leave servers running after a test, whatever it asserted
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _pg_select_one(url: str) -> tuple:
