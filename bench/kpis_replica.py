@@ -83,7 +83,10 @@ def _load(base: str, keys: dict[str, str], *, clients: int, seconds: float) -> l
     from datetime import UTC, datetime, timedelta
 
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    fill = {"day30": (today - timedelta(days=30)).isoformat(), "day7": (today - timedelta(days=7)).isoformat()}
+    fill = {
+        "day30": (today - timedelta(days=30)).date().isoformat(),
+        "day7": (today - timedelta(days=7)).date().isoformat(),
+    }
     latencies: list[float] = []
     errors: list[str] = []
     stop_at = time.monotonic() + seconds
@@ -138,7 +141,9 @@ def run_replica(*, interactions: int, clients: int, seconds: float) -> None:
             "SWITCHBOARD_INSTANCE": "bench-kpi-replica",
             "LOG_LEVEL": "WARNING",
         }
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True)  # noqa: S603
+        subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
         _log(f"generating {interactions:,} interactions on the primary…")
         generate(primary_url, interactions=interactions)
         subprocess.run(  # noqa: S603

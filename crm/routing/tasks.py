@@ -6,6 +6,7 @@ from celery import shared_task
 from .services.offers import offer_timeouts_expire
 from .services.overflow import queue_overflow_due
 from .services.router import route_pending
+from .services.triggers import routing_run_starting
 
 ROUTE_BATCH = 100
 
@@ -16,6 +17,7 @@ def route_pending_task() -> int:
 
     A full batch means more may be routable: the task queues itself again rather than holding a worker.
     """
+    routing_run_starting()  # before reading: a change committed from now on asks for a run of its own
     routed = route_pending(limit=ROUTE_BATCH)
     if routed >= ROUTE_BATCH:
         route_pending_task.apply_async(expires=60)

@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from agents.choices import AgentStatus
 from crm.choices import InteractionStatus, WebhookDeliveryStatus
 from crm.interactions.models import Interaction
+from crm.routing.services.triggers import routing_run_starting
 from crm.webhooks.models import WebhookDelivery
 from crm.webhooks.services import webhook_emit
 from tests.agents.factories import AgentFactory
@@ -70,6 +71,7 @@ def test_a_worker_serves_task_runtime_queue_lag_and_routing_decisions(own_worker
     )  # the pool's child runs the tasks; the worker adds up its files
     queue = QueueFactory(channels=["chat"], auto_accept=True)
     AgentFactory(status=AgentStatus.AVAILABLE, status_changed_at=timezone.now(), team=queue.team)
+    routing_run_starting()  # a run another test asked for, never consumed, would hold the run-pending mark
     work = interaction_in_status(InteractionStatus.QUEUED, queue=queue)  # its routing trigger goes to the worker
 
     wait_for(
