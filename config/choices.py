@@ -8,5 +8,6 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     CHAT = "chat", "Chat"
     SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
     SOCIAL = "social", "Social"
     WEB = "web", "Web form"

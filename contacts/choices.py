@@ -16,6 +16,7 @@ class IdentityChannel(models.TextChoices):
 IDENTITY_FOR_CHANNEL = {
     Channel.VOICE: IdentityChannel.PHONE,
     Channel.SMS: IdentityChannel.PHONE,
+    Channel.WHATSAPP: IdentityChannel.PHONE,
     Channel.EMAIL: IdentityChannel.EMAIL,
     Channel.CHAT: IdentityChannel.CHAT,
     Channel.WEB: IdentityChannel.EMAIL,

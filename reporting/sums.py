@@ -33,7 +33,7 @@ from crm.interactions.models import Interaction, InteractionEvent
 from crm.interactions.selectors import interaction_visibility_q
 
 GROUP_BY = ("total", "day", "hour", "queue", "channel", "agent", "team")
-ASYNC_CHANNELS = ("email", "sms", "social", "web")
+ASYNC_CHANNELS = ("email", "sms", "whatsapp", "social", "web")
 NOTHING = Q(pk__in=[])
 
 KPI_FIELDS = (

@@ -93,6 +93,10 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_CACHE_SECONDS = env.float("METRICS_CACHE_SECONDS", default=15.0)
 # Queue figures (queue.stats) follow the changes that moved them by this much, once for all of them (crm.live).
 SWITCHBOARD_QUEUE_STATS_DELAY_SECONDS = env.float("SWITCHBOARD_QUEUE_STATS_DELAY_SECONDS", default=0.25)
+# Twilio (SMS, WhatsApp inboxes): the hosts its media (MMS pictures) are fetched from with the account's credentials
+# (and their subdomains); media elsewhere are listed as left out. And how large one media item may be.
+TWILIO_MEDIA_HOSTS = env.list("TWILIO_MEDIA_HOSTS", default=["api.twilio.com", "twiliocdn.com"])
+TWILIO_MEDIA_MAX_BYTES = env.int("TWILIO_MEDIA_MAX_BYTES", default=5 * 1024 * 1024)
 # A Celery worker serves its task metrics here (0: not served); see config.metrics.
 SWITCHBOARD_WORKER_METRICS_PORT = env.int("SWITCHBOARD_WORKER_METRICS_PORT", default=0)
 SWITCHBOARD_WORKER_METRICS_ADDRESS = env.str("SWITCHBOARD_WORKER_METRICS_ADDRESS", default="127.0.0.1")

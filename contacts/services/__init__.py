@@ -17,6 +17,7 @@ from .customers import (
 from .identities import (
     identity_add,
     identity_channel_for,
+    identity_mark_deliverable,
     identity_mark_undeliverable,
     identity_remove,
     identity_update,
@@ -36,6 +37,7 @@ __all__ = [
     "customer_update",
     "identity_add",
     "identity_channel_for",
+    "identity_mark_deliverable",
     "identity_mark_undeliverable",
     "identity_remove",
     "identity_update",

@@ -126,6 +126,18 @@ def identity_mark_undeliverable(*, channel: str, address: str, reason: str, at=N
     )
 
 
+def identity_mark_deliverable(*, channel: str, address: str) -> int:
+    """Undo ``identity_mark_undeliverable`` (a text message's START after a STOP). Answers how many were cleared."""
+    kind = identity_channel_for(channel)
+    try:
+        normalized = normalize_address(channel=kind, address=address)
+    except ValidationError:
+        return 0
+    return ContactIdentity.objects.filter(channel=kind, address=normalized, undeliverable_at__isnull=False).update(
+        undeliverable_at=None, undeliverable_reason=""
+    )
+
+
 def identity_remove(*, identity: ContactIdentity) -> None:
     """Remove an address. When it was primary, the oldest other address of its kind takes over (or none)."""
     with transaction.atomic():

@@ -65,21 +65,28 @@ def inbox_inbound_url(inbox: Inbox) -> str:
 def interaction_recipient(*, interaction: Interaction) -> str | None:
     """The customer's address on the interaction's channel: their primary identity of that kind, else their oldest
     one, else (e-mail) the customer's ``email``; None when they have none."""
+    return interaction_recipient_state(interaction=interaction)[0]
+
+
+def interaction_recipient_state(*, interaction: Interaction) -> tuple[str | None, str]:
+    """``interaction_recipient`` and why nothing may be sent to it ("" when it may): the address opted out (a text
+    message's STOP) or was found undeliverable (a permanent bounce)."""
     try:
         kind = identity_channel_for(interaction.channel)
     except ValidationError:  # a channel without identities: nothing to send to
-        return None
-    address = (
+        return None, ""
+    found = (
         ContactIdentity.objects.filter(customer_id=interaction.customer_id, channel=kind)
         .order_by("-is_primary", "created_at", "id")
-        .values_list("address", flat=True)
+        .values_list("address", "undeliverable_at", "undeliverable_reason")
         .first()
     )
-    if address:
-        return address
+    if found:
+        address, refused_at, reason = found
+        return address, (reason or "undeliverable") if refused_at is not None else ""
     if kind == "email":
-        return interaction.customer.email or None
-    return None
+        return interaction.customer.email or None, ""
+    return None, ""
 
 
 def interaction_thread_ids(*, interaction: Interaction, before: Message | None = None) -> tuple[str, ...]:

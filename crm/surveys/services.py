@@ -45,7 +45,7 @@ SURVEY_DISPATCH_TASK = "crm.tasks.survey_dispatch_task"
 TOKEN_SALT = "crm.survey"  # noqa: S105 (a signing salt, not a secret)
 MAX_COMMENT_LENGTH = 5000
 # Channels where a platform only lets a business write within a window after the customer's last message.
-MESSAGING_CHANNELS = frozenset({Channel.SMS, Channel.SOCIAL, Channel.CHAT})
+MESSAGING_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP, Channel.SOCIAL, Channel.CHAT})
 
 
 class SurveyTokenInvalid(DomainError):

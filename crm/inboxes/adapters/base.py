@@ -208,6 +208,8 @@ class Adapter(Protocol):
 _REGISTRY: dict[str, str | type] = {
     "bridge": "crm.inboxes.adapters.bridge.BridgeAdapter",
     "email": "crm.inboxes.adapters.email.EmailAdapter",
+    "sms": "crm.inboxes.adapters.twilio.TwilioAdapter",
+    "whatsapp": "crm.inboxes.adapters.twilio.TwilioWhatsAppAdapter",
 }
 
 

@@ -29,7 +29,9 @@ from config.roles import ADMINISTRATOR_GROUP
 
 from ..adapters import Adapter, adapter_for
 from ..adapters.email.oauth import oauth_configured, refresh_access_token
+from ..adapters.twilio import TwilioAdapter
 from ..models import Inbox, InboxState
+from ..selectors import inbox_inbound_url
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ def inbox_adapter(inbox: Inbox, *, fresh_token: bool = False) -> Adapter:
     adapter_class = adapter_for(inbox.adapter)
     if inbox.adapter == "email" and oauth_configured(inbox.settings):
         return adapter_class(settings=inbox.settings, access_token=inbox_access_token(inbox, fresh=fresh_token))
+    if issubclass(adapter_class, TwilioAdapter):  # Twilio reports each message's fate to the inbox's status URL
+        return adapter_class(settings=inbox.settings, status_callback_url=inbox_inbound_url(inbox) + "status/")
     return adapter_class(settings=inbox.settings)
 
 

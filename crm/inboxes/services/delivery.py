@@ -261,6 +261,16 @@ def delivery_resume_inbox(*, inbox: Inbox) -> int:
     return resumed
 
 
+def delivery_fail_reported(*, delivery_id: int, error: str) -> str:
+    """The provider reports, after accepting it, that a message could not be delivered (Twilio's ``undelivered``):
+    the delivery fails with that reason, whatever it was. Answers its status (unchanged when already failed)."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update(of=("self",)).select_related("message").get(pk=delivery_id)
+        if delivery.status != D.FAILED:
+            _finish(delivery, status=D.FAILED, error=error[:2000], now=timezone.now())
+        return delivery.status
+
+
 def _describe(failure: DeliveryError) -> str:
     return failure.reason[:2000] if failure.reason else type(failure).__name__
 

@@ -7,7 +7,8 @@ from django.utils.html import linebreaks
 from ..adapters import OutboundAttachment, OutboundMessage, PermanentFailure
 from ..attachments import attachment_is_listed, attachment_is_stored, attachment_read
 from ..models import Delivery
-from ..selectors import interaction_recipient, interaction_thread_ids
+from ..selectors import interaction_recipient_state, interaction_thread_ids
+from .windows import check_reply_window
 
 
 def outbound_message_for(*, delivery: Delivery) -> OutboundMessage:
@@ -16,11 +17,14 @@ def outbound_message_for(*, delivery: Delivery) -> OutboundMessage:
     files the agent attached. ``PermanentFailure`` when the customer has no address or a file is gone."""
     message = delivery.message
     interaction = message.interaction
-    recipient = interaction_recipient(interaction=interaction)
+    recipient, refused = interaction_recipient_state(interaction=interaction)
     if not recipient:
         raise PermanentFailure(
             f"the customer has no {interaction.get_channel_display().lower()} address to send to", code="no_address"
         )
+    if refused:
+        raise PermanentFailure(f"not sent: {recipient} {refused}", code="recipient_refused", recipient=recipient)
+    check_reply_window(delivery=delivery)
     attachments = []
     for entry in message.attachments or []:
         if not attachment_is_listed(entry) or not attachment_is_stored(entry):
