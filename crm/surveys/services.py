@@ -28,7 +28,8 @@ from django.utils import timezone
 from config.choices import Channel
 from config.errors import DomainError
 from config.tasks import task_named
-from contacts.models import Customer
+from contacts.models import ContactIdentity, Customer
+from contacts.services import identity_channel_for
 from crm.choices import OPEN_STATUSES, SURVEY_SCORE_RANGE, InteractionStatus, MessageDirection, SurveyKind, SurveyStatus
 from crm.interactions.models import Interaction, Message
 from crm.webhooks.outbox import PUBLISH_LEASE_SECONDS, SWEEP_BATCH, outbox_lease_due
@@ -190,6 +191,8 @@ def _reason_at_dispatch(*, survey: Survey, customer: Customer, now: datetime) ->
     interaction = survey.interaction
     if customer.survey_opt_out:
         return "the customer opted out of surveys"
+    if interaction.channel in (Channel.SMS, Channel.WHATSAPP) and _opted_out(interaction):
+        return "the customer's number opted out of messages (STOP)"
     if interaction.status == InteractionStatus.ABANDONED or _is_spam(interaction):
         return "abandoned or spam interaction"
     cap_start = now - timedelta(days=settings.SURVEY_FREQUENCY_CAP_DAYS)
@@ -211,6 +214,17 @@ def _reason_at_dispatch(*, survey: Survey, customer: Customer, now: datetime) ->
         if last_inbound is None or now - last_inbound > timedelta(hours=min(windows)):
             return f"the channel's {min(windows)}-hour reply window has closed"
     return ""
+
+
+def _opted_out(interaction: Interaction) -> bool:
+    """Whether the customer's address on a text channel is marked opted out (or undeliverable)."""
+    try:
+        kind = identity_channel_for(interaction.channel)
+    except ValidationError:
+        return False
+    return ContactIdentity.objects.filter(
+        customer_id=interaction.customer_id, channel=kind, undeliverable_at__isnull=False
+    ).exists()
 
 
 def _retry_delay(attempts: int) -> float:

@@ -6,13 +6,14 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
+from contacts.services import identity_mark_undeliverable
 from crm.choices import InteractionStatus, SurveyKind, SurveyStatus
 from crm.interactions import services as lifecycle
 from crm.interactions.models import Message
 from crm.surveys.models import Survey
 from crm.surveys.services import survey_dispatch, survey_from_token, survey_publish_due
 from tests.agents.factories import AgentFactory
-from tests.contacts.factories import CustomerFactory
+from tests.contacts.factories import ContactIdentityFactory, CustomerFactory
 from tests.crm.factories import QueueFactory, SurveySuppressionRuleFactory, interaction_in_status
 
 pytestmark = pytest.mark.django_db
@@ -133,6 +134,16 @@ def test_opted_out_customers_are_not_surveyed():
     survey = dispatch(interaction)
     assert survey.status == SS.SUPPRESSED and "opted out" in survey.suppressed_reason
     assert mail.outbox == []
+
+
+def test_a_number_that_texted_stop_gets_no_survey_by_text():
+    customer = CustomerFactory()
+    ContactIdentityFactory(customer=customer, channel="phone", address="+4915112345678")
+    identity_mark_undeliverable(channel="sms", address="+4915112345678", reason="opted out of messages (STOP)")
+
+    survey = dispatch(resolved("sms", customer=customer))
+
+    assert survey.status == SS.SUPPRESSED and "opted out of messages" in survey.suppressed_reason
 
 
 def test_opting_out_during_the_delay_is_respected():
