@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.probes import healthz, readyz
@@ -14,6 +16,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # browsers ask for /favicon.ico where a page names no icon (a JSON answer, a file): the one the pages name
+    path("favicon.ico", RedirectView.as_view(url=static("switchboard/favicon.svg"), permanent=True)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),

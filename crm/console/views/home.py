@@ -47,14 +47,22 @@ def agent_required(view: Callable) -> Callable:
             return signed_in_view(request, *args, **kwargs)
         agent = Agent.objects.filter(user=request.user).select_related("team").first()
         if agent is None:
+            if request.user.is_staff:  # a supervisor or administrator who followed a link to the console
+                title, reason = (
+                    "The console is for agents",
+                    "Your account supervises rather than answers: the live wallboard, the agent board and the "
+                    "reports are your screens.",
+                )
+            else:
+                title, reason = (
+                    "No agent profile",
+                    "The agent console is for agents, and your account has no agent profile. "
+                    "Ask a supervisor to create one for you.",
+                )
             return render(
                 request,
                 "console/forbidden.html",
-                {
-                    "title": "No agent profile",
-                    "reason": "The agent console is for agents, and your account has no agent profile. "
-                    "Ask a supervisor to create one for you.",
-                },
+                {"title": title, "reason": reason, "supervisor_links": request.user.is_staff},
                 status=403,
             )
         request.agent = agent

@@ -101,6 +101,27 @@ def test_user_without_agent_profile_gets_a_403_page_saying_why():
     assert "your account has no agent profile" in response.content.decode()
 
 
+def test_a_supervisor_who_opens_the_console_is_sent_to_their_own_screens():
+    client = Client()
+    client.force_login(UserFactory(username="sup.ervisor", is_staff=True))
+
+    response = client.get("/console/")
+
+    page = response.content.decode()
+    assert response.status_code == 403 and "The console is for agents" in page
+    for link in ("/wallboard/", "/admin/agents/agent/board/", "/reports/", "/admin/"):
+        assert f'href="{link}"' in page
+
+
+def test_every_page_names_its_icon_and_the_browser_default_is_redirected_to_it(client):
+    login = client.get("/accounts/login/").content.decode()
+    assert 'rel="icon"' in login and "switchboard/favicon.svg" in login
+
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301 and response["Location"].endswith("switchboard/favicon.svg")
+
+
 def test_user_without_agent_profile_cannot_post_actions_either(queue):
     interaction = InteractionFactory(queue=queue)
     client = Client()
