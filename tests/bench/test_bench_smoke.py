@@ -109,7 +109,7 @@ def test_a_bench_database_is_created_marked_refused_when_foreign_and_dropped(dat
     assert count(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'bench_owner'") == 1
     _db.prepare(name)  # its own: used again
     _db.finish(url, keep=True)
-    assert count(database_url, f"SELECT count(*) FROM pg_database WHERE datname = '{name}'") == 1
+    assert count(database_url, "SELECT count(*) FROM pg_database WHERE datname = 'bench_smoke_db'") == 1
     # someone's database that happens to be named bench_*: holds tables, not marked -> refused, left alone
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE bench_owner")
@@ -118,7 +118,7 @@ def test_a_bench_database_is_created_marked_refused_when_foreign_and_dropped(dat
         _db.prepare(name, recreate=True)
     assert count(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'precious'") == 1
     _db.finish(url, keep=False)
-    assert count(database_url, f"SELECT count(*) FROM pg_database WHERE datname = '{name}'") == 0
+    assert count(database_url, "SELECT count(*) FROM pg_database WHERE datname = 'bench_smoke_db'") == 0
 
 
 def test_routing_builds_its_agents_queues_and_waiting_work(database_url):
