@@ -64,15 +64,18 @@ def test_incremental_refresh_picks_up_changes_to_old_hours(day):
     assert rolled[0]["ces"] == 4.67  # (2 + 5 + 7) / 3
 
 
-def test_agents_and_team_viewers_are_read_raw(day):
+def test_agents_and_team_viewers_are_not_read_from_the_hourly_rollup_but_the_per_agent_one(day):
     kpi_rollup_refresh(now=NOW)
+    kpi_people_refresh(now=NOW)
 
     assert rollup_plan(viewer=STAFF, query=KpiQuery(DAY_START, DAY_END, "agent")) is None
     assert (
         rollup_plan(viewer=Viewer(unrestricted=False, team_ids=frozenset({1})), query=KpiQuery(DAY_START, DAY_END))
         is None
     )
+    assert people_plan(query=KpiQuery(DAY_START, DAY_END, "agent")) is not None
     assert rollup_plan(viewer=STAFF, query=KpiQuery(DAY_START, DAY_END, "hour", tz="Asia/Kolkata")) is None
+    assert people_plan(query=KpiQuery(DAY_START, DAY_END, "hour", tz="Asia/Kolkata")) is None
 
 
 # --- property: random traffic, random windows ---------------------------------------------------------------
