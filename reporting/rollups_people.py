@@ -13,7 +13,8 @@ another team therefore reads exactly as a raw recompute would, with nothing to r
 
 Refresh (``kpi_people_refresh``, from the same beat task as the hourly rollup): its own watermark, the same dirty
 hours (``reporting.rollups._dirty_hours``: events, late survey answers, repeat contacts, due times passed) and
-the same delete-and-insert of whole hours in one transaction.
+the same delete-and-insert of whole hours in one transaction; also the hours of a deleted agent or queue (their
+interactions' column was set to null without an event), found by a loose index scan of the rollup's ids.
 """
 
 import dataclasses
@@ -172,6 +173,43 @@ def _recompute(*, hours: Q, now: datetime, start: datetime) -> int:
     return written
 
 
+def _present(column: str) -> list[int]:
+    """The distinct non-null values of ``column`` in the rollup, by a loose index scan (one probe per value, on
+    the ``(column, bucket)`` index) rather than reading every row."""
+    assert column in ("agent_id", "queue_id")  # noqa: S101  (a column name of ours, not input)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE present(v) AS (
+                (SELECT {column} FROM reporting_kpihouragent WHERE {column} IS NOT NULL ORDER BY {column} LIMIT 1)
+                UNION ALL
+                SELECT (SELECT {column} FROM reporting_kpihouragent WHERE {column} > present.v
+                        ORDER BY {column} LIMIT 1)
+                FROM present WHERE present.v IS NOT NULL
+            )
+            SELECT v FROM present WHERE v IS NOT NULL
+            """  # noqa: S608
+        )
+        return [value for (value,) in cursor.fetchall()]
+
+
+def _orphaned_hours() -> set[datetime]:
+    """Hours holding rows of a deleted agent or queue: deleting one sets the interactions' column to null (no
+    event is written), so those hours are rolled again to read as a raw recompute does."""
+    agents = set(_present("agent_id"))
+    queues = set(_present("queue_id"))
+    gone_agents = agents - set(Agent.objects.filter(pk__in=agents).values_list("pk", flat=True))
+    gone_queues = queues - set(Queue.objects.filter(pk__in=queues).values_list("pk", flat=True))
+    if not gone_agents and not gone_queues:
+        return set()
+    return set(
+        KpiHourAgent.objects.filter(Q(agent_id__in=gone_agents) | Q(queue_id__in=gone_queues))
+        .order_by()
+        .values_list("bucket", flat=True)
+        .distinct()
+    )
+
+
 def kpi_people_refresh(*, now: datetime | None = None) -> int:
     """Bring the per-agent rollup up to ``now``, exactly as ``kpi_rollup_refresh`` does the hourly one; returns
     the number of rows written. Under a row lock on its own watermark, so two refreshes never interleave."""
@@ -183,7 +221,10 @@ def kpi_people_refresh(*, now: datetime | None = None) -> int:
         )
         since = state.refreshed_at - LATE_COMMIT_MARGIN if state.refreshed_at > EPOCH else EPOCH
         start = floor_hour(since)
-        dirty = _dirty_hours(since=since, now=now, before=start) if since > EPOCH else []
+        dirty = []
+        if since > EPOCH:
+            changed = set(_dirty_hours(since=since, now=now, before=start)) | _orphaned_hours()
+            dirty = sorted(hour for hour in changed if hour < start)
         recent = Q(created_at__gte=start, created_at__lt=end)
         KpiHourAgent.objects.filter(bucket__gte=start, bucket__lt=end).delete()
         if dirty:

@@ -120,3 +120,20 @@ def test_hours_after_the_watermark_and_odd_offsets_are_read_raw(day):
     agent = viewers(day)["agent"]
     rolled, raw = both(agent, KpiQuery(DAY_START, DAY_END, "hour"), NOW)
     assert rolled == raw
+
+
+def test_a_deleted_agent_or_queue_is_rolled_again_at_the_next_refresh(day):
+    other_queue = QueueFactory(team=day["team"])
+    InteractionFactory(queue=other_queue, agent=day["agent"], created_at=T0 + timedelta(hours=6))
+    kpi_people_refresh(now=NOW)
+    staff, supervisor = viewers(day)["staff"], viewers(day)["supervisor"]
+    # deleting sets the interactions' column to null (SET_NULL): no event, yet the next refresh must follow
+    day["other"].delete()
+    other_queue.delete()
+    kpi_people_refresh(now=NOW + timedelta(minutes=1))
+    rolled, raw = both(staff, KpiQuery(DAY_START, DAY_END, "agent"), NOW)
+    assert rolled == raw
+    assert {row["label"]: row["offered"] for row in rolled} == {"Ada": 4, "(none)": 2}  # B lost Bob, C never had one
+    for group_by in ("queue", "team", "total"):
+        rolled, raw = both(supervisor, KpiQuery(DAY_START, DAY_END, group_by), NOW)
+        assert rolled == raw, group_by
