@@ -137,3 +137,35 @@ def test_a_deleted_agent_or_queue_is_rolled_again_at_the_next_refresh(day):
     for group_by in ("queue", "team", "total"):
         rolled, raw = both(supervisor, KpiQuery(DAY_START, DAY_END, group_by), NOW)
         assert rolled == raw, group_by
+
+
+def test_the_reports_api_answers_agents_supervisors_and_team_keys_from_the_rollup(day, key_client_factory):
+    from rest_framework.test import APIClient
+
+    from tests.agents.factories import UserFactory
+
+    from .test_api import DAY, URL
+
+    supervisor = UserFactory()
+    day["team"].supervisors.add(supervisor)
+    callers = {}
+    for name, user in (("agent", day["agent"].user), ("supervisor", supervisor)):
+        callers[name] = APIClient()
+        callers[name].force_login(user)
+    callers["team key"] = key_client_factory(["read"], team=day["team"])
+
+    def answers():
+        return {
+            (name, group_by): client.get(URL, {**DAY, "group_by": group_by}).json()["rows"]
+            for name, client in callers.items()
+            for group_by in ("total", "agent", "hour", "team")
+        }
+
+    raw = answers()  # never refreshed: read raw
+    kpi_people_refresh()  # up to now: every hour of the day is rolled up
+    assert people_plan(query=KpiQuery(DAY_START, DAY_END)).raw == []
+    assert answers() == raw
+    # and it is the rollup that answers: Ada's rolled-up rows, altered, show in every caller's report
+    KpiHourAgent.objects.filter(agent_id=day["agent"].pk).update(offered=100)
+    for (name, group_by), rows in answers().items():
+        assert sum(row["offered"] for row in rows) > sum(row["offered"] for row in raw[(name, group_by)]), name
