@@ -237,6 +237,10 @@ def kpi_people_refresh(*, now: datetime | None = None) -> int:
         written = 0
         if end > start or dirty:
             written = _recompute(hours=recent, now=now, start=dirty[0] if dirty else start)
+        if since == EPOCH and written:
+            # the first refresh wrote all history: plan the reports on real statistics, not autovacuum's later ones
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE reporting_kpihouragent")
         state.refreshed_at = now
         state.save(update_fields=["refreshed_at"])
     return written
