@@ -11,18 +11,22 @@ Usage (from the repository root, PostgreSQL running):
 What it does:
 
 1. Database (``--database``, default ``bench_kpis``; see ``bench/_db.py``: only a ``bench_*`` database, on
-   ``DATABASE_URL``'s server, kept after the run unless ``--drop-database``): created if missing, ``migrate``d, then filled by ``INSERT … SELECT generate_series`` (secondary indexes dropped during the load
-   and rebuilt after, then ``ANALYZE``) with ``--interactions`` interactions (1,000,000) spread over 180 days,
+   ``DATABASE_URL``'s server, kept after the run unless ``--drop-database``): created if missing, ``migrate``d,
+   then filled by ``INSERT … SELECT generate_series`` (secondary indexes dropped during the load and rebuilt
+   after, then ``ANALYZE``) with ``--interactions`` interactions (1,000,000) spread over 180 days,
    oldest first, 200 agents in 4 teams, 8 queues, 100,000 customers; 40 % voice, 25 % chat, 20 % email, 10 % SMS,
    5 % social; 6 % abandoned, the last hour still queued, the rest resolved with random waits and handle times,
    10 categories, due times; CSAT surveys on 15 % of resolved contacts (answered 60 %), NPS and CES on 5 %;
    a ``transferred`` event on 4 % of handled contacts. A database that already holds enough interactions is
    reused (``--regenerate`` forces a rebuild).
-2. The hourly rollup (``reporting.rollups.kpi_rollup_refresh``): the first, full refresh and a second one (what
-   the per-minute beat task costs when little changed), timed.
-3. The reports, as the API and the dashboard run them (``reporting.selectors.kpi_rows``, a staff viewer):
-   (a) the 30-day summary grouped by queue, (b) the 7-day series by hour (UTC, and Berlin), each through the
-   rollup and read raw (``use_rollup=False``). Each is run ``--repeat`` times after a warm-up; medians reported.
+2. The hourly rollup (``reporting.rollups.kpi_rollup_refresh``) and the per-agent one
+   (``reporting.rollups_people.kpi_people_refresh``): the first, full refresh and a second one each (what the
+   per-minute beat task costs when little changed), timed.
+3. The reports, as the API and the dashboard run them (``reporting.selectors.kpi_rows``): for a staff viewer
+   (a) the 30-day summary grouped by queue, (b) the 7-day series by hour (UTC, and Berlin); then over the last
+   30, 90 and 180 days (c) an agent's own summary and (d) their team's supervisor's summary by agent (the team's
+   queues or agents). Each through the rollups and read raw (``use_rollup=False``: the figures before the
+   per-agent rollup), run ``--repeat`` times after a warm-up; medians reported.
 4. The ceiling: the very SQL statements the selector sent (captured), executed with a bare cursor on the same
    connection and fetched, no ORM around them: the ratio says what Django and our Python cost on top.
 
