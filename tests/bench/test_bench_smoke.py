@@ -1,4 +1,5 @@
-"""Every benchmark's data generator, run at a tiny size against the test database, so none rots silently.
+"""Every benchmark's data generator and one short phase, run at a tiny size against the test database, so none
+rots silently; and the one way they choose a database (``bench/_db.py``: only ``bench_*``, never another).
 
 The generators write with their own connections (raw ``INSERT … SELECT generate_series`` through psycopg) or the
 ORM, as the benchmarks do; a column added to a model without a database default breaks a raw INSERT here first.
@@ -34,7 +35,7 @@ def bench_module(name: str):
 
 @pytest.fixture
 def database_url() -> str:
-    """The test database, as the benchmarks take it (``--database-url``)."""
+    """The test database's URL: the generators take a URL (their ``main`` makes it from ``bench/_db.py``)."""
     s = connection.settings_dict
     password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
     return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
