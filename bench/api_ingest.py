@@ -9,8 +9,8 @@ Usage (from the repository root, PostgreSQL and Redis running):
 
 What it does:
 
-1. Database (``--database-url``, default ``postgres://postgres@127.0.0.1:5432/switchboard_bench``): created if
-   missing, ``migrate``d, then filled with ``--interactions`` interactions (1,000,000), ``--customers`` customers
+1. Database (``--database``, default ``bench_api_ingest``; see ``bench/_db.py``: only a ``bench_*`` database, on
+   ``DATABASE_URL``'s server, kept after the run unless ``--drop-database``): created if missing, ``migrate``d, then filled with ``--interactions`` interactions (1,000,000), ``--customers`` customers
    with an e-mail identity each, 50 agents, one team, queue and SLA policy, by ``INSERT … SELECT
    generate_series`` with the secondary indexes dropped during the load and rebuilt after, then ``ANALYZE``.
    A database that already holds enough interactions is reused as it is (``--regenerate`` forces a rebuild).
@@ -46,9 +46,12 @@ import httpx
 import psycopg
 from psycopg import sql
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _db  # noqa: E402  (bench/_db.py: the benchmark's own database)
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/switchboard_bench"
+DEFAULT_DATABASE = "bench_api_ingest"
 CHANNELS = ("voice", "email", "chat", "sms", "social")
 QUEUED_SHARE = 0.02
 BENCH_SECRET_KEY = "bench-secret-key-not-for-production-" + "x" * 32  # noqa: S105  (a local benchmark server)
@@ -61,21 +64,6 @@ HISTORY_DAYS = 180
 
 def _log(message: str) -> None:
     print(message, flush=True)
-
-
-def ensure_database(url: str, *, recreate: bool = False) -> None:
-    """Create the database named in ``url`` when it does not exist (connecting to ``postgres`` to do it).
-
-    ``recreate`` drops it first (the other benchmarks import this, as they do ``manage``).
-    """
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    name = info["dbname"]
-    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as conn:
-        if recreate:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            _log(f"created database {name}")
 
 
 def manage(*args: str, env: dict[str, str]) -> str:
@@ -118,6 +106,7 @@ def generate(url: str, *, interactions: int, customers: int) -> None:
         return now
 
     started = t = time.monotonic()
+    _db.assert_scratch(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SET maintenance_work_mem = '512MB'")
         cur.execute("SET synchronous_commit = off")
@@ -254,7 +243,6 @@ def generate(url: str, *, interactions: int, customers: int) -> None:
 
 
 def prepare_database(url: str, *, interactions: int, customers: int, regenerate: bool, env: dict[str, str]) -> None:
-    ensure_database(url)
     t = time.monotonic()
     manage("migrate", "--noinput", env=env)
     _log(f"migrate: {time.monotonic() - t:.1f} s")
@@ -465,7 +453,7 @@ def report(results: list[Result]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    _db.add_arguments(parser, default=DEFAULT_DATABASE, keep=True)
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"))
     parser.add_argument("--interactions", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=200_000)
@@ -479,7 +467,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765, help="API port; the ceiling uses the next one")
     parser.add_argument("--skip-ceiling", action="store_true")
     args = parser.parse_args()
+    args.database_url = _db.prepare(args.database)
+    try:
+        run(args)
+    finally:
+        _db.finish(args.database_url, keep=args.keep_database)
 
+
+def run(args) -> None:
     env = server_env(args)
     prepare_database(
         args.database_url,

@@ -17,7 +17,7 @@ from django.conf import settings
 env = environ.Env()
 
 if not settings.configured:
-    database = env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/switchboard_bench")
+    database = env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/bench_api_ingest")
     pool_size = env.int("DATABASE_POOL_MAX_SIZE", default=20)
     database["CONN_MAX_AGE"] = 0
     if pool_size > 0:

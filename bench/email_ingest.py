@@ -7,10 +7,11 @@ Usage (from the repository root, PostgreSQL, Redis and Debian's dovecot-imapd in
 
 What it does:
 
-1. Database (``--database-url``, default ``postgres://postgres@127.0.0.1:5432/sb_bench_email``): created by the
-   benchmark, marked as its own (table ``bench_email_owner``), migrated, and dropped at the end (``--keep-database``
-   keeps it). A database that exists, holds tables and is not marked as the benchmark's is refused: nothing of a
-   database the benchmark did not make is ever truncated or dropped. An existing empty database is used and left.
+1. Database (``--database``, default ``bench_email_ingest``; see ``bench/_db.py``): only a ``bench_*`` database, on
+   ``DATABASE_URL``'s server, created (re-created when it is a benchmark's from an earlier run), marked as a
+   benchmark's (table ``bench_owner``), migrated, and dropped at the end (``--keep-database`` keeps it). A database
+   that exists, holds tables and is not marked as a benchmark's is refused: nothing of a database a benchmark did not
+   make is ever truncated or dropped.
 2. A team, an e-mail queue and ``--agents`` available agents (e-mail capacity ``--capacity`` each, enough for all
    the work), two inboxes (one posted to, one read over IMAP).
 3. ``--messages`` generated mails per path: two thirds from new customers, one third replies to earlier ones of the
@@ -55,16 +56,15 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _db  # noqa: E402  (bench/_db.py: the benchmark's own database)
 from api_ingest import manage, server_env, uvicorn  # noqa: E402  (the sibling benchmark's helpers)
 
 PYTHON = sys.executable
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sb_bench_email"
-OWNER_TABLE = "bench_email_owner"
+DEFAULT_DATABASE = "bench_email_ingest"
 SUPPORT = "support@bench-acme.test"
 WORDS = "account invoice router refund password delivery order warranty screen battery printer cable".split()
 
@@ -76,49 +76,15 @@ def _log(message: str) -> None:
 # --- the database: only one the benchmark made is ever dropped -----------------------------------------------------
 
 
-def prepare_database(url: str) -> bool:
-    """Create (or re-create, when it is the benchmark's own from an earlier run) the database; True when it is the
-    benchmark's, to drop at the end. Refuses a database holding tables that the benchmark did not make."""
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    name = info["dbname"]
-    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
-        ours = False
-        if exists:
-            with psycopg.connect(url) as conn:
-                tables = conn.execute(
-                    "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
-                ).fetchone()[0]
-                ours = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [OWNER_TABLE]).fetchone()[0]
-            if tables and not ours:
-                raise SystemExit(
-                    f"refusing to run: the database {name} holds {tables} tables and was not made by this benchmark "
-                    "(name a new database with --database-url; the benchmark creates it and drops it after)"
-                )
-            if ours:
-                admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-                exists = False
-        if not exists:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            ours = True
-    if ours:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("CREATE TABLE {} (created_at timestamptz DEFAULT now())").format(sql.Identifier(OWNER_TABLE))
-            )
+def prepare_database(name: str) -> str:
+    """The benchmark's own database (``bench/_db.py``: a ``bench_*`` name, refused otherwise), re-created empty; its URL."""
+    url = _db.prepare(name, recreate=True)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "CREATE TABLE IF NOT EXISTS bench_email_ceiling"
             " (id bigserial PRIMARY KEY, raw bytea NOT NULL, received_at timestamptz NOT NULL)"
         )
-    return ours
-
-
-def drop_database(url: str) -> None:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(info["dbname"])))
-    _log(f"dropped database {info['dbname']}")
+    return url
 
 
 # --- the mail --------------------------------------------------------------------------------------------------
@@ -360,7 +326,7 @@ def celery_worker(env: dict[str, str], concurrency: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    _db.add_arguments(parser, default=DEFAULT_DATABASE, keep=False)
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"))
     parser.add_argument("--messages", type=int, default=10_000, help="messages per path")
     parser.add_argument("--reply-lag", type=int, default=200, help="a reply comes at least this many after its parent")
@@ -372,10 +338,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8775, help="server port; the ceiling uses the next one")
     parser.add_argument("--skip-imap", action="store_true")
     parser.add_argument("--skip-ceiling", action="store_true")
-    parser.add_argument("--keep-database", action="store_true")
     args = parser.parse_args()
 
-    ours = prepare_database(args.database_url)
+    args.database_url = prepare_database(args.database)
     env = server_env(args) | {
         "CELERY_BROKER_URL": args.redis_url,
         "CELERY_TASK_DEFAULT_QUEUE": f"bench-email-{uuid.uuid4().hex[:8]}",
@@ -385,8 +350,7 @@ def main() -> None:
         run(args, env)
     finally:
         shutil.rmtree(env["MEDIA_ROOT"], ignore_errors=True)
-        if ours and not args.keep_database:
-            drop_database(args.database_url)
+        _db.finish(args.database_url, keep=args.keep_database)
 
 
 def run(args, env: dict[str, str]) -> None:

@@ -10,19 +10,23 @@ Usage (from the repository root, PostgreSQL running):
 
 What it does:
 
-1. Database (``--database-url``, default ``postgres://postgres@127.0.0.1:5432/sb_kpi_bench``): created if missing,
-   ``migrate``d, then filled by ``INSERT … SELECT generate_series`` (secondary indexes dropped during the load
-   and rebuilt after, then ``ANALYZE``) with ``--interactions`` interactions (1,000,000) spread over 180 days,
+1. Database (``--database``, default ``bench_kpis``; see ``bench/_db.py``: only a ``bench_*`` database, on
+   ``DATABASE_URL``'s server, kept after the run unless ``--drop-database``): created if missing, ``migrate``d,
+   then filled by ``INSERT … SELECT generate_series`` (secondary indexes dropped during the load and rebuilt
+   after, then ``ANALYZE``) with ``--interactions`` interactions (1,000,000) spread over 180 days,
    oldest first, 200 agents in 4 teams, 8 queues, 100,000 customers; 40 % voice, 25 % chat, 20 % email, 10 % SMS,
    5 % social; 6 % abandoned, the last hour still queued, the rest resolved with random waits and handle times,
    10 categories, due times; CSAT surveys on 15 % of resolved contacts (answered 60 %), NPS and CES on 5 %;
    a ``transferred`` event on 4 % of handled contacts. A database that already holds enough interactions is
    reused (``--regenerate`` forces a rebuild).
-2. The hourly rollup (``reporting.rollups.kpi_rollup_refresh``): the first, full refresh and a second one (what
-   the per-minute beat task costs when little changed), timed.
-3. The reports, as the API and the dashboard run them (``reporting.selectors.kpi_rows``, a staff viewer):
-   (a) the 30-day summary grouped by queue, (b) the 7-day series by hour (UTC, and Berlin), each through the
-   rollup and read raw (``use_rollup=False``). Each is run ``--repeat`` times after a warm-up; medians reported.
+2. The hourly rollup (``reporting.rollups.kpi_rollup_refresh``) and the per-agent one
+   (``reporting.rollups_people.kpi_people_refresh``): the first, full refresh and a second one each (what the
+   per-minute beat task costs when little changed), timed.
+3. The reports, as the API and the dashboard run them (``reporting.selectors.kpi_rows``): for a staff viewer
+   (a) the 30-day summary grouped by queue, (b) the 7-day series by hour (UTC, and Berlin); then over the last
+   30, 90 and 180 days (c) an agent's own summary and (d) their team's supervisor's summary by agent (the team's
+   queues or agents). Each through the rollups and read raw (``use_rollup=False``: the figures before the
+   per-agent rollup), run ``--repeat`` times after a warm-up; medians reported.
 4. The ceiling: the very SQL statements the selector sent (captured), executed with a bare cursor on the same
    connection and fetched, no ORM around them: the ratio says what Django and our Python cost on top.
 
@@ -40,10 +44,11 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api_ingest import ensure_database, indexes_dropped, manage  # noqa: E402  (the sibling benchmark's helpers)
+import _db  # noqa: E402  (bench/_db.py: the benchmark's own database)
+from api_ingest import indexes_dropped, manage  # noqa: E402  (the sibling benchmark's helpers)
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sb_kpi_bench"
+DEFAULT_DATABASE = "bench_kpis"
 AGENTS = 200
 TEAMS = 4
 QUEUES = 8
@@ -64,6 +69,7 @@ def generate(url: str, *, interactions: int, customers: int = CUSTOMERS) -> None
         _log(f"  {label}: {now - t:.1f} s")
         t = now
 
+    _db.assert_scratch(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SET maintenance_work_mem = '512MB'")
         cur.execute("SET synchronous_commit = off")
@@ -216,7 +222,6 @@ def generate(url: str, *, interactions: int, customers: int = CUSTOMERS) -> None
 
 
 def prepare(url: str, *, interactions: int, regenerate: bool, env: dict[str, str]) -> None:
-    ensure_database(url)
     manage("migrate", "--noinput", env=env)
     with psycopg.connect(url) as conn:
         present = conn.execute("SELECT count(*) FROM crm_interaction").fetchone()[0]
@@ -236,7 +241,9 @@ def measure(repeat: int, explain: bool) -> None:
     from django.utils import timezone
 
     from agents.access import Viewer
+    from agents.models import Agent
     from reporting.rollups import kpi_rollup_refresh
+    from reporting.rollups_people import kpi_people_refresh
     from reporting.selectors import KpiQuery, kpi_rows
 
     started = time.perf_counter()
@@ -248,31 +255,49 @@ def measure(repeat: int, explain: bool) -> None:
         f"rollup refresh again (the per-minute beat run): {hours} rows in {(time.perf_counter() - started) * 1000:.0f} ms"
     )
 
+    started = time.perf_counter()
+    rows = kpi_people_refresh()
+    _log(f"per-agent rollup refresh: {rows:,} rows in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    rows = kpi_people_refresh()
+    _log(f"per-agent rollup refresh again: {rows} rows in {(time.perf_counter() - started) * 1000:.0f} ms")
+
     staff = Viewer(unrestricted=True, team_ids=frozenset())
+    # the busiest agent (their own figures) and the supervisor of the first team (its queues and its agents' work)
+    agent_id, team_id = Agent.objects.filter(team__isnull=False).order_by("pk").values_list("pk", "team_id")[0]
+    agent = Viewer(unrestricted=False, team_ids=frozenset({team_id}), agent_id=agent_id, user_id=0)
+    supervisor = Viewer(unrestricted=False, team_ids=frozenset({team_id}), is_supervisor=True, user_id=0)
     now = timezone.now()
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     reports = {
-        "30-day summary by queue": KpiQuery(start=today - timedelta(days=30), end=today, group_by="queue", tz="UTC"),
-        "7-day series by hour": KpiQuery(start=today - timedelta(days=7), end=today, group_by="hour", tz="UTC"),
-        "7-day series by hour, Berlin": KpiQuery(
-            start=today - timedelta(days=7), end=today, group_by="hour", tz="Europe/Berlin"
+        "30-day summary by queue": (staff, KpiQuery(today - timedelta(days=30), today, group_by="queue", tz="UTC")),
+        "7-day series by hour": (staff, KpiQuery(today - timedelta(days=7), today, group_by="hour", tz="UTC")),
+        "7-day series by hour, Berlin": (
+            staff,
+            KpiQuery(today - timedelta(days=7), today, group_by="hour", tz="Europe/Berlin"),
         ),
     }
-    for label, query in reports.items():
+    for days in (30, 90, 180):
+        reports[f"agent's own {days}-day summary"] = (agent, KpiQuery(now - timedelta(days=days), now, tz="UTC"))
+        reports[f"team supervisor's {days}-day summary by agent"] = (
+            supervisor,
+            KpiQuery(now - timedelta(days=days), now, group_by="agent", tz="UTC"),
+        )
+    for label, (viewer, query) in reports.items():
         for use_rollup in (True, False):
             if not use_rollup and repeat > 3:
                 runs = 3  # the raw path is slow: fewer runs
             else:
                 runs = repeat
-            kpi_rows(viewer=staff, query=query, now=now, use_rollup=use_rollup)  # warm-up: caches, plans, buffers
+            kpi_rows(viewer=viewer, query=query, now=now, use_rollup=use_rollup)  # warm-up: caches, plans, buffers
             with CaptureQueriesContext(connection) as captured:
-                rows = kpi_rows(viewer=staff, query=query, now=now, use_rollup=use_rollup)
+                rows = kpi_rows(viewer=viewer, query=query, now=now, use_rollup=use_rollup)
             # replayed inside one transaction, as the selector ran them (SET LOCAL jit = off included)
             statements = [q["sql"] for q in captured.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
             selector, raw = [], []
             for _ in range(runs):
                 started = time.perf_counter()
-                kpi_rows(viewer=staff, query=query, now=now, use_rollup=use_rollup)
+                kpi_rows(viewer=viewer, query=query, now=now, use_rollup=use_rollup)
                 selector.append(time.perf_counter() - started)
                 started = time.perf_counter()
                 with transaction.atomic(), connection.cursor() as cursor:
@@ -299,7 +324,7 @@ def measure(repeat: int, explain: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("KPI_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    _db.add_arguments(parser, default=DEFAULT_DATABASE, keep=True)
     parser.add_argument("--interactions", type=int, default=None, help="default 1,000,000 (200,000 with --replica)")
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--generate-only", action="store_true")
@@ -317,6 +342,7 @@ def main() -> None:
         run_replica(interactions=args.interactions or 200_000, clients=args.clients, seconds=args.seconds)
         return
     args.interactions = args.interactions or 1_000_000
+    args.database_url = _db.prepare(args.database)
     env = {
         **os.environ,
         "DATABASE_URL": args.database_url,
@@ -326,10 +352,13 @@ def main() -> None:
     os.environ.update(env)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
-    prepare(args.database_url, interactions=args.interactions, regenerate=args.regenerate, env=env)
-    if not args.generate_only:
-        _log(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
-        measure(args.repeat, args.explain)
+    try:
+        prepare(args.database_url, interactions=args.interactions, regenerate=args.regenerate, env=env)
+        if not args.generate_only:
+            _log(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+            measure(args.repeat, args.explain)
+    finally:
+        _db.finish(args.database_url, keep=args.keep_database)
 
 
 if __name__ == "__main__":

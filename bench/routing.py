@@ -7,7 +7,8 @@ Usage (from the repository root, PostgreSQL and Redis running):
     .venv/bin/python bench/routing.py --phases decision --decisions 2000
     .venv/bin/python bench/routing.py --phases fanout --consoles 200 --fanout-assignments 300
 
-The database (``--database-url``, default ``postgres://postgres@127.0.0.1:5432/sb_bench_routing``) is created if
+The database (``--database``, default ``bench_routing``; see ``bench/_db.py``: only a ``bench_*`` database, on
+``DATABASE_URL``'s server, kept after the run unless ``--drop-database``) is created if
 missing and ``migrate``d; every phase then truncates and rebuilds its own data by ``INSERT … SELECT
 generate_series`` (nothing carries over between phases). The reference data: ``--agents`` agents (500), all
 available and active, each with chat and email capacity ``--capacity`` (40, so every queued interaction can be
@@ -54,10 +55,11 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api_ingest import ensure_database, manage, uvicorn  # noqa: E402  (the sibling benchmark's helpers)
+import _db  # noqa: E402  (bench/_db.py: the benchmark's own database)
+from api_ingest import manage, uvicorn  # noqa: E402  (the sibling benchmark's helpers)
 
 PYTHON = sys.executable
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sb_bench_routing"
+DEFAULT_DATABASE = "bench_routing"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
 BENCH_SECRET_KEY = "bench-secret-key-not-for-production-" + "x" * 32  # noqa: S105  (a local benchmark server)
 PHASES = ("throughput", "decision", "fanout")
@@ -132,6 +134,7 @@ def reset_data(url: str, args, *, queued: int, history: int = 0, agents: int | N
     started = time.monotonic()
     now = timezone.now()
     batch = 5000
+    _db.assert_scratch(connection.settings_dict["NAME"])
     with transaction.atomic():
         with connection.cursor() as cur:
             cur.execute("SET LOCAL synchronous_commit = off")
@@ -621,7 +624,7 @@ def report(rows: list[Row], args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    _db.add_arguments(parser, default=DEFAULT_DATABASE, keep=True)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--recreate", action="store_true", help="drop and recreate the database first")
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, of {', '.join(PHASES)}")
@@ -658,8 +661,15 @@ def main() -> None:
     if unknown := set(phases) - set(PHASES):
         parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
 
+    args.database_url = _db.prepare(args.database, recreate=args.recreate)
+    try:
+        run(args, phases)
+    finally:
+        _db.finish(args.database_url, keep=args.keep_database)
+
+
+def run(args, phases: list[str]) -> None:
     env = bench_env(args)
-    ensure_database(args.database_url, recreate=args.recreate)
     started = time.monotonic()
     manage("migrate", "--noinput", env=env)
     _log(f"migrate: {time.monotonic() - started:.1f} s; {_load()}")

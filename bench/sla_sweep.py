@@ -2,12 +2,14 @@
 
 Usage (from the repository root, PostgreSQL running; the database is created if missing and migrated):
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/switchboard_bench .venv/bin/python bench/sla_sweep.py
+    .venv/bin/python bench/sla_sweep.py
     .venv/bin/python bench/sla_sweep.py --interactions 200000 --due 1000 --rounds 5
 
 What it does:
 
-1. Fills the database (``DATABASE_URL``; it must be a scratch database: its interactions are truncated) with
+1. Fills its own database (``--database``, default ``bench_sla_sweep``; see ``bench/_db.py``: only a ``bench_*``
+   database, on ``DATABASE_URL``'s server — never the database ``DATABASE_URL`` names — kept after the run unless
+   ``--drop-database``; its interactions, queues, policies and customers are truncated) with
    ``--interactions`` open, queued chat interactions under one calendar-time policy (first response 10 min,
    resolution 1 h, a warning step at 80 %), by ``INSERT … SELECT generate_series``, with a recorded breach of an
    earlier clock run for every tenth row that is not due (history: 100,000 escalations per million), then ``ANALYZE``.
@@ -38,6 +40,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _db  # noqa: E402  (bench/_db.py: the benchmark's own database)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _db.add_arguments(parser, default="bench_sla_sweep", keep=True)
+    parser.add_argument("--interactions", type=int, default=1_000_000)
+    parser.add_argument("--due", type=int, default=1_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true", help="keep the rows of an earlier run of the same size")
+    return parser.parse_args()
+
+
+ARGS = None
+if __name__ == "__main__":
+    # run as the benchmark: Django is set up on its own bench_* database, whatever DATABASE_URL names
+    ARGS = _arguments()
+    ARGS.database_url = _db.prepare(ARGS.database)
+    os.environ["DATABASE_URL"] = ARGS.database_url
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
 import django  # noqa: E402
@@ -87,6 +109,7 @@ WHERE id IN (SELECT id FROM claimed) AND (SELECT count(*) FROM recorded) >= 0
 
 def generate(*, interactions: int, due: int) -> None:
     t = time.monotonic()
+    _db.assert_scratch(connection.settings_dict["NAME"])  # never the development database again
     with connection.cursor() as cur:
         cur.execute("TRUNCATE crm_interaction, crm_queue, crm_slapolicy, contacts_customer CASCADE")
     policy = sla_policy_create(
@@ -151,12 +174,14 @@ def reset(saved: list[tuple[int, object]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--interactions", type=int, default=1_000_000)
-    parser.add_argument("--due", type=int, default=1_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--reuse", action="store_true", help="keep the rows of an earlier run of the same size")
-    args = parser.parse_args()
+    try:
+        run(ARGS)
+    finally:
+        connection.close()
+        _db.finish(ARGS.database_url, keep=ARGS.keep_database)
+
+
+def run(args: argparse.Namespace) -> None:
 
     call_command("migrate", verbosity=0)
     if args.reuse and Interaction.objects.count() == args.interactions:

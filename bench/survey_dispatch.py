@@ -4,8 +4,8 @@ Usage (from the repository root, PostgreSQL and Redis running):
 
     .venv/bin/python bench/survey_dispatch.py --surveys 500 --concurrency 2
 
-It creates a database (``--database-url``, default ``postgres://postgres@127.0.0.1:5432/switchboard_bench_surveys``)
-if missing and migrates it, resolves ``--surveys`` e-mail interactions through the lifecycle services (each writes
+It creates its own database (``--database``, default ``bench_survey_dispatch``; see ``bench/_db.py``: only a
+``bench_*`` database, on ``DATABASE_URL``'s server, dropped after the run unless ``--keep-database``) and migrates it, resolves ``--surveys`` e-mail interactions through the lifecycle services (each writes
 its survey, due in an hour), makes them all due, lets the outbox sweep publish them to a queue of its own, starts a
 worker (``--concurrency`` processes, e-mails written to a temporary directory) and times until every survey is
 sent. Prints surveys/s. Not part of the test suite.
@@ -22,6 +22,8 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _db  # noqa: E402  (bench/_db.py: the benchmark's own database)
 
 
 def resolve_interactions(count: int) -> int:
@@ -55,12 +57,19 @@ def resolve_interactions(count: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/switchboard_bench_surveys")
+    _db.add_arguments(parser, default="bench_survey_dispatch", keep=False)
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--surveys", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=2)
     args = parser.parse_args()
+    args.database_url = _db.prepare(args.database)
+    try:
+        run(args)
+    finally:
+        _db.finish(args.database_url, keep=args.keep_database)
 
+
+def run(args: argparse.Namespace) -> None:
     queue = f"bench-surveys-{uuid.uuid4().hex[:8]}"
     mail_dir = Path(tempfile.mkdtemp(prefix="sb-bench-mail-"))
     env = {
@@ -80,13 +89,6 @@ def main() -> None:
     }
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
-
-    import psycopg
-
-    admin_url, name = args.database_url.rsplit("/", 1)
-    with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
     import django
 

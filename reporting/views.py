@@ -54,7 +54,7 @@ def dashboard(request):
     hourly = kpi_rows(viewer=viewer, query=KpiQuery(start=week, end=end, group_by="hour", tz=tz))
     daily = kpi_rows(viewer=viewer, query=KpiQuery(start=month, end=end, group_by="day", tz=tz))
     categories = contacts_by_category(viewer=viewer, query=KpiQuery(start=month, end=end, tz=tz))
-    # per agent the rollup cannot serve (it has no agent dimension): a week keeps the raw read short
+    # per agent: whole past hours from the per-agent rollup (reporting.rollups_people), the edges raw
     agents = kpi_rows(viewer=viewer, query=KpiQuery(start=week, end=end, group_by="agent", tz=tz))
     occupancy = {row["agent"]: row for row in agent_occupancy(viewer=viewer, start=week, end=end)}
     agent_ids = [int(row["group"]) for row in agents if row["group"] is not None]

@@ -38,6 +38,7 @@ Definitions (also in the README):
 Grouping by day or hour uses the caller's time zone (``tz``); team means the team owning the queue.
 """
 
+import functools
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -52,6 +53,7 @@ from crm.routing.models import Queue
 from crm.surveys.models import SurveyResponse
 
 from ..rollups import rollup_plan, rollup_sums
+from ..rollups_people import people_plan, people_sums
 from ..sums import (
     GROUP_BY,
     SUMS,
@@ -138,7 +140,8 @@ def kpi_rows(
     """One row per group, in group order, with every field of ``KPI_FIELDS`` plus ``group`` and ``label``.
 
     Whole hours already in the hourly rollup (``reporting.rollups``) are read from it when the query allows
-    (see ``rollup_plan``; ``use_rollup=False`` reads everything raw); the rest straight from the interactions. Groups with no interaction do not appear
+    (see ``rollup_plan``), else from the per-agent rollup (``reporting.rollups_people``: agents, team-scoped
+    viewers, agent filters and grouping); ``use_rollup=False`` reads everything raw; the rest straight from the interactions. Groups with no interaction do not appear
     (a day without traffic has no row); ``group_by="total"`` always gives exactly one row, nulls where nothing
     was measured.
     """
@@ -146,11 +149,16 @@ def kpi_rows(
         raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
     now = now or timezone.now()
     plan = rollup_plan(viewer=viewer, query=query) if use_rollup else None
+    read_rolled = rollup_sums
+    if plan is None and use_rollup:
+        # agents, team-scoped viewers, agent filters and grouping: the per-agent rollup (reporting.rollups_people)
+        plan = people_plan(query=query)
+        read_rolled = functools.partial(people_sums, viewer=viewer)
     if plan is None:
         sums = raw_sums(viewer=viewer, query=query, now=now)
     else:
         parts = [raw_sums(viewer=viewer, query=edge, now=now) for edge in plan.raw]
-        rolled = rollup_sums(query=plan.rolled)
+        rolled = read_rolled(query=plan.rolled)
         sums = merge_sums(rolled, *parts) if parts else rolled  # kpi_row reads a missing figure as 0
         # a group with survey answers but no interaction cannot happen raw; keep rollup parity with that
         sums = {key: figures for key, figures in sums.items() if figures.get("offered")}

@@ -1,4 +1,5 @@
-"""Every benchmark's data generator, run at a tiny size against the test database, so none rots silently.
+"""Every benchmark's data generator and one short phase, run at a tiny size against the test database, so none
+rots silently; and the one way they choose a database (``bench/_db.py``: only ``bench_*``, never another).
 
 The generators write with their own connections (raw ``INSERT … SELECT generate_series`` through psycopg) or the
 ORM, as the benchmarks do; a column added to a model without a database default breaks a raw INSERT here first.
@@ -34,7 +35,7 @@ def bench_module(name: str):
 
 @pytest.fixture
 def database_url() -> str:
-    """The test database, as the benchmarks take it (``--database-url``)."""
+    """The test database's URL: the generators take a URL (their ``main`` makes it from ``bench/_db.py``)."""
     s = connection.settings_dict
     password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
     return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
@@ -45,7 +46,11 @@ def count(url: str, sql: str) -> int:
         return conn.execute(sql).fetchone()[0]
 
 
-def test_api_ingest_generates_interactions_customers_and_a_queued_tail(database_url):
+def test_api_ingest_generates_interactions_and_drives_create_and_list(database_url, live_server):
+    import asyncio
+
+    from crm.access.services.api_keys import api_key_create
+
     api_ingest = bench_module("api_ingest")
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
@@ -56,14 +61,65 @@ def test_api_ingest_generates_interactions_customers_and_a_queued_tail(database_
     assert count(database_url, "SELECT count(*) FROM crm_interaction") == 200
     assert count(database_url, "SELECT count(*) FROM contacts_customer") == 20
     assert count(database_url, "SELECT count(*) FROM crm_interaction WHERE status = 'queued'") == 4
+    # one short phase of each driver against a live server on the generated data
+    _, key = api_key_create(name="bench smoke", scopes=["read", "write"])
+    created = asyncio.run(
+        api_ingest.drive("create", duration=1.0, concurrency=2, request=api_ingest.api_ingest(live_server.url, key, 20))
+    )
+    listed = asyncio.run(
+        api_ingest.drive("list", duration=0.5, concurrency=2, request=api_ingest.api_list(live_server.url, key, 2))
+    )
+    assert created.requests > 0 and not created.errors, created.error_samples
+    assert listed.requests > 0 and not listed.errors, listed.error_samples
+    assert count(database_url, "SELECT count(*) FROM crm_interaction") == 200 + created.requests
 
 
-def test_kpis_generates_a_history_with_surveys(database_url):
+def test_kpis_generates_a_history_with_surveys_and_times_every_report(database_url, capsys):
     kpis = bench_module("kpis")
     kpis.generate(database_url, interactions=400, customers=50)
     assert count(database_url, "SELECT count(*) FROM crm_interaction") == 400
     assert count(database_url, "SELECT count(*) FROM crm_interaction WHERE status = 'resolved'") > 0
     assert count(database_url, "SELECT count(*) FROM crm_survey") > 0
+    kpis.measure(repeat=1, explain=False)
+    out = capsys.readouterr().out
+    assert "per-agent rollup refresh:" in out
+    for label in ("agent's own 90-day summary (rollup)", "team supervisor's 90-day summary by agent (raw)"):
+        assert label in out
+
+
+def test_benchmarks_use_only_a_database_of_their_own(monkeypatch):
+    _db = bench_module("_db")
+    # DATABASE_URL gives the server, never the database
+    monkeypatch.setenv("DATABASE_URL", "postgres://someone:secret@db.internal:6543/switchboard_dev")
+    assert _db.database_url("bench_kpis") == "postgres://someone:secret@db.internal:6543/bench_kpis"
+    for name in ("switchboard_dev", "sb_rollup", "postgres", "bench-x", "bench_", "BENCH_KPIS"):
+        with pytest.raises(SystemExit, match="refusing to run"):
+            _db.database_url(name)
+    # the truncating generators refuse anything but a benchmark's or a test run's database
+    with pytest.raises(SystemExit, match="refusing to run"):
+        _db.assert_scratch("switchboard_dev")
+    _db.assert_scratch("bench_sla_sweep")
+
+
+def test_a_bench_database_is_created_marked_refused_when_foreign_and_dropped(database_url, monkeypatch):
+    _db = bench_module("_db")
+    monkeypatch.setenv("DATABASE_URL", database_url)  # only its server is used
+    name = "bench_smoke_db"
+    url = _db.prepare(name, recreate=True)
+    assert url.endswith("/bench_smoke_db")
+    assert count(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'bench_owner'") == 1
+    _db.prepare(name)  # its own: used again
+    _db.finish(url, keep=True)
+    assert count(database_url, "SELECT count(*) FROM pg_database WHERE datname = 'bench_smoke_db'") == 1
+    # someone's database that happens to be named bench_*: holds tables, not marked -> refused, left alone
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE bench_owner")
+        conn.execute("CREATE TABLE precious (id int)")
+    with pytest.raises(SystemExit, match="refusing to run"):
+        _db.prepare(name, recreate=True)
+    assert count(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'precious'") == 1
+    _db.finish(url, keep=False)
+    assert count(database_url, "SELECT count(*) FROM pg_database WHERE datname = 'bench_smoke_db'") == 0
 
 
 def test_routing_builds_its_agents_queues_and_waiting_work(database_url):
@@ -140,6 +196,6 @@ def test_email_ingest_generates_threads_and_imports_them_through_the_endpoint_an
     finally:
         if server:
             server.stop()
-    # a database it did not make is never used (let alone dropped): this one holds tables
+    # only a bench_* database is ever used (let alone dropped): the test database is refused by name
     with pytest.raises(SystemExit, match="refusing to run"):
-        email_ingest.prepare_database(database_url)
+        email_ingest.prepare_database(connection.settings_dict["NAME"])

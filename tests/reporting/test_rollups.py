@@ -1,4 +1,5 @@
-"""The hourly KPI rollup gives exactly what a raw recompute gives, after a first and an incremental refresh."""
+"""The hourly KPI rollup, and its per-agent sibling for agents, team viewers and agent reports, give exactly what a
+raw recompute gives, after a first and an incremental refresh."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -12,8 +13,9 @@ from crm.interactions.models import Interaction, InteractionEvent
 from crm.surveys.models import Survey, SurveyResponse
 from reporting.models import KpiHour
 from reporting.rollups import kpi_rollup_refresh, rollup_plan
+from reporting.rollups_people import kpi_people_refresh, people_plan
 from reporting.selectors import GROUP_BY, KpiQuery, kpi_rows
-from tests.agents.factories import TeamFactory
+from tests.agents.factories import AgentFactory, TeamFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory
 
@@ -62,15 +64,18 @@ def test_incremental_refresh_picks_up_changes_to_old_hours(day):
     assert rolled[0]["ces"] == 4.67  # (2 + 5 + 7) / 3
 
 
-def test_agents_and_team_viewers_are_read_raw(day):
+def test_agents_and_team_viewers_are_not_read_from_the_hourly_rollup_but_the_per_agent_one(day):
     kpi_rollup_refresh(now=NOW)
+    kpi_people_refresh(now=NOW)
 
     assert rollup_plan(viewer=STAFF, query=KpiQuery(DAY_START, DAY_END, "agent")) is None
     assert (
         rollup_plan(viewer=Viewer(unrestricted=False, team_ids=frozenset({1})), query=KpiQuery(DAY_START, DAY_END))
         is None
     )
+    assert people_plan(query=KpiQuery(DAY_START, DAY_END, "agent")) is not None
     assert rollup_plan(viewer=STAFF, query=KpiQuery(DAY_START, DAY_END, "hour", tz="Asia/Kolkata")) is None
+    assert people_plan(query=KpiQuery(DAY_START, DAY_END, "hour", tz="Asia/Kolkata")) is None
 
 
 # --- property: random traffic, random windows ---------------------------------------------------------------
@@ -82,6 +87,7 @@ contact = st.fixed_dictionaries(
         "minute": st.integers(0, HOURS * 60 - 1),
         "channel": st.sampled_from(["voice", "chat", "email"]),
         "queue": st.integers(0, 2),
+        "agent": st.one_of(st.none(), st.integers(0, 2)),
         "customer": st.integers(0, 3),
         "category": st.sampled_from(["billing", "shipping"]),
         "outcome": st.sampled_from(["resolved", "resolved", "abandoned", "open"]),
@@ -93,10 +99,10 @@ contact = st.fixed_dictionaries(
         "survey": st.one_of(st.none(), st.tuples(st.sampled_from(["csat", "nps", "ces"]), st.integers(1, 7))),
     }
 )
-window = st.tuples(st.integers(-120, HOURS * 60 + 120), st.integers(1, HOURS * 60), st.sampled_from(ROLLED_GROUPS))
+window = st.tuples(st.integers(-120, HOURS * 60 + 120), st.integers(1, HOURS * 60), st.sampled_from(GROUP_BY))
 
 
-def _build(contacts, queues, customers, *, token_prefix, created_after=None):
+def _build(contacts, queues, customers, *, token_prefix, created_after=None, agents=None):
     base = created_after or T0
     rows = []
     for c in contacts:
@@ -107,6 +113,7 @@ def _build(contacts, queues, customers, *, token_prefix, created_after=None):
                 customer=customers[c["customer"]],
                 channel=c["channel"],
                 queue=queues[c["queue"]],
+                agent=agents[c["agent"]] if agents and accepted and c["agent"] is not None else None,
                 status={"resolved": "resolved", "abandoned": "abandoned", "open": "queued"}[c["outcome"]],
                 category=c["category"],
                 created_at=at,
@@ -147,19 +154,33 @@ def _build(contacts, queues, customers, *, token_prefix, created_after=None):
 )
 def test_rollup_equals_raw_recompute_over_random_windows(db, first, second, windows, tz, refresh_minute):
     with transaction.atomic():
-        team = TeamFactory()
-        queues = [QueueFactory(team=team if i else None, service_level_seconds=20 + 10 * i) for i in range(3)]
+        team, other_team = TeamFactory(), TeamFactory()
+        # queue 0 has no team, 1 is the team's, 2 the other team's; agents 0 and 2 are the team's, 1 the other's
+        queues = [QueueFactory(team=[None, team, other_team][i], service_level_seconds=20 + 10 * i) for i in range(3)]
+        agents = [AgentFactory(team=[team, other_team, team][i]) for i in range(3)]
         customers = [CustomerFactory() for _ in range(4)]
-        _build(first, queues, customers, token_prefix="a")
+        _build(first, queues, customers, token_prefix="a", agents=agents)
         refreshed = T0 + timedelta(minutes=refresh_minute)
         kpi_rollup_refresh(now=refreshed)
+        kpi_people_refresh(now=refreshed)
         # then more contacts (they may turn earlier resolutions into repeat contacts) and an incremental refresh
         second_refresh = refreshed + timedelta(minutes=55)
-        _build(second, queues, customers, token_prefix="b", created_after=refreshed)
+        _build(second, queues, customers, token_prefix="b", created_after=refreshed, agents=agents)
         kpi_rollup_refresh(now=second_refresh)
+        kpi_people_refresh(now=second_refresh)
+        viewers = {
+            "staff": STAFF,
+            "agent": Viewer(unrestricted=False, team_ids=frozenset({team.pk}), agent_id=agents[0].pk, user_id=1),
+            "supervisor": Viewer(unrestricted=False, team_ids=frozenset({team.pk}), is_supervisor=True, user_id=2),
+            "team key": Viewer(unrestricted=False, team_ids=frozenset({other_team.pk}), api_key_id=1),
+        }
         for start_minute, length, group_by in windows:
             start = T0 + timedelta(minutes=start_minute)
-            query = KpiQuery(start, start + timedelta(minutes=length), group_by, tz=tz)
-            rolled, raw = both(query, second_refresh)
-            assert rolled == raw, (query, rollup_plan(viewer=STAFF, query=query))
+            for name, viewer in viewers.items():
+                for filters in ({}, {"agent": agents[2].pk}, {"team": team.pk}):
+                    query = KpiQuery(start, start + timedelta(minutes=length), group_by, tz=tz, **filters)
+                    rolled = kpi_rows(viewer=viewer, query=query, now=second_refresh)
+                    raw = kpi_rows(viewer=viewer, query=query, now=second_refresh, use_rollup=False)
+                    plan = rollup_plan(viewer=viewer, query=query) or people_plan(query=query)
+                    assert rolled == raw, (name, query, plan)
         transaction.set_rollback(True)
