@@ -116,26 +116,24 @@ def identity_mark_undeliverable(*, channel: str, address: str, reason: str, at=N
     """Record that mail to ``address`` cannot be delivered (a permanent bounce: no such mailbox). Answers how many
     identities were marked (0 when the address belongs to nobody); an address already marked keeps its first time.
     Changing the address (``identity_update``) clears the mark."""
-    kind = identity_channel_for(channel)
-    try:
-        normalized = normalize_address(channel=kind, address=address)
-    except ValidationError:
-        return 0
-    return ContactIdentity.objects.filter(channel=kind, address=normalized, undeliverable_at__isnull=True).update(
-        undeliverable_at=at or timezone.now(), undeliverable_reason=reason[:300]
-    )
+    identities = _identities_at(channel=channel, address=address).filter(undeliverable_at__isnull=True)
+    return identities.update(undeliverable_at=at or timezone.now(), undeliverable_reason=reason[:300])
 
 
 def identity_mark_deliverable(*, channel: str, address: str) -> int:
     """Undo ``identity_mark_undeliverable`` (a text message's START after a STOP). Answers how many were cleared."""
+    identities = _identities_at(channel=channel, address=address).filter(undeliverable_at__isnull=False)
+    return identities.update(undeliverable_at=None, undeliverable_reason="")
+
+
+def _identities_at(*, channel: str, address: str):
+    """The identities of ``address`` on ``channel`` (none for an address that is not valid there)."""
     kind = identity_channel_for(channel)
     try:
         normalized = normalize_address(channel=kind, address=address)
     except ValidationError:
-        return 0
-    return ContactIdentity.objects.filter(channel=kind, address=normalized, undeliverable_at__isnull=False).update(
-        undeliverable_at=None, undeliverable_reason=""
-    )
+        return ContactIdentity.objects.none()
+    return ContactIdentity.objects.filter(channel=kind, address=normalized)
 
 
 def identity_remove(*, identity: ContactIdentity) -> None:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from agents.admin_scope import TeamScoped
+from config.admin_tools import ReadOnlyAdmin
 from config.errors import DomainError
 from config.roles import is_administrator
 from crm.choices import DeliveryStatus
@@ -19,7 +20,7 @@ from .services.delivery import delivery_retry
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(TeamScoped, admin.ModelAdmin):
+class DeliveryAdmin(TeamScoped, ReadOnlyAdmin):
     team_path = "inbox__queue__team_id"
     list_display = ["created_at", "inbox", "status", "attempts", "interaction_link", "error_short", "sent_at"]
     list_filter = ["status", "inbox"]
@@ -40,15 +41,6 @@ class DeliveryAdmin(TeamScoped, admin.ModelAdmin):
     ]
     readonly_fields = fields
     actions = ["retry"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_retry_permission(self, request) -> bool:
         return is_administrator(request.user)

@@ -14,6 +14,7 @@ Nothing outside an adapter knows a provider's field names; routing, SLA, surveys
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -176,6 +177,15 @@ class SendResult:
     provider_id: str
     # recipients the provider refused while accepting the others (address -> reason); not worth a retry
     refused: Mapping[str, str] = field(default_factory=dict)
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A provider's JSON answer as a dict; ``{}`` for anything else (empty, not JSON, a list)."""
+    try:
+        answer = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 # --- The interface and its registry ----------------------------------------------------------------------------------

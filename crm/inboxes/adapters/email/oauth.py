@@ -17,7 +17,6 @@ addresses unless ``WEBHOOK_ALLOW_PRIVATE_TARGETS``, no redirects followed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from crm.inboxes.adapters.base import AuthenticationFailed, PermanentFailure, TemporaryFailure
+from crm.inboxes.adapters.base import AuthenticationFailed, PermanentFailure, TemporaryFailure, json_object
 from crm.webhooks.services import UnsafeTarget, webhook_post
 
 OAUTH_SETTINGS = ("oauth_token_url", "oauth_client_id", "oauth_client_secret", "oauth_refresh_token", "oauth_scope")
@@ -83,7 +82,7 @@ def refresh_access_token(settings: Mapping[str, Any]) -> AccessToken:
         raise PermanentFailure(f"the OAuth token endpoint is not allowed: {exc}") from None
     except httpx.HTTPError as exc:
         raise TemporaryFailure(f"the OAuth token endpoint could not be reached: {type(exc).__name__}") from None
-    answer = _json(body)
+    answer = json_object(body)
     if status == 200 and isinstance(answer.get("access_token"), str) and answer["access_token"]:
         expires_in = answer.get("expires_in", DEFAULT_EXPIRES_IN)
         rotated = answer.get("refresh_token")
@@ -100,11 +99,3 @@ def refresh_access_token(settings: Mapping[str, Any]) -> AccessToken:
     if status == 429 or status >= 500:
         raise TemporaryFailure(reason, code=str(status))
     raise PermanentFailure(reason, code=error or str(status))
-
-
-def _json(body: bytes) -> dict[str, Any]:
-    try:
-        answer = json.loads(body or b"{}")
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}

@@ -17,7 +17,6 @@ other refusal permanent with Twilio's error code (``21610``: the recipient opted
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -33,6 +32,7 @@ from crm.inboxes.adapters.base import (
     PermanentFailure,
     SendResult,
     TemporaryFailure,
+    json_object,
 )
 from crm.webhooks.services import UnsafeTarget, webhook_post
 
@@ -159,7 +159,7 @@ class TwilioAdapter:
             raise PermanentFailure(f"Twilio's API address is not allowed: {exc}") from None
         except httpx.HTTPError as exc:
             raise TemporaryFailure(f"Twilio could not be reached: {type(exc).__name__}") from None
-        answer = _json(body)
+        answer = json_object(body)
         if 200 <= status < 300 and isinstance(answer.get("sid"), str):
             return SendResult(provider_id=answer["sid"])
         code = str(answer.get("code") or status)
@@ -199,11 +199,3 @@ class TwilioWhatsAppAdapter(TwilioAdapter):
             del fields["Body"]
             fields["ContentSid"] = content_sid
         return fields
-
-
-def _json(body: bytes) -> dict[str, Any]:
-    try:
-        answer = json.loads(body or b"{}")
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
