@@ -46,8 +46,6 @@ from .models import (
 from .selectors import EXPIRING_DAYS, agent_board
 from .training import training_assign, training_record_result
 
-BOARD_REFRESH_SECONDS = 10
-
 
 def visible_agents(request) -> QuerySet[Agent]:
     return scope(request, Agent.objects.select_related("team", "user"), "team_id")
@@ -328,7 +326,6 @@ def board_view(modeladmin, request):
         **modeladmin.admin_site.each_context(request),
         "title": "Agent board",
         "rows": rows,
-        "refresh_seconds": BOARD_REFRESH_SECONDS,
         "statuses": BoardStatusForm.base_fields["status"].choices,
         "can_change": modeladmin.has_change_permission(request),
         "opts": modeladmin.model._meta,

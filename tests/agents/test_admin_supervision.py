@@ -78,7 +78,8 @@ def test_board_lists_only_my_teams_agents_with_live_figures(sup_client, mine, th
     assert response.status_code == 200
     assert "Mina Mine" in html and "Theo Theirs" not in html
     assert "On break" in html and "End break" in html
-    assert 'http-equiv="refresh"' in html
+    # live over the wallboard's socket (tests/browser/test_agent_board.py), no reloading page
+    assert 'http-equiv="refresh"' not in html and "console/board.js" in html and "data-since=" in html
 
 
 def test_supervisor_sends_own_agent_on_break_from_the_board_and_it_is_logged(sup_client, supervisor, mine):
