@@ -70,7 +70,7 @@ def _whole_hour_offsets(query: KpiQuery) -> bool:
 
 def rollup_plan(*, viewer: Viewer, query: KpiQuery, refreshed_at: datetime | None = None) -> RollupPlan | None:
     """How to split ``query`` between the rollup and raw interactions, or None to read it all raw."""
-    if not viewer.unrestricted or query.agent is not None or query.group_by == "agent":
+    if not viewer.unrestricted or query.agent is not None or query.group_by == "agent" or _by_inbox(query):
         return None
     if query.group_by in ("day", "hour") and not _whole_hour_offsets(query):
         return None
@@ -87,6 +87,11 @@ def rollup_plan(*, viewer: Viewer, query: KpiQuery, refreshed_at: datetime | Non
     if end < query.end:
         raw.append(dataclasses.replace(query, start=end, end=query.end))
     return RollupPlan(rolled=dataclasses.replace(query, start=start, end=end), raw=raw)
+
+
+def _by_inbox(query: KpiQuery) -> bool:
+    """The rollups keep no inbox: a report by or for an inbox reads the interactions."""
+    return query.group_by == "inbox" or query.inbox is not None
 
 
 def rollup_sums(*, query: KpiQuery) -> dict:

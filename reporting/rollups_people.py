@@ -38,6 +38,7 @@ from .rollups import (
     LATE_COMMIT_MARGIN,
     MIN_ROLLED,
     RollupPlan,
+    _by_inbox,
     _dirty_hours,
     _whole_hour_offsets,
     ceil_hour,
@@ -57,7 +58,7 @@ def people_plan(*, query: KpiQuery, refreshed_at: datetime | None = None) -> Rol
     Any viewer and any filter or grouping; day and hour grouping need a time zone on whole-hour offsets, as for
     the hourly rollup (a UTC hour must fall inside one local hour).
     """
-    if query.group_by in ("day", "hour") and not _whole_hour_offsets(query):
+    if _by_inbox(query) or (query.group_by in ("day", "hour") and not _whole_hour_offsets(query)):
         return None
     if refreshed_at is None:
         refreshed_at = KpiPeopleRollupState.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()

@@ -32,7 +32,7 @@ from crm.choices import InteractionEventKind, SurveyKind
 from crm.interactions.models import Interaction, InteractionEvent
 from crm.interactions.selectors import interaction_visibility_q
 
-GROUP_BY = ("total", "day", "hour", "queue", "channel", "agent", "team")
+GROUP_BY = ("total", "day", "hour", "queue", "channel", "inbox", "agent", "team")
 ASYNC_CHANNELS = ("email", "sms", "whatsapp", "social", "web")
 NOTHING = Q(pk__in=[])
 
@@ -80,6 +80,7 @@ class KpiQuery:
     channel: str | None = None
     team: int | None = None
     agent: int | None = None
+    inbox: int | None = None  # the connected address, number or site the work came through
 
     @property
     def zone(self) -> ZoneInfo:
@@ -110,6 +111,7 @@ def kpi_interactions(*, viewer: Viewer, query: KpiQuery) -> QuerySet[Interaction
         ("channel", "channel"),
         ("team", "queue__team_id"),
         ("agent", "agent_id"),
+        ("inbox", "inbox_id"),
     ):
         value = getattr(query, name)
         if value not in (None, ""):
@@ -123,7 +125,14 @@ def _group_expression(group_by: str, zone: ZoneInfo, prefix: str = ""):
     if group_by == "hour":
         return TruncHour(f"{prefix}created_at", tzinfo=zone)
     return F(
-        prefix + {"queue": "queue_id", "channel": "channel", "agent": "agent_id", "team": "queue__team_id"}[group_by]
+        prefix
+        + {
+            "queue": "queue_id",
+            "channel": "channel",
+            "inbox": "inbox_id",
+            "agent": "agent_id",
+            "team": "queue__team_id",
+        }[group_by]
     )
 
 

@@ -117,6 +117,9 @@ class FilterQueryMixin(serializers.Serializer):
         required=False, min_value=1, max_value=MAX_ID, help_text="Team id (the team owning the queue)."
     )
     agent = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="Agent id.")
+    inbox = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Inbox id (the address, number or site it came in by)."
+    )
 
 
 class KpiQuerySerializer(FilterQueryMixin, RangeQuerySerializer):

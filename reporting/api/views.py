@@ -99,6 +99,7 @@ class _ReportView(ReplicaReadsMixin, APIView):
             channel=params.get("channel"),
             team=params.get("team"),
             agent=params.get("agent"),
+            inbox=params.get("inbox"),
             **({"group_by": params["group_by"]} if grouped else {}),
         )
         return params, viewer, query

@@ -49,6 +49,7 @@ from django.utils import timezone
 from agents.access import Viewer
 from agents.models import Agent, Team
 from config.replicas import read_alias
+from crm.inboxes.models import Inbox
 from crm.routing.models import Queue
 from crm.surveys.models import SurveyResponse
 
@@ -180,12 +181,12 @@ def _label(group_by: str, key: Any, labels: dict) -> str:
         return "All"
     if key is None:
         return "(none)"
-    return labels.get(key, str(key)) if group_by in ("queue", "team", "agent") else str(_key(key))
+    return labels.get(key, str(key)) if group_by in ("queue", "team", "agent", "inbox") else str(_key(key))
 
 
 def _labels(group_by: str, keys: list) -> dict:
     """Display names of the grouped ids (one small query), so the big query joins nothing for them."""
-    model = {"queue": Queue, "team": Team, "agent": Agent}.get(group_by)
+    model = {"queue": Queue, "team": Team, "agent": Agent, "inbox": Inbox}.get(group_by)
     if model is None or not keys:
         return {}
     return dict(model.objects.filter(pk__in=keys).values_list("pk", "name"))

@@ -161,3 +161,25 @@ def test_occupancy_endpoint_limits_agents_to_themselves(db):
     assert [r["agent"] for r in mine] == [me.pk]
     assert {r["agent"] for r in theirs} == {me.pk, colleague.pk}
     assert session(me.user).get("/api/v1/reports/occupancy/", {"from": "2026-01-01"}).status_code == 400  # > 31 days
+
+
+def test_figures_split_and_filter_by_inbox(day, read_client, key_client_factory):
+    from crm.interactions.models import Interaction
+    from tests.crm.inboxes.factories import InboxFactory
+
+    site = InboxFactory(name="Website chat", queue=day["queue"], channel="chat", adapter="bridge",
+                        settings={"url": "https://bridge.example.com/out", "secret": "s" * 32})  # fmt: skip
+    mail = InboxFactory(name="Support mail", queue=day["queue"])
+    Interaction.objects.filter(pk__in=[day["a"].pk, day["b"].pk, day["c"].pk]).update(inbox=site)
+    Interaction.objects.filter(pk=day["e"].pk).update(inbox=mail)  # D came through the API: no inbox
+
+    rows = {row["label"]: row for row in read_client.get(URL, {**DAY, "group_by": "inbox"}).json()["rows"]}
+
+    assert {label: row["offered"] for label, row in rows.items()} == {"Website chat": 3, "Support mail": 1, "(none)": 1}
+    assert rows["Website chat"]["abandonment_rate"] == 0.3333  # C abandoned
+    assert rows["Website chat"]["group"] == str(site.pk)  # as queues, agents and teams: the id as text
+    only_mail = read_client.get(URL, {**DAY, "inbox": mail.pk, "group_by": "channel"}).json()["rows"]
+    assert [(row["group"], row["offered"]) for row in only_mail] == [("email", 1)]
+    # a team-bound key of another team sees none of it, inbox filter or not
+    other = key_client_factory(["read"], team=AgentFactory().team)
+    assert other.get(URL, {**DAY, "inbox": site.pk}).json()["rows"][0]["offered"] in (0, None)

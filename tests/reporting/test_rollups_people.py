@@ -43,7 +43,7 @@ def test_every_viewer_and_grouping_of_the_hand_built_day_matches_raw(day):
     # 5 hours of the day, one (queue, channel, agent) each, + the 4 contacts around it
     assert KpiHourAgent.objects.count() == 9
     for name, viewer in viewers(day).items():
-        for group_by in GROUP_BY:
+        for group_by in (g for g in GROUP_BY if g != "inbox"):  # by inbox: read raw (no rollup column)
             query = KpiQuery(DAY_START, DAY_END, group_by)
             assert people_plan(query=query) is not None
             rolled, raw = both(viewer, query, NOW)
