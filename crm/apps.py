@@ -23,5 +23,5 @@ class CrmConfig(AppConfig):
         # every task registered in every process, so services can queue them by name (config.tasks.task_named)
         from . import tasks  # noqa: F401
         from .live import receivers as live_receivers  # noqa: F401
-        from .widget import receivers as widget_receivers  # noqa: F401
         from .routing import receivers as routing_receivers  # noqa: F401
+        from .widget import receivers as widget_receivers  # noqa: F401

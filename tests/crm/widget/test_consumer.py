@@ -1,0 +1,191 @@
+"""The widget socket end to end: Origin check, visitor token, messages in through the inbound lifecycle, agent replies
+out through the delivery outbox to the visitor's socket, reconnect by snapshot + seq, identity, limits."""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from crm.choices import DeliveryStatus, MessageDirection
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction, Message
+from crm.widget.visitors import identity_signature
+from tests.agents.factories import AgentFactory
+
+from .conftest import chat_inbox, frames_until, hello, open_widget, run
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
+
+
+def is_message(body):
+    return lambda frame: frame.get("type") == "event" and frame["event"] == "message" and frame["data"]["body"] == body
+
+
+@database_sync_to_async
+def agent_reply(interaction_id: int, body: str) -> Message:
+    interaction = Interaction.objects.get(pk=interaction_id)
+    agent = AgentFactory()
+    return lifecycle.message_create(
+        interaction=interaction, direction=MessageDirection.OUTBOUND, body=body, author=agent.user
+    )
+
+
+def test_visitor_writes_agent_replies_visitor_sees_it():
+    inbox = chat_inbox()
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"])
+        welcome, snapshot = await hello(socket, profile={"name": "Vera"})
+        assert welcome["token"] and snapshot["data"]["messages"] == []
+        await socket.send_json_to({"type": "message", "client_id": "c1", "body": "Where is my order?"})
+        frames = await frames_until(socket, is_message("Where is my order?"))
+        assert [f["seq"] for f in frames] == list(range(1, len(frames) + 1))  # numbered from the snapshot, no gaps
+        assert frames[-1]["data"]["from"] == "visitor"
+        seq = len(frames)
+        interaction = await database_sync_to_async(Interaction.objects.get)()
+        assert interaction.channel == "chat" and interaction.inbox_id == inbox.pk
+        reply = await agent_reply(interaction.pk, "It ships today.")
+        frames = await frames_until(socket, is_message("It ships today."))
+        assert frames[-1]["data"]["from"] == "agent"
+        assert [f["seq"] for f in frames] == list(range(seq + 1, seq + 1 + len(frames)))
+        await socket.disconnect()
+        return interaction, reply, welcome["token"]
+
+    interaction, reply, token = run(scenario)
+    reply.refresh_from_db()
+    assert reply.delivery_status == DeliveryStatus.SENT  # through the outbox
+    assert interaction.customer.name == "Vera"
+
+    async def returning():  # the same visitor comes back: their conversation, in order
+        socket = await open_widget(inbox.settings["public_key"])
+        _, snapshot = await hello(socket, token=token)
+        await socket.disconnect()
+        return snapshot
+
+    snapshot = run(returning)
+    assert [m["body"] for m in snapshot["data"]["messages"]] == ["Where is my order?", "It ships today."]
+    assert snapshot["data"]["conversation"] == interaction.pk
+
+
+def test_reconnect_gets_what_was_sent_while_away_once():
+    inbox = chat_inbox()
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"])
+        welcome, _ = await hello(socket)
+        await socket.send_json_to({"type": "message", "client_id": "c1", "body": "Hello"})
+        await frames_until(socket, is_message("Hello"))
+        await socket.disconnect()  # the socket drops
+        interaction = await database_sync_to_async(Interaction.objects.get)()
+        await agent_reply(interaction.pk, "Sent while you were away")
+        socket = await open_widget(inbox.settings["public_key"])
+        # the widget resends its unconfirmed message with the same client id: stored once
+        _, snapshot = await hello(socket, token=welcome["token"])
+        await socket.send_json_to({"type": "message", "client_id": "c1", "body": "Hello"})
+        await socket.send_json_to({"type": "ping"})
+        frames = await frames_until(socket, lambda f: f["type"] == "pong")
+        await socket.disconnect()
+        return snapshot, frames
+
+    snapshot, frames = run(scenario)
+    assert [m["body"] for m in snapshot["data"]["messages"]] == ["Hello", "Sent while you were away"]
+    assert [f for f in frames if f["type"] == "event"] == []  # the resend is not a second message
+    assert Message.objects.filter(body="Hello").count() == 1
+
+
+def test_disallowed_origin_gets_nothing():
+    inbox = chat_inbox()
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"], origin="http://evil.example.test")
+        frame = await socket.receive_json_from(timeout=5)
+        closed = await socket.receive_output(timeout=5)
+        return frame, closed
+
+    frame, closed = run(scenario)
+    assert frame["code"] == "origin" and "not enabled" in frame["message"]
+    assert closed == {"type": "websocket.close", "code": 4403}
+
+
+def test_unknown_widget_is_closed():
+    async def scenario():
+        socket = await open_widget("x" * 24)
+        frame = await socket.receive_json_from(timeout=5)
+        return frame, await socket.receive_output(timeout=5)
+
+    frame, closed = run(scenario)
+    assert frame["code"] == "unknown" and closed["code"] == 4404
+
+
+def test_another_visitors_token_cannot_be_forged_and_two_inboxes_never_mix():
+    inbox, other_inbox = chat_inbox(), chat_inbox()
+
+    async def scenario():
+        alice = await open_widget(inbox.settings["public_key"])
+        welcome, _ = await hello(alice)
+        await alice.send_json_to({"type": "message", "client_id": "a1", "body": "Alice's secret"})
+        await frames_until(alice, is_message("Alice's secret"))
+        await alice.disconnect()
+        # a tampered token, and Alice's token on another inbox's widget: each is a new, empty visitor
+        results = []
+        for key, token in (
+            (inbox.settings["public_key"], welcome["token"][:-2] + "xx"),
+            (other_inbox.settings["public_key"], welcome["token"]),
+        ):
+            mallory = await open_widget(key)
+            new_welcome, snapshot = await hello(mallory, token=token)
+            await mallory.disconnect()
+            results.append((new_welcome["token"], snapshot["data"]))
+        return welcome["token"], results
+
+    token, results = run(scenario)
+    for new_token, data in results:
+        assert new_token != token
+        assert data["messages"] == [] and data["conversation"] is None
+
+
+def test_identity_enforced_refuses_unsigned_and_wrong_and_links_the_verified():
+    inbox = chat_inbox(identity_required=True)
+    secret = inbox.settings["secret"]
+
+    async def attempt(identity):
+        socket = await open_widget(inbox.settings["public_key"])
+        await socket.send_json_to({"type": "hello", "token": None, "identity": identity, "profile": {}})
+        frame = await socket.receive_json_from(timeout=5)
+        if frame["type"] == "welcome":
+            await socket.receive_json_from(timeout=5)
+            await socket.send_json_to({"type": "message", "client_id": "m", "body": "Hi, it is me"})
+            await frames_until(socket, is_message("Hi, it is me"))
+            await socket.disconnect()
+            return frame, None
+        return frame, await socket.receive_output(timeout=5)
+
+    for identity in (None, {"email": "ann@example.com", "hmac": "0" * 64}):
+        frame, closed = run(attempt, identity)
+        assert frame["code"] == "identity" and closed["code"] == 4401
+    assert not Interaction.objects.exists()
+    good = {"email": "Ann@Example.com", "hmac": identity_signature(secret=secret, email="ann@example.com")}
+    frame, _ = run(attempt, good)
+    assert frame["verified"] is True
+    interaction = Interaction.objects.get()
+    assert interaction.customer.email == "ann@example.com"
+
+
+def test_limits_refuse_with_a_clear_error_and_store_nothing(settings):
+    settings.SWITCHBOARD_WIDGET_MAX_MESSAGE_CHARS = 20
+    settings.SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE = 2
+    inbox = chat_inbox()
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"])
+        await hello(socket)
+        await socket.send_json_to({"type": "message", "client_id": "long", "body": "x" * 21})
+        too_long = await socket.receive_json_from(timeout=5)
+        for n in range(3):
+            await socket.send_json_to({"type": "message", "client_id": f"m{n}", "body": f"message {n}"})
+        frames = await frames_until(socket, lambda f: f["type"] == "error")
+        await socket.disconnect()
+        return too_long, frames
+
+    too_long, frames = run(scenario)
+    assert too_long["code"] == "too_long" and too_long["client_id"] == "long" and "at most 20" in too_long["message"]
+    assert frames[-1]["code"] == "rate_limited" and frames[-1]["client_id"] == "m2"
+    assert sorted(Message.objects.values_list("body", flat=True)) == ["message 0", "message 1"]
