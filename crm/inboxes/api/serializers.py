@@ -95,9 +95,18 @@ class InboxCreatedOutputSerializer(InboxOutputSerializer):
         help_text="where the provider (an MTA, a mail service) POSTs this inbox's inbound messages; shown once"
     )
 
+    identity_secret = serializers.SerializerMethodField(
+        help_text="chat inboxes: the key the site's server signs visitor identities with (HMAC-SHA256 of the "
+        "e-mail); shown once, redacted in `settings` afterwards; null otherwise"
+    )
+
     class Meta(InboxOutputSerializer.Meta):
-        fields = [*InboxOutputSerializer.Meta.fields, "inbound_url"]
+        fields = [*InboxOutputSerializer.Meta.fields, "inbound_url", "identity_secret"]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_identity_secret(self, inbox: Inbox) -> str | None:
+        return (inbox.settings or {}).get("secret") if inbox.channel == "chat" else None
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_inbound_url(self, inbox: Inbox) -> str:
