@@ -4,7 +4,12 @@
 (function (CONFIG) {
   "use strict";
   if (!CONFIG || window["__switchboardChat_" + CONFIG.key]) return;
-  window["__switchboardChat_" + CONFIG.key] = true;
+  var held = false;
+  // once per page and inbox; drop()/resume() let a test (or a support engineer) cut the socket and reconnect
+  window["__switchboardChat_" + CONFIG.key] = {
+    drop: function () { held = true; if (socket) socket.close(); },
+    resume: function () { held = false; if (!socket) connect(); }
+  };
   var STORE = "switchboard-chat:" + CONFIG.key; // per inbox key: two sites' widgets in one browser never mix
   var page = window.switchboardChat || {};
   var state = { messages: [], status: null, conversation: null, rating: null, available: true, prechatDone: false };
@@ -152,6 +157,7 @@
     socket.onmessage = function (e) { try { onFrame(JSON.parse(e.data)); } catch (err) { /* ignore a bad frame */ } };
     socket.onclose = function (e) {
       socket = null;
+      if (held) return;
       if (e.code === 4403 || e.code === 4404 || e.code === 4401) {
         fatal = fatal || "Chat unavailable on this website."; render(); return;
       }
