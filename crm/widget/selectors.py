@@ -63,7 +63,11 @@ def widget_rating(*, interaction: Interaction) -> dict[str, Any] | None:
     """The survey to answer inline, once the conversation is resolved and while it is unanswered."""
     if interaction.status != S.RESOLVED:
         return None
-    survey = Survey.objects.filter(interaction=interaction, response__isnull=True).order_by("id").first()
+    survey = (
+        Survey.objects.filter(interaction=interaction, response__isnull=True, status__in=("pending", "sent"))
+        .order_by("id")
+        .first()
+    )
     if survey is None:
         return None
     low, high = SURVEY_SCORE_RANGE[survey.kind]

@@ -13,10 +13,13 @@ import time
 import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 
 from config.errors import DomainError
 from contacts.models import ContactIdentity
 from contacts.services import customer_find_or_create_by_identity, identity_add
+from crm.choices import SurveyStatus
 from crm.inboxes.models import Inbox
 from crm.inboxes.services.bridge import BridgeReceipt, bridge_message_receive
 from crm.surveys.models import Survey
@@ -101,9 +104,18 @@ def widget_rate(*, inbox: Inbox, visitor_id: str, interaction_id: int, score, co
     conversation = widget_conversation(inbox=inbox, visitor_id=visitor_id, include_resolved=True)
     if conversation is None or conversation.pk != interaction_id:
         raise WidgetRefused("not_found", "There is no conversation of yours to rate.")
-    survey = Survey.objects.filter(interaction_id=interaction_id).order_by("id").first()
-    if survey is None:
-        raise WidgetRefused("not_found", "This conversation has no survey.")
+    with transaction.atomic():
+        survey = (
+            Survey.objects.select_for_update()
+            .filter(interaction_id=interaction_id, status__in=(SurveyStatus.PENDING, SurveyStatus.SENT))
+            .order_by("id")
+            .first()
+        )
+        if survey is None:
+            raise WidgetRefused("not_found", "This conversation has no survey to answer.")
+        if survey.status == SurveyStatus.PENDING:  # asked inline: the widget is its channel, nothing is sent later
+            survey.status, survey.channel, survey.sent_at = SurveyStatus.SENT, "chat", timezone.now()
+            survey.save(update_fields=["status", "channel", "sent_at"])
     try:
         survey_answer(token=survey_token(survey=survey), score=score, comment=str(comment or "")[:2000])
     except (ValidationError, DomainError) as exc:

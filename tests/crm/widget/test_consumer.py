@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 from crm.choices import DeliveryStatus, MessageDirection
 from crm.interactions import services as lifecycle
 from crm.interactions.models import Interaction, Message
+from crm.surveys.models import SurveyResponse
 from crm.widget.visitors import identity_signature
 from tests.agents.factories import AgentFactory
 
@@ -189,3 +190,43 @@ def test_limits_refuse_with_a_clear_error_and_store_nothing(settings):
     assert too_long["code"] == "too_long" and too_long["client_id"] == "long" and "at most 20" in too_long["message"]
     assert frames[-1]["code"] == "rate_limited" and frames[-1]["client_id"] == "m2"
     assert sorted(Message.objects.values_list("body", flat=True)) == ["message 0", "message 1"]
+
+
+@database_sync_to_async
+def resolve(interaction_id: int) -> None:
+    interaction = Interaction.objects.get(pk=interaction_id)
+    agent = AgentFactory(team=interaction.queue.team)
+    interaction = lifecycle.interaction_assign(interaction=interaction, agent=agent)
+    if interaction.status != "active":
+        interaction = lifecycle.interaction_accept(interaction=interaction)
+    lifecycle.interaction_resolve(interaction=interaction, disposition="answered")
+
+
+def test_resolution_asks_the_rating_inline_and_records_it_as_the_survey_answer():
+    inbox = chat_inbox()
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"])
+        await hello(socket)
+        await socket.send_json_to({"type": "message", "client_id": "c1", "body": "Thanks for the help"})
+        await frames_until(socket, is_message("Thanks for the help"))
+        interaction = await database_sync_to_async(Interaction.objects.get)()
+        await resolve(interaction.pk)
+        frames = await frames_until(socket, lambda f: f.get("event") == "status" and f["data"]["status"] == "resolved")
+        rating = frames[-1]["data"]["rating"]
+        await socket.send_json_to({"type": "rate", "conversation": 999999, "score": 5})
+        refused = await socket.receive_json_from(timeout=5)
+        await socket.send_json_to({"type": "rate", "conversation": interaction.pk, "score": 9})
+        out_of_range = await socket.receive_json_from(timeout=5)
+        await socket.send_json_to({"type": "rate", "conversation": interaction.pk, "score": 4, "comment": "quick"})
+        after = await frames_until(socket, lambda f: f["type"] == "snapshot")
+        await socket.disconnect()
+        return interaction, rating, refused, out_of_range, after[-1]
+
+    interaction, rating, refused, out_of_range, snapshot = run(scenario)
+    assert rating == {"kind": "csat", "min": 1, "max": 5}
+    assert refused["code"] == "not_found"
+    assert out_of_range["type"] == "error" and out_of_range["code"] == "invalid"
+    response = SurveyResponse.objects.get(survey__interaction=interaction)
+    assert (response.score, response.comment) == (4, "quick")
+    assert snapshot["data"]["rating"] is None and snapshot["data"]["status"] == "resolved"
