@@ -8,6 +8,8 @@ Settings (cleaned by ``validate_settings``):
 * ``identity_required``: when true a visitor must present an identity ``{email, hmac}`` signed by the site's server
   (HMAC-SHA256 of the e-mail, keyed by ``secret``); without one, or with a wrong one, the socket is refused.
 * ``secret``: the identity HMAC key, generated when absent, shown once at creation, masked afterwards.
+* ``email_inbox``: the id of an e-mail inbox; when set, a visitor who finds nobody available may leave an e-mail
+  address and the conversation continues there (``crm.widget.followup``).
 * ``public_key``: the id in the script's URL and the socket's path; public by design (it is in every page that
   embeds the widget), generated when absent and never the secret.
 
@@ -35,7 +37,7 @@ from crm.inboxes.adapters.base import (
 )
 from crm.live.publisher import publish_or_raise
 
-_KNOWN = {"allowed_origins", "prechat", "identity_required", "secret", "public_key"}
+_KNOWN = {"allowed_origins", "prechat", "identity_required", "secret", "public_key", "email_inbox"}
 PRECHAT_FIELDS = ("name", "email")
 MIN_SECRET_LENGTH = 16
 PUBLIC_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -99,6 +101,9 @@ class ChatAdapter:
             secret = secrets.token_hex(32)  # shown once, in the answer that created the inbox
         elif not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
             errors["secret"] = f"at least {MIN_SECRET_LENGTH} characters (or leave it out to have one generated)"
+        email_inbox = settings.get("email_inbox")
+        if email_inbox is not None and (isinstance(email_inbox, bool) or not isinstance(email_inbox, int)):
+            errors["email_inbox"] = "the id of the e-mail inbox an offline chat continues in, or null"
         public_key = settings.get("public_key")
         if public_key in (None, ""):
             public_key = secrets.token_urlsafe(18)
@@ -112,6 +117,7 @@ class ChatAdapter:
             "identity_required": required,
             "secret": secret,
             "public_key": public_key,
+            "email_inbox": email_inbox,
         }
 
     @classmethod

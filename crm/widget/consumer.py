@@ -13,7 +13,8 @@
   counter; one numbered at or below the counter read at the snapshot is skipped, a jump sends a fresh snapshot.
   A client that reconnects gets a snapshot and replaces its state: nothing lost, nothing twice.
 - Client → server: ``message`` {client_id, body}; ``typing``; ``resync``; ``ping``; ``rate`` {conversation,
-  score, comment}. A refused message is answered ``{"type": "error", "code", "message", "client_id"}`` and
+  score, comment}; ``email_followup`` {email} (offline: continue by e-mail; answered ``{"type":
+  "email_followup", "email"}``). A refused message is answered ``{"type": "error", "code", "message", "client_id"}`` and
   nothing is stored.
 """
 
@@ -29,6 +30,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from crm.live.publisher import agent_group, counter_key, publish
 
 from .adapter import visitor_group
+from .followup import widget_continue_by_email
 from .selectors import message_payload, widget_conversation, widget_snapshot
 from .services import WidgetRefused, widget_check_limits, widget_link_identity, widget_message_receive, widget_rate
 from .visitors import IdentityRefused, identity_verified, inbox_by_public_key, origin_allowed, visitor_for
@@ -95,6 +97,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             "resync": lambda _: self.send_snapshot(),
             "ping": lambda _: self.send_json({"type": "pong"}),
             "rate": self.visitor_rate,
+            "email_followup": self.visitor_email_followup,
         }.get(kind)
         if handler is not None:
             await handler(content)
@@ -183,6 +186,16 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         if conversation is not None and conversation.agent_id:
             data = {"interaction_id": conversation.pk}
             await database_sync_to_async(publish)([({agent_group(conversation.agent_id)}, "visitor.typing", data)])
+
+    async def visitor_email_followup(self, content: dict) -> None:
+        try:
+            await database_sync_to_async(widget_continue_by_email)(
+                inbox=self.inbox, visitor_id=self.visitor.id, email=str(content.get("email") or "")[:254]
+            )
+        except WidgetRefused as exc:
+            await self.send_json({"type": "error", "code": exc.code, "message": exc.message})
+            return
+        await self.send_json({"type": "email_followup", "email": str(content.get("email")).strip().lower()})
 
     async def visitor_rate(self, content: dict) -> None:
         try:

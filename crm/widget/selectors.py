@@ -56,6 +56,7 @@ def widget_snapshot(*, inbox: Inbox, visitor_id: str) -> dict[str, Any]:
             "rating": widget_rating(interaction=conversation),
         }
     data["available"] = widget_available(inbox=inbox)
+    data["email_followup"] = bool((inbox.settings or {}).get("email_inbox"))
     return data
 
 

@@ -230,3 +230,34 @@ def test_resolution_asks_the_rating_inline_and_records_it_as_the_survey_answer()
     response = SurveyResponse.objects.get(survey__interaction=interaction)
     assert (response.score, response.comment) == (4, "quick")
     assert snapshot["data"]["rating"] is None and snapshot["data"]["status"] == "resolved"
+
+
+def test_offline_visitor_continues_by_email_on_the_same_customer():
+    from tests.crm.inboxes.factories import InboxFactory
+
+    mail_inbox = InboxFactory()
+    inbox = chat_inbox(email_inbox=mail_inbox.pk)  # no agent is available
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"])
+        _, snapshot = await hello(socket)
+        await socket.send_json_to({"type": "email_followup", "email": "zoe@example.com"})
+        too_early = await socket.receive_json_from(timeout=5)
+        await socket.send_json_to({"type": "message", "client_id": "c1", "body": "My parcel is lost"})
+        await frames_until(socket, is_message("My parcel is lost"))
+        await socket.send_json_to({"type": "email_followup", "email": "not an address"})
+        invalid = await socket.receive_json_from(timeout=5)
+        await socket.send_json_to({"type": "email_followup", "email": "Zoe@Example.com"})
+        done = await frames_until(socket, lambda f: f["type"] == "email_followup")
+        await socket.disconnect()
+        return snapshot, too_early, invalid, done[-1]
+
+    snapshot, too_early, invalid, done = run(scenario)
+    assert snapshot["data"]["available"] is False and snapshot["data"]["email_followup"] is True
+    assert too_early["code"] == "not_found" and invalid["code"] == "invalid"
+    assert done["email"] == "zoe@example.com"
+    chat = Interaction.objects.get(channel="chat")
+    mail = Interaction.objects.get(channel="email")
+    assert mail.customer_id == chat.customer_id and mail.follow_up_of_id == chat.pk and mail.inbox_id == mail_inbox.pk
+    assert "Visitor: My parcel is lost" in mail.messages.get().body
+    assert chat.customer.identities.filter(channel="email", address="zoe@example.com").exists()

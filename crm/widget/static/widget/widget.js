@@ -46,10 +46,16 @@
     "<div class='note typing hidden'>Agent is typing…</div><div class='rating hidden'></div>" +
     "<form class='prechat hidden'><input name='name' placeholder='Your name'><input name='email' type='email' " +
     "placeholder='Your e-mail'><button class='send' type='submit'>Start chat</button></form>" +
+    "<form class='followup hidden'><input name='email' type='email' placeholder='Your e-mail for our answer' " +
+    "aria-label='Your e-mail'><button class='send' type='submit'>Continue by e-mail</button></form>" +
     "<form class='compose'><textarea name='body' rows='2' placeholder='Write a message…'></textarea>" +
     "<button class='send' type='submit'>Send</button></form></div>" +
     "<button class='launcher' type='button' aria-label='Open chat'>💬</button></div>";
   function $(sel) { return root.querySelector(sel); }
+  var followup = $(".followup");
+  followup.addEventListener("submit", function (e) {
+    e.preventDefault(); sendRaw({ type: "email_followup", email: followup.elements.email.value.trim() });
+  });
   var wrap = $(".wrap"), log = $(".log"), statusEl = $(".status"), prechat = $(".prechat"), compose = $(".compose");
 
   $(".launcher").addEventListener("click", function () { wrap.classList.toggle("open"); render(); });
@@ -97,9 +103,12 @@
         log.appendChild(div);
       });
     log.scrollTop = log.scrollHeight;
+    var offline = !state.available && state.status !== "assigned" && state.status !== "active";
+    followup.classList.toggle("hidden", !(offline && state.email_followup && state.conversation && !state.followedUp));
     if (fatal) note(fatal, true);
-    else if (!state.available && state.status !== "assigned" && state.status !== "in_progress")
-      note("We are offline right now; leave a message and we will answer by e-mail.");
+    else if (state.followedUp) note("Thank you: we will answer you by e-mail at " + state.followedUp + ".");
+    else if (offline)
+      note("Nobody is available right now." + (state.email_followup ? " Leave your e-mail and we will answer there." : ""));
     else if (state.status === "resolved") note("This conversation is resolved. Write again to reopen it.");
     else note("");
     renderRating();
@@ -128,10 +137,13 @@
       var d = f.data; state.messages = [];
       d.messages.forEach(addMessage);
       state.conversation = d.conversation; state.status = d.status; state.rating = d.rating; state.available = d.available;
+      state.email_followup = d.email_followup;
     } else if (f.type === "event") {
       if (f.event === "message") addMessage(f.data);
       else if (f.event === "status") { state.status = f.data.status; state.conversation = f.data.conversation; state.rating = f.data.rating; }
       else if (f.event === "typing") showAgentTyping();
+    } else if (f.type === "email_followup") {
+      state.followedUp = f.email;
     } else if (f.type === "error") {
       if (f.client_id) outbox = outbox.filter(function (o) { return o.client_id !== f.client_id; });
       if (f.code === "origin" || f.code === "unknown" || f.code === "identity") fatal = f.message;
