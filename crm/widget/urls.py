@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import typing, views
 
 app_name = "widget"
 
 urlpatterns = [
     path("widget/<str:public_key>.js", views.widget_script, name="script"),
+    path("console/widget/typing/<int:pk>/", typing.agent_typing, name="agent-typing"),
 ]

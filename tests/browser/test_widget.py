@@ -113,7 +113,13 @@ def test_visitor_and_agent_chat_live_across_origins(asgi_live_server, asgi_conte
     row.get_by_role("button", name=f"Accept #{interaction.pk}").click()
     expect(agent).to_have_url(re.compile(rf"/console/interactions/{interaction.pk}/$"))
     expect(agent.get_by_role("list", name="Messages")).to_contain_text("Do you ship to Norway?")
+    # typing, both ways
+    visitor.wait_for_timeout(2100)  # the widget sends a typing hint at most every 2 s
+    visitor.get_by_placeholder("Write a message…").fill("Let me think")
+    expect(agent.locator("#visitor-typing")).to_have_text("The customer is typing…")
     agent.get_by_label("Reply to the customer").fill("Yes, in three days.")
+    expect(visitor.get_by_text("Agent is typing…")).to_be_visible()
+    visitor.get_by_placeholder("Write a message…").fill("")
     agent.get_by_role("button", name="Send reply").click()
     expect(messages(visitor)).to_have_text(["Do you ship to Norway?", "Yes, in three days."])
 

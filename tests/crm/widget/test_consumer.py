@@ -261,3 +261,40 @@ def test_offline_visitor_continues_by_email_on_the_same_customer():
     assert mail.customer_id == chat.customer_id and mail.follow_up_of_id == chat.pk and mail.inbox_id == mail_inbox.pk
     assert "Visitor: My parcel is lost" in mail.messages.get().body
     assert chat.customer.identities.filter(channel="email", address="zoe@example.com").exists()
+
+
+def test_typing_goes_both_ways_and_only_the_holding_agent_may_send_it():
+    from django.test import Client
+
+    inbox = chat_inbox()
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"])
+        await hello(socket)
+        await socket.send_json_to({"type": "message", "client_id": "c1", "body": "Hi"})
+        await frames_until(socket, is_message("Hi"))
+        interaction = await database_sync_to_async(Interaction.objects.get)()
+        holder, other = await database_sync_to_async(assign)(interaction.pk)
+        answers = await database_sync_to_async(post_typing)(interaction.pk, other, holder)
+        frames = await frames_until(socket, lambda f: f.get("event") == "typing")
+        await socket.disconnect()
+        return interaction, answers, frames[-1]
+
+    def assign(interaction_id):
+        interaction = Interaction.objects.get(pk=interaction_id)
+        holder = AgentFactory(team=interaction.queue.team)
+        lifecycle.interaction_assign(interaction=interaction, agent=holder)
+        return holder, AgentFactory(team=interaction.queue.team)
+
+    def post_typing(interaction_id, other, holder):
+        answers = []
+        for agent in (other, holder):
+            client = Client()
+            client.force_login(agent.user)
+            answers.append(client.post(f"/console/widget/typing/{interaction_id}/").status_code)
+        answers.append(Client().post(f"/console/widget/typing/{interaction_id}/").status_code)
+        return answers
+
+    interaction, answers, frame = run(scenario)
+    assert answers[:2] == [404, 204] and answers[2] in (302, 403)  # a stranger: the login page
+    assert frame["data"] == {"conversation": interaction.pk}
