@@ -14,7 +14,8 @@
   A client that reconnects gets a snapshot and replaces its state: nothing lost, nothing twice.
 - Client → server: ``message`` {client_id, body}; ``typing``; ``resync``; ``ping``; ``rate`` {conversation,
   score, comment}; ``email_followup`` {email} (offline: continue by e-mail; answered ``{"type":
-  "email_followup", "email"}``). A refused message is answered ``{"type": "error", "code", "message", "client_id"}`` and
+  "email_followup", "email"}``); ``transcript`` {email} (answered ``{"type": "transcript", "email"}``, mailed
+  after commit). A refused message is answered ``{"type": "error", "code", "message", "client_id"}`` and
   nothing is stored.
 """
 
@@ -33,6 +34,7 @@ from .adapter import visitor_group
 from .followup import widget_continue_by_email
 from .selectors import message_payload, widget_conversation, widget_snapshot
 from .services import WidgetRefused, widget_check_limits, widget_link_identity, widget_message_receive, widget_rate
+from .transcript import widget_transcript_request
 from .visitors import IdentityRefused, identity_verified, inbox_by_public_key, origin_allowed, visitor_for
 
 logger = logging.getLogger(__name__)
@@ -98,6 +100,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             "ping": lambda _: self.send_json({"type": "pong"}),
             "rate": self.visitor_rate,
             "email_followup": self.visitor_email_followup,
+            "transcript": self.visitor_transcript,
         }.get(kind)
         if handler is not None:
             await handler(content)
@@ -196,6 +199,17 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "code": exc.code, "message": exc.message})
             return
         await self.send_json({"type": "email_followup", "email": str(content.get("email")).strip().lower()})
+
+    async def visitor_transcript(self, content: dict) -> None:
+        address = (self.scope.get("client") or ("unknown",))[0]
+        try:
+            email = await database_sync_to_async(widget_transcript_request)(
+                inbox=self.inbox, visitor_id=self.visitor.id, address=address, email=str(content.get("email") or "")
+            )
+        except WidgetRefused as exc:
+            await self.send_json({"type": "error", "code": exc.code, "message": exc.message})
+            return
+        await self.send_json({"type": "transcript", "email": email})
 
     async def visitor_rate(self, content: dict) -> None:
         try:

@@ -27,11 +27,11 @@ def live_layer(settings):
 
 @pytest.fixture(autouse=True)
 def clean_limits():
-    """The rate counters are real Redis keys: each test starts with none."""
+    """The widget's counters are real Redis keys: each test starts with none."""
     import redis
 
     client = redis.Redis.from_url(django_settings.REDIS_URL)
-    for key in client.scan_iter("widget:rate:*"):
+    for key in client.scan_iter("widget:*"):
         client.delete(key)
     yield
 

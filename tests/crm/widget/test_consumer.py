@@ -298,3 +298,45 @@ def test_typing_goes_both_ways_and_only_the_holding_agent_may_send_it():
     interaction, answers, frame = run(scenario)
     assert answers[:2] == [404, 204] and answers[2] in (302, 403)  # a stranger: the login page
     assert frame["data"] == {"conversation": interaction.pk}
+
+
+def test_transcript_by_email_on_request_once_per_request():
+    from django.core import mail
+
+    from crm.widget.transcript import widget_transcript_send
+
+    inbox = chat_inbox()
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"])
+        await hello(socket)
+        await socket.send_json_to({"type": "transcript", "email": "zoe@example.com"})
+        too_early = await socket.receive_json_from(timeout=5)
+        await socket.send_json_to({"type": "message", "client_id": "c1", "body": "Is it waterproof?"})
+        await frames_until(socket, is_message("Is it waterproof?"))
+        interaction = await database_sync_to_async(Interaction.objects.get)()
+        await agent_reply(interaction.pk, "Yes, to 50 m.")
+        await frames_until(socket, is_message("Yes, to 50 m."))
+        await database_sync_to_async(lifecycle.message_create)(
+            interaction=interaction,
+            direction=MessageDirection.INTERNAL,
+            body="internal: VIP",
+            author=(await database_sync_to_async(lambda: AgentFactory().user)()),
+        )
+        await socket.send_json_to({"type": "transcript", "email": "bad"})
+        invalid = (await frames_until(socket, lambda f: f["type"] == "error"))[-1]
+        await socket.send_json_to({"type": "transcript", "email": "Zoe@Example.com"})
+        sent = await frames_until(socket, lambda f: f["type"] == "transcript")
+        await socket.disconnect()
+        return interaction, too_early, invalid, sent[-1]
+
+    interaction, too_early, invalid, sent = run(scenario)
+    assert too_early["code"] == "not_found" and invalid["code"] == "invalid"
+    assert sent["email"] == "zoe@example.com"
+    (message,) = [m for m in mail.outbox if "transcript" in m.subject]
+    assert message.to == ["zoe@example.com"]
+    assert "You: Is it waterproof?" in message.body and "Agent: Yes, to 50 m." in message.body
+    assert "VIP" not in message.body
+    # a redelivered task with the same request id sends nothing more
+    assert widget_transcript_send(interaction_id=interaction.pk, email="zoe@example.com", request_id="r1")
+    assert not widget_transcript_send(interaction_id=interaction.pk, email="zoe@example.com", request_id="r1")

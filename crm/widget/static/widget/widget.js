@@ -48,6 +48,8 @@
     "placeholder='Your e-mail'><button class='send' type='submit'>Start chat</button></form>" +
     "<form class='followup hidden'><input name='email' type='email' placeholder='Your e-mail for our answer' " +
     "aria-label='Your e-mail'><button class='send' type='submit'>Continue by e-mail</button></form>" +
+    "<form class='transcript hidden'><input name='email' type='email' placeholder='E-mail for the transcript' " +
+    "aria-label='E-mail for the transcript'><button class='send' type='submit'>Send transcript</button></form>" +
     "<form class='compose'><textarea name='body' rows='2' placeholder='Write a message…'></textarea>" +
     "<button class='send' type='submit'>Send</button></form></div>" +
     "<button class='launcher' type='button' aria-label='Open chat'>💬</button></div>";
@@ -55,6 +57,10 @@
   var followup = $(".followup");
   followup.addEventListener("submit", function (e) {
     e.preventDefault(); sendRaw({ type: "email_followup", email: followup.elements.email.value.trim() });
+  });
+  var transcript = $(".transcript");
+  transcript.addEventListener("submit", function (e) {
+    e.preventDefault(); sendRaw({ type: "transcript", email: transcript.elements.email.value.trim() });
   });
   var wrap = $(".wrap"), log = $(".log"), statusEl = $(".status"), prechat = $(".prechat"), compose = $(".compose");
 
@@ -103,9 +109,11 @@
         log.appendChild(div);
       });
     log.scrollTop = log.scrollHeight;
+    transcript.classList.toggle("hidden", state.status !== "resolved" || !!state.transcriptTo);
     var offline = !state.available && state.status !== "assigned" && state.status !== "active";
     followup.classList.toggle("hidden", !(offline && state.email_followup && state.conversation && !state.followedUp));
     if (fatal) note(fatal, true);
+    else if (state.transcriptTo) note("The transcript is on its way to " + state.transcriptTo + ".");
     else if (state.followedUp) note("Thank you: we will answer you by e-mail at " + state.followedUp + ".");
     else if (offline)
       note("Nobody is available right now." + (state.email_followup ? " Leave your e-mail and we will answer there." : ""));
@@ -142,6 +150,8 @@
       if (f.event === "message") addMessage(f.data);
       else if (f.event === "status") { state.status = f.data.status; state.conversation = f.data.conversation; state.rating = f.data.rating; }
       else if (f.event === "typing") showAgentTyping();
+    } else if (f.type === "transcript") {
+      state.transcriptTo = f.email;
     } else if (f.type === "email_followup") {
       state.followedUp = f.email;
     } else if (f.type === "error") {
