@@ -33,7 +33,15 @@ from crm.live.publisher import agent_group, counter_key, publish
 from .adapter import visitor_group
 from .followup import widget_continue_by_email
 from .selectors import message_payload, widget_conversation, widget_snapshot
-from .services import WidgetRefused, widget_check_limits, widget_link_identity, widget_message_receive, widget_rate
+from .services import (
+    WidgetRefused,
+    widget_check_limits,
+    widget_check_prechat,
+    widget_link_identity,
+    widget_message_receive,
+    widget_note_prechat_email,
+    widget_rate,
+)
 from .transcript import widget_transcript_request
 from .visitors import IdentityRefused, identity_verified, inbox_by_public_key, origin_allowed, visitor_for
 
@@ -177,9 +185,12 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         """Limits, then the import; the stored message goes to every tab of the visitor as an event."""
         address = (self.scope.get("client") or ("unknown",))[0]
         widget_check_limits(inbox=self.inbox, visitor_id=self.visitor.id, address=address, body=body)
+        widget_check_prechat(inbox=self.inbox, visitor_id=self.visitor.id, profile=self.profile)
         receipt = widget_message_receive(
             inbox=self.inbox, visitor_id=self.visitor.id, body=body, client_id=client_id, name=self.profile["name"]
         )
+        if receipt.new_interaction and self.profile["email"]:
+            widget_note_prechat_email(customer=receipt.interaction.customer, email=self.profile["email"])
         if receipt.created:
             payload = message_payload(receipt.message) | {"client_id": client_id}
             publish([({self.group}, "widget.message", payload)])

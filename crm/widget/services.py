@@ -13,6 +13,7 @@ import time
 import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -63,6 +64,32 @@ def widget_check_limits(*, inbox: Inbox, visitor_id: str, address: str, body: st
     for (_, allowed), count in zip(keys, counts, strict=True):
         if allowed and count > allowed:
             raise WidgetRefused("rate_limited", "You are sending messages too fast; please wait a minute.")
+
+
+def widget_check_prechat(*, inbox: Inbox, visitor_id: str, profile: dict[str, str]) -> None:
+    """A new conversation needs the pre-chat fields the inbox requires (the widget asks for them first)."""
+    missing = [name for name in (inbox.settings or {}).get("prechat", []) if not profile.get(name, "").strip()]
+    if missing and widget_conversation(inbox=inbox, visitor_id=visitor_id) is None:
+        raise WidgetRefused("prechat", f"Please give your {' and '.join(missing)} first.")
+    if profile.get("email"):
+        try:
+            validate_email(profile["email"].strip())
+        except ValidationError:
+            raise WidgetRefused("prechat", "Please give a valid e-mail address.") from None
+
+
+def widget_note_prechat_email(*, customer, email: str) -> None:
+    """Keep the address a visitor typed into the pre-chat form on their customer, unverified, when nobody else
+    owns it (an address someone else owns is never taken over by typing it)."""
+    email = email.strip().lower()
+    if customer.identities.filter(channel="email").exists():
+        return
+    if ContactIdentity.objects.filter(channel="email", address=email).exists():
+        return
+    try:
+        identity_add(customer=customer, channel="email", address=email)
+    except ValidationError:
+        pass
 
 
 def widget_link_identity(*, visitor_id: str, email: str, name: str = "") -> None:

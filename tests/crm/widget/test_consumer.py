@@ -340,3 +340,27 @@ def test_transcript_by_email_on_request_once_per_request():
     # a redelivered task with the same request id sends nothing more
     assert widget_transcript_send(interaction_id=interaction.pk, email="zoe@example.com", request_id="r1")
     assert not widget_transcript_send(interaction_id=interaction.pk, email="zoe@example.com", request_id="r1")
+
+
+def test_prechat_fields_are_required_for_a_new_conversation_and_the_email_is_kept():
+    inbox = chat_inbox(prechat=["name", "email"])
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"])
+        welcome, _ = await hello(socket, profile={"name": "Ivo"})
+        await socket.send_json_to({"type": "message", "client_id": "c1", "body": "Hello?"})
+        refused = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        socket = await open_widget(inbox.settings["public_key"])
+        await hello(socket, token=welcome["token"], profile={"name": "Ivo", "email": "Ivo@Example.com"})
+        await socket.send_json_to({"type": "message", "client_id": "c2", "body": "Hello again"})
+        await frames_until(socket, is_message("Hello again"))
+        await socket.disconnect()
+        return welcome, refused
+
+    welcome, refused = run(scenario)
+    assert welcome["prechat"] == ["name", "email"]
+    assert refused["code"] == "prechat" and "email" in refused["message"] and refused["client_id"] == "c1"
+    interaction = Interaction.objects.get()
+    assert interaction.customer.name == "Ivo" and interaction.customer.email == "ivo@example.com"
+    assert list(Message.objects.values_list("body", flat=True)) == ["Hello again"]
