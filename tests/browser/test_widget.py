@@ -25,10 +25,12 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"),
 ]
 
-# Hostile host CSS: hides every element with a common widget class name, giant fonts everywhere.
+# Hostile host CSS: hides every element with a common widget class name and every child of the body but the
+# heading (the widget's host element included), giant fonts everywhere.
 HOSTILE = (
     ".launcher,.panel,.msg,.log,.compose,.send,.chat,.widget,button,form,textarea,div"
-    "{display:none !important} *{font-size:90px !important;line-height:3 !important}"
+    "{display:none !important} body>*:not(h1){display:none !important;opacity:0 !important}"
+    " *{font-size:90px !important;line-height:3 !important}"
 )
 
 
