@@ -81,7 +81,7 @@ def widget_available(*, inbox: Inbox) -> bool:
     policy = getattr(queue, "sla_policy", None)
     calendar = calendar_for(policy.business_hours) if policy is not None else None
     now = timezone.now()
-    if calendar is not None and business_seconds_between(calendar, now, now + timedelta(minutes=1)) <= 0:
+    if calendar is not None and business_seconds_between(calendar, now, now + timedelta(seconds=1)) <= 0:
         return False
     available = Agent.objects.filter(status=AgentStatus.AVAILABLE).values_list("pk", flat=True)
     return any(queues_served_by(agent_id=agent_id).filter(pk=queue.pk).exists() for agent_id in available)
