@@ -168,6 +168,15 @@ def test_identity_enforced_refuses_unsigned_and_wrong_and_links_the_verified():
     assert frame["verified"] is True
     interaction = Interaction.objects.get()
     assert interaction.customer.email == "ann@example.com"
+    # the agent holding the chat sees the customer's chat identity labelled verified
+    from django.test import Client
+
+    agent = AgentFactory(team=interaction.queue.team)
+    lifecycle.interaction_assign(interaction=interaction, agent=agent)
+    client = Client()
+    client.force_login(agent.user)
+    page = client.get(f"/console/interactions/{interaction.pk}/").content.decode()
+    assert '<span class="verified">· verified</span>' in page
 
 
 def test_limits_refuse_with_a_clear_error_and_store_nothing(settings):
