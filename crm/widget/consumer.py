@@ -12,6 +12,8 @@
   "message" | "status" | "typing", "data"}``, n = 1, 2… with no gaps. Events carry the visitor group's Redis
   counter; one numbered at or below the counter read at the snapshot is skipped, a jump sends a fresh snapshot.
   A client that reconnects gets a snapshot and replaces its state: nothing lost, nothing twice.
+- Close 4000: reconnect (the socket reached ``SWITCHBOARD_WS_MAX_AGE_SECONDS``, less up to a tenth, as the
+  console's sockets do); the widget reconnects and gets a snapshot.
 - Client → server: ``message`` {client_id, body}; ``typing``; ``resync``; ``ping``; ``rate`` {conversation,
   score, comment}; ``email_followup`` {email} (offline: continue by e-mail; answered ``{"type":
   "email_followup", "email"}``); ``transcript`` {email} (answered ``{"type": "transcript", "email"}``, mailed
@@ -23,10 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from crm.live.publisher import agent_group, counter_key, publish
 
@@ -47,6 +51,7 @@ from .visitors import IdentityRefused, identity_verified, inbox_by_public_key, o
 
 logger = logging.getLogger(__name__)
 
+CLOSE_RECONNECT = 4000
 CLOSE_UNKNOWN = 4404
 CLOSE_ORIGIN = 4403
 CLOSE_IDENTITY = 4401
@@ -90,6 +95,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             asyncio.ensure_future(self.close(code=CLOSE_IDENTITY))
 
     async def disconnect(self, code) -> None:
+        for timer in (getattr(self, "hello_timer", None), getattr(self, "recycle_timer", None)):
+            if timer is not None:
+                timer.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -142,6 +150,12 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             }
         )
         await self.send_snapshot()
+        # recycled like the console's sockets, before channels-redis forgets the group membership (group_expiry)
+        age = settings.SWITCHBOARD_WS_MAX_AGE_SECONDS * (1 - random.random() / 10)
+        self.recycle_timer = asyncio.get_running_loop().call_later(age, self._recycle)
+
+    def _recycle(self) -> None:
+        asyncio.ensure_future(self.close(code=CLOSE_RECONNECT))
 
     # --- snapshot and events --------------------------------------------------------------------------------
 

@@ -373,3 +373,44 @@ def test_prechat_fields_are_required_for_a_new_conversation_and_the_email_is_kep
     interaction = Interaction.objects.get()
     assert interaction.customer.name == "Ivo" and interaction.customer.email == "ivo@example.com"
     assert list(Message.objects.values_list("body", flat=True)) == ["Hello again"]
+
+
+def test_a_lost_event_is_noticed_by_its_number_and_answered_with_a_snapshot():
+    import redis
+    from django.conf import settings as django_settings
+
+    from crm.live.publisher import counter_key
+    from crm.widget.adapter import visitor_group
+    from crm.widget.visitors import visitor_for
+
+    inbox = chat_inbox()
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"])
+        welcome, _ = await hello(socket)
+        await socket.send_json_to({"type": "message", "client_id": "c1", "body": "First"})
+        await frames_until(socket, is_message("First"))
+        visitor = visitor_for(inbox=inbox, token=welcome["token"])
+        # an event numbered for this visitor that never arrives (the channel layer dropped it)
+        redis.Redis.from_url(django_settings.REDIS_URL).incr(counter_key(visitor_group(visitor.id)))
+        interaction = await database_sync_to_async(Interaction.objects.get)()
+        await agent_reply(interaction.pk, "After the gap")
+        frames = await frames_until(socket, lambda f: f["type"] == "snapshot")
+        await socket.disconnect()
+        return frames
+
+    frames = run(scenario)
+    assert not any(f["type"] == "event" and f["data"].get("body") == "After the gap" for f in frames)
+    assert [m["body"] for m in frames[-1]["data"]["messages"]] == ["First", "After the gap"]
+
+
+def test_an_old_socket_is_recycled_with_4000(settings):
+    settings.SWITCHBOARD_WS_MAX_AGE_SECONDS = 0.3
+    inbox = chat_inbox()
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"])
+        await hello(socket)
+        return await socket.receive_output(timeout=5)
+
+    assert run(scenario) == {"type": "websocket.close", "code": 4000}
