@@ -151,7 +151,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         )
         await self.send_snapshot()
         # recycled like the console's sockets, before channels-redis forgets the group membership (group_expiry)
-        age = settings.SWITCHBOARD_WS_MAX_AGE_SECONDS * (1 - random.random() / 10)
+        age = settings.SWITCHBOARD_WS_MAX_AGE_SECONDS * (1 - random.random() / 10)  # noqa: S311 — spreading only
         self.recycle_timer = asyncio.get_running_loop().call_later(age, self._recycle)
 
     def _recycle(self) -> None:
