@@ -62,6 +62,8 @@ def normalize_origin(value: Any) -> str | None:
         port = parts.port
     except ValueError:
         return None
+    if (parts.scheme, port) in (("http", 80), ("https", 443)):
+        port = None  # a browser's Origin never names the default port
     return f"{parts.scheme}://{parts.hostname.lower()}" + (f":{port}" if port else "")
 
 

@@ -76,3 +76,13 @@ def test_script_is_served_to_allowed_pages_only(client):
     inbox.is_active = False
     inbox.save()
     assert client.get(url, HTTP_REFERER=SHOP + "/").status_code == 404
+
+
+def test_origins_are_normalized_as_browsers_send_them():
+    from crm.widget.adapter import normalize_origin
+
+    assert normalize_origin("HTTPS://Shop.Example.com:443/") == "https://shop.example.com"
+    assert normalize_origin("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
+    assert normalize_origin("null") is None
+    assert normalize_origin("javascript:alert(1)") is None
+    assert normalize_origin("https://user@shop.example.com") is None
