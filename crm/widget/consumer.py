@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from typing import Any
@@ -89,6 +90,13 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             self.inbox = None
             return
         self.hello_timer = asyncio.get_running_loop().call_later(HELLO_TIMEOUT_SECONDS, self._hello_late)
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None  # a malformed frame is ignored, never the socket's end
 
     def _hello_late(self) -> None:
         if self.visitor is None and self.inbox is not None:

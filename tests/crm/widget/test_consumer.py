@@ -414,3 +414,25 @@ def test_an_old_socket_is_recycled_with_4000(settings):
         return await socket.receive_output(timeout=5)
 
     assert run(scenario) == {"type": "websocket.close", "code": 4000}
+
+
+def test_malformed_frames_are_ignored_and_the_socket_keeps_working():
+    inbox = chat_inbox()
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"])
+        await hello(socket)
+        await socket.send_to(text_data="{not json")
+        await socket.send_json_to(["a", "list"])
+        await socket.send_json_to({"type": "message", "client_id": "c1", "body": 42})
+        invalid = await socket.receive_json_from(timeout=5)
+        await socket.send_json_to({"type": "rate", "conversation": "abc", "score": "x"})
+        refused = await socket.receive_json_from(timeout=5)
+        await socket.send_json_to({"type": "ping"})
+        pong = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return invalid, refused, pong
+
+    invalid, refused, pong = run(scenario)
+    assert invalid["code"] == "invalid" and refused["code"] == "not_found" and pong == {"type": "pong"}
+    assert not Message.objects.exists()
