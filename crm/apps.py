@@ -24,3 +24,4 @@ class CrmConfig(AppConfig):
         from . import tasks  # noqa: F401
         from .live import receivers as live_receivers  # noqa: F401
         from .routing import receivers as routing_receivers  # noqa: F401
+        from .widget import receivers as widget_receivers  # noqa: F401

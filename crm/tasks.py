@@ -14,6 +14,7 @@ from crm.sla.tasks import sla_recompute_task, sla_sweep_task
 from crm.surveys.tasks import survey_dispatch_task, survey_publish_due_task
 from crm.webhooks.tasks import webhook_deliver_task, webhook_publish_due_task
 from crm.wellbeing.tasks import break_policy_sweep_task
+from crm.widget.tasks import widget_transcript_task
 
 __all__ = [
     "break_policy_sweep_task",
@@ -33,4 +34,5 @@ __all__ = [
     "survey_publish_due_task",
     "webhook_deliver_task",
     "webhook_publish_due_task",
+    "widget_transcript_task",
 ]

@@ -54,3 +54,10 @@ CHANNEL_LAYERS = {
         },
     }
 }
+
+# The website chat widget (crm.widget): a visitor's message size and rate, per visitor and per client address.
+SWITCHBOARD_WIDGET_MAX_MESSAGE_CHARS = env.int("SWITCHBOARD_WIDGET_MAX_MESSAGE_CHARS", default=2000)
+SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE = env.int("SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE", default=20)
+SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE_PER_ADDRESS = env.int(
+    "SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE_PER_ADDRESS", default=60
+)

@@ -105,3 +105,9 @@ def publish(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
         _publisher.run(_send(sends), timeout=PUBLISH_TIMEOUT_SECONDS)
     except Exception:
         logger.exception("live events: could not publish %s", ", ".join(event for _, event, _ in sends))
+
+
+def publish_or_raise(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
+    """As ``publish``, for a caller that must know the events left (an outbox marking a delivery sent)."""
+    if sends:
+        _publisher.run(_send(sends), timeout=PUBLISH_TIMEOUT_SECONDS)

@@ -12,6 +12,7 @@ from crm.surveys.services import SURVEY_DISPATCH_TASK
 from crm.webhooks.services import WEBHOOK_DELIVER_TASK
 
 CRM_TASKS = {
+    "crm.tasks.widget_transcript_task",
     "crm.inboxes.tasks.email_poll_due",
     "crm.tasks.break_policy_sweep_task",
     "crm.tasks.delivery_publish_due_task",

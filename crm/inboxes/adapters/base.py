@@ -217,6 +217,7 @@ class Adapter(Protocol):
 # Dotted paths, imported on first use (as Django finds mail backends): registering a channel costs no import.
 _REGISTRY: dict[str, str | type] = {
     "bridge": "crm.inboxes.adapters.bridge.BridgeAdapter",
+    "chat": "crm.widget.adapter.ChatAdapter",
     "email": "crm.inboxes.adapters.email.EmailAdapter",
     "sms": "crm.inboxes.adapters.twilio.TwilioAdapter",
     "whatsapp": "crm.inboxes.adapters.twilio.TwilioWhatsAppAdapter",

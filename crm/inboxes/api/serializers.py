@@ -1,5 +1,6 @@
 """Shapes of an inbox: as written (input), as shown (settings redacted) and as created (with its inbound URL)."""
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -44,6 +45,12 @@ class InboxOutputSerializer(serializers.ModelSerializer):
     state = serializers.ChoiceField(
         choices=InboxState.choices, help_text="`reauthorise`: the provider refused its credentials; fix the settings"
     )
+    public_key = serializers.SerializerMethodField(
+        help_text="chat inboxes: the widget's public id (in its script URL; not a secret); null otherwise"
+    )
+    embed_snippet = serializers.SerializerMethodField(
+        help_text="chat inboxes: the `<script>` tag to paste into the allowed sites' pages; null otherwise"
+    )
 
     class Meta:
         model = Inbox
@@ -58,10 +65,23 @@ class InboxOutputSerializer(serializers.ModelSerializer):
             "is_active",
             "state",
             "state_detail",
+            "public_key",
+            "embed_snippet",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_public_key(self, inbox: Inbox) -> str | None:
+        return (inbox.settings or {}).get("public_key") if inbox.channel == "chat" else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_embed_snippet(self, inbox: Inbox) -> str | None:
+        key = self.get_public_key(inbox)
+        if not key:
+            return None
+        return f'<script src="{settings.SWITCHBOARD_PUBLIC_URL.rstrip("/")}/widget/{key}.js" async></script>'
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_settings(self, inbox: Inbox) -> dict:
@@ -75,9 +95,18 @@ class InboxCreatedOutputSerializer(InboxOutputSerializer):
         help_text="where the provider (an MTA, a mail service) POSTs this inbox's inbound messages; shown once"
     )
 
+    identity_secret = serializers.SerializerMethodField(
+        help_text="chat inboxes: the key the site's server signs visitor identities with (HMAC-SHA256 of the "
+        "e-mail); shown once, redacted in `settings` afterwards; null otherwise"
+    )
+
     class Meta(InboxOutputSerializer.Meta):
-        fields = [*InboxOutputSerializer.Meta.fields, "inbound_url"]
+        fields = [*InboxOutputSerializer.Meta.fields, "inbound_url", "identity_secret"]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_identity_secret(self, inbox: Inbox) -> str | None:
+        return (inbox.settings or {}).get("secret") if inbox.channel == "chat" else None
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_inbound_url(self, inbox: Inbox) -> str:

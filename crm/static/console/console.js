@@ -251,8 +251,35 @@
       .then(function () { conversationFetch = null; });
   }
 
+  // Website chat typing indicators (crm.widget.typing): the visitor's, shown above the reply box; the agent's,
+  // sent while the reply box is being written (at most every 2 s; the server answers 404 for anything but a chat).
+  var typingTimer = null, typingSent = 0;
+  function showVisitorTyping() {
+    var form = document.getElementById("reply-form");
+    if (!form) return;
+    var el = document.getElementById("visitor-typing");
+    if (!el) {
+      el = document.createElement("p"); el.id = "visitor-typing"; el.setAttribute("role", "status");
+      form.parentNode.insertBefore(el, form);
+    }
+    el.textContent = "The customer is typing…"; el.hidden = false;
+    clearTimeout(typingTimer); typingTimer = setTimeout(function () { el.hidden = true; }, 4000);
+  }
+  var replyBox = document.querySelector("#reply-form textarea");
+  if (replyBox && currentId && window.fetch) {
+    replyBox.addEventListener("input", function () {
+      if (Date.now() - typingSent < 2000) return;
+      typingSent = Date.now();
+      window.fetch("/console/widget/typing/" + currentId + "/", {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() }
+      }).catch(function () { /* a typing hint is best effort */ });
+    });
+  }
+
   function onEvent(name, data) {
-    if (name === "message.delivery") {
+    if (name === "visitor.typing") {
+      if (currentId && data.interaction_id === currentId) showVisitorTyping();
+    } else if (name === "message.delivery") {
       applyDelivery(data);
     } else if (name === "message.created") {
       if (currentId && data.interaction === currentId) refreshConversation(true);

@@ -59,7 +59,7 @@ def test_registering_another_channel_takes_one_line(registry):
     register_adapter("echo", "tests.crm.inboxes.test_adapters.EchoAdapter")
 
     assert adapter_for("echo") is EchoAdapter
-    assert registered_channels() == ["bridge", "echo", "email", "sms", "whatsapp"]
+    assert registered_channels() == ["bridge", "chat", "echo", "email", "sms", "whatsapp"]
 
 
 def test_a_channel_without_adapter_is_a_lookup_error():

@@ -110,7 +110,7 @@ def test_the_adapter_defaults_from_the_channel_and_can_be_named(admin_client_api
         ({"settings": {"address": "a\x00@acme.test"}}, "settings.address", "Must not contain the NUL character."),
         ({"channel": "fax"}, "channel", '"fax" is not a valid choice.'),
         ({"adapter": "pigeon"}, "adapter", "Unknown adapter 'pigeon'; choose one of: "),  # …: bridge, email.
-        ({"channel": "chat"}, "adapter", "No adapter serves the chat channel by default; name one of: "),
+        ({"channel": "social"}, "adapter", "No adapter serves the social channel by default; name one of: "),
         ({"channel": "chat", "adapter": "email"}, "adapter", "The email adapter serves the email channel, not chat."),
         ({"name": "  "}, "name", "This field may not be blank."),
         ({"queue": 10**9}, "queue", 'Invalid pk "1000000000" - object does not exist.'),

@@ -1,0 +1,38 @@
+"""After a chat conversation changes status (assigned, resolved…), its visitor's widget hears of it: the status
+event makes the widget show who answers, or the inline rating once resolved. Connected in ``CrmConfig.ready``."""
+
+import logging
+
+from django.dispatch import receiver
+
+from contacts.models import ContactIdentity
+from crm.interactions.models import Interaction
+from crm.interactions.signals import interaction_changed
+from crm.live.publisher import publish
+
+from .adapter import visitor_group
+from .selectors import widget_rating
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(interaction_changed, sender=Interaction, dispatch_uid="crm.widget.publish_status")
+def publish_widget_status(sender, *, interaction_id, kind, from_status, to_status, batch=None, **kwargs) -> None:
+    if batch is not None and kwargs.get("batch_index", 0):
+        return  # the whole batch was handled at its first change
+    try:
+        ids = [change["interaction_id"] for change in batch] if batch else [interaction_id]
+        chats = Interaction.objects.filter(pk__in=ids, channel="chat", inbox__adapter="chat").only(
+            "pk", "status", "customer_id"
+        )
+        sends = []
+        for chat in chats:
+            visitors = ContactIdentity.objects.filter(customer_id=chat.customer_id, channel="chat").values_list(
+                "address", flat=True
+            )
+            data = {"conversation": chat.pk, "status": chat.status, "rating": widget_rating(interaction=chat)}
+            sends.extend(({visitor_group(visitor)}, "widget.status", data) for visitor in visitors)
+    except Exception:
+        logger.exception("widget: could not build the status event of interaction %s", interaction_id)
+        return
+    publish(sends)

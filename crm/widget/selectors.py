@@ -1,0 +1,87 @@
+"""Reads for the widget: the visitor's conversation, its snapshot, and whether anybody can answer now."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from agents.choices import AgentStatus
+from agents.models import Agent
+from crm.choices import SURVEY_SCORE_RANGE, InteractionStatus, MessageDirection
+from crm.inboxes.models import Inbox
+from crm.interactions.models import Interaction, Message
+from crm.routing.selectors import queues_served_by
+from crm.sla.services.business_hours import business_seconds_between, calendar_for
+from crm.surveys.models import Survey
+
+S = InteractionStatus
+GONE = (S.CLOSED, S.ABANDONED)
+
+
+def widget_conversation(*, inbox: Inbox, visitor_id: str, include_resolved: bool = False) -> Interaction | None:
+    """The visitor's latest conversation through this inbox that is still open (or resolved, when asked): found by
+    the visitor's own ``chat`` identity, so no visitor can reach another's."""
+    excluded = GONE if include_resolved else (*GONE, S.RESOLVED)
+    return (
+        Interaction.objects.filter(
+            inbox=inbox, channel="chat", customer__identities__channel="chat", customer__identities__address=visitor_id
+        )
+        .exclude(status__in=excluded)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "from": "visitor" if message.direction == MessageDirection.INBOUND else "agent",
+        "body": message.body,
+        "at": message.created_at.isoformat(),
+    }
+
+
+def widget_snapshot(*, inbox: Inbox, visitor_id: str) -> dict[str, Any]:
+    """What the visitor's widget shows: their conversation (no internal notes), its status, a rating to ask for."""
+    conversation = widget_conversation(inbox=inbox, visitor_id=visitor_id, include_resolved=True)
+    data: dict[str, Any] = {"conversation": None, "messages": [], "status": None, "rating": None}
+    if conversation is not None:
+        messages = conversation.messages.exclude(direction=MessageDirection.INTERNAL).order_by("created_at", "id")
+        data |= {
+            "conversation": conversation.pk,
+            "status": conversation.status,
+            "messages": [message_payload(message) for message in messages],
+            "rating": widget_rating(interaction=conversation),
+        }
+    data["available"] = widget_available(inbox=inbox)
+    data["email_followup"] = bool((inbox.settings or {}).get("email_inbox"))
+    return data
+
+
+def widget_rating(*, interaction: Interaction) -> dict[str, Any] | None:
+    """The survey to answer inline, once the conversation is resolved and while it is unanswered."""
+    if interaction.status != S.RESOLVED:
+        return None
+    survey = (
+        Survey.objects.filter(interaction=interaction, response__isnull=True, status__in=("pending", "sent"))
+        .order_by("id")
+        .first()
+    )
+    if survey is None:
+        return None
+    low, high = SURVEY_SCORE_RANGE[survey.kind]
+    return {"kind": survey.kind, "min": low, "max": high}
+
+
+def widget_available(*, inbox: Inbox) -> bool:
+    """Whether somebody can answer now: the queue's business hours are open and an agent serving it is available."""
+    queue = inbox.queue
+    policy = getattr(queue, "sla_policy", None)
+    calendar = calendar_for(policy.business_hours) if policy is not None else None
+    now = timezone.now()
+    if calendar is not None and business_seconds_between(calendar, now, now + timedelta(seconds=1)) <= 0:
+        return False
+    available = Agent.objects.filter(status=AgentStatus.AVAILABLE).values_list("pk", flat=True)
+    return any(queues_served_by(agent_id=agent_id).filter(pk=queue.pk).exists() for agent_id in available)
