@@ -6,6 +6,7 @@ import ``crm.models._validate_time_zone``).
 """
 
 from crm.access.models import ApiKey, IdempotencyRecord
+from crm.calls.models import Call
 from crm.deadletters.models import DeadLetter
 from crm.inboxes.models import Delivery, InboundReceipt, Inbox, MailboxCursor
 from crm.interactions.models import Assignment, Interaction, InteractionEvent, Message
@@ -30,6 +31,7 @@ __all__ = [
     "BusinessHours",
     "BusinessHoursHoliday",
     "BusinessHoursPeriod",
+    "Call",
     "CannedResponse",
     "DeadLetter",
     "Delivery",

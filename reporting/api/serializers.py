@@ -207,6 +207,20 @@ class CategoryReportSerializer(ReportMetaMixin):
     rows = CategoryRowSerializer(many=True)
 
 
+class IvrStepSerializer(serializers.Serializer):
+    step = serializers.CharField(help_text="the last IVR step (`menu:choice`) before hanging up while waiting")
+    abandoned = serializers.IntegerField()
+
+
+class IvrReportSerializer(ReportMetaMixin):
+    calls = serializers.IntegerField(help_text="calls started in the range that have ended")
+    contained = serializers.IntegerField(help_text="ended in the IVR without an agent (self-service)")
+    answered = serializers.IntegerField()
+    abandoned = serializers.IntegerField(help_text="hung up while waiting for an agent")
+    ivr_containment = serializers.FloatField(allow_null=True, help_text="contained / calls")
+    abandoned_by_step = IvrStepSerializer(many=True)
+
+
 class OccupancyRowSerializer(serializers.Serializer):
     agent = serializers.IntegerField()
     name = serializers.CharField()

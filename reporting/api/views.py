@@ -20,10 +20,12 @@ from config.exports import csv_lines
 from config.replicas import ReplicaReadsMixin
 
 from ..selectors import KPI_FIELDS, KpiQuery, agent_occupancy, contacts_by_category, kpi_rows
+from ..selectors.ivr import ivr_figures
 from .serializers import (
     FORMATS,
     CategoryQuerySerializer,
     CategoryReportSerializer,
+    IvrReportSerializer,
     KpiQuerySerializer,
     KpiReportSerializer,
     OccupancyQuerySerializer,
@@ -154,6 +156,25 @@ class CategoryReportView(_ReportView):
             return csv_response(header=header, rows=rows, filename=self.filename("categories", params))
         body = {"from": params["start"], "to": params["end"], "tz": params["tz"], "rows": rows}
         return Response(CategoryReportSerializer(body).data)
+
+
+class IvrReportView(_ReportView):
+    query_serializer = CategoryQuerySerializer
+
+    @extend_schema(
+        summary="Voice self-service: IVR containment and abandonment by IVR step",
+        parameters=[CategoryQuerySerializer],
+        responses={200: IvrReportSerializer},
+    )
+    def get(self, request: Request):
+        params, viewer, query = self.kpi_query(request)
+        body = {
+            "from": params["start"],
+            "to": params["end"],
+            "tz": params["tz"],
+            **ivr_figures(viewer=viewer, query=query),
+        }
+        return Response(IvrReportSerializer(body).data)
 
 
 class OccupancyReportView(_ReportView):

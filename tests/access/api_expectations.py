@@ -17,7 +17,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from crm.inboxes.models import Delivery
+from crm.calls.services import call_event, call_start
+from crm.inboxes.models import Delivery, Inbox
 from crm.interactions.services import message_create
 from crm.sla.services.calendars import PeriodSpec, business_hours_create
 from crm.surveys.services import survey_token
@@ -122,6 +123,19 @@ def _bridge_inbox(world, team):
         channel="chat", adapter="bridge", queue=world[team].queue, settings={"url": "http://127.0.0.1:9/"}
     )
     return {"id": inbox.pk}
+
+
+def _voice_line(world, team):
+    """A voice line (inbox) of team X: it feeds team X's queue."""
+    return {"inbox": InboxFactory(channel="voice", adapter="voice", queue=world[team].queue, settings={}).pk}
+
+
+def _call_of(world, team, *, ended: bool = False):
+    inbox = Inbox.objects.get(pk=_voice_line(world, team)["inbox"])
+    call, _ = call_start(inbox=inbox, call_id=f"CA-{team}-{inbox.pk}", caller="+4930555" + f"{inbox.pk:04d}"[-4:])
+    if ended:
+        call_event(call=call, event="ended")
+    return {"id": call.pk, "inbox": inbox.pk}
 
 
 def _failed_reply(world, team):
@@ -350,6 +364,17 @@ EXPECTED: dict[str, Op] = {
         _bridge_inbox,
         lambda world, team, ctx: {"customer": {"address": f"visitor-{team}"}, "body": "Hi", "external_id": "m1"},
     ),
+    # --- calls: a telephony platform reports a voice line's calls (keys of the line's team, unrestricted callers) --
+    f"POST {V1}/calls/": Op(
+        allow(superuser="AB", team_a_write_key="A", team_a_admin_key="A", admin_key="AB"),
+        _voice_line,
+        lambda world, team, ctx: {"inbox": ctx["inbox"], "call_id": f"CA-new-{team}", "caller": "+4930555123"},
+    ),
+    f"POST {V1}/calls/{{id}}/events/": Op(
+        allow(superuser="AB", team_a_write_key="A", team_a_admin_key="A", admin_key="AB"),
+        _call_of,
+        lambda world, team, ctx: {"type": "ringing"},
+    ),
     # --- quality and reports: team X's figures ------------------------------------------------------------
     f"GET {V1}/reviews/": Op(TEAM, lambda world, team: {"id": completed_review(world, team).pk}, seen=listed),
     f"GET {V1}/reviews/{{id}}/": Op(TEAM, lambda world, team: {"id": completed_review(world, team).pk}),
@@ -364,6 +389,12 @@ EXPECTED: dict[str, Op] = {
         _categorised,
         _report_range,
         seen=lambda body, ctx: ctx["category"] in {row["category"] for row in rows(body)},
+    ),
+    f"GET {V1}/reports/ivr/": Op(
+        TEAM_NOT_AGENTS,  # a self-served call reached no agent: an agent's own figures hold none
+        lambda world, team: _call_of(world, team, ended=True),
+        lambda world, team, ctx: _report_range(world, team, ctx) | {"inbox": ctx["inbox"]},
+        seen=lambda body, ctx: body["calls"] == 1,
     ),
     f"GET {V1}/reports/occupancy/": Op(
         TEAM,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agents.access import Viewer, viewer_from_request
 from agents.models import Agent
 from config.errors import DomainError
+from crm.calls.models import Call
 from crm.choices import InteractionStatus, MessageDirection
 from crm.inboxes.console_forms import reply_attachments_store
 from crm.inboxes.selectors import conversation_with_deliveries, interaction_reply_route
@@ -117,6 +118,7 @@ def _render_interaction(
         "canned_responses": canned_response_list(viewer=viewer, queue_id=interaction.queue_id),
         "actions": _allowed_actions(interaction, request.agent, viewer),
         "panel": console_customer_panel(customer=interaction.customer, viewer=viewer, current=interaction),
+        "call": Call.objects.filter(interaction=interaction).first() if interaction.channel == "voice" else None,
         **page_forms,
     }
     return render(request, "console/interaction_detail.html", context, status=status)

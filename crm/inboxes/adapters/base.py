@@ -220,6 +220,7 @@ _REGISTRY: dict[str, str | type] = {
     "chat": "crm.widget.adapter.ChatAdapter",
     "email": "crm.inboxes.adapters.email.EmailAdapter",
     "sms": "crm.inboxes.adapters.twilio.TwilioAdapter",
+    "voice": "crm.calls.adapter.VoiceAdapter",
     "whatsapp": "crm.inboxes.adapters.twilio.TwilioWhatsAppAdapter",
 }
 

@@ -90,8 +90,12 @@ def interaction_create_inbound(
     message_external_id: str = "",
     attachments: Iterable[Mapping[str, Any]] = (),
     follow_up_of: Interaction | None = None,
+    enqueue: bool = True,
 ) -> Interaction:
     """Record a new contact: find the customer, pick the queue, compute due times, queue it.
+
+    ``enqueue=False`` leaves it ``new`` outside any queue (a call still in its IVR menu): ``interaction_enqueue``
+    queues it later, and its clocks start then.
 
     The customer is ``customer`` or found (or created) by ``customer_identity`` (``{"address",
     "channel"?, "name"?}``; the channel defaults to the interaction's). The queue is ``queue`` (it
@@ -126,7 +130,7 @@ def interaction_create_inbound(
                 )
             except ValidationError as exc:
                 raise ValidationError({"customer_identity": exc.messages}) from None
-        queue = pick_queue(channel=channel, queue=queue)
+        queue = pick_queue(channel=channel, queue=queue) if enqueue else None
         now = timezone.now()
         if follow_up_of is None and not new_customer:  # a customer created just now has no earlier interaction
             follow_up_of = _follow_up_target(customer=customer, now=now)

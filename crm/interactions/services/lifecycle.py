@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from agents.models import Agent
@@ -22,7 +23,7 @@ from crm.choices import InteractionEventKind, InteractionStatus
 from ..hooks import Move, run_interaction_saving
 from ..models import Interaction
 from .eventlog import log_event
-from .intake import check_priority, clean_tags
+from .intake import check_priority, clean_tags, pick_queue
 from .transitions import sync, transition
 
 S = InteractionStatus
@@ -144,6 +145,41 @@ def interaction_reopen(*, interaction: Interaction, actor=None) -> Interaction:
         actor=actor,
         only_from=frozenset({S.RESOLVED}),
         prepare=prepare,
+    )
+
+
+def interaction_enqueue(*, interaction: Interaction, queue: Model | None = None, actor=None) -> Interaction:
+    """new → queued: work that waited outside any queue (a call in its IVR menu) joins ``queue``, else the one
+    picked for its channel; its wait and its SLA clocks start now."""
+
+    def prepare(locked: Interaction, now: datetime):
+        target = pick_queue(channel=locked.channel, queue=queue)
+        if target is None:
+            raise DomainError(f"No active queue serves the {locked.channel} channel; interaction {locked.pk} waits.")
+        return {"queue": target, "queued_at": now, "sla_started_at": now}, {"queue_id": target.pk}
+
+    return transition(
+        interaction=interaction,
+        to_status=S.QUEUED,
+        kind=Kind.QUEUED,
+        verb="queued",
+        actor=actor,
+        only_from=frozenset({S.NEW}),
+        prepare=prepare,
+    )
+
+
+def interaction_self_served(*, interaction: Interaction, actor=None) -> Interaction:
+    """new → closed: the customer was served before reaching a queue (a call that ended in its IVR menu: checked a
+    balance, heard opening hours). Neither answered nor abandoned; the reports count it as contained."""
+    return transition(
+        interaction=interaction,
+        to_status=S.CLOSED,
+        kind=Kind.CLOSED,
+        verb="closed as self-served",
+        actor=actor,
+        allowed_from=frozenset({S.NEW}),
+        prepare=lambda locked, now: ({}, {"self_service": True}),
     )
 
 

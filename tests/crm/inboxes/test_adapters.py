@@ -59,12 +59,12 @@ def test_registering_another_channel_takes_one_line(registry):
     register_adapter("echo", "tests.crm.inboxes.test_adapters.EchoAdapter")
 
     assert adapter_for("echo") is EchoAdapter
-    assert registered_channels() == ["bridge", "chat", "echo", "email", "sms", "whatsapp"]
+    assert registered_channels() == ["bridge", "chat", "echo", "email", "sms", "voice", "whatsapp"]
 
 
 def test_a_channel_without_adapter_is_a_lookup_error():
-    with pytest.raises(LookupError, match="No adapter for channel 'voice'"):
-        adapter_for("voice")
+    with pytest.raises(LookupError, match="No adapter for channel 'fax'"):
+        adapter_for("fax")
 
 
 def test_email_settings_are_cleaned_and_defaulted():
