@@ -88,6 +88,9 @@ def wallboard(request: HttpRequest) -> HttpResponse:
         "reporting/wallboard.html",
         {
             "queues": queues,
+            "inboxes": [
+                {**inbox, "oldest_text": wait_text(inbox["oldest_waiting_seconds"])} for inbox in snapshot["inboxes"]
+            ],
             "agents": agents,
             "status_counts": counts,
             "team_names": {str(pk): name for pk, name in team_names.items()},

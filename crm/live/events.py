@@ -75,6 +75,7 @@ from agents.models import Agent, Break, TrainingRecord
 from crm.choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus, MessageDirection
 from crm.interactions.models import Interaction
 
+from .figures import inboxes_behind_queues, live_inbox_stats
 from .publisher import WALLBOARD_ALL, agent_group, queue_group, team_group
 from .selectors import live_agent_presence, live_interaction, live_interactions, live_queue_stats
 
@@ -115,6 +116,16 @@ def queue_stats_sends(queue_ids: set[int]) -> list[tuple[set[str], str, dict[str
         if stats["team"] is not None:
             groups.add(team_group(stats["team"]))
         sends.append((groups, "queue.stats", stats))
+    return sends
+
+
+def inbox_stats_sends(queue_ids: set[int]) -> list[tuple[set[str], str, dict[str, Any]]]:
+    """``inbox.stats`` of the inboxes behind these queues (the wallboards' split by inbox; two queries)."""
+    sends = []
+    inbox_ids = inboxes_behind_queues(queue_ids)
+    for stats in live_inbox_stats(inbox_ids=inbox_ids) if inbox_ids else []:
+        groups = {WALLBOARD_ALL} | ({team_group(stats["team"])} if stats["team"] is not None else set())
+        sends.append((groups, "inbox.stats", stats))
     return sends
 
 

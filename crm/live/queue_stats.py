@@ -36,7 +36,7 @@ import redis
 from django.conf import settings
 from django.db import connections
 
-from .events import queue_stats_sends
+from .events import inbox_stats_sends, queue_stats_sends
 from .publisher import publish
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,16 @@ def _drain(*, delay: float) -> int:
         if not ids:
             return published
         counts.flushes += 1
-        publish(queue_stats_sends(ids))
+        try:
+            sends = queue_stats_sends(ids) + inbox_stats_sends(ids)
+        except Exception:
+            # the round's queues stay marked and the lock goes: the next change (or the beat) publishes them
+            pipe = _redis().pipeline(transaction=False)
+            pipe.sadd(dirty, *ids)
+            pipe.delete(lock)
+            pipe.execute()
+            raise
+        publish(sends)
         published += len(ids)
         if delay > 0:
             time.sleep(delay)  # what changes meanwhile waits for the next round

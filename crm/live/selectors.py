@@ -34,6 +34,8 @@ from crm.interactions.models import Interaction, InteractionEvent
 from crm.routing.models import Queue
 from crm.sla.models import Escalation
 
+from .figures import IN_QUEUE_FIGURES, WORKING, live_inbox_stats
+
 __all__ = [
     "live_agent_presence",
     "live_console_snapshot",
@@ -46,8 +48,6 @@ __all__ = [
 
 S = InteractionStatus
 # Accepted work the agent is on (the "active" figure of a queue); "assigned" is offered, not yet accepted.
-WORKING = (S.ACTIVE, S.ON_HOLD, S.WRAP_UP)
-IN_QUEUE_FIGURES = (S.QUEUED, S.ASSIGNED, *WORKING)
 
 SUMMARY_VALUES = (
     "id",
@@ -312,8 +312,8 @@ def live_console_snapshot(*, agent_id: int, queue_ids: Iterable[int]) -> dict[st
 def live_wallboard_snapshot(*, viewer: Viewer) -> dict[str, Any]:
     """The wallboard's snapshot: every queue and active agent (unrestricted) or those of the viewer's teams.
 
-    Three queries: the queues' live figures, their figures of today (service level, breaches in the last
-    hour: ``live_queue_today``) and the agents with their running break, if any (``on_break``:
+    Four queries: the queues' live figures, their figures of today (service level, breaches in the last
+    hour: ``live_queue_today``), the same open work split by inbox (``inboxes``: ``live_inbox_stats``) and the agents with their running break, if any (``on_break``:
     ``{"id", "type_name", "ends_at"}`` or None; ``break.started`` / ``break.ended`` events keep it current).
     """
     team_ids = None if viewer.unrestricted else viewer.team_ids
@@ -328,9 +328,11 @@ def live_wallboard_snapshot(*, viewer: Viewer) -> dict[str, Any]:
     )
     today = live_queue_today(team_ids=team_ids)
     queues = [{**stats, **today.get(stats["id"], {})} for stats in live_queue_stats(team_ids=team_ids)]
+    inboxes = live_inbox_stats(team_ids=team_ids)
     rows = agents.order_by("id").values(*PRESENCE_VALUES, "break_id", "break_type_name", "break_ends_at")
     return {
         "queues": queues,
+        "inboxes": inboxes,
         "agents": [
             {
                 **_presence(row),

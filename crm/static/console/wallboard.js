@@ -12,6 +12,7 @@
   if (!root) return;
   var Live = window.SwitchboardLive;
   var queueBody = root.querySelector(".wallboard-queues tbody");
+  var inboxBody = root.querySelector(".wallboard-inboxes tbody");
   var agentBody = root.querySelector("#wallboard-agents tbody");
   var counts = document.getElementById("status-counts");
   var teamNamesScript = document.getElementById("team-names");
@@ -49,6 +50,24 @@
         stats.service_level_today === null ? "—" : Math.round(stats.service_level_today * 100) + " %";
     }
     if (stats.sla_breaches_last_hour !== undefined) setBreaches(row, stats.sla_breaches_last_hour);
+  }
+
+  function inboxRow(stats) {
+    if (!inboxBody) return;
+    var row = inboxBody.querySelector('tr[data-inbox-id="' + stats.id + '"]');
+    if (!row) {
+      var empty = inboxBody.querySelector("tr.empty");
+      if (empty) empty.remove();
+      row = document.createElement("tr");
+      row.dataset.inboxId = stats.id;
+      var name = cell("th", "name");
+      name.scope = "row";
+      row.append(name, cell("td", "channel"), cell("td", "waiting"), cell("td", "oldest"), cell("td", "assigned"),
+        cell("td", "active"));
+      inboxBody.appendChild(row);
+    }
+    row.querySelector(".channel").textContent = stats.channel || "";
+    Live.applyQueueStats(row, stats);
   }
 
   function setBreaches(row, count) {
@@ -195,6 +214,10 @@
     refreshTimer = null;
     queueBody.textContent = "";
     (data.queues || []).forEach(queueRow);
+    if (inboxBody) {
+      inboxBody.textContent = "";
+      (data.inboxes || []).forEach(inboxRow);
+    }
     agentBody.textContent = "";
     (data.agents || []).forEach(agentRow);
     recount();
@@ -204,6 +227,8 @@
     if (name === "queue.stats") {
       queueRow(data);
       scheduleFigures();
+    } else if (name === "inbox.stats") {
+      inboxRow(data);
     } else if (name === "sla.breached") {
       onBreach(data.queue, 1);
     } else if (name === "sla.breaches") {

@@ -218,7 +218,8 @@ def test_snapshots_cost_a_fixed_number_of_queries(django_assert_num_queries):
     supervisor = agent.user
     team.supervisors.add(supervisor)
     viewer = viewer_for(user=supervisor)
-    # the queues' live figures, their figures of today (service level, breaches), the agents with their breaks
-    with django_assert_num_queries(3):
+    # the queues' live figures, their figures of today (service level, breaches), the same split by inbox, the
+    # agents with their breaks
+    with django_assert_num_queries(4):
         wallboard = live_wallboard_snapshot(viewer=viewer)
     assert len(wallboard["agents"]) == 6 and wallboard["queues"][0]["assigned"] == 10
