@@ -271,3 +271,18 @@ def test_whatsapp_replies_within_the_window_and_only_templates_after_it(client, 
     assert template.status == D.SENT
     assert twilio.sent[-1].form.get("ContentSid") == TEMPLATE_SID and "Body" not in twilio.sent[-1].form
     assert len(twilio.sent) == 2
+
+
+# --- request forgery ---------------------------------------------------------------------------------------------------
+
+
+def test_a_loopback_api_address_is_refused_without_the_private_targets_setting(client, twilio, settings):
+    inbox = _inbox(twilio)
+    _post(client, inbox, _sms())
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False  # as in production: 127.0.0.1 is not Twilio
+
+    refused = _send(_reply(Interaction.objects.get()))
+
+    assert refused.status == D.FAILED and "Twilio's API address is not allowed" in refused.error
+    assert Message.objects.get(pk=refused.message_id).delivery_status == D.FAILED
+    assert not twilio.sent  # nothing reached the loopback server
