@@ -286,3 +286,16 @@ def test_a_loopback_api_address_is_refused_without_the_private_targets_setting(c
     assert refused.status == D.FAILED and "Twilio's API address is not allowed" in refused.error
     assert Message.objects.get(pk=refused.message_id).delivery_status == D.FAILED
     assert not twilio.sent  # nothing reached the loopback server
+
+
+def test_a_loopback_api_address_is_refused_when_the_inbox_is_saved(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    values = {"account_sid": SID, "auth_token": TOKEN, "from_number": NUMBER, "api_base_url": "http://127.0.0.1:9/"}
+
+    with pytest.raises(InvalidSettings) as caught:
+        TwilioAdapter.validate_settings(values)
+
+    assert set(caught.value.errors) == {"api_base_url"}
+    assert "WEBHOOK_ALLOW_PRIVATE_TARGETS" in caught.value.errors["api_base_url"]
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    assert TwilioAdapter.validate_settings(values)["api_base_url"] == "http://127.0.0.1:9"
