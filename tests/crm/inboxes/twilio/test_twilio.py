@@ -14,7 +14,7 @@ from crm.inboxes.adapters import InvalidSettings
 from crm.inboxes.adapters.twilio import TwilioAdapter, TwilioWhatsAppAdapter
 from crm.inboxes.adapters.twilio.signature import twilio_signature, twilio_signature_valid
 from crm.inboxes.attachments import attachment_read
-from crm.inboxes.models import Delivery, InboundReceipt
+from crm.inboxes.models import Delivery, InboundReceipt, Inbox
 from crm.inboxes.services.delivery import delivery_send
 from crm.interactions import services as lifecycle
 from crm.interactions.models import Interaction, Message
@@ -299,3 +299,27 @@ def test_a_loopback_api_address_is_refused_when_the_inbox_is_saved(settings):
     assert "WEBHOOK_ALLOW_PRIVATE_TARGETS" in caught.value.errors["api_base_url"]
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
     assert TwilioAdapter.validate_settings(values)["api_base_url"] == "http://127.0.0.1:9"
+
+
+def test_connecting_a_number_through_the_api_shows_the_inbound_url_once_and_never_the_token(admin_client_api, settings):
+    settings.SWITCHBOARD_PUBLIC_URL = PUBLIC
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    queue = QueueFactory(channels=["sms"])
+    values = {"account_sid": SID, "auth_token": TOKEN, "from_number": NUMBER}
+    data = {"name": "Text us", "channel": "sms", "adapter": "sms", "queue": queue.pk, "settings": values}
+    inboxes = reverse("v1:crm-api:inbox-list")
+
+    refused = admin_client_api.post(
+        inboxes, {**data, "settings": {**values, "api_base_url": "http://127.0.0.1:9"}}, format="json"
+    )
+    created = admin_client_api.post(inboxes, data, format="json")
+
+    assert refused.status_code == 400 and "WEBHOOK_ALLOW_PRIVATE_TARGETS" in str(
+        refused.json()["settings.api_base_url"]
+    )
+    assert TOKEN not in refused.content.decode()
+    assert created.status_code == 201, created.json()
+    inbox = Inbox.objects.get()
+    assert created.json()["inbound_url"] == PUBLIC + reverse("inboxes:twilio-inbound", args=[inbox.token])
+    assert created.json()["settings"]["auth_token"] == "***" and TOKEN not in created.content.decode()
+    assert inbox.settings["auth_token"] == TOKEN
