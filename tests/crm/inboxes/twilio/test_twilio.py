@@ -5,6 +5,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +19,8 @@ from crm.inboxes.models import Delivery, InboundReceipt, Inbox
 from crm.inboxes.services.delivery import delivery_send
 from crm.interactions import services as lifecycle
 from crm.interactions.models import Interaction, Message
-from tests.crm.factories import QueueFactory
+from tests.agents.factories import AgentFactory, TeamFactory
+from tests.crm.factories import QueueFactory, interaction_in_status
 from tests.crm.inboxes.factories import InboxFactory
 from tests.support.fake_twilio import SID, TOKEN, FakeTwilio
 
@@ -323,3 +325,43 @@ def test_connecting_a_number_through_the_api_shows_the_inbound_url_once_and_neve
     assert created.json()["inbound_url"] == PUBLIC + reverse("inboxes:twilio-inbound", args=[inbox.token])
     assert created.json()["settings"]["auth_token"] == "***" and TOKEN not in created.content.decode()
     assert inbox.settings["auth_token"] == TOKEN
+
+
+# --- console ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_agent_sees_why_a_reply_to_an_opted_out_number_was_not_sent(client, twilio):
+    team = TeamFactory(name="Texting")
+    agent = AgentFactory(team=team, name="Ana Agent")
+    queue = QueueFactory(channels=["sms"], team=team)
+    values = {"account_sid": SID, "auth_token": TOKEN, "from_number": NUMBER, "api_base_url": twilio.base_url}
+    inbox = InboxFactory(name="Acme sms", channel="sms", adapter="sms", queue=queue,
+                         settings=TwilioAdapter.validate_settings(values))  # fmt: skip
+    work = interaction_in_status(
+        InteractionStatus.ACTIVE, agent=agent, channel="sms", queue=queue, inbox=inbox,
+        customer_identity={"address": CUSTOMER, "name": "Ada"}, body="Where is my order?", message_external_id="SM" + "0" * 32,
+    )  # fmt: skip
+    _post(client, inbox, _sms(body="Stop"))  # joins the open conversation
+    refused = _send(_reply(work, body="It ships today"))
+    console = Client()
+    console.force_login(agent.user)
+
+    page = console.get(f"/console/interactions/{work.pk}/").content.decode()
+
+    assert Interaction.objects.count() == 1 and refused.status == D.FAILED
+    assert '<span class="delivery-status">Failed</span>' in page
+    assert f"not sent: {CUSTOMER} opted out of messages from {NUMBER} (STOP)" in page
+    assert not twilio.sent
+
+
+def test_the_customers_next_text_joins_their_open_conversation(client, twilio):
+    inbox = _inbox(twilio)
+    _post(client, inbox, _sms())
+    _post(client, inbox, _sms(sid="SM" + "4" * 32, body="Any update?"))
+
+    interaction = Interaction.objects.get()
+    assert list(interaction.messages.order_by("id").values_list("body", flat=True)) == [
+        "My order did not arrive",
+        "Any update?",
+    ]
+    assert InboundReceipt.objects.filter(interaction=interaction).count() == 2
