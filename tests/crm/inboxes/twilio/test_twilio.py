@@ -365,3 +365,13 @@ def test_the_customers_next_text_joins_their_open_conversation(client, twilio):
         "Any update?",
     ]
     assert InboundReceipt.objects.filter(interaction=interaction).count() == 2
+
+
+def test_a_template_the_inbox_does_not_approve_is_refused_with_its_name(client, twilio):
+    inbox = _inbox(twilio, channel="whatsapp", templates={"order_update": TEMPLATE_SID})
+    _post(client, inbox, _sms(sender=f"whatsapp:{CUSTOMER}", To=f"whatsapp:{NUMBER}"))
+
+    refused = _send(_reply(Interaction.objects.get(), body="template:spring_sale"))
+
+    assert refused.status == D.FAILED and "no approved WhatsApp template named 'spring_sale'" in refused.error
+    assert not twilio.sent
