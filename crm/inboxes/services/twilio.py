@@ -19,8 +19,16 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
-from contacts.services import identity_mark_deliverable, identity_mark_undeliverable
+from contacts.services import (
+    identity_channel_for,
+    identity_mark_deliverable,
+    identity_mark_undeliverable,
+    normalize_address,
+)
+from crm.choices import MessageDirection
+from crm.interactions.models import Message
 
 from ..adapters import MalformedMessage, adapter_for
 from ..adapters.twilio import TwilioAdapter
@@ -68,6 +76,7 @@ def twilio_message_receive(*, inbox: Inbox, payload: bytes) -> TwilioReceipt:
         external_id=parsed.message_id,
         name=parsed.sender_name,
         attachments=attachments,
+        thread_key=_conversation_key(inbox=inbox, address=parsed.sender),
     )
     word = parsed.text.strip().upper()
     if received.created and word in STOP_WORDS:
@@ -76,6 +85,30 @@ def twilio_message_receive(*, inbox: Inbox, payload: bytes) -> TwilioReceipt:
     elif received.created and word in START_WORDS:
         identity_mark_deliverable(channel=inbox.channel, address=parsed.sender)
     return TwilioReceipt(received.interaction.pk, received.message.pk, received.created)
+
+
+def _conversation_key(*, inbox: Inbox, address: str) -> str:
+    """The ``MessageSid`` of the customer's latest message to this inbox: a text message names no thread, so the
+    next one joins that conversation (reopened within the follow-up window, a new one after it: the bridge's
+    ``_reopened``) instead of starting a new interaction each time. "" for a first message."""
+    try:
+        kind = identity_channel_for(inbox.channel)
+        normalized = normalize_address(channel=kind, address=address)
+    except ValidationError:
+        return ""
+    latest = (
+        Message.objects.filter(
+            interaction__inbox=inbox,
+            direction=MessageDirection.INBOUND,
+            interaction__customer__identities__channel=kind,
+            interaction__customer__identities__address=normalized,
+        )
+        .exclude(external_id="")
+        .order_by("-created_at", "-id")
+        .values_list("external_id", flat=True)
+        .first()
+    )
+    return latest or ""
 
 
 def _media_host_trusted(url: str) -> bool:

@@ -34,7 +34,7 @@ from crm.inboxes.adapters.base import (
     TemporaryFailure,
     json_object,
 )
-from crm.webhooks.services import UnsafeTarget, webhook_post
+from crm.webhooks.services import UnsafeTarget, resolve_target, webhook_post
 
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
 REDACTED = "***"
@@ -51,11 +51,15 @@ class TwilioAdapter:
     _known: ClassVar[frozenset[str]] = frozenset({"account_sid", "auth_token", "from_number", "api_base_url"})
 
     def __init__(self, *, settings: Mapping[str, Any], status_callback_url: str = "") -> None:
-        self.settings = self.validate_settings(settings)
+        self.settings = self._clean(settings, check_target=False)  # the address is looked up when a reply is sent
         self.status_callback_url = status_callback_url
 
     @classmethod
     def validate_settings(cls, settings: Mapping[str, Any]) -> dict[str, Any]:
+        return cls._clean(settings, check_target=True)
+
+    @classmethod
+    def _clean(cls, settings: Mapping[str, Any], *, check_target: bool) -> dict[str, Any]:
         errors: dict[str, str] = {
             key: f"unknown setting for a {cls.channel} inbox" for key in set(settings) - cls._known
         }
@@ -72,6 +76,12 @@ class TwilioAdapter:
         parts = urlsplit(base)
         if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:
             errors["api_base_url"] = "an https:// URL without user or password, e.g. https://api.twilio.com"
+        elif check_target and base != DEFAULT_API_BASE_URL:
+            # refused when saved, like a bridge's URL, not only at the first reply (Twilio's own host is not looked up)
+            try:
+                resolve_target(base)
+            except UnsafeTarget as exc:
+                errors["api_base_url"] = str(exc)
         cleaned: dict[str, Any] = {"account_sid": sid, "auth_token": token, "from_number": number, "api_base_url": base}
         cleaned.update(cls._clean_extra(settings, errors))
         if errors:

@@ -5,6 +5,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,11 +15,12 @@ from crm.inboxes.adapters import InvalidSettings
 from crm.inboxes.adapters.twilio import TwilioAdapter, TwilioWhatsAppAdapter
 from crm.inboxes.adapters.twilio.signature import twilio_signature, twilio_signature_valid
 from crm.inboxes.attachments import attachment_read
-from crm.inboxes.models import Delivery, InboundReceipt
+from crm.inboxes.models import Delivery, InboundReceipt, Inbox
 from crm.inboxes.services.delivery import delivery_send
 from crm.interactions import services as lifecycle
 from crm.interactions.models import Interaction, Message
-from tests.crm.factories import QueueFactory
+from tests.agents.factories import AgentFactory, TeamFactory
+from tests.crm.factories import QueueFactory, interaction_in_status
 from tests.crm.inboxes.factories import InboxFactory
 from tests.support.fake_twilio import SID, TOKEN, FakeTwilio
 
@@ -271,3 +273,105 @@ def test_whatsapp_replies_within_the_window_and_only_templates_after_it(client, 
     assert template.status == D.SENT
     assert twilio.sent[-1].form.get("ContentSid") == TEMPLATE_SID and "Body" not in twilio.sent[-1].form
     assert len(twilio.sent) == 2
+
+
+# --- request forgery ---------------------------------------------------------------------------------------------------
+
+
+def test_a_loopback_api_address_is_refused_without_the_private_targets_setting(client, twilio, settings):
+    inbox = _inbox(twilio)
+    _post(client, inbox, _sms())
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False  # as in production: 127.0.0.1 is not Twilio
+
+    refused = _send(_reply(Interaction.objects.get()))
+
+    assert refused.status == D.FAILED and "Twilio's API address is not allowed" in refused.error
+    assert Message.objects.get(pk=refused.message_id).delivery_status == D.FAILED
+    assert not twilio.sent  # nothing reached the loopback server
+
+
+def test_a_loopback_api_address_is_refused_when_the_inbox_is_saved(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    values = {"account_sid": SID, "auth_token": TOKEN, "from_number": NUMBER, "api_base_url": "http://127.0.0.1:9/"}
+
+    with pytest.raises(InvalidSettings) as caught:
+        TwilioAdapter.validate_settings(values)
+
+    assert set(caught.value.errors) == {"api_base_url"}
+    assert "WEBHOOK_ALLOW_PRIVATE_TARGETS" in caught.value.errors["api_base_url"]
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    assert TwilioAdapter.validate_settings(values)["api_base_url"] == "http://127.0.0.1:9"
+
+
+def test_connecting_a_number_through_the_api_shows_the_inbound_url_once_and_never_the_token(admin_client_api, settings):
+    settings.SWITCHBOARD_PUBLIC_URL = PUBLIC
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    queue = QueueFactory(channels=["sms"])
+    values = {"account_sid": SID, "auth_token": TOKEN, "from_number": NUMBER}
+    data = {"name": "Text us", "channel": "sms", "adapter": "sms", "queue": queue.pk, "settings": values}
+    inboxes = reverse("v1:crm-api:inbox-list")
+
+    refused = admin_client_api.post(
+        inboxes, {**data, "settings": {**values, "api_base_url": "http://127.0.0.1:9"}}, format="json"
+    )
+    created = admin_client_api.post(inboxes, data, format="json")
+
+    assert refused.status_code == 400 and "WEBHOOK_ALLOW_PRIVATE_TARGETS" in str(
+        refused.json()["settings.api_base_url"]
+    )
+    assert TOKEN not in refused.content.decode()
+    assert created.status_code == 201, created.json()
+    inbox = Inbox.objects.get()
+    assert created.json()["inbound_url"] == PUBLIC + reverse("inboxes:twilio-inbound", args=[inbox.token])
+    assert created.json()["settings"]["auth_token"] == "***" and TOKEN not in created.content.decode()
+    assert inbox.settings["auth_token"] == TOKEN
+
+
+# --- console ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_agent_sees_why_a_reply_to_an_opted_out_number_was_not_sent(client, twilio):
+    team = TeamFactory(name="Texting")
+    agent = AgentFactory(team=team, name="Ana Agent")
+    queue = QueueFactory(channels=["sms"], team=team)
+    values = {"account_sid": SID, "auth_token": TOKEN, "from_number": NUMBER, "api_base_url": twilio.base_url}
+    inbox = InboxFactory(name="Acme sms", channel="sms", adapter="sms", queue=queue,
+                         settings=TwilioAdapter.validate_settings(values))  # fmt: skip
+    work = interaction_in_status(
+        InteractionStatus.ACTIVE, agent=agent, channel="sms", queue=queue, inbox=inbox,
+        customer_identity={"address": CUSTOMER, "name": "Ada"}, body="Where is my order?", message_external_id="SM" + "0" * 32,
+    )  # fmt: skip
+    _post(client, inbox, _sms(body="Stop"))  # joins the open conversation
+    refused = _send(_reply(work, body="It ships today"))
+    console = Client()
+    console.force_login(agent.user)
+
+    page = console.get(f"/console/interactions/{work.pk}/").content.decode()
+
+    assert Interaction.objects.count() == 1 and refused.status == D.FAILED
+    assert '<span class="delivery-status">Failed</span>' in page
+    assert f"not sent: {CUSTOMER} opted out of messages from {NUMBER} (STOP)" in page
+    assert not twilio.sent
+
+
+def test_the_customers_next_text_joins_their_open_conversation(client, twilio):
+    inbox = _inbox(twilio)
+    _post(client, inbox, _sms())
+    _post(client, inbox, _sms(sid="SM" + "4" * 32, body="Any update?"))
+
+    interaction = Interaction.objects.get()
+    assert list(interaction.messages.order_by("id").values_list("body", flat=True)) == [
+        "My order did not arrive",
+        "Any update?",
+    ]
+    assert InboundReceipt.objects.filter(interaction=interaction).count() == 2
+
+
+def test_a_template_the_inbox_does_not_approve_is_refused_with_its_name(client, twilio):
+    inbox = _inbox(twilio, channel="whatsapp", templates={"order_update": TEMPLATE_SID})
+    _post(client, inbox, _sms(sender=f"whatsapp:{CUSTOMER}", To=f"whatsapp:{NUMBER}"))
+
+    refused = _send(_reply(Interaction.objects.get(), body="template:spring_sale"))
+
+    assert refused.status == D.FAILED and "no approved WhatsApp template named 'spring_sale'" in refused.error
+    assert not twilio.sent
