@@ -40,6 +40,10 @@ class Customer(models.Model):
     attributes = models.JSONField(default=dict, blank=True, help_text="custom attributes")
     survey_opt_out = models.BooleanField(default=False, help_text="never send this customer a survey")
     marketing_consent = models.BooleanField(default=False)
+    # Data protection (crm.privacy): a customer under legal hold cannot be erased; an erased one keeps this row
+    # (its interactions count in the reports) with no personal data left in it.
+    legal_hold = models.BooleanField(default=False, help_text="refuse erasure (litigation, regulator's order)")
+    erased_at = models.DateTimeField(null=True, blank=True, help_text="personal data erased (crm.privacy)")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
