@@ -144,7 +144,7 @@ def _step_event_data(customer: Customer, values: set[str]) -> int:
 def _step_copies(customer: Customer, values: set[str]) -> int:
     """Short-lived tables that may quote the customer: idempotent replies (a day) and parked dead letters."""
     changed = _redact_rows(
-        IdempotencyRecord.objects.exclude(response_body=None), "response_body", values, all_rows=False
+        IdempotencyRecord.objects.filter(response_body__isnull=False), "response_body", values, all_rows=False
     )
     changed += _redact_rows(DeadLetter.objects.all(), "args", values, all_rows=False)
     changed += _redact_rows(DeadLetter.objects.all(), "kwargs", values, all_rows=False)
