@@ -5,6 +5,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
+from psycopg import sql
 
 from contacts.models import ContactIdentity, Customer
 from crm.interactions import services as lifecycle
@@ -31,9 +32,11 @@ def _traces(values) -> list[str]:
         columns = cursor.fetchall()
         found = []
         for table, column, kind in columns:
-            text = f"convert_from(\"{column}\", 'UTF8')" if kind == "bytea" else f'"{column}"::text'
+            shape = "convert_from({}, 'UTF8')" if kind == "bytea" else "{}::text"
+            text = sql.SQL(shape).format(sql.Identifier(column))
+            query = sql.SQL("SELECT 1 FROM {} WHERE strpos({}, %s) > 0 LIMIT 1").format(sql.Identifier(table), text)
             for value in values:
-                cursor.execute(f'SELECT 1 FROM "{table}" WHERE strpos({text}, %s) > 0 LIMIT 1', [value])
+                cursor.execute(query, [value])
                 if cursor.fetchone():
                     found.append(f"{table}.{column}: {value}")
     return found
