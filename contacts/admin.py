@@ -143,11 +143,12 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ["organization"]
     search_fields = ["name", "email", "phone", "identities__address"]
     autocomplete_fields = ["organization"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "erased_at"]
     fieldsets = [
         (None, {"fields": ["name", "email", "phone", "organization"]}),
         ("Preferences", {"fields": ["language", "timezone", "tier", "tags", "attributes"]}),
         ("Consent", {"fields": ["survey_opt_out", "marketing_consent"]}),
+        ("Data protection", {"fields": ["legal_hold", "erased_at"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [ContactIdentityInline, NoteInline]
