@@ -116,3 +116,25 @@ class Note(models.Model):
         if self.created_at is None:  # not saved yet (e.g. an admin inline row being added)
             return f"Note on {self.customer_id}"
         return f"Note on {self.customer_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ConsentRecord(models.Model):
+    """One change of a customer's consent for one purpose, with where it came from and when (append-only history).
+
+    ``Customer.survey_opt_out`` and ``marketing_consent`` stay the current state that senders read; each change of
+    them through ``contacts.services.customers.customer_update`` appends a record here.
+    """
+
+    class Kind(models.TextChoices):
+        SURVEYS = "surveys", "surveys"
+        MARKETING = "marketing", "marketing"
+        RECORDING = "recording", "call recording"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    granted = models.BooleanField()
+    source = models.CharField(max_length=40, help_text="where it was given or withdrawn: api, admin, survey link…")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer", "kind", "-at", "-id"]

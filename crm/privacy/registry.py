@@ -23,6 +23,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("contacts.Customer", "pk", "profile.json"),
     Section("contacts.ContactIdentity", "customer_id", "identities.json"),
     Section("contacts.Note", "customer_id", "notes.json"),
+    Section("contacts.ConsentRecord", "customer_id", "consent_history.json"),
     Section("crm.Interaction", "customer_id", "interactions.json"),
     Section("crm.Message", "interaction__customer_id", "messages.json"),
     Section("crm.InteractionEvent", "interaction__customer_id", "events.json"),

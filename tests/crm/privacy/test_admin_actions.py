@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from crm.privacy.models import ErasureRequest, ExportRequest
 from tests.agents.factories import UserFactory
@@ -31,3 +32,37 @@ def test_a_staff_member_who_may_change_customers_cannot_export_or_erase(history,
     for action in ("export_customers", "erase_customers"):
         _act(client, action, history["customer"])
     assert not ExportRequest.objects.exists() and not ErasureRequest.objects.exists()
+
+
+def test_consent_changes_are_recorded_with_their_source(history, admin_client_api):
+    from contacts.models import ConsentRecord
+    from crm.surveys.services import survey_opt_out, survey_token
+    from tests.crm.factories import SurveyFactory
+
+    customer = history["customer"]
+    response = admin_client_api.patch(f"/api/v1/customers/{customer.pk}/", {"marketing_consent": True}, format="json")
+    assert response.status_code == 200
+    survey = SurveyFactory(interaction=history["interaction"])
+    type(survey).objects.filter(pk=survey.pk).update(status="sent", sent_at=timezone.now())  # fixture: unsent
+    survey.refresh_from_db()
+    survey_opt_out(token=survey_token(survey=survey))
+    records = list(
+        ConsentRecord.objects.filter(customer=customer).order_by("id").values_list("kind", "granted", "source")
+    )
+    assert records == [("marketing", True, "staff"), ("surveys", False, "survey link")]
+
+
+def test_only_an_administrator_sets_a_legal_hold_in_the_admin(history, admin_client):
+    from contacts.models import Customer
+
+    customer = history["customer"]
+    page = admin_client.get(f"{CHANGELIST}{customer.pk}/change/")
+    assert b'name="legal_hold"' in page.content
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_customer", "change_customer"]))
+    from django.test import Client
+
+    other = Client()
+    other.force_login(user)
+    assert b'name="legal_hold"' not in other.get(f"{CHANGELIST}{customer.pk}/change/").content
+    assert Customer.objects.get(pk=customer.pk).legal_hold is False
