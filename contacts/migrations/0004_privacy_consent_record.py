@@ -4,6 +4,23 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+# The consent history is evidence: the database refuses to rewrite a record (deleting the customer still removes it).
+SQL = """
+CREATE OR REPLACE FUNCTION contacts_consent_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'contacts_consentrecord is append-only: rows cannot be updated'
+        USING ERRCODE = 'integrity_constraint_violation';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER contacts_consent_no_update BEFORE UPDATE ON contacts_consentrecord
+    FOR EACH ROW EXECUTE FUNCTION contacts_consent_append_only();
+"""
+REVERSE = """
+DROP TRIGGER IF EXISTS contacts_consent_no_update ON contacts_consentrecord;
+DROP FUNCTION IF EXISTS contacts_consent_append_only();
+"""
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -25,4 +42,5 @@ class Migration(migrations.Migration):
                 'ordering': ['customer', 'kind', '-at', '-id'],
             },
         ),
+        migrations.RunSQL(SQL, REVERSE),
     ]

@@ -66,3 +66,14 @@ def test_only_an_administrator_sets_a_legal_hold_in_the_admin(history, admin_cli
     other.force_login(user)
     assert b'name="legal_hold"' not in other.get(f"{CHANGELIST}{customer.pk}/change/").content
     assert Customer.objects.get(pk=customer.pk).legal_hold is False
+
+
+def test_the_database_refuses_to_rewrite_a_consent_record(history):
+    from django.db import IntegrityError, transaction
+
+    from contacts.models import ConsentRecord
+
+    record = ConsentRecord.objects.create(customer=history["customer"], kind="marketing", granted=True, source="api")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ConsentRecord.objects.filter(pk=record.pk).update(granted=False)
+    assert ConsentRecord.objects.get(pk=record.pk).granted is True
