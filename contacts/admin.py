@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
+from config.roles import is_administrator
+
 from . import services, validation
 from .choices import IdentityChannel
 from .models import ContactIdentity, Customer, Note, Organization
@@ -143,11 +145,12 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ["organization"]
     search_fields = ["name", "email", "phone", "identities__address"]
     autocomplete_fields = ["organization"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "erased_at"]
     fieldsets = [
         (None, {"fields": ["name", "email", "phone", "organization"]}),
         ("Preferences", {"fields": ["language", "timezone", "tier", "tags", "attributes"]}),
         ("Consent", {"fields": ["survey_opt_out", "marketing_consent"]}),
+        ("Data protection", {"fields": ["legal_hold", "erased_at"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [ContactIdentityInline, NoteInline]
@@ -164,6 +167,14 @@ class CustomerAdmin(admin.ModelAdmin):
             services.customer_update(customer=obj, **{f: data[f] for f in form.changed_data if f in data})
         else:
             _adopt(obj, services.customer_create(**data))
+        if "legal_hold" in form.changed_data and is_administrator(request.user):
+            Customer.objects.filter(pk=obj.pk).update(legal_hold=form.cleaned_data["legal_hold"])
+            obj.legal_hold = form.cleaned_data["legal_hold"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # a legal hold (which refuses erasure, crm.privacy) is set and lifted by administrators only
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if is_administrator(request.user) else [*fields, "legal_hold"]
 
     def save_formset(self, request, form, formset, change):
         customer = form.instance

@@ -40,6 +40,10 @@ class Customer(models.Model):
     attributes = models.JSONField(default=dict, blank=True, help_text="custom attributes")
     survey_opt_out = models.BooleanField(default=False, help_text="never send this customer a survey")
     marketing_consent = models.BooleanField(default=False)
+    # Data protection (crm.privacy): a customer under legal hold cannot be erased; an erased one keeps this row
+    # (its interactions count in the reports) with no personal data left in it.
+    legal_hold = models.BooleanField(default=False, help_text="refuse erasure (litigation, regulator's order)")
+    erased_at = models.DateTimeField(null=True, blank=True, help_text="personal data erased (crm.privacy)")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -112,3 +116,25 @@ class Note(models.Model):
         if self.created_at is None:  # not saved yet (e.g. an admin inline row being added)
             return f"Note on {self.customer_id}"
         return f"Note on {self.customer_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ConsentRecord(models.Model):
+    """One change of a customer's consent for one purpose, with where it came from and when (append-only history).
+
+    ``Customer.survey_opt_out`` and ``marketing_consent`` stay the current state that senders read; each change of
+    them through ``contacts.services.customers.customer_update`` appends a record here.
+    """
+
+    class Kind(models.TextChoices):
+        SURVEYS = "surveys", "surveys"
+        MARKETING = "marketing", "marketing"
+        RECORDING = "recording", "call recording"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    granted = models.BooleanField()
+    source = models.CharField(max_length=40, help_text="where it was given or withdrawn: api, admin, survey link…")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer", "kind", "-at", "-id"]

@@ -9,6 +9,7 @@ from crm.inboxes import admin as inboxes_admin  # noqa: F401
 from crm.inboxes import admin_deliveries as deliveries_admin  # noqa: F401
 from crm.inboxes import admin_receipts as inbound_receipts_admin  # noqa: F401
 from crm.interactions import admin as interactions_admin  # noqa: F401
+from crm.privacy import admin as privacy_admin  # noqa: F401
 from crm.quality import admin as quality_admin  # noqa: F401
 from crm.routing import admin as routing_admin  # noqa: F401
 from crm.sla import admin as sla_admin  # noqa: F401

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("crm.inboxes.api.bridge_urls")),
     path("", include("crm.inboxes.api.delivery_urls")),
     path("", include("crm.calls.api.urls")),
+    path("", include("crm.privacy.api.urls")),
 ]

@@ -126,6 +126,10 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # Names this installation's keys in a shared Redis (cache, Channels groups, the beat lock): two installations on
 # one Redis must set different values, or they share one beat and each other's cache.
 SWITCHBOARD_INSTANCE = env.str("SWITCHBOARD_INSTANCE", default="switchboard")
+# Data protection (crm.privacy): how long an erasure request waits before it runs (unless "immediately"), and how
+# long an export's signed download link stays valid.
+SWITCHBOARD_ERASURE_GRACE_HOURS = env.int("SWITCHBOARD_ERASURE_GRACE_HOURS", default=72)
+SWITCHBOARD_EXPORT_LINK_HOURS = env.int("SWITCHBOARD_EXPORT_LINK_HOURS", default=24)
 
 CACHES = {
     "default": {

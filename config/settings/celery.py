@@ -26,6 +26,8 @@ CELERY_BEAT_LOCK_TTL = env.int("CELERY_BEAT_LOCK_TTL", default=30)
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 _EMAIL_POLL_SECONDS = env.float("SWITCHBOARD_EMAIL_POLL_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE: dict = {
+    # Erasure requests whose grace period is over (and interrupted ones), a few per run: crm.privacy.
+    "erasure-due": {"task": "crm.tasks.erasure_due_task", "schedule": 300.0, "options": {"expires": 300}},
     # The router's safety net: whatever a trigger missed (a lost publish, a race) is routed within seconds.
     # Expires before the next run, so a backlog of runs never builds up while no worker is listening.
     "route-pending": {"task": "crm.tasks.route_pending_task", "schedule": 5.0, "options": {"expires": 5}},

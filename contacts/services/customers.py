@@ -11,7 +11,7 @@ from config.errors import DomainError
 
 from .. import validation
 from ..choices import IdentityChannel, Tier
-from ..models import ContactIdentity, Customer, Organization
+from ..models import ConsentRecord, ContactIdentity, Customer, Organization
 from ._base import MIRROR_FIELD, _Errors, duplicate_error
 from .identities import _identity_set_primary, identity_channel_for, normalize_address
 
@@ -213,7 +213,20 @@ def customer_create(
     return customer
 
 
-def customer_update(*, customer: Customer, **fields) -> Customer:
+_CONSENT_FIELDS = {"survey_opt_out": ("surveys", False), "marketing_consent": ("marketing", True)}
+
+
+def _record_consents(customer: Customer, before: dict, source: str) -> None:
+    """Append a consent record for each consent flag that changed (the history of who allowed what, when)."""
+    for field, (kind, means_granted) in _CONSENT_FIELDS.items():
+        value = getattr(customer, field)
+        if field in before and before[field] != value:
+            ConsentRecord.objects.create(
+                customer=customer, kind=kind, granted=value == means_granted, source=source[:40]
+            )
+
+
+def customer_update(*, customer: Customer, consent_source: str = "staff", **fields) -> Customer:
     """Change the given fields of ``customer``; a new ``email`` / ``phone`` becomes the primary identity.
 
     The previous primary address stays as a secondary identity, so a customer still writing from it is
@@ -235,13 +248,15 @@ def customer_update(*, customer: Customer, **fields) -> Customer:
     try:
         with transaction.atomic():
             # The row lock serialises concurrent changes of the primaries of one customer.
-            current = Customer.objects.select_for_update().only("email", "phone").get(pk=customer.pk)
+            current = Customer.objects.select_for_update().only("email", "phone", *_CONSENT_FIELDS).get(pk=customer.pk)
+            before = {field: getattr(current, field) for field in _CONSENT_FIELDS}
             for kind, field in MIRROR_FIELD.items():
                 if field in cleaned and cleaned[field] != getattr(current, field):
                     _identity_set_primary(customer=customer, kind=kind, address=cleaned[field], field=field)
             for name, value in cleaned.items():
                 setattr(customer, name, value)
             customer.save(update_fields=[*cleaned, "updated_at"])
+            _record_consents(customer, before, consent_source)
     except IntegrityError:
         wanted = {
             (kind, cleaned[field]): _WantedIdentity(field=field, is_primary=True)

@@ -303,7 +303,7 @@ def survey_opt_out(*, token: str) -> Customer:
     from contacts.services.customers import customer_update
 
     survey = survey_from_token(token=token)
-    return customer_update(customer=survey.interaction.customer, survey_opt_out=True)
+    return customer_update(customer=survey.interaction.customer, survey_opt_out=True, consent_source="survey link")
 
 
 def survey_answer(*, token: str, score, comment: str = "") -> SurveyResponse:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from crm.calls.services import call_event, call_start
 from crm.inboxes.models import Delivery, Inbox
 from crm.interactions.services import message_create
+from crm.privacy.models import ExportRequest
 from crm.sla.services.calendars import PeriodSpec, business_hours_create
 from crm.surveys.services import survey_token
 from tests.agents.factories import SkillFactory, TeamFactory
@@ -164,6 +165,10 @@ def _email_queue(world, team):
     return {"queue": QueueFactory(name=f"Mail {team}", team=world[team].team, channels=["email"]).pk}
 
 
+def _export(world, team):
+    return {"id": ExportRequest.objects.create(customer=CustomerFactory()).pk}
+
+
 def _inbox(world, team):
     """An inbox of team X: its queue is team X's."""
     return {"id": InboxFactory(queue_id=_email_queue(world, team)["queue"]).pk}
@@ -272,6 +277,16 @@ EXPECTED: dict[str, Op] = {
         TEAM_ADMIN, lambda world, team: {"id": QueueFactory(team=world[team].team, channels=["chat"]).pk}
     ),
     f"GET {V1}/canned-responses/": Op(TEAM, lambda world, team: {"id": world[team].canned.pk}, seen=listed),
+    # --- data protection: a customer's whole history spans every team: unrestricted admin callers only -------
+    f"POST {V1}/customers/{{id}}/export/": Op(CENTER_ADMIN, lambda world, team: {"id": CustomerFactory().pk}),
+    f"GET {V1}/exports/{{id}}/": Op(CENTER_ADMIN, _export),
+    # the archive only through the signed link, once, by the requester (tests/crm/privacy/test_export.py)
+    f"GET {V1}/exports/{{id}}/download/": Op(NOBODY, _export, lambda world, team, ctx: {"t": "not-signed"}),
+    f"POST {V1}/customers/{{id}}/erase/": Op(
+        CENTER_ADMIN,
+        lambda world, team: {"id": CustomerFactory().pk},
+        lambda world, team, ctx: {"reason": "the customer asked", "immediately": False},
+    ),
     # --- the shared directory: customers and organizations -----------------------------------------------
     f"GET {V1}/customers/": Op(EVERYONE, lambda world, team: {"id": CustomerFactory().pk}, seen=listed),
     f"POST {V1}/customers/": Op(WRITERS, data=lambda world, team, ctx: {"name": f"Customer {team}"}),

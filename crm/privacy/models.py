@@ -1,0 +1,74 @@
+"""Requests of the data-protection concern: an export (right of access) and an erasure (right to erasure)."""
+
+from django.conf import settings
+from django.db import models
+
+from contacts.models import Customer
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "pending"
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+    REFUSED = "refused", "refused"
+    FAILED = "failed", "failed"
+
+
+class ExportRequest(models.Model):
+    """One archive of one customer's data, built by Celery, downloadable once by whoever asked for it.
+
+    ``nonce`` goes into the signed download link; it is cleared at the first download, so the link works once.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="export_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    requested_by_key = models.ForeignKey(
+        "crm.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="percent of the sections written")
+    file = models.FileField(upload_to="exports/", blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    nonce = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of customer {self.customer_id} ({self.status})"
+
+
+class ErasureRequest(models.Model):
+    """Who asked to erase which customer, when and why; the steps done so far (a resumed run skips them).
+
+    Once done, this row is the tombstone: it names the customer row by id and counts what was erased, and holds
+    no address or hash of one (a hash of a phone number is reversible by enumeration, and keeping one would
+    re-link a late inbound message to the erased person — which must instead start a fresh customer).
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="erasure_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    requested_by_key = models.ForeignKey(
+        "crm.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=500)
+    immediately = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    due_at = models.DateTimeField(help_text="not erased before (the grace period, unless immediately)")
+    steps_done = models.JSONField(default=list, blank=True, help_text="the steps finished, in order")
+    counts = models.JSONField(default=dict, blank=True, help_text="rows changed per step")
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["due_at"], name="erasure_due", condition=models.Q(status="pending"))]
+
+    def __str__(self) -> str:
+        return f"erasure {self.pk} of customer {self.customer_id} ({self.status})"

@@ -1,0 +1,1 @@
+"""Writes of the data-protection concern: exports (``export``) and erasures (``erase``)."""
