@@ -31,6 +31,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("crm.Survey", "interaction__customer_id", "surveys.json", exclude=("token",)),
     Section("crm.SurveyResponse", "survey__interaction__customer_id", "survey_answers.json"),
     Section("crm.Escalation", "interaction__customer_id", "escalations.json"),
+    Section("crm.Call", "interaction__customer_id", "calls.json"),
     Section("crm.Delivery", "message__interaction__customer_id", "deliveries.json"),
     Section("crm.InboundReceipt", "interaction__customer_id", "inbound_receipts.json", exclude=("raw",)),
     Section(

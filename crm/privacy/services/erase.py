@@ -29,6 +29,7 @@ from django.utils import timezone
 from config.tasks import task_named
 from contacts.models import ContactIdentity, Customer, Note
 from crm.access.models import IdempotencyRecord
+from crm.calls.models import Call
 from crm.deadletters.models import DeadLetter
 from crm.inboxes.models import Delivery, InboundReceipt
 from crm.interactions.models import Interaction, InteractionEvent, Message
@@ -206,6 +207,11 @@ def _step_interactions(customer: Customer, values: set[str]) -> int:
     return Interaction.objects.filter(customer=customer).update(subject="", external_id="")
 
 
+def _step_calls(customer: Customer, values: set[str]) -> int:
+    """The caller's number and the recording (a voice); the IVR path's menus and the outcome stay for the reports."""
+    return Call.objects.filter(interaction__customer=customer).update(caller="", recording_url="")
+
+
 def _step_notes(customer: Customer, values: set[str]) -> int:
     return Note.objects.filter(customer=customer).delete()[0]
 
@@ -238,6 +244,7 @@ STEPS: tuple[tuple[str, Callable[[Customer, set[str]], int]], ...] = (
     ("attachments", _step_attachments),
     ("messages", _step_messages),
     ("interactions", _step_interactions),
+    ("calls", _step_calls),
     ("notes", _step_notes),
     ("identities", _step_identities),
     ("profile", _step_profile),
