@@ -42,7 +42,9 @@ class Customer(models.Model):
     marketing_consent = models.BooleanField(default=False)
     # Data protection (crm.privacy): a customer under legal hold cannot be erased; an erased one keeps this row
     # (its interactions count in the reports) with no personal data left in it.
-    legal_hold = models.BooleanField(default=False, help_text="refuse erasure (litigation, regulator's order)")
+    legal_hold = models.BooleanField(
+        default=False, db_default=False, help_text="refuse erasure (litigation, regulator's order)"
+    )
     erased_at = models.DateTimeField(null=True, blank=True, help_text="personal data erased (crm.privacy)")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

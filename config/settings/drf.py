@@ -46,6 +46,7 @@ SPECTACULAR_SETTINGS = {
         "DirectionEnum": "crm.choices.Direction",
         "SLAClockEnum": "crm.choices.SLAClock",
         "EscalationActionEnum": "crm.choices.EscalationAction",
+        "PrivacyRequestStatusEnum": "crm.privacy.models.RequestStatus",
     },
 }
 
