@@ -78,8 +78,15 @@ def test_a_worker_serves_task_runtime_queue_lag_and_routing_decisions(own_worker
         lambda: Interaction.objects.filter(pk=work.pk, agent__isnull=False).exists(), what="the worker to route it"
     )
     route = "crm.tasks.route_pending_task"
+    finished = ("switchboard_celery_task_runtime_seconds_count", (("state", "SUCCESS"), ("task", route)))
+    # the decision is counted inside the task, its run time once it returned: wait for both
     samples = wait_for(
-        lambda: (s := _scrape(port)) and s.get(("switchboard_routing_decisions_total", (("outcome", "active"),))) and s,
+        lambda: (
+            (s := _scrape(port))
+            and s.get(finished)
+            and s.get(("switchboard_routing_decisions_total", (("outcome", "active"),)))
+            and s
+        ),
         what="the worker's metrics",
     )
     assert samples[("switchboard_routing_decisions_total", (("outcome", "active"),))] == 1

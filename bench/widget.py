@@ -1,0 +1,290 @@
+"""Chat widget benchmark: many visitors' sockets writing while agents answer, measured end to end.
+
+Usage (from the repository root, PostgreSQL and Redis running):
+
+    .venv/bin/python bench/widget.py                              # 500 visitors, 50 agents, a message every 5 s
+    .venv/bin/python bench/widget.py --visitors 100 --seconds 20  # smaller
+
+What it does:
+
+1. Database (``--database``, default ``bench_widget``; ``bench/_db.py``): only a ``bench_*`` database, created for
+   the run and dropped at the end. A team, a chat queue that auto-accepts, ``--agents`` available agents (chat
+   capacity for all the visitors), a chat inbox whose ``allowed_origins`` is the bench's page, a write API key.
+2. Switchboard under uvicorn (``--workers``, production settings, the widget's per-address limit lifted: every
+   visitor comes from 127.0.0.1) and a real Celery worker (routing, the reply outbox).
+3. Each agent's console socket (``/ws/console/``, a real session). Each visitor's widget socket
+   (``/ws/widget/<public key>/``, ``Origin`` of the page): ``hello``, then a first message; routing gives every
+   conversation to an agent before anything is timed.
+4. Timed for ``--seconds``: every visitor writes a message every ``--interval`` seconds (jittered). Visitor → agent:
+   from sending to the ``message.created`` event on the console of the agent holding the conversation. Each time an
+   agent's console hears a message, the agent answers it through the API (``POST /api/v1/interactions/{id}/messages/``,
+   as the console's reply does: the delivery outbox, the chat adapter). Agent → visitor: from that POST to the
+   visitor's socket receiving the reply.
+5. Prints the p50/p99 of both, messages lost or received twice, and the server's CPU (uvicorn and Celery
+   processes, from ``/proc``) per 1,000 messages (both directions). Aim: p99 < 200 ms with nothing lost or doubled.
+
+Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _db  # noqa: E402
+from api_ingest import manage, server_env, uvicorn  # noqa: E402
+from email_ingest import celery_worker  # noqa: E402
+
+DEFAULT_DATABASE = "bench_widget"
+PAGE = "http://bench-shop.example"
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def make_center(*, agents: int, visitors: int):
+    """Team, auto-accepting chat queue, agents with sessions, the chat inbox, an API key (Django set up)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib import auth
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from agents.choices import AgentStatus
+    from agents.models import Agent, Team
+    from crm.access.services.api_keys import api_key_create
+    from crm.inboxes.services.inboxes import inbox_create
+    from crm.routing.models import Queue
+
+    team = Team.objects.create(name="Bench chat")
+    queue = Queue.objects.create(
+        name="Bench chat", channels=["chat"], team=team, auto_accept=True, surveys_enabled=False
+    )
+    capacity = visitors // agents + 2
+    sessions = []
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for n in range(agents):
+        user = get_user_model().objects.create_user(username=f"bench-agent-{n}", password=uuid.uuid4().hex)
+        Agent.objects.create(user=user, name=f"Agent {n}", team=team, capacity={"chat": capacity},
+                             status=AgentStatus.AVAILABLE, status_changed_at=timezone.now())  # fmt: skip
+        session = store()
+        session[auth.SESSION_KEY] = str(user.pk)
+        session[auth.BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        session[auth.HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.save()
+        sessions.append(session.session_key)
+    inbox = inbox_create(name="Bench widget", channel="chat", queue=queue, settings={"allowed_origins": [PAGE]})
+    _, raw_key = api_key_create(name="bench agents", scopes=["read", "write"])
+    return inbox.settings["public_key"], sessions, raw_key, queue.pk
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.to_agent: list[float] = []
+        self.to_visitor: list[float] = []
+        self.sent_by_visitor: dict[str, float] = {}  # body -> when sent
+        self.seen_by_agent: set[int] = set()  # message ids heard by consoles
+        self.replies: dict[str, float] = {}  # reply body -> when posted
+        self.replies_seen: dict[str, int] = {}
+        self.duplicates = 0
+        self.timing = False
+
+
+async def agent(
+    base: str, session_key: str, api_key: str, tally: Tally, pending: dict[int, float], stop: asyncio.Event
+):
+    """One agent's console: hears new messages on their conversations and answers each through the API."""
+    headers = {"Cookie": f"sessionid={session_key}", "Origin": base}
+    url = base.replace("http", "ws") + "/ws/console/"
+    async with (
+        connect(url, additional_headers=headers, open_timeout=30, max_size=None) as ws,
+        httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as http,
+    ):
+        while not stop.is_set():
+            try:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=1))
+            except TimeoutError:
+                continue
+            if frame.get("type") == "event" and frame.get("event") == "message.created":
+                data = frame["data"]
+                if data["message"] in tally.seen_by_agent:
+                    tally.duplicates += 1
+                    continue
+                tally.seen_by_agent.add(data["message"])
+                sent = pending.pop(data["interaction"], None)
+                if sent is not None and tally.timing:
+                    tally.to_agent.append(time.perf_counter() - sent)
+                body = f"reply-{uuid.uuid4().hex[:12]}"
+                tally.replies[body] = time.perf_counter()
+                await http.post(f"/api/v1/interactions/{data['interaction']}/messages/",
+                                json={"direction": "outbound", "body": body})  # fmt: skip
+            elif frame.get("type") == "ping":
+                await ws.send(json.dumps({"type": "pong"}))
+
+
+async def visitor(base: str, key: str, number: int, tally: Tally, pending: dict[int, float], conversations: dict,
+                  stop: asyncio.Event, interval: float):  # fmt: skip
+    url = base.replace("http", "ws") + f"/ws/widget/{key}/"
+    async with connect(url, additional_headers={"Origin": PAGE}, open_timeout=60, max_size=None) as ws:
+        await ws.send(json.dumps({"type": "hello", "token": None, "profile": {"name": f"Visitor {number}"}}))
+        conversation = None
+
+        async def reader():
+            nonlocal conversation
+            async for raw in ws:
+                frame = json.loads(raw)
+                if frame.get("type") == "snapshot" and frame["data"].get("conversation"):
+                    conversation = frame["data"]["conversation"]
+                elif frame.get("type") == "event" and frame.get("event") == "message":
+                    data = frame["data"]
+                    body = data.get("body", "")
+                    if data.get("from") == "agent" and body in tally.replies:
+                        tally.replies_seen[body] = tally.replies_seen.get(body, 0) + 1
+                        if tally.replies_seen[body] == 1 and tally.timing:
+                            tally.to_visitor.append(time.perf_counter() - tally.replies[body])
+                        elif tally.replies_seen[body] > 1:
+                            tally.duplicates += 1
+                elif (
+                    frame.get("type") == "event"
+                    and frame.get("event") == "status"
+                    and frame["data"].get("conversation")
+                ):
+                    conversation = frame["data"]["conversation"]
+
+        reading = asyncio.create_task(reader())
+        sequence = 0
+        await asyncio.sleep(random.random() * interval)  # noqa: S311
+        while not stop.is_set():
+            sequence += 1
+            body = f"v{number}-m{sequence}"
+            if conversation is not None:
+                conversations[number] = conversation
+                pending[conversation] = time.perf_counter()
+            tally.sent_by_visitor[body] = time.perf_counter()
+            await ws.send(json.dumps({"type": "message", "client_id": body, "body": body}))
+            await asyncio.sleep(interval * (0.8 + 0.4 * random.random()))  # noqa: S311
+        reading.cancel()
+
+
+def _cpu(pids: list[int]) -> float:
+    tick = os.sysconf("SC_CLK_TCK")
+    wanted, total = set(pids), 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) in wanted or int(fields[1]) in wanted:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+async def drive(args, base: str, key: str, sessions: list[str], api_key: str, server_pids: list[int]) -> None:
+    tally, pending, conversations = Tally(), {}, {}
+    stop = asyncio.Event()
+    agents = [asyncio.create_task(agent(base, s, api_key, tally, pending, stop)) for s in sessions]
+    await asyncio.sleep(2)
+    visitors = []
+    for n in range(args.visitors):
+        visitors.append(asyncio.create_task(visitor(base, key, n, tally, pending, conversations, stop, args.interval)))
+        if n % 50 == 49:
+            await asyncio.sleep(0.5)  # connect in waves, as a day's traffic would
+    _log(f"{args.visitors} visitors connected; warming up {args.warmup:.0f} s (first messages routed to agents)…")
+    await asyncio.sleep(args.warmup)
+    cpu_before = _cpu(server_pids)
+    tally.timing = True
+    sent_before, replies_before = len(tally.sent_by_visitor), len(tally.replies)
+    await asyncio.sleep(args.seconds)
+    tally.timing = False
+    cpu = _cpu(server_pids) - cpu_before
+    messages = (len(tally.sent_by_visitor) - sent_before) + (len(tally.replies) - replies_before)
+    await asyncio.sleep(5)  # let the last ones arrive before counting losses
+    stop.set()
+    await asyncio.gather(*agents, *visitors, return_exceptions=True)
+    lost_replies = sum(1 for body in tally.replies if body not in tally.replies_seen)
+
+    def pct(values: list[float], q: float) -> str:
+        if not values:
+            return "—"
+        ordered = sorted(values)
+        return f"{ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000:.0f}"
+
+    _log(f"\n{args.visitors} visitors, {len(sessions)} agents, a message every ~{args.interval:.0f} s, "
+         f"{args.seconds:.0f} s timed, uvicorn ×{args.workers}")  # fmt: skip
+    _log("| direction | messages timed | p50 ms | p99 ms |")
+    _log("|---|---|---|---|")
+    _log(
+        f"| visitor → agent console | {len(tally.to_agent)} | {pct(tally.to_agent, 0.5)} | {pct(tally.to_agent, 0.99)} |"
+    )
+    _log(
+        f"| agent → visitor | {len(tally.to_visitor)} | {pct(tally.to_visitor, 0.5)} | {pct(tally.to_visitor, 0.99)} |"
+    )
+    _log(f"messages in the timed window: {messages} ({messages / args.seconds:.1f}/s); "
+         f"server CPU {cpu:.1f} s = {cpu / max(messages, 1) * 1000:.1f} s per 1,000 messages")  # fmt: skip
+    _log(f"replies not received: {lost_replies} of {len(tally.replies)}; messages heard twice: {tally.duplicates}; "
+         f"visitor messages heard by a console: {len(tally.seen_by_agent)} of {len(tally.sent_by_visitor)}")  # fmt: skip
+    if tally.to_agent:
+        _log(f"(mean visitor → agent {statistics.mean(tally.to_agent) * 1000:.0f} ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    _db.add_arguments(parser, default=DEFAULT_DATABASE, keep=False)
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"))
+    parser.add_argument("--visitors", type=int, default=500)
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--interval", type=float, default=5.0, help="seconds between a visitor's messages")
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long the timed window lasts")
+    parser.add_argument("--warmup", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool-size", type=int, default=8)
+    parser.add_argument("--celery-concurrency", type=int, default=1)
+    parser.add_argument("--port", type=int, default=8785)
+    args = parser.parse_args()
+    args.database_url = _db.prepare(args.database, recreate=True)
+    env = server_env(args) | {
+        "CELERY_BROKER_URL": args.redis_url,
+        "CELERY_TASK_DEFAULT_QUEUE": f"bench-widget-{uuid.uuid4().hex[:8]}",
+        "SWITCHBOARD_INSTANCE": f"bench-widget-{uuid.uuid4().hex[:6]}",
+        "SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE_PER_ADDRESS": "1000000",
+        "SWITCHBOARD_WS_MAX_PER_USER": "10",
+    }
+    try:
+        manage("migrate", "--noinput", env=env)
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        key, sessions, api_key, _queue = make_center(agents=args.agents, visitors=args.visitors)
+        from django.db import connections
+
+        connections.close_all()
+        with celery_worker(env, args.celery_concurrency) as worker:
+            with uvicorn("config.asgi:application", port=args.port, workers=args.workers, env=env) as base:
+                found = subprocess.run(["pgrep", "-f", f"uvicorn config.asgi:application --host 127.0.0.1 --port {args.port}"],  # noqa: S603,S607
+                                       capture_output=True, text=True, check=False)  # fmt: skip
+                server = [int(pid) for pid in found.stdout.split()]
+                asyncio.run(drive(args, base, key, sessions, api_key, [*server, worker.pid]))
+    finally:
+        _db.finish(args.database_url, keep=args.keep_database)
+
+
+if __name__ == "__main__":
+    main()
