@@ -84,7 +84,7 @@ def make_center(*, agents: int, visitors: int):
                              status=AgentStatus.AVAILABLE, status_changed_at=timezone.now())  # fmt: skip
         session = store()
         session[auth.SESSION_KEY] = str(user.pk)
-        session[auth.BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        session[auth.BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # the model backend, after axes
         session[auth.HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.save()
         sessions.append(session.session_key)
