@@ -35,10 +35,11 @@ _INBOX_STATS_SQL = """
 """
 
 
-def live_inbox_stats(*, inbox_ids: Iterable[int] | None = None, team_ids: Iterable[int] | None = None) -> list[dict]:
-    """The queue figures split by the inbox the work came in by (``{"id", "name", "channel", "team", "waiting",
-    "oldest_waiting_seconds", "assigned", "active"}``), for the given inboxes or the inboxes feeding the given
-    teams' queues (neither: all active ones); one query. ``team`` is the team of the inbox's queue."""
+def open_work_query(
+    sql: str, *, ids_column: str, ids: Iterable[int] | None, team_ids: Iterable[int] | None, tables: dict[str, str]
+) -> tuple[list[tuple], Any]:
+    """Run one of the open-work aggregates (queues', inboxes'), narrowed to ``ids`` and ``team_ids``; its rows, and
+    a function turning the oldest queued time into seconds waited (now, for all rows alike)."""
     params: dict[str, Any] = {
         "queued": S.QUEUED,
         "assigned": S.ASSIGNED,
@@ -46,17 +47,25 @@ def live_inbox_stats(*, inbox_ids: Iterable[int] | None = None, team_ids: Iterab
         "open": list(IN_QUEUE_FIGURES),
     }
     filters = ""
-    if inbox_ids is not None:
-        filters += " AND b.id = ANY(%(inbox_ids)s)"
-        params["inbox_ids"] = list(inbox_ids)
+    if ids is not None:
+        filters += f" AND {ids_column} = ANY(%(ids)s)"
+        params["ids"] = list(ids)
     if team_ids is not None:
         filters += " AND q.team_id = ANY(%(team_ids)s)"
         params["team_ids"] = list(team_ids)
-    tables = {"inbox": Inbox._meta.db_table, "queue": Queue._meta.db_table, "interaction": Interaction._meta.db_table}
     with connection.cursor() as cursor:
-        cursor.execute(_INBOX_STATS_SQL.format(**tables, filters=filters), params)
+        cursor.execute(sql.format(**tables, filters=filters), params)
         rows = cursor.fetchall()
     now = timezone.now()
+    return rows, lambda oldest: max(0, round((now - oldest).total_seconds())) if oldest else None
+
+
+def live_inbox_stats(*, inbox_ids: Iterable[int] | None = None, team_ids: Iterable[int] | None = None) -> list[dict]:
+    """The queue figures split by the inbox the work came in by (``{"id", "name", "channel", "team", "waiting",
+    "oldest_waiting_seconds", "assigned", "active"}``), for the given inboxes or the inboxes feeding the given
+    teams' queues (neither: all active ones); one query. ``team`` is the team of the inbox's queue."""
+    tables = {"inbox": Inbox._meta.db_table, "queue": Queue._meta.db_table, "interaction": Interaction._meta.db_table}
+    rows, waited = open_work_query(_INBOX_STATS_SQL, ids_column="b.id", ids=inbox_ids, team_ids=team_ids, tables=tables)
     return [
         {
             "id": pk,
@@ -64,10 +73,10 @@ def live_inbox_stats(*, inbox_ids: Iterable[int] | None = None, team_ids: Iterab
             "channel": channel,
             "team": team_id,
             "waiting": waiting,
-            "oldest_waiting_seconds": max(0, round((now - oldest).total_seconds())) if oldest else None,
+            "oldest_waiting_seconds": waited(oldest),
             "assigned": assigned,
             "active": active,
-        }  # fmt: skip
+        }
         for pk, name, channel, team_id, waiting, oldest, assigned, active in rows
     ]
 

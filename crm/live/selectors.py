@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
     Count,
     DurationField,
@@ -34,7 +33,7 @@ from crm.interactions.models import Interaction, InteractionEvent
 from crm.routing.models import Queue
 from crm.sla.models import Escalation
 
-from .figures import IN_QUEUE_FIGURES, WORKING, live_inbox_stats
+from .figures import live_inbox_stats, open_work_query
 
 __all__ = [
     "live_agent_presence",
@@ -122,31 +121,15 @@ def live_queue_stats(*, queue_ids: Iterable[int] | None = None, team_ids: Iterab
     Each dict also carries ``team`` (the owning team's id), which the publisher needs to pick the groups and
     which a wallboard may show.
     """
-    params: dict[str, Any] = {
-        "queued": S.QUEUED,
-        "assigned": S.ASSIGNED,
-        "working": list(WORKING),
-        "open": list(IN_QUEUE_FIGURES),
-    }
-    filters = ""
-    if queue_ids is not None:
-        filters += " AND q.id = ANY(%(queue_ids)s)"
-        params["queue_ids"] = list(queue_ids)
-    if team_ids is not None:
-        filters += " AND q.team_id = ANY(%(team_ids)s)"
-        params["team_ids"] = list(team_ids)
-    query = _QUEUE_STATS_SQL.format(queue=Queue._meta.db_table, interaction=Interaction._meta.db_table, filters=filters)
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        rows = cursor.fetchall()
-    now = timezone.now()
+    tables = {"queue": Queue._meta.db_table, "interaction": Interaction._meta.db_table}
+    rows, waited = open_work_query(_QUEUE_STATS_SQL, ids_column="q.id", ids=queue_ids, team_ids=team_ids, tables=tables)
     return [
         {
             "id": pk,
             "name": name,
             "team": team_id,
             "waiting": waiting,
-            "oldest_waiting_seconds": max(0, round((now - oldest).total_seconds())) if oldest else None,
+            "oldest_waiting_seconds": waited(oldest),
             "assigned": assigned,
             "active": active,
         }
