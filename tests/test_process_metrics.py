@@ -56,3 +56,21 @@ def test_routing_decisions_are_counted_by_outcome(client):
     assert route_next(queue=queue) is not None
 
     assert _samples(client)[key] == before + 1
+
+
+def test_a_task_that_raises_is_counted_with_its_run_time(client, settings):
+    from crm.routing.tasks import route_pending_task
+
+    failures = ("switchboard_celery_task_failures_total", (("task", "crm.tasks.route_pending_task"),))
+    runs = (
+        "switchboard_celery_task_runtime_seconds_count",
+        (("state", "FAILURE"), ("task", "crm.tasks.route_pending_task")),
+    )
+    before = _samples(client)
+
+    result = route_pending_task.apply(args=("not an argument it takes",))  # runs here, as a worker would, and fails
+
+    assert result.failed()
+    after = _samples(client)
+    assert after[failures] == before.get(failures, 0.0) + 1
+    assert after[runs] == before.get(runs, 0.0) + 1
