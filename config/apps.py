@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class SwitchboardConfig(AppConfig):
-    """Project-wide plumbing that Django must load as an app: the system checks of ``config.checks``."""
+    """Project-wide plumbing that Django must load as an app: the system checks of ``config.checks`` and the admin's
+    navigation by job (``config.admin_navigation``)."""
 
     name = "config"
     label = "switchboard"
@@ -10,3 +11,6 @@ class SwitchboardConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
+        from .admin_navigation import install
+
+        install()
