@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "switchboard_replica_test"
-MAX_LAG = 3.0
+MAX_LAG = 8.0  # room for a loaded CI machine between the write and the reads that must not see it
 
 
 def _require() -> None:

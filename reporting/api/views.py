@@ -164,16 +164,16 @@ class IvrReportView(_ReportView):
     @extend_schema(
         summary="Voice self-service: IVR containment and abandonment by IVR step",
         parameters=[CategoryQuerySerializer],
-        responses={200: IvrReportSerializer},
+        responses=_csv_schema(IvrReportSerializer, "Abandonment by IVR step as CSV (step, abandoned), header first"),
     )
     def get(self, request: Request):
         params, viewer, query = self.kpi_query(request)
-        body = {
-            "from": params["start"],
-            "to": params["end"],
-            "tz": params["tz"],
-            **ivr_figures(viewer=viewer, query=query),
-        }
+        figures = ivr_figures(viewer=viewer, query=query)
+        if self.wants_csv(request):  # the abandonment by IVR step, a row a step
+            return csv_response(
+                header=["step", "abandoned"], rows=figures["abandoned_by_step"], filename=self.filename("ivr", params)
+            )
+        body = {"from": params["start"], "to": params["end"], "tz": params["tz"], **figures}
         return Response(IvrReportSerializer(body).data)
 
 

@@ -154,6 +154,10 @@ def test_the_ivr_report_counts_containment_and_abandonment_by_step(write_client,
         {"step": "(no IVR step)", "abandoned": 1},
         {"step": "main:2", "abandoned": 1},
     ]
+    as_csv = read_client.get("/api/v1/reports/ivr/", {"format": "csv"})
+    assert as_csv["Content-Type"].startswith("text/csv")
+    text = b"".join(as_csv.streaming_content).decode("utf-8-sig")
+    assert text.splitlines()[:2] == ["step,abandoned", "(no IVR step),1"]
 
 
 def test_the_console_shows_the_callers_ivr_path_and_the_recording(write_client, line):
