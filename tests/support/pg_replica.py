@@ -23,15 +23,25 @@ MISSING = (
 )
 
 
+def _complete(path: Path) -> bool:
+    return all((path / tool).exists() for tool in ("initdb", "pg_ctl", "pg_basebackup"))
+
+
 def bindir() -> Path | None:
+    """``pg_config --bindir``, or Debian's server directory when pg_config (libpq-dev) is not installed."""
     found = shutil.which("pg_config")
-    if found is None:
-        return None
-    try:
-        path = Path(subprocess.run([found, "--bindir"], capture_output=True, text=True, check=True).stdout.strip())  # noqa: S603
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return path if all((path / tool).exists() for tool in ("initdb", "pg_ctl", "pg_basebackup")) else None
+    if found is not None:
+        try:
+            done = subprocess.run([found, "--bindir"], capture_output=True, text=True, check=True)  # noqa: S603
+            path = Path(done.stdout.strip())
+            if _complete(path):
+                return path
+        except (OSError, subprocess.CalledProcessError):
+            pass
+    servers = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0
+    )
+    return next((path for path in reversed(servers) if _complete(path)), None)
 
 
 def available() -> bool:
