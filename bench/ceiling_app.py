@@ -6,7 +6,8 @@ e-mail's bytes into ``bench_email_ceiling`` (what an e-mail endpoint must do at 
 database and the same psycopg pool settings as ``config.settings.base``, but no middleware, no auth, no
 serializers: what the API costs beyond these numbers is our code and its queries.
 
-Serve: ``DATABASE_URL=… SECRET_KEY=… uvicorn bench.ceiling_app:application`` (the benchmark does it).
+Serve: ``DATABASE_URL=… SECRET_KEY=… uvicorn bench.ceiling_app:application`` (the benchmark does it), or
+``gunicorn bench.ceiling_app:wsgi_application`` for WSGI.
 """
 
 import json
@@ -38,6 +39,7 @@ if not settings.configured:
     )
 
 from django.core.asgi import get_asgi_application  # noqa: E402  (needs the settings above)
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import HttpRequest, JsonResponse  # noqa: E402
 from django.urls import path  # noqa: E402
@@ -92,3 +94,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [path("ingest", ingest), path("ingest-raw", ingest_raw), path("list", listing), path("healthz", healthz)]
 
 application = get_asgi_application()
+# the same views for a WSGI server (bench/create_vs_helpdesk.py compares ASGI and WSGI)
+wsgi_application = get_wsgi_application()

@@ -96,7 +96,7 @@ def queue_stats_changed(queue_ids: Iterable[int]) -> None:
         pipe.sadd(dirty, *ids)
         pipe.set(lock, "1", nx=True, px=_lock_ms(delay))
         _, took = pipe.execute()
-    except redis.RedisError:
+    except (redis.RedisError, OSError, ValueError):  # redis-py lets ValueError out when the server drops a socket
         logger.exception("live events: could not mark queues %s for their figures", ids)
         return
     if not took:

@@ -7,13 +7,18 @@ Transactional tests: the generators commit, and the database is flushed after ea
 """
 
 import importlib.util
+import os
+import shutil
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import httpx
 import psycopg
 import pytest
 from django.db import connection
+
+from tests.support.dovecot import free_port
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -199,3 +204,30 @@ def test_email_ingest_generates_threads_and_imports_them_through_the_endpoint_an
     # only a bench_* database is ever used (let alone dropped): the test database is refused by name
     with pytest.raises(SystemExit, match="refusing to run"):
         email_ingest.prepare_database(connection.settings_dict["NAME"])
+
+
+@pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed (apt-get install wrk; .ci/run installs it)")
+def test_create_vs_helpdesk_drives_our_create_with_wrk_under_gunicorn_and_uvicorn(database_url, live_server):
+    from crm.access.services.api_keys import api_key_create
+
+    bench = bench_module("create_vs_helpdesk")
+    _, key = api_key_create(name="bench smoke", scopes=["read", "write"])
+    env = {**os.environ, "SB_KEY": key, "SB_CUSTOMERS": "20"}
+    before = count(database_url, "SELECT count(*) FROM crm_interaction")
+    served = bench.wrk(live_server.url + "/api/v1/interactions/", mode="create", duration=1, connections=2, env=env)
+    assert served["requests"] > 0 and bench.errors(served) == 0, served
+    # the warm-up's requests count too: every one of them made an interaction
+    assert count(database_url, "SELECT count(*) FROM crm_interaction") >= before + served["requests"]
+    # Switchboard's WSGI entry point under gunicorn answers the same create
+    server_env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    with bench.gunicorn(
+        "config.wsgi:application", port=free_port(), workers=1, worker_class="sync", threads=1, env=server_env
+    ) as base:
+        response = httpx.post(
+            base + "/api/v1/interactions/",
+            json={"channel": "chat", "customer_identity": {"channel": "email", "address": "wsgi@example.com"}},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    assert response.status_code == 201, response.text
+    assert response.json()["customer"] is not None
+    assert count(database_url, "SELECT count(*) FROM contacts_contactidentity WHERE address = 'wsgi@example.com'") == 1
