@@ -69,6 +69,8 @@ def normalize_origin(value: Any) -> str | None:
 
 class ChatAdapter:
     channel: ClassVar[str] = "chat"
+    # ``send`` is a publish to the channel layer: the delivery outbox sends it after commit in the request
+    sends_in_request: ClassVar[bool] = True
 
     def __init__(self, *, settings: Mapping[str, Any]) -> None:
         self.settings = dict(settings)

@@ -196,6 +196,8 @@ class Adapter(Protocol):
     """What a channel implements. Construct with the inbox's settings (validated by ``validate_settings``)."""
 
     channel: ClassVar[str]
+    # Optional: ``sends_in_request = True`` when ``send`` only publishes locally (no provider on the network), so
+    # the delivery outbox sends right after the reply's commit instead of through the task queue (the chat widget).
 
     def __init__(self, *, settings: Mapping[str, Any]) -> None: ...
 

@@ -1,7 +1,8 @@
 """The delivery outbox: every outbound message of an inbox reaches the customer, at most once more after a crash.
 
 ``delivery_enqueue`` (the ``message_saved`` hook) writes a ``Delivery`` in the message's transaction and marks the
-message ``pending``; it is published on commit to ``delivery_send_task``, and ``delivery_publish_due`` (beat, every
+message ``pending``; it is published on commit to ``delivery_send_task`` (or, for an adapter whose ``send`` is a
+local publish — ``sends_in_request``, the chat widget — sent at once after commit by the same steps), and ``delivery_publish_due`` (beat, every
 few seconds) publishes what that publish lost and what is due for a retry (``crm.webhooks.outbox``'s lease).
 
 ``delivery_send`` never holds a row lock or a transaction while it talks to the provider:
@@ -51,6 +52,7 @@ from ..adapters import (
     PermanentFailure,
     SendResult,
     TemporaryFailure,
+    adapter_for,
 )
 from ..adapters.email.oauth import oauth_configured
 from ..models import Delivery, Inbox, InboxState
@@ -84,8 +86,36 @@ def delivery_enqueue(*, message: Message) -> Delivery | None:
     Message.objects.filter(pk=message.pk).update(delivery_status=D.PENDING)
     message.delivery_status = D.PENDING
     delivery_id = delivery.pk
-    transaction.on_commit(lambda: _publish([delivery_id]))
+    if _sends_in_request(message):
+        transaction.on_commit(lambda: _send_now_or_publish(delivery_id))
+    else:
+        transaction.on_commit(lambda: _publish([delivery_id]))
     return delivery
+
+
+def _sends_in_request(message: Message) -> bool:
+    """Whether the inbox's adapter sends by a local publish (the chat widget's socket) rather than to a provider."""
+    inbox = message.inbox if Message._meta.get_field("inbox").is_cached(message) else None
+    name = (
+        inbox.adapter
+        if inbox is not None
+        else Inbox.objects.filter(pk=message.inbox_id).values_list("adapter", flat=True).first()
+    )
+    try:
+        return bool(name) and getattr(adapter_for(name), "sends_in_request", False)
+    except LookupError:
+        return False
+
+
+def _send_now_or_publish(delivery_id: int) -> None:
+    """After commit: send at once in this process (claim, publish, record: the same steps as the task), so a chat
+    reply reaches the visitor without a trip through the task queue; anything else goes to the worker as usual."""
+    try:
+        if delivery_send(delivery_id=delivery_id) is not None:
+            return  # sent, failed, or a retry scheduled (the sweep publishes it when due)
+    except Exception:
+        logger.exception("inboxes: sending delivery %s in the request failed; the worker will", delivery_id)
+    _publish([delivery_id])
 
 
 def _publish(delivery_ids: list[int]) -> None:

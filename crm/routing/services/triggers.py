@@ -42,7 +42,7 @@ def routing_run_starting() -> None:
     """The run clears the mark before it reads: changes committed from now on ask for the next run."""
     try:
         _client(settings.REDIS_URL).delete(_mark_key())
-    except redis.RedisError:
+    except (redis.RedisError, OSError, ValueError, AttributeError):
         logger.warning("routing: could not clear the run-pending mark; it expires by itself", exc_info=True)
 
 
@@ -53,7 +53,12 @@ def _publish_route_request(reason: str) -> None:
             _mark_key(), reason[:100], nx=True, ex=PENDING_MARK_SECONDS
         ):
             return  # a run is pending and has not started: it will route this change's work too
-    except redis.RedisError:
+    except (
+        redis.RedisError,
+        OSError,
+        ValueError,
+        AttributeError,
+    ):  # see crm.live.queue_stats: redis-py's socket errors
         logger.warning("routing: no run-pending mark (Redis); publishing a run anyway", exc_info=True)
     try:
         task.apply_async(expires=TRIGGER_EXPIRES_SECONDS, retry_policy={"max_retries": 1})
