@@ -24,12 +24,13 @@ when this socket cannot keep up), and a lost message never reaches the consumer.
 therefore carries its group's counter from Redis (``gseq``, see ``crm.live.publisher``). At each snapshot the
 consumer joins its groups, then reads the groups' counters, then reads the database: a message numbered
 at or below that counter is already in the snapshot and is skipped; above it, the next one of each group
-is expected. A jump means messages were lost: the consumer sends a fresh snapshot by itself (the client
+is expected. An event past a hole is held back for up to ``REORDER_WAIT_SECONDS`` (``crm.live.ordering``): two
+publishers numbering one group at the same moment may deliver out of order, and the late one fills the hole. A
+hole still open after that means messages were lost: the consumer sends a fresh snapshot by itself (the client
 needs no gap logic of its own, though a client ``resync`` is always answered). Losses at the end of a burst
 have no later message to reveal them, so every ``SWITCHBOARD_WS_GAP_CHECK_SECONDS`` the consumer compares
 the counters in Redis with what it received: a counter still ahead after a whole interval means lost
-messages, and a snapshot follows. Two publishers numbering one group at the same moment may deliver out of
-order; that reads as a gap and costs one snapshot, never a wrong screen.
+messages, and a snapshot follows.
 
 Consumers hold no logic beyond that: snapshots and payloads come from ``crm.live.selectors``, who may see
 what from ``agents.access``.
@@ -51,6 +52,7 @@ from agents.access import Viewer, viewer_for
 from config.metrics import websockets_open
 from crm.routing.selectors import queues_served_by
 
+from .ordering import REORDER_WAIT_SECONDS, GroupOrder
 from .presence import presence_beat, presence_join, presence_leave
 from .publisher import WALLBOARD_ALL, agent_group, counter_key, queue_group, team_group
 from .selectors import live_console_snapshot, live_wallboard_snapshot
@@ -89,7 +91,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.joined: set[str] = set()
-        self.last_seen: dict[str, int] = {}
+        self.order = GroupOrder()  # the last number delivered per group, early events held back (crm.live.ordering)
+        self.hole_check: asyncio.Task | None = None
         self.suspects: dict[str, int] = {}
         self.recent: deque[str] = deque()
         self.recent_ids: set[str] = set()
@@ -127,8 +130,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         """An opened socket is closing, with or without a close frame."""
 
     async def disconnect(self, code) -> None:
-        if self.watchdog is not None:
-            self.watchdog.cancel()
+        for task in (self.watchdog, getattr(self, "hole_check", None)):
+            if task is not None:
+                task.cancel()
         for group in self.joined:
             with contextlib.suppress(Exception):
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -184,48 +188,56 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             # counters after joining and before reading: what is numbered up to here is in the snapshot,
             # anything numbered later arrives here
             ordered = sorted(groups)
-            self.last_seen = dict(zip(ordered, await self.read_counters(ordered), strict=True))
+            released = self.order.reset(dict(zip(ordered, await self.read_counters(ordered), strict=True)))
             self.suspects = {}
             data = await database_sync_to_async(build)()
             self.seq = 0
             await self.send_json({"type": "snapshot", "seq": 0, "data": data})
+            for message in released:  # held back before, numbered after what the snapshot read
+                await self.forward(message)
+            self.watch_holes()
 
     async def check_counters(self) -> None:
         ordered = sorted(self.joined)
         if not ordered:
             return
         counters = dict(zip(ordered, await self.read_counters(ordered), strict=True))
-        lost = [g for g, n in self.suspects.items() if self.last_seen.get(g, n) < n]
+        lost = [g for g, n in self.suspects.items() if self.order.last.get(g, n) < n]
         if lost:
             logger.info("live socket %s: events of %s never arrived; sending a snapshot", self.channel_name, lost)
             await self.send_snapshot()
             return
-        self.suspects = {g: n for g, n in counters.items() if n > self.last_seen.get(g, n)}
+        self.suspects = {g: n for g, n in counters.items() if n > self.order.last.get(g, n)}
 
     async def live_event(self, message: dict[str, Any]) -> None:
         """A message from one of this socket's groups (type ``live.event``, sent by ``crm.live.publisher``)."""
-        gap = False
         async with self.lock:
-            group, gseq = message["group"], message["gseq"]
-            last = self.last_seen.get(group)
-            if last is None or gseq <= last:
-                return  # a group this socket left, or already in the snapshot
-            if gseq != last + 1:
-                gap = True
-            else:
-                self.last_seen[group] = gseq
-                if message["eid"] in self.recent_ids:
-                    return
-                self.remember(message["eid"])
-                self.seq += 1
-                await self.send_json(
-                    {"type": "event", "seq": self.seq, "event": message["event"], "data": message["data"]}
-                )
-        if gap:
-            logger.info(
-                "live socket %s: %s jumped from %s to %s; sending a snapshot", self.channel_name, group, last, gseq
-            )
-            await self.send_snapshot()
+            for event in self.order.accept(message["group"], message["gseq"], message):
+                await self.forward(event)
+            self.watch_holes()
+
+    async def forward(self, message: dict[str, Any]) -> None:
+        """Send one event in its group's order (called under the lock); an event sent to two groups goes once."""
+        if message["eid"] in self.recent_ids:
+            return
+        self.remember(message["eid"])
+        self.seq += 1
+        await self.send_json({"type": "event", "seq": self.seq, "event": message["event"], "data": message["data"]})
+
+    def watch_holes(self) -> None:
+        if self.order.waiting() and (self.hole_check is None or self.hole_check.done()):
+            self.hole_check = asyncio.create_task(self.check_holes())
+
+    async def check_holes(self) -> None:
+        """An event held back past a hole: the missing one has ``REORDER_WAIT_SECONDS`` to come, else a snapshot."""
+        while self.order.waiting():
+            await asyncio.sleep(REORDER_WAIT_SECONDS / 4)
+            lost = self.order.overdue()
+            if lost:
+                logger.info("live socket %s: events of %s never arrived; sending a snapshot", self.channel_name, lost)
+                self.hole_check = None  # the snapshot may start the next watch
+                await self.send_snapshot()
+                return
 
     def remember(self, eid: str) -> None:
         self.recent.append(eid)

@@ -10,7 +10,8 @@
 - Server → client, the console's discipline (``crm.live.consumers``): ``{"type": "snapshot", "seq": 0, "data":
   {conversation, status, messages, rating, available}}``, then ``{"type": "event", "seq": n, "event":
   "message" | "status" | "typing", "data"}``, n = 1, 2… with no gaps. Events carry the visitor group's Redis
-  counter; one numbered at or below the counter read at the snapshot is skipped, a jump sends a fresh snapshot.
+  counter; one numbered at or below the counter read at the snapshot is skipped, one past a hole waits for the
+  late one (``crm.live.ordering``), and a hole that stays open sends a fresh snapshot.
   A client that reconnects gets a snapshot and replaces its state: nothing lost, nothing twice.
 - Close 4000: reconnect (the socket reached ``SWITCHBOARD_WS_MAX_AGE_SECONDS``, less up to a tenth, as the
   console's sockets do); the widget reconnects and gets a snapshot.
@@ -33,6 +34,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from crm.live.ordering import REORDER_WAIT_SECONDS, GroupOrder
 from crm.live.publisher import agent_group, counter_key, publish
 
 from .adapter import visitor_group
@@ -71,7 +73,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         self.inbox = None
         self.visitor = None
         self.group = None
-        self.last_seen = 0
+        self.order = GroupOrder()  # the visitor group's last number delivered; early events held back
+        self.hole_check: asyncio.Task | None = None
         self.seq = 0
         self.lock = asyncio.Lock()
         self.profile: dict[str, str] = {}
@@ -103,7 +106,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             asyncio.ensure_future(self.close(code=CLOSE_IDENTITY))
 
     async def disconnect(self, code) -> None:
-        for timer in (getattr(self, "hello_timer", None), getattr(self, "recycle_timer", None)):
+        timers = ("hello_timer", "recycle_timer", "hole_check")
+        for timer in (getattr(self, name, None) for name in timers):
             if timer is not None:
                 timer.cancel()
         if self.group:
@@ -170,25 +174,38 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     async def send_snapshot(self) -> None:
         async with self.lock:
             value = await self.channel_layer.connection(0).get(counter_key(self.group))
-            self.last_seen = int(value or 0)  # after joining, before reading: later events arrive here
+            # after joining, before reading: later events arrive here
+            released = self.order.reset({self.group: int(value or 0)})
             data = await database_sync_to_async(widget_snapshot)(inbox=self.inbox, visitor_id=self.visitor.id)
             self.seq = 0
             await self.send_json({"type": "snapshot", "seq": 0, "data": data})
+            for message in released:
+                await self.forward(message)
+            self.watch_holes()
 
     async def live_event(self, message: dict[str, Any]) -> None:
-        gap = False
+        """The visitor group's numbered events in order; one held back past a hole waits for it (``crm.live.ordering``)."""
         async with self.lock:
-            gseq = message["gseq"]
-            if gseq <= self.last_seen:
-                return  # already in the snapshot
-            gap = gseq != self.last_seen + 1
-            self.last_seen = gseq
-            if not gap:
-                self.seq += 1
-                event = message["event"].removeprefix("widget.")
-                await self.send_json({"type": "event", "seq": self.seq, "event": event, "data": message["data"]})
-        if gap:
-            await self.send_snapshot()
+            for event in self.order.accept(self.group, message["gseq"], message):
+                await self.forward(event)
+            self.watch_holes()
+
+    async def forward(self, message: dict[str, Any]) -> None:
+        self.seq += 1
+        event = message["event"].removeprefix("widget.")
+        await self.send_json({"type": "event", "seq": self.seq, "event": event, "data": message["data"]})
+
+    def watch_holes(self) -> None:
+        if self.order.waiting() and (self.hole_check is None or self.hole_check.done()):
+            self.hole_check = asyncio.create_task(self.check_holes())
+
+    async def check_holes(self) -> None:
+        while self.order.waiting():
+            await asyncio.sleep(REORDER_WAIT_SECONDS / 4)
+            if self.order.overdue():
+                self.hole_check = None
+                await self.send_snapshot()  # the missing events never came: the snapshot has them
+                return
 
     # --- what the visitor does -------------------------------------------------------------------------------
 
