@@ -69,7 +69,8 @@ def _finished_before(cutoff: datetime, policy: RetentionPolicy) -> QuerySet:
     """The interactions of the policy's scope that finished before ``cutoff``, of customers not under legal hold."""
     interactions = (
         Interaction.objects.filter(status__in=FINISHED)
-        .alias(finished_at=Coalesce("closed_at", "resolved_at", "abandoned_at"))
+        # a call closed as self-served in its IVR has no close stamp: its creation is when it finished, near enough
+        .alias(finished_at=Coalesce("closed_at", "resolved_at", "abandoned_at", "created_at"))
         .filter(finished_at__lt=cutoff)
         .exclude(customer__legal_hold=True)
     )
