@@ -143,9 +143,7 @@ def test_overlapping_policies_count_each_row_once(everything):
     assert retention_run(now=later)["removed"] == 2
 
 
-def test_the_daily_task_works_in_batches_until_done_and_a_second_run_changes_nothing(
-    everything, eager_tasks, settings
-):
+def test_the_daily_task_works_in_batches_until_done_and_a_second_run_changes_nothing(everything, eager_tasks, settings):
     settings.SWITCHBOARD_RETENTION_BATCH_SIZE = 1
     _policy("messages")
     _policy("webhook_payloads")
