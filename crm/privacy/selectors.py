@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contacts.models import Customer
 from crm.calls.models import Call
@@ -33,9 +34,20 @@ FINISHED = (InteractionStatus.RESOLVED, InteractionStatus.CLOSED, InteractionSta
 SAMPLE = 10
 
 
+# How many of each kind of row, for people: one literal per kind, so the translations can find them.
+NOUNS: dict[str, Callable[[int], str]] = {
+    "messages": lambda n: ngettext("%(count)s message body", "%(count)s message bodies", n),
+    "recordings": lambda n: ngettext("%(count)s call recording", "%(count)s call recordings", n),
+    "survey_comments": lambda n: ngettext("%(count)s survey comment", "%(count)s survey comments", n),
+    "dead_letters": lambda n: ngettext("%(count)s dead letter's arguments", "%(count)s dead letters' arguments", n),
+    "raw_imports": lambda n: ngettext("%(count)s failed import's raw bytes", "%(count)s failed imports' raw bytes", n),
+    "webhook_payloads": lambda n: ngettext("%(count)s webhook payload", "%(count)s webhook payloads", n),
+}
+
+
 @dataclass(frozen=True)
 class Part:
-    """One kind of row a policy blanks: what it is called, the rows still to blank, and how to blank them."""
+    """One kind of row a policy blanks: its key in ``NOUNS``, the rows still to blank, and how to blank them."""
 
     noun: str
     rows: QuerySet
@@ -48,7 +60,7 @@ class Preview:
     """What the next run would remove under one policy."""
 
     policy: RetentionPolicy
-    counts: dict[str, int] = field(default_factory=dict)  # noun -> rows
+    counts: dict[str, int] = field(default_factory=dict)  # key of NOUNS -> rows
     interactions: int = 0
     sample_ids: list[int] = field(default_factory=list)  # interactions' ids when the rows have one, else the rows'
 
@@ -59,9 +71,10 @@ class Preview:
     def __str__(self) -> str:
         if not self.total:
             return _("nothing")
-        text = ", ".join(f"{count:,} {noun}" for noun, count in self.counts.items() if count)
+        text = ", ".join(NOUNS[noun](count) % {"count": f"{count:,}"} for noun, count in self.counts.items() if count)
         if self.interactions:
-            text += " " + _("of %(count)s interactions") % {"count": f"{self.interactions:,}"}
+            many = ngettext("of %(count)s interaction", "of %(count)s interactions", self.interactions)
+            text += " " + many % {"count": f"{self.interactions:,}"}
         return text
 
 
@@ -122,22 +135,22 @@ def retention_parts(*, policy: RetentionPolicy, now: datetime | None = None) -> 
     target = policy.target
     if target == RetentionTarget.MESSAGES:
         rows = blanking.pending_messages(Message.objects.filter(interaction_id__in=_finished_before(cutoff, policy)))
-        return [Part(_("message bodies"), rows, blanking.blank_messages, interactions="interaction_id")]
+        return [Part("messages", rows, blanking.blank_messages, interactions="interaction_id")]
     if target == RetentionTarget.RECORDINGS:
         rows = blanking.pending_recordings(Call.objects.filter(interaction_id__in=_finished_before(cutoff, policy)))
-        return [Part(_("call recordings"), rows, blanking.blank_recordings, interactions="interaction_id")]
+        return [Part("recordings", rows, blanking.blank_recordings, interactions="interaction_id")]
     if target == RetentionTarget.SURVEY_COMMENTS:
         responses = SurveyResponse.objects.filter(survey__interaction_id__in=_finished_before(cutoff, policy))
         rows = blanking.pending_survey_comments(responses)
-        return [Part(_("survey comments"), rows, blanking.blank_survey_comments, interactions="survey__interaction_id")]
+        return [Part("survey_comments", rows, blanking.blank_survey_comments, interactions="survey__interaction_id")]
     if target == RetentionTarget.RAW_IMPORTS:
         letters = DeadLetter.objects.filter(created_at__lt=cutoff).exclude(args=[], kwargs={})
         return [
-            Part(_("dead letters' arguments"), letters, blanking.blank_dead_letters),
-            Part(_("failed imports' raw bytes"), _raw_receipts(cutoff, policy), blanking.blank_raw_receipts),
+            Part("dead_letters", letters, blanking.blank_dead_letters),
+            Part("raw_imports", _raw_receipts(cutoff, policy), blanking.blank_raw_receipts),
         ]
     if target == RetentionTarget.WEBHOOK_PAYLOADS:
-        return [Part(_("webhook payloads"), _webhook_payloads(cutoff), blanking.blank_webhook_payloads)]
+        return [Part("webhook_payloads", _webhook_payloads(cutoff), blanking.blank_webhook_payloads)]
     raise ValueError(f"unknown retention target {target!r}")
 
 
