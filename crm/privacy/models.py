@@ -1,6 +1,7 @@
 """Data protection: an export (right of access), an erasure (right to erasure), and the retention policies."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -119,3 +120,9 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.target == RetentionTarget.WEBHOOK_PAYLOADS and (self.channel or self.queue_id):
+            raise ValidationError(_("Webhook payloads belong to no channel or queue: leave both empty."))
+        if self.target == RetentionTarget.RECORDINGS and self.channel not in ("", Channel.VOICE):
+            raise ValidationError({"channel": _("Recordings are of calls: leave the channel empty or choose voice.")})

@@ -171,3 +171,21 @@ def test_the_admin_shows_what_the_next_run_would_remove(everything, admin_client
     assert "Next run would remove: 2 message bodies of 1 interaction" in text
     change = admin_client.get(f"/admin/crm/retentionpolicy/{policy.pk}/change/")
     assert f"2 message bodies of 1 interaction (e.g. ids {everything['interaction'].pk})" in change.content.decode()
+
+
+def test_the_admin_refuses_a_scope_that_cannot_apply(admin_client):
+    page = admin_client.post(
+        "/admin/crm/retentionpolicy/add/",
+        {"name": "Payloads", "target": "webhook_payloads", "channel": "chat", "age_days": "30", "is_active": "on"},
+    )
+    assert page.status_code == 200 and "belong to no channel or queue" in page.content.decode()
+    page = admin_client.post(
+        "/admin/crm/retentionpolicy/add/", {"name": "Zero", "target": "messages", "age_days": "0", "is_active": "on"}
+    )
+    assert page.status_code == 200 and not RetentionPolicy.objects.exists()
+    page = admin_client.post(
+        "/admin/crm/retentionpolicy/add/",
+        {"name": "Chat transcripts", "target": "messages", "channel": "chat", "age_days": "365", "is_active": "on"},
+    )
+    assert page.status_code == 302
+    assert RetentionPolicy.objects.get().channel == "chat"
