@@ -106,7 +106,8 @@ def _webhook_payloads(cutoff: datetime) -> QuerySet:
     )
     held = _held_customers()
     if held:
-        held_work = Interaction.objects.filter(customer_id__in=held).values("pk")
+        # lists, not subqueries: a JSON value compares with a list of numbers, not with a column of them
+        held_work = list(Interaction.objects.filter(customer_id__in=held).values_list("pk", flat=True))
         deliveries = deliveries.exclude(
             Q(payload__data__interaction__customer_id__in=held)
             | Q(payload__data__customer__id__in=held)

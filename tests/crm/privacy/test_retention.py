@@ -111,8 +111,13 @@ def test_the_dry_run_equals_what_the_run_removes_and_the_report_is_unchanged(eve
 def test_a_customer_under_legal_hold_keeps_everything(everything):
     _policy("messages")
     _policy("survey_comments")
-    Customer.objects.filter(pk=everything["customer"].pk).update(legal_hold=True)
+    _policy("webhook_payloads")
+    customer = everything["customer"]
+    WebhookDelivery.objects.filter(status="delivered").delete()  # the fixture's, of nobody in particular
+    WebhookDeliveryFactory(status="delivered", payload={"data": {"interaction": {"customer_id": customer.pk}}})
     later = timezone.now() + LATER
+    assert [preview.total for preview in retention_preview(now=later)] == [2, 1, 1]  # messages, comments, payloads
+    Customer.objects.filter(pk=customer.pk).update(legal_hold=True)
 
     assert all(preview.total == 0 for preview in retention_preview(now=later))
     assert retention_run(now=later)["removed"] == 0
