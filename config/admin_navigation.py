@@ -20,7 +20,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 "agents.break", "agents.breaktype", "agents.breakpolicy", "agents.breakduenotice")),
     ("Quality", ("crm.scorecard", "crm.review", "crm.survey", "crm.surveyresponse", "crm.surveysuppressionrule")),
     ("Setup", ("crm.queue", "crm.slapolicy", "crm.businesshours", "crm.inbox", "crm.cannedresponse", "crm.webhook",
-               "crm.apikey")),
+               "crm.apikey", "crm.retentionpolicy")),
     ("Records", ("agents.agentstatuslog", "crm.interactionevent", "agents.supervisoraction", "crm.assignment",
                  "crm.escalation", "crm.delivery", "crm.inboundreceipt", "crm.webhookdelivery", "crm.deadletter",
                  "crm.idempotencyrecord")),

@@ -46,6 +46,7 @@ class CustomerAdminForm(forms.ModelForm):
             "attributes",
             "survey_opt_out",
             "marketing_consent",
+            "recording_consent",
         ]
 
     def _clean_primary(self, field: str, kind: str) -> str:
@@ -149,7 +150,7 @@ class CustomerAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "email", "phone", "organization"]}),
         ("Preferences", {"fields": ["language", "timezone", "tier", "tags", "attributes"]}),
-        ("Consent", {"fields": ["survey_opt_out", "marketing_consent"]}),
+        ("Consent", {"fields": ["survey_opt_out", "marketing_consent", "recording_consent"]}),
         ("Data protection", {"fields": ["legal_hold", "erased_at"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
@@ -164,9 +165,10 @@ class CustomerAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {field: form.cleaned_data[field] for field in services.CUSTOMER_FIELDS if field in form.cleaned_data}
         if change:
-            services.customer_update(customer=obj, **{f: data[f] for f in form.changed_data if f in data})
+            changed = {f: data[f] for f in form.changed_data if f in data}
+            services.customer_update(customer=obj, consent_source="admin", **changed)
         else:
-            _adopt(obj, services.customer_create(**data))
+            _adopt(obj, services.customer_create(consent_source="admin", **data))
         if "legal_hold" in form.changed_data and is_administrator(request.user):
             Customer.objects.filter(pk=obj.pk).update(legal_hold=form.cleaned_data["legal_hold"])
             obj.legal_hold = form.cleaned_data["legal_hold"]

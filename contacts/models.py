@@ -40,6 +40,11 @@ class Customer(models.Model):
     attributes = models.JSONField(default=dict, blank=True, help_text="custom attributes")
     survey_opt_out = models.BooleanField(default=False, help_text="never send this customer a survey")
     marketing_consent = models.BooleanField(default=False)
+    # Calls are recorded unless the customer withdrew consent (announced in the IVR, withdrawn on request); the voice
+    # channel then keeps no recording URL. db_default: bulk writers that do not name the column keep working.
+    recording_consent = models.BooleanField(
+        default=True, db_default=True, help_text="calls may be recorded; cleared when the customer withdraws it"
+    )
     # Data protection (crm.privacy): a customer under legal hold cannot be erased; an erased one keeps this row
     # (its interactions count in the reports) with no personal data left in it.
     legal_hold = models.BooleanField(
@@ -123,8 +128,8 @@ class Note(models.Model):
 class ConsentRecord(models.Model):
     """One change of a customer's consent for one purpose, with where it came from and when (append-only history).
 
-    ``Customer.survey_opt_out`` and ``marketing_consent`` stay the current state that senders read; each change of
-    them through ``contacts.services.customers.customer_update`` appends a record here.
+    ``Customer.survey_opt_out``, ``marketing_consent`` and ``recording_consent`` stay the current state that senders
+    read; each change of them through ``contacts.services.customers.customer_update`` appends a record here.
     """
 
     class Kind(models.TextChoices):

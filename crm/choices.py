@@ -56,6 +56,7 @@ class InteractionEventKind(models.TextChoices):
     OFFER_WITHDRAWN = "offer_withdrawn", "Offer withdrawn: the agent's console was gone"
     AGENT_DISCONNECTED = "agent_disconnected", "The agent's console was gone while handling it"
     ESCALATED = "escalated", "Moved to another queue by an SLA escalation"
+    RECORDING_WITHHELD = "recording_withheld", "Recording withheld: no consent"
 
 
 class AssignmentEndReason(models.TextChoices):

@@ -10,7 +10,7 @@ from crm.calls.models import Call
 from crm.deadletters.models import DeadLetter
 from crm.inboxes.models import Delivery, InboundReceipt, Inbox, MailboxCursor
 from crm.interactions.models import Assignment, Interaction, InteractionEvent, Message
-from crm.privacy.models import ErasureRequest, ExportRequest
+from crm.privacy.models import ErasureRequest, ExportRequest, RetentionPolicy
 from crm.quality.models import REVIEW_SCALE_MAX, CannedResponse, Review, ReviewScore, Scorecard, ScorecardCriterion
 from crm.routing.models import Queue, QueueSkill
 from crm.sla.models import (
@@ -48,6 +48,7 @@ __all__ = [
     "Message",
     "Queue",
     "QueueSkill",
+    "RetentionPolicy",
     "Review",
     "ReviewScore",
     "SLAPolicy",

@@ -9,7 +9,7 @@ from crm.access.tasks import idempotency_purge_task
 from crm.inboxes.tasks import delivery_publish_due_task, delivery_send_task, email_poll_due, orphan_files_sweep_task
 from crm.live.tasks import queue_stats_flush_task
 from crm.presence.tasks import presence_sweep_task
-from crm.privacy.tasks import erasure_due_task, erasure_run_task, export_build_task
+from crm.privacy.tasks import erasure_due_task, erasure_run_task, export_build_task, retention_run_task
 from crm.routing.tasks import offer_timeouts_task, queue_overflow_task, route_pending_task
 from crm.sla.tasks import sla_recompute_task, sla_sweep_task
 from crm.surveys.tasks import survey_dispatch_task, survey_publish_due_task
@@ -31,6 +31,7 @@ __all__ = [
     "presence_sweep_task",
     "queue_overflow_task",
     "queue_stats_flush_task",
+    "retention_run_task",
     "route_pending_task",
     "sla_recompute_task",
     "sla_sweep_task",

@@ -22,7 +22,7 @@ from config.roles import ADMINISTRATOR_GROUP
 from crm.access.services.api_keys import api_key_create
 from crm.choices import InteractionStatus
 from crm.inboxes.models import Delivery, InboundReceipt, Inbox
-from crm.models import Escalation, IdempotencyRecord, Review, Scorecard, ScorecardCriterion
+from crm.models import Escalation, IdempotencyRecord, RetentionPolicy, Review, Scorecard, ScorecardCriterion
 from crm.sla.services.calendars import PeriodSpec, business_hours_create
 from tests.agents.factories import (
     AgentFactory,
@@ -227,6 +227,7 @@ def build_world() -> World:
         ),
         "crm.deadletter": DeadLetterFactory(),
         "crm.idempotencyrecord": IdempotencyRecord.objects.create(owner="key:1", key="abc", request_hash="0" * 64),
+        "crm.retentionpolicy": RetentionPolicy.objects.create(name="Chat transcripts", target="messages", age_days=365),
         "crm.scorecard": card,
         "crm.slapolicy": SLATargetFactory().policy,
         "crm.webhook": WebhookFactory(name="Integrator hook", secret="matrix-secret-do-not-show"),

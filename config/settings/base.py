@@ -130,6 +130,8 @@ SWITCHBOARD_INSTANCE = env.str("SWITCHBOARD_INSTANCE", default="switchboard")
 # long an export's signed download link stays valid.
 SWITCHBOARD_ERASURE_GRACE_HOURS = env.int("SWITCHBOARD_ERASURE_GRACE_HOURS", default=72)
 SWITCHBOARD_EXPORT_LINK_HOURS = env.int("SWITCHBOARD_EXPORT_LINK_HOURS", default=24)
+# Retention (crm.privacy): rows blanked per policy and kind in one transaction of the daily run.
+SWITCHBOARD_RETENTION_BATCH_SIZE = env.int("SWITCHBOARD_RETENTION_BATCH_SIZE", default=500)
 
 CACHES = {
     "default": {

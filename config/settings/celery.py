@@ -1,6 +1,7 @@
 """Celery: Redis broker by default, tasks acknowledged late so a worker crash loses nothing."""
 
 import environ
+from celery.schedules import crontab
 
 env = environ.Env()
 
@@ -28,6 +29,13 @@ _EMAIL_POLL_SECONDS = env.float("SWITCHBOARD_EMAIL_POLL_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE: dict = {
     # Erasure requests whose grace period is over (and interrupted ones), a few per run: crm.privacy.
     "erasure-due": {"task": "crm.tasks.erasure_due_task", "schedule": 300.0, "options": {"expires": 300}},
+    # Retention policies, once a day at SWITCHBOARD_RETENTION_HOUR (UTC): a batch per policy, queued again until
+    # nothing older than its policy is left (crm.privacy.services.retention).
+    "retention-run": {
+        "task": "crm.tasks.retention_run_task",
+        "schedule": crontab(minute=17, hour=env.int("SWITCHBOARD_RETENTION_HOUR", default=3)),
+        "options": {"expires": 3600},
+    },
     # The router's safety net: whatever a trigger missed (a lost publish, a race) is routed within seconds.
     # Expires before the next run, so a backlog of runs never builds up while no worker is listening.
     "route-pending": {"task": "crm.tasks.route_pending_task", "schedule": 5.0, "options": {"expires": 5}},

@@ -66,6 +66,13 @@ class CustomerInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     attributes = serializers.DictField(required=False, help_text="custom attributes, a JSON object of at most 16 KB")
     survey_opt_out = serializers.BooleanField(required=False)
     marketing_consent = serializers.BooleanField(required=False)
+    recording_consent = serializers.BooleanField(required=False, help_text="calls may be recorded (default true)")
+    consent_source = serializers.CharField(
+        max_length=40,
+        required=False,
+        help_text="where a consent change came from (recorded in the consent history): 'phone call', 'web form'; "
+        "default 'api'",
+    )
 
     # The services check these again; checking here too lets one 400 name every bad field at once.
     def validate_language(self, value):
@@ -108,6 +115,7 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
             "attributes",
             "survey_opt_out",
             "marketing_consent",
+            "recording_consent",
             "identities",
             "created_at",
             "updated_at",

@@ -97,7 +97,8 @@ class CustomerViewSet(ContactsViewSet):
     def create(self, request):
         serializer = CustomerCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = services.customer_create(**serializer.validated_data)
+        data = {"consent_source": "api", **serializer.validated_data}
+        customer = services.customer_create(**data)
         output = CustomerOutputSerializer(selectors.customer_get(customer_id=customer.pk))
         return Response(output.data, status=status.HTTP_201_CREATED)
 
@@ -105,7 +106,7 @@ class CustomerViewSet(ContactsViewSet):
         customer = self.get_object()
         serializer = CustomerInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        services.customer_update(customer=customer, **serializer.validated_data)
+        services.customer_update(customer=customer, **{"consent_source": "api", **serializer.validated_data})
         return Response(CustomerOutputSerializer(selectors.customer_get(customer_id=customer.pk)).data)
 
     def partial_update(self, request, pk=None):

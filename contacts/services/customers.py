@@ -28,6 +28,7 @@ CUSTOMER_FIELDS = frozenset(
         "attributes",
         "survey_opt_out",
         "marketing_consent",
+        "recording_consent",
     }
 )
 
@@ -86,6 +87,7 @@ _PROFILE_CLEANERS = {
     "attributes": validation.clean_attributes,
     "survey_opt_out": bool,
     "marketing_consent": bool,
+    "recording_consent": bool,
 }
 
 
@@ -144,13 +146,16 @@ def customer_create(
     attributes: dict | None = None,
     survey_opt_out: bool = False,
     marketing_consent: bool = False,
+    recording_consent: bool = True,
     identities: Iterable[Mapping] = (),
+    consent_source: str = "staff",
 ) -> Customer:
     """Create a customer with their identities: the primary e-mail and phone, and ``identities``
     (``{"channel", "address", "verified"}`` mappings; the first e-mail / phone among them becomes primary
     when ``email`` / ``phone`` is not given).
 
     Every address is normalised; one that belongs to another customer is an error on the field it came from.
+    A consent other than the default (surveys and recording allowed, marketing not) is recorded with its source.
     """
     errors = _Errors()
     profile = _clean_profile(
@@ -165,6 +170,7 @@ def customer_create(
             "attributes": attributes,
             "survey_opt_out": survey_opt_out,
             "marketing_consent": marketing_consent,
+            "recording_consent": recording_consent,
         },
     )
     primaries = {
@@ -205,6 +211,7 @@ def customer_create(
                 )
                 for (kind, address), spec in wanted.items()
             )
+            _record_consents(customer, _CONSENT_DEFAULTS, consent_source)
     except IntegrityError:
         # A concurrent write took one of the addresses between our check and our insert.
         if taken := _addresses_owned_by_others(wanted):
@@ -213,7 +220,14 @@ def customer_create(
     return customer
 
 
-_CONSENT_FIELDS = {"survey_opt_out": ("surveys", False), "marketing_consent": ("marketing", True)}
+_CONSENT_FIELDS = {
+    "survey_opt_out": ("surveys", False),
+    "marketing_consent": ("marketing", True),
+    "recording_consent": ("recording", True),
+}
+
+
+_CONSENT_DEFAULTS = {"survey_opt_out": False, "marketing_consent": False, "recording_consent": True}
 
 
 def _record_consents(customer: Customer, before: dict, source: str) -> None:

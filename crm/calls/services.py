@@ -14,7 +14,8 @@ voice interaction:
 ``transferred``         to ``{"queue"}`` or ``{"agent"}``
 ``ended``               in the IVR: self-service; waiting or offered: abandoned (at its last IVR step); talking:
                         wrap-up for the agent
-``recording``           ``{"url"}`` of the recording
+``recording``           ``{"url"}`` of the recording; not stored when the customer withdrew recording consent
+                        (``Customer.recording_consent``): the event log says "recording withheld: no consent"
 ======================  ==========================================================================================
 
 An event that does not fit the call's state (answered before it was queued, an IVR step after the queue) is a
@@ -32,7 +33,7 @@ from django.utils import timezone
 from agents.models import Agent
 from config.choices import Channel
 from config.errors import DomainError
-from crm.choices import InteractionStatus
+from crm.choices import InteractionEventKind, InteractionStatus
 from crm.inboxes.models import Inbox
 from crm.interactions import services as lifecycle
 from crm.routing.models import Queue
@@ -157,6 +158,17 @@ def _recording(call: Call, interaction, data) -> None:
     url = str(data.get("url") or "").strip()
     if not url.startswith(("https://", "http://")) or len(url) > 500:
         raise ValidationError({"url": "The recording's http(s) URL."})
+    if not interaction.customer.recording_consent:
+        # the customer withdrew consent: the link to their voice is not kept, and the log says why it is missing
+        lifecycle.log_event(
+            interaction=interaction,
+            kind=InteractionEventKind.RECORDING_WITHHELD,
+            from_status=interaction.status,
+            to_status=interaction.status,
+            at=timezone.now(),
+            data={"reason": "recording withheld: no consent", "call_id": call.provider_call_id},
+        )
+        return
     call.recording_url = url
 
 

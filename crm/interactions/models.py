@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from agents.models import Agent
 from config.choices import Channel
@@ -106,6 +107,14 @@ class Interaction(models.Model):
                 condition=models.Q(status=InteractionStatus.QUEUED),
             ),
             models.Index(fields=["status", "-id"], name="interaction_status_id"),
+            # retention (crm.privacy.selectors): finished work by when it finished, oldest first
+            models.Index(
+                Coalesce("closed_at", "resolved_at", "abandoned_at", "created_at"),
+                name="interaction_finished_at",
+                condition=models.Q(
+                    status__in=[InteractionStatus.RESOLVED, InteractionStatus.CLOSED, InteractionStatus.ABANDONED]
+                ),
+            ),
             models.Index(fields=["agent", "status"], name="interaction_agent_status"),
             models.Index(fields=["queue", "status"], name="interaction_queue_status"),
             models.Index(fields=["customer", "-created_at"], name="interaction_customer_time"),

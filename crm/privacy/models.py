@@ -1,8 +1,12 @@
-"""Requests of the data-protection concern: an export (right of access) and an erasure (right to erasure)."""
+"""Data protection: an export (right of access), an erasure (right to erasure), and the retention policies."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+from config.choices import Channel
 from contacts.models import Customer
 
 
@@ -72,3 +76,53 @@ class ErasureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"erasure {self.pk} of customer {self.customer_id} ({self.status})"
+
+
+class RetentionTarget(models.TextChoices):
+    """What a retention policy removes; each is blanked in place, so the rows the reports count stay."""
+
+    MESSAGES = "messages", _("message bodies and attachments of finished interactions")
+    RECORDINGS = "recordings", _("call recordings")
+    SURVEY_COMMENTS = "survey_comments", _("survey comments")
+    RAW_IMPORTS = "raw_imports", _("dead letters' arguments and failed imports' raw bytes")
+    WEBHOOK_PAYLOADS = "webhook_payloads", _("webhook delivery payloads")
+
+
+class RetentionPolicy(models.Model):
+    """Keep one kind of content no longer than ``age_days``: the beat's daily run blanks what is older.
+
+    The age counts from when the interaction finished (resolved, closed or abandoned) for messages, recordings and
+    survey comments, and from when the row was made for raw imports and webhook payloads. ``channel`` and ``queue``
+    narrow a policy to one channel's or one queue's interactions (e.g. chat transcripts: messages, channel chat);
+    they do not apply to webhook payloads and dead letters, which belong to no interaction. Customers under legal
+    hold are exempt. Several policies may cover the same rows: the shortest wins, as it runs first to find them.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    target = models.CharField(_("what"), max_length=24, choices=RetentionTarget.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
+    queue = models.ForeignKey(
+        "crm.Queue", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("queue")
+    )
+    age_days = models.PositiveIntegerField(
+        _("keep for (days)"), validators=[MinValueValidator(1)], help_text=_("removed once older than this")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    removed_total = models.PositiveBigIntegerField(_("removed so far"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["target", "age_days", "id"]
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policies")
+        constraints = [models.CheckConstraint(condition=models.Q(age_days__gte=1), name="retention_age_positive")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.target == RetentionTarget.WEBHOOK_PAYLOADS and (self.channel or self.queue_id):
+            raise ValidationError(_("Webhook payloads belong to no channel or queue: leave both empty."))
+        if self.target == RetentionTarget.RECORDINGS and self.channel not in ("", Channel.VOICE):
+            raise ValidationError({"channel": _("Recordings are of calls: leave the channel empty or choose voice.")})

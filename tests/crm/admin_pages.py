@@ -108,6 +108,10 @@ def make(model):
         from tests.crm.inboxes.outbound import delivery_of, email_inbox, email_work, reply
 
         return delivery_of(reply(email_work(email_inbox())))
+    if name == "retentionpolicy":
+        from crm.privacy.models import RetentionPolicy
+
+        return RetentionPolicy.objects.create(name="Call recordings", target="recordings", age_days=90)
     raise AssertionError(f"no sample for {name}; add one")
 
 

@@ -26,6 +26,7 @@ CRM_TASKS = {
     "crm.tasks.presence_sweep_task",
     "crm.tasks.queue_overflow_task",
     "crm.tasks.queue_stats_flush_task",
+    "crm.tasks.retention_run_task",
     "crm.tasks.route_pending_task",
     "crm.tasks.sla_recompute_task",
     "crm.tasks.sla_sweep_task",

@@ -14,16 +14,21 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
 from django.conf import settings as django_settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from config.beat import lock_key
+from config.tasks import task_named
 from crm.choices import InteractionStatus, SurveyStatus, WebhookDeliveryStatus
 from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction, Message
+from crm.privacy.models import RetentionPolicy
 from crm.surveys.models import Survey, SurveyResponse
 from crm.webhooks.models import WebhookAttempt, WebhookDelivery
 from crm.webhooks.services import webhook_emit
@@ -60,6 +65,7 @@ def _env(queue: str, mail_dir: Path) -> dict:
         "EMAIL_URL": "filemail://",
         "EMAIL_FILE_PATH": str(mail_dir),
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "SWITCHBOARD_RETENTION_BATCH_SIZE": "1",  # the retention run comes back for each row: a chain of tasks
         "LOG_LEVEL": "WARNING",
     }
 
@@ -209,3 +215,20 @@ def test_two_beats_send_each_periodic_run_once(broker, publish_to, tmp_path):
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
         # two beats would each send it: pairs of runs moments apart
         assert all(gap > interval * 0.7 for gap in gaps), f"{task} was sent twice within {min(gaps):.2f} s"
+
+
+def test_the_retention_run_blanks_old_work_in_batches_through_a_real_worker(worker):
+    work = interaction_in_status(InteractionStatus.ACTIVE, channel="chat", queue=QueueFactory(channels=["chat"]))
+    for body in ("my address is Elm Street 5", "thanks, noted"):
+        lifecycle.message_create(interaction=work, direction="outbound", body=body)
+    lifecycle.interaction_resolve(interaction=work, disposition="solved")
+    Interaction.objects.filter(pk=work.pk).update(resolved_at=timezone.now() - timedelta(days=400))
+    policy = RetentionPolicy.objects.create(name="Chat transcripts", target="messages", channel="chat", age_days=365)
+    count = Message.objects.filter(interaction=work).exclude(body="").count()
+    assert count >= 2
+
+    task_named("crm.tasks.retention_run_task").delay()  # what the beat sends once a day
+
+    wait_for(lambda: not Message.objects.filter(interaction=work).exclude(body="").exists(), what="the bodies gone")
+    wait_for(lambda: RetentionPolicy.objects.get(pk=policy.pk).removed_total == count, what="the count recorded")
+    assert Interaction.objects.get(pk=work.pk).status == InteractionStatus.RESOLVED

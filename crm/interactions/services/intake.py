@@ -12,6 +12,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from config.choices import Channel
+from config.errors import DomainError
 from contacts.models import Customer
 from contacts.services import customer_find_or_create_by_identity
 from crm.choices import Direction, InteractionEventKind, InteractionStatus, MessageDirection, Priority
@@ -91,6 +92,7 @@ def interaction_create_inbound(
     attachments: Iterable[Mapping[str, Any]] = (),
     follow_up_of: Interaction | None = None,
     enqueue: bool = True,
+    marketing: bool = False,
 ) -> Interaction:
     """Record a new contact: find the customer, pick the queue, compute due times, queue it.
 
@@ -107,11 +109,16 @@ def interaction_create_inbound(
     ``message_external_id`` (the provider's message id) and ``attachments`` go on the first message.
     ``follow_up_of`` names the earlier interaction this one continues when the caller knows it (a reply to an
     e-mail thread that can no longer be reopened); otherwise it is found by the follow-up window.
+    ``marketing=True`` marks a proactive outbound contact that promotes rather than serves (a campaign, an offer): it
+    is refused (``DomainError``, 409) unless the customer gave marketing consent. Replies, transcripts the customer
+    asked for and service notices are not marketing and need no such consent.
     """
     if channel not in Channel.values:
         raise ValidationError({"channel": f"Unknown channel '{channel}'."})
     if direction not in Direction.values:
         raise ValidationError({"direction": f"Unknown direction '{direction}'."})
+    if marketing and direction != Direction.OUTBOUND:
+        raise ValidationError({"direction": "Only an outbound contact can be a marketing one."})
     check_priority(priority)
     if (customer is None) == (customer_identity is None):
         raise ValidationError({"customer": "Give exactly one of customer and customer_identity."})
@@ -130,6 +137,11 @@ def interaction_create_inbound(
                 )
             except ValidationError as exc:
                 raise ValidationError({"customer_identity": exc.messages}) from None
+        if marketing and not customer.marketing_consent:
+            raise DomainError(
+                f"Customer {customer.pk} has not consented to marketing: no marketing contact may be sent.",
+                code="no_marketing_consent",
+            )
         queue = pick_queue(channel=channel, queue=queue) if enqueue else None
         now = timezone.now()
         if follow_up_of is None and not new_customer:  # a customer created just now has no earlier interaction

@@ -21,7 +21,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -37,6 +36,7 @@ from crm.surveys.models import Survey, SurveyResponse
 from crm.webhooks.models import WebhookDelivery
 
 from ..models import ErasureRequest, RequestStatus
+from .blanking import blank_attachments, blank_message_bodies, blank_recordings, blank_survey_comments
 
 ERASURE_RUN_TASK = "crm.tasks.erasure_run_task"
 ERASED = "[erased]"
@@ -180,27 +180,16 @@ def _step_deliveries(customer: Customer, values: set[str]) -> int:
 
 
 def _step_surveys(customer: Customer, values: set[str]) -> int:
-    changed = (
-        SurveyResponse.objects.filter(survey__interaction__customer=customer).exclude(comment="").update(comment="")
-    )
+    changed = blank_survey_comments(SurveyResponse.objects.filter(survey__interaction__customer=customer))
     return changed + Survey.objects.filter(interaction__customer=customer).exclude(last_error="").update(last_error="")
 
 
 def _step_attachments(customer: Customer, values: set[str]) -> int:
-    changed = 0
-    messages = Message.objects.filter(interaction__customer=customer).exclude(attachments=[])
-    for message in messages.only("pk", "attachments").iterator(chunk_size=CHUNK):
-        for entry in message.attachments or []:
-            path = entry.get("path") if isinstance(entry, dict) else None
-            if path:
-                default_storage.delete(path)  # a no-op for a file already gone: the step may run again
-        Message.objects.filter(pk=message.pk).update(attachments=[])
-        changed += 1
-    return changed
+    return blank_attachments(Message.objects.filter(interaction__customer=customer))
 
 
 def _step_messages(customer: Customer, values: set[str]) -> int:
-    return Message.objects.filter(interaction__customer=customer).update(body="", external_id="")
+    return blank_message_bodies(Message.objects.filter(interaction__customer=customer), external_ids=True)
 
 
 def _step_interactions(customer: Customer, values: set[str]) -> int:
@@ -209,7 +198,8 @@ def _step_interactions(customer: Customer, values: set[str]) -> int:
 
 def _step_calls(customer: Customer, values: set[str]) -> int:
     """The caller's number and the recording (a voice); the IVR path's menus and the outcome stay for the reports."""
-    return Call.objects.filter(interaction__customer=customer).update(caller="", recording_url="")
+    calls = Call.objects.filter(interaction__customer=customer)
+    return blank_recordings(calls) + calls.exclude(caller="").update(caller="")
 
 
 def _step_notes(customer: Customer, values: set[str]) -> int:

@@ -49,7 +49,7 @@ def test_consent_changes_are_recorded_with_their_source(history, admin_client_ap
     records = list(
         ConsentRecord.objects.filter(customer=customer).order_by("id").values_list("kind", "granted", "source")
     )
-    assert records == [("marketing", True, "staff"), ("surveys", False, "survey link")]
+    assert records == [("marketing", True, "api"), ("surveys", False, "survey link")]
 
 
 def test_only_an_administrator_sets_a_legal_hold_in_the_admin(history, admin_client):
