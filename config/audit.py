@@ -372,14 +372,15 @@ def _record_action(request, context: AuditContext, action: str) -> None:
     model = model_admin.model if model_admin is not None else None
     if model is None:
         return
-    ids = request.POST.getlist("_selected_action")
-    rows = model._default_manager.filter(pk__in=ids)[:1000] if ids else []
-    if is_audited(model) and rows:
-        for row in rows:
+    if request.POST.get("select_across") in ("1", "True", "true", "on"):
+        rows = model_admin.get_queryset(request)
+    else:
+        rows = model._default_manager.filter(pk__in=request.POST.getlist("_selected_action"))
+    if is_audited(model):
+        for row in rows[:1000]:
             record(action=action, instance=row, context=context)
     else:
-        count = len(ids) if ids else model_admin.get_queryset(request).count()
-        record(action=action, model=model, changes={"rows": count}, context=context)
+        record(action=action, model=model, changes={"rows": rows.count()}, context=context)
 
 
 class AuditedCommand(BaseCommand):
