@@ -21,7 +21,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Quality", ("crm.scorecard", "crm.review", "crm.survey", "crm.surveyresponse", "crm.surveysuppressionrule")),
     ("Setup", ("crm.queue", "crm.slapolicy", "crm.businesshours", "crm.inbox", "crm.cannedresponse", "crm.webhook",
                "crm.apikey")),
-    ("Records", ("agents.agentstatuslog", "crm.interactionevent", "agents.supervisoraction", "crm.assignment",
+    ("Records", ("agents.auditentry", "agents.agentstatuslog", "crm.interactionevent", "agents.supervisoraction", "crm.assignment",
                  "crm.escalation", "crm.delivery", "crm.inboundreceipt", "crm.webhookdelivery", "crm.deadletter",
                  "crm.idempotencyrecord")),
     ("Administration", ("auth.user", "auth.group", "axes.accessattempt", "axes.accessfailurelog", "axes.accesslog")),
