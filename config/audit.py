@@ -82,6 +82,13 @@ class AuditContext:
     action: str = ""
     recorded: int = 0
     m2m: dict = field(default_factory=dict)  # (model, pk, accessor) -> (instance, pks before)
+    who: dict | None = None  # the actor, worked out at the first change (after DRF has authenticated the request)
+    who_known: bool = False
+
+    def acting(self) -> dict | None:
+        if not self.who_known:
+            self.who, self.who_known = _actor(self), True
+        return self.who
 
 
 _current: ContextVar[AuditContext | None] = ContextVar("switchboard_audit", default=None)
@@ -236,7 +243,7 @@ def record(*, action: str, instance=None, model=None, object_id: str = "", chang
     context = context or current()
     if context is None:
         return False
-    who = _actor(context)
+    who = context.acting()
     if who is None:
         return False
     model = model or (type(instance) if instance is not None else None)
@@ -258,8 +265,13 @@ def record(*, action: str, instance=None, model=None, object_id: str = "", chang
 # --- signal receivers (connected in config.apps) -------------------------------------------------------------
 
 
+def _recording(sender) -> bool:
+    context = current()
+    return context is not None and is_audited(sender) and context.acting() is not None
+
+
 def on_pre_save(sender, instance, raw=False, using=None, update_fields=None, **kwargs) -> None:
-    if raw or current() is None or not is_audited(sender) or instance._state.adding or instance.pk is None:
+    if raw or instance._state.adding or instance.pk is None or not _recording(sender):
         return
     names = [f.name for f in _fields(sender) if update_fields is None or f.name in update_fields
              or f.attname in update_fields]  # fmt: skip
@@ -269,7 +281,7 @@ def on_pre_save(sender, instance, raw=False, using=None, update_fields=None, **k
 
 
 def on_post_save(sender, instance, created, raw=False, update_fields=None, **kwargs) -> None:
-    if raw or current() is None or not is_audited(sender):
+    if raw or not _recording(sender):
         return
     before = instance.__dict__.pop("_audit_before", None)
     after = snapshot(instance)
@@ -284,7 +296,7 @@ def on_post_save(sender, instance, created, raw=False, update_fields=None, **kwa
 
 
 def on_post_delete(sender, instance, **kwargs) -> None:
-    if current() is None or not is_audited(sender):
+    if not _recording(sender):
         return
     changes = {n: (CHANGED if is_personal(sender) or SECRET.search(n) else [_plain(v), None])
                for n, v in snapshot(instance).items() if v not in (None, "", [], {})}  # fmt: skip
@@ -305,7 +317,7 @@ def on_m2m_changed(sender, instance, action, reverse, **kwargs) -> None:
     """Many-to-many changes (a user's groups, a team's supervisors) are recorded once per object and field when the
     context ends, old set -> new set: ``set()`` removes then adds, which must read as one change."""
     context = current()
-    if context is None or not action.startswith("pre_") or not is_audited(type(instance)):
+    if not action.startswith("pre_") or not _recording(type(instance)):
         return
     accessor = _m2m_accessor(instance, sender, reverse)
     if accessor is None:

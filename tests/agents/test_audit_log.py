@@ -21,6 +21,7 @@ from contacts.models import Customer
 from crm.access.models import ApiKey
 from crm.models import Queue
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
+from tests.contacts.factories import CustomerFactory
 from tests.crm.groups import default_groups
 
 pytestmark = pytest.mark.django_db
@@ -282,3 +283,29 @@ def test_csv_export_holds_who_what_and_the_changes(root_client):
     assert (row["actor"], row["action"], row["object_type"], row["client_ip"]) == ("root", "create", "team", ADDRESS)
     assert row["object"] == "'=SUM(A1)"  # inert: a spreadsheet shows it as text
     assert json.loads(row["changes"])["name"] == [None, "=SUM(A1)"]
+
+
+def test_api_webhook_change_is_recorded_and_its_secret_never_stored(admin_client_api):
+    secret = "s3cret-s3cret-s3cret"
+    body = {"url": "https://93.184.216.34/hook", "events": ["*"], "secret": secret, "name": "CRM sync"}
+    response = admin_client_api.post("/api/v1/webhooks/", body, format="json")
+    assert response.status_code == 201, response.content
+    (created,) = AuditEntry.objects.filter(content_type__model="webhook", object_id=str(response.json()["id"]))
+    assert created.actor_api_key_id == admin_client_api.api_key.pk
+    assert created.changes["secret"] == "changed" and created.changes["name"] == [None, "CRM sync"]
+    assert secret not in json.dumps(list(AuditEntry.objects.values("changes", "object_repr")))
+
+
+def test_api_export_and_erasure_requests_are_recorded_without_personal_data(admin_client_api):
+    customer = CustomerFactory(name="Vera Private")
+    response = admin_client_api.post(f"/api/v1/customers/{customer.pk}/export/", {}, format="json")
+    assert response.status_code == 202, response.content
+    response = admin_client_api.post(
+        f"/api/v1/customers/{customer.pk}/erase/", {"reason": "Vera asked by phone"}, format="json"
+    )
+    assert response.status_code in (201, 202), response.content
+    kinds = set(AuditEntry.objects.filter(action="create").values_list("content_type__model", flat=True))
+    assert {"exportrequest", "erasurerequest"} <= kinds
+    erasure = AuditEntry.objects.get(content_type__model="erasurerequest")
+    assert erasure.changes["reason"] == "changed" and erasure.actor_api_key_id == admin_client_api.api_key.pk
+    assert "Vera" not in json.dumps(list(AuditEntry.objects.values()), default=str)
