@@ -18,7 +18,6 @@ key hashes) are masked the same way on every model.
 
 from __future__ import annotations
 
-import getpass
 import json
 import re
 from contextlib import contextmanager
@@ -27,13 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 
-from .client_ip import client_ip
-from .hooks import Hook
+from config.client_ip import client_ip
+from config.hooks import Hook
 
 CHANGED = "changed"  # what a personal or secret value is recorded as
 AUDITED_APPS = frozenset({"auth", "contacts", "agents", "crm"})
@@ -340,69 +338,3 @@ def _flush_m2m(context: AuditContext) -> None:
         if after != before:
             value = CHANGED if is_personal(model) else [before, after]
             record(action="update", instance=instance, changes={accessor: value}, context=context)
-
-
-# --- doors ---------------------------------------------------------------------------------------------------
-
-
-class AuditMiddleware:
-    """Every request is an audit context; an admin action's changes carry the action's name, and an action that
-    changed nothing the signals see (an export, a bulk ``update()``) is recorded once per selected row."""
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request):
-        with audit_context(source="web", request=request) as context:
-            admin_action = _admin_action(request)
-            context.action = admin_action or ""
-            response = self.get_response(request)
-            if admin_action and not context.recorded and _action_done(response):
-                _record_action(request, context, admin_action)
-        return response
-
-
-def _admin_action(request) -> str | None:
-    if request.method != "POST" or "/admin/" not in request.path:
-        return None
-    name = request.POST.get("action")
-    if not name or not (request.POST.getlist("_selected_action") or request.POST.get("select_across")):
-        return None
-    return str(name)[:64]
-
-
-def _action_done(response) -> bool:
-    """A redirect or a file (CSV) ends an action; an HTML page is its form (not done yet) or its refusal."""
-    return response.status_code < 400 and not response.get("Content-Type", "").startswith("text/html")
-
-
-def _record_action(request, context: AuditContext, action: str) -> None:
-    from django.urls import resolve
-
-    match = resolve(request.path_info)
-    model_admin = getattr(match.func, "model_admin", None)
-    model = model_admin.model if model_admin is not None else None
-    if model is None:
-        return
-    if request.POST.get("select_across") in ("1", "True", "true", "on"):
-        rows = model_admin.get_queryset(request)
-    else:
-        rows = model._default_manager.filter(pk__in=request.POST.getlist("_selected_action"))
-    if is_audited(model):
-        for row in rows[:1000]:
-            record(action=action, instance=row, context=context)
-    else:
-        record(action=action, model=model, changes={"rows": rows.count()}, context=context)
-
-
-class AuditedCommand(BaseCommand):
-    """Base of the project's management commands: what a command changes is on record as done by it."""
-
-    def execute(self, *args, **options):
-        name = type(self).__module__.rsplit(".", 1)[-1]
-        try:
-            who = getpass.getuser()
-        except Exception:  # noqa: BLE001  (no user name in a bare container)
-            who = "?"
-        with audit_context(source="command", actor=f"manage.py {name} ({who})"[:REPR_MAX]):
-            return super().execute(*args, **options)
