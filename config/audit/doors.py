@@ -52,7 +52,7 @@ def _record_action(request, context: AuditContext, action: str) -> None:
     if request.POST.get("select_across") in ("1", "True", "true", "on"):
         rows = model_admin.get_queryset(request)
     else:
-        rows = model._default_manager.filter(pk__in=request.POST.getlist("_selected_action"))
+        rows = model_admin.get_queryset(request).filter(pk__in=request.POST.getlist("_selected_action"))
     if is_audited(model):
         for row in rows[:1000]:
             record(action=action, instance=row, context=context)

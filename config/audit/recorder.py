@@ -26,7 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 
@@ -160,8 +163,28 @@ def snapshot(instance) -> dict[str, Any]:
     return {f.name: f.value_from_object(instance) for f in _fields(type(instance))}
 
 
-def _shown(model, name: str, value: Any) -> Any:
-    return CHANGED if is_personal(model) or SECRET.search(name) else _plain(value)
+_FREE_VALUES = (models.CharField, models.TextField, models.JSONField, models.FileField, models.BinaryField,
+                models.GenericIPAddressField)  # fmt: skip
+_masked_cache: dict[tuple[str, str], bool] = {}
+
+
+def is_masked(model, name: str) -> bool:
+    """Whether a field's values stay out of the log: secrets on every model; on a model of a customer's data, any
+    free value (text, JSON, arrays, files, addresses). Choices, numbers, dates, flags and relation ids are kept,
+    so an interaction's status, queue and agent still read old -> new."""
+    key = (model._meta.label, name)
+    if key not in _masked_cache:
+        masked = bool(SECRET.search(name))
+        if not masked and is_personal(model):
+            try:
+                f = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                masked = True
+            else:
+                free = isinstance(f, _FREE_VALUES) and not f.choices
+                masked = free or isinstance(f, ArrayField) or f.many_to_many and is_personal(f.related_model)
+        _masked_cache[key] = masked
+    return _masked_cache[key]
 
 
 def diff(model, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -170,8 +193,7 @@ def diff(model, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]
     for name, new in after.items():
         old = before.get(name)
         if old != new:
-            masked = is_personal(model) or SECRET.search(name)
-            changes[name] = CHANGED if masked else [_plain(old), _plain(new)]
+            changes[name] = CHANGED if is_masked(model, name) else [_plain(old), _plain(new)]
     return changes
 
 
@@ -284,7 +306,7 @@ def on_post_save(sender, instance, created, raw=False, update_fields=None, **kwa
     before = instance.__dict__.pop("_audit_before", None)
     after = snapshot(instance)
     if created or before is None:
-        changes = {n: (CHANGED if is_personal(sender) or SECRET.search(n) else [None, _plain(v)])
+        changes = {n: (CHANGED if is_masked(sender, n) else [None, _plain(v)])
                    for n, v in after.items() if v not in (None, "", [], {})}  # fmt: skip
         record(action="create", instance=instance, changes=changes)
         return
@@ -296,7 +318,7 @@ def on_post_save(sender, instance, created, raw=False, update_fields=None, **kwa
 def on_post_delete(sender, instance, **kwargs) -> None:
     if not _recording(sender):
         return
-    changes = {n: (CHANGED if is_personal(sender) or SECRET.search(n) else [_plain(v), None])
+    changes = {n: (CHANGED if is_masked(sender, n) else [_plain(v), None])
                for n, v in snapshot(instance).items() if v not in (None, "", [], {})}  # fmt: skip
     record(action="delete", instance=instance, changes=changes)
 
@@ -336,5 +358,5 @@ def _flush_m2m(context: AuditContext) -> None:
             continue
         after = _pks(instance, accessor)
         if after != before:
-            value = CHANGED if is_personal(model) else [before, after]
+            value = CHANGED if is_masked(model, accessor) else [before, after]
             record(action="update", instance=instance, changes={accessor: value}, context=context)

@@ -309,3 +309,27 @@ def test_api_export_and_erasure_requests_are_recorded_without_personal_data(admi
     erasure = AuditEntry.objects.get(content_type__model="erasurerequest")
     assert erasure.changes["reason"] == "changed" and erasure.actor_api_key_id == admin_client_api.api_key.pk
     assert "Vera" not in json.dumps(list(AuditEntry.objects.values()), default=str)
+
+
+def test_an_interaction_keeps_its_status_and_queue_on_record_but_not_its_subject_or_body(write_client):
+    from tests.crm.factories import QueueFactory
+
+    queue = QueueFactory(channels=["chat"])
+    customer = CustomerFactory()
+    response = write_client.post(
+        "/api/v1/interactions/",
+        {
+            "channel": "chat",
+            "customer": customer.pk,
+            "queue": queue.pk,
+            "subject": "Card 4111 blocked",
+            "body": "my card 4111",
+        },  # fmt: skip
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    (created,) = AuditEntry.objects.filter(content_type__model="interaction", action="create")
+    assert created.changes["subject"] == "changed" and created.changes["channel"] == [None, "chat"]
+    assert created.changes["customer"] == [None, customer.pk]
+    assert created.team_id == queue.team_id
+    assert "4111" not in json.dumps(list(AuditEntry.objects.values("changes", "object_repr")))
