@@ -150,7 +150,10 @@ def _plain(value: Any) -> Any:
         return value.name or ""
     if isinstance(value, bytes | memoryview):
         return CHANGED
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    try:
+        return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    except (TypeError, ValueError):  # a value JSON cannot hold (a range, a time zone…): its text
+        return str(value)
 
 
 def _fields(model) -> list:
