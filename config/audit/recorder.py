@@ -45,6 +45,9 @@ NOT_AUDITED = frozenset({
     "crm.Delivery", "crm.InboundReceipt", "crm.WebhookDelivery", "crm.WebhookAttempt", "crm.DeadLetter",
     "crm.IdempotencyRecord",
 })  # fmt: skip
+# Administrators' business (keys, webhooks, users and roles): their entries belong to no team, so no supervisor
+# reads them (docs/security.md).
+ADMINISTRATORS_ONLY = frozenset({"crm.ApiKey", "crm.Webhook", "auth.User", "auth.Group"})
 # Columns that change by themselves (bookkeeping): a save changing only these is no change to record.
 IGNORED_FIELDS = frozenset({"last_login", "last_used_at", "updated_at"})
 SECRET = re.compile(r"(token|secret|password|passwd|hash|signing|credential|(^|_)key$|^key_)", re.IGNORECASE)
@@ -145,7 +148,18 @@ def _reaches_customer(model, *, depth: int, seen: set) -> bool:
     )
 
 
+def _scrub(value: Any) -> Any:
+    """Secrets inside JSON (an inbox's adapter settings: {"auth_token": …}) are masked by their key too."""
+    if isinstance(value, dict):
+        return {k: CHANGED if SECRET.search(str(k)) else _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
 def _plain(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        value = _scrub(value)
     if isinstance(value, FieldFile):
         return value.name or ""
     if isinstance(value, bytes | memoryview):
@@ -215,6 +229,8 @@ _TEAM_PATHS = (("team_id",), ("agent", "team_id"), ("queue", "team_id"), ("inter
 
 def team_of(instance) -> int | None:
     """The team an object belongs to (itself, its agent's, its queue's…), so supervisors see their teams' entries."""
+    if instance._meta.label in ADMINISTRATORS_ONLY:
+        return None
     if instance._meta.label == "agents.Team":
         return instance.pk
     if instance._meta.label == "auth.User":

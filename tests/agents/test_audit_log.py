@@ -333,3 +333,13 @@ def test_an_interaction_keeps_its_status_and_queue_on_record_but_not_its_subject
     assert created.changes["customer"] == [None, customer.pk]
     assert created.team_id == queue.team_id
     assert "4111" not in json.dumps(list(AuditEntry.objects.values("changes", "object_repr")))
+
+
+def test_secrets_inside_json_settings_are_masked_and_admin_business_belongs_to_no_team(root_client):
+    from config.audit.recorder import _plain, team_of
+
+    assert _plain({"account_sid": "AC1", "auth_token": "t0k", "nested": [{"api_key": "k"}]}) == {
+        "account_sid": "AC1", "auth_token": "changed", "nested": [{"api_key": "changed"}]
+    }  # fmt: skip
+    key = ApiKey.objects.create(name="k", prefix="sb_x", hashed_key="0" * 64, scopes=["read"], team=TeamFactory())
+    assert team_of(key) is None
