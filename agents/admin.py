@@ -18,6 +18,7 @@ from django.db.models import Count
 from config.errors import DomainError
 from config.roles import ADMINISTRATOR_GROUP
 
+from . import admin_audit  # noqa: F401  (registers the audit log)
 from .accounts import user_email_changed
 from .admin_scope import AdministratorsChange, TeamScoped, restrict_to_administrators, supervised_team_ids
 from .admin_supervision import assign_course_action, board_urls, send_on_break_action

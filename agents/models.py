@@ -377,3 +377,6 @@ class SupervisorAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
+
+from .audit_models import AuditEntry, AuditSource  # noqa: E402,F401  (Django finds models imported here)

@@ -21,9 +21,9 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Quality", ("crm.scorecard", "crm.review", "crm.survey", "crm.surveyresponse", "crm.surveysuppressionrule")),
     ("Setup", ("crm.queue", "crm.slapolicy", "crm.businesshours", "crm.inbox", "crm.cannedresponse", "crm.webhook",
                "crm.apikey", "crm.retentionpolicy")),
-    ("Records", ("agents.agentstatuslog", "crm.interactionevent", "agents.supervisoraction", "crm.assignment",
-                 "crm.escalation", "crm.delivery", "crm.inboundreceipt", "crm.webhookdelivery", "crm.deadletter",
-                 "crm.idempotencyrecord")),
+    ("Records", ("agents.auditentry", "agents.agentstatuslog", "crm.interactionevent", "agents.supervisoraction",
+                 "crm.assignment", "crm.escalation", "crm.delivery", "crm.inboundreceipt", "crm.webhookdelivery",
+                 "crm.deadletter", "crm.idempotencyrecord")),
     ("Administration", ("auth.user", "auth.group", "axes.accessattempt", "axes.accessfailurelog", "axes.accesslog")),
 )  # fmt: skip
 _GROUP_OF = {label: name for name, labels in GROUPS for label in labels}

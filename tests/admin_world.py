@@ -14,10 +14,12 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from agents.audit import audit_entry_write
 from agents.breaks import break_send_now, break_type_get
 from agents.choices import AgentStatus, BreakDueReason, BreakKind
-from agents.models import BreakDueNotice, SupervisorAction
+from agents.models import BreakDueNotice, SupervisorAction, Team
 from agents.services import agent_set_status
+from config.audit import AuditRecord
 from config.roles import ADMINISTRATOR_GROUP
 from crm.access.services.api_keys import api_key_create
 from crm.choices import InteractionStatus
@@ -88,6 +90,18 @@ def _team_rows(world: World, key: str, card: Scorecard, course) -> None:
     rows = {
         "agents.agent": agent,
         "agents.agentstatuslog": agent.status_log.first(),
+        "agents.auditentry": audit_entry_write(
+            AuditRecord(
+                action="update",
+                source="admin",
+                actor="chief",
+                model=Team,
+                object_id=str(team.pk),
+                object_repr=team.name,
+                changes={"description": ["", f"{word} desk"]},
+                team_id=team.pk,
+            )
+        ),  # fmt: skip
         "agents.break": brk,
         "agents.breakduenotice": BreakDueNotice.objects.create(
             agent=agent, reason=BreakDueReason.values[0], since=now, due_at=now, minutes=10, detail=f"{word} due"

@@ -48,6 +48,8 @@ class Expect:
 EXPECTED = {
     "agents.agent": Expect(TEAM, "vacd", "vac"),
     "agents.agentstatuslog": Expect(TEAM, "v", "v"),
+    # the audit log: a supervisor reads the entries about their teams' objects and their own actions
+    "agents.auditentry": Expect(TEAM, "v", "v"),
     "agents.break": Expect(TEAM, "vc", "vc"),
     "agents.breakduenotice": Expect(TEAM, "v", "v"),
     "agents.breakpolicy": Expect(TEAM, "vacd", "vac"),

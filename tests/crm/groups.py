@@ -17,6 +17,7 @@ GROUP_MIGRATIONS = [
     ("crm.migrations.0014_supervisor_inbox_view", "forwards"),
     ("crm.migrations.0015_inbound_receipt_sender_supervisor_view", "grant_receipts"),
     ("crm.migrations.0016_supervisor_delivery_view", "grant_deliveries"),
+    ("agents.migrations.0009_audit_entry", "grant_supervisors"),
 ]
 
 

@@ -2,16 +2,17 @@
 
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from agents.models import Team
 from config.api.permissions import ALL_SCOPES
+from config.audit import AuditedCommand
 from config.errors import DomainError
 from crm.access.services.api_keys import api_key_create
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create an integrator's API key and print it once; only its hash is stored."
 
     def add_arguments(self, parser):

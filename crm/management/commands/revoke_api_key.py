@@ -1,12 +1,13 @@
 """``manage.py revoke_api_key PREFIX``: the key stops working at once (it is kept, revoked, for the record)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from config.audit import AuditedCommand
 from crm.access.models import ApiKey
 from crm.access.services.api_keys import api_key_revoke, hash_key
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Revoke an API key, given its prefix (as listed in the admin) or the whole key."
 
     def add_arguments(self, parser):
