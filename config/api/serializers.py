@@ -82,11 +82,11 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class CachedRelatedField(serializers.PrimaryKeyRelatedField):
-    """A primary key answered by ``fetch(pk)`` (a per-process cache, ``config.rowcache``) instead of a query, accepted
-    when ``permitted(obj, viewer)`` holds for the request's viewer; the errors of a ``PrimaryKeyRelatedField``."""
+    """A primary key answered by ``fetch(pk=, viewer=)`` — the object if the request's viewer may name it, else None
+    — from a per-process cache (``config.rowcache``) instead of a query; the errors of a ``PrimaryKeyRelatedField``."""
 
-    def __init__(self, *, fetch: Callable[[int], Any], permitted: Callable[[Any, Any], bool], **kwargs):
-        self.fetch, self.permitted = fetch, permitted
+    def __init__(self, *, fetch: Callable[..., Any], **kwargs):
+        self.fetch = fetch
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
@@ -97,7 +97,7 @@ class CachedRelatedField(serializers.PrimaryKeyRelatedField):
         except ValueError:
             self.fail("incorrect_type", data_type=type(data).__name__)
         viewer = self.context.get("viewer")
-        obj = self.fetch(pk) if 0 < pk < 2**63 else None
-        if obj is None or viewer is None or not self.permitted(obj, viewer):
+        obj = self.fetch(pk=pk, viewer=viewer) if viewer is not None and 0 < pk < 2**63 else None
+        if obj is None:
             self.fail("does_not_exist", pk_value=data)
         return obj

@@ -98,6 +98,12 @@ def queue_by_id(*, queue_id: int) -> Queue | None:
     )
 
 
+def queue_target(*, pk: int, viewer: Viewer) -> Queue | None:
+    """The queue ``pk`` if ``viewer`` may put new interactions into it (``interaction_target_queues``), from the cache."""
+    queue = queue_by_id(queue_id=pk)
+    return queue if queue is not None and (viewer.unrestricted or queue.team_id in viewer.team_ids) else None
+
+
 def interaction_target_queues(*, viewer: Viewer) -> QuerySet[Queue]:
     """Queues ``viewer`` may put new interactions into: any for the unrestricted, else their teams' queues."""
     if viewer.unrestricted:

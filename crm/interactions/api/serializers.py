@@ -16,7 +16,7 @@ from contacts.models import Customer
 from contacts.services import normalize_address
 from crm.choices import MessageDirection, Priority, SLAClock
 from crm.routing.models import Queue
-from crm.routing.selectors import interaction_target_queues, queue_by_id, queue_default_for_channel
+from crm.routing.selectors import interaction_target_queues, queue_default_for_channel, queue_target
 from crm.sla.services.state import sla_state
 
 from ..models import Interaction, Message
@@ -288,14 +288,8 @@ class CustomerIdentityInputSerializer(InputSerializer):
 
 class InteractionCreateInputSerializer(InputSerializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
-    # from routing's per-process cache of queues (no query), narrowed as interaction_target_queues narrows
-    queue = CachedRelatedField(
-        queryset=Queue.objects.none(),
-        required=False,
-        allow_null=True,
-        fetch=lambda pk: queue_by_id(queue_id=pk),
-        permitted=lambda queue, viewer: viewer.unrestricted or queue.team_id in viewer.team_ids,
-    )
+    # from routing's per-process cache of queues (no query); only a queue the viewer may put work into
+    queue = CachedRelatedField(queryset=Queue.objects.none(), required=False, allow_null=True, fetch=queue_target)
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False)
     customer_identity = CustomerIdentityInputSerializer(required=False)
     subject = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
