@@ -17,8 +17,10 @@ Each cache (``RowCache``) is a plain dict in the process, without expiry. Its en
 * **Fill.** A miss loads from the primary and keeps the value tagged with the token the scope saw *before* the
   load; a value read under an older token than the process's current one is not kept, so a slow reader cannot
   store a row that a change has already replaced.
-* **Redis unreachable.** Reads go to the database (no cache) until the token can be read again; a token that could
-  not be written after a commit is written at the next check, and this process drops its entries at once.
+* **Redis unreachable.** Reads go to the database (no cache) and the process drops its entries, so it reloads
+  everything once the token can be read again; a token that could not be written after a commit (three tries) is
+  written at the process's next check, and the process drops its entries at once. A one-off process (a command)
+  that cannot write it logs an error: other processes that read nothing during the outage keep their rows.
 
 Why a token per request rather than a pub/sub listener: one GET on loopback costs ~0.1 ms, needs no thread per
 process (web, worker, beat, commands alike), and cannot miss a message on a reconnect; the listener would save
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextvars import ContextVar
@@ -81,7 +84,7 @@ _state = _State()
 
 def _read_token() -> Any:
     if _state.pending_write:
-        _write_token()
+        _write_token(attempts=1)
     try:
         return shared_cache.get(TOKEN_KEY)
     except Exception:  # noqa: BLE001 - Redis down: the database answers instead
@@ -89,12 +92,17 @@ def _read_token() -> Any:
         return _UNKNOWN
 
 
-def _write_token() -> None:
+def _write_token(attempts: int = 3) -> None:
     token = uuid.uuid4().hex
-    try:
-        shared_cache.set(TOKEN_KEY, token, timeout=None)
-    except Exception:  # noqa: BLE001 - retried at the next check; this process forgets its entries meanwhile
-        logger.exception("rowcache: cannot publish a change to Redis; retrying at the next read")
+    for attempt in range(attempts):
+        try:
+            shared_cache.set(TOKEN_KEY, token, timeout=None)
+            break
+        except Exception:  # noqa: BLE001 - a short outage: try again, then leave it to the next check
+            if attempt + 1 < attempts:
+                time.sleep(0.1 * (attempt + 1))
+    else:
+        logger.error("rowcache: cannot publish a change to Redis; this process retries at its next read")
         _state.pending_write = True
         _state.adopt(object())
         return
@@ -107,8 +115,9 @@ def _current_token() -> Any:
     if scope is not None and scope.token is not _UNSEEN:
         return scope.token
     token = _read_token()
-    if token is not _UNKNOWN:
-        _state.adopt(token)
+    # Redis unreachable: a change committed meanwhile could not be announced, so nothing kept so far can be trusted
+    # once it is back (the token it will show may be the one these entries were read under)
+    _state.adopt(object() if token is _UNKNOWN else token)
     if scope is not None:
         scope.token = token
     return token

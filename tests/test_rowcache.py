@@ -63,6 +63,18 @@ def test_a_value_that_should_not_be_kept_is_loaded_each_time():
     assert load.count == 3
 
 
+def test_without_redis_every_read_loads_and_nothing_kept_before_is_trusted_after(settings):
+    load = Loads()
+    assert probe.get("key", load) == "value 1"
+    working = settings.CACHES
+    settings.CACHES = {"default": {**working["default"], "LOCATION": "redis://127.0.0.1:1/0"}}  # nothing listens
+    assert probe.get("key", load) == "value 2"
+    assert probe.get("key", load) == "value 3"
+    settings.CACHES = working
+    assert probe.get("key", load) == "value 4"  # a change may have gone unannounced meanwhile
+    assert probe.get("key", load) == "value 4"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_committed_queue_change_is_seen_at_once_and_a_rolled_back_one_leaves_nothing():
     first = QueueFactory(channels=["chat"], priority=5)
