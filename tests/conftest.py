@@ -61,3 +61,14 @@ def smtp_sink():
     sink = SmtpSink().start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_row_caches():
+    """No test sees another's rows in this process's caches (``config.rowcache``): a transactional test empties
+    its tables with TRUNCATE, which sends no change signal."""
+    from config.rowcache import clear_local
+
+    clear_local()
+    yield
+    clear_local()

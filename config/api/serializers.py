@@ -1,6 +1,7 @@
 """Serializer helpers shared by every API app."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_serializer
@@ -78,3 +79,25 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
     status = serializers.IntegerField()
+
+
+class CachedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary key answered by ``fetch(pk=, viewer=)`` — the object if the request's viewer may name it, else None
+    — from a per-process cache (``config.rowcache``) instead of a query; the errors of a ``PrimaryKeyRelatedField``."""
+
+    def __init__(self, *, fetch: Callable[..., Any], **kwargs):
+        self.fetch = fetch
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        viewer = self.context.get("viewer")
+        obj = self.fetch(pk=pk, viewer=viewer) if viewer is not None and 0 < pk < 2**63 else None
+        if obj is None:
+            self.fail("does_not_exist", pk_value=data)
+        return obj

@@ -11,9 +11,9 @@ from .customers import (
     CUSTOMER_FIELDS,
     customer_create,
     customer_delete,
-    customer_find_or_create_by_identity,
     customer_update,
 )
+from .first_contact import customer_find_or_create_by_identity
 from .identities import (
     identity_add,
     identity_channel_for,

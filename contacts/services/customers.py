@@ -33,31 +33,6 @@ CUSTOMER_FIELDS = frozenset(
 )
 
 
-def customer_find_or_create_by_identity(*, channel: str, address: str, name: str = "") -> tuple[Customer, bool]:
-    """The customer who owns ``address`` on ``channel``, created with that identity if nobody does.
-
-    Safe under concurrency: two simultaneous first contacts from one address make one customer
-    (the unique (channel, address) constraint decides; the loser re-reads the winner's row).
-    """
-    kind = identity_channel_for(channel)
-    normalized = normalize_address(channel=kind, address=address)
-    identity = ContactIdentity.objects.select_related("customer").filter(channel=kind, address=normalized).first()
-    if identity is not None:
-        return identity.customer, False
-    try:
-        with transaction.atomic():
-            customer = Customer.objects.create(
-                name=(name or "").replace("\x00", "").strip()[:200] or normalized,
-                email=normalized if kind == IdentityChannel.EMAIL else "",
-                phone=normalized if kind == IdentityChannel.PHONE else "",
-            )
-            ContactIdentity.objects.create(customer=customer, channel=kind, address=normalized, is_primary=True)
-    except IntegrityError:
-        identity = ContactIdentity.objects.select_related("customer").get(channel=kind, address=normalized)
-        return identity.customer, False
-    return customer, True
-
-
 @dataclass
 class _WantedIdentity:
     field: str  # the caller's field the address came from, for error messages

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models
 
 from agents.models import Agent, AgentSkill, AgentStatusLog, Skill, Team
+from config import rowcache
 from contacts.choices import IdentityChannel
 from contacts.models import ContactIdentity, Customer, Note, Organization
 from contacts.services import normalize_address
@@ -41,6 +42,7 @@ class DemoWriter:
     def write(self) -> None:
         self._people()
         self._service_levels_and_queues()
+        rowcache.changed()  # SLA targets went in by bulk_create (no signal): running processes drop their copies
         self._customers()
         self._interactions()
         self._surveys_and_notes()

@@ -1,10 +1,14 @@
 """Reading queues, with their live figures, for the API, the console and the admin."""
 
+import copy
+
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from agents.access import Viewer
 from agents.models import AgentSkill
+from config.rowcache import RowCache
 from crm.choices import InteractionStatus
 from crm.interactions.models import Interaction
 
@@ -58,9 +62,46 @@ def queues_served_by(*, agent_id: int) -> QuerySet[Queue]:
     return Queue.objects.filter(is_active=True).exclude(Exists(lacking))
 
 
+# Queues by id and each channel's default queue, per process (``config.rowcache``): every create reads one. Any
+# queue saved or deleted, or a team deleted (its queues lose it by an UPDATE that sends no signal), empties it in
+# every process. Read on the primary; each caller gets its own copy of the row.
+_queues = RowCache("queues", watch={"crm.Queue": None, "agents.Team": None})
+
+
+def _own(queue: Queue | None) -> Queue | None:
+    return copy.copy(queue) if queue is not None else None
+
+
 def queue_default_for_channel(*, channel: str) -> Queue | None:
     """Where new work on ``channel`` goes when nobody names a queue: the highest-priority active queue serving it."""
-    return Queue.objects.filter(is_active=True, channels__contains=[channel]).order_by("-priority", "id").first()
+    return _own(
+        _queues.get(
+            ("default", channel),
+            lambda: (
+                Queue.objects.using(DEFAULT_DB_ALIAS)
+                .filter(is_active=True, channels__contains=[channel])
+                .order_by("-priority", "id")
+                .first()
+            ),
+        )
+    )
+
+
+def queue_by_id(*, queue_id: int) -> Queue | None:
+    """The queue with this id (active or not), or None; from the per-process cache."""
+    return _own(
+        _queues.get(
+            ("id", queue_id),
+            lambda: Queue.objects.using(DEFAULT_DB_ALIAS).filter(pk=queue_id).first(),
+            keep=lambda queue: queue is not None,
+        )
+    )
+
+
+def queue_target(*, pk: int, viewer: Viewer) -> Queue | None:
+    """The queue ``pk`` if ``viewer`` may put new interactions into it (``interaction_target_queues``), from the cache."""
+    queue = queue_by_id(queue_id=pk)
+    return queue if queue is not None and (viewer.unrestricted or queue.team_id in viewer.team_ids) else None
 
 
 def interaction_target_queues(*, viewer: Viewer) -> QuerySet[Queue]:

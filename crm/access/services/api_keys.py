@@ -1,5 +1,6 @@
 """Creating, checking and revoking integrators' API keys."""
 
+import copy
 import hashlib
 import secrets
 from datetime import timedelta
@@ -9,12 +10,17 @@ from django.utils import timezone
 
 from config.api.permissions import ALL_SCOPES
 from config.errors import DomainError
+from config.rowcache import RowCache
 
 from ..models import ApiKey
 
 KEY_PREFIX = "sb_"
 # last_used_at is written at most this often per key, so a busy key does not turn every request into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Keys by hash, per process (``config.rowcache``): a save or delete of any key (revoked, expiry or scopes changed)
+# empties it in every process before their next request, so a revoked key stops at once, as when every request
+# read it on the primary. Unknown hashes are not kept (a caller could send endless ones).
+_keys = RowCache("api keys", watch={"crm.ApiKey": None})
 
 
 def hash_key(raw_key: str) -> str:
@@ -53,13 +59,22 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 
 
 def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
-    """The active key with this value, or None. Records when it was last used (coarsely). Read on the primary even
-    in a view that reads a replica (``config.replicas``): a key revoked a moment ago must stop working at once."""
-    key = ApiKey.objects.using(DEFAULT_DB_ALIAS).filter(hashed_key=hash_key(raw_key)).first()
-    if key is None or not key.is_active:
+    """The active key with this value, or None. Records when it was last used (coarsely).
+
+    Read on the primary even in a view that reads a replica (``config.replicas``), and kept per process until any
+    key changes (``config.rowcache``): a key revoked a moment ago must stop working at once, in every process.
+    """
+    hashed = hash_key(raw_key)
+    cached = _keys.get(
+        hashed,
+        lambda: ApiKey.objects.using(DEFAULT_DB_ALIAS).filter(hashed_key=hashed).first(),
+        keep=lambda key: key is not None,
+    )
+    if cached is None or not cached.is_active:
         return None
     now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
-    return key
+    if cached.last_used_at is None or now - cached.last_used_at > LAST_USED_RESOLUTION:
+        # an UPDATE, not a save: the stamp sends no change signal, so it does not empty the caches
+        ApiKey.objects.using(DEFAULT_DB_ALIAS).filter(pk=cached.pk).update(last_used_at=now)
+        cached.last_used_at = now
+    return copy.copy(cached)  # the request's own: nothing it sets on the key reaches the cached one

@@ -9,14 +9,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.models import Agent
+from config.api.serializers import CachedRelatedField, InputSerializer, StrictCharField
 from config.api.serializers import ErrorSerializer as ErrorOutputSerializer  # noqa: F401
-from config.api.serializers import InputSerializer, StrictCharField
 from config.choices import Channel
 from contacts.models import Customer
 from contacts.services import normalize_address
 from crm.choices import MessageDirection, Priority, SLAClock
 from crm.routing.models import Queue
-from crm.routing.selectors import interaction_target_queues, queue_default_for_channel
+from crm.routing.selectors import interaction_target_queues, queue_default_for_channel, queue_target
 from crm.sla.services.state import sla_state
 
 from ..models import Interaction, Message
@@ -288,7 +288,8 @@ class CustomerIdentityInputSerializer(InputSerializer):
 
 class InteractionCreateInputSerializer(InputSerializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
-    queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.none(), required=False, allow_null=True)
+    # from routing's per-process cache of queues (no query); only a queue the viewer may put work into
+    queue = CachedRelatedField(queryset=Queue.objects.none(), required=False, allow_null=True, fetch=queue_target)
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False)
     customer_identity = CustomerIdentityInputSerializer(required=False)
     subject = StrictCharField(max_length=300, required=False, allow_blank=True, default="")

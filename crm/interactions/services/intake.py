@@ -17,9 +17,9 @@ from contacts.models import Customer
 from contacts.services import customer_find_or_create_by_identity
 from crm.choices import Direction, InteractionEventKind, InteractionStatus, MessageDirection, Priority
 
-from ..hooks import Move, first_queue_for_channel, run_interaction_saving
+from ..hooks import Move, first_queue_for_channel, run_events_logged, run_interaction_saving
 from ..models import Interaction, InteractionEvent
-from .eventlog import announce, new_event
+from .eventlog import announce_batch, new_event
 from .messages import message_check_body, message_create, message_insert
 
 S = InteractionStatus
@@ -194,9 +194,11 @@ def interaction_create_inbound(
                     data={"queue_id": queue.pk},
                 )
             )
-        # one INSERT for both; ids (and so the log's order) follow the list's order
-        for event in InteractionEvent.objects.bulk_create(events):
-            announce(event)
+        # one INSERT for both; ids (and so the log's order) follow the list's order. Announced as one batch: the
+        # receivers read the new interaction once for both changes, not once per change.
+        events = InteractionEvent.objects.bulk_create(events)
+        run_events_logged(events=events)
+        announce_batch(events)
         if body.strip() and direction == Direction.INBOUND:
             # the customer's first words: the row was inserted just above, so no lock and no first-response stamp
             message_insert(

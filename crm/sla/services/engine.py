@@ -33,10 +33,10 @@ from django.utils import timezone
 from config.tasks import task_named
 from crm.choices import OPEN_STATUSES, InteractionStatus, SLAClock
 from crm.interactions.models import SLA_FIELDS, Interaction, InteractionEvent
-from crm.routing.models import Queue
 
 from ..models import Escalation, SLATarget
 from .business_hours import Calendar, add_business_seconds, business_seconds_between, calendar_for
+from .targets import rank_targets, sla_target_for
 
 logger = logging.getLogger(__name__)
 
@@ -77,32 +77,6 @@ class SweptRow:
 SWEPT_FIELDS = tuple(
     {"pk": "pk", "sla_policy_id": "queue__sla_policy_id"}.get(name, name) for name in SweptRow.__dataclass_fields__
 )
-
-
-# --- targets ------------------------------------------------------------------------------------------
-
-
-def _rank_targets(candidates: Iterable[SLATarget], *, channel: str, priority: int) -> SLATarget | None:
-    matching = [t for t in candidates if t.channel in (channel, "") and t.priority in (priority, None)]
-    return max(matching, key=lambda t: (t.channel == channel, t.priority == priority), default=None)
-
-
-def sla_target_for(*, queue: Queue | None, channel: str, priority: int) -> SLATarget | None:
-    """The most specific target of the queue's active policy for this channel and priority.
-
-    Specificity: channel and priority, then channel with any priority, then any channel with the
-    priority, then any channel and any priority. No queue, no policy or an inactive one: no target.
-    """
-    if queue is None or queue.sla_policy_id is None:
-        return None
-    # at most four rows match; ranking them here is simpler than a CASE ordering and as cheap
-    candidates = SLATarget.objects.select_related("policy__business_hours").filter(
-        Q(priority=priority) | Q(priority__isnull=True),
-        policy_id=queue.sla_policy_id,
-        policy__is_active=True,
-        channel__in=[channel, ""],
-    )
-    return _rank_targets(candidates, channel=channel, priority=priority)
 
 
 # --- the plan of one interaction -------------------------------------------------------------------
@@ -276,7 +250,7 @@ def plan_contexts(interactions: Sequence[Interaction] | Sequence[SweptRow]) -> d
     for i in interactions:
         key = (_policy_id(i), i.channel, i.priority)
         if key not in ranked:  # a few combinations among many rows
-            ranked[key] = _rank_targets(targets.get(key[0], []), channel=i.channel, priority=i.priority)
+            ranked[key] = rank_targets(targets.get(key[0], []), channel=i.channel, priority=i.priority)
     return {
         i.pk: Context(
             target=ranked[(_policy_id(i), i.channel, i.priority)],

@@ -1,0 +1,100 @@
+"""Finding the customer of an inbound address, or creating them with it, in one statement.
+
+Every new interaction from an address asks this, so it is one round trip: a data-modifying CTE reads the identity
+(with its customer) through the unique (channel, address) index and, only when there is none, inserts the identity
+with a customer id drawn from the sequence (``ON CONFLICT (channel, address) DO NOTHING``) and then the customer
+with that id (the identity's foreign key is checked at commit, Django makes them ``DEFERRABLE INITIALLY
+DEFERRED``). A concurrent first contact from the same address waits on the unique index until the winner commits,
+inserts nothing, and reads the winner's row in a second statement: one customer, whoever races.
+"""
+
+from functools import cache
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model
+from django.db.models.expressions import DatabaseDefault
+
+from ..choices import IdentityChannel
+from ..models import ContactIdentity, Customer
+from .identities import identity_channel_for, normalize_address
+
+
+def _insert_values(instance: Model, *, exclude: frozenset[str], connection) -> tuple[list[str], list[str], list]:
+    """Columns, typed placeholders and parameters of ``instance`` as Django's INSERT would write them."""
+    columns, placeholders, params = [], [], []
+    qn = connection.ops.quote_name
+    for field in instance._meta.concrete_fields:
+        if field.primary_key or field.name in exclude:
+            continue
+        value = field.pre_save(instance, add=True)  # auto_now(_add) stamps the instance, as save() would
+        if isinstance(value, DatabaseDefault):
+            continue  # left to the column's DEFAULT
+        columns.append(qn(field.column))
+        # typed, so that INSERT … SELECT reads a JSON or array literal as the column's type
+        placeholders.append(f"%s::{field.db_type(connection)}")
+        params.append(field.get_db_prep_save(value, connection))
+    return columns, placeholders, params
+
+
+@cache
+def _customer_columns(alias: str) -> tuple[str, ...]:
+    qn = connections[alias].ops.quote_name
+    return tuple(qn(field.column) for field in Customer._meta.concrete_fields)
+
+
+def _find_or_create_sql(*, kind: str, address: str, name: str, alias: str) -> tuple[str, list]:
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    customer = Customer(
+        name=(name or "").replace("\x00", "").strip()[:200] or address,
+        email=address if kind == IdentityChannel.EMAIL else "",
+        phone=address if kind == IdentityChannel.PHONE else "",
+    )
+    identity = ContactIdentity(channel=kind, address=address, is_primary=True)
+    c_columns, c_places, c_params = _insert_values(customer, exclude=frozenset(), connection=connection)
+    i_columns, i_places, i_params = _insert_values(identity, exclude=frozenset({"customer"}), connection=connection)
+    customers, identities = qn(Customer._meta.db_table), qn(ContactIdentity._meta.db_table)
+    columns = ", ".join(_customer_columns(alias))
+    found_columns = ", ".join(f"c.{column}" for column in _customer_columns(alias))
+    # names come from the models, values go as parameters
+    sql = f"""
+WITH found AS (
+    SELECT {found_columns} FROM {identities} i JOIN {customers} c ON c.id = i.customer_id
+    WHERE i.channel = %s AND i.address = %s
+), fresh AS (
+    SELECT nextval(pg_get_serial_sequence('{Customer._meta.db_table}', 'id')) AS id
+    WHERE NOT EXISTS (SELECT 1 FROM found)
+), identity AS (
+    INSERT INTO {identities} (customer_id, {", ".join(i_columns)})
+    SELECT fresh.id, {", ".join(i_places)} FROM fresh
+    ON CONFLICT (channel, address) DO NOTHING
+    RETURNING customer_id
+), created AS (
+    INSERT INTO {customers} (id, {", ".join(c_columns)})
+    SELECT identity.customer_id, {", ".join(c_places)} FROM identity
+    RETURNING {columns}
+)
+SELECT {columns}, false AS was_created FROM found
+UNION ALL
+SELECT {columns}, true AS was_created FROM created
+"""  # noqa: S608
+    return sql, [kind, address, *i_params, *c_params]
+
+
+def customer_find_or_create_by_identity(*, channel: str, address: str, name: str = "") -> tuple[Customer, bool]:
+    """The customer who owns ``address`` on ``channel``, created with that identity (primary) if nobody does.
+
+    One statement; two when a concurrent first contact from the same address won the race (its customer is read
+    after it committed). Safe under concurrency: the unique (channel, address) constraint decides.
+    """
+    kind = identity_channel_for(channel)
+    normalized = normalize_address(channel=kind, address=address)
+    sql, params = _find_or_create_sql(kind=kind, address=normalized, name=name, alias=DEFAULT_DB_ALIAS)
+    rows = list(Customer.objects.db_manager(DEFAULT_DB_ALIAS).raw(sql, params))
+    if rows:
+        return rows[0], bool(rows[0].was_created)
+    # lost the race: the winner's identity is committed now (we waited on its index entry), read it
+    winner = (
+        ContactIdentity.objects.using(DEFAULT_DB_ALIAS).select_related("customer").get(channel=kind, address=normalized)
+    )
+    return winner.customer, False
