@@ -19,8 +19,9 @@ agent's ``<Dial>``)
 ``RecordingUrl`` (a recording      ``recording`` ``{url}`` once ``RecordingStatus`` is ``completed``. Empty
 status callback)                   ``<Response/>``
 ``CallStatus`` (the number's "A    ``ringing``/``queued``/``in-progress`` on the first request: the call is recorded
-call comes in" and "Call status    (``call_start``) and queued in ``?queue=<id>`` or the inbox's queue, answered
-changes" URLs)                     ``<Response><Enqueue action="…">switchboard-queue-<id></Enqueue></Response>``;
+call comes in" and "Call status    (``call_start``) and queued in ``?queue=<id>`` (a queue of the inbox's team) or
+changes" URLs)                     the inbox's queue, answered
+                                   ``<Response><Enqueue action="…">switchboard-queue-<id></Enqueue></Response>``;
                                    ``completed``, ``busy``, ``no-answer``, ``canceled``, ``failed``: ``ended``
                                    (self-service in the IVR, abandoned waiting, wrap-up talking)
 =================================  ==================================================================================
@@ -52,7 +53,8 @@ from .services import call_event, call_start
 
 logger = logging.getLogger(__name__)
 
-EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+XML = '<?xml version="1.0" encoding="UTF-8"?>'
+EMPTY = f"{XML}<Response></Response>"
 STARTING = frozenset({"ringing", "queued", "in-progress"})
 FINAL = frozenset({"completed", "busy", "no-answer", "canceled", "failed"})
 LEFT_WAITING = frozenset({"hangup", "queue-full", "error", "system-error", "bridged"})
@@ -117,7 +119,7 @@ def _gathered(inbox: Inbox, callback: VoiceCallback, sid: str) -> str:
     target = callback.query.get("next", "")
     if urlsplit(target).scheme == "https":
         joined = target + ("&" if "?" in target else "?") + urlencode({"Digits": digits})
-        return f'<?xml version="1.0" encoding="UTF-8"?><Response><Redirect method="POST">{escape(joined)}</Redirect></Response>'
+        return f'{XML}<Response><Redirect method="POST">{escape(joined)}</Redirect></Response>'
     return _enqueue(inbox, call, callback)
 
 
@@ -128,19 +130,19 @@ def _enqueue(inbox: Inbox, call: Call, callback: VoiceCallback) -> str:
 
 
 def _enqueue_twiml(queue: Queue, voice_url: str) -> str:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><Response><Enqueue action={quoteattr(voice_url)} method="POST">'
+    return (f'{XML}<Response><Enqueue action={quoteattr(voice_url)} method="POST">'
             f"switchboard-queue-{queue.pk}</Enqueue></Response>")  # fmt: skip
 
 
 def _queue(inbox: Inbox, query: dict[str, str]) -> Queue:
+    """``?queue=<id>`` when it is an active queue of the inbox's team (a line feeds only its own team's queues),
+    else the inbox's queue."""
     wanted = query.get("queue", "")
     if wanted.isdigit():
-        queue = Queue.objects.filter(pk=int(wanted), is_active=True).first()
+        queue = Queue.objects.filter(pk=int(wanted), is_active=True, team_id=inbox.queue.team_id).first()
         if queue is not None:
             return queue
-        logger.warning(
-            "voice inbox %s: the TwiML names queue %s, which is not active; using the inbox's", inbox.pk, wanted
-        )
+        logger.warning("voice inbox %s: the TwiML names queue %s, not an active one of its team", inbox.pk, wanted)
     return inbox.queue
 
 

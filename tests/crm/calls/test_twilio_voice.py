@@ -126,8 +126,8 @@ def test_a_call_is_queued_after_the_menu_answered_through_the_queue_and_recorded
     sid = {"CallSid": "CA" + "6" * 32}
     answered = _post(client, line, _voice(**sid, DequeingCallSid="CA" + "7" * 32, QueueSid="QU1", QueueTime="12"),
                      agent=str(agent.pk))  # fmt: skip
-    recording = {"RecordingSid": "RE" + "1" * 32, "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/"
-                 f"{SID}/Recordings/RE{'1' * 32}", "RecordingStatus": "completed", "RecordingDuration": "30"}  # fmt: skip
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Recordings/RE{'1' * 32}"
+    recording = {"RecordingSid": "RE" + "1" * 32, "RecordingUrl": url, "RecordingStatus": "completed"}
     _post(client, line, _voice(**sid, **recording))
     _post(client, line, _voice(**sid, **recording))
     bridged = _post(client, line, _voice(**sid, QueueResult="bridged", QueueTime="12", QueueSid="QU1"))
@@ -155,3 +155,15 @@ def test_a_caller_who_hangs_up_in_the_queue_is_abandoned_at_the_last_menu_step(c
         S.ABANDONED,
     )
     assert "after 95 s" in InboundReceipt.objects.get(key=f"voice:{CALL_SID}:queue:hangup").reason
+
+
+def test_the_menu_may_pick_a_queue_of_the_lines_team_only(client, line):
+    billing = QueueFactory(name="Billing", team=line.queue.team, channels=["voice"])
+    foreign = QueueFactory(name="Elsewhere", team=TeamFactory(name="Other"), channels=["voice"])
+
+    picked = _post(client, line, _voice(Digits="2"), menu="main", queue=str(billing.pk))
+    _post(client, line, _voice(Digits="9", CallSid="CA" + "8" * 32), menu="main", queue=str(foreign.pk))
+
+    assert f"switchboard-queue-{billing.pk}</Enqueue>" in picked.content.decode()
+    queues = dict(Call.objects.values_list("provider_call_id", "interaction__queue_id"))
+    assert queues == {CALL_SID: billing.pk, "CA" + "8" * 32: line.queue_id}
