@@ -13,8 +13,8 @@ action, ``?menu=<name>``)          ``<Redirect>`` to ``?next=`` (the IVR's next 
 ``QueueResult`` (``<Enqueue>``'s   ``hangup``, ``queue-full``, ``error``, ``system-error``: ``ended`` (abandoned while
 action)                            waiting); ``bridged``: ``ended`` (the talk is over: wrap-up); ``leave``,
                                    ``redirected``: nothing. Empty ``<Response/>``
-``DequeingCallSid`` (``<Queue      ``answered`` by the agent ``?agent=<id>`` (or the one the call was offered to).
-url="…?agent=<id>">`` of the       Empty ``<Response/>``
+``DequeingCallSid`` (``<Queue      ``answered`` by the one the call was offered to, else ``?agent=<id>`` (of the
+url="…?agent=<id>">`` of the       inbox's team). Empty ``<Response/>``
 agent's ``<Dial>``)
 ``RecordingUrl`` (a recording      ``recording`` ``{url}`` once ``RecordingStatus`` is ``completed``. Empty
 status callback)                   ``<Response/>``
@@ -44,6 +44,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from agents.models import Agent
 from config.errors import DomainError
 from crm.inboxes.models import InboundReceipt, Inbox, ReceiptStatus
 from crm.routing.models import Queue
@@ -92,7 +93,7 @@ def twilio_voice_callback(*, inbox: Inbox, callback: VoiceCallback) -> str:
         return EMPTY
     leg = fields.get("DequeingCallSid") or fields.get("DequeueingCallSid")
     if leg:  # each agent's leg answers once (a transferred call is answered again, by another leg)
-        _apply(inbox, sid, key=f"answered:{leg}", event="answered", data=_named(query, "agent"))
+        _apply(inbox, sid, key=f"answered:{leg}", event="answered", data=_agent(inbox, query))
         return EMPTY
     if fields.get("RecordingUrl"):
         if (fields.get("RecordingStatus") or "completed") == "completed":
@@ -146,8 +147,13 @@ def _queue(inbox: Inbox, query: dict[str, str]) -> Queue:
     return inbox.queue
 
 
-def _named(query: dict[str, str], name: str) -> dict[str, str]:
-    return {name: query[name]} if query.get(name, "").isdigit() else {}
+def _agent(inbox: Inbox, query: dict[str, str]) -> dict[str, str]:
+    """``?agent=<id>`` when it is an agent of the inbox's team (else none: only the agent routing offered the call to
+    can answer it)."""
+    wanted = query.get("agent", "")
+    if wanted.isdigit() and Agent.objects.filter(pk=int(wanted), team_id=inbox.queue.team_id).exists():
+        return {"agent": wanted}
+    return {}
 
 
 def _call(inbox: Inbox, sid: str, fields: dict[str, str]) -> tuple[Call, bool]:

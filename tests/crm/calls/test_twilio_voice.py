@@ -167,3 +167,18 @@ def test_the_menu_may_pick_a_queue_of_the_lines_team_only(client, line):
     assert f"switchboard-queue-{billing.pk}</Enqueue>" in picked.content.decode()
     queues = dict(Call.objects.values_list("provider_call_id", "interaction__queue_id"))
     assert queues == {CALL_SID: billing.pk, "CA" + "8" * 32: line.queue_id}
+
+
+def test_an_agent_of_the_line_may_take_a_call_nobody_was_offered_and_a_stranger_may_not(client, line):
+    ann = AgentFactory(name="Ann", team=line.queue.team)  # not available: routing offers her nothing
+    stranger = AgentFactory(name="Sam", team=TeamFactory(name="Other"))
+    _post(client, line, _voice(CallStatus="ringing"))
+    leg = {"QueueSid": "QU1", "QueueTime": "30"}
+
+    _post(client, line, _voice(DequeingCallSid="CA" + "1" * 32, **leg), agent=str(stranger.pk))
+    assert Call.objects.get().interaction.status == S.QUEUED
+    _post(client, line, _voice(DequeingCallSid="CA" + "2" * 32, **leg), agent=str(ann.pk))
+
+    call = Call.objects.get()
+    assert (call.interaction.status, call.interaction.agent) == (S.ACTIVE, ann)
+    assert "not applied" in InboundReceipt.objects.get(key=f"voice:{CALL_SID}:answered:CA{'1' * 32}").reason
