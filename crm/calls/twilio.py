@@ -26,7 +26,9 @@ changes" URLs)                     the inbox's queue, answered
                                    (self-service in the IVR, abandoned waiting, wrap-up talking)
 =================================  ==================================================================================
 
-``in-progress`` means Twilio picked up (our TwiML runs), not an agent: agents answer through ``<Queue url>``. A
+Only the "A call comes in" request queues a new call: a status callback (it carries ``CallbackSource`` and
+``SequenceNumber``) of ``ringing`` or ``in-progress`` records it and nothing more, as the center's own IVR may be
+running. ``in-progress`` means Twilio picked up (TwiML runs), not an agent: agents answer through ``<Queue url>``. A
 callback Twilio sends twice (same ``CallSid`` and status, queue result, recording) is applied once: each is an
 ``InboundReceipt`` keyed by them. A callback that does not fit the call's state (``completed`` after the queue
 result already ended it) is recorded as noise with the reason and answered like any other: Twilio cannot act on an
@@ -106,6 +108,8 @@ def twilio_voice_callback(*, inbox: Inbox, callback: VoiceCallback) -> str:
         return EMPTY
     if status in STARTING:
         call, created = _call(inbox, sid, fields)
+        if fields.get("CallbackSource") or fields.get("SequenceNumber"):
+            return EMPTY  # a status callback, not the call asking what to do: an IVR of the center's may be running
         if created or call.interaction.status == "new":
             return _enqueue(inbox, call, callback)
         return _enqueue_twiml(_queue(inbox, callback.query), callback.voice_url)

@@ -182,3 +182,14 @@ def test_an_agent_of_the_line_may_take_a_call_nobody_was_offered_and_a_stranger_
     call = Call.objects.get()
     assert (call.interaction.status, call.interaction.agent) == (S.ACTIVE, ann)
     assert "not applied" in InboundReceipt.objects.get(key=f"voice:{CALL_SID}:answered:CA{'1' * 32}").reason
+
+
+def test_a_status_callback_records_a_call_in_the_centers_own_ivr_without_queueing_it(client, line):
+    progress = {"CallbackSource": "call-progress-events", "Timestamp": "Fri, 04 Dec 2026 07:30:00 +0000"}
+
+    answer = _post(client, line, _voice(CallStatus="in-progress", SequenceNumber="1", **progress))
+    _post(client, line, _voice(Digits="1"), menu="main", next="https://ivr.example.com/orders")
+
+    assert answer.status_code == 200 and b"<Response></Response>" in answer.content
+    call = Call.objects.get()
+    assert call.interaction.status == S.NEW and [s["choice"] for s in call.ivr_path] == ["1"]  # still in the IVR
