@@ -45,9 +45,12 @@ from xml.sax.saxutils import escape, quoteattr
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agents.models import Agent
 from config.errors import DomainError
+from contacts.services import customer_create, normalize_address
+from crm.choices import InteractionStatus
 from crm.inboxes.models import InboundReceipt, Inbox, ReceiptStatus
 from crm.routing.models import Queue
 
@@ -85,8 +88,6 @@ def twilio_voice_callback(*, inbox: Inbox, callback: VoiceCallback) -> str:
     sid = fields.get("CallSid", "").strip()
     if not sid:
         raise ValidationError({"CallSid": "a Twilio voice request names its CallSid"})
-    if "Digits" in fields:
-        return _gathered(inbox, callback, sid)
     if "QueueResult" in fields:
         result = fields["QueueResult"].lower()
         if result in LEFT_WAITING:
@@ -102,6 +103,8 @@ def twilio_voice_callback(*, inbox: Inbox, callback: VoiceCallback) -> str:
             key = f"recording:{fields.get('RecordingSid') or fields['RecordingUrl']}"
             _apply(inbox, sid, key=key, event="recording", data={"url": fields["RecordingUrl"]})
         return EMPTY
+    if "Digits" in fields:  # after RecordingUrl: a <Record>'s action carries the key that ended it as Digits
+        return _gathered(inbox, callback, sid)
     status = fields.get("CallStatus", "").lower()
     if status in FINAL:
         _apply(inbox, sid, key=f"status:{status}", event="ended")
@@ -110,7 +113,7 @@ def twilio_voice_callback(*, inbox: Inbox, callback: VoiceCallback) -> str:
         call, created = _call(inbox, sid, fields)
         if fields.get("CallbackSource") or fields.get("SequenceNumber"):
             return EMPTY  # a status callback, not the call asking what to do: an IVR of the center's may be running
-        if created or call.interaction.status == "new":
+        if created or call.interaction.status == InteractionStatus.NEW:
             return _enqueue(inbox, call, callback)
         return _enqueue_twiml(_queue(inbox, callback.query), callback.voice_url)
     return EMPTY
@@ -161,7 +164,19 @@ def _agent(inbox: Inbox, query: dict[str, str]) -> dict[str, str]:
 
 
 def _call(inbox: Inbox, sid: str, fields: dict[str, str]) -> tuple[Call, bool]:
-    caller = (fields.get("From") or fields.get("Caller") or "anonymous").strip()[:32]
+    """The call of ``CallSid``, recorded on its first request. A caller id that is no phone number (withheld:
+    ``anonymous``, Twilio's ``+266696687``; a ``client:`` softphone) still gets through, as a new customer named so:
+    a caller must never hear an error because of their number."""
+    caller = (fields.get("From") or fields.get("Caller") or "").strip()[:32]
+    existing = Call.objects.filter(inbox=inbox, provider_call_id=sid).select_related("interaction").first()
+    if existing is not None:
+        return existing, False
+    try:
+        normalize_address(channel="phone", address=caller)
+    except ValidationError:
+        with transaction.atomic():
+            unknown = customer_create(name=_("Withheld number") if caller in ("", "anonymous") else caller)
+            return call_start(inbox=inbox, call_id=sid, caller=caller, customer=unknown)
     return call_start(inbox=inbox, call_id=sid, caller=caller)
 
 

@@ -193,3 +193,13 @@ def test_a_status_callback_records_a_call_in_the_centers_own_ivr_without_queuein
     assert answer.status_code == 200 and b"<Response></Response>" in answer.content
     call = Call.objects.get()
     assert call.interaction.status == S.NEW and [s["choice"] for s in call.ivr_path] == ["1"]  # still in the IVR
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "+266696687", "client:alice"])
+def test_a_withheld_or_odd_caller_id_still_gets_queued(client, line, caller):
+    answer = _post(client, line, _voice(CallStatus="ringing", From=caller, Caller=caller))
+
+    assert answer.status_code == 200 and b"<Enqueue" in answer.content
+    interaction = Call.objects.get().interaction
+    assert interaction.status == S.QUEUED
+    assert interaction.customer.name == ("Withheld number" if caller == "anonymous" else caller)
