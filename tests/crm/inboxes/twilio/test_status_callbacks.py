@@ -2,6 +2,8 @@
 backwards by a callback that arrives late (Twilio does not promise their order), signed like everything else."""
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.test import Client
 
 from crm.choices import DeliveryStatus, InteractionStatus
@@ -67,7 +69,7 @@ def test_a_delivered_callback_does_not_revive_a_failed_reply_nor_a_forged_one_mo
     assert unknown.status_code == 204
 
 
-def test_the_agent_sees_a_reply_delivered_and_read(client, twilio):
+def _whatsapp_work(twilio):
     team = TeamFactory(name="Texting")
     agent = AgentFactory(team=team, name="Ana Agent")
     queue = QueueFactory(channels=["whatsapp"], team=team)
@@ -78,6 +80,11 @@ def test_the_agent_sees_a_reply_delivered_and_read(client, twilio):
         InteractionStatus.ACTIVE, agent=agent, channel="whatsapp", queue=queue, inbox=inbox,
         customer_identity={"address": CUSTOMER, "name": "Ada"}, body="Where is my order?",
     )  # fmt: skip
+    return agent, inbox, work
+
+
+def test_the_agent_sees_a_reply_delivered_and_read(client, twilio):
+    agent, inbox, work = _whatsapp_work(twilio)
     first, second = _send(_reply(work)), _send(_reply(work, body="Anything else?"))
     _status(client, inbox, first, "read")
     _status(client, inbox, second, "delivered")
@@ -88,3 +95,21 @@ def test_the_agent_sees_a_reply_delivered_and_read(client, twilio):
 
     assert f'id="delivery-{first.message_id}"' in page and '<span class="delivery-status">Read</span>' in page
     assert '<span class="delivery-status">Delivered</span>' in page
+
+
+def test_a_read_receipt_reaches_the_agents_console_live(client, twilio, settings, django_capture_on_commit_callbacks):
+    layers = {**settings.CHANNEL_LAYERS}
+    layers["default"] = {**layers["default"], "CONFIG": {**layers["default"]["CONFIG"], "prefix": "sb-test-read"}}
+    settings.CHANNEL_LAYERS = layers
+    agent, inbox, work = _whatsapp_work(twilio)
+    delivery = _send(_reply(work))
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"agent.{agent.pk}", channel)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _status(client, inbox, delivery, "read")
+
+    event = async_to_sync(layer.receive)(channel)
+    assert event["event"] == "message.delivery"
+    assert (event["data"]["message"], event["data"]["status"]) == (delivery.message_id, "read")
