@@ -29,6 +29,7 @@ urlpatterns = [
     path("reports/", include("reporting.urls")),
     path("", include("crm.surveys.urls")),
     path("", include("crm.inboxes.urls")),
+    path("", include("crm.calls.urls")),
     path("", include("crm.widget.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from config.choices import Channel  # noqa: F401  (re-exported: crm code speaks of channels too)
 
@@ -109,11 +110,20 @@ class MessageDirection(models.TextChoices):
 
 
 class DeliveryStatus(models.TextChoices):
-    """Where an outbound message stands on its way to the customer (``crm.inboxes``' outbox)."""
+    """Where an outbound message stands on its way to the customer (``crm.inboxes``' outbox). ``delivered`` and
+    ``read`` come later, from the provider's status callbacks (Twilio: SMS delivered, WhatsApp read); a status only
+    moves forward along ``DELIVERY_PROGRESS``."""
 
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
     FAILED = "failed", "Failed"
+
+
+# The order a sent message's status moves in; a callback naming an earlier one (Twilio's ``sent`` arriving after its
+# ``delivered``) changes nothing.
+DELIVERY_PROGRESS = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 
 
 class SurveyKind(models.TextChoices):

@@ -33,6 +33,7 @@ from django.utils import timezone
 from agents.models import Agent
 from config.choices import Channel
 from config.errors import DomainError
+from contacts.models import Customer
 from crm.choices import InteractionEventKind, InteractionStatus
 from crm.inboxes.models import Inbox
 from crm.interactions import services as lifecycle
@@ -46,8 +47,9 @@ WAITING = frozenset({S.QUEUED, S.ASSIGNED})
 TALKING = frozenset({S.ACTIVE, S.ON_HOLD})
 
 
-def call_start(*, inbox: Inbox, call_id: str, caller: str) -> tuple[Call, bool]:
-    """The call (created, True) or the one already recorded under ``call_id`` (False)."""
+def call_start(*, inbox: Inbox, call_id: str, caller: str, customer: Customer | None = None) -> tuple[Call, bool]:
+    """The call (created, True) or the one already recorded under ``call_id`` (False). The caller's customer is
+    found (or created) by the number ``caller``, unless ``customer`` is given (a withheld number: nobody to find)."""
     if inbox.channel != Channel.VOICE or not inbox.is_active:
         raise ValidationError({"inbox": "Calls come in through an active voice inbox."})
     call_id = str(call_id).strip()
@@ -60,7 +62,8 @@ def call_start(*, inbox: Inbox, call_id: str, caller: str) -> tuple[Call, bool]:
         with transaction.atomic():
             interaction = lifecycle.interaction_create_inbound(
                 channel=Channel.VOICE,
-                customer_identity={"address": caller, "channel": "phone"},
+                customer=customer,
+                customer_identity=None if customer is not None else {"address": caller, "channel": "phone"},
                 inbox=inbox,
                 subject=f"Call from {caller}",
                 enqueue=False,

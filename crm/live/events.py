@@ -45,9 +45,10 @@ Supervision and SLA events (their ``data`` is small: a client that wants more re
 - ``training.expiring`` / ``training.expired``, to the agent's group only (nobody else's business on a
   screen): ``{"agent": id, "record": id, "course": "title", "days_left": n|null}``.
 - ``message.delivery`` (``crm.inboxes.signals.delivery_changed``: a reply's delivery was sent, failed, is
-  retrying, or was put back by a person), to the agent group of the interaction's agent only: ``{"interaction": id,
-  "message": id, "status": "pending"|"sent"|"failed", "error": "...", "attempts": n}``. The console updates the
-  status beside that reply in place.
+  retrying, was put back by a person, or the provider reported it delivered or read), to the agent group of the
+  interaction's agent only: ``{"interaction": id, "message": id, "status":
+  "pending"|"sent"|"delivered"|"read"|"failed", "error": "...", "attempts": n}``. The console updates the status
+  beside that reply in place.
 - ``message.created`` (``crm.interactions.signals.message_created`` of a customer's message: an e-mail, an
   integrator's inbound message), to the agent group of the interaction's agent only: ``{"interaction": id,
   "message": id, "direction": "inbound"}``. A console showing that interaction redraws its conversation.

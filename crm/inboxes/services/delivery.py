@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from config.errors import DomainError
 from config.tasks import task_named
-from crm.choices import DeliveryStatus, MessageDirection
+from crm.choices import DELIVERY_PROGRESS, DeliveryStatus, MessageDirection
 from crm.interactions.models import Message
 from crm.webhooks.hooks import message_webhook_data
 from crm.webhooks.outbox import PUBLISH_LEASE_SECONDS, SWEEP_BATCH, outbox_lease_due
@@ -293,11 +293,30 @@ def delivery_resume_inbox(*, inbox: Inbox) -> int:
 
 def delivery_fail_reported(*, delivery_id: int, error: str) -> str:
     """The provider reports, after accepting it, that a message could not be delivered (Twilio's ``undelivered``):
-    the delivery fails with that reason, whatever it was. Answers its status (unchanged when already failed)."""
+    the delivery fails with that reason. Answers its status: unchanged when already failed, and when the provider
+    already reported it delivered or read (a late, out-of-order callback cannot undo what the customer got)."""
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update(of=("self",)).select_related("message").get(pk=delivery_id)
-        if delivery.status != D.FAILED:
+        if delivery.status not in (D.FAILED, D.DELIVERED, D.READ):
             _finish(delivery, status=D.FAILED, error=error[:2000], now=timezone.now())
+        return delivery.status
+
+
+def delivery_progress_reported(*, delivery_id: int, status: str) -> str:
+    """The provider reports a sent message ``delivered`` (or, WhatsApp, ``read``): the delivery and its message move
+    forward to it, and the console is told. Only forward along ``DELIVERY_PROGRESS``: a ``delivered`` arriving after
+    ``read``, or anything for a pending or failed delivery, changes nothing. Answers the status afterwards."""
+    if status not in DELIVERY_PROGRESS:
+        raise ValueError(f"not a delivery progress status: {status!r}")
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update(of=("self",)).get(pk=delivery_id)
+        current = delivery.status
+        if current in DELIVERY_PROGRESS and DELIVERY_PROGRESS.index(status) > DELIVERY_PROGRESS.index(current):
+            delivery.status = status
+            delivery.save(update_fields=["status"])
+            Message.objects.filter(pk=delivery.message_id).update(delivery_status=status)
+            message = Message.objects.only("interaction_id").get(pk=delivery.message_id)
+            _announce(delivery, interaction_id=message.interaction_id)
         return delivery.status
 
 

@@ -8,7 +8,9 @@
   for the inbox's number (no reply goes to it; the console says why), START and UNSTOP undo it.
 * ``twilio_status_report``: a status callback. ``failed`` and ``undelivered`` fail the delivery with Twilio's
   error code (the console shows it, ``message.delivery_failed`` goes to integrators); error 21610 means the number
-  opted out. ``queued``, ``sent``, ``delivered`` and ``read`` leave a sent reply sent.
+  opted out. ``delivered`` and (WhatsApp) ``read`` move the reply's status forward, never back: callbacks may
+  arrive out of order, and a ``sent`` after ``delivered`` (or a ``failed`` after ``read``) changes nothing.
+  ``queued``, ``accepted``, ``sending`` and ``sent`` leave a sent reply sent.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from ..adapters.twilio import TwilioAdapter
 from ..attachments import attachment_store
 from ..models import Delivery, InboundReceipt, Inbox
 from .bridge import bridge_message_receive
-from .delivery import delivery_fail_reported
+from .delivery import delivery_fail_reported, delivery_progress_reported
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 OPTED_OUT_CODE = "21610"
 FAILED_STATUSES = frozenset({"failed", "undelivered"})
+PROGRESS_STATUSES = frozenset({"delivered", "read"})
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,8 @@ def twilio_status_report(*, inbox: Inbox, fields: dict[str, str]) -> str | None:
     if status in FAILED_STATUSES:
         error = f"Twilio reports the message {status}" + (f" (error {code})" if code else "")
         return delivery_fail_reported(delivery_id=delivery.pk, error=error)
+    if status in PROGRESS_STATUSES:
+        return delivery_progress_reported(delivery_id=delivery.pk, status=status)
     return delivery.status
 
 

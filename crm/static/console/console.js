@@ -215,7 +215,7 @@
   }
 
   // A reply's delivery moved on (message.delivery): its status, error and retry button change in place.
-  var DELIVERY_LABELS = { pending: "Pending", sent: "Sent", failed: "Failed" };
+  var DELIVERY_LABELS = { pending: "Pending", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Failed" };
 
   function applyDelivery(data) {
     if (!currentId || data.interaction !== currentId) return;
