@@ -54,6 +54,17 @@ def test_axe_finds_nothing_serious(asgi_context_factory, floor, username, path):
     assert_no_serious_violations(page)
 
 
+def test_axe_finds_nothing_serious_on_the_dashboard_in_dark_mode(browser, asgi_live_server, floor):
+    context = browser.new_context(base_url=asgi_live_server, color_scheme="dark")
+    page = context.new_page()
+    sign_in(page, "sam")
+    page.goto("/admin/")
+    wait_live(page)
+
+    assert_no_serious_violations(page)
+    context.close()
+
+
 def test_axe_finds_nothing_serious_on_the_interaction_page(asgi_context_factory, floor):
     page = asgi_context_factory().new_page()
     sign_in(page, "ana")

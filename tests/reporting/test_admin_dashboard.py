@@ -201,3 +201,20 @@ def test_the_figures_of_today_count_service_level_and_abandonment():
     assert _card(page, "abandonment")[0] == "50 %"
     value, href = _card(page, "abandonment")
     assert "status__exact=abandoned" in href
+
+
+def test_the_figures_take_one_query_each_at_most(django_assert_max_num_queries):
+    from agents.access import viewer_for
+    from reporting.selectors.dashboard import dashboard_figures
+
+    red = TeamFactory(name="Red")
+    _floor(red, n=3)
+    viewer = viewer_for(user=_supervisor(red, "sup.red"))
+
+    # queues' open work, queues' today, today's totals, breaches, agents by status, on break or due, training, reviews
+    with django_assert_max_num_queries(8):
+        figures = dashboard_figures(viewer=viewer)
+    assert figures["waiting"] == 3 and figures["reviews_to_do"] == 3 and figures["training_expiring"] == 3
+    assert [row["name"] for row in figures["on_break_or_due"]] == [
+        "Red resting 0", "Red resting 1", "Red resting 2", "Red tired 0", "Red tired 1", "Red tired 2",
+    ]  # fmt: skip
