@@ -7,7 +7,7 @@
 
   var root = document.querySelector("[data-live-dashboard]");
   if (!root || !root.hasAttribute("data-live") || !window.SwitchboardLive) return;
-  var REDRAW_MS = 400;
+  var REDRAW_MS = 1000; // a busy floor sends many events a second: every open dashboard redraws once a second at most
   var timer = null;
   var inFlight = false;
   var again = false;
