@@ -29,6 +29,11 @@ from tests.crm.groups import default_groups
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _groups():
+    default_groups()  # a transactional test elsewhere may have flushed the groups' permissions (tests.crm.groups)
+
+
 def _client(user):
     client = Client()
     client.force_login(user)
@@ -36,7 +41,6 @@ def _client(user):
 
 
 def _supervisor(team, username):
-    default_groups()
     user = UserFactory(username=username, is_staff=True)
     user.groups.add(Group.objects.get(name="Supervisor"))
     team.supervisors.add(user)
