@@ -265,6 +265,25 @@ def test_the_admin_index_lists_exactly_the_models_a_role_may_use(world, client_a
         assert page.status_code == (200 if any(e.startswith(f"{app_label}.") for e in expected) else 404), app_label
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_the_landing_dashboard_shows_a_role_only_its_teams_figures(world, client_as, role):
+    """The dashboard above the index (reporting.admin_dashboard): another team's queues and agents never appear;
+    a plain agent (not staff) is sent to the admin's sign-in."""
+    response = client_as(role).get(reverse("admin:index"))
+
+    if role == "agent_a":
+        assert outcome(response) == "login"
+        return
+    assert response.status_code == 200
+    html = response.content.decode()
+    for word in foreign_words(role):
+        assert not re.search(rf"\b{word}\b", html, re.IGNORECASE), f"{role} sees {word!r}, another team's"
+    queues = {queue["name"] for queue in response.context["dashboard"]["queues"]}
+    sees = set(WORDS) if role in ("superuser", "administrator") else ROLE_TEAMS[role]
+    assert {f"Queue {WORDS[key]}" for key in sees} <= queues
+    assert not {f"Queue {word}" for word in foreign_words(role)} & queues
+
+
 @pytest.mark.parametrize("role", ["sup_a", "viewer_a", "no_team"])
 def test_autocomplete_offers_only_what_the_role_may_see(world, client_as, role):
     """The admin's autocomplete (any relation of any registered model) answers from the related model's admin."""
