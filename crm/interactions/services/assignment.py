@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Agent
@@ -17,6 +17,7 @@ from .lifecycle import interaction_accept
 from .transitions import illegal, sync
 
 S = InteractionStatus
+Queue = Interaction._meta.get_field("queue").related_model  # routing's, without importing a higher layer
 Kind = InteractionEventKind
 
 
@@ -63,12 +64,13 @@ def interaction_assign(*, interaction: Interaction, agent: Agent, actor=None) ->
 
 
 # One row per (interaction, agent, time); the status condition is the compare-and-set of every pair at once.
+# The rows come back as assigned (no second read), each with whether its queue accepts work by itself.
 _ASSIGN_MANY_SQL = """
     UPDATE {interaction} i
     SET status = %(assigned)s, agent_id = v.agent_id, assigned_at = v.at, updated_at = v.at
     FROM unnest(%(ids)s::bigint[], %(agents)s::bigint[], %(ats)s::timestamptz[]) AS v(id, agent_id, at)
     WHERE i.id = v.id AND i.status = %(queued)s
-    RETURNING i.id
+    RETURNING i.*, (SELECT q.auto_accept FROM {queue} q WHERE q.id = i.queue_id) AS queue_auto_accept
 """
 
 
@@ -98,9 +100,10 @@ def interaction_assign_many(*, pairs: Sequence[tuple[Interaction, Agent]], actor
         start = timezone.now()
         ats = [start + timedelta(microseconds=index) for index in range(len(pairs))]
         at_of = dict(zip(ids, ats, strict=True))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _ASSIGN_MANY_SQL.format(interaction=Interaction._meta.db_table),
+        rows = {
+            row.pk: row
+            for row in Interaction.objects.raw(
+                _ASSIGN_MANY_SQL.format(interaction=Interaction._meta.db_table, queue=Queue._meta.db_table),
                 {
                     "assigned": S.ASSIGNED,
                     "queued": S.QUEUED,
@@ -109,17 +112,20 @@ def interaction_assign_many(*, pairs: Sequence[tuple[Interaction, Agent]], actor
                     "agents": [agent.pk for _, agent in pairs],
                 },
             )
-            won = {row[0] for row in cursor.fetchall()}
-        if not won:
+        }
+        if not rows:
             return []
-        rows = Interaction.objects.select_related("queue").in_bulk(sorted(won))
         winners: list[tuple[Interaction, Interaction, Agent]] = []
         for interaction, agent in pairs:
-            if interaction.pk in won:
+            if interaction.pk in rows:
                 assigned = rows[interaction.pk]
                 assigned.agent = agent  # the caller's instance: no query when the agent is read later
                 winners.append((interaction, assigned, agent))
-        accepting = [a for _, a, _ in winners if a.queue is not None and a.queue.auto_accept]
+        accepting = [a for _, a, _ in winners if a.queue_auto_accept]
+        if accepting:  # their queues, as the single path reads them (accepting may start SLA clocks)
+            queues = Queue.objects.in_bulk({a.queue_id for a in accepting})
+            for assigned in accepting:
+                assigned.queue = queues[assigned.queue_id]
         fields = ["status", "accepted_at", "updated_at"]
         for assigned in accepting:
             # the row is locked by the UPDATE above, so the accept needs no lock of its own; as in a transition,

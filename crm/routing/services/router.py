@@ -58,7 +58,7 @@ def _route_batch(*, size: int, queue: Queue | None, run: Run) -> tuple[list[Inte
         claimed, waiting = claim(size=size, queue=queue, run=run)
         if not claimed:
             return [], waiting
-        run.load_skills({interaction.queue_id for interaction in claimed})
+        run.load_skills(claimed)
         states = read_agents(skills=[run.required_skills[i.queue_id] for i in claimed])
         locked: dict[int, Agent] = {}
         held: set[int] = set()
