@@ -31,6 +31,8 @@ from crm.interactions.models import Interaction
 from crm.interactions.services.assignment import interaction_assign_many
 from crm.routing.models import Queue
 from crm.routing.services.planner import (
+    AgentState,
+    Plan,
     Run,
     agent_loads,
     capacity_of,
@@ -49,6 +51,45 @@ BATCH = 50
 LOCK_ROUNDS = 3
 
 
+def _plan_and_lock(
+    *,
+    claimed: list[Interaction],
+    states: dict[int, AgentState],
+    run: Run,
+    locked: dict[int, Agent],
+    held: set[int],
+    now,
+    recount: bool,
+) -> list[Plan]:
+    """Plan, lock the planned agents, re-plan without those another router holds (``LOCK_ROUNDS`` at most).
+
+    The locked rows give each agent's capacity as it is now. With ``recount`` their owned work is counted again
+    under the lock too (a statement per round); without it the caller has the assignment check those counts.
+    """
+    for _ in range(LOCK_ROUNDS):
+        plans = plan_assignments(claimed=claimed, states=states, run=run, held=held, now=now)
+        wanted = sorted({p.agent for p in plans if p.agent is not None} - locked.keys())
+        if not wanted:
+            return plans
+        got = lock_agents(wanted)
+        locked |= got
+        held |= set(wanted) - got.keys()
+        # counted again under the lock: every router holds it while assigning, so these counts are exact
+        loads = agent_loads(list(got)) if recount else {}
+        changed = len(got) < len(wanted)
+        for pk, agent in got.items():
+            load, capacity = loads.get(pk, states[pk].load), capacity_of(agent.capacity)
+            changed = changed or load != states[pk].load or capacity != states[pk].capacity
+            states[pk].load, states[pk].capacity = load, capacity
+        if not changed:  # every planned agent is locked and as read: the plan stands
+            return plans
+    return plan_assignments(claimed=claimed, states=states, run=run, held=held, now=now)
+
+
+def _pairs(plans: list[Plan], locked: dict[int, Agent]) -> list[tuple[Interaction, Agent]]:
+    return [(p.interaction, locked[p.agent]) for p in plans if p.agent is not None and p.agent in locked]
+
+
 def _route_batch(*, size: int, queue: Queue | None, run: Run) -> tuple[list[Interaction], bool]:
     """Claim up to ``size`` waiting interactions and assign those an agent can take, in one transaction.
 
@@ -63,35 +104,29 @@ def _route_batch(*, size: int, queue: Queue | None, run: Run) -> tuple[list[Inte
         locked: dict[int, Agent] = {}
         held: set[int] = set()
         now = timezone.now()
-        for _ in range(LOCK_ROUNDS):
-            plans = plan_assignments(claimed=claimed, states=states, run=run, held=held, now=now)
-            wanted = sorted({p.agent for p in plans if p.agent is not None} - locked.keys())
-            if not wanted:
-                break
-            got = lock_agents(wanted)
-            locked |= got
-            held |= set(wanted) - got.keys()
-            # counted again under the lock: every router holds it while assigning, so these counts are exact
-            changed = len(got) < len(wanted)
-            for pk, load in agent_loads(list(got)).items():
-                capacity = capacity_of(got[pk].capacity)
-                changed = changed or load != states[pk].load or capacity != states[pk].capacity
-                states[pk].load, states[pk].capacity = load, capacity
-            if not changed:  # every planned agent is locked and as read: the plan stands
-                break
-        else:
-            plans = plan_assignments(claimed=claimed, states=states, run=run, held=held, now=now)
-        pairs = []
+        plans = _plan_and_lock(
+            claimed=claimed, states=states, run=run, locked=locked, held=held, now=now, recount=False
+        )
+        pairs = _pairs(plans, locked)
+        # The claim holds every row, so each compare-and-set wins: the write fails only when a planned agent's
+        # owned work is no longer as read (another router gave them work since), checked in the same statement,
+        # under the agent's lock. Then their work is counted again under the lock and the batch planned again.
+        owned = {agent.pk: dict(states[agent.pk].load) for _, agent in pairs}
+        assigned = interaction_assign_many(pairs=pairs, if_owned=owned)
+        if pairs and not assigned:
+            for pk, load in agent_loads(list(locked)).items():
+                states[pk].load = load
+            plans = _plan_and_lock(
+                claimed=claimed, states=states, run=run, locked=locked, held=held, now=now, recount=True
+            )
+            pairs = _pairs(plans, locked)
+            assigned = interaction_assign_many(pairs=pairs)
         for plan in plans:
-            interaction = plan.interaction
-            if plan.agent is not None and plan.agent in locked:
-                pairs.append((interaction, locked[plan.agent]))
-            elif plan.routable:
-                run.skipped.add(interaction.pk)
-            else:
-                run.unroutable.add((interaction.queue_id, interaction.channel))
-        # the claim holds every row, so each compare-and-set wins; one set of statements for the batch
-        assigned = interaction_assign_many(pairs=pairs)
+            if plan.agent is None or plan.agent not in locked:
+                if plan.routable:
+                    run.skipped.add(plan.interaction.pk)
+                else:
+                    run.unroutable.add((plan.interaction.queue_id, plan.interaction.channel))
     for interaction in assigned:
         routing_decisions.labels(interaction.status).inc()  # offered or active (auto-accepted)
     return assigned, True
