@@ -11,11 +11,14 @@ Batches: one transaction claims up to ``BATCH`` waiting interactions (``route_ne
 with ``FOR UPDATE SKIP LOCKED``, reads the available agents once (skills, room, idle time; without locks),
 and plans in memory, interaction by interaction, the agent the one-at-a-time router would pick, counting
 each pick against that agent's room and idle time. The planned agents' rows are then locked the same way
-(an agent locked by another router is being given work by it: the plan is redone without them) and their
-owned work is counted again under the lock, which every router holds while assigning, so room is exact.
-The batch's assignments are one ``interaction_assign_many`` (``crm.interactions.services.assignment``:
-compare-and-set, event log, ownership history, webhooks and signals as ``interaction_assign``, in a fixed
-number of statements). The claim, the read, the locks and the writes are paid once per batch instead of once per interaction;
+(an agent locked by another router is being given work by it: the plan is redone without them). The batch's
+assignments are one ``interaction_assign_many`` (``crm.interactions.services.assignment``: compare-and-set,
+event log, ownership history, webhooks and signals as ``interaction_assign``, in a fixed number of statements)
+whose UPDATE also counts the planned agents' owned work, under the lock every router holds while assigning,
+and writes nothing unless it is as planned; only then is it counted again and the batch planned again, so room
+is exact. One decision is 7 statements (claim with the queue's skills, agents with their work, lock, guarded
+write, history and events, webhook subscriptions) plus BEGIN/COMMIT.
+The claim, the read, the locks and the writes are paid once per batch instead of once per interaction;
 ``tests/crm/routing/test_routing.py`` checks a batch assigns exactly as one at a time.
 """
 
