@@ -13,11 +13,12 @@ and plans in memory, interaction by interaction, the agent the one-at-a-time rou
 each pick against that agent's room and idle time. The planned agents' rows are then locked the same way
 (an agent locked by another router is being given work by it: the plan is redone without them). The batch's
 assignments are one ``interaction_assign_many`` (``crm.interactions.services.assignment``: compare-and-set,
-event log, ownership history, webhooks and signals as ``interaction_assign``, in a fixed number of statements)
-whose UPDATE also counts the planned agents' owned work, under the lock every router holds while assigning,
-and writes nothing unless it is as planned; only then is it counted again and the batch planned again, so room
-is exact. One decision is 7 statements (claim with the queue's skills, agents with their work, lock, guarded
-write, history and events, webhook subscriptions) plus BEGIN/COMMIT.
+event log, ownership history, webhooks and signals as ``interaction_assign``, in a fixed number of statements).
+The locked agents' owned work is counted again under the lock, which every router holds while assigning, so
+room is exact: for a batch in a statement of its own; for one interaction (``route_next``) in the UPDATE
+itself, which writes nothing unless it is as planned (then it is counted again and the work planned again).
+One decision is 7 statements (claim with the queue's skills, agents with their work, lock, checked write,
+history and events, webhook subscriptions) plus BEGIN/COMMIT.
 The claim, the read, the locks and the writes are paid once per batch instead of once per interaction;
 ``tests/crm/routing/test_routing.py`` checks a batch assigns exactly as one at a time.
 """
@@ -107,16 +108,20 @@ def _route_batch(*, size: int, queue: Queue | None, run: Run) -> tuple[list[Inte
         locked: dict[int, Agent] = {}
         held: set[int] = set()
         now = timezone.now()
+        # One interaction (``route_next``): its agent's owned work is checked by the write itself, which saves a
+        # statement. A batch counts again under the lock instead: with several routers at once, one of its many
+        # planned agents has usually been given work since the read, and a failed write would cost a statement.
+        check_in_write = len(claimed) == 1
         plans = _plan_and_lock(
-            claimed=claimed, states=states, run=run, locked=locked, held=held, now=now, recount=False
+            claimed=claimed, states=states, run=run, locked=locked, held=held, now=now, recount=not check_in_write
         )
         pairs = _pairs(plans, locked)
-        # The claim holds every row, so each compare-and-set wins: the write fails only when a planned agent's
-        # owned work is no longer as read (another router gave them work since), checked in the same statement,
-        # under the agent's lock. Then their work is counted again under the lock and the batch planned again.
-        owned = {agent.pk: dict(states[agent.pk].load) for _, agent in pairs}
+        # The claim holds every row, so each compare-and-set wins: the checked write fails only when the planned
+        # agent's owned work is no longer as read (another router gave them work since), counted in the same
+        # statement under the agent's lock. Then it is counted again under the lock and the work planned again.
+        owned = {agent.pk: dict(states[agent.pk].load) for _, agent in pairs} if check_in_write else None
         assigned = interaction_assign_many(pairs=pairs, if_owned=owned)
-        if pairs and not assigned:
+        if check_in_write and pairs and not assigned:
             for pk, load in agent_loads(list(locked)).items():
                 states[pk].load = load
             plans = _plan_and_lock(
