@@ -1,14 +1,16 @@
 """Giving queued work to an agent: one (``interaction_assign``) or a router's batch (``interaction_assign_many``)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db.models import Model
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from agents.models import Agent
 from config.errors import DomainError
-from crm.choices import InteractionEventKind, InteractionStatus
+from crm.choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus
 
 from ..hooks import Move, run_events_logged, run_interaction_saving
 from ..models import Assignment, Interaction, InteractionEvent
@@ -17,6 +19,7 @@ from .lifecycle import interaction_accept
 from .transitions import illegal, sync
 
 S = InteractionStatus
+Queue = Interaction._meta.get_field("queue").related_model  # routing's, without importing a higher layer
 Kind = InteractionEventKind
 
 
@@ -63,16 +66,36 @@ def interaction_assign(*, interaction: Interaction, agent: Agent, actor=None) ->
 
 
 # One row per (interaction, agent, time); the status condition is the compare-and-set of every pair at once.
+# The rows come back as assigned (no second read), each with whether its queue accepts work by itself.
 _ASSIGN_MANY_SQL = """
+    {owned}
     UPDATE {interaction} i
     SET status = %(assigned)s, agent_id = v.agent_id, assigned_at = v.at, updated_at = v.at
     FROM unnest(%(ids)s::bigint[], %(agents)s::bigint[], %(ats)s::timestamptz[]) AS v(id, agent_id, at)
-    WHERE i.id = v.id AND i.status = %(queued)s
-    RETURNING i.id
+    WHERE i.id = v.id AND i.status = %(queued)s {unless_stale}
+    RETURNING i.*, (SELECT q.auto_accept FROM {queue} q WHERE q.id = i.queue_id) AS queue_auto_accept
+"""
+# ``if_owned``: the work the given agents own now, per channel, against what the caller expects; any difference
+# and the UPDATE changes nothing. One statement, so one snapshot: counted as of the UPDATE itself.
+_OWNED_SQL = """
+    WITH actual AS (
+        SELECT o.agent_id, o.channel::text, count(*)::int AS n FROM {interaction} o
+        WHERE o.agent_id = ANY(%(owners)s) AND o.status = ANY(%(owned)s)
+        GROUP BY o.agent_id, o.channel
+    ), expected AS (
+        SELECT * FROM unnest(%(e_agents)s::bigint[], %(e_channels)s::text[], %(e_counts)s::int[]) AS e(agent_id, channel, n)
+    ), stale AS (
+        (SELECT * FROM actual EXCEPT SELECT * FROM expected) UNION ALL (SELECT * FROM expected EXCEPT SELECT * FROM actual)
+    )
 """
 
 
-def interaction_assign_many(*, pairs: Sequence[tuple[Interaction, Agent]], actor=None) -> list[Interaction]:
+def interaction_assign_many(
+    *,
+    pairs: Sequence[tuple[Interaction, Agent]],
+    actor=None,
+    if_owned: Mapping[int, Mapping[str, int]] | None = None,
+) -> list[Interaction]:
     """``interaction_assign`` for many (interaction, agent) pairs in one transaction: a router's batch.
 
     The same steps and the same rows as one ``interaction_assign`` after another (ownership history, the
@@ -85,6 +108,10 @@ def interaction_assign_many(*, pairs: Sequence[tuple[Interaction, Agent]], actor
     signals carry ``batch`` (every change of the commit, in order) and ``batch_index``, so a receiver may handle
     them together (``crm.live`` publishes them with one read). Returns the assigned interactions in the
     given order; the given instances are refreshed as by the single path.
+
+    ``if_owned`` ({agent id: {channel: count}}): assign only if each of those agents owns exactly that open work
+    (assigned, active, on hold, wrap-up) at the moment of the write; otherwise nothing is written and ``[]`` is
+    returned. A router that holds the agents' locks uses it to check the loads it planned with in the write itself.
     """
     if not pairs:
         return []
@@ -98,28 +125,44 @@ def interaction_assign_many(*, pairs: Sequence[tuple[Interaction, Agent]], actor
         start = timezone.now()
         ats = [start + timedelta(microseconds=index) for index in range(len(pairs))]
         at_of = dict(zip(ids, ats, strict=True))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _ASSIGN_MANY_SQL.format(interaction=Interaction._meta.db_table),
-                {
-                    "assigned": S.ASSIGNED,
-                    "queued": S.QUEUED,
-                    "ats": ats,
-                    "ids": ids,
-                    "agents": [agent.pk for _, agent in pairs],
-                },
+        params = {
+            "assigned": S.ASSIGNED,
+            "queued": S.QUEUED,
+            "ats": ats,
+            "ids": ids,
+            "agents": [agent.pk for _, agent in pairs],
+        }
+        owned = unless_stale = ""
+        if if_owned is not None:
+            owned, unless_stale = _OWNED_SQL, "AND NOT EXISTS (SELECT 1 FROM stale)"
+            expected = [
+                (pk, channel, n) for pk, counts in sorted(if_owned.items()) for channel, n in counts.items() if n
+            ]
+            params["owners"], params["owned"] = sorted(if_owned), sorted(OWNED_STATUSES)
+            params["e_agents"], params["e_channels"], params["e_counts"] = (
+                [row[k] for row in expected] for k in range(3)
             )
-            won = {row[0] for row in cursor.fetchall()}
-        if not won:
+        table = Interaction._meta.db_table
+        query = _ASSIGN_MANY_SQL.format(
+            interaction=table,
+            queue=Queue._meta.db_table,
+            owned=owned.format(interaction=table),
+            unless_stale=unless_stale,
+        )
+        rows = {row.pk: row for row in Interaction.objects.raw(query, params)}
+        if not rows:
             return []
-        rows = Interaction.objects.select_related("queue").in_bulk(sorted(won))
         winners: list[tuple[Interaction, Interaction, Agent]] = []
         for interaction, agent in pairs:
-            if interaction.pk in won:
+            if interaction.pk in rows:
                 assigned = rows[interaction.pk]
                 assigned.agent = agent  # the caller's instance: no query when the agent is read later
                 winners.append((interaction, assigned, agent))
-        accepting = [a for _, a, _ in winners if a.queue is not None and a.queue.auto_accept]
+        accepting = [a for _, a, _ in winners if a.queue_auto_accept]
+        if accepting:  # their queues, as the single path reads them (accepting may start SLA clocks)
+            queues = Queue.objects.in_bulk({a.queue_id for a in accepting})
+            for assigned in accepting:
+                assigned.queue = queues[assigned.queue_id]
         fields = ["status", "accepted_at", "updated_at"]
         for assigned in accepting:
             # the row is locked by the UPDATE above, so the accept needs no lock of its own; as in a transition,
@@ -138,7 +181,7 @@ def interaction_assign_many(*, pairs: Sequence[tuple[Interaction, Agent]], actor
             )
         if accepting:
             Interaction.objects.bulk_update(accepting, fields=list(dict.fromkeys(fields)))
-        Assignment.objects.bulk_create(
+        history = [
             Assignment(
                 interaction_id=assigned.pk,
                 agent_id=agent.pk,
@@ -146,7 +189,7 @@ def interaction_assign_many(*, pairs: Sequence[tuple[Interaction, Agent]], actor
                 accepted_at=at_of[assigned.pk] if assigned.status == S.ACTIVE else None,
             )
             for _, assigned, agent in winners
-        )
+        ]
         events = []
         for _, assigned, agent in winners:
             events.append(
@@ -171,7 +214,7 @@ def interaction_assign_many(*, pairs: Sequence[tuple[Interaction, Agent]], actor
                         at=at_of[assigned.pk],
                     )
                 )
-        saved = InteractionEvent.objects.bulk_create(events)
+        saved = _insert_history_and_events(history, events)
         run_events_logged(events=saved)
         announce_batch(saved)
     for interaction, assigned, _ in winners:
@@ -181,3 +224,33 @@ def interaction_assign_many(*, pairs: Sequence[tuple[Interaction, Agent]], actor
             fields=["status", "agent", "assigned_at", "accepted_at", "talk_seconds", "updated_at"],
         )
     return [assigned for _, assigned, _ in winners]
+
+
+def _insert_sql(objs: Sequence[Model], *, returning: bool) -> tuple[str, list]:
+    """The INSERT that ``bulk_create(objs)`` runs (same columns, defaults and value preparation), unexecuted."""
+    model = type(objs[0])
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    fields = [f for f in model._meta.concrete_fields if not f.generated and f is not model._meta.pk]
+    query = InsertQuery(model)
+    query.insert_values(fields, objs)
+    compiler = query.get_compiler(using=DEFAULT_DB_ALIAS)
+    compiler.returning_fields = [model._meta.pk] if returning else None
+    ((statement, params),) = compiler.as_sql()
+    return statement, list(params)
+
+
+def _insert_history_and_events(history: list[Assignment], events: list[InteractionEvent]) -> list[InteractionEvent]:
+    """``bulk_create`` of the ownership rows and of the events in one statement (one round trip, not two).
+
+    The events come back saved (their ids in order, as ``bulk_create`` gives them).
+    """
+    history_sql, history_params = _insert_sql(history, returning=False)
+    events_sql, events_params = _insert_sql(events, returning=True)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH history AS ({history_sql}) {events_sql}", history_params + events_params)
+        ids = [row[0] for row in cursor.fetchall()]
+    for event, pk in zip(events, ids, strict=True):
+        event.pk = pk
+        event._state.adding, event._state.db = False, DEFAULT_DB_ALIAS
+    return events
