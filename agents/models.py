@@ -377,3 +377,6 @@ class SupervisorAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
+
+from .preference_models import UserPreference  # noqa: E402, F401  (a model of this app, kept in its own module)
