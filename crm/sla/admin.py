@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
 from agents.admin_scope import AdministratorsChange, TeamScoped
 from config.admin_tools import ServiceErrorsAsMessages
@@ -196,7 +197,7 @@ class EscalationInline(admin.TabularInline):
         return False
 
 
-@admin.display(description="SLA")
+@admin.display(description=_("SLA"))
 def sla(interaction: Interaction) -> str:
     """An interaction's SLA state in one line for people: breached clocks, or the nearest due one and how long is
     left (the column and the line named ``sla`` on the interaction pages)."""
