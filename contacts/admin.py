@@ -61,7 +61,7 @@ class CustomerAdminForm(forms.ModelForm):
         if self.instance.pk:
             taken = taken.exclude(customer_id=self.instance.pk)
         if taken.exists():
-            raise ValidationError(f"'{address}' already belongs to another customer.")
+            raise ValidationError(_("'%(address)s' already belongs to another customer.") % {"address": address})
         return address
 
     def clean_name(self):

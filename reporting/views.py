@@ -30,7 +30,7 @@ from .staffing import forecast_staffing
 def _supervisor(request) -> Viewer:
     viewer = viewer_from_request(request)
     if not (viewer.unrestricted or viewer.is_supervisor):
-        raise PermissionDenied("The dashboards are for supervisors and administrators.")
+        raise PermissionDenied(_("The dashboards are for supervisors and administrators."))
     return viewer
 
 

@@ -30,13 +30,13 @@ class ApiKeyForm(forms.ModelForm):
     def clean_name(self):
         name = self.cleaned_data.get("name", "").strip()
         if not name:
-            raise ValidationError("An API key needs a name.")
+            raise ValidationError(_("An API key needs a name."))
         return name
 
     def clean_expires_at(self):
         expires_at = self.cleaned_data.get("expires_at")
         if expires_at is not None and expires_at <= timezone.now() and "expires_at" in self.changed_data:
-            raise ValidationError("Choose a time in the future.")
+            raise ValidationError(_("Choose a time in the future."))
         return expires_at
 
 

@@ -120,7 +120,7 @@ class PeriodFormSet(BaseInlineFormSet):
         super().clean()
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         if not kept:
-            raise ValidationError("A calendar needs at least one open period.")
+            raise ValidationError(_("A calendar needs at least one open period."))
 
 
 class BusinessHoursPeriodInline(admin.TabularInline):

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
 from config.choices import Channel
 from crm.choices import EscalationKind, Priority, SLAClock
@@ -13,7 +14,9 @@ from .services.business_hours import is_known_time_zone
 
 def _validate_time_zone(value: str) -> None:
     if not is_known_time_zone(value):
-        raise ValidationError(f"'{value}' is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC).")
+        raise ValidationError(
+            _("'%(value)s' is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC).") % {"value": value}
+        )
 
 
 # Migrations name a validator by its module path, and crm/migrations/0008 imports this one as

@@ -38,6 +38,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.outbound import address_is_private, read_at_most, redact_url, redact_urls_in, url_has_userinfo
 from config.tasks import task_named
@@ -103,11 +104,14 @@ def webhook_check_url(url: str) -> str:
 def webhook_check_events(events: Iterable[str]) -> list[str]:
     events = list(dict.fromkeys(str(e).strip() for e in events))
     if not events:
-        raise ValidationError({"events": 'Subscribe to at least one event type (or "*" for all).'})
+        raise ValidationError({"events": _('Subscribe to at least one event type (or "*" for all).')})
     unknown = [e for e in events if e != "*" and e not in WEBHOOK_EVENT_TYPES]
     if unknown:
         raise ValidationError(
-            {"events": f"Unknown event type(s): {', '.join(unknown)}. Known: {', '.join(WEBHOOK_EVENT_TYPES)}, *."}
+            {
+                "events": _("Unknown event type(s): %(join)s. Known: %(join2)s, *.")
+                % {"join": ", ".join(unknown), "join2": ", ".join(WEBHOOK_EVENT_TYPES)}
+            }
         )
     return events
 
@@ -138,7 +142,7 @@ def webhook_update(*, webhook: Webhook, **changes: Any) -> Webhook:
         elif name == "events":
             value = webhook_check_events(value)
         elif name not in ("secret", "name", "is_active"):
-            raise ValidationError({name: "This field cannot be changed."})
+            raise ValidationError({name: _("This field cannot be changed.")})
         setattr(webhook, name, value)
         fields.append(name)
     if changes.get("is_active"):

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.errors import DomainError
 from contacts.models import ContactIdentity
@@ -63,7 +64,7 @@ def widget_check_limits(*, inbox: Inbox, visitor_id: str, address: str, body: st
         counts = pipe.execute()[::2]
     for (_, allowed), count in zip(keys, counts, strict=True):
         if allowed and count > allowed:
-            raise WidgetRefused("rate_limited", "You are sending messages too fast; please wait a minute.")
+            raise WidgetRefused(gettext("rate_limited"), "You are sending messages too fast; please wait a minute.")
 
 
 def widget_check_prechat(*, inbox: Inbox, visitor_id: str, profile: dict[str, str]) -> None:

@@ -5,6 +5,7 @@ from functools import cached_property
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -308,7 +309,7 @@ class InteractionCreateInputSerializer(InputSerializer):
 
     def validate(self, attrs):
         if ("customer" in attrs) == ("customer_identity" in attrs):
-            raise serializers.ValidationError({"customer": ["Give exactly one of customer and customer_identity."]})
+            raise serializers.ValidationError({"customer": [_("Give exactly one of customer and customer_identity.")]})
         identity = attrs.get("customer_identity")
         if identity is not None:
             try:
@@ -321,7 +322,12 @@ class InteractionCreateInputSerializer(InputSerializer):
             queue = attrs.get("queue") or queue_default_for_channel(channel=attrs["channel"])
             if queue is None or queue.team_id not in viewer.team_ids:
                 raise serializers.ValidationError(
-                    {"queue": [f"Name one of your team's queues: the default queue for {attrs['channel']} is not."]}
+                    {
+                        "queue": [
+                            _("Name one of your team's queues: the default queue for %(value)s is not.")
+                            % {"value": attrs["channel"]}
+                        ]
+                    }
                 )
             attrs["queue"] = queue
         return attrs
@@ -378,7 +384,7 @@ class TransferInputSerializer(InputSerializer):
 
     def validate(self, attrs):
         if ("queue" in attrs) == ("agent" in attrs):
-            raise serializers.ValidationError({"queue": ["Give exactly one of queue and agent."]})
+            raise serializers.ValidationError({"queue": [_("Give exactly one of queue and agent.")]})
         return attrs
 
 
