@@ -47,7 +47,7 @@ def widget_transcript_request(*, inbox: Inbox, visitor_id: str, address: str, em
     count_key = f"widget:transcripts:{conversation.pk}"
     client = _redis()
     if client.incr(count_key) > MAX_PER_CONVERSATION:
-        raise WidgetRefused(_("rate_limited"), _("This conversation's transcript was sent enough times already."))
+        raise WidgetRefused("rate_limited", _("This conversation's transcript was sent enough times already."))
     client.expire(count_key, SENT_TTL_SECONDS)
     request_id = secrets.token_hex(8)
     transaction.on_commit(lambda: task_named(TRANSCRIPT_TASK).delay(conversation.pk, email, request_id))
