@@ -53,12 +53,18 @@ def visible_agents(request) -> QuerySet[Agent]:
     return scope(request, Agent.objects.select_related("team", "user"), "team_id")
 
 
+BREAKS_APPROVED = ngettext_lazy("%(count)d break approved.", "%(count)d breaks approved.", "count")
+BREAKS_DENIED = ngettext_lazy("%(count)d break denied.", "%(count)d breaks denied.", "count")
+BREAKS_STARTED = ngettext_lazy("%(count)d break started.", "%(count)d breaks started.", "count")
+BREAKS_ENDED = ngettext_lazy("%(count)d break ended.", "%(count)d breaks ended.", "count")
+AGENTS_SENT_ON_BREAK = ngettext_lazy("%(count)d agent sent on break.", "%(count)d agents sent on break.", "count")
+
+
 class TeamScopedAdmin(TeamScoped, admin.ModelAdmin):
     """Lists, forms and actions narrowed to the supervisor's teams (``team_path`` leads to the team id)."""
 
     def run_each(self, request, objects, action, done) -> None:
-        """Apply a service to each object; refusals become error messages, the rest a success count (``done``: an
-        ngettext_lazy(..., "count") message)."""
+        """Apply a service to each object; refusals become error messages, the rest ``done`` % {"count": n}."""
         count = 0
         for obj in objects:
             try:
@@ -216,39 +222,19 @@ class BreakAdmin(TeamScopedAdmin):
 
     @admin.action(description=_("Approve selected breaks"), permissions=["change"])
     def approve(self, request, queryset):
-        self.run_each(
-            request,
-            queryset,
-            lambda b: break_approve(brk=b, actor=request.user),
-            ngettext_lazy("%(count)d break approved.", "%(count)d breaks approved.", "count"),
-        )
+        self.run_each(request, queryset, lambda b: break_approve(brk=b, actor=request.user), BREAKS_APPROVED)
 
     @admin.action(description=_("Deny selected breaks"), permissions=["change"])
     def deny(self, request, queryset):
-        self.run_each(
-            request,
-            queryset,
-            lambda b: break_deny(brk=b, actor=request.user),
-            ngettext_lazy("%(count)d break denied.", "%(count)d breaks denied.", "count"),
-        )
+        self.run_each(request, queryset, lambda b: break_deny(brk=b, actor=request.user), BREAKS_DENIED)
 
     @admin.action(description=_("Start selected breaks now"), permissions=["change"])
     def start(self, request, queryset):
-        self.run_each(
-            request,
-            queryset,
-            lambda b: break_start(brk=b, actor=request.user),
-            ngettext_lazy("%(count)d break started.", "%(count)d breaks started.", "count"),
-        )
+        self.run_each(request, queryset, lambda b: break_start(brk=b, actor=request.user), BREAKS_STARTED)
 
     @admin.action(description=_("End selected breaks"), permissions=["change"])
     def end(self, request, queryset):
-        self.run_each(
-            request,
-            queryset,
-            lambda b: break_end(brk=b, actor=request.user),
-            ngettext_lazy("%(count)d break ended.", "%(count)d breaks ended.", "count"),
-        )
+        self.run_each(request, queryset, lambda b: break_end(brk=b, actor=request.user), BREAKS_ENDED)
 
 
 class ReadOnlyScopedAdmin(TeamScopedAdmin):
@@ -328,11 +314,7 @@ assign_course_action.allowed_permissions = ["change"]
 
 def send_on_break_action(modeladmin, request, queryset):
     TeamScopedAdmin.run_each(
-        modeladmin,
-        request,
-        queryset,
-        lambda a: break_send_now(agent=a, actor=request.user),
-        ngettext_lazy("%(count)d agent sent on break.", "%(count)d agents sent on break.", "count"),
+        modeladmin, request, queryset, lambda a: break_send_now(agent=a, actor=request.user), AGENTS_SENT_ON_BREAK
     )
 
 
@@ -386,9 +368,8 @@ def board_operation_view(modeladmin, request, agent_id: int):
                 raise ValidationError(form.errors.get("status", [_("Choose a status.")]))
             supervisor_set_status(agent=agent, status=form.cleaned_data["status"], actor=actor)
         else:
-            raise ValidationError(
-                _("Unknown operation; choose one of %(operations)s.") % {"operations": ", ".join(BOARD_OPERATIONS)}
-            )
+            known = {"operations": ", ".join(BOARD_OPERATIONS)}
+            raise ValidationError(_("Unknown operation; choose one of %(operations)s.") % known)
     except (DomainError, ValidationError) as exc:
         modeladmin.message_user(request, f"{agent}: {error_text(exc)}", messages.ERROR)
     else:

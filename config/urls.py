@@ -5,7 +5,6 @@ from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from agents.preferences import preferences_view
 from config.probes import healthz, readyz
 from reporting.metrics import metrics
 from reporting.wallboard import wallboard
@@ -24,7 +23,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
-    path("accounts/preferences/", preferences_view, name="preferences"),
+    path("accounts/", include("agents.urls")),  # "My preferences" (language, time zone)
     path("accounts/", include("django.contrib.auth.urls")),
     # the console's JavaScript strings in the request's language (gettext() in crm/static/console/*.js)
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

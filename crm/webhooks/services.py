@@ -107,12 +107,8 @@ def webhook_check_events(events: Iterable[str]) -> list[str]:
         raise ValidationError({"events": _('Subscribe to at least one event type (or "*" for all).')})
     unknown = [e for e in events if e != "*" and e not in WEBHOOK_EVENT_TYPES]
     if unknown:
-        raise ValidationError(
-            {
-                "events": _("Unknown event type(s): %(join)s. Known: %(join2)s, *.")
-                % {"join": ", ".join(unknown), "join2": ", ".join(WEBHOOK_EVENT_TYPES)}
-            }
-        )
+        names = {"unknown": ", ".join(unknown), "known": ", ".join(WEBHOOK_EVENT_TYPES)}
+        raise ValidationError({"events": _("Unknown event type(s): %(unknown)s. Known: %(known)s, *.") % names})
     return events
 
 

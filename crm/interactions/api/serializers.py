@@ -321,14 +321,8 @@ class InteractionCreateInputSerializer(InputSerializer):
             # a team-bound caller may only create work its team will see
             queue = attrs.get("queue") or queue_default_for_channel(channel=attrs["channel"])
             if queue is None or queue.team_id not in viewer.team_ids:
-                raise serializers.ValidationError(
-                    {
-                        "queue": [
-                            _("Name one of your team's queues: the default queue for %(value)s is not.")
-                            % {"value": attrs["channel"]}
-                        ]
-                    }
-                )
+                message = _("Name one of your team's queues: the default queue for %(value)s is not.")
+                raise serializers.ValidationError({"queue": [message % {"value": attrs["channel"]}]})
             attrs["queue"] = queue
         return attrs
 
