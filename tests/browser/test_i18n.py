@@ -43,8 +43,8 @@ def test_german_supervisor_and_spanish_agent(asgi_live_server, asgi_context_fact
 
     # The German supervisor: the admin index in German, times in Berlin's zone.
     admin = asgi_context_factory().new_page()
+    sign_in(admin, "gerda")  # lands on /console/, which answers a supervisor 403 ("the console is for agents")
     watch_errors(admin, problems)
-    sign_in(admin, "gerda")
     admin.goto("/admin/")
     expect(admin.locator("html")).to_have_attribute("lang", "de")
     expect(admin.locator("#site-name")).to_have_text("Switchboard-Verwaltung")
