@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from config.choices import Channel
 from crm.choices import EscalationKind, Priority, SLAClock
@@ -181,6 +181,8 @@ class Escalation(models.Model):
     outcome = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
         ordering = ["due_at", "id"]
         indexes = [models.Index(fields=["due_at"], name="escalation_due_at")]
         constraints = [

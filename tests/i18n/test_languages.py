@@ -18,7 +18,7 @@ from config.i18n import supported_language
 from crm.choices import SurveyKind
 from crm.surveys.senders import EmailSender
 from crm.surveys.services import survey_token
-from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
+from tests.agents.factories import AdministratorFactory, AgentFactory, TeamFactory, UserFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import InteractionFactory, SurveyFactory
 
@@ -44,6 +44,15 @@ def test_german_supervisor_sees_the_admin_index_in_german(client, supervisor):
     assert "Switchboard-Verwaltung" in page and "Meine Einstellungen" in page  # ours
     assert "Abmelden" in page  # Django's own catalogue
     assert "Switchboard administration" not in page
+
+
+def test_the_admin_lists_its_models_in_the_users_language(client):
+    administrator = AdministratorFactory(username="greta")
+    prefer(administrator, language="de")
+    client.force_login(administrator)
+    page = client.get("/admin/").content.decode()
+    for text in ("Contact-Center", "Vorgänge", "Warteschlangen", "Pausenregeln", "Kunden", "Umfragen"):
+        assert text in page, text
 
 
 def test_without_a_preference_the_browser_language_is_used(client, supervisor):
