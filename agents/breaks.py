@@ -16,10 +16,11 @@ import logging
 import math
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config.errors import DomainError, IllegalTransition, NotAllowed
@@ -50,9 +51,9 @@ SCHEDULE_SLACK = timedelta(minutes=1)
 def break_type_get(*, code: str) -> BreakType:
     """The break type of ``code``; the seeded row, made again with its usual length if someone deleted it."""
     kind = BreakKind(code)
-    return BreakType.objects.get_or_create(
-        code=kind, defaults={"name": kind.label, "default_minutes": BREAK_DEFAULT_MINUTES[kind]}
-    )[0]
+    with translation.override(settings.LANGUAGE_CODE):  # stored data in the installation's language
+        defaults = {"name": str(kind.label), "default_minutes": BREAK_DEFAULT_MINUTES[kind]}
+    return BreakType.objects.get_or_create(code=kind, defaults=defaults)[0]
 
 
 def _announce(signal, agent: Agent, **kwargs) -> None:

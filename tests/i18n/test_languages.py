@@ -51,7 +51,16 @@ def test_the_admin_lists_its_models_in_the_users_language(client):
     prefer(administrator, language="de")
     client.force_login(administrator)
     page = client.get("/admin/").content.decode()
-    for text in ("Arbeit", "Personal", "Einrichtung", "Vorgänge", "Warteschlangen", "Pausenregeln", "Kunden", "Umfragen"):
+    for text in (
+        "Arbeit",
+        "Personal",
+        "Einrichtung",
+        "Vorgänge",
+        "Warteschlangen",
+        "Pausenregeln",
+        "Kunden",
+        "Umfragen",
+    ):
         assert text in page, text
 
 
