@@ -327,7 +327,6 @@ class BreakPolicy(models.Model):
 
     class Meta:
         verbose_name, verbose_name_plural = _("break policy"), _("break policies")
-        verbose_name_plural = "break policies"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(max_on_break_share__gte=0, max_on_break_share__lte=1),

@@ -90,7 +90,6 @@ class ContactIdentity(models.Model):
     class Meta:
         verbose_name = _("contact identity")
         verbose_name_plural = _("contact identities")
-        verbose_name_plural = "contact identities"
         ordering = ["channel", "address"]
         constraints = [
             models.UniqueConstraint(fields=["channel", "address"], name="identity_channel_address_unique"),

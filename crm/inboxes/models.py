@@ -50,7 +50,6 @@ class Inbox(models.Model):
         verbose_name = _("inbox")
         verbose_name_plural = _("inboxes")
         ordering = ["name", "id"]
-        verbose_name_plural = "inboxes"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_channel_display()})"
@@ -126,7 +125,6 @@ class Delivery(models.Model):
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "deliveries"
         indexes = [models.Index(fields=["next_attempt_at"], name="delivery_due", condition=models.Q(status="pending"))]
 
     def __str__(self) -> str:

@@ -41,7 +41,7 @@ class ScorecardCriterion(models.Model):
 
     class Meta:
         ordering = ["scorecard", "position", "id"]
-        verbose_name_plural = "scorecard criteria"
+        verbose_name_plural = _("scorecard criteria")
         constraints = [
             models.UniqueConstraint(fields=["scorecard", "name"], name="scorecardcriterion_unique_name"),
             models.CheckConstraint(condition=models.Q(weight__gt=0), name="scorecardcriterion_weight_positive"),

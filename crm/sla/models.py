@@ -40,8 +40,8 @@ class BusinessHours(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "business hours calendar"
-        verbose_name_plural = "business hours calendars"
+        verbose_name = _("business hours calendar")
+        verbose_name_plural = _("business hours calendars")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(Lower("name"), name="businesshours_name_ci_unique")]
 
@@ -111,8 +111,8 @@ class SLAPolicy(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "SLA policy"
-        verbose_name_plural = "SLA policies"
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(Lower("name"), name="slapolicy_name_ci_unique")]
 
@@ -137,7 +137,7 @@ class SLATarget(models.Model):
     )
 
     class Meta:
-        verbose_name = "SLA target"
+        verbose_name = _("SLA target")
         ordering = ["policy", "channel", "priority"]
         constraints = [
             models.UniqueConstraint(

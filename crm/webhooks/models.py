@@ -65,7 +65,6 @@ class WebhookDelivery(models.Model):
     class Meta:
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
-        verbose_name_plural = "webhook deliveries"
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["webhook", "event_id"], name="webhookdelivery_event_unique"),
