@@ -18,7 +18,7 @@ from config.i18n import supported_language
 from crm.choices import SurveyKind
 from crm.surveys.senders import EmailSender
 from crm.surveys.services import survey_token
-from tests.agents.factories import AdministratorFactory, AgentFactory, TeamFactory, UserFactory
+from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import InteractionFactory, SurveyFactory
 
@@ -47,7 +47,7 @@ def test_german_supervisor_sees_the_admin_index_in_german(client, supervisor):
 
 
 def test_the_admin_lists_its_models_in_the_users_language(client):
-    administrator = AdministratorFactory(username="greta")
+    administrator = UserFactory(username="greta", is_staff=True, is_superuser=True)
     prefer(administrator, language="de")
     client.force_login(administrator)
     page = client.get("/admin/").content.decode()
