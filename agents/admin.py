@@ -14,6 +14,8 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin  # noqa: F401  (regi
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from config.errors import DomainError
 from config.roles import ADMINISTRATOR_GROUP
@@ -96,7 +98,7 @@ class AgentAdmin(TeamScoped, admin.ModelAdmin):
         # The profile belongs to one user for good; a new user means a new agent.
         return [*self.readonly_fields, "user"] if obj is not None else self.readonly_fields
 
-    @admin.display(description="capacity")
+    @admin.display(description=_("capacity"))
     def capacity_summary(self, agent: Agent) -> str:
         return ", ".join(f"{channel} {amount}" for channel, amount in sorted(agent.capacity.items())) or "—"
 
@@ -119,13 +121,14 @@ class AgentAdmin(TeamScoped, admin.ModelAdmin):
                 changed += 1
         if changed:
             label = AgentStatus(status).label.lower()
-            self.message_user(request, f"{changed} agent(s) now {label}.", messages.SUCCESS)
+            text = ngettext("%(count)d agent now %(status)s.", "%(count)d agents now %(status)s.", changed)
+            self.message_user(request, text % {"count": changed, "status": label}, messages.SUCCESS)
 
-    @admin.action(description="Set available", permissions=["change"])
+    @admin.action(description=_("Set available"), permissions=["change"])
     def set_available(self, request, queryset):
         self._set_status(request, queryset, AgentStatus.AVAILABLE)
 
-    @admin.action(description="Set offline", permissions=["change"])
+    @admin.action(description=_("Set offline"), permissions=["change"])
     def set_offline(self, request, queryset):
         self._set_status(request, queryset, AgentStatus.OFFLINE)
 
@@ -143,7 +146,7 @@ class TeamAdmin(AdministratorsChange, TeamScoped, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(agent_count=Count("agents", distinct=True))
 
-    @admin.display(description="agents", ordering="agent_count")
+    @admin.display(description=_("agents"), ordering="agent_count")
     def agent_count(self, team: Team) -> int:
         return team.agent_count
 
@@ -159,7 +162,7 @@ class SkillAdmin(AdministratorsChange, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(agent_count=Count("agent_skills", distinct=True))
 
-    @admin.display(description="agents", ordering="agent_count")
+    @admin.display(description=_("agents"), ordering="agent_count")
     def agent_count(self, skill: Skill) -> int:
         return skill.agent_count
 

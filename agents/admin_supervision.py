@@ -19,6 +19,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, ngettext_lazy
 
 from config.admin_tools import error_text
 from config.errors import DomainError
@@ -51,11 +53,18 @@ def visible_agents(request) -> QuerySet[Agent]:
     return scope(request, Agent.objects.select_related("team", "user"), "team_id")
 
 
+BREAKS_APPROVED = ngettext_lazy("%(count)d break approved.", "%(count)d breaks approved.", "count")
+BREAKS_DENIED = ngettext_lazy("%(count)d break denied.", "%(count)d breaks denied.", "count")
+BREAKS_STARTED = ngettext_lazy("%(count)d break started.", "%(count)d breaks started.", "count")
+BREAKS_ENDED = ngettext_lazy("%(count)d break ended.", "%(count)d breaks ended.", "count")
+AGENTS_SENT_ON_BREAK = ngettext_lazy("%(count)d agent sent on break.", "%(count)d agents sent on break.", "count")
+
+
 class TeamScopedAdmin(TeamScoped, admin.ModelAdmin):
     """Lists, forms and actions narrowed to the supervisor's teams (``team_path`` leads to the team id)."""
 
-    def run_each(self, request, objects, action, done: str) -> None:
-        """Apply a service to each object; refusals become error messages, the rest a success count."""
+    def run_each(self, request, objects, action, done) -> None:
+        """Apply a service to each object; refusals become error messages, the rest ``done`` % {"count": n}."""
         count = 0
         for obj in objects:
             try:
@@ -65,7 +74,7 @@ class TeamScopedAdmin(TeamScoped, admin.ModelAdmin):
             else:
                 count += 1
         if count:
-            self.message_user(request, f"{count} {done}.", messages.SUCCESS)
+            self.message_user(request, done % {"count": count}, messages.SUCCESS)
 
 
 # --- training ------------------------------------------------------------------------------------
@@ -211,21 +220,21 @@ class BreakAdmin(TeamScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
 
-    @admin.action(description="Approve selected breaks", permissions=["change"])
+    @admin.action(description=_("Approve selected breaks"), permissions=["change"])
     def approve(self, request, queryset):
-        self.run_each(request, queryset, lambda b: break_approve(brk=b, actor=request.user), "break(s) approved")
+        self.run_each(request, queryset, lambda b: break_approve(brk=b, actor=request.user), BREAKS_APPROVED)
 
-    @admin.action(description="Deny selected breaks", permissions=["change"])
+    @admin.action(description=_("Deny selected breaks"), permissions=["change"])
     def deny(self, request, queryset):
-        self.run_each(request, queryset, lambda b: break_deny(brk=b, actor=request.user), "break(s) denied")
+        self.run_each(request, queryset, lambda b: break_deny(brk=b, actor=request.user), BREAKS_DENIED)
 
-    @admin.action(description="Start selected breaks now", permissions=["change"])
+    @admin.action(description=_("Start selected breaks now"), permissions=["change"])
     def start(self, request, queryset):
-        self.run_each(request, queryset, lambda b: break_start(brk=b, actor=request.user), "break(s) started")
+        self.run_each(request, queryset, lambda b: break_start(brk=b, actor=request.user), BREAKS_STARTED)
 
-    @admin.action(description="End selected breaks", permissions=["change"])
+    @admin.action(description=_("End selected breaks"), permissions=["change"])
     def end(self, request, queryset):
-        self.run_each(request, queryset, lambda b: break_end(brk=b, actor=request.user), "break(s) ended")
+        self.run_each(request, queryset, lambda b: break_end(brk=b, actor=request.user), BREAKS_ENDED)
 
 
 class ReadOnlyScopedAdmin(TeamScopedAdmin):
@@ -278,16 +287,19 @@ def assign_course_action(modeladmin, request, queryset):
             except (DomainError, ValidationError) as exc:
                 modeladmin.message_user(request, error_text(exc), messages.ERROR)
                 return None
-            text = f"'{form.cleaned_data['course']}' assigned to {len(result.created)} agent(s)."
+            count = len(result.created)
+            text = ngettext(
+                "“%(course)s” assigned to %(count)d agent.", "“%(course)s” assigned to %(count)d agents.", count
+            ) % {"course": form.cleaned_data["course"], "count": count}
             if result.skipped:
-                text += f" Already assigned: {', '.join(a.name for a in result.skipped)}."
+                text += " " + _("Already assigned: %(names)s.") % {"names": ", ".join(a.name for a in result.skipped)}
             modeladmin.message_user(request, text, messages.SUCCESS)
             return None
     else:
         form = AssignCourseForm()
     context = {
         **modeladmin.admin_site.each_context(request),
-        "title": "Assign a training course",
+        "title": _("Assign a training course"),
         "form": form,
         "agents": queryset,
         "opts": modeladmin.model._meta,
@@ -296,17 +308,17 @@ def assign_course_action(modeladmin, request, queryset):
     return TemplateResponse(request, "admin/agents/assign_course.html", context)
 
 
-assign_course_action.short_description = "Assign a training course"
+assign_course_action.short_description = _("Assign a training course")
 assign_course_action.allowed_permissions = ["change"]
 
 
 def send_on_break_action(modeladmin, request, queryset):
     TeamScopedAdmin.run_each(
-        modeladmin, request, queryset, lambda a: break_send_now(agent=a, actor=request.user), "agent(s) sent on break"
+        modeladmin, request, queryset, lambda a: break_send_now(agent=a, actor=request.user), AGENTS_SENT_ON_BREAK
     )
 
 
-send_on_break_action.short_description = "Send on a well-being break now"
+send_on_break_action.short_description = _("Send on a well-being break now")
 send_on_break_action.allowed_permissions = ["change"]
 
 
@@ -324,7 +336,7 @@ def board_view(modeladmin, request):
     rows = agent_board(agents=modeladmin.get_queryset(request).filter(is_active=True).order_by("team__name", "name"))
     context = {
         **modeladmin.admin_site.each_context(request),
-        "title": "Agent board",
+        "title": _("Agent board"),
         "rows": rows,
         "statuses": BoardStatusForm.base_fields["status"].choices,
         "can_change": modeladmin.has_change_permission(request),
@@ -353,14 +365,15 @@ def board_operation_view(modeladmin, request, agent_id: int):
         elif operation == "set_status":
             form = BoardStatusForm(request.POST)
             if not form.is_valid():
-                raise ValidationError(form.errors.get("status", ["Choose a status."]))
+                raise ValidationError(form.errors.get("status", [_("Choose a status.")]))
             supervisor_set_status(agent=agent, status=form.cleaned_data["status"], actor=actor)
         else:
-            raise ValidationError(f"Unknown operation; choose one of {', '.join(BOARD_OPERATIONS)}.")
+            known = {"operations": ", ".join(BOARD_OPERATIONS)}
+            raise ValidationError(_("Unknown operation; choose one of %(operations)s.") % known)
     except (DomainError, ValidationError) as exc:
         modeladmin.message_user(request, f"{agent}: {error_text(exc)}", messages.ERROR)
     else:
-        modeladmin.message_user(request, f"{agent}: done.", messages.SUCCESS)
+        modeladmin.message_user(request, _("%(agent)s: done.") % {"agent": agent}, messages.SUCCESS)
     return HttpResponseRedirect(reverse("admin:agents_agent_board"))
 
 

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def grant_administrators_every_permission(sender, using="default", **kwargs) -> None:
@@ -15,7 +16,7 @@ def grant_administrators_every_permission(sender, using="default", **kwargs) -> 
 
 class AgentsConfig(AppConfig):
     name = "agents"
-    verbose_name = "Agents"
+    verbose_name = _("Agents")
 
     def ready(self) -> None:
         # Sent once per app; the last one (after every app's permissions exist) leaves the group complete.

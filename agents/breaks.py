@@ -16,10 +16,12 @@ import logging
 import math
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from config.errors import DomainError, IllegalTransition, NotAllowed
 
@@ -49,9 +51,9 @@ SCHEDULE_SLACK = timedelta(minutes=1)
 def break_type_get(*, code: str) -> BreakType:
     """The break type of ``code``; the seeded row, made again with its usual length if someone deleted it."""
     kind = BreakKind(code)
-    return BreakType.objects.get_or_create(
-        code=kind, defaults={"name": kind.label, "default_minutes": BREAK_DEFAULT_MINUTES[kind]}
-    )[0]
+    with translation.override(settings.LANGUAGE_CODE):  # stored data in the installation's language
+        defaults = {"name": str(kind.label), "default_minutes": BREAK_DEFAULT_MINUTES[kind]}
+    return BreakType.objects.get_or_create(code=kind, defaults=defaults)[0]
 
 
 def _announce(signal, agent: Agent, **kwargs) -> None:
@@ -81,7 +83,9 @@ def _not_own(agent: Agent, actor: AbstractBaseUser | None, refusal: str) -> None
     """Refuse a decision on a break of the actor's own agent profile (a supervisor who is also an agent)."""
     if actor is not None and actor.pk is not None and actor.pk == agent.user_id:
         raise NotAllowed(
-            f"{refusal}: another supervisor of your team or an administrator must decide it.", code="own_break"
+            _("%(refusal)s: another supervisor of your team or an administrator must decide it.")
+            % {"refusal": refusal},
+            code="own_break",
         )
 
 
@@ -91,7 +95,10 @@ def _lock(brk: Break) -> Break:
 
 def _move(brk: Break, status: str) -> None:
     if status not in BREAK_TRANSITIONS[brk.status]:
-        raise IllegalTransition(f"This break is {brk.get_status_display().lower()}; it cannot become {status}.")
+        raise IllegalTransition(
+            _("This break is %(lower)s; it cannot become %(status)s.")
+            % {"lower": brk.get_status_display().lower(), "status": status}
+        )
     brk.status = status
 
 
@@ -121,7 +128,9 @@ def break_request(
     now = timezone.now()
     reason = _clean(minutes=minutes, reason=reason, scheduled_for=scheduled_for, now=now)
     if not break_type.is_active:
-        raise ValidationError({"break_type": [f"'{break_type}' breaks are not offered."]})
+        raise ValidationError(
+            {"break_type": [_("'%(break_type)s' breaks are not offered.") % {"break_type": break_type}]}
+        )
     status = BreakStatus.REQUESTED
     if approved:
         status = BreakStatus.SCHEDULED if scheduled_for else BreakStatus.APPROVED
@@ -225,7 +234,9 @@ def _start(locked: Break, *, actor, enforce_cap: bool, now: datetime) -> None:
         with transaction.atomic():
             locked.save(update_fields=["status", "started_at", "approved_by", "decided_at"])
     except IntegrityError:
-        raise DomainError(f"{locked.agent.name} is on another break already.", code="break_running") from None
+        raise DomainError(
+            _("%(name)s is on another break already.") % {"name": locked.agent.name}, code="break_running"
+        ) from None
     agent_set_status(agent=locked.agent, status=AgentStatus.ON_BREAK, actor=actor, reason=f"break: {locked.break_type}")
     BreakDueNotice.objects.filter(agent=locked.agent, taken__isnull=True).update(taken=locked)
     supervisor_action_log(
@@ -335,7 +346,9 @@ def break_send_now(
                 with transaction.atomic():
                     locked.save()
             except IntegrityError:
-                raise DomainError(f"{agent.name} is on break already.", code="break_running") from None
+                raise DomainError(
+                    _("%(name)s is on break already.") % {"name": agent.name}, code="break_running"
+                ) from None
             agent_set_status(agent=agent, status=AgentStatus.ON_BREAK, actor=actor, reason=f"break: {break_type}")
             BreakDueNotice.objects.filter(agent=agent, taken__isnull=True).update(taken=locked)
             supervisor_action_log(
@@ -374,7 +387,7 @@ def supervisor_set_status(
 ) -> Agent:
     """A supervisor changes an agent's presence: the status log has it, and so does the supervision log."""
     if status == AgentStatus.ON_BREAK:
-        raise DomainError("Send the agent on a break instead: a break has a type and a length.")
+        raise DomainError(_("Send the agent on a break instead: a break has a type and a length."))
     with transaction.atomic():
         previous = agent.status
         running = Break.objects.filter(agent=agent, status=BreakStatus.STARTED).first()

@@ -1,13 +1,14 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AgentStatus(models.TextChoices):
-    OFFLINE = "offline", "Offline"
-    AVAILABLE = "available", "Available"
-    BUSY = "busy", "Busy"
-    WRAP_UP = "wrap_up", "Wrap-up"
-    ON_BREAK = "on_break", "On break"
-    NOT_READY = "not_ready", "Not ready"
+    OFFLINE = "offline", _("Offline")
+    AVAILABLE = "available", _("Available")
+    BUSY = "busy", _("Busy")
+    WRAP_UP = "wrap_up", _("Wrap-up")
+    ON_BREAK = "on_break", _("On break")
+    NOT_READY = "not_ready", _("Not ready")
 
 
 # Which status may follow which. Any logged-in status may go offline; coming back passes through available.
@@ -30,11 +31,11 @@ AGENT_STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 class TrainingStatus(models.TextChoices):
-    ASSIGNED = "assigned", "Assigned"
-    IN_PROGRESS = "in_progress", "In progress"
-    PASSED = "passed", "Passed"
-    FAILED = "failed", "Failed"
-    EXPIRED = "expired", "Expired"
+    ASSIGNED = "assigned", _("Assigned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
 
 
 # A record still waiting for its result; one such record per agent and course at a time.
@@ -42,11 +43,11 @@ OPEN_TRAINING_STATUSES = frozenset({TrainingStatus.ASSIGNED, TrainingStatus.IN_P
 
 
 class BreakKind(models.TextChoices):
-    SHORT = "short", "Short break"
-    LUNCH = "lunch", "Lunch"
-    WELL_BEING = "well_being", "Well-being break"
-    TRAINING = "training", "Training"
-    COACHING = "coaching", "Coaching"
+    SHORT = "short", _("Short break")
+    LUNCH = "lunch", _("Lunch")
+    WELL_BEING = "well_being", _("Well-being break")
+    TRAINING = "training", _("Training")
+    COACHING = "coaching", _("Coaching")
 
 
 # Usual lengths in minutes (seeded into BreakType by a migration; supervisors may change them there).
@@ -60,12 +61,12 @@ BREAK_DEFAULT_MINUTES = {
 
 
 class BreakStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    APPROVED = "approved", "Approved"
-    DENIED = "denied", "Denied"
-    SCHEDULED = "scheduled", "Scheduled"
-    STARTED = "started", "Started"
-    ENDED = "ended", "Ended"
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    DENIED = "denied", _("Denied")
+    SCHEDULED = "scheduled", _("Scheduled")
+    STARTED = "started", _("Started")
+    ENDED = "ended", _("Ended")
 
 
 # Waiting to be taken: an agent has at most one such break at a time.
@@ -82,19 +83,19 @@ BREAK_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 class BreakDueReason(models.TextChoices):
-    CONTINUOUS_HANDLING = "continuous_handling", "Long continuous handling"
-    BAD_OUTCOMES = "bad_outcomes", "A run of difficult contacts"
+    CONTINUOUS_HANDLING = "continuous_handling", _("Long continuous handling")
+    BAD_OUTCOMES = "bad_outcomes", _("A run of difficult contacts")
 
 
 class SupervisorActionKind(models.TextChoices):
-    BREAK_REQUESTED = "break_requested", "Break requested"
-    BREAK_APPROVED = "break_approved", "Break approved"
-    BREAK_DENIED = "break_denied", "Break denied"
-    BREAK_STARTED = "break_started", "Break started"
-    BREAK_ENDED = "break_ended", "Break ended"
-    BREAK_DUE = "break_due", "Break due"
-    STATUS_SET = "status_set", "Status set"
-    TRAINING_ASSIGNED = "training_assigned", "Training assigned"
-    TRAINING_RESULT = "training_result", "Training result recorded"
-    TRAINING_REMINDED = "training_reminded", "Training expiry reminder sent"
-    TRAINING_EXPIRED = "training_expired", "Training expired"
+    BREAK_REQUESTED = "break_requested", _("Break requested")
+    BREAK_APPROVED = "break_approved", _("Break approved")
+    BREAK_DENIED = "break_denied", _("Break denied")
+    BREAK_STARTED = "break_started", _("Break started")
+    BREAK_ENDED = "break_ended", _("Break ended")
+    BREAK_DUE = "break_due", _("Break due")
+    STATUS_SET = "status_set", _("Status set")
+    TRAINING_ASSIGNED = "training_assigned", _("Training assigned")
+    TRAINING_RESULT = "training_result", _("Training result recorded")
+    TRAINING_REMINDED = "training_reminded", _("Training expiry reminder sent")
+    TRAINING_EXPIRED = "training_expired", _("Training expired")

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from .choices import (
     OPEN_TRAINING_STATUSES,
@@ -25,6 +26,7 @@ class Team(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("team"), _("teams")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(Lower("name"), name="team_name_ci_unique")]
 
@@ -40,6 +42,7 @@ class Skill(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("skill"), _("skills")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(Lower("name"), name="skill_name_ci_unique")]
 
@@ -68,6 +71,7 @@ class Agent(models.Model):
     skills = models.ManyToManyField(Skill, through="AgentSkill", related_name="agents")
 
     class Meta:
+        verbose_name, verbose_name_plural = _("agent"), _("agents")
         ordering = ["name"]
         indexes = [models.Index(fields=["status", "status_changed_at"], name="agent_status_since")]
         constraints = [
@@ -116,6 +120,7 @@ class AgentStatusLog(models.Model):
     reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("agent status log"), _("agent status logs")
         ordering = ["-changed_at", "-id"]
         indexes = [models.Index(fields=["agent", "-changed_at"], name="statuslog_agent_time")]
 
@@ -143,6 +148,7 @@ class TrainingCourse(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("training course"), _("training courses")
         ordering = ["title"]
         constraints = [
             models.UniqueConstraint(Lower("title"), name="trainingcourse_title_ci_unique"),
@@ -177,6 +183,7 @@ class TrainingRecord(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("training record"), _("training records")
         ordering = ["-assigned_at", "-id"]
         indexes = [
             models.Index(fields=["agent", "course", "status"], name="trainingrecord_agent_course"),
@@ -236,6 +243,7 @@ class BreakType(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("break type"), _("break types")
         ordering = ["name"]
         constraints = [models.CheckConstraint(condition=models.Q(default_minutes__gt=0), name="breaktype_minutes_pos")]
 
@@ -271,6 +279,7 @@ class Break(models.Model):
     )
 
     class Meta:
+        verbose_name, verbose_name_plural = _("break"), _("breaks")
         ordering = ["-requested_at", "-id"]
         indexes = [models.Index(fields=["agent", "-requested_at"], name="break_agent_time")]
         constraints = [
@@ -317,7 +326,7 @@ class BreakPolicy(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        verbose_name_plural = "break policies"
+        verbose_name, verbose_name_plural = _("break policy"), _("break policies")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(max_on_break_share__gte=0, max_on_break_share__lte=1),
@@ -346,6 +355,7 @@ class BreakDueNotice(models.Model):
     taken = models.ForeignKey(Break, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
+        verbose_name, verbose_name_plural = _("break due notice"), _("break due notices")
         ordering = ["-due_at"]
         constraints = [
             models.UniqueConstraint(fields=["agent", "reason", "since"], name="breakduenotice_once"),
@@ -372,6 +382,7 @@ class SupervisorAction(models.Model):
     detail = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("supervisor action"), _("supervisor actions")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["agent", "-at"], name="supervisoraction_agent_time")]
 
@@ -380,3 +391,4 @@ class SupervisorAction(models.Model):
 
 
 from .audit_models import AuditEntry, AuditSource  # noqa: E402,F401  (Django finds models imported here)
+from .preference_models import UserPreference  # noqa: E402, F401  (a model of this app, kept in its own module)

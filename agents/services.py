@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.errors import IllegalTransition
 
@@ -46,10 +47,12 @@ def clean_name(name: str, *, model: type[models.Model], field: str = "name") -> 
     """``name`` stripped; blank, or longer than ``model`` allows, is a field error (agents, teams, skills)."""
     name = (name or "").strip()
     if not name:
-        raise ValidationError({field: ["This field may not be blank."]})
+        raise ValidationError({field: [gettext("This field may not be blank.")]})
     limit = NAME_MAX_LENGTH[model]
     if len(name) > limit:
-        raise ValidationError({field: [f"Ensure this field has no more than {limit} characters."]})
+        raise ValidationError(
+            {field: [gettext("Ensure this field has no more than %(limit)s characters.") % {"limit": limit}]}
+        )
     return name
 
 
@@ -66,7 +69,7 @@ def _clean_email(email: str) -> str:
         try:
             validate_email(email)
         except ValidationError:
-            raise ValidationError({"email": ["Enter a valid email address."]}) from None
+            raise ValidationError({"email": [gettext("Enter a valid email address.")]}) from None
     return get_user_model().objects.normalize_email(email)
 
 
@@ -132,14 +135,18 @@ def agent_create(
 
     # Usernames differing only by case would be two logins that people cannot tell apart.
     if user_model.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": [f"The username '{username}' is already taken."]})
+        raise ValidationError(
+            {"username": [gettext("The username '%(username)s' is already taken.") % {"username": username}]}
+        )
 
     with transaction.atomic():
         try:
             with transaction.atomic():
                 user = user_model.objects.create_user(username=username, email=email, password=None)
         except IntegrityError:  # a concurrent create won the race for this username
-            raise ValidationError({"username": [f"The username '{username}' is already taken."]}) from None
+            raise ValidationError(
+                {"username": [gettext("The username '%(username)s' is already taken.") % {"username": username}]}
+            ) from None
         group = Group.objects.filter(name=AGENT_GROUP_NAME).first()
         if group is not None:
             user.groups.add(group)
@@ -237,11 +244,23 @@ def agent_set_status(*, agent: Agent, status: str, actor: AbstractBaseUser | Non
     """
     if status not in AgentStatus.values:
         raise ValidationError(
-            {"status": [f"'{status}' is not a status; statuses are {', '.join(AgentStatus.values)}."]}
+            {
+                "status": [
+                    gettext("'%(status)s' is not a status; statuses are %(join)s.")
+                    % {"status": status, "join": ", ".join(AgentStatus.values)}
+                ]
+            }
         )
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX_LENGTH:
-        raise ValidationError({"reason": [f"Ensure this field has no more than {REASON_MAX_LENGTH} characters."]})
+        raise ValidationError(
+            {
+                "reason": [
+                    gettext("Ensure this field has no more than %(REASON_MAX_LENGTH)s characters.")
+                    % {"REASON_MAX_LENGTH": REASON_MAX_LENGTH}
+                ]
+            }
+        )
 
     with transaction.atomic():
         locked = Agent.objects.select_for_update().get(pk=agent.pk)
@@ -251,9 +270,14 @@ def agent_set_status(*, agent: Agent, status: str, actor: AbstractBaseUser | Non
         status_change_check(agent=locked, status=status, actor=actor)
         allowed = AGENT_STATUS_TRANSITIONS[previous]
         if status not in allowed:
-            raise IllegalTransition(f"Cannot go from {previous} to {status}; allowed: {', '.join(sorted(allowed))}.")
+            raise IllegalTransition(
+                gettext("Cannot go from %(previous)s to %(status)s; allowed: %(join)s.")
+                % {"previous": previous, "status": status, "join": ", ".join(sorted(allowed))}
+            )
         if status == AgentStatus.AVAILABLE and not locked.is_active:
-            raise IllegalTransition(f"Agent '{locked.name}' is inactive and cannot become available.")
+            raise IllegalTransition(
+                gettext("Agent '%(name)s' is inactive and cannot become available.") % {"name": locked.name}
+            )
         now = timezone.now()
         locked.status, locked.status_changed_at = status, now
         locked.save(update_fields=["status", "status_changed_at", "updated_at"])

@@ -18,6 +18,7 @@ Decided (issue 11):
 """
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils.translation import gettext as _
 
 from config.errors import NotAllowed
 
@@ -40,8 +41,8 @@ def status_change_check(*, agent: Agent, status: str, actor: AbstractBaseUser | 
     own = actor.pk == agent.user_id
     if own and status in WORK_STATUSES:
         raise NotAllowed(
-            f"You cannot set yourself {AgentStatus(status).label.lower()}: it follows from your work. "
-            "Choose available, not ready or offline.",
+            _("You cannot set yourself %(lower)s: it follows from your work. Choose available, not ready or offline.")
+            % {"lower": AgentStatus(status).label.lower()},
             code="status_not_self_service",
         )
     if status == AgentStatus.ON_BREAK and break_needs_approval(agent=agent):
@@ -53,6 +54,7 @@ def status_change_check(*, agent: Agent, status: str, actor: AbstractBaseUser | 
             else (f"{agent.name}'s", "send them on a break instead.")
         )
         raise NotAllowed(
-            f"{whose} team's break policy asks for breaks to be requested and approved: {instead}",
+            _("%(whose)s team's break policy asks for breaks to be requested and approved: %(instead)s")
+            % {"whose": whose, "instead": instead},
             code="break_approval_required",
         )

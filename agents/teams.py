@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError
+from django.utils.translation import gettext as _
 
 from config.errors import DomainError
 
@@ -23,7 +24,14 @@ def _require_unique_name(model: type[models.Model], name: str, *, exclude_pk: in
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ValidationError({"name": [f"A {model._meta.verbose_name} named '{name}' already exists."]})
+        raise ValidationError(
+            {
+                "name": [
+                    _("A %(verbose_name)s named '%(name)s' already exists.")
+                    % {"verbose_name": model._meta.verbose_name, "name": name}
+                ]
+            }
+        )
 
 
 def _save_unique(instance: models.Model, *, update_fields: list[str] | None = None) -> None:
@@ -34,7 +42,12 @@ def _save_unique(instance: models.Model, *, update_fields: list[str] | None = No
     except IntegrityError:
         model = type(instance)
         raise ValidationError(
-            {"name": [f"A {model._meta.verbose_name} named '{instance.name}' already exists."]}
+            {
+                "name": [
+                    _("A %(verbose_name)s named '%(name)s' already exists.")
+                    % {"verbose_name": model._meta.verbose_name, "name": instance.name}
+                ]
+            }
         ) from None
 
 
@@ -71,7 +84,8 @@ def skill_delete(*, skill: Skill) -> None:
             skill.delete()
     except ProtectedError as exc:
         raise DomainError(
-            f"Skill '{skill}' is in use by {_describe(exc.protected_objects)}; remove it from them first.",
+            _("Skill '%(skill)s' is in use by %(describe)s; remove it from them first.")
+            % {"skill": skill, "describe": _describe(exc.protected_objects)},
             code="in_use",
         ) from None
 
@@ -153,6 +167,8 @@ def team_delete(*, team: Team) -> None:
             in_use.append(f"{count} {label}")
     if in_use:
         raise DomainError(
-            f"Team '{team}' still has {', '.join(in_use)}; move them to another team first.", code="in_use"
+            _("Team '%(team)s' still has %(join)s; move them to another team first.")
+            % {"team": team, "join": ", ".join(in_use)},
+            code="in_use",
         )
     team.delete()

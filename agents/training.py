@@ -17,6 +17,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.errors import DomainError
 
@@ -47,14 +48,21 @@ def training_assign(
     """Assign ``course`` to many agents at once; an agent with an open record of it keeps that one (skipped)."""
     agents = list({agent.pk: agent for agent in agents}.values())
     if not agents:
-        raise ValidationError({"agents": ["Choose at least one agent."]})
+        raise ValidationError({"agents": [_("Choose at least one agent.")]})
     if len(agents) > MAX_AGENTS_PER_ASSIGNMENT:
-        raise ValidationError({"agents": [f"Assign to at most {MAX_AGENTS_PER_ASSIGNMENT} agents at once."]})
+        raise ValidationError(
+            {
+                "agents": [
+                    _("Assign to at most %(MAX_AGENTS_PER_ASSIGNMENT)s agents at once.")
+                    % {"MAX_AGENTS_PER_ASSIGNMENT": MAX_AGENTS_PER_ASSIGNMENT}
+                ]
+            }
+        )
     if not course.is_active:
-        raise ValidationError({"course": [f"Course '{course}' is not active."]})
+        raise ValidationError({"course": [_("Course '%(course)s' is not active.") % {"course": course}]})
     now = timezone.now()
     if due_at is not None and due_at <= now:
-        raise ValidationError({"due_at": ["The due date must be in the future."]})
+        raise ValidationError({"due_at": [_("The due date must be in the future.")]})
 
     result = TrainingAssignment()
     with transaction.atomic():
@@ -74,7 +82,8 @@ def training_assign(
                 result.created = TrainingRecord.objects.bulk_create(records)
         except IntegrityError:  # a concurrent assignment of the same course won the race
             raise DomainError(
-                f"Course '{course}' was just assigned to some of these agents by someone else; try again."
+                _("Course '%(course)s' was just assigned to some of these agents by someone else; try again.")
+                % {"course": course}
             ) from None
         for record in result.created:
             supervisor_action_log(
@@ -98,7 +107,10 @@ def training_start(*, record: TrainingRecord, actor: AbstractBaseUser | None = N
         if locked.status == TrainingStatus.IN_PROGRESS:
             return locked
         if locked.status != TrainingStatus.ASSIGNED:
-            raise DomainError(f"This record is {locked.get_status_display().lower()}; only assigned training starts.")
+            raise DomainError(
+                _("This record is %(lower)s; only assigned training starts.")
+                % {"lower": locked.get_status_display().lower()}
+            )
         locked.status = TrainingStatus.IN_PROGRESS
         locked.save(update_fields=["status"])
     return locked
@@ -116,21 +128,22 @@ def training_record_result(
     Only an open record takes a result; a new attempt is a new assignment, so the history of attempts stays.
     """
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
-        raise ValidationError({"score": ["Enter a whole number from 0 to 100."]})
+        raise ValidationError({"score": [_("Enter a whole number from 0 to 100.")]})
     now = timezone.now()
     completed_at = completed_at or now
     if timezone.is_naive(completed_at):
-        raise ValidationError({"completed_at": ["Give a time zone."]})
+        raise ValidationError({"completed_at": [_("Give a time zone.")]})
     if completed_at > now:
-        raise ValidationError({"completed_at": ["The completion time cannot be in the future."]})
+        raise ValidationError({"completed_at": [_("The completion time cannot be in the future.")]})
     with transaction.atomic():
         locked = _lock_record(record)
         if locked.status not in OPEN_TRAINING_STATUSES:
             raise DomainError(
-                f"This record is already {locked.get_status_display().lower()}; assign the course again for a new try."
+                _("This record is already %(lower)s; assign the course again for a new try.")
+                % {"lower": locked.get_status_display().lower()}
             )
         if completed_at < locked.assigned_at:
-            raise ValidationError({"completed_at": ["The completion time cannot be before the assignment."]})
+            raise ValidationError({"completed_at": [_("The completion time cannot be before the assignment.")]})
         course = locked.course
         passed = score >= course.pass_score
         locked.score, locked.completed_at = score, completed_at

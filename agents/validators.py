@@ -1,6 +1,7 @@
 """Validation shared by services, admin forms and API serializers, so every door enforces the same rules."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from config.choices import Channel
 
@@ -14,7 +15,7 @@ def validate_capacity(value) -> dict[str, int]:
     although Python counts them as integers: ``{"chat": true}`` is a client bug, not a capacity of one.
     """
     if not isinstance(value, dict):
-        raise ValidationError('Capacity must be an object mapping channels to numbers, e.g. {"chat": 3}.')
+        raise ValidationError(_('Capacity must be an object mapping channels to numbers, e.g. {"chat": 3}.'))
     errors = []
     for channel, amount in value.items():
         if channel not in Channel.values:

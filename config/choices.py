@@ -1,13 +1,14 @@
 """Vocabulary shared by every app (contacts, agents and crm all speak of channels)."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Channel(models.TextChoices):
-    VOICE = "voice", "Voice"
-    EMAIL = "email", "Email"
-    CHAT = "chat", "Chat"
-    SMS = "sms", "SMS"
-    WHATSAPP = "whatsapp", "WhatsApp"
-    SOCIAL = "social", "Social"
-    WEB = "web", "Web form"
+    VOICE = "voice", _("Voice")
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    SOCIAL = "social", _("Social")
+    WEB = "web", _("Web form")

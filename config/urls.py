@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.probes import healthz, readyz
@@ -22,7 +23,10 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("agents.urls")),  # "My preferences" (language, time zone)
     path("accounts/", include("django.contrib.auth.urls")),
+    # the console's JavaScript strings in the request's language (gettext() in crm/static/console/*.js)
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("console/", include("crm.console.urls")),
     path("console/", include("crm.inboxes.console_urls")),
     path("wallboard/", wallboard, name="wallboard"),

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from config.roles import is_administrator
 
@@ -61,7 +62,7 @@ class CustomerAdminForm(forms.ModelForm):
         if self.instance.pk:
             taken = taken.exclude(customer_id=self.instance.pk)
         if taken.exists():
-            raise ValidationError(f"'{address}' already belongs to another customer.")
+            raise ValidationError(_("'%(address)s' already belongs to another customer.") % {"address": address})
         return address
 
     def clean_name(self):
@@ -223,7 +224,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(customer_count=Count("customers"))
 
-    @admin.display(description="customers", ordering="customer_count")
+    @admin.display(description=_("customers"), ordering="customer_count")
     def customer_count(self, obj) -> int:
         return obj.customer_count
 
@@ -275,7 +276,7 @@ class NoteAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer"]
     readonly_fields = ["author", "created_at"]
 
-    @admin.display(description="note")
+    @admin.display(description=_("note"))
     def short_body(self, obj) -> str:
         return obj.body[:80]
 

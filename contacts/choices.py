@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from config.choices import Channel
 
@@ -6,10 +7,10 @@ from config.choices import Channel
 class IdentityChannel(models.TextChoices):
     """How an address reaches a customer. Voice and SMS share the phone number."""
 
-    EMAIL = "email", "Email address"
-    PHONE = "phone", "Phone number"
-    CHAT = "chat", "Chat / web visitor id"
-    SOCIAL = "social", "Social handle"
+    EMAIL = "email", _("Email address")
+    PHONE = "phone", _("Phone number")
+    CHAT = "chat", _("Chat / web visitor id")
+    SOCIAL = "social", _("Social handle")
 
 
 # Which identity an interaction channel's sender address is.
@@ -25,7 +26,7 @@ IDENTITY_FOR_CHANNEL = {
 
 
 class Tier(models.TextChoices):
-    STANDARD = "standard", "Standard"
-    SILVER = "silver", "Silver"
-    GOLD = "gold", "Gold"
-    VIP = "vip", "VIP"
+    STANDARD = "standard", _("Standard")
+    SILVER = "silver", _("Silver")
+    GOLD = "gold", _("Gold")
+    VIP = "vip", _("VIP")

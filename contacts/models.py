@@ -3,6 +3,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from .choices import IdentityChannel, Tier
 
@@ -17,6 +18,8 @@ class Organization(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(Lower("name"), name="organization_name_ci_unique")]
 
@@ -55,6 +58,8 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["-id"]
         indexes = [
             GinIndex(name="customer_name_trgm", fields=["name"], opclasses=["gin_trgm_ops"]),
@@ -88,7 +93,8 @@ class ContactIdentity(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name_plural = "contact identities"
+        verbose_name = _("contact identity")
+        verbose_name_plural = _("contact identities")
         ordering = ["channel", "address"]
         constraints = [
             models.UniqueConstraint(fields=["channel", "address"], name="identity_channel_address_unique"),
@@ -116,6 +122,8 @@ class Note(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["customer", "-created_at"], name="note_customer_created")]
 

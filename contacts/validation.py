@@ -13,6 +13,7 @@ from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator
+from django.utils.translation import gettext as _
 
 MAX_NAME_LENGTH = 200
 MAX_TAGS = 50
@@ -37,9 +38,12 @@ def _timezones() -> frozenset[str]:
 def clean_name(value: str, *, what: str = "A name") -> str:
     value = (value or "").strip()
     if not value:
-        raise ValidationError(f"{what} is required.")
+        raise ValidationError(_("%(what)s is required.") % {"what": what})
     if len(value) > MAX_NAME_LENGTH:
-        raise ValidationError(f"{what} has at most {MAX_NAME_LENGTH} characters.")
+        raise ValidationError(
+            _("%(what)s has at most %(MAX_NAME_LENGTH)s characters.")
+            % {"what": what, "MAX_NAME_LENGTH": MAX_NAME_LENGTH}
+        )
     return value
 
 
@@ -47,7 +51,9 @@ def clean_language(value: str) -> str:
     """A BCP 47 short code in canonical case: ``EN_us`` → ``en-US``."""
     match = _LANGUAGE_RE.match((value or "").strip().replace("_", "-").lower())
     if match is None:
-        raise ValidationError(f"'{value}' is not a language code such as 'en', 'pt-BR' or 'zh-Hant-TW'.")
+        raise ValidationError(
+            _("'%(value)s' is not a language code such as 'en', 'pt-BR' or 'zh-Hant-TW'.") % {"value": value}
+        )
     parts = [match["lang"]]
     if match["script"]:
         parts.append(match["script"].title())
@@ -59,27 +65,32 @@ def clean_language(value: str) -> str:
 def clean_timezone(value: str) -> str:
     value = (value or "").strip()
     if value not in _timezones():
-        raise ValidationError(f"'{value}' is not an IANA time zone such as 'Europe/Paris' or 'UTC'.")
+        raise ValidationError(
+            _("'%(value)s' is not an IANA time zone such as 'Europe/Paris' or 'UTC'.") % {"value": value}
+        )
     return value
 
 
 def clean_tags(value: Iterable[str]) -> list[str]:
     """Trimmed tags without blanks and repeats (the first occurrence wins, order is kept)."""
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValidationError("Tags are a list of strings.")
+        raise ValidationError(_("Tags are a list of strings."))
     tags: list[str] = []
     for tag in value:
         if not isinstance(tag, str):
-            raise ValidationError("Each tag is a string.")
+            raise ValidationError(_("Each tag is a string."))
         tag = tag.strip()
         if not tag:
             continue
         if len(tag) > MAX_TAG_LENGTH:
-            raise ValidationError(f"A tag has at most {MAX_TAG_LENGTH} characters ('{tag[:20]}…' is longer).")
+            raise ValidationError(
+                _("A tag has at most %(MAX_TAG_LENGTH)s characters ('%(value)s…' is longer).")
+                % {"MAX_TAG_LENGTH": MAX_TAG_LENGTH, "value": tag[:20]}
+            )
         if tag not in tags:
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        raise ValidationError(f"A customer has at most {MAX_TAGS} tags.")
+        raise ValidationError(_("A customer has at most %(MAX_TAGS)s tags.") % {"MAX_TAGS": MAX_TAGS})
     return tags
 
 
@@ -88,16 +99,18 @@ def clean_attributes(value) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ValidationError("Attributes are a JSON object.")
+        raise ValidationError(_("Attributes are a JSON object."))
     try:
         encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
-        raise ValidationError("Attributes must be plain JSON text, numbers, booleans, lists and objects.") from None
+        raise ValidationError(_("Attributes must be plain JSON text, numbers, booleans, lists and objects.")) from None
     if len(encoded) > MAX_ATTRIBUTES_BYTES:
-        raise ValidationError(f"Attributes take at most {MAX_ATTRIBUTES_BYTES // 1024} KB as JSON.")
+        raise ValidationError(
+            _("Attributes take at most %(value)s KB as JSON.") % {"value": MAX_ATTRIBUTES_BYTES // 1024}
+        )
     # jsonb cannot store U+0000 (PostgreSQL rejects it), so refuse it here rather than fail on save.
     if _contains_nul(value):
-        raise ValidationError("Attributes may not contain NUL characters.")
+        raise ValidationError(_("Attributes may not contain NUL characters."))
     return value
 
 
@@ -117,9 +130,9 @@ def clean_domain(value: str) -> str:
     if not value:
         return ""
     if len(value) > 200:
-        raise ValidationError("A domain has at most 200 characters.")
+        raise ValidationError(_("A domain has at most 200 characters."))
     try:
         _domain_validator(value)
     except ValidationError:
-        raise ValidationError(f"'{value}' is not a domain name such as 'example.com'.") from None
+        raise ValidationError(_("'%(value)s' is not a domain name such as 'example.com'.") % {"value": value}) from None
     return value

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CrmConfig(AppConfig):
     name = "crm"
-    verbose_name = "Contact center"
+    verbose_name = _("Contact center")
 
     def ready(self) -> None:
         # The in-transaction hooks (crm.interactions.hooks, crm.routing.hooks), filled in this fixed order: the

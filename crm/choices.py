@@ -5,15 +5,15 @@ from config.choices import Channel  # noqa: F401  (re-exported: crm code speaks 
 
 
 class InteractionStatus(models.TextChoices):
-    NEW = "new", "New"
-    QUEUED = "queued", "Queued"
-    ASSIGNED = "assigned", "Assigned"
-    ACTIVE = "active", "Active"
-    ON_HOLD = "on_hold", "On hold"
-    WRAP_UP = "wrap_up", "Wrap-up"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
-    ABANDONED = "abandoned", "Abandoned"
+    NEW = "new", _("New")
+    QUEUED = "queued", _("Queued")
+    ASSIGNED = "assigned", _("Assigned")
+    ACTIVE = "active", _("Active")
+    ON_HOLD = "on_hold", _("On hold")
+    WRAP_UP = "wrap_up", _("Wrap-up")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    ABANDONED = "abandoned", _("Abandoned")
 
 
 S = InteractionStatus
@@ -38,75 +38,75 @@ OWNED_STATUSES = frozenset({S.ASSIGNED, S.ACTIVE, S.ON_HOLD, S.WRAP_UP})
 class InteractionEventKind(models.TextChoices):
     """What an ``InteractionEvent`` records. Status changes name their step; the rest change no status."""
 
-    CREATED = "created", "Created"
-    QUEUED = "queued", "Queued"
-    ASSIGNED = "assigned", "Assigned"
-    ACCEPTED = "accepted", "Accepted"
-    HELD = "held", "Put on hold"
-    RESUMED = "resumed", "Resumed"
-    WRAP_UP = "wrap_up", "Wrap-up started"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
-    ABANDONED = "abandoned", "Abandoned"
-    REOPENED = "reopened", "Reopened"
-    TRANSFERRED = "transferred", "Transferred"
-    OVERFLOWED = "overflowed", "Moved to the overflow queue"
-    UPDATED = "updated", "Updated"
-    FIRST_RESPONSE = "first_response", "First response"
-    OFFER_TIMEOUT = "offer_timeout", "Offer not accepted in time"
-    OFFER_WITHDRAWN = "offer_withdrawn", "Offer withdrawn: the agent's console was gone"
-    AGENT_DISCONNECTED = "agent_disconnected", "The agent's console was gone while handling it"
-    ESCALATED = "escalated", "Moved to another queue by an SLA escalation"
-    RECORDING_WITHHELD = "recording_withheld", "Recording withheld: no consent"
+    CREATED = "created", _("Created")
+    QUEUED = "queued", _("Queued")
+    ASSIGNED = "assigned", _("Assigned")
+    ACCEPTED = "accepted", _("Accepted")
+    HELD = "held", _("Put on hold")
+    RESUMED = "resumed", _("Resumed")
+    WRAP_UP = "wrap_up", _("Wrap-up started")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    ABANDONED = "abandoned", _("Abandoned")
+    REOPENED = "reopened", _("Reopened")
+    TRANSFERRED = "transferred", _("Transferred")
+    OVERFLOWED = "overflowed", _("Moved to the overflow queue")
+    UPDATED = "updated", _("Updated")
+    FIRST_RESPONSE = "first_response", _("First response")
+    OFFER_TIMEOUT = "offer_timeout", _("Offer not accepted in time")
+    OFFER_WITHDRAWN = "offer_withdrawn", _("Offer withdrawn: the agent's console was gone")
+    AGENT_DISCONNECTED = "agent_disconnected", _("The agent's console was gone while handling it")
+    ESCALATED = "escalated", _("Moved to another queue by an SLA escalation")
+    RECORDING_WITHHELD = "recording_withheld", _("Recording withheld: no consent")
 
 
 class AssignmentEndReason(models.TextChoices):
     """Why an agent stopped owning an interaction (``Assignment.end_reason``)."""
 
-    RESOLVED = "resolved", "Resolved"
-    TRANSFERRED = "transferred", "Transferred"
-    REQUEUED = "requeued", "Sent back to the queue"
-    TIMED_OUT = "timed_out", "Offer not accepted in time"
-    ABANDONED = "abandoned", "Abandoned by the customer"
-    REASSIGNED = "reassigned", "Given to another agent"
+    RESOLVED = "resolved", _("Resolved")
+    TRANSFERRED = "transferred", _("Transferred")
+    REQUEUED = "requeued", _("Sent back to the queue")
+    TIMED_OUT = "timed_out", _("Offer not accepted in time")
+    ABANDONED = "abandoned", _("Abandoned by the customer")
+    REASSIGNED = "reassigned", _("Given to another agent")
 
 
 class SLAClock(models.TextChoices):
     """The three service-level clocks of an interaction (the ``target`` of an escalation step)."""
 
-    FIRST_RESPONSE = "first_response", "First response"
-    NEXT_RESPONSE = "next_response", "Next response"
-    RESOLUTION = "resolution", "Resolution"
+    FIRST_RESPONSE = "first_response", _("First response")
+    NEXT_RESPONSE = "next_response", _("Next response")
+    RESOLUTION = "resolution", _("Resolution")
 
 
 class EscalationAction(models.TextChoices):
-    WARN = "warn", "Warn (sla_warning signal)"
-    NOTIFY_SUPERVISORS = "notify_supervisors", "Email the queue team's supervisors"
-    RAISE_PRIORITY = "raise_priority", "Raise the priority one step"
-    MOVE_TO_QUEUE = "move_to_queue", "Move to another queue"
+    WARN = "warn", _("Warn (sla_warning signal)")
+    NOTIFY_SUPERVISORS = "notify_supervisors", _("Email the queue team's supervisors")
+    RAISE_PRIORITY = "raise_priority", _("Raise the priority one step")
+    MOVE_TO_QUEUE = "move_to_queue", _("Move to another queue")
 
 
 class EscalationKind(models.TextChoices):
-    WARN = "warn", "Warning"
-    BREACH = "breach", "Breach"
+    WARN = "warn", _("Warning")
+    BREACH = "breach", _("Breach")
 
 
 class Priority(models.IntegerChoices):
-    LOW = 1, "Low"
-    NORMAL = 2, "Normal"
-    HIGH = 3, "High"
-    URGENT = 4, "Urgent"
+    LOW = 1, _("Low")
+    NORMAL = 2, _("Normal")
+    HIGH = 3, _("High")
+    URGENT = 4, _("Urgent")
 
 
 class Direction(models.TextChoices):
-    INBOUND = "inbound", "Inbound"
-    OUTBOUND = "outbound", "Outbound"
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
 
 
 class MessageDirection(models.TextChoices):
-    INBOUND = "inbound", "Inbound (from the customer)"
-    OUTBOUND = "outbound", "Outbound (to the customer)"
-    INTERNAL = "internal", "Internal note"
+    INBOUND = "inbound", _("Inbound (from the customer)")
+    OUTBOUND = "outbound", _("Outbound (to the customer)")
+    INTERNAL = "internal", _("Internal note")
 
 
 class DeliveryStatus(models.TextChoices):
@@ -114,11 +114,11 @@ class DeliveryStatus(models.TextChoices):
     ``read`` come later, from the provider's status callbacks (Twilio: SMS delivered, WhatsApp read); a status only
     moves forward along ``DELIVERY_PROGRESS``."""
 
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
     DELIVERED = "delivered", _("Delivered")
     READ = "read", _("Read")
-    FAILED = "failed", "Failed"
+    FAILED = "failed", _("Failed")
 
 
 # The order a sent message's status moves in; a callback naming an earlier one (Twilio's ``sent`` arriving after its
@@ -127,9 +127,9 @@ DELIVERY_PROGRESS = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStat
 
 
 class SurveyKind(models.TextChoices):
-    CSAT = "csat", "CSAT (1–5)"
-    NPS = "nps", "NPS (0–10)"
-    CES = "ces", "CES (1–7)"
+    CSAT = "csat", _("CSAT (1–5)")
+    NPS = "nps", _("NPS (0–10)")
+    CES = "ces", _("CES (1–7)")
 
 
 SURVEY_SCORE_RANGE = {SurveyKind.CSAT: (1, 5), SurveyKind.NPS: (0, 10), SurveyKind.CES: (1, 7)}
@@ -138,23 +138,23 @@ BAD_CSAT_MAX = 2
 
 
 class ReviewStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    COMPLETED = "completed", "Completed"
+    PENDING = "pending", _("Pending")
+    COMPLETED = "completed", _("Completed")
 
 
 class SurveyStatus(models.TextChoices):
     """Where a survey stands: the outbox row waits (pending) until the dispatcher sends or drops it."""
 
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    SUPPRESSED = "suppressed", "Suppressed"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    SUPPRESSED = "suppressed", _("Suppressed")
+    FAILED = "failed", _("Failed")
 
 
 class WebhookDeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed (gave up)"
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed (gave up)")
 
 
 # The events a webhook can subscribe to; "*" subscribes to all of them.

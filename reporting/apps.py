@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReportingConfig(AppConfig):
     name = "reporting"
-    verbose_name = "Reporting"
+    verbose_name = _("Reporting")
 
     def ready(self) -> None:
         from .admin_dashboard import install

@@ -15,7 +15,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from agents.access import Viewer, viewer_from_request
 from config.replicas import replica_view
@@ -28,7 +30,7 @@ from .staffing import forecast_staffing
 def _supervisor(request) -> Viewer:
     viewer = viewer_from_request(request)
     if not (viewer.unrestricted or viewer.is_supervisor):
-        raise PermissionDenied("The dashboards are for supervisors and administrators.")
+        raise PermissionDenied(_("The dashboards are for supervisors and administrators."))
     return viewer
 
 
@@ -95,7 +97,7 @@ def dashboard(request):
         "reporting/dashboard.html",
         _context(
             request,
-            "Contact-center dashboard",
+            _("Contact-center dashboard"),
             hourly=hourly,
             daily=daily,
             categories=categories,
@@ -137,7 +139,7 @@ def staffing(request):
         "reporting/staffing.html",
         _context(
             request,
-            f"Staffing for {tomorrow:%A %d %B %Y}",
+            _("Staffing for %(day)s") % {"day": date_format(tomorrow, "DATE_FORMAT")},
             day=tomorrow,
             rows=rows,
             charts=charts,

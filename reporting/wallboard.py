@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agents.access import viewer_from_request
@@ -42,8 +43,8 @@ def wallboard(request: HttpRequest) -> HttpResponse:
             request,
             "console/forbidden.html",
             {
-                "title": "Supervisors only",
-                "reason": "The wallboard is for supervisors: administrators, or users who supervise a team.",
+                "title": _("Supervisors only"),
+                "reason": _("The wallboard is for supervisors: administrators, or users who supervise a team."),
             },
             status=403,
         )

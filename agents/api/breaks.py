@@ -3,6 +3,7 @@
 Every queryset comes from a selector narrowed by ``agents.access``: a break the caller may not see is a 404.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
@@ -58,7 +59,7 @@ class BreakViewSet(ResourceViewSet):
 
     def _supervised(self, brk: Break, verb: str) -> None:
         if not viewer_supervises(viewer=viewer_from_request(self.request), agent=brk.agent):
-            raise PermissionDenied(f"Only the agent's supervisors may {verb} a break.")
+            raise PermissionDenied(_("Only the agent's supervisors may %(verb)s a break.") % {"verb": verb})
 
     def _own_or_supervised(self, brk: Break, verb: str) -> None:
         viewer = viewer_from_request(self.request)
@@ -79,13 +80,13 @@ class BreakViewSet(ResourceViewSet):
         viewer = viewer_from_request(request)
         agent_id = values.pop("agent", None) or viewer.agent_id
         if agent_id is None:
-            raise ValidationError({"agent": ["Give the agent: you have no agent profile."]})
+            raise ValidationError({"agent": [_("Give the agent: you have no agent profile.")]})
         agent = agent_list(viewer=viewer).prefetch_related(None).filter(pk=agent_id).first()
         if agent is None:  # an agent the caller may not see is as unknown as one that does not exist
-            raise ValidationError({"agent": [f"Unknown agent id {agent_id}."]})
+            raise ValidationError({"agent": [_("Unknown agent id %(agent_id)s.") % {"agent_id": agent_id}]})
         on_behalf = agent.pk != viewer.agent_id
         if on_behalf and not viewer_supervises(viewer=viewer, agent=agent):
-            raise PermissionDenied("Only the agent's supervisors may plan a break for them.")
+            raise PermissionDenied(_("Only the agent's supervisors may plan a break for them."))
         brk = break_request(
             agent=agent,
             break_type=break_type_get(code=values.pop("break_type")),

@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -58,7 +59,9 @@ class TeamInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         users = list(get_user_model().objects.filter(pk__in=ids))  # one query, however long the list
         missing = sorted(ids - {user.pk for user in users})
         if missing:
-            raise serializers.ValidationError(f"Unknown user id(s): {', '.join(map(str, missing))}.")
+            raise serializers.ValidationError(
+                _("Unknown user id(s): %(join)s.") % {"join": ", ".join(map(str, missing))}
+            )
         return users
 
 
@@ -123,13 +126,13 @@ class _AgentInputBase(RejectUnknownFieldsMixin, serializers.Serializer):
     def validate_team(self, team):
         # A team-bound caller keeps agents inside its teams: one it moved out would vanish from its view.
         if team is None and not self.viewer.unrestricted:
-            raise serializers.ValidationError("Choose one of your teams.")
+            raise serializers.ValidationError(_("Choose one of your teams."))
         return team
 
     def validate_skills(self, value):
         skill_ids = [item["skill"].pk for item in value]
         if len(skill_ids) != len(set(skill_ids)):
-            raise serializers.ValidationError("Each skill may be listed only once.")
+            raise serializers.ValidationError(_("Each skill may be listed only once."))
         return [(item["skill"], item["level"]) for item in value]
 
 
@@ -174,7 +177,7 @@ class AgentUpdateInputSerializer(_AgentInputBase):
         )
         if changes_own_email and not (password and user.check_password(password)):
             raise serializers.ValidationError(
-                {"current_password": ["Give your current password to change your own e-mail address."]}
+                {"current_password": [_("Give your current password to change your own e-mail address.")]}
             )
         return attrs
 

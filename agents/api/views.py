@@ -6,6 +6,7 @@ since agents (console sessions) and supervisors change presence themselves.
 """
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -289,5 +290,5 @@ class AgentViewSet(ResourceViewSet):
     def me(self, request):
         viewer = viewer_from_request(request)
         if viewer.api_key_id is not None or viewer.agent_id is None:
-            raise NotFound("You have no agent profile.")
+            raise NotFound(_("You have no agent profile."))
         return Response(AgentOutputSerializer(get_object_or_404(self.get_queryset(), pk=viewer.agent_id)).data)

@@ -3,6 +3,7 @@
 from datetime import UTC
 
 from django import forms
+from django.utils.translation import gettext
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
@@ -54,7 +55,9 @@ class NonEmptyChoiceField(forms.ChoiceField):
     def clean(self, value):
         if value == "":
             raise forms.ValidationError(
-                f"Choose one of: {', '.join(str(key) for key, _ in self.choices if key != '')}.", code="invalid_choice"
+                gettext("Choose one of: %(join)s.")
+                % {"join": ", ".join(str(key) for key, _ in self.choices if key != "")},
+                code="invalid_choice",
             )
         return super().clean(value)
 

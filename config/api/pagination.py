@@ -2,6 +2,7 @@
 
 import re
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination
 
 
@@ -22,7 +23,11 @@ class CursorPagination(pagination.CursorPagination):
             return self.page_size
         if not re.fullmatch(r"[0-9]{1,6}", raw) or not 1 <= int(raw) <= self.max_page_size:
             raise exceptions.ValidationError(
-                {self.page_size_query_param: [f"Give a whole number from 1 to {self.max_page_size}."]}
+                {
+                    self.page_size_query_param: [
+                        _("Give a whole number from 1 to %(max_page_size)s.") % {"max_page_size": self.max_page_size}
+                    ]
+                }
             )
         return int(raw)
 

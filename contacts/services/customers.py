@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
+from django.utils.translation import gettext as _
 
 from config.errors import DomainError
 
@@ -42,13 +43,15 @@ class _WantedIdentity:
 
 def _clean_tier(value: str) -> str:
     if value not in Tier.values:
-        raise ValidationError(f"'{value}' is not a tier; choose one of {', '.join(Tier.values)}.")
+        raise ValidationError(
+            _("'%(value)s' is not a tier; choose one of %(join)s.") % {"value": value, "join": ", ".join(Tier.values)}
+        )
     return value
 
 
 def _clean_organization(value: Organization | None) -> Organization | None:
     if value is not None and (not isinstance(value, Organization) or value.pk is None):
-        raise ValidationError("Not a saved organization.")
+        raise ValidationError(_("Not a saved organization."))
     return value
 
 
@@ -266,5 +269,5 @@ def customer_delete(*, customer: Customer) -> None:
     except ProtectedError:
         # Interaction.customer is PROTECT: the history of the center is not erased with a contact record.
         raise DomainError(
-            "This customer has interactions and cannot be deleted.", code="customer_has_interactions"
+            _("This customer has interactions and cannot be deleted."), code="customer_has_interactions"
         ) from None

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..choices import IDENTITY_FOR_CHANNEL, IdentityChannel
 from ..models import ContactIdentity, Customer
@@ -21,7 +22,7 @@ def identity_channel_for(channel: str) -> str:
     try:
         return IDENTITY_FOR_CHANNEL[channel]
     except (KeyError, TypeError):
-        raise ValidationError({"channel": f"Unknown channel '{channel}'."}) from None
+        raise ValidationError({"channel": _("Unknown channel '%(channel)s'.") % {"channel": channel}}) from None
 
 
 def normalize_address(*, channel: str, address: str) -> str:
@@ -32,26 +33,30 @@ def normalize_address(*, channel: str, address: str) -> str:
     kind = identity_channel_for(channel)
     address = (address or "").strip()
     if not address:
-        raise ValidationError({"address": "An address is required."})
+        raise ValidationError({"address": _("An address is required.")})
     if "\x00" in address:
-        raise ValidationError({"address": "An address may not contain NUL characters."})
+        raise ValidationError({"address": _("An address may not contain NUL characters.")})
     if kind == IdentityChannel.EMAIL:
         address = address.lower()
         try:
             validate_email(address)
         except ValidationError:
-            raise ValidationError({"address": f"'{address}' is not a valid e-mail address."}) from None
+            raise ValidationError(
+                {"address": _("'%(address)s' is not a valid e-mail address.") % {"address": address}}
+            ) from None
         return address
     if kind == IdentityChannel.PHONE:
         try:
             number = phonenumbers.parse(address, settings.SWITCHBOARD_DEFAULT_PHONE_REGION)
         except phonenumbers.NumberParseException:
-            raise ValidationError({"address": f"'{address}' is not a phone number."}) from None
+            raise ValidationError(
+                {"address": _("'%(address)s' is not a phone number.") % {"address": address}}
+            ) from None
         if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
-            raise ValidationError({"address": f"'{address}' is not a valid phone number."})
+            raise ValidationError({"address": _("'%(address)s' is not a valid phone number.") % {"address": address}})
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if len(address) > 254:
-        raise ValidationError({"address": "An address has at most 254 characters."})
+        raise ValidationError({"address": _("An address has at most 254 characters.")})
     return address
 
 

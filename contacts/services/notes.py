@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..models import Customer, Note
 
@@ -12,10 +13,10 @@ def note_create(*, customer: Customer, author=None, body: str) -> Note:
     body = (body or "").strip()
     limit = settings.SWITCHBOARD_MAX_MESSAGE_LENGTH
     if not body:
-        raise ValidationError({"body": "A note needs some text."})
+        raise ValidationError({"body": _("A note needs some text.")})
     if len(body) > limit:
-        raise ValidationError({"body": f"A note has at most {limit} characters."})
+        raise ValidationError({"body": _("A note has at most %(limit)s characters.") % {"limit": limit}})
     if "\x00" in body:
-        raise ValidationError({"body": "A note may not contain NUL characters."})
+        raise ValidationError({"body": _("A note may not contain NUL characters.")})
     with transaction.atomic():
         return Note.objects.create(customer=customer, author=author, body=body)

@@ -5,6 +5,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from agents.admin_scope import AdministratorsOnly
 from config.admin_tools import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt
@@ -28,13 +30,13 @@ class ApiKeyForm(forms.ModelForm):
     def clean_name(self):
         name = self.cleaned_data.get("name", "").strip()
         if not name:
-            raise ValidationError("An API key needs a name.")
+            raise ValidationError(_("An API key needs a name."))
         return name
 
     def clean_expires_at(self):
         expires_at = self.cleaned_data.get("expires_at")
         if expires_at is not None and expires_at <= timezone.now() and "expires_at" in self.changed_data:
-            raise ValidationError("Choose a time in the future.")
+            raise ValidationError(_("Choose a time in the future."))
         return expires_at
 
 
@@ -71,7 +73,7 @@ class ApiKeyAdmin(ServiceErrorsAsMessages, AdministratorsOnly, admin.ModelAdmin)
             return []
         return ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
 
-    @admin.display(description="scopes")
+    @admin.display(description=_("scopes"))
     def scope_list(self, obj: ApiKey) -> str:
         return ", ".join(obj.scopes)
 
@@ -89,17 +91,22 @@ class ApiKeyAdmin(ServiceErrorsAsMessages, AdministratorsOnly, admin.ModelAdmin)
         adopt(obj, created)
         self.message_user(
             request,
-            f"The new API key is {raw_key} — copy it now: it is not stored and will not be shown again.",
+            _("The new API key is %(key)s — copy it now: it is not stored and will not be shown again.")
+            % {"key": raw_key},
             messages.SUCCESS,
         )
 
-    @admin.action(description="Revoke the selected API keys", permissions=["change"])
+    @admin.action(description=_("Revoke the selected API keys"), permissions=["change"])
     def revoke(self, request, queryset):
         revoked = 0
         for key in queryset.filter(revoked_at__isnull=True):
             api_key_revoke(api_key=key)
             revoked += 1
-        self.message_user(request, f"{revoked} API key(s) revoked.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d API key revoked.", "%(count)d API keys revoked.", revoked) % {"count": revoked},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(IdempotencyRecord)

@@ -29,6 +29,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agents.models import Agent
 from config.choices import Channel
@@ -51,10 +52,10 @@ def call_start(*, inbox: Inbox, call_id: str, caller: str, customer: Customer | 
     """The call (created, True) or the one already recorded under ``call_id`` (False). The caller's customer is
     found (or created) by the number ``caller``, unless ``customer`` is given (a withheld number: nobody to find)."""
     if inbox.channel != Channel.VOICE or not inbox.is_active:
-        raise ValidationError({"inbox": "Calls come in through an active voice inbox."})
+        raise ValidationError({"inbox": _("Calls come in through an active voice inbox.")})
     call_id = str(call_id).strip()
     if not call_id or len(call_id) > 100:
-        raise ValidationError({"call_id": "The platform's call id: 1 to 100 characters."})
+        raise ValidationError({"call_id": _("The platform's call id: 1 to 100 characters.")})
     existing = Call.objects.filter(inbox=inbox, provider_call_id=call_id).select_related("interaction").first()
     if existing is not None:
         return existing, False
@@ -84,12 +85,15 @@ def call_event(*, call: Call, event: str, data: dict[str, Any] | None = None) ->
     """Apply one event (see the module's docstring); the call as it is afterwards."""
     data = data or {}
     if event not in EVENTS:
-        raise ValidationError({"type": f"One of: {', '.join(EVENTS)}."})
+        raise ValidationError({"type": _("One of: %(join)s.") % {"join": ", ".join(EVENTS)}})
     with transaction.atomic():
         call = Call.objects.select_for_update().select_related("interaction", "inbox__queue").get(pk=call.pk)
         interaction = call.interaction
         if call.outcome != CallOutcome.IN_PROGRESS and event != "recording":
-            raise DomainError(f"Call {call.provider_call_id} has ended; only its recording may still come.")
+            raise DomainError(
+                _("Call %(provider_call_id)s has ended; only its recording may still come.")
+                % {"provider_call_id": call.provider_call_id}
+            )
         handler = _HANDLERS.get(event)
         if handler is not None:
             handler(call, interaction, data)
@@ -100,16 +104,18 @@ def call_event(*, call: Call, event: str, data: dict[str, Any] | None = None) ->
 def _ivr(call: Call, interaction, data) -> None:
     menu, choice = str(data.get("menu") or "").strip(), str(data.get("choice") or "").strip()
     if not menu or len(menu) > 60 or len(choice) > 60:
-        raise ValidationError({"menu": "The IVR menu's name (and the caller's choice): up to 60 characters each."})
+        raise ValidationError({"menu": _("The IVR menu's name (and the caller's choice): up to 60 characters each.")})
     if interaction.status != S.NEW:
-        raise DomainError("The call has left the IVR menu; an IVR step can no longer be added.")
+        raise DomainError(_("The call has left the IVR menu; an IVR step can no longer be added."))
     call.ivr_path = [*call.ivr_path, {"menu": menu, "choice": choice, "at": timezone.now().isoformat()}]
 
 
 def _queued(call: Call, interaction, data) -> None:
     queue = _queue(data) or call.inbox.queue
     if interaction.status != S.NEW:
-        raise DomainError(f"The call is {interaction.status}; only a call in the IVR can be queued.")
+        raise DomainError(
+            _("The call is %(status)s; only a call in the IVR can be queued.") % {"status": interaction.status}
+        )
     lifecycle.interaction_enqueue(interaction=interaction, queue=queue)
 
 
@@ -117,10 +123,13 @@ def _answered(call: Call, interaction, data) -> None:
     agent = _agent(data)
     if interaction.status == S.QUEUED:
         if agent is None:
-            raise ValidationError({"agent": "Name the agent who answered: the call was not offered to anyone yet."})
+            raise ValidationError({"agent": _("Name the agent who answered: the call was not offered to anyone yet.")})
         interaction = lifecycle.interaction_assign(interaction=interaction, agent=agent)
     elif interaction.status != S.ASSIGNED:
-        raise DomainError(f"The call is {interaction.status}; only a waiting or offered call can be answered.")
+        raise DomainError(
+            _("The call is %(status)s; only a waiting or offered call can be answered.")
+            % {"status": interaction.status}
+        )
     lifecycle.interaction_accept(interaction=interaction)
     call.answered_at = timezone.now()
 
@@ -136,7 +145,7 @@ def _resume(call: Call, interaction, data) -> None:
 def _transferred(call: Call, interaction, data) -> None:
     queue, agent = _queue(data), _agent(data)
     if (queue is None) == (agent is None):
-        raise ValidationError({"queue": "Give exactly one of queue and agent."})
+        raise ValidationError({"queue": _("Give exactly one of queue and agent.")})
     lifecycle.interaction_transfer(interaction=interaction, to_queue=queue, to_agent=agent)
 
 
@@ -160,7 +169,7 @@ def _ended(call: Call, interaction, data) -> None:
 def _recording(call: Call, interaction, data) -> None:
     url = str(data.get("url") or "").strip()
     if not url.startswith(("https://", "http://")) or len(url) > 500:
-        raise ValidationError({"url": "The recording's http(s) URL."})
+        raise ValidationError({"url": _("The recording's http(s) URL.")})
     if not interaction.customer.recording_consent:
         # the customer withdrew consent: the link to their voice is not kept, and the log says why it is missing
         lifecycle.log_event(
@@ -180,7 +189,7 @@ def _queue(data) -> Queue | None:
         return None
     queue = Queue.objects.filter(pk=data["queue"], is_active=True).first() if str(data["queue"]).isdigit() else None
     if queue is None:
-        raise ValidationError({"queue": "No such active queue."})
+        raise ValidationError({"queue": _("No such active queue.")})
     return queue
 
 
@@ -189,7 +198,7 @@ def _agent(data) -> Agent | None:
         return None
     agent = Agent.objects.filter(pk=data["agent"], is_active=True).first() if str(data["agent"]).isdigit() else None
     if agent is None:
-        raise ValidationError({"agent": "No such active agent."})
+        raise ValidationError({"agent": _("No such active agent.")})
     return agent
 
 

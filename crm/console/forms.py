@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from agents.choices import AgentStatus
 from agents.models import Agent
@@ -46,10 +47,13 @@ class MessageForm(forms.Form):
     def clean_body(self):
         body = self.cleaned_data["body"]
         if not body.strip():
-            raise ValidationError("Write something first.")
+            raise ValidationError(_("Write something first."))
         limit = settings.SWITCHBOARD_MAX_MESSAGE_LENGTH  # read per request, like the service does
         if len(body) > limit:
-            raise ValidationError(f"A message has at most {limit} characters (this one has {len(body)}).")
+            raise ValidationError(
+                _("A message has at most %(limit)s characters (this one has %(len)s).")
+                % {"limit": limit, "len": len(body)}
+            )
         return body
 
 
@@ -89,7 +93,7 @@ class TransferForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if not self.errors and (cleaned.get("queue") is None) == (cleaned.get("agent") is None):
-            raise ValidationError("Choose either a queue or an agent to transfer to, not both.")
+            raise ValidationError(_("Choose either a queue or an agent to transfer to, not both."))
         return cleaned
 
 

@@ -1,6 +1,8 @@
 """Dead letters in the admin, administrators' only: the messages the workers gave up on, queued again from here."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from agents.admin_scope import AdministratorsOnly
 from config.admin_tools import ReadOnlyAdmin
@@ -17,10 +19,15 @@ class DeadLetterAdmin(AdministratorsOnly, ReadOnlyAdmin):
     search_fields = ["task_name", "=task_id"]
     actions = ["requeue"]
 
-    @admin.action(description="Queue the selected messages again")
+    @admin.action(description=_("Queue the selected messages again"))
     def requeue(self, request, queryset):
         from config.tasks import dead_letter_requeue
 
         for dead_letter in queryset:
             dead_letter_requeue(dead_letter=dead_letter)
-        self.message_user(request, f"{queryset.count()} message(s) queued again.", messages.SUCCESS)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("%(count)d message queued again.", "%(count)d messages queued again.", count) % {"count": count},
+            messages.SUCCESS,
+        )

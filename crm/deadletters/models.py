@@ -1,6 +1,7 @@
 """Celery messages parked instead of processed (``config.tasks`` writes them)."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class DeadLetter(models.Model):
@@ -19,6 +20,8 @@ class DeadLetter(models.Model):
     requeued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("dead letter")
+        verbose_name_plural = _("dead letters")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -14,6 +14,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from agents.admin_scope import AdministratorsChange, TeamScoped
 from config.errors import DomainError
@@ -158,7 +160,7 @@ class InboxAdmin(AdministratorsChange, TeamScoped, admin.ModelAdmin):
             return []
         return ["channel", "adapter", "redacted_settings", "state", "state_detail", "created_at", "updated_at"]
 
-    @admin.display(description="settings")
+    @admin.display(description=_("settings"))
     def redacted_settings(self, obj: Inbox):
         shown = json.dumps(inbox_redacted_settings(obj), indent=2, ensure_ascii=False)
         return format_html("<pre>{}</pre>", shown)
@@ -178,8 +180,11 @@ class InboxAdmin(AdministratorsChange, TeamScoped, admin.ModelAdmin):
     def _show_inbound_url(self, request, inbox: Inbox) -> None:
         self.message_user(
             request,
-            f"The inbound URL of {inbox.name} is {inbox_inbound_url(inbox)} — copy it now, it is not shown again. "
-            "Your mail provider or MTA POSTs each message there (Content-Type: message/rfc822).",
+            _(
+                "The inbound URL of %(inbox)s is %(url)s — copy it now, it is not shown again. "
+                "Your mail provider or MTA POSTs each message there (Content-Type: message/rfc822)."
+            )
+            % {"inbox": inbox.name, "url": inbox_inbound_url(inbox)},
             messages.SUCCESS,
         )
 
@@ -206,12 +211,17 @@ class InboxAdmin(AdministratorsChange, TeamScoped, admin.ModelAdmin):
         for inbox in queryset:
             inbox_delete(inbox=inbox)
 
-    @admin.action(description="Mark re-authorised (the credentials work again)", permissions=["change"])
+    @admin.action(description=_("Mark re-authorised (the credentials work again)"), permissions=["change"])
     def mark_reauthorised(self, request, queryset):
         done = sum(inbox_mark_reauthorised(inbox=inbox) for inbox in queryset)
-        self.message_user(request, f"{done} inbox(es) marked re-authorised.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d inbox marked re-authorised.", "%(count)d inboxes marked re-authorised.", done)
+            % {"count": done},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Issue a new inbound URL (the old one stops working)", permissions=["change"])
+    @admin.action(description=_("Issue a new inbound URL (the old one stops working)"), permissions=["change"])
     def issue_inbound_url(self, request, queryset):
         for inbox in queryset:
             self._show_inbound_url(request, inbox_rotate_token(inbox=inbox))

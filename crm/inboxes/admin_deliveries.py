@@ -8,6 +8,8 @@ console and the API do for one message (``delivery_retry``); waiting and sent on
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from agents.admin_scope import TeamScoped
 from config.admin_tools import ReadOnlyAdmin
@@ -45,17 +47,17 @@ class DeliveryAdmin(TeamScoped, ReadOnlyAdmin):
     def has_retry_permission(self, request) -> bool:
         return is_administrator(request.user)
 
-    @admin.display(description="interaction")
+    @admin.display(description=_("interaction"))
     def interaction_link(self, obj: Delivery):
         interaction_id = obj.message.interaction_id
         url = reverse("admin:crm_interaction_change", args=[interaction_id])
         return format_html('<a href="{}">#{}</a>', url, interaction_id)
 
-    @admin.display(description="error")
+    @admin.display(description=_("error"))
     def error_short(self, obj: Delivery) -> str:
         return obj.error if len(obj.error) <= 80 else obj.error[:79] + "…"
 
-    @admin.action(description="Retry the selected failed deliveries", permissions=["retry"])
+    @admin.action(description=_("Retry the selected failed deliveries"), permissions=["retry"])
     def retry(self, request, queryset):
         retried = 0
         for delivery in queryset.filter(status=DeliveryStatus.FAILED).select_related("message"):
@@ -64,4 +66,13 @@ class DeliveryAdmin(TeamScoped, ReadOnlyAdmin):
                 retried += 1
             except DomainError:  # sent or put back meanwhile
                 continue
-        self.message_user(request, f"{retried} failed deliveries put back in the outbox.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d failed delivery put back in the outbox.",
+                "%(count)d failed deliveries put back in the outbox.",
+                retried,
+            )
+            % {"count": retried},
+            messages.SUCCESS,
+        )

@@ -9,6 +9,7 @@ receipt imported and drops the bytes. The mailbox cursors (IMAP position, last e
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from agents.admin_scope import TeamScoped
 from config.roles import is_administrator
@@ -57,14 +58,14 @@ class InboundReceiptAdmin(TeamScoped, admin.ModelAdmin):
     def has_rerun_permission(self, request) -> bool:
         return is_administrator(request.user)
 
-    @admin.display(description="interaction")
+    @admin.display(description=_("interaction"))
     def interaction_link(self, obj: InboundReceipt):
         if obj.interaction_id is None:
             return "-"
         url = reverse("admin:crm_interaction_change", args=[obj.interaction_id])
         return format_html('<a href="{}">#{}</a>', url, obj.interaction_id)
 
-    @admin.display(description="raw message (kept for a failed import; beginning)")
+    @admin.display(description=_("raw message (kept for a failed import; beginning)"))
     def raw_preview(self, obj: InboundReceipt) -> str:
         if not obj.raw:
             return "-"
@@ -72,7 +73,7 @@ class InboundReceiptAdmin(TeamScoped, admin.ModelAdmin):
         text = raw[:RAW_PREVIEW].decode("utf-8", "replace")
         return text + (f"\n… ({len(raw)} bytes in all)" if len(raw) > RAW_PREVIEW else "")
 
-    @admin.action(description="Run the selected failed imports again", permissions=["rerun"])
+    @admin.action(description=_("Run the selected failed imports again"), permissions=["rerun"])
     def run_again(self, request, queryset):
         counts = {ReceiptStatus.IMPORTED: 0, ReceiptStatus.NOISE: 0, ReceiptStatus.FAILED: 0}
         for receipt in queryset.filter(status=ReceiptStatus.FAILED, raw__isnull=False):
@@ -80,7 +81,11 @@ class InboundReceiptAdmin(TeamScoped, admin.ModelAdmin):
         level = messages.WARNING if counts[ReceiptStatus.FAILED] else messages.SUCCESS
         self.message_user(
             request,
-            f"Imported {counts[ReceiptStatus.IMPORTED]}, recorded as noise {counts[ReceiptStatus.NOISE]}, "
-            f"failed again {counts[ReceiptStatus.FAILED]}.",
+            _("Imported %(imported)d, recorded as noise %(noise)d, failed again %(failed)d.")
+            % {
+                "imported": counts[ReceiptStatus.IMPORTED],
+                "noise": counts[ReceiptStatus.NOISE],
+                "failed": counts[ReceiptStatus.FAILED],
+            },
             level,
         )

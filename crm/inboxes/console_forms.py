@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 
 from .attachments import attachment_store
 
@@ -28,12 +29,18 @@ class ReplyAttachmentsField(forms.FileField):
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
         files = [super(ReplyAttachmentsField, self).clean(item, initial) for item in files]
         if len(files) > MAX_FILES:
-            raise ValidationError(f"Attach at most {MAX_FILES} files.")
+            raise ValidationError(_("Attach at most %(MAX_FILES)s files.") % {"MAX_FILES": MAX_FILES})
         for item in files:
             if item.size > MAX_FILE_BYTES:
-                raise ValidationError(f"{item.name} is over {filesizeformat(MAX_FILE_BYTES)}.")
+                raise ValidationError(
+                    _("%(name)s is over %(filesizeformat)s.")
+                    % {"name": item.name, "filesizeformat": filesizeformat(MAX_FILE_BYTES)}
+                )
         if sum(item.size for item in files) > MAX_TOTAL_BYTES:
-            raise ValidationError(f"The files are over {filesizeformat(MAX_TOTAL_BYTES)} together.")
+            raise ValidationError(
+                _("The files are over %(filesizeformat)s together.")
+                % {"filesizeformat": filesizeformat(MAX_TOTAL_BYTES)}
+            )
         return files
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.access import viewer_from_request
@@ -38,13 +39,15 @@ def message_retry(request: HttpRequest, pk: int, message_pk: int) -> HttpRespons
         viewer=viewer_from_request(request), interaction=interaction, action=InteractionAction.MESSAGE
     )
     if refusal is not None:
-        return render(request, "console/forbidden.html", {"title": "Not yours to do", "reason": refusal}, status=403)
+        return render(
+            request, "console/forbidden.html", {"title": gettext("Not yours to do"), "reason": refusal}, status=403
+        )
     try:
         delivery_retry(message=message)
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "The reply will be sent again.")
+        messages.success(request, gettext("The reply will be sent again."))
     return redirect(reverse("console:interaction", args=[pk]) + f"#message-{message.pk}")
 
 

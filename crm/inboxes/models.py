@@ -15,6 +15,7 @@ import secrets
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from config.choices import Channel
 from crm.choices import DeliveryStatus
@@ -46,8 +47,9 @@ class Inbox(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("inbox")
+        verbose_name_plural = _("inboxes")
         ordering = ["name", "id"]
-        verbose_name_plural = "inboxes"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_channel_display()})"
@@ -81,6 +83,8 @@ class InboundReceipt(models.Model):
     attempts = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
+        verbose_name = _("inbound receipt")
+        verbose_name_plural = _("inbound receipts")
         ordering = ["-received_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["inbox", "key"], name="inbound_receipt_once")]
         indexes = [
@@ -118,8 +122,9 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "deliveries"
         indexes = [models.Index(fields=["next_attempt_at"], name="delivery_due", condition=models.Q(status="pending"))]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
 from config.choices import Channel
@@ -98,6 +99,8 @@ class Interaction(models.Model):
     wrap_up_seconds = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
         ordering = ["-id"]
         indexes = [
             # the router's pick: queued work by priority then age
@@ -201,6 +204,8 @@ class Assignment(models.Model):
     end_reason = models.CharField(max_length=16, choices=AssignmentEndReason.choices, blank=True)
 
     class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
         ordering = ["offered_at", "id"]
         indexes = [
             models.Index(fields=["interaction", "offered_at"], name="assignment_interaction_time"),
@@ -235,6 +240,8 @@ class InteractionEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("interaction event")
+        verbose_name_plural = _("interaction events")
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["interaction", "at"], name="event_interaction_at"),
@@ -268,6 +275,8 @@ class Message(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["interaction", "created_at"], name="message_interaction_time"),

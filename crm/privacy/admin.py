@@ -24,19 +24,21 @@ from .services.export import export_request
 _PREVIEWS: ContextVar[dict[int, Preview] | None] = ContextVar("retention_previews", default=None)
 
 
-@admin.action(description="Export the selected customers' data (background, single-use link)")
+@admin.action(description=_("Export the selected customers' data (background, single-use link)"))
 def export_customers(modeladmin, request, queryset):
     if not is_administrator(request.user):
-        modeladmin.message_user(request, "Only an administrator may export a customer's data.", messages.ERROR)
+        modeladmin.message_user(request, _("Only an administrator may export a customer's data."), messages.ERROR)
         return
     made = [export_request(customer=customer, user=request.user).pk for customer in queryset]
-    modeladmin.message_user(request, f"Export requests {made} queued; poll /api/v1/exports/<id>/ for the link.")
+    modeladmin.message_user(
+        request, _("Export requests %(ids)s queued; poll /api/v1/exports/<id>/ for the link.") % {"ids": made}
+    )
 
 
-@admin.action(description="Erase the selected customers' personal data (after the grace period)")
+@admin.action(description=_("Erase the selected customers' personal data (after the grace period)"))
 def erase_customers(modeladmin, request, queryset):
     if not is_administrator(request.user):
-        modeladmin.message_user(request, "Only an administrator may erase a customer's data.", messages.ERROR)
+        modeladmin.message_user(request, _("Only an administrator may erase a customer's data."), messages.ERROR)
         return
     for customer in queryset:
         try:
@@ -47,7 +49,7 @@ def erase_customers(modeladmin, request, queryset):
             modeladmin.message_user(request, f"{customer.pk}: {error}", messages.ERROR)
         else:
             modeladmin.message_user(
-                request, f"Customer {customer.pk}: erasure requested (runs after the grace period)."
+                request, _("Customer %(id)s: erasure requested (runs after the grace period).") % {"id": customer.pk}
             )
 
 

@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from agents.admin_scope import AdministratorsChange, TeamScoped, choices_for, supervised_team_ids
 from agents.admin_supervision import TeamScopedAdmin, visible_agents
@@ -132,11 +134,16 @@ class ReviewAdmin(TeamScopedAdmin):
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
-                self.message_user(request, f"{len(created)} review(s) to do.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    ngettext("%(count)d review to do.", "%(count)d reviews to do.", len(created))
+                    % {"count": len(created)},
+                    messages.SUCCESS,
+                )
                 return HttpResponseRedirect(reverse("admin:crm_review_changelist") + "?status__exact=pending")
         context = {
             **self.admin_site.each_context(request),
-            "title": "Sample interactions to review",
+            "title": _("Sample interactions to review"),
             "form": form,
             "opts": self.model._meta,
         }

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
 from crm.choices import ReviewStatus
@@ -20,6 +21,8 @@ class Scorecard(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("scorecard")
+        verbose_name_plural = _("scorecards")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(Lower("name"), name="scorecard_name_ci_unique")]
 
@@ -38,7 +41,7 @@ class ScorecardCriterion(models.Model):
 
     class Meta:
         ordering = ["scorecard", "position", "id"]
-        verbose_name_plural = "scorecard criteria"
+        verbose_name_plural = _("scorecard criteria")
         constraints = [
             models.UniqueConstraint(fields=["scorecard", "name"], name="scorecardcriterion_unique_name"),
             models.CheckConstraint(condition=models.Q(weight__gt=0), name="scorecardcriterion_weight_positive"),
@@ -72,6 +75,8 @@ class Review(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["agent", "status", "-completed_at"], name="review_agent_status")]
         constraints = [
@@ -132,6 +137,8 @@ class CannedResponse(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
         ordering = ["title", "id"]
         indexes = [models.Index(fields=["queue", "title"], name="cannedresponse_queue_title")]
         constraints = [

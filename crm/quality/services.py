@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from agents.models import Agent
 from config.errors import DomainError
@@ -106,7 +107,7 @@ def review_complete(
     with transaction.atomic():
         locked = Review.objects.select_for_update().select_related("scorecard").get(pk=review.pk)
         if locked.status != ReviewStatus.PENDING:
-            raise DomainError("This review is completed already.")
+            raise DomainError(gettext("This review is completed already."))
         criteria = list(locked.scorecard.criteria.all())
         by_name = {criterion.name.lower(): criterion for criterion in criteria}
         errors = []

@@ -4,6 +4,7 @@ is shown)."""
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from agents.admin_scope import TeamScoped
 from config.admin_tools import ServiceErrorsAsMessages
@@ -68,11 +69,11 @@ class QueueAdmin(ServiceErrorsAsMessages, TeamScoped, admin.ModelAdmin):
     def get_queryset(self, request):
         return queue_with_live_figures(super().get_queryset(request))
 
-    @admin.display(description="channels")
+    @admin.display(description=_("channels"))
     def channel_list(self, obj: Queue) -> str:
         return ", ".join(obj.channels)
 
-    @admin.display(description="waiting", ordering="waiting")
+    @admin.display(description=_("waiting"), ordering="waiting")
     def waiting(self, obj: Queue) -> int:
         return obj.waiting
 

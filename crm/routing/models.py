@@ -3,6 +3,7 @@
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from agents.models import MAX_SKILL_LEVEL, MIN_SKILL_LEVEL, Skill, Team
 from config.choices import Channel
@@ -56,6 +57,8 @@ class Queue(models.Model):
     required_skills = models.ManyToManyField(Skill, through="QueueSkill", related_name="queues")
 
     class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
         ordering = ["-priority", "name"]
         constraints = [
             models.UniqueConstraint(Lower("name"), name="queue_name_ci_unique"),

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
 from agents.admin_scope import AdministratorsChange, TeamScoped
 from config.admin_tools import ServiceErrorsAsMessages
@@ -119,7 +120,7 @@ class PeriodFormSet(BaseInlineFormSet):
         super().clean()
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         if not kept:
-            raise ValidationError("A calendar needs at least one open period.")
+            raise ValidationError(_("A calendar needs at least one open period."))
 
 
 class BusinessHoursPeriodInline(admin.TabularInline):
@@ -196,7 +197,7 @@ class EscalationInline(admin.TabularInline):
         return False
 
 
-@admin.display(description="SLA")
+@admin.display(description=_("SLA"))
 def sla(interaction: Interaction) -> str:
     """An interaction's SLA state in one line for people: breached clocks, or the nearest due one and how long is
     left (the column and the line named ``sla`` on the interaction pages)."""

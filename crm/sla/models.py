@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from config.choices import Channel
 from crm.choices import EscalationKind, Priority, SLAClock
@@ -13,7 +14,9 @@ from .services.business_hours import is_known_time_zone
 
 def _validate_time_zone(value: str) -> None:
     if not is_known_time_zone(value):
-        raise ValidationError(f"'{value}' is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC).")
+        raise ValidationError(
+            _("'%(value)s' is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC).") % {"value": value}
+        )
 
 
 # Migrations name a validator by its module path, and crm/migrations/0008 imports this one as
@@ -37,8 +40,8 @@ class BusinessHours(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "business hours calendar"
-        verbose_name_plural = "business hours calendars"
+        verbose_name = _("business hours calendar")
+        verbose_name_plural = _("business hours calendars")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(Lower("name"), name="businesshours_name_ci_unique")]
 
@@ -108,8 +111,8 @@ class SLAPolicy(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "SLA policy"
-        verbose_name_plural = "SLA policies"
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(Lower("name"), name="slapolicy_name_ci_unique")]
 
@@ -134,7 +137,7 @@ class SLATarget(models.Model):
     )
 
     class Meta:
-        verbose_name = "SLA target"
+        verbose_name = _("SLA target")
         ordering = ["policy", "channel", "priority"]
         constraints = [
             models.UniqueConstraint(
@@ -178,6 +181,8 @@ class Escalation(models.Model):
     outcome = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
         ordering = ["due_at", "id"]
         indexes = [models.Index(fields=["due_at"], name="escalation_due_at")]
         constraints = [

@@ -3,6 +3,7 @@ answers, and the suppression rules supervisors keep for their teams' queues; on 
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from agents.admin_scope import TeamScoped
 from config.admin_tools import ReadOnlyAdmin
@@ -24,12 +25,12 @@ class InteractionSurveyInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("response")
 
-    @admin.display(description="score")
+    @admin.display(description=_("score"))
     def score(self, obj: Survey):
         response = getattr(obj, "response", None)
         return response.score if response else "—"
 
-    @admin.display(description="comment")
+    @admin.display(description=_("comment"))
     def comment(self, obj: Survey) -> str:
         response = getattr(obj, "response", None)
         return response.comment if response else ""

@@ -2,6 +2,7 @@
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from config.choices import Channel
 from crm.choices import SurveyKind, SurveyStatus
@@ -34,6 +35,8 @@ class Survey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["interaction", "kind"], name="survey_one_per_kind"),
@@ -75,6 +78,8 @@ class SurveySuppressionRule(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("survey suppression rule")
+        verbose_name_plural = _("survey suppression rules")
         ordering = ["queue", "channel", "id"]
         constraints = [
             models.CheckConstraint(
@@ -99,6 +104,8 @@ class SurveyResponse(models.Model):
     answered_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("survey response")
+        verbose_name_plural = _("survey responses")
         ordering = ["-answered_at"]
         constraints = [models.CheckConstraint(condition=models.Q(score__lte=10), name="surveyresponse_score_max")]
 

@@ -14,8 +14,11 @@ import httpx
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
+from config.i18n import customer_language
 from crm.choices import SURVEY_SCORE_RANGE
 
 logger = logging.getLogger(__name__)
@@ -56,20 +59,27 @@ def _context(survey, link: str) -> dict:
     }
 
 
+def _render_in(customer, template: str, context: dict) -> str:
+    with translation.override(customer_language(customer)):
+        return render_to_string(template, context).strip()
+
+
 class EmailSender:
     """A multipart e-mail (text and HTML) with the answer link, to the customer's primary address."""
 
     def send(self, *, survey, link: str) -> None:
         customer = survey.interaction.customer
         if not customer.email:
-            raise PermanentSendError("The customer has no e-mail address.")
+            raise PermanentSendError(_("The customer has no e-mail address."))
         context = _context(survey, link)
-        message = EmailMultiAlternatives(
-            subject=render_to_string("crm/survey_email_subject.txt", context).strip(),
-            body=render_to_string("crm/survey_email.txt", context),
-            to=[customer.email],
-        )
-        message.attach_alternative(render_to_string("crm/survey_email.html", context), "text/html")
+        with translation.override(customer_language(customer)):  # the customer's language, not the sender's
+            message = EmailMultiAlternatives(
+                subject=render_to_string("crm/survey_email_subject.txt", context).strip(),
+                body=render_to_string("crm/survey_email.txt", context),
+                to=[customer.email],
+                headers={"Content-Language": translation.get_language()},
+            )
+            message.attach_alternative(render_to_string("crm/survey_email.html", context), "text/html")
         try:
             message.send()
         except (OSError, TimeoutError) as exc:  # SMTP connection trouble: try again later
@@ -102,7 +112,8 @@ class WebhookPostSender:
             "kind": survey.kind,
             "channel": interaction.channel,
             "customer": {"id": customer.pk, "phone": customer.phone, "email": customer.email},
-            "text": render_to_string("crm/survey_message.txt", context).strip(),
+            "language": customer_language(customer),
+            "text": _render_in(customer, "crm/survey_message.txt", context),
             "link": link,
         }
         try:

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.choices import Channel
 from config.errors import DomainError
@@ -79,12 +80,12 @@ def survey_from_token(*, token: str) -> Survey:
     try:
         nonce = signer.unsign(token, max_age=timedelta(days=settings.SURVEY_TOKEN_MAX_AGE_DAYS))
     except signing.SignatureExpired:
-        raise SurveyTokenExpired("This survey link has expired.") from None
+        raise SurveyTokenExpired(_("This survey link has expired.")) from None
     except signing.BadSignature:
-        raise SurveyTokenInvalid("This survey link is not valid.") from None
+        raise SurveyTokenInvalid(_("This survey link is not valid.")) from None
     survey = Survey.objects.select_related("interaction", "response").filter(token=nonce).first()
     if survey is None or survey.status != SS.SENT:
-        raise SurveyTokenInvalid("This survey link is not valid.")
+        raise SurveyTokenInvalid(_("This survey link is not valid."))
     return survey
 
 
@@ -292,9 +293,11 @@ def survey_check_score(*, kind: str, score) -> int:
     try:
         value = int(str(score).strip())
     except (TypeError, ValueError):
-        raise ValidationError({"score": f"Give a whole number from {low} to {high}."}) from None
+        raise ValidationError(
+            {"score": _("Give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}}
+        ) from None
     if not low <= value <= high:
-        raise ValidationError({"score": f"The score must be from {low} to {high}."})
+        raise ValidationError({"score": _("The score must be from %(low)s to %(high)s.") % {"low": low, "high": high}})
     return value
 
 
@@ -312,7 +315,7 @@ def survey_answer(*, token: str, score, comment: str = "") -> SurveyResponse:
     value = survey_check_score(kind=survey.kind, score=score)
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT_LENGTH:
-        raise ValidationError({"comment": f"At most {MAX_COMMENT_LENGTH} characters."})
+        raise ValidationError({"comment": _("At most %(limit)s characters.") % {"limit": MAX_COMMENT_LENGTH}})
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -337,5 +340,5 @@ def survey_answer(*, token: str, score, comment: str = "") -> SurveyResponse:
                 )
             )
     except IntegrityError:
-        raise SurveyAlreadyAnswered("This survey has already been answered. Thank you!") from None
+        raise SurveyAlreadyAnswered(_("This survey has already been answered. Thank you!")) from None
     return response

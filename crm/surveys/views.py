@@ -6,9 +6,13 @@ the only credential, so the form needs no CSRF cookie (which privacy-minded mail
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from config.i18n import customer_language
 from crm.choices import SURVEY_SCORE_RANGE, SurveyKind
 
 from .services import (
@@ -21,14 +25,14 @@ from .services import (
 )
 
 QUESTIONS = {
-    SurveyKind.CSAT: "How satisfied are you with the help you received?",
-    SurveyKind.NPS: "How likely are you to recommend us to a friend or colleague?",
-    SurveyKind.CES: "How easy was it to get your issue resolved?",
+    SurveyKind.CSAT: gettext_lazy("How satisfied are you with the help you received?"),
+    SurveyKind.NPS: gettext_lazy("How likely are you to recommend us to a friend or colleague?"),
+    SurveyKind.CES: gettext_lazy("How easy was it to get your issue resolved?"),
 }
 LABELS = {
-    SurveyKind.CSAT: ("Very dissatisfied", "Very satisfied"),
-    SurveyKind.NPS: ("Not at all likely", "Extremely likely"),
-    SurveyKind.CES: ("Very difficult", "Very easy"),
+    SurveyKind.CSAT: (gettext_lazy("Very dissatisfied"), gettext_lazy("Very satisfied")),
+    SurveyKind.NPS: (gettext_lazy("Not at all likely"), gettext_lazy("Extremely likely")),
+    SurveyKind.CES: (gettext_lazy("Very difficult"), gettext_lazy("Very easy")),
 }
 
 
@@ -36,8 +40,25 @@ def _message(request, text: str, *, status: int):
     return render(request, "crm/survey_message.html", {"message": text}, status=status)
 
 
+def _in_customer_language(view):
+    """The page in the language of the customer the survey was sent to (their `language`), not the browser's."""
+
+    def wrapper(request, token: str):
+        try:
+            language = customer_language(survey_from_token(token=token).interaction.customer)
+        except (SurveyTokenExpired, SurveyTokenInvalid):
+            return view(request, token)  # no customer known: the browser's language
+        with translation.override(language):
+            response = view(request, token)
+            response.headers["Content-Language"] = language
+            return response
+
+    return wrapper
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@_in_customer_language
 def survey_answer_view(request, token: str):
     try:
         survey = survey_from_token(token=token)
@@ -46,7 +67,7 @@ def survey_answer_view(request, token: str):
     except SurveyTokenInvalid as exc:
         return _message(request, str(exc), status=404)
     if hasattr(survey, "response"):
-        return _message(request, "This survey has already been answered. Thank you!", status=409)
+        return _message(request, _("This survey has already been answered. Thank you!"), status=409)
     low, high = SURVEY_SCORE_RANGE[survey.kind]
     errors: dict[str, list[str]] = {}
     values = {"score": "", "comment": ""}
@@ -75,6 +96,7 @@ def survey_answer_view(request, token: str):
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@_in_customer_language
 def survey_opt_out_view(request, token: str):
     """GET asks for confirmation (mail scanners follow links; only the button's POST opts out)."""
     try:
@@ -85,5 +107,5 @@ def survey_opt_out_view(request, token: str):
         return _message(request, str(exc), status=404)
     if request.method == "POST":
         survey_opt_out(token=token)
-        return _message(request, "Done: we will not send you surveys any more.", status=200)
+        return _message(request, _("Done: we will not send you surveys any more."), status=200)
     return render(request, "crm/survey_opt_out.html", {})

@@ -4,6 +4,8 @@ them): subscriptions (a disabled one says why) and their deliveries, which can b
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from agents.admin_scope import AdministratorsOnly
 from config.admin_tools import ReadOnlyAdmin
@@ -44,7 +46,12 @@ class WebhookAdmin(AdministratorsOnly, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         for webhook in Webhook.objects.filter(is_active=False).exclude(disabled_reason=""):
-            self.message_user(request, f"Webhook {webhook} is disabled: {webhook.disabled_reason}", messages.WARNING)
+            self.message_user(
+                request,
+                _("Webhook %(webhook)s is disabled: %(reason)s")
+                % {"webhook": webhook, "reason": webhook.disabled_reason},
+                messages.WARNING,
+            )
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -76,8 +83,14 @@ class WebhookDeliveryAdmin(AdministratorsOnly, ReadOnlyAdmin):
     inlines = [WebhookAttemptInline]
     actions = ["resend"]
 
-    @admin.action(description="Send the selected deliveries again")
+    @admin.action(description=_("Send the selected deliveries again"))
     def resend(self, request, queryset):
         for delivery in queryset:
             webhook_resend(delivery=delivery)
-        self.message_user(request, f"{queryset.count()} deliveries queued again.", messages.SUCCESS)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("%(count)d delivery queued again.", "%(count)d deliveries queued again.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crm.choices import WebhookDeliveryStatus
 
@@ -31,6 +32,8 @@ class Webhook(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
         ordering = ["-id"]
         indexes = [GinIndex(name="webhook_events", fields=["events"], condition=models.Q(is_active=True))]
 
@@ -60,7 +63,8 @@ class WebhookDelivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["webhook", "event_id"], name="webhookdelivery_event_unique"),

@@ -37,6 +37,7 @@ from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.outbound import address_is_private, read_at_most, redact_url, redact_urls_in, url_has_userinfo
 from config.tasks import task_named
@@ -101,12 +102,11 @@ def webhook_check_url(url: str) -> str:
 def webhook_check_events(events: Iterable[str]) -> list[str]:
     events = list(dict.fromkeys(str(e).strip() for e in events))
     if not events:
-        raise ValidationError({"events": 'Subscribe to at least one event type (or "*" for all).'})
+        raise ValidationError({"events": _('Subscribe to at least one event type (or "*" for all).')})
     unknown = [e for e in events if e != "*" and e not in WEBHOOK_EVENT_TYPES]
     if unknown:
-        raise ValidationError(
-            {"events": f"Unknown event type(s): {', '.join(unknown)}. Known: {', '.join(WEBHOOK_EVENT_TYPES)}, *."}
-        )
+        names = {"unknown": ", ".join(unknown), "known": ", ".join(WEBHOOK_EVENT_TYPES)}
+        raise ValidationError({"events": _("Unknown event type(s): %(unknown)s. Known: %(known)s, *.") % names})
     return events
 
 
@@ -136,7 +136,7 @@ def webhook_update(*, webhook: Webhook, **changes: Any) -> Webhook:
         elif name == "events":
             value = webhook_check_events(value)
         elif name not in ("secret", "name", "is_active"):
-            raise ValidationError({name: "This field cannot be changed."})
+            raise ValidationError({name: _("This field cannot be changed.")})
         setattr(webhook, name, value)
         fields.append(name)
     if changes.get("is_active"):

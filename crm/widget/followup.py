@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext
 
 from contacts.models import ContactIdentity
 from contacts.services import identity_add
@@ -33,14 +34,14 @@ def widget_continue_by_email(*, inbox: Inbox, visitor_id: str, email: str) -> In
     try:
         validate_email(email)
     except ValidationError:
-        raise WidgetRefused("invalid", "Please give a valid e-mail address.") from None
+        raise WidgetRefused("invalid", gettext("Please give a valid e-mail address.")) from None
     mail_inbox = followup_inbox(inbox)
     if mail_inbox is None:
-        raise WidgetRefused("unavailable", "This chat cannot continue by e-mail.")
+        raise WidgetRefused("unavailable", gettext("This chat cannot continue by e-mail."))
     with transaction.atomic():
         chat = widget_conversation(inbox=inbox, visitor_id=visitor_id)
         if chat is None:
-            raise WidgetRefused("not_found", "Write your question first, then leave your e-mail address.")
+            raise WidgetRefused("not_found", gettext("Write your question first, then leave your e-mail address."))
         chat = Interaction.objects.select_for_update(of=("self",)).select_related("customer").get(pk=chat.pk)
         owner = ContactIdentity.objects.filter(channel="email", address=email).select_related("customer").first()
         customer = owner.customer if owner else chat.customer

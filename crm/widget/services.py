@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.errors import DomainError
 from contacts.models import ContactIdentity
@@ -47,9 +48,13 @@ def widget_check_limits(*, inbox: Inbox, visitor_id: str, address: str, body: st
     client address: one address cannot get round the limit by starting new visitors)."""
     limit = settings.SWITCHBOARD_WIDGET_MAX_MESSAGE_CHARS
     if len(body) > limit:
-        raise WidgetRefused("too_long", f"Your message is too long ({len(body)} characters; at most {limit}).")
+        raise WidgetRefused(
+            "too_long",
+            gettext("Your message is too long (%(length)s characters; at most %(limit)s).")
+            % {"length": len(body), "limit": limit},
+        )
     if not body.strip():
-        raise WidgetRefused("empty", "Your message is empty.")
+        raise WidgetRefused("empty", gettext("Your message is empty."))
     window = int(time.time() // 60)
     keys = [
         (f"widget:rate:v:{inbox.pk}:{visitor_id}:{window}", settings.SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE),
@@ -63,19 +68,19 @@ def widget_check_limits(*, inbox: Inbox, visitor_id: str, address: str, body: st
         counts = pipe.execute()[::2]
     for (_, allowed), count in zip(keys, counts, strict=True):
         if allowed and count > allowed:
-            raise WidgetRefused("rate_limited", "You are sending messages too fast; please wait a minute.")
+            raise WidgetRefused("rate_limited", gettext("You are sending messages too fast; please wait a minute."))
 
 
 def widget_check_prechat(*, inbox: Inbox, visitor_id: str, profile: dict[str, str]) -> None:
     """A new conversation needs the pre-chat fields the inbox requires (the widget asks for them first)."""
     missing = [name for name in (inbox.settings or {}).get("prechat", []) if not profile.get(name, "").strip()]
     if missing and widget_conversation(inbox=inbox, visitor_id=visitor_id) is None:
-        raise WidgetRefused("prechat", f"Please give your {' and '.join(missing)} first.")
+        raise WidgetRefused("prechat", gettext("Please give your %(fields)s first.") % {"fields": " / ".join(missing)})
     if profile.get("email"):
         try:
             validate_email(profile["email"].strip())
         except ValidationError:
-            raise WidgetRefused("prechat", "Please give a valid e-mail address.") from None
+            raise WidgetRefused("prechat", gettext("Please give a valid e-mail address.")) from None
 
 
 def widget_note_prechat_email(*, customer, email: str) -> None:
@@ -130,7 +135,7 @@ def widget_rate(*, inbox: Inbox, visitor_id: str, interaction_id: int, score, co
     """Record the visitor's inline rating as the answer to the conversation's survey (the queue's survey kind)."""
     conversation = widget_conversation(inbox=inbox, visitor_id=visitor_id, include_resolved=True)
     if conversation is None or conversation.pk != interaction_id:
-        raise WidgetRefused("not_found", "There is no conversation of yours to rate.")
+        raise WidgetRefused("not_found", gettext("There is no conversation of yours to rate."))
     with transaction.atomic():
         survey = (
             Survey.objects.select_for_update()
@@ -139,7 +144,7 @@ def widget_rate(*, inbox: Inbox, visitor_id: str, interaction_id: int, score, co
             .first()
         )
         if survey is None:
-            raise WidgetRefused("not_found", "This conversation has no survey to answer.")
+            raise WidgetRefused("not_found", gettext("This conversation has no survey to answer."))
         if survey.status == SurveyStatus.PENDING:  # asked inline: the widget is its channel, nothing is sent later
             survey.status, survey.channel, survey.sent_at = SurveyStatus.SENT, "chat", timezone.now()
             survey.save(update_fields=["status", "channel", "sent_at"])

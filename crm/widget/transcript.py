@@ -15,7 +15,11 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from config.i18n import customer_language
 from config.tasks import task_named
 from crm.choices import MessageDirection
 from crm.inboxes.models import Inbox
@@ -35,15 +39,15 @@ def widget_transcript_request(*, inbox: Inbox, visitor_id: str, address: str, em
     try:
         validate_email(email)
     except ValidationError:
-        raise WidgetRefused("invalid", "Please give a valid e-mail address.") from None
+        raise WidgetRefused("invalid", _("Please give a valid e-mail address.")) from None
     conversation = widget_conversation(inbox=inbox, visitor_id=visitor_id, include_resolved=True)
     if conversation is None:
-        raise WidgetRefused("not_found", "There is no conversation to send yet.")
+        raise WidgetRefused("not_found", _("There is no conversation to send yet."))
     widget_check_limits(inbox=inbox, visitor_id=visitor_id, address=address, body="transcript")
     count_key = f"widget:transcripts:{conversation.pk}"
     client = _redis()
     if client.incr(count_key) > MAX_PER_CONVERSATION:
-        raise WidgetRefused("rate_limited", "This conversation's transcript was sent enough times already.")
+        raise WidgetRefused("rate_limited", _("This conversation's transcript was sent enough times already."))
     client.expire(count_key, SENT_TTL_SECONDS)
     request_id = secrets.token_hex(8)
     transaction.on_commit(lambda: task_named(TRANSCRIPT_TASK).delay(conversation.pk, email, request_id))
@@ -53,8 +57,9 @@ def widget_transcript_request(*, inbox: Inbox, visitor_id: str, address: str, em
 def transcript_text(*, interaction: Interaction) -> str:
     lines = []
     for message in interaction.messages.exclude(direction=MessageDirection.INTERNAL).order_by("created_at", "id"):
-        who = "You" if message.direction == MessageDirection.INBOUND else "Agent"
-        lines.append(f"[{message.created_at:%Y-%m-%d %H:%M} UTC] {who}: {message.body}")
+        who = _("You") if message.direction == MessageDirection.INBOUND else _("Agent")
+        at = date_format(message.created_at, "SHORT_DATETIME_FORMAT")  # in UTC: tasks run without a user's zone
+        lines.append(f"[{at} UTC] {who}: {message.body}")
     return "\n\n".join(lines)
 
 
@@ -67,8 +72,9 @@ def widget_transcript_send(*, interaction_id: int, email: str, request_id: str) 
     interaction = Interaction.objects.filter(pk=interaction_id).first()
     if interaction is None:
         return False
-    body = "The transcript of your chat with us:\n\n" + transcript_text(interaction=interaction)
-    subject = f"Your chat transcript: {interaction.subject or 'website chat'}"[:200]
-    EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email]).send()
+    with translation.override(customer_language(interaction.customer)):  # the customer's language
+        body = _("The transcript of your chat with us:") + "\n\n" + transcript_text(interaction=interaction)
+        subject = _("Your chat transcript: %(subject)s") % {"subject": interaction.subject or _("website chat")}
+    EmailMessage(subject=subject[:200], body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email]).send()
     client.set(sent_key, "1", ex=SENT_TTL_SECONDS)
     return True

@@ -19,6 +19,7 @@ from typing import Any
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 from crm.inboxes.models import Inbox
 
@@ -83,18 +84,18 @@ def identity_verified(*, inbox: Inbox, identity: Any) -> str | None:
     settings = inbox.settings or {}
     if not identity:
         if settings.get("identity_required"):
-            raise IdentityRefused("this chat requires a signed identity")
+            raise IdentityRefused(_("this chat requires a signed identity"))
         return None
     if not isinstance(identity, dict):
-        raise IdentityRefused("the identity must be {email, hmac}")
+        raise IdentityRefused(_("the identity must be {email, hmac}"))
     email, signature = identity.get("email"), identity.get("hmac")
     if not isinstance(email, str) or not isinstance(signature, str):
-        raise IdentityRefused("the identity must be {email, hmac}")
+        raise IdentityRefused(_("the identity must be {email, hmac}"))
     email = email.strip().lower()
     try:
         validate_email(email)
     except ValidationError:
-        raise IdentityRefused("the identity's e-mail is not valid") from None
+        raise IdentityRefused(_("the identity's e-mail is not valid")) from None
     if not hmac.compare_digest(identity_signature(secret=str(settings.get("secret", "")), email=email), signature):
-        raise IdentityRefused("the identity's signature is wrong")
+        raise IdentityRefused(_("the identity's signature is wrong"))
     return email

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -78,7 +79,7 @@ class RangeQuerySerializer(InputSerializer):
 
     def validate_tz(self, value):
         if value not in _zone_names():
-            raise serializers.ValidationError("Unknown time zone; give an IANA name such as Europe/Berlin.")
+            raise serializers.ValidationError(_("Unknown time zone; give an IANA name such as Europe/Berlin."))
         return value
 
     def _aware(self, value, zone, field: str) -> datetime:
@@ -90,7 +91,7 @@ class RangeQuerySerializer(InputSerializer):
             # PostgreSQL refuses offsets beyond ±15:59 and years beyond Python's: normalise now, fail as a 400
             return moment.astimezone(zoneinfo.ZoneInfo("UTC"))
         except (OverflowError, ValueError):
-            raise serializers.ValidationError({field: ["Out of the supported date range."]}) from None
+            raise serializers.ValidationError({field: [_("Out of the supported date range.")]}) from None
 
     def validate(self, attrs):
         tz = attrs.get("tz") or settings.TIME_ZONE
@@ -102,11 +103,13 @@ class RangeQuerySerializer(InputSerializer):
             try:
                 start = end - timedelta(days=DEFAULT_RANGE_DAYS)
             except OverflowError:
-                raise serializers.ValidationError({"to": ["Out of the supported date range."]}) from None
+                raise serializers.ValidationError({"to": [_("Out of the supported date range.")]}) from None
         if start >= end:
-            raise serializers.ValidationError({"to": ["Must be later than from."]})
+            raise serializers.ValidationError({"to": [_("Must be later than from.")]})
         if end - start > timedelta(days=self.max_range_days):
-            raise serializers.ValidationError({"to": [f"A report spans at most {self.max_range_days} days."]})
+            raise serializers.ValidationError(
+                {"to": [_("A report spans at most %(max_range_days)s days.") % {"max_range_days": self.max_range_days}]}
+            )
         return {**attrs, "start": start, "end": end, "tz": tz}
 
 
@@ -131,7 +134,12 @@ class KpiQuerySerializer(FilterQueryMixin, RangeQuerySerializer):
         attrs = super().validate(attrs)
         if attrs.get("group_by") == "hour" and attrs["end"] - attrs["start"] > timedelta(days=MAX_HOURLY_DAYS):
             raise serializers.ValidationError(
-                {"group_by": [f"Hourly figures cover at most {MAX_HOURLY_DAYS} days; narrow the range."]}
+                {
+                    "group_by": [
+                        _("Hourly figures cover at most %(MAX_HOURLY_DAYS)s days; narrow the range.")
+                        % {"MAX_HOURLY_DAYS": MAX_HOURLY_DAYS}
+                    ]
+                }
             )
         return attrs
 

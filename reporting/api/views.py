@@ -6,6 +6,7 @@ agent reads only their own work, a supervisor their teams', administrators and u
 
 from collections.abc import Iterable, Sequence
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import renderers
@@ -72,7 +73,7 @@ class _ReportView(ReplicaReadsMixin, APIView):
         # DRF answers an unknown ?format= with a 404; it is a parameter like any other, so a 400 naming it
         fmt = request.query_params.get("format")
         if not force and fmt is not None and fmt not in FORMATS:
-            raise ValidationError({"format": [f"Choose one of: {', '.join(FORMATS)}."]})
+            raise ValidationError({"format": [_("Choose one of: %(join)s.") % {"join": ", ".join(FORMATS)}]})
         return super().perform_content_negotiation(request, force)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -92,7 +93,7 @@ class _ReportView(ReplicaReadsMixin, APIView):
         params = self.query(request)
         viewer = viewer_from_request(request)
         if viewer.is_agent_only and params.get("agent") not in (None, viewer.agent_id):
-            raise PermissionDenied("Agents may read only their own figures.")
+            raise PermissionDenied(_("Agents may read only their own figures."))
         query = KpiQuery(
             start=params["start"],
             end=params["end"],

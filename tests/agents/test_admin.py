@@ -79,7 +79,7 @@ def test_set_available_action_goes_through_the_service(admin_client, admin_user)
     assert response.status_code == 302
     assert set(Agent.objects.values_list("status", flat=True)) == {"available"}
     assert set(AgentStatusLog.objects.values_list("actor", "reason")) == {(admin_user.pk, "set in admin")}
-    assert "2 agent(s) now available." in _messages(response)
+    assert "2 agents now available." in _messages(response)
 
 
 def test_set_available_reports_a_refused_change_as_an_error(admin_client):

@@ -232,3 +232,45 @@ def test_the_retention_run_blanks_old_work_in_batches_through_a_real_worker(work
     wait_for(lambda: not Message.objects.filter(interaction=work).exclude(body="").exists(), what="the bodies gone")
     wait_for(lambda: RetentionPolicy.objects.get(pk=policy.pk).removed_total == count, what="the count recorded")
     assert Interaction.objects.get(pk=work.pk).status == InteractionStatus.RESOLVED
+
+
+def test_an_erasure_whose_worker_is_killed_mid_run_is_finished_by_the_sweep(worker):
+    """The worker is stopped for good in the middle of an erasure (blocked at the profile step by a row lock, then
+    SIGKILLed): the steps it committed stand, the sweep runs the rest, and nothing of the customer is left."""
+    import psycopg
+
+    from contacts.models import Customer
+    from crm.privacy.models import ErasureRequest
+    from crm.privacy.services.erase import STEPS, erasure_due, erasure_request
+
+    customer = CustomerFactory(name="Kim Quist", email="kim.quist@example.com")
+    work = interaction_in_status(InteractionStatus.RESOLVED, customer=customer, body="my card ends 4242")
+    db = connection.settings_dict
+    holder = psycopg.connect(f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}")
+    try:
+        # another transaction holds the customer's row: the run stops at the step that rewrites the profile
+        holder.execute("SELECT 1 FROM contacts_customer WHERE id = %s FOR UPDATE", [customer.pk])
+        erasure = erasure_request(customer=customer, reason="asked by phone", immediately=True)
+        before_profile = [name for name, _ in STEPS][: [name for name, _ in STEPS].index("profile")]
+        wait_for(
+            lambda: ErasureRequest.objects.filter(pk=erasure.pk, steps_done=before_profile).exists(),
+            what="the worker to reach the profile step",
+        )
+        [child] = pool_children(worker.pid)
+        os.kill(child, signal.SIGKILL)
+    finally:
+        holder.rollback()
+        holder.close()
+
+    erasure.refresh_from_db()
+    assert erasure.status == "running" and "profile" not in erasure.steps_done  # killed before it committed
+    assert not Message.objects.filter(interaction=work, body__contains="4242").exists()  # what it did stands
+    erasure_due()  # the beat's sweep
+    erasure = wait_for(
+        lambda: ErasureRequest.objects.filter(pk=erasure.pk, status="done").first(), what="the erasure to finish"
+    )
+    assert erasure.steps_done == [name for name, _ in STEPS]  # each step once, in order
+    erased = Customer.objects.get(pk=customer.pk)
+    assert "Kim" not in erased.name and erased.email != "kim.quist@example.com"
+    assert Interaction.objects.filter(pk=work.pk, resolved_at__isnull=False).exists()  # the report's facts remain
+    wait_for(lambda: worker.poll() is None and pool_children(worker.pid), what="the pool to replace its child")

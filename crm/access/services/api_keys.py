@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.api.permissions import ALL_SCOPES
 from config.errors import DomainError
@@ -33,10 +34,11 @@ def api_key_create(*, name: str, scopes: list[str], team=None, created_by=None, 
     unknown = set(scopes) - set(ALL_SCOPES)
     if not scopes or unknown:
         raise DomainError(
-            f"Scopes must be a non-empty subset of {', '.join(ALL_SCOPES)}; got {', '.join(scopes) or 'none'}."
+            _("Scopes must be a non-empty subset of %(join)s; got %(value)s.")
+            % {"join": ", ".join(ALL_SCOPES), "value": ", ".join(scopes) or "none"}
         )
     if not name.strip():
-        raise DomainError("An API key needs a name.")
+        raise DomainError(_("An API key needs a name."))
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         key = ApiKey.objects.create(

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.errors import DomainError
 
@@ -55,7 +56,12 @@ def idempotency_owner(*, api_key_id: int | None = None, user_id: int | None = No
 def idempotency_check_key(*, key: str) -> None:
     """Raise a field error for a key that is empty, too long or not printable ASCII."""
     if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
-        raise ValidationError({"Idempotency-Key": f"The key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."})
+        raise ValidationError(
+            {
+                "Idempotency-Key": gettext("The key must be 1 to %(MAX_KEY_LENGTH)s printable ASCII characters.")
+                % {"MAX_KEY_LENGTH": MAX_KEY_LENGTH}
+            }
+        )
 
 
 def idempotency_request_hash(*, payload: Any) -> str:
@@ -86,7 +92,7 @@ def idempotency_run(
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_lock_id(owner, key)])
             (acquired,) = cursor.fetchone()
         if not acquired:
-            raise IdempotencyInProgress("A request with this Idempotency-Key is still in progress.")
+            raise IdempotencyInProgress(gettext("A request with this Idempotency-Key is still in progress."))
 
         record = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
         if record is not None and record.created_at < _expiry_cutoff():
@@ -95,7 +101,7 @@ def idempotency_run(
         if record is not None:
             if record.request_hash != request_hash:
                 raise IdempotencyKeyReused(
-                    "This Idempotency-Key was already used with a different request body; use a new key."
+                    gettext("This Idempotency-Key was already used with a different request body; use a new key.")
                 )
             return IdempotentResponse(status=record.response_status, body=record.response_body, replayed=True)
 

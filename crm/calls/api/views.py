@@ -5,6 +5,7 @@ queue the voice inbox feeds; anyone else is told the inbox or call does not exis
 an event must be in the caller's view too.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -55,9 +56,9 @@ def _check_named(viewer: Viewer, data: dict) -> None:
     if viewer.unrestricted:
         return
     if "queue" in data and not Queue.objects.filter(pk=data["queue"], team_id__in=viewer.team_ids).exists():
-        raise ValidationError({"queue": ["No such queue in your view."]})
+        raise ValidationError({"queue": [_("No such queue in your view.")]})
     if "agent" in data and not Agent.objects.filter(pk=data["agent"], team_id__in=viewer.team_ids).exists():
-        raise ValidationError({"agent": ["No such agent in your view."]})
+        raise ValidationError({"agent": [_("No such agent in your view.")]})
 
 
 class CallListView(APIView):
@@ -80,7 +81,7 @@ class CallListView(APIView):
         data = serializer.validated_data
         inbox = Inbox.objects.select_related("queue").filter(pk=data["inbox"]).first()
         if inbox is None or not _in_view(viewer_from_request(request), inbox.queue.team_id):
-            raise NotFound("No such inbox.")
+            raise NotFound(_("No such inbox."))
         call, created = call_start(inbox=inbox, call_id=data["call_id"], caller=data["caller"])
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(CallOutputSerializer(call).data, status=code)
@@ -106,7 +107,7 @@ class CallEventView(APIView):
         viewer = viewer_from_request(request)
         call = Call.objects.select_related("inbox__queue").filter(pk=int(id) if id.isdigit() else 0).first()
         if call is None or not _in_view(viewer, call.inbox.queue.team_id):
-            raise NotFound("No such call.")
+            raise NotFound(_("No such call."))
         serializer = CallEventInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

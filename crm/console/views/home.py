@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -49,15 +50,19 @@ def agent_required(view: Callable) -> Callable:
         if agent is None:
             if request.user.is_staff:  # a supervisor or administrator who followed a link to the console
                 title, reason = (
-                    "The console is for agents",
-                    "Your account supervises rather than answers: the live wallboard, the agent board and the "
-                    "reports are your screens.",
+                    _("The console is for agents"),
+                    _(
+                        "Your account supervises rather than answers: the live wallboard, the agent board and the "
+                        "reports are your screens."
+                    ),
                 )
             else:
                 title, reason = (
-                    "No agent profile",
-                    "The agent console is for agents, and your account has no agent profile. "
-                    "Ask a supervisor to create one for you.",
+                    _("No agent profile"),
+                    _(
+                        "The agent console is for agents, and your account has no agent profile. "
+                        "Ask a supervisor to create one for you."
+                    ),
                 )
             return render(
                 request,
@@ -122,7 +127,9 @@ def console_set_status(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
             return render(request, "console/home.html", _home_context(request, status_form=form), status=409)
         else:
-            messages.success(request, f"You are now {AgentStatus(request.agent.status).label.lower()}.")
+            messages.success(
+                request, _("You are now %(status)s.") % {"status": AgentStatus(request.agent.status).label.lower()}
+            )
             return redirect("console:home")
     return render(request, "console/home.html", _home_context(request, status_form=form), status=400)
 

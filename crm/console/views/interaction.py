@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.access import Viewer, viewer_from_request
@@ -131,7 +132,7 @@ def interaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _refused(request: HttpRequest, reason: str) -> HttpResponse:
-    return render(request, "console/forbidden.html", {"title": "Not yours to do", "reason": reason}, status=403)
+    return render(request, "console/forbidden.html", {"title": _("Not yours to do"), "reason": reason}, status=403)
 
 
 def _action(
@@ -182,7 +183,7 @@ def interaction_accept(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         action=InteractionAction.ACCEPT,
         perform=lambda i, _: services.interaction_accept(interaction=i, agent=request.agent, actor=request.user),
-        done="Accepted: the interaction is yours.",
+        done=_("Accepted: the interaction is yours."),
     )
 
 
@@ -194,7 +195,7 @@ def interaction_hold(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         action=InteractionAction.HOLD,
         perform=lambda i, _: services.interaction_hold(interaction=i, actor=request.user),
-        done="Put on hold.",
+        done=_("Put on hold."),
     )
 
 
@@ -206,7 +207,7 @@ def interaction_resume(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         action=InteractionAction.RESUME,
         perform=lambda i, _: services.interaction_resume(interaction=i, actor=request.user),
-        done="Resumed.",
+        done=_("Resumed."),
     )
 
 
@@ -226,7 +227,7 @@ def interaction_reply(request: HttpRequest, pk: int) -> HttpResponse:
             author=request.user,
             attachments=reply_attachments_store(data["attachments"]),
         ),
-        done="Reply sent.",
+        done=_("Reply sent."),
     )
 
 
@@ -242,7 +243,7 @@ def interaction_note(request: HttpRequest, pk: int) -> HttpResponse:
         perform=lambda i, data: services.message_create(
             interaction=i, direction=MessageDirection.INTERNAL, body=data["body"], author=request.user
         ),
-        done="Internal note added.",
+        done=_("Internal note added."),
     )
 
 
@@ -266,7 +267,7 @@ def interaction_transfer(request: HttpRequest, pk: int) -> HttpResponse:
         form_class=TransferForm,
         form_name="transfer_form",
         perform=perform,
-        done=f"Interaction {pk} transferred.",
+        done=_("Interaction %(number)s transferred.") % {"number": pk},
         then=reverse("console:home"),
     )
 
@@ -283,5 +284,5 @@ def interaction_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         perform=lambda i, data: services.interaction_resolve(
             interaction=i, actor=request.user, disposition=data["disposition"], category=data["category"]
         ),
-        done="Resolved.",
+        done=_("Resolved."),
     )

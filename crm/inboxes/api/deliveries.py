@@ -4,6 +4,7 @@ Whoever may write on the interaction may retry its replies (``interaction_action
 action: the rule of the console and of ``POST .../messages/``); an interaction outside the caller's view is 404.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -51,13 +52,13 @@ class MessageRetryView(APIView):
     def post(self, request: Request, interaction_pk: str, message_pk: str) -> Response:
         viewer = viewer_from_request(request)
         if not (interaction_pk.isdigit() and message_pk.isdigit()):
-            raise NotFound("No such message.")
+            raise NotFound(_("No such message."))
         interaction = interaction_list(viewer=viewer).filter(pk=int(interaction_pk)).first()
         message = (
             Message.objects.filter(pk=int(message_pk), interaction_id=interaction.pk).first() if interaction else None
         )
         if message is None:
-            raise NotFound("No such message.")
+            raise NotFound(_("No such message."))
         refusal = interaction_action_refusal(viewer=viewer, interaction=interaction, action=InteractionAction.MESSAGE)
         if refusal is not None:
             raise PermissionDenied(refusal)

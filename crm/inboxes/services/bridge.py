@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.errors import DomainError
 from contacts.models import Customer
@@ -55,7 +56,10 @@ def bridge_message_receive(
     """Import one inbound message of ``inbox`` from the customer at ``address`` (see the module's docstring).
     ``ValidationError`` names a bad field; ``DomainError`` when the inbox is deactivated."""
     if not inbox.is_active:
-        raise DomainError(f"The inbox {inbox.name} is deactivated; it takes no messages.", code="inbox_inactive")
+        raise DomainError(
+            gettext("The inbox %(name)s is deactivated; it takes no messages.") % {"name": inbox.name},
+            code="inbox_inactive",
+        )
     lifecycle.message_check_body(body=body)
     with transaction.atomic():
         try:
@@ -71,7 +75,9 @@ def bridge_message_receive(
         except IntegrityError:
             earlier = InboundReceipt.objects.select_related("interaction", "message").get(inbox=inbox, key=external_id)
             if earlier.message is None:
-                raise ValidationError({"external_id": "This id was recorded before without a message."}) from None
+                raise ValidationError(
+                    {"external_id": gettext("This id was recorded before without a message.")}
+                ) from None
             return BridgeReceipt(interaction=earlier.interaction, message=earlier.message, created=False)
         try:
             customer, _ = customer_find_or_create_by_identity(channel=inbox.channel, address=address, name=name)
@@ -112,7 +118,12 @@ def _thread(*, customer: Customer, interaction_id: int | None, thread_key: str) 
     if interaction_id is not None:
         found = Interaction.objects.filter(pk=interaction_id, customer=customer).first()
         if found is None:
-            raise ValidationError({"interaction": f"No interaction {interaction_id} of this customer."})
+            raise ValidationError(
+                {
+                    "interaction": gettext("No interaction %(interaction_id)s of this customer.")
+                    % {"interaction_id": interaction_id}
+                }
+            )
         return found
     if thread_key:
         answered = (

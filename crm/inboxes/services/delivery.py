@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.errors import DomainError
 from config.tasks import task_named
@@ -145,10 +146,11 @@ def delivery_retry(*, message: Message) -> Delivery:
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().filter(message_id=message.pk).first()
         if delivery is None:
-            raise DomainError("This message is not delivered through an inbox.", code="no_delivery")
+            raise DomainError(_("This message is not delivered through an inbox."), code="no_delivery")
         if delivery.status != D.FAILED:
             raise DomainError(
-                f"Only a failed delivery can be retried; this one is {delivery.status}.", code="delivery_not_failed"
+                _("Only a failed delivery can be retried; this one is %(status)s.") % {"status": delivery.status},
+                code="delivery_not_failed",
             )
         now = timezone.now()
         delivery.status, delivery.attempts, delivery.error = D.PENDING, 0, ""

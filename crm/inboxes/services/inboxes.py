@@ -26,6 +26,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from config.choices import Channel
 from config.errors import DomainError
@@ -69,19 +70,36 @@ def inbox_default_adapter(*, channel: str) -> str | None:
 def inbox_check_adapter(*, channel: str, adapter: str | None) -> tuple[str, type]:
     """The adapter key and class for an inbox of ``channel``, or ``ValidationError`` naming the field at fault."""
     if channel not in Channel.values:
-        raise ValidationError({"channel": f"Unknown channel '{channel}'; choose one of: {', '.join(Channel.values)}."})
+        raise ValidationError(
+            {
+                "channel": gettext("Unknown channel '%(channel)s'; choose one of: %(join)s.")
+                % {"channel": channel, "join": ", ".join(Channel.values)}
+            }
+        )
     key = adapter or inbox_default_adapter(channel=channel)
     known = ", ".join(registered_channels())
     if not key:
-        raise ValidationError({"adapter": f"No adapter serves the {channel} channel by default; name one of: {known}."})
+        raise ValidationError(
+            {
+                "adapter": gettext("No adapter serves the %(channel)s channel by default; name one of: %(known)s.")
+                % {"channel": channel, "known": known}
+            }
+        )
     try:
         adapter_class = adapter_for(key)
     except LookupError:
-        raise ValidationError({"adapter": f"Unknown adapter '{key}'; choose one of: {known}."}) from None
+        raise ValidationError(
+            {"adapter": gettext("Unknown adapter '%(key)s'; choose one of: %(known)s.") % {"key": key, "known": known}}
+        ) from None
     # An adapter made for one channel (e-mail) serves only it; a generic one (the bridge) serves any.
     served = getattr(adapter_class, "channel", None)
     if served in Channel.values and served != channel:
-        raise ValidationError({"adapter": f"The {key} adapter serves the {served} channel, not {channel}."})
+        raise ValidationError(
+            {
+                "adapter": gettext("The %(key)s adapter serves the %(served)s channel, not %(channel)s.")
+                % {"key": key, "served": served, "channel": channel}
+            }
+        )
     return key, adapter_class
 
 
@@ -101,7 +119,7 @@ def inbox_clean_settings(*, adapter_class: type, settings: Any) -> dict[str, Any
     The adapters' messages never quote a secret; the ``InvalidSettings`` is not chained, so no traceback carries it.
     """
     if not isinstance(settings, Mapping):
-        raise ValidationError({"settings": "The settings are an object of the adapter's settings."})
+        raise ValidationError({"settings": gettext("The settings are an object of the adapter's settings.")})
     bad = sorted(str(key) for key, value in settings.items() if _has_nul(key) or _has_nul(value))
     if bad:
         raise ValidationError({f"settings.{key}": "Must not contain the NUL character." for key in bad})
@@ -134,7 +152,7 @@ def _check_queue(*, queue: Queue, channel: str) -> None:
 def _check_name(name: str) -> str:
     name = " ".join(str(name).split())
     if not name:
-        raise ValidationError({"name": "An inbox needs a name."})
+        raise ValidationError({"name": gettext("An inbox needs a name.")})
     return name
 
 
@@ -210,7 +228,7 @@ def _new_settings(*, inbox: Inbox, data: Mapping[str, Any]) -> dict[str, Any]:
     _, adapter_class = inbox_check_adapter(channel=inbox.channel, adapter=inbox.adapter)
     sent = data.get("settings", {})
     if not isinstance(sent, Mapping):
-        raise ValidationError({"settings": "The settings are an object of the adapter's settings."})
+        raise ValidationError({"settings": gettext("The settings are an object of the adapter's settings.")})
     merged = inbox_merge_settings(adapter_class=adapter_class, stored=inbox.settings, sent=sent)
     cleaned = inbox_clean_settings(adapter_class=adapter_class, settings=merged)
     if "display_name" in data:

@@ -13,6 +13,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from agents.admin_scope import TeamScoped
 from config.admin_tools import ServiceErrorsAsMessages, adopt, error_text
@@ -164,7 +166,13 @@ class InteractionEventInline(admin.TabularInline):
         return False
 
 
-def _run_lifecycle(modeladmin, request, queryset, verb: str, move) -> None:
+RESOLVED = ngettext_lazy("%(count)d interaction resolved.", "%(count)d interactions resolved.", "count")
+CLOSED = ngettext_lazy("%(count)d interaction closed.", "%(count)d interactions closed.", "count")
+ABANDONED = ngettext_lazy("%(count)d interaction abandoned.", "%(count)d interactions abandoned.", "count")
+
+
+def _run_lifecycle(modeladmin, request, queryset, done_text, move) -> None:
+    """``done_text``: an ngettext_lazy(..., "count") message for how many moved."""
     done, refused = 0, []
     for interaction in queryset:
         try:
@@ -174,7 +182,7 @@ def _run_lifecycle(modeladmin, request, queryset, verb: str, move) -> None:
         else:
             done += 1
     if done:
-        modeladmin.message_user(request, f"{done} interaction(s) {verb}.", messages.SUCCESS)
+        modeladmin.message_user(request, done_text % {"count": done}, messages.SUCCESS)
     for reason in refused:
         modeladmin.message_user(request, reason, messages.ERROR)
 
@@ -258,22 +266,20 @@ class InteractionAdmin(ServiceErrorsAsMessages, TeamScoped, admin.ModelAdmin):
         # what formset.save() would have recorded, for the admin's change message
         formset.new_objects, formset.changed_objects, formset.deleted_objects = created, [], []
 
-    @admin.action(description="Resolve the selected interactions", permissions=["change"])
+    @admin.action(description=_("Resolve the selected interactions"), permissions=["change"])
     def resolve(self, request, queryset):
         _run_lifecycle(
-            self, request, queryset, "resolved", lambda i: interaction_resolve(interaction=i, actor=request.user)
+            self, request, queryset, RESOLVED, lambda i: interaction_resolve(interaction=i, actor=request.user)
         )
 
-    @admin.action(description="Close the selected interactions", permissions=["change"])
+    @admin.action(description=_("Close the selected interactions"), permissions=["change"])
     def close(self, request, queryset):
-        _run_lifecycle(
-            self, request, queryset, "closed", lambda i: interaction_close(interaction=i, actor=request.user)
-        )
+        _run_lifecycle(self, request, queryset, CLOSED, lambda i: interaction_close(interaction=i, actor=request.user))
 
-    @admin.action(description="Abandon the selected interactions", permissions=["change"])
+    @admin.action(description=_("Abandon the selected interactions"), permissions=["change"])
     def abandon(self, request, queryset):
         _run_lifecycle(
-            self, request, queryset, "abandoned", lambda i: interaction_abandon(interaction=i, actor=request.user)
+            self, request, queryset, ABANDONED, lambda i: interaction_abandon(interaction=i, actor=request.user)
         )
 
 

@@ -3,6 +3,7 @@
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from agents.admin_scope import TeamScoped
 from config.admin_tools import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt
@@ -34,7 +35,7 @@ class MessageAdmin(ServiceErrorsAsMessages, TeamScoped, admin.ModelAdmin):
     raw_id_fields = ["interaction", "author"]
     fields = ["interaction", "direction", "author", "body", "attachments", "external_id", "created_at"]
 
-    @admin.display(description="body")
+    @admin.display(description=_("body"))
     def preview(self, obj: Message) -> str:
         return obj.body[:80]
 

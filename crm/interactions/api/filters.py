@@ -1,6 +1,7 @@
 """Query parameters of the interaction list: this module parses them, ``crm.interactions.selectors`` applies them."""
 
 from django.db.models import BigIntegerField, ExpressionWrapper, F
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from rest_framework import serializers
 from rest_framework.filters import BaseFilterBackend
@@ -54,7 +55,11 @@ class InteractionOrderingFilter(BaseFilterBackend):
         value = request.query_params.get(self.ordering_param, "").strip() or "-id"
         if value not in ORDERINGS:
             raise serializers.ValidationError(
-                {self.ordering_param: [f"Order by one of {', '.join(ORDERINGS)}; got '{value}'."]}
+                {
+                    self.ordering_param: [
+                        _("Order by one of %(join)s; got '%(value)s'.") % {"join": ", ".join(ORDERINGS), "value": value}
+                    ]
+                }
             )
         return ORDERINGS[value]
 

@@ -5,6 +5,7 @@ from functools import cached_property
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -309,7 +310,7 @@ class InteractionCreateInputSerializer(InputSerializer):
 
     def validate(self, attrs):
         if ("customer" in attrs) == ("customer_identity" in attrs):
-            raise serializers.ValidationError({"customer": ["Give exactly one of customer and customer_identity."]})
+            raise serializers.ValidationError({"customer": [_("Give exactly one of customer and customer_identity.")]})
         identity = attrs.get("customer_identity")
         if identity is not None:
             try:
@@ -321,9 +322,8 @@ class InteractionCreateInputSerializer(InputSerializer):
             # a team-bound caller may only create work its team will see
             queue = attrs.get("queue") or queue_default_for_channel(channel=attrs["channel"])
             if queue is None or queue.team_id not in viewer.team_ids:
-                raise serializers.ValidationError(
-                    {"queue": [f"Name one of your team's queues: the default queue for {attrs['channel']} is not."]}
-                )
+                message = _("Name one of your team's queues: the default queue for %(value)s is not.")
+                raise serializers.ValidationError({"queue": [message % {"value": attrs["channel"]}]})
             attrs["queue"] = queue
         return attrs
 
@@ -379,7 +379,7 @@ class TransferInputSerializer(InputSerializer):
 
     def validate(self, attrs):
         if ("queue" in attrs) == ("agent" in attrs):
-            raise serializers.ValidationError({"queue": ["Give exactly one of queue and agent."]})
+            raise serializers.ValidationError({"queue": [_("Give exactly one of queue and agent.")]})
         return attrs
 
 

@@ -8,6 +8,7 @@ for illegal moves, which the exception handler turns into 409.
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -229,11 +230,11 @@ class InteractionViewSet(
         agent = self.input(AcceptInputSerializer).get("agent")
         viewer = viewer_from_request(request)
         if agent is not None and viewer.is_agent_only and agent.pk != viewer.agent_id:
-            raise serializers.ValidationError({"agent": ["You can only accept work as yourself."]})
+            raise serializers.ValidationError({"agent": [_("You can only accept work as yourself.")]})
         if agent is None and viewer.agent_id is not None:
             agent = Agent.objects.get(pk=viewer.agent_id)
         if agent is None:
-            raise serializers.ValidationError({"agent": ["Name the accepting agent; this caller is not an agent."]})
+            raise serializers.ValidationError({"agent": [_("Name the accepting agent; this caller is not an agent.")]})
         return self.output(lifecycle.interaction_accept(interaction=interaction, agent=agent, actor=_actor(request)))
 
     @_action_schema(

@@ -7,6 +7,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import Model
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from agents.models import Agent
 from config.errors import DomainError
@@ -31,7 +32,7 @@ def interaction_assign(*, interaction: Interaction, agent: Agent, actor=None) ->
     the work up (e.g. email), so it is accepted in the same transaction (``accepted`` event, no actor).
     """
     if not agent.is_active:
-        raise DomainError(f"Agent {agent.pk} is not active; work cannot be assigned to them.")
+        raise DomainError(gettext("Agent %(pk)s is not active; work cannot be assigned to them.") % {"pk": agent.pk})
     with transaction.atomic():
         now = timezone.now()
         # no SELECT ... FOR UPDATE first: the conditional UPDATE is the lock and the check in one statement
@@ -117,7 +118,9 @@ def interaction_assign_many(
         return []
     for _, agent in pairs:
         if not agent.is_active:
-            raise DomainError(f"Agent {agent.pk} is not active; work cannot be assigned to them.")
+            raise DomainError(
+                gettext("Agent %(pk)s is not active; work cannot be assigned to them.") % {"pk": agent.pk}
+            )
     ids = [interaction.pk for interaction, _ in pairs]
     if len(set(ids)) != len(ids):
         raise ValueError("An interaction can be assigned once per call.")

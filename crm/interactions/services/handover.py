@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
+from django.utils.translation import gettext as _
 
 from agents.choices import AgentStatus
 from agents.models import Agent
@@ -31,20 +32,27 @@ def _lock_transfer_agent(*, agent: Agent, interaction: Interaction) -> Agent:
     """Lock the receiving agent's row (as the router does) and check, under it, that they can take the work."""
     if agent.pk == interaction.agent_id:
         raise DomainError(
-            f"Interaction {interaction.pk} is already with agent {agent.pk}; transfer it to someone else.",
+            _("Interaction %(pk)s is already with agent %(pk2)s; transfer it to someone else.")
+            % {"pk": interaction.pk, "pk2": agent.pk},
             code="same_agent",
         )
     locked = Agent.objects.select_for_update().filter(pk=agent.pk).first()
     if locked is None or not locked.is_active:
-        raise DomainError(f"Agent {agent.pk} is not active; work cannot be transferred to them.", code="agent_inactive")
+        raise DomainError(
+            _("Agent %(pk)s is not active; work cannot be transferred to them.") % {"pk": agent.pk},
+            code="agent_inactive",
+        )
     if locked.status != AgentStatus.AVAILABLE:
         raise DomainError(
-            f"Agent {agent.pk} is {locked.status}; work can only be transferred to an available agent.",
+            _("Agent %(pk)s is %(status)s; work can only be transferred to an available agent.")
+            % {"pk": agent.pk, "status": locked.status},
             code="agent_unavailable",
         )
     if not agent_has_room(agent=locked, channel=interaction.channel):
         raise DomainError(
-            f"Agent {agent.pk} has no room for another {interaction.channel} interaction.", code="agent_full"
+            _("Agent %(pk)s has no room for another %(channel)s interaction.")
+            % {"pk": agent.pk, "channel": interaction.channel},
+            code="agent_full",
         )
     return locked
 
@@ -70,7 +78,7 @@ def interaction_transfer(
     agent in an ``auto_accept`` queue, the work is accepted in the same transaction.
     """
     if (to_queue is None) == (to_agent is None):
-        raise ValidationError({"queue": "Give exactly one of a queue and an agent to transfer to."})
+        raise ValidationError({"queue": _("Give exactly one of a queue and an agent to transfer to.")})
     note = note or ""
     try:
         message_check_body(body=note, required=False)
@@ -122,7 +130,10 @@ def interaction_escalate(*, interaction: Interaction, to_queue: Model, actor=Non
     def prepare(locked: Interaction, now: datetime):
         queue = pick_queue(channel=locked.channel, queue=to_queue)
         if queue.pk == locked.queue_id:
-            raise DomainError(f"Interaction {locked.pk} is already in queue '{queue}'.", code="same_queue")
+            raise DomainError(
+                _("Interaction %(pk)s is already in queue '%(queue)s'.") % {"pk": locked.pk, "queue": queue},
+                code="same_queue",
+            )
         return {"queue": queue}, {"from_queue": locked.queue_id, "to_queue": queue.pk, "note": note}
 
     return transition(

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.choices import Channel
 from config.errors import DomainError
@@ -34,15 +35,19 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
         if tag and tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
-        raise ValidationError({"tags": f"At most {MAX_TAGS} tags."})
+        raise ValidationError({"tags": _("At most %(MAX_TAGS)s tags.") % {"MAX_TAGS": MAX_TAGS}})
     if any(len(tag) > MAX_TAG_LENGTH for tag in cleaned):
-        raise ValidationError({"tags": f"A tag has at most {MAX_TAG_LENGTH} characters."})
+        raise ValidationError(
+            {"tags": _("A tag has at most %(MAX_TAG_LENGTH)s characters.") % {"MAX_TAG_LENGTH": MAX_TAG_LENGTH}}
+        )
     return cleaned
 
 
 def check_priority(priority: int) -> None:
     if priority not in Priority.values:
-        raise ValidationError({"priority": f"Priority must be one of {', '.join(map(str, Priority.values))}."})
+        raise ValidationError(
+            {"priority": _("Priority must be one of %(join)s.") % {"join": ", ".join(map(str, Priority.values))}}
+        )
 
 
 def pick_queue(*, channel: str, queue: Model | None) -> Model | None:
@@ -50,9 +55,14 @@ def pick_queue(*, channel: str, queue: Model | None) -> Model | None:
     if queue is None:
         return first_queue_for_channel(channel=channel)
     if not queue.is_active:
-        raise ValidationError({"queue": f"Queue '{queue}' is not active."})
+        raise ValidationError({"queue": _("Queue '%(queue)s' is not active.") % {"queue": queue}})
     if channel not in queue.channels:
-        raise ValidationError({"queue": f"Queue '{queue}' does not serve the {channel} channel."})
+        raise ValidationError(
+            {
+                "queue": _("Queue '%(queue)s' does not serve the %(channel)s channel.")
+                % {"queue": queue, "channel": channel}
+            }
+        )
     return queue
 
 
@@ -114,14 +124,14 @@ def interaction_create_inbound(
     asked for and service notices are not marketing and need no such consent.
     """
     if channel not in Channel.values:
-        raise ValidationError({"channel": f"Unknown channel '{channel}'."})
+        raise ValidationError({"channel": _("Unknown channel '%(channel)s'.") % {"channel": channel}})
     if direction not in Direction.values:
-        raise ValidationError({"direction": f"Unknown direction '{direction}'."})
+        raise ValidationError({"direction": _("Unknown direction '%(direction)s'.") % {"direction": direction}})
     if marketing and direction != Direction.OUTBOUND:
-        raise ValidationError({"direction": "Only an outbound contact can be a marketing one."})
+        raise ValidationError({"direction": _("Only an outbound contact can be a marketing one.")})
     check_priority(priority)
     if (customer is None) == (customer_identity is None):
-        raise ValidationError({"customer": "Give exactly one of customer and customer_identity."})
+        raise ValidationError({"customer": _("Give exactly one of customer and customer_identity.")})
     tags = clean_tags(tags)
     # checked before anything is written, so an over-long body creates no customer either
     message_check_body(body=body, required=False)
@@ -175,7 +185,12 @@ def interaction_create_inbound(
         except IntegrityError as exc:
             if _violated_constraint(exc) == "interaction_external_id_unique":
                 raise ValidationError(
-                    {"external_id": f"An interaction with external id '{external_id}' already exists on {channel}."}
+                    {
+                        "external_id": _(
+                            "An interaction with external id '%(external_id)s' already exists on %(channel)s."
+                        )
+                        % {"external_id": external_id, "channel": channel}
+                    }
                 ) from None
             raise
 

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agents.models import Agent
 from config.errors import DomainError
@@ -44,7 +45,8 @@ def interaction_accept(*, interaction: Interaction, agent: Agent | None = None, 
     def prepare(locked: Interaction, now: datetime):
         if agent is not None and locked.agent_id != agent.pk:
             raise DomainError(
-                f"Interaction {locked.pk} is assigned to another agent; only they can accept it.", code="not_assignee"
+                _("Interaction %(pk)s is assigned to another agent; only they can accept it.") % {"pk": locked.pk},
+                code="not_assignee",
             )
         return {}, {}
 
@@ -128,7 +130,9 @@ def interaction_reopen(*, interaction: Interaction, actor=None) -> Interaction:
 
     def prepare(locked: Interaction, now: datetime):
         if locked.queue_id is None:
-            raise DomainError(f"Interaction {locked.pk} has no queue to return to; it cannot be reopened.")
+            raise DomainError(
+                _("Interaction %(pk)s has no queue to return to; it cannot be reopened.") % {"pk": locked.pk}
+            )
         data = {
             "resolved_at": locked.resolved_at.isoformat() if locked.resolved_at else None,
             "previous_agent_id": locked.agent_id,
@@ -155,7 +159,10 @@ def interaction_enqueue(*, interaction: Interaction, queue: Model | None = None,
     def prepare(locked: Interaction, now: datetime):
         target = pick_queue(channel=locked.channel, queue=queue)
         if target is None:
-            raise DomainError(f"No active queue serves the {locked.channel} channel; interaction {locked.pk} waits.")
+            raise DomainError(
+                _("No active queue serves the %(channel)s channel; interaction %(pk)s waits.")
+                % {"channel": locked.channel, "pk": locked.pk}
+            )
         return {"queue": target, "queued_at": now, "sla_started_at": now}, {"queue_id": target.pk}
 
     return transition(

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.errors import DomainError
 from crm.choices import OPEN_STATUSES, InteractionEventKind, InteractionStatus, MessageDirection
@@ -24,9 +25,14 @@ def message_check_body(*, body: str, required: bool = True) -> None:
     """Raise a ``body`` field error when the body is missing (if required) or longer than the configured maximum."""
     limit = settings.SWITCHBOARD_MAX_MESSAGE_LENGTH
     if required and not (body or "").strip():
-        raise ValidationError({"body": "A message needs a body."})
+        raise ValidationError({"body": _("A message needs a body.")})
     if len(body or "") > limit:
-        raise ValidationError({"body": f"A message has at most {limit} characters (this one has {len(body)})."})
+        raise ValidationError(
+            {
+                "body": _("A message has at most %(limit)s characters (this one has %(len)s).")
+                % {"limit": limit, "len": len(body)}
+            }
+        )
 
 
 def message_create(
@@ -45,10 +51,10 @@ def message_create(
     ``author`` (an integrator's key writes none).
     """
     if direction not in MessageDirection.values:
-        raise ValidationError({"direction": f"Unknown direction '{direction}'."})
+        raise ValidationError({"direction": _("Unknown direction '%(direction)s'.") % {"direction": direction}})
     message_check_body(body=body)
     if direction == MessageDirection.INTERNAL and author is None:
-        raise ValidationError({"direction": "Internal notes need a signed-in author; an API key cannot write them."})
+        raise ValidationError({"direction": _("Internal notes need a signed-in author; an API key cannot write them.")})
     attachments = [dict(item) for item in attachments]
 
     with transaction.atomic():
@@ -56,7 +62,8 @@ def message_create(
         locked = Interaction.objects.select_for_update(of=("self",)).select_related("queue").get(pk=interaction.pk)
         if locked.status in CLOSED_TO_MESSAGES:
             raise DomainError(
-                f"Interaction {locked.pk} is {locked.status}; no messages can be added to it.",
+                _("Interaction %(pk)s is %(status)s; no messages can be added to it.")
+                % {"pk": locked.pk, "status": locked.status},
                 code="interaction_closed",
             )
         now = timezone.now()

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.errors import IllegalTransition
 from crm.choices import (
@@ -41,7 +42,16 @@ def _allowed_text(status: str) -> str:
 
 def illegal(interaction_id: int, status: str, verb: str) -> IllegalTransition:
     return IllegalTransition(
-        f"Interaction {interaction_id} is {status}; it cannot be {verb}. Allowed from {status}: {_allowed_text(status)}."
+        _(
+            "Interaction %(interaction_id)s is %(status)s; it cannot be %(verb)s. Allowed from %(status2)s: %(allowed_text)s."
+        )
+        % {
+            "interaction_id": interaction_id,
+            "status": status,
+            "verb": verb,
+            "status2": status,
+            "allowed_text": _allowed_text(status),
+        }
     )
 
 
@@ -133,7 +143,10 @@ def transition(
             if from_status not in allowed_from:
                 allowed = ", ".join(s for s in S.values if s in allowed_from)
                 raise IllegalTransition(
-                    f"Interaction {locked.pk} is {from_status}; it cannot be {verb}. It can be {verb} from: {allowed}."
+                    _(
+                        "Interaction %(pk)s is %(from_status)s; it cannot be %(verb)s. It can be %(verb2)s from: %(allowed)s."
+                    )
+                    % {"pk": locked.pk, "from_status": from_status, "verb": verb, "verb2": verb, "allowed": allowed}
                 )
         elif to_status not in INTERACTION_TRANSITIONS[from_status] or (only_from and from_status not in only_from):
             raise illegal(locked.pk, from_status, verb)

@@ -4,6 +4,7 @@ every team); the archive's link is handed only to whoever asked for it, and work
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
@@ -29,7 +30,7 @@ class _PrivacyView(APIView):
         super().initial(request, *args, **kwargs)
         self.viewer = viewer_from_request(request)
         if not self.viewer.unrestricted:
-            raise exceptions.PermissionDenied("A customer's data spans every team; a team-bound caller cannot.")
+            raise exceptions.PermissionDenied(_("A customer's data spans every team; a team-bound caller cannot."))
 
     def requester(self, request):
         user = request.user if request.user.is_authenticated and request.user.pk else None

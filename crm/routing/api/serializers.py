@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -104,19 +105,19 @@ class QueueInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     def validate_required_skills(self, value: list[dict]) -> list[dict]:
         skills = [item["skill"].pk for item in value]
         if len(set(skills)) != len(skills):
-            raise serializers.ValidationError("Each skill may be required once.")
+            raise serializers.ValidationError(_("Each skill may be required once."))
         return value
 
     def validate_service_level_target(self, value: Decimal) -> Decimal:
         if not Decimal(0) < value <= Decimal(1):
-            raise serializers.ValidationError("Must be greater than 0 and at most 1.")
+            raise serializers.ValidationError(_("Must be greater than 0 and at most 1."))
         return value
 
     def validate(self, attrs: dict) -> dict:
         viewer: Viewer | None = self.context.get("viewer")
         if viewer is not None and not viewer.unrestricted and "team" in attrs and attrs["team"] is None:
             raise serializers.ValidationError(
-                {"team": ["Give one of your teams: only unrestricted callers manage queues shared by all teams."]}
+                {"team": [_("Give one of your teams: only unrestricted callers manage queues shared by all teams.")]}
             )
         return attrs
 

@@ -8,6 +8,7 @@ the whole center shares. Only unrestricted callers change shared queues; a team-
 teams' queues.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.request import Request
@@ -58,7 +59,7 @@ class QueueViewSet(SetupViewSet):
     def _get_for_write(self):
         queue = self.get_object()
         if not self.viewer.unrestricted and queue.team_id not in self.viewer.team_ids:
-            raise exceptions.PermissionDenied("Only unrestricted callers may change queues shared by all teams.")
+            raise exceptions.PermissionDenied(_("Only unrestricted callers may change queues shared by all teams."))
         return queue
 
     def create(self, request: Request) -> Response:

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Model
+from django.utils.translation import gettext as _
 
 from agents.models import Skill, Team
 
@@ -69,18 +70,18 @@ def queue_check_overflow(*, queue: Queue | None, overflow_queue: Queue | None, o
     """
     if (overflow_queue is None) != (overflow_after_seconds is None):
         raise ValidationError(
-            {"overflow_after_seconds": "Set the overflow queue and the overflow time together, or neither."}
+            {"overflow_after_seconds": _("Set the overflow queue and the overflow time together, or neither.")}
         )
     if overflow_queue is None or queue is None or queue.pk is None:
         return
     if overflow_queue.pk == queue.pk:
-        raise ValidationError({"overflow_queue": "A queue cannot overflow into itself."})
+        raise ValidationError({"overflow_queue": _("A queue cannot overflow into itself.")})
     # Walk the chain from the new target: reaching this queue again means the link closes a loop.
     seen = {queue.pk}
     current = overflow_queue.pk
     while current is not None:
         if current in seen:
-            raise ValidationError({"overflow_queue": "This overflow would form a cycle of queues."})
+            raise ValidationError({"overflow_queue": _("This overflow would form a cycle of queues.")})
         seen.add(current)
         current = Queue.objects.filter(pk=current).values_list("overflow_queue_id", flat=True).first()
 
@@ -96,14 +97,18 @@ def _check_queue_name(*, name: str, exclude_pk: int | None) -> None:
         others = others.exclude(pk=exclude_pk)
     if others.exists():
         raise ValidationError(
-            {"name": ValidationError(f"A queue named '{name.strip()}' already exists.", code=DUPLICATE)}
+            {
+                "name": ValidationError(
+                    _("A queue named '%(strip)s' already exists.") % {"strip": name.strip()}, code=DUPLICATE
+                )
+            }
         )
 
 
 def _set_required_skills(*, queue: Queue, required_skills: Iterable[SkillRequirement]) -> None:
     requirements = list(required_skills)
     if len({r.skill.pk for r in requirements}) != len(requirements):
-        raise ValidationError({"required_skills": "Each skill may be required once."})
+        raise ValidationError({"required_skills": _("Each skill may be required once.")})
     QueueSkill.objects.filter(queue=queue).delete()
     QueueSkill.objects.bulk_create(
         [QueueSkill(queue=queue, skill=r.skill, min_level=r.min_level) for r in requirements]

@@ -1,6 +1,7 @@
 """Input and output shapes of the SLA resources: SLA policies and business-hours calendars."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -36,7 +37,7 @@ class SLATargetInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
         resolution = attrs.get("resolution_seconds")
         if resolution is not None and resolution < attrs["first_response_seconds"]:
             raise serializers.ValidationError(
-                {"resolution_seconds": ["Cannot be shorter than first_response_seconds."]}
+                {"resolution_seconds": [_("Cannot be shorter than first_response_seconds.")]}
             )
         return attrs
 
@@ -107,7 +108,7 @@ class SLAPolicyInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
     def validate_targets(self, value: list[dict]) -> list[dict]:
         keys = [(t["channel"], t["priority"]) for t in value]
         if len(set(keys)) != len(keys):
-            raise serializers.ValidationError("Each (channel, priority) pair may appear once.")
+            raise serializers.ValidationError(_("Each (channel, priority) pair may appear once."))
         return value
 
     def validate_escalation_steps(self, value: list[dict]) -> list[dict]:
@@ -123,7 +124,7 @@ class SLAPolicyInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
             flat = {**vars(instance_default), **flat}
         if flat and "first_response_seconds" not in flat:
             raise serializers.ValidationError(
-                {"first_response_seconds": ["Required with the policy's other target fields."]}
+                {"first_response_seconds": [_("Required with the policy's other target fields.")]}
             )
         if flat:
             spec = TargetSpec(
@@ -135,14 +136,14 @@ class SLAPolicyInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
             )
             if spec.resolution_seconds is not None and spec.resolution_seconds < spec.first_response_seconds:
                 raise serializers.ValidationError(
-                    {"resolution_seconds": ["Cannot be shorter than first_response_seconds."]}
+                    {"resolution_seconds": [_("Cannot be shorter than first_response_seconds.")]}
                 )
             attrs["default_target"] = spec
         elif not self.partial:
             attrs["default_target"] = None
         if not self.partial and not flat and not attrs.get("targets"):
             raise serializers.ValidationError(
-                {"targets": ["Give the policy's target (first_response_seconds …) or at least one target."]}
+                {"targets": [_("Give the policy's target (first_response_seconds …) or at least one target.")]}
             )
         return attrs
 
@@ -258,7 +259,9 @@ class BusinessHoursInputSerializer(RejectUnknownFieldsMixin, serializers.Seriali
 
     def validate_time_zone(self, value: str) -> str:
         if not is_known_time_zone(value):
-            raise serializers.ValidationError(f"'{value}' is not an IANA time zone (e.g. Europe/Berlin, UTC).")
+            raise serializers.ValidationError(
+                _("'%(value)s' is not an IANA time zone (e.g. Europe/Berlin, UTC).") % {"value": value}
+            )
         return value
 
     def validate(self, attrs: dict) -> dict:

@@ -4,6 +4,7 @@ Reads need the ``read`` scope; writes need ``admin``. Both are center-wide confi
 change them.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.request import Request
@@ -69,7 +70,7 @@ class SLAPolicyViewSet(SetupViewSet):
     def _require_unrestricted(self) -> None:
         if not self.viewer.unrestricted:
             raise exceptions.PermissionDenied(
-                "SLA policies are shared by all teams; a team-bound key cannot change them."
+                _("SLA policies are shared by all teams; a team-bound key cannot change them.")
             )
 
     def create(self, request: Request) -> Response:
@@ -143,7 +144,9 @@ class BusinessHoursViewSet(SetupViewSet):
 
     def _require_unrestricted(self) -> None:
         if not self.viewer.unrestricted:
-            raise exceptions.PermissionDenied("Calendars are shared by all teams; a team-bound key cannot change them.")
+            raise exceptions.PermissionDenied(
+                _("Calendars are shared by all teams; a team-bound key cannot change them.")
+            )
 
     @staticmethod
     def _specs(data: dict):

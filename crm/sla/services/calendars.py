@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.errors import DUPLICATE, DomainError
 
@@ -76,7 +77,11 @@ def _check_name(*, name: str, exclude_pk: int | None) -> None:
         others = others.exclude(pk=exclude_pk)
     if others.exists():
         raise ValidationError(
-            {"name": ValidationError(f"A calendar named '{name.strip()}' already exists.", code=DUPLICATE)}
+            {
+                "name": ValidationError(
+                    _("A calendar named '%(strip)s' already exists.") % {"strip": name.strip()}, code=DUPLICATE
+                )
+            }
         )
 
 
@@ -146,7 +151,8 @@ def business_hours_delete(*, calendar: BusinessHours) -> None:
         users = list(SLAPolicy.objects.filter(business_hours=calendar).values_list("name", flat=True)[:10])
         if users:
             raise DomainError(
-                f"Calendar '{calendar.name}' is used by SLA policy(ies) {', '.join(users)}; change those first.",
+                _("Calendar '%(name)s' is used by SLA policy(ies) %(join)s; change those first.")
+                % {"name": calendar.name, "join": ", ".join(users)},
                 code="calendar_in_use",
             )
         calendar.delete()

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from config.errors import DUPLICATE, DomainError
 from crm.routing.models import Queue
@@ -41,7 +42,11 @@ def _check_policy_name(*, name: str, exclude_pk: int | None) -> None:
         others = others.exclude(pk=exclude_pk)
     if others.exists():
         raise ValidationError(
-            {"name": ValidationError(f"An SLA policy named '{name.strip()}' already exists.", code=DUPLICATE)}
+            {
+                "name": ValidationError(
+                    _("An SLA policy named '%(strip)s' already exists.") % {"strip": name.strip()}, code=DUPLICATE
+                )
+            }
         )
 
 
@@ -53,10 +58,12 @@ def sla_check_targets(*, targets: Iterable[TargetSpec]) -> None:
     specs = list(targets)
     keys = [(t.channel, t.priority) for t in specs]
     if len(set(keys)) != len(keys):
-        raise ValidationError({"targets": "Each (channel, priority) pair may appear once."})
+        raise ValidationError({"targets": _("Each (channel, priority) pair may appear once.")})
     for spec in specs:
         if spec.resolution_seconds is not None and spec.resolution_seconds < spec.first_response_seconds:
-            raise ValidationError({"targets": "A resolution target cannot be shorter than its first-response target."})
+            raise ValidationError(
+                {"targets": _("A resolution target cannot be shorter than its first-response target.")}
+            )
 
 
 def _set_targets(
@@ -75,11 +82,11 @@ def _set_targets(
     except ValidationError as exc:
         if default_spec and len({(t.channel, t.priority) for t in specs}) != len(specs):
             raise ValidationError(
-                {"targets": "Each (channel, priority) pair may appear once, the policy's own one included."}
+                {"targets": _("Each (channel, priority) pair may appear once, the policy's own one included.")}
             ) from None
         raise exc
     if not specs:
-        raise ValidationError({"targets": "A policy needs a target: give first_response_seconds or targets."})
+        raise ValidationError({"targets": _("A policy needs a target: give first_response_seconds or targets.")})
     SLATarget.objects.filter(policy=policy).delete()
     rows = [_target_row(policy, target_spec(t) if isinstance(t, SLATarget) else t) for t in overrides]
     if default_spec:

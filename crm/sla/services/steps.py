@@ -4,6 +4,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from crm.choices import EscalationAction, SLAClock
 from crm.routing.models import Queue
@@ -23,9 +24,9 @@ def sla_check_escalation_steps(steps: Any) -> list[dict]:
     position (``"Step 2: …"``), so the API can answer them as field messages of ``escalation_steps``.
     """
     if not isinstance(steps, list):
-        raise ValidationError({"escalation_steps": "Give a list of steps."})
+        raise ValidationError({"escalation_steps": _("Give a list of steps.")})
     if len(steps) > MAX_STEPS:
-        raise ValidationError({"escalation_steps": f"At most {MAX_STEPS} steps."})
+        raise ValidationError({"escalation_steps": _("At most %(MAX_STEPS)s steps.") % {"MAX_STEPS": MAX_STEPS}})
     errors: list[str] = []
     cleaned: list[dict] = []
     for n, step in enumerate(steps, start=1):

@@ -6,6 +6,12 @@
 
   var root = document.querySelector("[data-live-console]");
   if (!root) return;
+  // Django's JavaScript catalogue (/jsi18n/, loaded by base.html) translates; without it, English.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  function fill(format, values) { // named placeholders, as Django's interpolate(format, values, true)
+    return format.replace(/%\((\w+)\)s/g, function (all, name) { return String(values[name]); });
+  }
   var Live = window.SwitchboardLive;
   var agentId = Number(root.dataset.agentId);
   var currentId = Number(root.dataset.interactionId || 0);
@@ -49,8 +55,9 @@
   var offered = {};
 
   function describe(summary) {
-    var customer = summary.customer && summary.customer.name ? summary.customer.name : "a customer";
-    return "New work: #" + summary.id + " from " + customer + (summary.subject ? " — " + summary.subject : "");
+    var customer = summary.customer && summary.customer.name ? summary.customer.name : gettext("a customer");
+    return fill(gettext("New work: #%(id)s from %(customer)s"), { id: summary.id, customer: customer }) +
+      (summary.subject ? " — " + summary.subject : "");
   }
 
   function renderOffered(flash) {
@@ -83,7 +90,7 @@
     pendingFlash[summary.id] = true;
     if ("Notification" in window && window.Notification.permission === "granted") {
       try {
-        new window.Notification("Switchboard: new work", { body: describe(summary), tag: "interaction-" + summary.id });
+        new window.Notification(gettext("Switchboard: new work"), { body: describe(summary), tag: "interaction-" + summary.id });
       } catch (err) {
         /* some browsers allow notifications only from a service worker; the page announcement stays */
       }
@@ -143,11 +150,13 @@
     if (!notice) return;
     notice.textContent = "";
     notice.appendChild(
-      document.createTextNode("This interaction is now " + Live.statusLabel(summary.status).toLowerCase() + ". ")
+      document.createTextNode(
+        fill(gettext("This interaction is now %(status)s."), { status: Live.statusLabel(summary.status).toLowerCase() }) + " "
+      )
     );
     var link = document.createElement("a");
     link.href = window.location.pathname;
-    link.textContent = "Reload to see the latest";
+    link.textContent = gettext("Reload to see the latest");
     notice.appendChild(link);
     notice.hidden = false;
   }
@@ -177,11 +186,14 @@
   function onTrainingEvent(name, data) {
     if (data.agent !== agentId) return;
     if (name === "training.expired") {
-      notice("Your " + data.course + " certification has expired: renew it to take that work again.");
+      notice(fill(gettext("Your %(course)s certification has expired: renew it to take that work again."),
+        { course: data.course }));
+    } else if (data.days_left === null || data.days_left === undefined) {
+      notice(fill(gettext("Your %(course)s certification expires soon."), { course: data.course }));
     } else {
-      var days = data.days_left === null || data.days_left === undefined ? "soon" :
-        "in " + data.days_left + " day" + (data.days_left === 1 ? "" : "s");
-      notice("Your " + data.course + " certification expires " + days + ".");
+      notice(fill(ngettext("Your %(course)s certification expires in %(days)s day.",
+        "Your %(course)s certification expires in %(days)s days.", data.days_left),
+        { course: data.course, days: data.days_left }));
     }
     if (document.getElementById("training-panel") && window.htmx) {
       window.htmx.trigger(document.body, "sb:training-changed");
@@ -215,7 +227,7 @@
   }
 
   // A reply's delivery moved on (message.delivery): its status, error and retry button change in place.
-  var DELIVERY_LABELS = { pending: "Pending", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Failed" };
+  var DELIVERY_LABELS = { pending: gettext("Pending"), sent: gettext("Sent"), delivered: gettext("Delivered"), read: gettext("Read"), failed: gettext("Failed") };
 
   function applyDelivery(data) {
     if (!currentId || data.interaction !== currentId) return;
@@ -245,7 +257,7 @@
         var fresh = new window.DOMParser().parseFromString(html, "text/html").querySelector("ol.conversation");
         if (!fresh) return;
         list.innerHTML = fresh.innerHTML;
-        if (announce) notice("New message from the customer.");
+        if (announce) notice(gettext("New message from the customer."));
       })
       .catch(function () { /* the next event or page load shows it */ })
       .then(function () { conversationFetch = null; });
@@ -262,7 +274,7 @@
       el = document.createElement("p"); el.id = "visitor-typing"; el.setAttribute("role", "status");
       form.parentNode.insertBefore(el, form);
     }
-    el.textContent = "The customer is typing…"; el.hidden = false;
+    el.textContent = gettext("The customer is typing…"); el.hidden = false;
     clearTimeout(typingTimer); typingTimer = setTimeout(function () { el.hidden = true; }, 4000);
   }
   var replyBox = document.querySelector("#reply-form textarea");
@@ -339,9 +351,9 @@
       });
       if (parts.length) return parts.join(" ");
     }
-    if (status === 403) return "You are not allowed to do that.";
-    if (status === 404) return "That break no longer exists; the panel has been refreshed.";
-    return "Something went wrong (" + status + "); try again.";
+    if (status === 403) return gettext("You are not allowed to do that.");
+    if (status === 404) return gettext("That break no longer exists; the panel has been refreshed.");
+    return fill(gettext("Something went wrong (%(status)s); try again."), { status: status });
   }
 
   function showError(panel, text) {
@@ -370,7 +382,7 @@
           function () { return errorText(response.status, null); }
         );
       }, function () {
-        return "The server could not be reached; check your connection and try again.";
+        return gettext("The server could not be reached; check your connection and try again.");
       })
       .then(function (problem) {
         if (panel) showError(panel, problem);

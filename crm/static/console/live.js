@@ -8,32 +8,51 @@
 (function () {
   "use strict";
 
-  var LOST_TEXT = "Connection lost — reconnecting…";
+  // Django's JavaScript catalogue (/jsi18n/, loaded by the page) translates; without it, English.
+  var gettext = window.gettext || function (text) { return text; };
+  var LOST_TEXT = gettext("Connection lost — reconnecting…");
   var PING_EVERY_MS = 25000;
   var SILENCE_LIMIT_MS = 60000; // no frame at all for this long: the socket is dead even if not closed
   var MAX_BACKOFF_MS = 30000;
 
   var STATUS_LABELS = {
-    offline: "Offline",
-    available: "Available",
-    busy: "Busy",
-    wrap_up: "Wrap-up",
-    on_break: "On break",
-    not_ready: "Not ready",
-    new: "New",
-    queued: "Queued",
-    assigned: "Assigned",
-    active: "Active",
-    on_hold: "On hold",
-    resolved: "Resolved",
-    closed: "Closed",
-    abandoned: "Abandoned",
+    offline: gettext("Offline"),
+    available: gettext("Available"),
+    busy: gettext("Busy"),
+    wrap_up: gettext("Wrap-up"),
+    on_break: gettext("On break"),
+    not_ready: gettext("Not ready"),
+    new: gettext("New"),
+    queued: gettext("Queued"),
+    assigned: gettext("Assigned"),
+    active: gettext("Active"),
+    on_hold: gettext("On hold"),
+    resolved: gettext("Resolved"),
+    closed: gettext("Closed"),
+    abandoned: gettext("Abandoned"),
   };
 
   function statusLabel(status) {
     if (STATUS_LABELS[status]) return STATUS_LABELS[status];
     var words = String(status || "").replace(/_/g, " ");
     return words.charAt(0).toUpperCase() + words.slice(1);
+  }
+
+  // A time of day in the signed-in user's time zone and language (<html data-time-zone lang>), 24-hour clock.
+  function formatTime(value, withSeconds) {
+    if (!value) return "—";
+    var date = value instanceof Date ? value : new Date(value);
+    if (isNaN(date.getTime())) return "—";
+    var root = document.documentElement;
+    var options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    if (withSeconds) options.second = "2-digit";
+    if (root.dataset.timeZone) options.timeZone = root.dataset.timeZone;
+    try {
+      return new Intl.DateTimeFormat(root.lang || undefined, options).format(date);
+    } catch (e) { // an unknown zone name: the browser's own
+      delete options.timeZone;
+      return new Intl.DateTimeFormat(root.lang || undefined, options).format(date);
+    }
   }
 
   function formatWait(seconds) {
@@ -170,12 +189,12 @@
     this.seq = null;
     if (this.stopped) return;
     if (event.code === 4401) {
-      setBanner("You have been signed out, so live updates stopped.", "/accounts/login/?next=" +
-        encodeURIComponent(window.location.pathname), "Sign in again");
+      setBanner(gettext("You have been signed out, so live updates stopped."), "/accounts/login/?next=" +
+        encodeURIComponent(window.location.pathname), gettext("Sign in again"));
       return;
     }
     if (event.code === 4403) {
-      setBanner("Live updates are not available to your account.");
+      setBanner(gettext("Live updates are not available to your account."));
       return;
     }
     if (event.code === 4000 || event.code === 1012 || event.code === 1001) {
@@ -259,6 +278,7 @@
     connection: null,
     statusLabel: statusLabel,
     formatWait: formatWait,
+    formatTime: formatTime,
     applyQueueStats: applyQueueStats,
     tickWaits: tickWaits,
   };

@@ -90,10 +90,15 @@
     }, FIGURES_REFRESH_MS);
   }
 
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  function fill(format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (all, name) { return String(values[name]); });
+  }
+
+  // in the viewer's time zone (their preference, else the installation's), not the wall screen's clock
   function sinceText(iso) {
-    if (!iso) return "—";
-    var d = new Date(iso);
-    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    return Live.formatTime(iso);
   }
 
   function agentRow(agent) {
@@ -129,7 +134,8 @@
     var box = row.querySelector(".on-break");
     box.textContent = "";
     if (!brk) return;
-    var marker = cell("span", "break-marker", "☕ " + (brk.type_name || "Break") + (brk.ends_at ? " until " + sinceText(brk.ends_at) : ""));
+    var marker = cell("span", "break-marker", "☕ " + (brk.type_name || gettext("Break")) +
+      (brk.ends_at ? " " + fill(gettext("until %(time)s"), { time: sinceText(brk.ends_at) }) : ""));
     box.appendChild(marker);
   }
 
@@ -184,7 +190,8 @@
     item.textContent = "";
     var chats = data.interactions || [];
     item.appendChild(document.createTextNode(
-      data.name + "'s console is gone with " + chats.length + (chats.length === 1 ? " chat" : " chats") + " open: "
+      fill(ngettext("%(name)s's console is gone with %(count)s chat open: ",
+        "%(name)s's console is gone with %(count)s chats open: ", chats.length), { name: data.name, count: chats.length })
     ));
     chats.forEach(function (id, index) {
       var link = cell("a", "", "#" + id);
@@ -192,7 +199,7 @@
       if (index) item.appendChild(document.createTextNode(", "));
       item.appendChild(link);
     });
-    var dismiss = cell("button", "dismiss", "Dismiss");
+    var dismiss = cell("button", "dismiss", gettext("Dismiss"));
     dismiss.type = "button";
     dismiss.addEventListener("click", function () { removeAlert(data.agent); });
     item.appendChild(document.createTextNode(" "));
@@ -247,7 +254,7 @@
 
   var clock = document.getElementById("wallboard-clock");
   if (clock) {
-    var tick = function () { clock.textContent = new Date().toLocaleTimeString(); };
+    var tick = function () { clock.textContent = Live.formatTime(new Date(), true); };
     tick();
     window.setInterval(tick, 1000);
   }

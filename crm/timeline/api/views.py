@@ -1,5 +1,6 @@
 """A customer's timeline over the API (``read`` scope): what the caller may see of it, newest first."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -32,7 +33,7 @@ class CustomerTimelineView(ReplicaReadsMixin, APIView):
         # the route takes any segment, so a malformed id ("abc", "1.5") is this API's JSON 404
         customer = Customer.objects.only("pk").filter(pk=int(pk)).first() if pk.isdigit() and len(pk) < 19 else None
         if customer is None:
-            raise exceptions.NotFound("No such customer.")
+            raise exceptions.NotFound(_("No such customer."))
         query = TimelineQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         limit = query.validated_data["limit"]
@@ -41,7 +42,7 @@ class CustomerTimelineView(ReplicaReadsMixin, APIView):
             try:
                 before = TimelineCursor.decode(query.validated_data["cursor"])
             except ValueError:
-                raise exceptions.ValidationError({"cursor": ["Malformed cursor."]}) from None
+                raise exceptions.ValidationError({"cursor": [_("Malformed cursor.")]}) from None
         # One entry more than asked tells whether an older page exists, without a COUNT.
         entries = customer_timeline(
             customer=customer, viewer=viewer_from_request(request), before=before, limit=limit + 1

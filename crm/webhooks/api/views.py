@@ -1,5 +1,6 @@
 """Webhook subscriptions over REST: admin scope, unrestricted callers only (they see every event of the center)."""
 
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
@@ -53,7 +54,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
         if not viewer_from_request(request).unrestricted:
             raise exceptions.PermissionDenied(
-                "Webhooks see the whole center's events; a team-bound key cannot manage them."
+                _("Webhooks see the whole center's events; a team-bound key cannot manage them.")
             )
 
     def get_queryset(self):

@@ -2,6 +2,7 @@
 // No inline scripts, no build step: the tables beside each chart carry the same figures.
 (function () {
   "use strict";
+  var gettext = window.gettext || function (text) { return text; };  // Django's catalogue (/jsi18n/)
   function draw() {
     var island = document.getElementById("report-charts");
     if (!island || typeof Chart === "undefined") return;
@@ -10,18 +11,18 @@
     var builders = {
       hourly: function (d) {
         return { type: "bar", data: { labels: d.labels, datasets: [
-          { label: "Offered", data: d.offered, yAxisID: "y" },
-          { label: "Service level", data: d.service_level, type: "line", yAxisID: "sl", spanGaps: true }
+          { label: gettext("Offered"), data: d.offered, yAxisID: "y" },
+          { label: gettext("Service level"), data: d.service_level, type: "line", yAxisID: "sl", spanGaps: true }
         ] }, options: { scales: { y: { beginAtZero: true }, sl: Object.assign({ position: "right" }, percent) } } };
       },
       daily: function (d) {
         return { type: "line", data: { labels: d.labels, datasets: [
-          { label: "AHT (s)", data: d.aht, yAxisID: "y", spanGaps: true },
-          { label: "CSAT", data: d.csat, yAxisID: "csat", spanGaps: true }
+          { label: gettext("AHT (s)"), data: d.aht, yAxisID: "y", spanGaps: true },
+          { label: gettext("CSAT"), data: d.csat, yAxisID: "csat", spanGaps: true }
         ] }, options: { scales: { y: { beginAtZero: true }, csat: Object.assign({ position: "right" }, percent) } } };
       },
       fcr: function (d) {
-        return { type: "bar", data: { labels: d.labels, datasets: [{ label: "FCR", data: d.fcr }] },
+        return { type: "bar", data: { labels: d.labels, datasets: [{ label: gettext("FCR"), data: d.fcr }] },
           options: { indexAxis: "y", scales: { x: percent } } };
       },
       staffing: function (d) {

@@ -187,7 +187,7 @@ def test_mark_reauthorised(admin_client):
         CHANGELIST, {"action": "mark_reauthorised", "_selected_action": [waiting.pk, fine.pk]}, follow=True
     )
 
-    assert "1 inbox(es) marked re-authorised." in page(response)
+    assert "1 inbox marked re-authorised." in page(response)
     waiting.refresh_from_db()
     assert waiting.state == InboxState.ACTIVE and waiting.state_detail == ""
 

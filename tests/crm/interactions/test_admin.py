@@ -120,7 +120,7 @@ def test_resolve_action_moves_what_it_may_and_reports_the_rest(admin_client):
     assert active.status == InteractionStatus.RESOLVED
     assert queued.status == InteractionStatus.QUEUED
     texts = messages_of(response)
-    assert any("1 interaction(s) resolved" in t for t in texts)
+    assert any("1 interaction resolved" in t for t in texts)
     assert any(f"#{queued.pk}" in t for t in texts)
 
 
