@@ -27,8 +27,9 @@ def test_superuser_signs_in_and_sees_the_switchboard_admin_index(page, live_serv
 
     expect(page).to_have_url(f"{live_server.url}/admin/")
     expect(page.locator("#site-name")).to_have_text("Switchboard administration")
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
-    expect(page.get_by_role("link", name="Users")).to_be_visible()
+    # the landing dashboard (reporting.admin_dashboard), with the grouped navigation below it
+    expect(page.get_by_role("heading", name="Today on the floor")).to_be_visible()
+    expect(page.get_by_role("link", name="Users", exact=True)).to_be_visible()
     expect(page).to_have_title("Site administration | Switchboard admin")
 
 
