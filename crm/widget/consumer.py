@@ -4,8 +4,9 @@
   the inbox's ``allowed_origins`` gets ``{"type": "error", "code": "origin"}`` and close 4403 (accepted first so
   the widget sees the code and can say why it cannot load).
 - The client's first frame: ``{"type": "hello", "token": <visitor token or null>, "identity": {email, hmac} or
-  null, "profile": {"name", "email"}}``. Answered ``{"type": "welcome", "token", "prechat": [...],
-  "verified": bool}`` (the token to keep: a new one when it named nobody), then the snapshot. An identity refused
+  null, "profile": {"name", "email"}, "language": navigator.language}``. Answered ``{"type": "welcome", "token",
+  "prechat": [...], "verified": bool, "language", "texts": {...}}`` (the token to keep: a new one when it named
+  nobody; the widget's texts in the visitor's language, ``texts.py``), then the snapshot. An identity refused
   (wrong signature, or none while the inbox requires one): an error frame ``identity`` and close 4401.
 - Server → client, the console's discipline (``crm.live.consumers``): ``{"type": "snapshot", "seq": 0, "data":
   {conversation, status, messages, rating, available}}``, then ``{"type": "event", "seq": n, "event":
@@ -20,6 +21,8 @@
   "email_followup", "email"}``); ``transcript`` {email} (answered ``{"type": "transcript", "email"}``, mailed
   after commit). A refused message is answered ``{"type": "error", "code", "message", "client_id"}`` and
   nothing is stored.
+- Language: every message to the visitor (texts, refusals, errors) is in the ``hello`` frame's ``language``, else the
+  handshake's ``Accept-Language`` (``texts.visitor_language``), else English.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 
 from crm.live.ordering import REORDER_WAIT_SECONDS, GroupOrder
 from crm.live.publisher import agent_group, counter_key, publish
@@ -49,6 +54,7 @@ from .services import (
     widget_note_prechat_email,
     widget_rate,
 )
+from .texts import accept_language, visitor_language, widget_texts
 from .transcript import widget_transcript_request
 from .visitors import IdentityRefused, identity_verified, inbox_by_public_key, origin_allowed, visitor_for
 
@@ -78,16 +84,21 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         self.seq = 0
         self.lock = asyncio.Lock()
         self.profile: dict[str, str] = {}
+        self.language = visitor_language(accept=accept_language(self.scope))
         await self.accept()
+        with translation.override(self.language):
+            await self.check_widget()
+
+    async def check_widget(self) -> None:
         key = self.scope["url_route"]["kwargs"]["public_key"]
         self.inbox = await database_sync_to_async(inbox_by_public_key)(key)
         if self.inbox is None:
-            await self.send_json({"type": "error", "code": "unknown", "message": "This chat does not exist."})
+            await self.send_json({"type": "error", "code": "unknown", "message": gettext("This chat does not exist.")})
             await self.close(code=CLOSE_UNKNOWN)
             return
         if not origin_allowed(inbox=self.inbox, origin=_origin(self.scope)):
             await self.send_json(
-                {"type": "error", "code": "origin", "message": "This chat is not enabled for this website."}
+                {"type": "error", "code": "origin", "message": gettext("This chat is not enabled for this website.")}
             )
             await self.close(code=CLOSE_ORIGIN)
             self.inbox = None
@@ -119,7 +130,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         kind = content.get("type")
         if self.visitor is None:
             if kind == "hello":
-                await self.hello(content)
+                self.language = visitor_language(asked=content.get("language"), accept=accept_language(self.scope))
+                with translation.override(self.language):  # refusals are made in the visitor's language
+                    await self.hello(content)
             return
         handler = {
             "message": self.visitor_message,
@@ -131,7 +144,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             "transcript": self.visitor_transcript,
         }.get(kind)
         if handler is not None:
-            await handler(content)
+            with translation.override(self.language):
+                await handler(content)
 
     # --- hello ---------------------------------------------------------------------------------------------
 
@@ -140,7 +154,13 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         try:
             email = await database_sync_to_async(identity_verified)(inbox=self.inbox, identity=content.get("identity"))
         except IdentityRefused as exc:
-            await self.send_json({"type": "error", "code": "identity", "message": f"Chat unavailable: {exc}."})
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "identity",
+                    "message": gettext("Chat unavailable: %(reason)s.") % {"reason": exc},
+                }
+            )
             await self.close(code=CLOSE_IDENTITY)
             return
         profile = content.get("profile") if isinstance(content.get("profile"), dict) else {}
@@ -159,6 +179,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                 "token": visitor.token,
                 "prechat": (self.inbox.settings or {}).get("prechat", []),
                 "verified": bool(email),
+                "language": self.language,
+                "texts": widget_texts(self.language),
             }
         )
         await self.send_snapshot()

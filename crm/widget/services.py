@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 
 from config.errors import DomainError
 from contacts.models import ContactIdentity
@@ -71,11 +71,18 @@ def widget_check_limits(*, inbox: Inbox, visitor_id: str, address: str, body: st
             raise WidgetRefused("rate_limited", gettext("You are sending messages too fast; please wait a minute."))
 
 
+PRECHAT_FIELD_NAMES = {
+    "name": pgettext_lazy("pre-chat field", "name"),
+    "email": pgettext_lazy("pre-chat field", "email"),
+}
+
+
 def widget_check_prechat(*, inbox: Inbox, visitor_id: str, profile: dict[str, str]) -> None:
     """A new conversation needs the pre-chat fields the inbox requires (the widget asks for them first)."""
     missing = [name for name in (inbox.settings or {}).get("prechat", []) if not profile.get(name, "").strip()]
     if missing and widget_conversation(inbox=inbox, visitor_id=visitor_id) is None:
-        raise WidgetRefused("prechat", gettext("Please give your %(fields)s first.") % {"fields": " / ".join(missing)})
+        fields = " / ".join(str(PRECHAT_FIELD_NAMES.get(name, name)) for name in missing)
+        raise WidgetRefused("prechat", gettext("Please give your %(fields)s first.") % {"fields": fields})
     if profile.get("email"):
         try:
             validate_email(profile["email"].strip())

@@ -119,8 +119,8 @@ def asgi_context_factory(browser, asgi_live_server):
     """New browser contexts (each its own cookies: one per person in the scenario) against the ASGI server."""
     contexts = []
 
-    def make():
-        context = browser.new_context(base_url=asgi_live_server)
+    def make(**options):  # e.g. locale="de-DE": the browser's language (navigator.language, Accept-Language)
+        context = browser.new_context(base_url=asgi_live_server, **options)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context

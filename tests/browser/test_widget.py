@@ -176,3 +176,19 @@ def test_a_site_not_allowed_gets_nothing(asgi_live_server, asgi_context_factory,
     )
     assert answer[0] == 4403 and answer[1]["code"] == "origin"
     assert not Interaction.objects.exists()
+
+
+def test_a_german_visitor_gets_the_widget_in_german(asgi_live_server, asgi_context_factory, shop):
+    visitor = asgi_context_factory(locale="de-DE").new_page()
+    visitor.goto(shop["allowed"].url)
+    visitor.get_by_role("button", name="Chat öffnen").click()
+    widget = visitor.locator("switchboard-chat")
+    expect(widget.locator("header")).to_have_text("Chatten Sie mit uns")
+    expect(visitor.get_by_role("dialog", name="Chat")).to_be_visible()
+    expect(visitor.get_by_placeholder("Nachricht schreiben …")).to_be_visible()
+    expect(visitor.get_by_role("button", name="Senden", exact=True)).to_be_visible()
+    expect(widget.locator(".status")).to_contain_text("Im Moment ist niemand erreichbar.")  # nobody is available
+    visitor.get_by_placeholder("Nachricht schreiben …").fill("x" * 20_000)
+    visitor.get_by_role("button", name="Senden", exact=True).click()
+    expect(widget.locator(".status")).to_contain_text("Ihre Nachricht ist zu lang")
+    assert not Message.objects.exists()

@@ -1,6 +1,7 @@
 /* Switchboard website chat widget. Plain JavaScript, no build step. Served by /widget/<public key>.js with CONFIG
    prepended ({key, socket, prechat}). Everything lives in a shadow root, so the host page's CSS cannot reach it and
-   its styles cannot reach the page. Protocol: crm/widget/consumer.py. */
+   its styles cannot reach the page. Protocol: crm/widget/consumer.py. Texts: built-in English, replaced by the
+   welcome frame's, in the language the hello frame asks for (window.switchboardChat.language, else the browser's). */
 (function (CONFIG) {
   "use strict";
   if (!CONFIG || window["__switchboardChat_" + CONFIG.key]) return;
@@ -15,6 +16,19 @@
   var state = { messages: [], status: null, conversation: null, rating: null, available: true, prechatDone: false };
   var outbox = []; // messages not yet confirmed: resent (same client_id, stored once) after a reconnect
   var socket = null, retry = 0, fatal = null, typingSent = 0, agentTypingTimer = null;
+  // built-in English; the welcome frame's `texts` (the visitor's language, crm/widget/texts.py) replace them
+  var T = { title: "Chat with us", dialog: "Chat", open: "Open chat", typing: "Agent is typing…", name: "Your name",
+    email: "Your e-mail", start: "Start chat", followup_email: "Your e-mail for our answer", followup: "Continue by e-mail",
+    transcript_email: "E-mail for the transcript", transcript: "Send transcript", message: "Write a message…",
+    send: "Send", fill_name: "Please fill in your name.", fill_email: "Please fill in your e-mail.",
+    transcript_sent: "The transcript is on its way to {email}.",
+    followed_up: "Thank you: we will answer you by e-mail at {email}.", offline: "Nobody is available right now.",
+    offline_email: "Leave your e-mail and we will answer there.",
+    resolved: "This conversation is resolved. Write again to reopen it.", rate_question: "How did we do?",
+    rate: "Rate {score}", unavailable: "Chat unavailable on this website." };
+  function t(key, values) {
+    return T[key].replace(/\{(\w+)\}/g, function (all, name) { return values && name in values ? values[name] : all; });
+  }
 
   function load() { try { return JSON.parse(localStorage.getItem(STORE) || "{}"); } catch (e) { return {}; } }
   function save(patch) {
@@ -41,19 +55,30 @@
     "border-radius:4px;padding:6px;min-width:0}button.send{background:#2f5bea;color:#fff;border:0;border-radius:4px;" +
     "padding:6px 10px;cursor:pointer}.hidden{display:none!important}.stars button{border:0;background:none;" +
     "font-size:20px;cursor:pointer}</style>" +
-    "<div class='wrap'><div class='panel' role='dialog' aria-label='Chat'><header>Chat with us</header>" +
+    "<div class='wrap'><div class='panel' role='dialog'><header></header>" +
     "<div class='note status' aria-live='polite'></div><div class='log' aria-live='polite'></div>" +
-    "<div class='note typing hidden'>Agent is typing…</div><div class='rating hidden'></div>" +
-    "<form class='prechat hidden'><input name='name' placeholder='Your name'><input name='email' type='email' " +
-    "placeholder='Your e-mail'><button class='send' type='submit'>Start chat</button></form>" +
-    "<form class='followup hidden'><input name='email' type='email' placeholder='Your e-mail for our answer' " +
-    "aria-label='Your e-mail'><button class='send' type='submit'>Continue by e-mail</button></form>" +
-    "<form class='transcript hidden'><input name='email' type='email' placeholder='E-mail for the transcript' " +
-    "aria-label='E-mail for the transcript'><button class='send' type='submit'>Send transcript</button></form>" +
-    "<form class='compose'><textarea name='body' rows='2' placeholder='Write a message…'></textarea>" +
-    "<button class='send' type='submit'>Send</button></form></div>" +
-    "<button class='launcher' type='button' aria-label='Open chat'>💬</button></div>";
+    "<div class='note typing hidden'></div><div class='rating hidden'></div>" +
+    "<form class='prechat hidden'><input name='name'><input name='email' type='email'>" +
+    "<button class='send' type='submit'></button></form>" +
+    "<form class='followup hidden'><input name='email' type='email'><button class='send' type='submit'></button></form>" +
+    "<form class='transcript hidden'><input name='email' type='email'><button class='send' type='submit'></button></form>" +
+    "<form class='compose'><textarea name='body' rows='2'></textarea><button class='send' type='submit'></button></form>" +
+    "</div><button class='launcher' type='button'>💬</button></div>";
   function $(sel) { return root.querySelector(sel); }
+  // [selector, attribute (or text), key]: every fixed text of the panel, set again when the welcome brings them
+  var LABELS = [[".panel", "aria-label", "dialog"], ["header", "", "title"], [".typing", "", "typing"],
+    [".prechat [name=name]", "placeholder", "name"], [".prechat [name=name]", "aria-label", "name"],
+    [".prechat [name=email]", "placeholder", "email"], [".prechat [name=email]", "aria-label", "email"],
+    [".prechat button", "", "start"], [".followup input", "placeholder", "followup_email"],
+    [".followup input", "aria-label", "email"], [".followup button", "", "followup"],
+    [".transcript input", "placeholder", "transcript_email"], [".transcript input", "aria-label", "transcript_email"],
+    [".transcript button", "", "transcript"], [".compose textarea", "placeholder", "message"],
+    [".compose textarea", "aria-label", "message"], [".compose button", "", "send"], [".launcher", "aria-label", "open"]];
+  function applyTexts(texts) {
+    for (var k in texts || {}) if (typeof texts[k] === "string" && k in T) T[k] = texts[k];
+    LABELS.forEach(function (l) { var el = $(l[0]); if (l[1]) el.setAttribute(l[1], T[l[2]]); else el.textContent = T[l[2]]; });
+  }
+  applyTexts(null);
   var followup = $(".followup");
   followup.addEventListener("submit", function (e) {
     e.preventDefault(); sendRaw({ type: "email_followup", email: followup.elements.email.value.trim() });
@@ -68,7 +93,7 @@
   prechat.addEventListener("submit", function (e) {
     e.preventDefault();
     var profile = { name: prechat.elements.name.value.trim(), email: prechat.elements.email.value.trim() };
-    for (var i = 0; i < CONFIG.prechat.length; i++) if (!profile[CONFIG.prechat[i]]) return note("Please fill in your " + CONFIG.prechat[i] + ".", true);
+    for (var i = 0; i < CONFIG.prechat.length; i++) if (!profile[CONFIG.prechat[i]]) return note(t("fill_" + CONFIG.prechat[i]), true);
     save({ profile: profile, prechatDone: true }); state.prechatDone = true;
     if (socket) socket.close(4999); else connect(); // hello again with the profile
     render();
@@ -113,11 +138,10 @@
     var offline = !state.available && state.status !== "assigned" && state.status !== "active";
     followup.classList.toggle("hidden", !(offline && state.email_followup && state.conversation && !state.followedUp));
     if (fatal) note(fatal, true);
-    else if (state.transcriptTo) note("The transcript is on its way to " + state.transcriptTo + ".");
-    else if (state.followedUp) note("Thank you: we will answer you by e-mail at " + state.followedUp + ".");
-    else if (offline)
-      note("Nobody is available right now." + (state.email_followup ? " Leave your e-mail and we will answer there." : ""));
-    else if (state.status === "resolved") note("This conversation is resolved. Write again to reopen it.");
+    else if (state.transcriptTo) note(t("transcript_sent", { email: state.transcriptTo }));
+    else if (state.followedUp) note(t("followed_up", { email: state.followedUp }));
+    else if (offline) note(t("offline") + (state.email_followup ? " " + t("offline_email") : ""));
+    else if (state.status === "resolved") note(t("resolved"));
     else note("");
     renderRating();
   }
@@ -126,11 +150,11 @@
     var box = $(".rating"), r = state.rating;
     box.classList.toggle("hidden", !r); box.textContent = "";
     if (!r) return;
-    box.appendChild(document.createTextNode("How did we do? "));
+    box.appendChild(document.createTextNode(t("rate_question") + " "));
     var stars = document.createElement("span"); stars.className = "stars";
     for (var s = r.min; s <= r.max; s++) (function (score) {
       var b = document.createElement("button"); b.type = "button"; b.textContent = String(score);
-      b.setAttribute("aria-label", "Rate " + score);
+      b.setAttribute("aria-label", t("rate", { score: score }));
       b.addEventListener("click", function () { sendRaw({ type: "rate", conversation: state.conversation, score: score }); });
       stars.appendChild(b);
     })(s);
@@ -139,7 +163,7 @@
 
   function onFrame(f) {
     if (f.type === "welcome") {
-      save({ token: f.token }); socket.ready = true;
+      save({ token: f.token }); socket.ready = true; applyTexts(f.texts);
       outbox.forEach(sendRaw); // unconfirmed messages: stored once by their client_id
     } else if (f.type === "snapshot") {
       var d = f.data; state.messages = [];
@@ -174,14 +198,15 @@
     socket.onopen = function () {
       retry = 0;
       socket.send(JSON.stringify({ type: "hello", token: s.token || null, identity: page.identity || null,
-        profile: s.profile || { name: page.name || "", email: page.email || "" } }));
+        profile: s.profile || { name: page.name || "", email: page.email || "" },
+        language: page.language || navigator.language || "" }));
     };
     socket.onmessage = function (e) { try { onFrame(JSON.parse(e.data)); } catch (err) { /* ignore a bad frame */ } };
     socket.onclose = function (e) {
       socket = null;
       if (held) return;
       if (e.code === 4403 || e.code === 4404 || e.code === 4401) {
-        fatal = fatal || "Chat unavailable on this website."; render(); return;
+        fatal = fatal || t("unavailable"); render(); return;
       }
       setTimeout(connect, e.code === 4999 ? 0 : Math.min(30000, 500 * Math.pow(2, retry++)));
     };
