@@ -72,3 +72,14 @@ def _fresh_row_caches():
     clear_local()
     yield
     clear_local()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a German request through the test client (LocaleMiddleware), a
+    ``translation.activate`` in a view or a service, stays active in this thread after it returned."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
