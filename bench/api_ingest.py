@@ -285,34 +285,28 @@ def server_env(args) -> dict[str, str]:
 @contextmanager
 def uvicorn(app: str, *, port: int, workers: int, env: dict[str, str]):
     """Serve ``app`` on 127.0.0.1:``port`` until the block ends; the server gets its own process group."""
-    command = [
-        PYTHON,
-        "-m",
-        "uvicorn",
-        app,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    command = [PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+               "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    with serving(command, name=app, port=port, env=env) as base:
+        yield base
+
+
+@contextmanager
+def serving(command: list[str], *, name: str, port: int, env: dict[str, str]):
+    """Run the server ``command`` until the block ends (own process group), once it answers ``/healthz``."""
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise SystemExit(f"{app} exited with {process.returncode} before it served anything")
+                raise SystemExit(f"{name} exited with {process.returncode} before it served anything")
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise SystemExit(f"{app} did not answer /healthz within 60 s")
+                raise SystemExit(f"{name} did not answer /healthz within 60 s")
             time.sleep(0.3)
         yield f"http://127.0.0.1:{port}"
     finally:

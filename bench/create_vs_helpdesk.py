@@ -24,16 +24,12 @@ two creates (our aim: ≥ 2.0) and each create's share of its own ceiling.
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _db  # noqa: E402
@@ -66,29 +62,8 @@ def gunicorn(app: str, *, port: int, workers: int, worker_class: str, threads: i
         "--log-level",
         "warning",
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"gunicorn {app} exited with {process.returncode} before it served anything")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"gunicorn {app} did not answer /healthz within 60 s")
-            time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    with api_ingest.serving(command, name=f"gunicorn {app}", port=port, env=env) as base:
+        yield base
 
 
 def wrk(url: str, *, mode: str, duration: float, connections: int, env: dict[str, str]) -> dict:

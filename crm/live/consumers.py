@@ -52,7 +52,7 @@ from agents.access import Viewer, viewer_for
 from config.metrics import websockets_open
 from crm.routing.selectors import queues_served_by
 
-from .ordering import REORDER_WAIT_SECONDS, GroupOrder
+from .ordering import GroupOrder, HoleWatch
 from .presence import presence_beat, presence_join, presence_leave
 from .publisher import WALLBOARD_ALL, agent_group, counter_key, queue_group, team_group
 from .selectors import live_console_snapshot, live_wallboard_snapshot
@@ -70,7 +70,7 @@ RECENT_EVENTS = 512
 MIN_RESYNC_INTERVAL_SECONDS = 1.0
 
 
-class LiveConsumer(AsyncJsonWebsocketConsumer):
+class LiveConsumer(HoleWatch, AsyncJsonWebsocketConsumer):
     """Authenticate, join the viewer's groups, send a snapshot, relay numbered events; see the module doc."""
 
     socket = "live"  # the kind, as /metrics counts open sockets
@@ -223,21 +223,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.remember(message["eid"])
         self.seq += 1
         await self.send_json({"type": "event", "seq": self.seq, "event": message["event"], "data": message["data"]})
-
-    def watch_holes(self) -> None:
-        if self.order.waiting() and (self.hole_check is None or self.hole_check.done()):
-            self.hole_check = asyncio.create_task(self.check_holes())
-
-    async def check_holes(self) -> None:
-        """An event held back past a hole: the missing one has ``REORDER_WAIT_SECONDS`` to come, else a snapshot."""
-        while self.order.waiting():
-            await asyncio.sleep(REORDER_WAIT_SECONDS / 4)
-            lost = self.order.overdue()
-            if lost:
-                logger.info("live socket %s: events of %s never arrived; sending a snapshot", self.channel_name, lost)
-                self.hole_check = None  # the snapshot may start the next watch
-                await self.send_snapshot()
-                return
 
     def remember(self, eid: str) -> None:
         self.recent.append(eid)

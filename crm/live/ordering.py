@@ -8,8 +8,12 @@ arrives and both go out in order. Only a hole that stays open that long counts a
 as before).
 """
 
+import asyncio
+import logging
 import time
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 # How long an event numbered past a hole waits for the missing one before the socket takes a fresh snapshot.
 REORDER_WAIT_SECONDS = 1.0
@@ -59,3 +63,22 @@ class GroupOrder:
 
     def waiting(self) -> bool:
         return bool(self.hole_since)
+
+
+class HoleWatch:
+    """For a consumer with ``order`` (a ``GroupOrder``), ``hole_check`` (a task or None) and ``send_snapshot()``:
+    once an event is held back, watch the hole; one still open after ``REORDER_WAIT_SECONDS`` takes a snapshot."""
+
+    def watch_holes(self) -> None:
+        if self.order.waiting() and (self.hole_check is None or self.hole_check.done()):
+            self.hole_check = asyncio.create_task(self.check_holes())
+
+    async def check_holes(self) -> None:
+        while self.order.waiting():
+            await asyncio.sleep(REORDER_WAIT_SECONDS / 4)
+            lost = self.order.overdue()
+            if lost:
+                logger.info("live socket %s: events of %s never arrived; sending a snapshot", self.channel_name, lost)
+                self.hole_check = None  # the snapshot may start the next watch
+                await self.send_snapshot()
+                return

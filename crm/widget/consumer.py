@@ -39,7 +39,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
-from crm.live.ordering import REORDER_WAIT_SECONDS, GroupOrder
+from crm.live.ordering import GroupOrder, HoleWatch
 from crm.live.publisher import agent_group, counter_key, publish
 
 from .adapter import visitor_group
@@ -74,7 +74,7 @@ def _origin(scope) -> str:
     return ""
 
 
-class WidgetConsumer(AsyncJsonWebsocketConsumer):
+class WidgetConsumer(HoleWatch, AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.inbox = None
         self.visitor = None
@@ -216,18 +216,6 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         self.seq += 1
         event = message["event"].removeprefix("widget.")
         await self.send_json({"type": "event", "seq": self.seq, "event": event, "data": message["data"]})
-
-    def watch_holes(self) -> None:
-        if self.order.waiting() and (self.hole_check is None or self.hole_check.done()):
-            self.hole_check = asyncio.create_task(self.check_holes())
-
-    async def check_holes(self) -> None:
-        while self.order.waiting():
-            await asyncio.sleep(REORDER_WAIT_SECONDS / 4)
-            if self.order.overdue():
-                self.hole_check = None
-                await self.send_snapshot()  # the missing events never came: the snapshot has them
-                return
 
     # --- what the visitor does -------------------------------------------------------------------------------
 
