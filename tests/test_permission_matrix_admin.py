@@ -440,3 +440,20 @@ def test_a_supervisor_makes_and_moves_rows_only_within_their_teams(world, client
     # the same forms work within the team: the refusals above are the scope, not a broken form
     assert client.post(agent_add, agent | {"user": newcomer.pk, "team": team_a.pk}).status_code == 302
     assert Agent.objects.get(user=newcomer).team == team_a
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_my_preferences_is_each_signed_in_user_s_own(world, client_as, role):
+    """``/accounts/preferences/`` (agents.preferences): every signed-in role edits its own language and time zone,
+    and only its own (the form names no user); nobody signed in is sent to sign in."""
+    from agents.models import UserPreference
+
+    url = reverse("preferences")
+    assert Client().get(url).status_code == 302
+    client = client_as(role)
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"language": "de", "time_zone": "Europe/Berlin", "user": world.users["superuser"].pk})
+    assert response.status_code == 302
+    assert list(UserPreference.objects.values_list("user__username", "language")) == [
+        (world.users[role].username, "de")
+    ]
