@@ -4,7 +4,8 @@
 that has an inbox, in the message's transaction (the outbox: ``crm.inboxes.services.delivery``). Registered
 before the webhooks' handler, so the ``message.created`` event of a reply already says it is ``pending``.
 ``claim_files`` takes the message's stored files out of the orphan ledger once its transaction commits
-(``crm.inboxes.file_ledger``).
+(``crm.inboxes.file_ledger``). ``note_message_written`` hands an e-mail import the first message of the
+interaction it creates (``crm.inboxes.services.inbound``), so it is not read back.
 """
 
 from django.db import transaction
@@ -15,6 +16,7 @@ from crm.interactions.models import Message
 from .attachments import attachment_is_stored
 from .file_ledger import files_claimed
 from .services.delivery import delivery_enqueue
+from .services.inbound import note_message_written
 
 
 def enqueue_delivery(*, message: Message) -> None:
@@ -30,3 +32,4 @@ def claim_files(*, message: Message) -> None:
 def register() -> None:
     core.message_saved.register(enqueue_delivery)
     core.message_saved.register(claim_files)
+    core.message_saved.register(note_message_written)

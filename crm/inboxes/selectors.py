@@ -3,19 +3,22 @@ side, to whom a reply goes, what it answers, and the console's view of it."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import QuerySet
 
 from agents.access import Viewer
+from config.rowcache import RowCache
 from contacts.models import ContactIdentity
 from contacts.services import identity_channel_for
 from crm.choices import MessageDirection
 from crm.interactions.models import Interaction, Message
 from crm.routing.models import Queue
-from crm.routing.selectors import queue_visibility_q
+from crm.routing.selectors import queue_by_id, queue_visibility_q
 
 from .adapters import adapter_for
 from .models import Inbox
@@ -24,6 +27,28 @@ from .models import Inbox
 # (a format string with ``{adapter}``, ``{token}`` and ``{id}``). E-mail: ``/inbound/email/<token>/``.
 DEFAULT_INBOUND_PATH = "/inbound/{adapter}/{token}/"
 REDACTED = "***"
+
+# Active e-mail inboxes by token, per process (``config.rowcache``): every inbound mail reads one. A save or delete
+# of any inbox (deactivated, new token, new settings) empties it in every process before their next request, as
+# when every request read it on the primary; the writes that send no signal say so (``credentials``). Unknown
+# tokens are not kept (a caller could send endless ones). The queue comes from routing's own cache.
+_email_inboxes = RowCache("e-mail inboxes by token", watch={"crm.Inbox": None})
+
+
+def email_inbox_for_token(token: str) -> Inbox | None:
+    """The active e-mail inbox whose secret token this is, with its queue, or None. Each caller gets its own copy."""
+    inbox = _email_inboxes.get(
+        token,
+        lambda: Inbox.objects.using(DEFAULT_DB_ALIAS).filter(token=token, is_active=True, adapter="email").first(),
+        keep=lambda found: found is not None,
+    )
+    if inbox is None:
+        return None
+    own = copy.copy(inbox)
+    queue = queue_by_id(queue_id=inbox.queue_id)
+    if queue is not None:  # a queue is PROTECTed from deletion while an inbox names it
+        own.queue = queue
+    return own
 
 
 def inbox_list(*, viewer: Viewer) -> QuerySet[Inbox]:

@@ -1,4 +1,5 @@
-"""Which interaction an inbound e-mail continues: reads only (the import in ``services.inbound`` acts on it).
+"""Which interaction an inbound e-mail continues: ``thread_locked`` finds it and locks it for the import
+(``services.inbound``, ``services.noise``), which acts on it.
 
 Two ways in, in this order:
 
@@ -16,9 +17,8 @@ Two ways in, in this order:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, Subquery
 
 from config.choices import Channel
 from contacts.choices import IdentityChannel
@@ -35,14 +35,9 @@ def provider_id(message_id: str | None) -> str:
     return (message_id or "")[:EXTERNAL_ID_MAX]
 
 
-@dataclass(frozen=True)
-class ThreadMatch:
-    interaction_id: int
-    by: str  # "headers" or "subject"
-
-
-def thread_by_ids(*, inbox: Inbox, ids: Iterable[str | None]) -> int | None:
-    """The interaction of the newest message of this inbox whose Message-ID is one of ``ids``."""
+def _newest_by_ids(*, inbox: Inbox, ids: Iterable[str | None]):
+    """The interaction ids of this inbox's messages whose Message-ID is one of ``ids``, newest message first (one
+    lookup on the ``message_external_id`` index); None when there is no id to look for."""
     wanted = sorted({provider_id(value) for value in ids if value})
     if not wanted:
         return None
@@ -51,8 +46,13 @@ def thread_by_ids(*, inbox: Inbox, ids: Iterable[str | None]) -> int | None:
         .filter(Q(inbox=inbox) | Q(interaction__inbox=inbox))
         .order_by("-created_at", "-id")
         .values_list("interaction_id", flat=True)
-        .first()
     )
+
+
+def thread_by_ids(*, inbox: Inbox, ids: Iterable[str | None]) -> int | None:
+    """The interaction of the newest message of this inbox whose Message-ID is one of ``ids``."""
+    newest = _newest_by_ids(inbox=inbox, ids=ids)
+    return None if newest is None else newest.first()
 
 
 def is_participant(*, interaction: Interaction, address: str) -> bool:
@@ -85,12 +85,18 @@ def thread_by_subject(*, inbox: Inbox, ticket_id: int | None, sender: str) -> in
     return interaction.pk
 
 
-def thread_of(*, inbox: Inbox, ids: Iterable[str | None], ticket_id: int | None, sender: str) -> ThreadMatch | None:
-    """The interaction an inbound mail continues (headers first, then a participant's subject token), or None."""
-    found = thread_by_ids(inbox=inbox, ids=ids)
-    if found is not None:
-        return ThreadMatch(found, "headers")
-    found = thread_by_subject(inbox=inbox, ticket_id=ticket_id, sender=sender)
-    if found is not None:
-        return ThreadMatch(found, "subject")
-    return None
+def _locked(queryset) -> Interaction | None:
+    return queryset.select_for_update(of=("self",)).first()
+
+
+def thread_locked(*, inbox: Inbox, ids: Iterable[str | None], ticket_id: int | None, sender: str) -> Interaction | None:
+    """The interaction an inbound mail continues (headers first, then a participant's subject token), locked
+    (``SELECT … FOR UPDATE``) for the import that acts on it, or None. Found by the headers, it is looked up and
+    locked in one statement."""
+    newest = _newest_by_ids(inbox=inbox, ids=ids)
+    if newest is not None:
+        found = _locked(Interaction.objects.filter(pk=Subquery(newest[:1])))
+        if found is not None:
+            return found
+    by_subject = thread_by_subject(inbox=inbox, ticket_id=ticket_id, sender=sender)
+    return None if by_subject is None else _locked(Interaction.objects.filter(pk=by_subject))

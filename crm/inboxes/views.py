@@ -23,7 +23,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .models import Inbox, ReceiptStatus
+from .models import ReceiptStatus
+from .selectors import email_inbox_for_token
 from .services.inbound import email_receive
 
 ACCEPTED_TYPES = ("message/rfc822", "application/octet-stream")
@@ -36,8 +37,8 @@ def _error(status: int, detail: str) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def email_inbound(request: HttpRequest, token: str) -> JsonResponse:
-    # a unique index answers the lookup; a wrong token learns nothing but "not found"
-    inbox = Inbox.objects.filter(token=token, is_active=True, adapter="email").select_related("queue").first()
+    # from the per-process cache (a unique index answers a miss); a wrong token learns nothing but "not found"
+    inbox = email_inbox_for_token(token)
     if inbox is None:
         return _error(404, "No active e-mail inbox has this address.")
     if request.content_type not in ACCEPTED_TYPES:

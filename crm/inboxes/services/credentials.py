@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config import rowcache
 from config.roles import ADMINISTRATOR_GROUP
 
 from ..adapters import Adapter, adapter_for
@@ -82,6 +83,7 @@ def _store_rotated(inbox: Inbox, settings: dict[str, Any]) -> None:
     import before its batch, the outbox between claim and record): a rollback must not lose a rotated token, or the
     next login would present a spent one."""
     Inbox.objects.filter(pk=inbox.pk).update(settings=settings, updated_at=timezone.now())
+    rowcache.changed()  # an update() sends no signal: the cached inboxes (``selectors``) are dropped on commit
     inbox.settings = settings
     logger.info("inbox %s: the OAuth provider issued a new refresh token; stored", inbox.pk)
 
@@ -93,6 +95,7 @@ def inbox_require_reauthorisation(*, inbox: Inbox, reason: str) -> bool:
         state=InboxState.REAUTHORISE, state_detail=reason[:2000], updated_at=timezone.now()
     )
     if updated:
+        rowcache.changed()
         inbox_id = inbox.pk
         logger.warning("inbox %s needs re-authorisation: %s", inbox_id, reason)
         transaction.on_commit(lambda: _notify_administrators(inbox_id=inbox_id))

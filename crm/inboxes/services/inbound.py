@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from config.choices import Channel
@@ -47,17 +48,29 @@ from crm.interactions.services import (
 from ..adapters import adapter_for
 from ..adapters.base import InvalidSettings, MalformedMessage, ParsedInbound
 from ..models import InboundReceipt, Inbox, ReceiptStatus
-from ..threads import provider_id, thread_of
+from ..threads import provider_id, thread_locked
 from .files import StoredFiles, store_message_files
 from .noise import noise_reason, noise_record
 
 logger = logging.getLogger(__name__)
 
 KEY_MAX = InboundReceipt._meta.get_field("key").max_length
+RECEIPT_ONCE = "inbound_receipt_once"  # the unique constraint on (inbox, key)
 SUBJECT_MAX = Interaction._meta.get_field("subject").max_length
 IMPORTING = "importing"  # a new receipt's reason until its import commits; nobody sees it uncommitted
 EMPTY_BODY = "(no text)"
 SHORTENED = "\n\n[…] (shortened: the whole text is attached as message.txt)"
+
+# The messages the lifecycle writes while a mail creates its interaction (the ``message_saved`` hook fills it,
+# ``crm.inboxes.hooks``): the receipt names the first one without reading it back.
+_written: ContextVar[list[Message] | None] = ContextVar("inbound_messages_written", default=None)
+
+
+def note_message_written(*, message: Message) -> None:
+    """``message_saved`` hook: keep the message when an import is creating an interaction in this context."""
+    written = _written.get()
+    if written is not None:
+        written.append(message)
 
 
 def email_receive(*, inbox: Inbox, raw: bytes, source: str) -> InboundReceipt:
@@ -162,23 +175,42 @@ def _claim(
     *, inbox: Inbox, key: str, raw: bytes, source: str, parsed: ParsedInbound | None
 ) -> tuple[InboundReceipt, bool]:
     """The receipt of (inbox, key), created (True) or found and locked (False). A concurrent import of the same
-    key holds the unique index: this waits until it commits, then finds its receipt."""
-    try:
-        with transaction.atomic():
-            receipt = InboundReceipt.objects.create(
-                inbox=inbox,
-                key=key,
-                status=ReceiptStatus.FAILED,
-                reason=IMPORTING,
-                size=len(raw),
-                source=source[:16],
-                sender=(parsed.sender if parsed else "")[:254],
-                participants=_participants(inbox=inbox, parsed=parsed),
-                received_at=timezone.now(),
-            )
+    key holds the unique index: this waits until it commits, then finds its receipt. One statement for a new key
+    (``INSERT … ON CONFLICT DO NOTHING``: no savepoint to recover from the duplicate's error)."""
+    receipt = InboundReceipt(
+        inbox=inbox,
+        key=key,
+        status=ReceiptStatus.FAILED,
+        reason=IMPORTING,
+        size=len(raw),
+        source=source[:16],
+        sender=(parsed.sender if parsed else "")[:254],
+        participants=_participants(inbox=inbox, parsed=parsed),
+        received_at=timezone.now(),
+    )
+    if _insert_unless_present(receipt):
         return receipt, True
-    except IntegrityError:
-        return InboundReceipt.objects.select_for_update().get(inbox=inbox, key=key), False
+    return InboundReceipt.objects.select_for_update().get(inbox=inbox, key=key), False
+
+
+def _insert_unless_present(receipt: InboundReceipt) -> bool:
+    """INSERT the new receipt unless its (inbox, key) is taken; True (and its pk set) when it was inserted."""
+    meta, quote = InboundReceipt._meta, connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = [field.get_db_prep_save(field.pre_save(receipt, True), connection) for field in fields]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+        f" ON CONFLICT ON CONSTRAINT {quote(RECEIPT_ONCE)} DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )  # (the names are the model's own)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    receipt.pk = row[0]
+    receipt._state.adding, receipt._state.db = False, connection.alias
+    return True
 
 
 def _record_failure(
@@ -261,17 +293,16 @@ def _body(*, parsed: ParsedInbound, noise: str) -> tuple[str, bool]:
     return text, trimmed
 
 
-def _lock(interaction_id: int) -> Interaction:
-    return Interaction.objects.select_for_update(of=("self",)).select_related("customer").get(pk=interaction_id)
-
-
-def _deliver(*, inbox: Inbox, parsed: ParsedInbound, body: str, files: StoredFiles) -> tuple[Interaction, Message]:
+def _deliver(
+    *, inbox: Inbox, parsed: ParsedInbound, body: str, files: StoredFiles
+) -> tuple[Interaction, Message | None]:
     """A reply to its thread (reopening or following it up), anything else to a new interaction."""
     subject = _clean(parsed.subject)[:SUBJECT_MAX]
     external_id = provider_id(parsed.message_id)
-    match = thread_of(inbox=inbox, ids=parsed.thread_ids, ticket_id=parsed.subject_ticket_id, sender=parsed.sender)
-    if match is not None:
-        interaction = _lock(match.interaction_id)
+    interaction = thread_locked(
+        inbox=inbox, ids=parsed.thread_ids, ticket_id=parsed.subject_ticket_id, sender=parsed.sender
+    )
+    if interaction is not None:
         if interaction.status == InteractionStatus.RESOLVED and _within_follow_up(interaction):
             interaction = interaction_reopen(interaction=interaction)
         if interaction.status != InteractionStatus.RESOLVED and interaction.status not in CLOSED_TO_MESSAGES:
@@ -285,7 +316,7 @@ def _deliver(*, inbox: Inbox, parsed: ParsedInbound, body: str, files: StoredFil
             )
             return interaction, message
         # resolved too long ago, closed or abandoned: a new contact on the same customer, linked to the old one
-        created = interaction_create_inbound(
+        return _create(
             channel=Channel.EMAIL,
             customer=interaction.customer,
             queue=inbox.queue,
@@ -296,18 +327,28 @@ def _deliver(*, inbox: Inbox, parsed: ParsedInbound, body: str, files: StoredFil
             attachments=files.entries,
             follow_up_of=interaction,
         )
-    else:
-        created = interaction_create_inbound(
-            channel=Channel.EMAIL,
-            customer_identity={"address": parsed.sender, "name": _clean(parsed.sender_name), "channel": "email"},
-            queue=inbox.queue,
-            subject=subject,
-            body=body,
-            inbox=inbox,
-            message_external_id=external_id,
-            attachments=files.entries,
-        )
-    return created, created.messages.order_by("id").first()
+    return _create(
+        channel=Channel.EMAIL,
+        customer_identity={"address": parsed.sender, "name": _clean(parsed.sender_name), "channel": "email"},
+        queue=inbox.queue,
+        subject=subject,
+        body=body,
+        inbox=inbox,
+        message_external_id=external_id,
+        attachments=files.entries,
+    )
+
+
+def _create(**arguments) -> tuple[Interaction, Message | None]:
+    """A new interaction through the lifecycle, and its first message (the mail)."""
+    written: list[Message] = []
+    token = _written.set(written)
+    try:
+        created = interaction_create_inbound(**arguments)
+    finally:
+        _written.reset(token)
+    first = next((message for message in written if message.interaction_id == created.pk), None)
+    return created, first if first is not None else created.messages.order_by("id").first()
 
 
 def _within_follow_up(interaction: Interaction) -> bool:

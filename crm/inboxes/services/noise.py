@@ -22,7 +22,7 @@ from crm.interactions.services import CLOSED_TO_MESSAGES, message_insert
 
 from ..adapters.base import ParsedInbound
 from ..models import Inbox
-from ..threads import provider_id, thread_of
+from ..threads import provider_id, thread_locked
 
 UNDELIVERABLE_STATUSES = frozenset({"5.1.1", "5.1.2", "5.1.10"})
 
@@ -45,10 +45,6 @@ def noise_reason(*, inbox: Inbox, parsed: ParsedInbound) -> str:
     return ""
 
 
-def _lock(interaction_id: int) -> Interaction:
-    return Interaction.objects.select_for_update(of=("self",)).select_related("customer").get(pk=interaction_id)
-
-
 def noise_record(
     *, inbox: Inbox, parsed: ParsedInbound, body: str, attachments: Sequence[dict]
 ) -> tuple[Interaction | None, Message | None]:
@@ -59,10 +55,9 @@ def noise_record(
         ids.append(parsed.message_id)
     # a machine's subject token proves nothing: a bounce and our own mail thread by Message-ID only
     ticket = None if parsed.is_bounce or parsed.is_own else parsed.subject_ticket_id
-    match = thread_of(inbox=inbox, ids=ids, ticket_id=ticket, sender=parsed.sender)
-    if match is None:
+    interaction = thread_locked(inbox=inbox, ids=ids, ticket_id=ticket, sender=parsed.sender)
+    if interaction is None:
         return None, None
-    interaction = _lock(match.interaction_id)
     if bounce is not None and bounce.permanent and bounce.status in UNDELIVERABLE_STATUSES and bounce.recipient:
         # only for a message we really sent on this inbox (the thread was found by its Message-ID)
         identity_mark_undeliverable(
