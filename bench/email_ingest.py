@@ -62,6 +62,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _db  # noqa: E402  (bench/_db.py: the benchmark's own database)
 from api_ingest import manage, server_env, uvicorn  # noqa: E402  (the sibling benchmark's helpers)
+from create_vs_helpdesk import gunicorn  # noqa: E402
 
 PYTHON = sys.executable
 DEFAULT_DATABASE = "bench_email_ingest"
@@ -181,6 +182,7 @@ class Phase:
     errors: list[str] = field(default_factory=list)
     count: int = 0
     check: str = ""
+    client_cpu: float = 0.0  # CPU seconds the load generator (this process) spent
 
     @property
     def rate(self) -> float:
@@ -216,9 +218,10 @@ async def post_mails(url: str, mails: list[Mail], *, concurrency: int, label: st
                 if response.status_code >= 300 and len(phase.errors) < 3:
                     phase.errors.append(f"{response.status_code}: {response.text[:200]}")
 
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         phase.seconds = time.monotonic() - started
+        phase.client_cpu = time.process_time() - cpu
     phase.count = len(mails)
     return phase
 
@@ -296,6 +299,8 @@ def report(phases: list[Phase]) -> None:
             f"{percentile(p.latencies, 99):>8.1f} {percentile(p.routed, 50):>10.1f} {percentile(p.routed, 99):>10.1f}"
             f"  {p.check or ''} {dict(sorted(p.statuses.items())) if p.statuses else ''}"
         )
+        if p.client_cpu:
+            _log(f"    the client's own CPU: {p.client_cpu / p.count * 1000:.2f} ms per message")
         for error in p.errors[:3]:
             _log(f"    e.g. {error}")
     by_label = {p.label: p for p in phases}
@@ -324,6 +329,24 @@ def celery_worker(env: dict[str, str], concurrency: int):
                 process.wait()
 
 
+def describe_server(args) -> str:
+    if args.server == "uvicorn":
+        return f"uvicorn (ASGI) with {args.workers} workers"
+    return f"gunicorn (WSGI) with {args.workers} {args.wsgi_class} workers" + (
+        f" of {args.threads} threads" if args.wsgi_class == "gthread" else ""
+    )
+
+
+def serve(args, package: str, *, port: int, env: dict[str, str]):
+    """``package``'s application (``config`` or ``bench.ceiling_app``) under the chosen server."""
+    if args.server == "uvicorn":
+        app = "config.asgi:application" if package == "config" else f"{package}:application"
+        return uvicorn(app, port=port, workers=args.workers, env=env)
+    app = "config.wsgi:application" if package == "config" else f"{package}:wsgi_application"
+    threads = args.threads if args.wsgi_class == "gthread" else 1
+    return gunicorn(app, port=port, workers=args.workers, worker_class=args.wsgi_class, threads=threads, env=env)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     _db.add_arguments(parser, default=DEFAULT_DATABASE, keep=False)
@@ -331,7 +354,15 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000, help="messages per path")
     parser.add_argument("--reply-lag", type=int, default=200, help="a reply comes at least this many after its parent")
     parser.add_argument("--agents", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--server",
+        choices=["uvicorn", "gunicorn"],
+        default="uvicorn",
+        help="uvicorn (ASGI, config.asgi) or gunicorn (WSGI, config.wsgi); the ceiling runs on the same",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--wsgi-class", choices=["sync", "gthread"], default="sync", help="gunicorn's worker class")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--pool-size", type=int, default=8, help="database connections per worker")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent client requests")
     parser.add_argument("--celery-concurrency", type=int, default=1)
@@ -378,8 +409,8 @@ def run(args, env: dict[str, str]) -> None:
         phases = []
         with celery_worker(env, args.celery_concurrency):
             mails = generate_mails(args.messages, prefix=f"ep{uuid.uuid4().hex[:6]}", reply_lag=args.reply_lag)
-            _log(f"endpoint: {args.messages} messages, {args.concurrency} clients, {args.workers} uvicorn workers")
-            with uvicorn("config.asgi:application", port=args.port, workers=args.workers, env=env) as base:
+            _log(f"endpoint: {args.messages} messages, {args.concurrency} clients, {describe_server(args)}")
+            with serve(args, "config", port=args.port, env=env) as base:
                 url = f"{base}/inbound/email/{endpoint_inbox.token}/"
                 phase = asyncio.run(
                     post_mails(url, mails, concurrency=args.concurrency, label="endpoint POST /inbound/email/")
@@ -397,7 +428,7 @@ def run(args, env: dict[str, str]) -> None:
                 phases.append(phase)
         if not args.skip_ceiling:
             mails = generate_mails(args.messages, prefix=f"ce{uuid.uuid4().hex[:6]}", reply_lag=args.reply_lag)
-            with uvicorn("bench.ceiling_app:application", port=args.port + 1, workers=args.workers, env=env) as base:
+            with serve(args, "bench.ceiling_app", port=args.port + 1, env=env) as base:
                 phase = asyncio.run(
                     post_mails(
                         f"{base}/ingest-raw", mails, concurrency=args.concurrency, label="ceiling POST /ingest-raw"
