@@ -31,7 +31,7 @@ LIST = "/api/v1/interactions/"
 # queue, SLA target or webhook subscription lookup: those come from the per-process caches (config.rowcache).
 API_CREATE_TRANSACTION = {"new": 8, "existing": 9}
 API_CREATE_BUDGET = {"new": 12, "existing": 13}
-EMAIL_BUDGET = {"new": 19, "existing": 20}
+EMAIL_BUDGET = {"new": 15, "existing": 16}  # 19 and 20 before issue 13's e-mail work (tests/crm/inboxes)
 
 
 @pytest.fixture
