@@ -61,6 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _db  # noqa: E402  (bench/_db.py: the benchmark's own database)
+from _http import RawHttp  # noqa: E402  (a light HTTP/1.1 client for the load)
 from api_ingest import manage, server_env, uvicorn  # noqa: E402  (the sibling benchmark's helpers)
 from create_vs_helpdesk import gunicorn  # noqa: E402
 
@@ -197,26 +198,36 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
 
 
-async def post_mails(url: str, mails: list[Mail], *, concurrency: int, label: str) -> Phase:
-    """POST each mail's bytes to ``url`` in order, ``concurrency`` at a time."""
+async def post_mails(url: str, mails: list[Mail], *, concurrency: int, label: str, client: str = "raw") -> Phase:
+    """POST each mail's bytes to ``url`` in order, ``concurrency`` at a time (``client``: ``raw``, the light
+    ``RawHttp``, or ``httpx``)."""
     phase = Phase(label)
     pending = iter(mails)
+    content_type = "message/rfc822"
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    headers = {"Content-Type": "message/rfc822"}
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=60) as shared:
 
         async def worker() -> None:
+            connection = RawHttp(url) if client == "raw" else None
             for mail in pending:
                 started = time.monotonic()
                 try:
-                    response = await client.post(url, content=mail.raw, headers=headers)
-                except httpx.HTTPError as exc:
+                    if connection is not None:
+                        status, body = await asyncio.wait_for(connection.post(mail.raw, content_type), 60)
+                    else:
+                        response = await shared.post(url, content=mail.raw, headers={"Content-Type": content_type})
+                        status, body = response.status_code, response.content
+                except (httpx.HTTPError, OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as exc:
                     phase.errors.append(f"{type(exc).__name__}: {exc}")
+                    if connection is not None:
+                        await connection.close()
                     continue
                 phase.latencies.append(time.monotonic() - started)
-                phase.statuses[response.status_code] = phase.statuses.get(response.status_code, 0) + 1
-                if response.status_code >= 300 and len(phase.errors) < 3:
-                    phase.errors.append(f"{response.status_code}: {response.text[:200]}")
+                phase.statuses[status] = phase.statuses.get(status, 0) + 1
+                if status >= 300 and len(phase.errors) < 3:
+                    phase.errors.append(f"{status}: {body[:200].decode(errors='replace')}")
+            if connection is not None:
+                await connection.close()
 
         started, cpu = time.monotonic(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -365,6 +376,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--pool-size", type=int, default=8, help="database connections per worker")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent client requests")
+    parser.add_argument(
+        "--client",
+        choices=["raw", "httpx"],
+        default="raw",
+        help="the load generator's HTTP client: a minimal keep-alive one (raw) or httpx",
+    )
     parser.add_argument("--celery-concurrency", type=int, default=1)
     parser.add_argument("--port", type=int, default=8775, help="server port; the ceiling uses the next one")
     parser.add_argument("--skip-imap", action="store_true")
@@ -413,7 +430,13 @@ def run(args, env: dict[str, str]) -> None:
             with serve(args, "config", port=args.port, env=env) as base:
                 url = f"{base}/inbound/email/{endpoint_inbox.token}/"
                 phase = asyncio.run(
-                    post_mails(url, mails, concurrency=args.concurrency, label="endpoint POST /inbound/email/")
+                    post_mails(
+                        url,
+                        mails,
+                        concurrency=args.concurrency,
+                        label="endpoint POST /inbound/email/",
+                        client=args.client,
+                    )
                 )
             _log(f"  {phase.rate:.1f} msg/s; waiting for routing…")
             measure_routing(endpoint_inbox.pk, mails, phase)
@@ -431,7 +454,11 @@ def run(args, env: dict[str, str]) -> None:
             with serve(args, "bench.ceiling_app", port=args.port + 1, env=env) as base:
                 phase = asyncio.run(
                     post_mails(
-                        f"{base}/ingest-raw", mails, concurrency=args.concurrency, label="ceiling POST /ingest-raw"
+                        f"{base}/ingest-raw",
+                        mails,
+                        concurrency=args.concurrency,
+                        label="ceiling POST /ingest-raw",
+                        client=args.client,
                     )
                 )
             phase.check = "bare INSERT of the raw bytes"
