@@ -17,14 +17,19 @@ What it does:
 3. ``--messages`` generated mails per path: two thirds from new customers, one third replies to earlier ones of the
    same run (``In-Reply-To`` and ``References`` their Message-ID, sent at least ``--reply-lag`` messages after
    them, so the thread exists when the reply arrives); plain text, ~1 KB, a quoted history in the replies.
-4. Endpoint: uvicorn (``--workers`` processes, production settings) serving ``config.asgi``; ``--concurrency``
-   httpx clients POST every message as ``message/rfc822`` to ``/inbound/email/<token>/``. A real Celery worker
-   (``--celery-concurrency`` processes, a queue of its own) routes the new interactions, as in production.
+4. Endpoint: uvicorn (``--workers`` processes, production settings) serving ``config.asgi`` (or, ``--server
+   gunicorn``, ``config.wsgi`` under gunicorn's ``--wsgi-class`` workers); ``--concurrency`` clients POST every
+   message as ``message/rfc822`` to ``/inbound/email/<token>/`` over keep-alive connections (``bench/_http.py``,
+   a tenth of httpx's CPU per request: the load generator shares the cores with what it measures; ``--client
+   httpx`` for the old one). A real Celery worker (``--celery-concurrency`` processes, a queue of its own) routes
+   the new interactions, as in production.
 5. IMAP: dovecot started as ``tests/support/dovecot.py`` does it; the messages are APPENDed over one connection
    (not timed), then ``crm.inboxes.services.mailbox.mailbox_poll`` imports them in this process (timed), the same
    worker routing.
 6. Ceiling: ``bench/ceiling_app.py``'s ``/ingest-raw`` (one bare INSERT of the raw bytes, same server and
    settings) under the same load.
+
+Each phase also prints the load generator's own CPU per message.
 
 For each path: messages/s, the request p50/p99 (endpoint), and the p50/p99 from receipt (the import's
 ``received_at``) to the message being on a routed interaction: the agent's assignment for new work, the stored
