@@ -31,4 +31,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
 # SIGTERM: uvicorn stops accepting, lets requests in flight finish for up to 30 s, then exits.
 CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", \
-     "--timeout-graceful-shutdown", "30", "--proxy-headers"]
+     "--timeout-graceful-shutdown", "30", "--proxy-headers", "--no-access-log"]

@@ -98,12 +98,26 @@ def redact_urls_in(text: str) -> str:
     return _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), text)
 
 
+# Path segments that are secrets: an inbox's token (``/inbound/<kind>/<token>/…``: whoever has it can post as the
+# inbox's provider) and a survey link's (``/s/<token>/``, ``/api/v1/surveys/<token>/responses``: it answers as the
+# customer). Django's own "Not Found: /inbound/email/…" and our access line both carry the path.
+_SECRET_IN_PATH = re.compile(r"(/inbound/[a-z]+/|/s/|/api/v1/surveys/)[^/\s\"'?<>]+")
+
+
+def redact_path_secrets(text: str) -> str:
+    """``text`` with the secret segment of every inbox or survey path in it replaced."""
+    return _SECRET_IN_PATH.sub(rf"\g<1>{REDACTED}", text)
+
+
 class RedactUrlsFilter(logging.Filter):
-    """A logging filter that redacts the URLs in a record's message (settings: the console handler, httpx)."""
+    """A logging filter that redacts the URLs in a record's message and the secrets in its paths (settings: the
+    console handler, httpx)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = redact_urls_in(message)
+        redacted = redact_path_secrets(redact_urls_in(message))
         if redacted != message:
             record.msg, record.args = redacted, None
+        if isinstance(getattr(record, "path", None), str):  # the access line's own field
+            record.path = redact_path_secrets(record.path)
         return True

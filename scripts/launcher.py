@@ -209,7 +209,7 @@ class Process:
 def run_processes(port: int, var: Path) -> int:
     commands = {
         "web": [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                "--lifespan", "off"],
+                "--lifespan", "off", "--no-access-log"],  # ours: config.logs, secrets masked
         "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
         "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info", "--schedule",
                  str(var / "celerybeat-schedule")],

@@ -10,6 +10,8 @@ import redis
 
 from config.celery import app
 from config.logs import JsonFormatter, request_id_var
+from config.outbound import RedactUrlsFilter
+from tests.crm.inboxes.factories import InboxFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +75,37 @@ def test_a_running_task_logs_with_the_request_id_of_its_message(json_lines):
     line = next(line for line in json_lines() if line["message"] == "purging")
     assert line["request_id"] == "req-in-worker"
     assert request_id_var.get() is None
+
+
+@pytest.fixture
+def console_lines():
+    """What the configured console handler (with its filters) writes, one string per line."""
+    handler = next(h for h in logging.getLogger().handlers if any(isinstance(f, RedactUrlsFilter) for f in h.filters))
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    previous_formatter = handler.formatter
+    handler.setFormatter(JsonFormatter())
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    handler.setStream(previous)
+    handler.setFormatter(previous_formatter)
+
+
+def test_an_inboxs_secret_token_never_reaches_the_logs(client, console_lines):
+    """The raw-MIME endpoint's URL holds the inbox's token: the access line and Django's own "Not Found" line show
+    the path with the token replaced, for a stored mail and for a wrong token alike."""
+    inbox = InboxFactory()
+    mail = (
+        b"From: ada@example.com\r\nTo: support@example.com\r\nSubject: Hi\r\nMessage-ID: <a1@example.com>\r\n\r\nHello"
+    )
+    stored = client.post(f"/inbound/email/{inbox.token}/", data=mail, content_type="message/rfc822")
+    wrong = client.post("/inbound/email/not-a-real-token-42/", data=mail, content_type="message/rfc822")
+    survey = client.get("/s/survey-link-secret-77/")
+
+    assert stored.status_code == 201 and wrong.status_code == 404 and survey.status_code == 404
+    lines = console_lines()
+    written = json.dumps(lines)
+    for secret in (inbox.token, "not-a-real-token-42", "survey-link-secret-77"):
+        assert secret not in written
+    paths = [line["path"] for line in lines if line["logger"] == "switchboard.access"]
+    assert paths == ["/inbound/email/REDACTED/", "/inbound/email/REDACTED/", "/s/REDACTED/"]
+    assert any(line["logger"] == "django.request" and "/inbound/email/REDACTED/" in line["message"] for line in lines)
