@@ -238,15 +238,24 @@ _AGENTS_SQL = """
                           WHERE r.agent_id = s.agent_id AND c.skill_id = s.skill_id AND c.is_active
                             AND r.status = %(passed)s AND (r.expires_at IS NULL OR r.expires_at > %(now)s)))
     ), levels AS (
-        SELECT agent_id, array_agg(skill_id) AS skill_ids, array_agg(level) AS levels FROM held GROUP BY agent_id
+        SELECT agent_id, array_agg(skill_id) AS skill_ids, array_agg(level) AS levels, sum(level) AS total
+        FROM held GROUP BY agent_id
     ){qualified}
-    SELECT a.id, a.capacity::text, GREATEST(a.status_changed_at, rs.last_assigned_at), lv.skill_ids, lv.levels,
-           rs.load::text
+    SELECT a.id, a.capacity::text, GREATEST(a.status_changed_at, rs.last_assigned_at) AS idle, lv.skill_ids,
+           lv.levels, rs.load::text
     FROM {agent} a
     JOIN {routing} rs ON rs.agent_id = a.id
     LEFT JOIN levels lv ON lv.agent_id = a.id
     WHERE a.status = %(available)s AND a.is_active {only}
+      -- room for at least one of the batch's channels (an owned voice call blocks all): the others are of no use
+      AND COALESCE((rs.load ->> 'voice')::int, 0) = 0
+      AND EXISTS (SELECT 1 FROM unnest(%(channels)s::text[]) AS ch(c)
+                  WHERE COALESCE((rs.load ->> ch.c)::int, 0) < COALESCE((a.capacity ->> ch.c)::numeric, 0))
+    {best}
 """
+# For one queue: its best agents first, as ``plan_assignments`` ranks them (highest total level in the queue's skills,
+# then idle longest, never-idle first, then id), and only the first few.
+_BEST_SQL = "ORDER BY COALESCE(lv.total, 0) DESC, (GREATEST(a.status_changed_at, rs.last_assigned_at) IS NOT NULL), idle, a.id LIMIT %(limit)s"
 # The agents who hold every skill of at least one requirement (``idx``) at its level.
 _QUALIFIED_SQL = """, required AS (
         SELECT * FROM unnest(%(req_idx)s::int[], %(req_skill)s::bigint[], %(req_min)s::int[]) AS r(idx, skill_id, min_level)
@@ -257,9 +266,16 @@ _QUALIFIED_SQL = """, required AS (
     )"""
 
 
-def read_agents(*, skills: list[list[tuple[int, int]]]) -> dict[int, AgentState]:
-    """The available, active agents who hold the skills of at least one of ``skills`` (read without locks)."""
+def read_agents(
+    *, skills: list[list[tuple[int, int]]], channels: list[str], limit: int | None = None
+) -> dict[int, AgentState]:
+    """The available, active agents who hold the skills of at least one of ``skills`` and have room on one of
+    ``channels`` (read without locks).
+
+    ``limit``: for one queue's work on one channel, only the ``limit`` best of them for it (the planner's order).
+    """
     params = {
+        "channels": sorted(set(channels)),
         "skills": sorted({skill_id for required in skills for skill_id, _ in required}),
         "passed": TrainingStatus.PASSED,
         "now": timezone.now(),
@@ -270,7 +286,13 @@ def read_agents(*, skills: list[list[tuple[int, int]]]) -> dict[int, AgentState]
         qualified, only = _QUALIFIED_SQL, "AND a.id IN (SELECT agent_id FROM qualified)"
         rows = [(idx, s, m) for idx, required in enumerate(sorted({tuple(r) for r in skills})) for s, m in required]
         params["req_idx"], params["req_skill"], params["req_min"] = (list(column) for column in zip(*rows, strict=True))
+    best = ""
+    if limit is not None:
+        if len({tuple(r) for r in skills}) > 1 or len(set(channels)) > 1:
+            raise ValueError("The best agents are read for one queue's work on one channel.")
+        best, params["limit"] = _BEST_SQL, limit
     query = _AGENTS_SQL.format(
+        best=best,
         agentskill=AgentSkill._meta.db_table,
         course=TrainingCourse._meta.db_table,
         record=TrainingRecord._meta.db_table,

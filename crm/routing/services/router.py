@@ -17,8 +17,10 @@ event log, ownership history, webhooks and signals as ``interaction_assign``, in
 Each agent's owned work per channel and latest assignment are read from their routing state row
 (``agents.AgentRouting``), which the database's triggers keep in the statement of every move of their work; the
 lock takes that row with the agent's, so the loads planned with are exact until the commit and nobody else's
-assignment can fill the agent meanwhile. One decision is 6 statements (claim with the queue's skills, agents
-with their loads, lock, write, history and events, webhook subscriptions) plus BEGIN/COMMIT.
+assignment can fill the agent meanwhile. The read leaves out agents with no room on the batch's channels; for one
+interaction it reads only the ``BEST_FEW`` best agents for it, in the planner's order (all of them again if other
+routers hold every one). One decision is 5 statements (claim with the queue's skills, agents with their loads,
+lock, write, history and events) plus BEGIN/COMMIT; the webhook subscriptions come from a per-process cache.
 The claim, the read, the locks and the writes are paid once per batch instead of once per interaction;
 ``tests/crm/routing/test_routing.py`` checks a batch assigns exactly as one at a time.
 """
@@ -50,6 +52,9 @@ logger = logging.getLogger(__name__)
 # Queued interactions claimed per transaction by ``route_pending``: one sort of the waiting work, one read of
 # the agents and one lock statement serve them all; small enough that the locks are held for a moment only.
 BATCH = 50
+# Agents read for one interaction (``route_next``): the best few for it, as the planner ranks them; more only when
+# other routers hold all of them. Enough for many routers at once, each holding one agent at a time.
+BEST_FEW = 16
 # Rounds of "plan, lock the planned agents, re-plan without those another router holds" per batch.
 LOCK_ROUNDS = 3
 
@@ -96,10 +101,17 @@ def _route_batch(*, size: int, queue: Queue | None, run: Run) -> tuple[list[Inte
         if not claimed:
             return [], waiting
         run.load_skills(claimed)
-        states = read_agents(skills=[run.required_skills[i.queue_id] for i in claimed])
+        skills, channels = [run.required_skills[i.queue_id] for i in claimed], [i.channel for i in claimed]
+        # One interaction: its best few agents are enough, unless all of them are held or were filled meanwhile
+        limit = BEST_FEW if len(claimed) == 1 else None
+        states = read_agents(skills=skills, channels=channels, limit=limit)
         locked: dict[int, Agent] = {}
         held: set[int] = set()
-        plans = _plan_and_lock(claimed=claimed, states=states, run=run, locked=locked, held=held, now=timezone.now())
+        now = timezone.now()
+        plans = _plan_and_lock(claimed=claimed, states=states, run=run, locked=locked, held=held, now=now)
+        if limit is not None and len(states) == limit and plans[0].agent not in locked:
+            states = read_agents(skills=skills, channels=channels) | {pk: states[pk] for pk in locked}
+            plans = _plan_and_lock(claimed=claimed, states=states, run=run, locked=locked, held=held, now=now)
         # The claim holds every interaction and the locks every planned agent's load: each write wins as planned.
         assigned = interaction_assign_many(
             pairs=[(p.interaction, locked[p.agent]) for p in plans if p.agent is not None and p.agent in locked]

@@ -242,3 +242,88 @@ def test_a_new_agent_has_an_empty_state_and_a_truncated_table_empties_every_stat
 
     state = AgentRouting.objects.get(agent=agent)
     assert (state.load, state.last_assigned_at) == ({}, None)
+
+
+def _ranked_agents(queue, n: int) -> list[Agent]:
+    """``n`` agents serving ``queue`` at various levels and idle times (several tie on level, some never idle)."""
+    from tests.agents.factories import AgentSkillFactory, SkillFactory
+    from tests.crm.factories import QueueSkillFactory
+
+    skill = SkillFactory()
+    QueueSkillFactory(queue=queue, skill=skill, min_level=2)
+    agents = []
+    for i in range(n):
+        agent = AgentFactory(
+            status=A.AVAILABLE,
+            status_changed_at=None if i % 7 == 0 else timezone.now() - timedelta(minutes=(i * 13) % 29),
+            capacity={"chat": 1 + i % 2, "email": 1},
+        )
+        AgentSkillFactory(agent=agent, skill=skill, level=1 + (i * 3) % 5)  # level 1: not qualified
+        agents.append(agent)
+    return agents
+
+
+@pytest.mark.django_db
+def test_reading_only_the_best_few_agents_assigns_exactly_as_reading_them_all(monkeypatch):
+    from django.db import transaction
+
+    from crm.routing.services import router
+
+    queue = QueueFactory(channels=list(CHANNELS))
+    _ranked_agents(queue, 24)
+    _work(queue, 40, random.Random(5))
+
+    def assignments(best_few: int) -> list[tuple[int, int]]:
+        monkeypatch.setattr(router, "BEST_FEW", best_few)
+        with transaction.atomic():
+            routed = []
+            while (interaction := route_next()) is not None:
+                routed.append((interaction.pk, interaction.agent_id))
+            transaction.set_rollback(True)
+        return routed
+
+    everyone = assignments(1000)
+    assert len(everyone) > 16  # more assignments than a few agents could take
+    assert assignments(2) == everyone
+    assert assignments(1) == everyone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_another_router_holds_the_best_few_the_next_best_agent_gets_the_work(monkeypatch):
+    from django.db import transaction
+
+    from crm.routing.services import router
+
+    queue = QueueFactory(channels=["chat"])
+    _ranked_agents(queue, 10)
+    _work(queue, 1, random.Random(6))
+
+    def pick(best_few: int) -> int:
+        monkeypatch.setattr(router, "BEST_FEW", best_few)
+        with transaction.atomic():
+            agent_id = route_next(queue=queue).agent_id
+            transaction.set_rollback(True)
+        return agent_id
+
+    best = pick(1000)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_best():  # as another router would while giving the best agent other work
+        try:
+            with transaction.atomic():
+                list(AgentRouting.objects.select_for_update().filter(agent_id=best))
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=hold_best)
+    other.start()
+    try:
+        assert locked.wait(10)
+        next_best = pick(1000)
+        assert next_best != best
+        assert pick(1) == next_best  # the one agent read is held: all of them are read, as the full read does
+    finally:
+        release.set()
+        other.join()
