@@ -392,3 +392,4 @@ class SupervisorAction(models.Model):
 
 from .audit_models import AuditEntry, AuditSource  # noqa: E402,F401  (Django finds models imported here)
 from .preference_models import UserPreference  # noqa: E402, F401  (a model of this app, kept in its own module)
+from .routing_models import AgentRouting  # noqa: E402, F401  (a model of this app, kept in its own module)

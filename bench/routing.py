@@ -23,7 +23,10 @@ Phases:
    time from the common start to the last process done, assignments/s, and the checks (everything assigned, one
    assignment event per interaction, no agent over capacity on a channel, every required skill held).
 2. ``decision``: ``--history`` (100,000) interactions in the table, ``--queued`` of them queued, the rest closed
-   history spread over the agents; ``--decisions`` single ``route_next()`` calls, each timed: p50, p99, max.
+   history spread over the agents; ``--decisions`` single ``route_next()`` calls, each timed: p50, p99, max; and
+   per decision on average: statements, time waiting for PostgreSQL (round trips included), the router
+   process's CPU time and its PostgreSQL backend's (from ``/proc``, so a local server): load-independent figures,
+   where the wall-clock ones follow the machine's load.
 3. ``fanout``: a uvicorn server (``config.asgi:application``, production settings, this database, ``--redis-url``)
    and ``--consoles`` (200) agents, each logged in (a session row) and connected to ``/ws/console/``; then
    ``--fanout-assignments`` interactions are routed one at a time by ``route_next()`` at ``--fanout-rate`` per second.
@@ -383,6 +386,21 @@ def phase_throughput(args, env) -> list[Row]:
     return rows
 
 
+def _backend_cpu(pid: int):
+    """A clock of the CPU time PostgreSQL's backend ``pid`` has used (NaN when its /proc entry is not readable)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def seconds() -> float:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # another machine, or not allowed
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    return seconds
+
+
 def _decider(env: dict[str, str], decisions: int, results, router: str | None, events: bool) -> None:
     _django(env)
     from django.db import connection
@@ -391,13 +409,38 @@ def _decider(env: dict[str, str], decisions: int, results, router: str | None, e
 
     connection.ensure_connection()
     route_next()  # warm: imports, prepared plans, connection
-    timings, missed = [], 0
-    for _ in range(decisions):
+    statements = [0, 0.0]  # count, seconds waiting for PostgreSQL (round trips included)
+
+    def timed(execute, sql, params, many, context):
         started = time.perf_counter()
-        assigned = route_next()
-        timings.append(time.perf_counter() - started)
-        missed += assigned is None
-    results.put((timings, missed))
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            statements[0] += 1
+            statements[1] += time.perf_counter() - started
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = _backend_cpu(cursor.fetchone()[0])
+    timings, missed = [], 0
+    cpu, backend_cpu = time.process_time(), backend()
+    with connection.execute_wrapper(timed):
+        for _ in range(decisions):
+            started = time.perf_counter()
+            assigned = route_next()
+            timings.append(time.perf_counter() - started)
+            missed += assigned is None
+    cpu, backend_cpu = time.process_time() - cpu, backend() - backend_cpu
+    results.put(
+        (
+            timings,
+            missed,
+            statements[0] / decisions,
+            statements[1] / decisions,
+            cpu / decisions,
+            backend_cpu / decisions,
+        )
+    )
     connection.close()
 
 
@@ -409,7 +452,7 @@ def phase_decision(args, env) -> list[Row]:
     load = _load()
     worker = ctx.Process(target=_decider, args=(env, args.decisions, results, args.router, args.events))
     worker.start()
-    timings, missed = results.get(timeout=3600)
+    timings, missed, per_decision, db_seconds, cpu_seconds, backend_seconds = results.get(timeout=3600)
     worker.join()
     ms = [t * 1000 for t in timings]
     _, problems = verify(args.database_url)
@@ -420,6 +463,10 @@ def phase_decision(args, env) -> list[Row]:
         "p99 ms": f"{_percentile(ms, 99):.2f}",
         "max ms": f"{max(ms):.2f}",
         "n": str(len(ms)),
+        "stmts": f"{per_decision:.1f}",
+        "db ms": f"{db_seconds * 1000:.2f}",
+        "cpu ms": f"{cpu_seconds * 1000:.2f}",
+        "pg cpu ms": f"{backend_seconds * 1000:.2f}",
     }
     _log(f"  {figures}  {problems or 'checks ok'}")
     label = f"route_next, {args.history:,} in table{'' if args.events else ', no events'}"

@@ -24,9 +24,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agents.choices import AgentStatus, TrainingStatus
-from agents.models import Agent, AgentSkill, TrainingCourse, TrainingRecord
+from agents.models import Agent, AgentRouting, AgentSkill, TrainingCourse, TrainingRecord
 from config.choices import Channel
-from crm.choices import OWNED_STATUSES, InteractionStatus, Priority
+from crm.choices import InteractionStatus, Priority
 from crm.interactions.models import Interaction
 
 from ..models import Queue, QueueSkill
@@ -34,7 +34,6 @@ from ..models import Queue, QueueSkill
 logger = logging.getLogger(__name__)
 
 S = InteractionStatus
-OWNED = sorted(OWNED_STATUSES)
 
 
 _SKILLS_SQL = "SELECT queue_id, skill_id, min_level FROM {queueskill} WHERE queue_id = ANY(%s)"
@@ -225,31 +224,11 @@ def claim(*, size: int, queue: Queue | None, run: Run) -> tuple[list[Interaction
     return [], bool(head_ids)
 
 
-# Raw SQL on the hot path: the ORM spent longer building this statement than PostgreSQL running it.
-_LOADS_SQL = """
-    SELECT i.agent_id, i.channel, count(*) FROM {interaction} i
-    WHERE i.agent_id = ANY(%s) AND i.status = ANY(%s)
-    GROUP BY i.agent_id, i.channel
-"""
-
-
-def agent_loads(agent_ids: list[int]) -> dict[int, Counter]:
-    loads: dict[int, Counter] = {pk: Counter() for pk in agent_ids}
-    if not agent_ids:
-        return loads
-    with connection.cursor() as cursor:
-        cursor.execute(_LOADS_SQL.format(interaction=Interaction._meta.db_table), [agent_ids, OWNED])
-        for agent_id, channel, n in cursor.fetchall():
-            loads[agent_id][channel] = n
-    return loads
-
-
 # Available agents, in one statement: the skills of the batch they hold (a course-gated skill counts only with a
-# valid pass, as ``agents.selectors.agent_skill_certified_q``), the time they have been idle since (their last
-# assignment or presence change, whichever is later; GREATEST skips NULLs). Raw SQL on the hot path: two
-# statements and the ORM's compiling of one cost more than PostgreSQL running this. Their owned work is a second
-# statement: counted in this one (per agent, or joined), PostgreSQL took 1.3-2.5x the time of both apart
-# (EXPLAIN ANALYZE at 100,000 rows, 200 candidates), more than the round trip it saved.
+# valid pass, as ``agents.selectors.agent_skill_certified_q``), their owned work per channel and the time they have
+# been idle since (their last assignment or presence change, whichever is later; GREATEST skips NULLs), both from
+# their routing state row (``agents.AgentRouting``, kept by the database's triggers): nothing counted or sorted per
+# decision. Raw SQL on the hot path: the ORM's compiling of it cost more than PostgreSQL running it.
 _AGENTS_SQL = """
     WITH held AS (
         SELECT s.agent_id, s.skill_id, s.level FROM {agentskill} s
@@ -259,18 +238,24 @@ _AGENTS_SQL = """
                           WHERE r.agent_id = s.agent_id AND c.skill_id = s.skill_id AND c.is_active
                             AND r.status = %(passed)s AND (r.expires_at IS NULL OR r.expires_at > %(now)s)))
     ), levels AS (
-        SELECT agent_id, array_agg(skill_id) AS skill_ids, array_agg(level) AS levels FROM held GROUP BY agent_id
+        SELECT agent_id, array_agg(skill_id) AS skill_ids, array_agg(level) AS levels, sum(level) AS total
+        FROM held GROUP BY agent_id
     ){qualified}
-    SELECT a.id, a.capacity::text, GREATEST(a.status_changed_at, last.assigned_at), lv.skill_ids, lv.levels
+    SELECT a.id, a.capacity::text, GREATEST(a.status_changed_at, rs.last_assigned_at) AS idle, lv.skill_ids,
+           lv.levels, rs.load::text
     FROM {agent} a
+    JOIN {routing} rs ON rs.agent_id = a.id
     LEFT JOIN levels lv ON lv.agent_id = a.id
-    LEFT JOIN LATERAL (
-        SELECT i.assigned_at FROM {interaction} i
-        WHERE i.agent_id = a.id AND i.assigned_at IS NOT NULL
-        ORDER BY i.assigned_at DESC LIMIT 1
-    ) last ON true
     WHERE a.status = %(available)s AND a.is_active {only}
+      -- room for at least one of the batch's channels (an owned voice call blocks all): the others are of no use
+      AND COALESCE((rs.load ->> 'voice')::int, 0) = 0
+      AND EXISTS (SELECT 1 FROM unnest(%(channels)s::text[]) AS ch(c)
+                  WHERE COALESCE((rs.load ->> ch.c)::int, 0) < COALESCE((a.capacity ->> ch.c)::numeric, 0))
+    {best}
 """
+# For one queue: its best agents first, as ``plan_assignments`` ranks them (highest total level in the queue's skills,
+# then idle longest, never-idle first, then id), and only the first few.
+_BEST_SQL = "ORDER BY COALESCE(lv.total, 0) DESC, (GREATEST(a.status_changed_at, rs.last_assigned_at) IS NOT NULL), idle, a.id LIMIT %(limit)s"
 # The agents who hold every skill of at least one requirement (``idx``) at its level.
 _QUALIFIED_SQL = """, required AS (
         SELECT * FROM unnest(%(req_idx)s::int[], %(req_skill)s::bigint[], %(req_min)s::int[]) AS r(idx, skill_id, min_level)
@@ -281,9 +266,16 @@ _QUALIFIED_SQL = """, required AS (
     )"""
 
 
-def read_agents(*, skills: list[list[tuple[int, int]]]) -> dict[int, AgentState]:
-    """The available, active agents who hold the skills of at least one of ``skills`` (read without locks)."""
+def read_agents(
+    *, skills: list[list[tuple[int, int]]], channels: list[str], limit: int | None = None
+) -> dict[int, AgentState]:
+    """The available, active agents who hold the skills of at least one of ``skills`` and have room on one of
+    ``channels`` (read without locks).
+
+    ``limit``: for one queue's work on one channel, only the ``limit`` best of them for it (the planner's order).
+    """
     params = {
+        "channels": sorted(set(channels)),
         "skills": sorted({skill_id for required in skills for skill_id, _ in required}),
         "passed": TrainingStatus.PASSED,
         "now": timezone.now(),
@@ -294,28 +286,33 @@ def read_agents(*, skills: list[list[tuple[int, int]]]) -> dict[int, AgentState]
         qualified, only = _QUALIFIED_SQL, "AND a.id IN (SELECT agent_id FROM qualified)"
         rows = [(idx, s, m) for idx, required in enumerate(sorted({tuple(r) for r in skills})) for s, m in required]
         params["req_idx"], params["req_skill"], params["req_min"] = (list(column) for column in zip(*rows, strict=True))
+    best = ""
+    if limit is not None:
+        if len({tuple(r) for r in skills}) > 1 or len(set(channels)) > 1:
+            raise ValueError("The best agents are read for one queue's work on one channel.")
+        best, params["limit"] = _BEST_SQL, limit
     query = _AGENTS_SQL.format(
+        best=best,
         agentskill=AgentSkill._meta.db_table,
         course=TrainingCourse._meta.db_table,
         record=TrainingRecord._meta.db_table,
         agent=Agent._meta.db_table,
-        interaction=Interaction._meta.db_table,
+        routing=AgentRouting._meta.db_table,
         qualified=qualified,
         only=only,
     )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         rows = cursor.fetchall()
-    loads = agent_loads([row[0] for row in rows])
     return {
         pk: AgentState(
             pk=pk,
             capacity=capacity_of(json.loads(capacity)),
             idle_since=idle_since,
             levels=dict(zip(skill_ids, levels, strict=True)) if skill_ids else {},
-            load=loads[pk],
+            load=Counter(json.loads(load)),
         )
-        for pk, capacity, idle_since, skill_ids, levels in rows
+        for pk, capacity, idle_since, skill_ids, levels, load in rows
     }
 
 
@@ -379,14 +376,22 @@ def plan_assignments(
     return plans
 
 
-# Raw: the ORM took longer to build this lock than PostgreSQL to take it.
+# The agents' rows and their routing state rows, locked together: every change of an agent's load takes the state
+# row's lock (the triggers update it), so the load read here stays exact until this transaction ends. Status and
+# is_active are the agent row's own columns: PostgreSQL re-checks them once the lock is taken, and returns the
+# locked state row as it is now. Raw: the ORM took longer to build this lock than PostgreSQL to take it.
 _LOCK_AGENTS_SQL = """
-    SELECT * FROM {agent} WHERE id = ANY(%s) AND status = %s AND is_active ORDER BY id FOR UPDATE SKIP LOCKED
+    SELECT a.*, rs.load::text AS routing_load FROM {agent} a JOIN {routing} rs ON rs.agent_id = a.id
+    WHERE a.id = ANY(%s) AND a.status = %s AND a.is_active ORDER BY a.id FOR UPDATE OF a, rs SKIP LOCKED
 """
 
 
 def lock_agents(agent_ids: list[int]) -> dict[int, Agent]:
-    """Lock the rows of the agents still available and active; those another router holds are skipped."""
-    # status and is_active are this row's own columns: PostgreSQL re-checks them once the lock is taken
-    query = _LOCK_AGENTS_SQL.format(agent=Agent._meta.db_table)
-    return {agent.pk: agent for agent in Agent.objects.raw(query, [agent_ids, AgentStatus.AVAILABLE])}
+    """Lock the rows of the agents still available and active, with their exact load (``routing_load``, a
+    ``Counter``); those another router (or a move of their work) holds are skipped."""
+    query = _LOCK_AGENTS_SQL.format(agent=Agent._meta.db_table, routing=AgentRouting._meta.db_table)
+    locked = {}
+    for agent in Agent.objects.raw(query, [agent_ids, AgentStatus.AVAILABLE]):
+        agent.routing_load = Counter(json.loads(agent.routing_load))
+        locked[agent.pk] = agent
+    return locked

@@ -14,11 +14,13 @@ each pick against that agent's room and idle time. The planned agents' rows are 
 (an agent locked by another router is being given work by it: the plan is redone without them). The batch's
 assignments are one ``interaction_assign_many`` (``crm.interactions.services.assignment``: compare-and-set,
 event log, ownership history, webhooks and signals as ``interaction_assign``, in a fixed number of statements).
-The locked agents' owned work is counted again under the lock, which every router holds while assigning, so
-room is exact: for a batch in a statement of its own; for one interaction (``route_next``) in the UPDATE
-itself, which writes nothing unless it is as planned (then it is counted again and the work planned again).
-One decision is 7 statements (claim with the queue's skills, agents with their work, lock, checked write,
-history and events, webhook subscriptions) plus BEGIN/COMMIT.
+Each agent's owned work per channel and latest assignment are read from their routing state row
+(``agents.AgentRouting``), which the database's triggers keep in the statement of every move of their work; the
+lock takes that row with the agent's, so the loads planned with are exact until the commit and nobody else's
+assignment can fill the agent meanwhile. The read leaves out agents with no room on the batch's channels; for one
+interaction it reads only the ``BEST_FEW`` best agents for it, in the planner's order (all of them again if other
+routers hold every one). One decision is 5 statements (claim with the queue's skills, agents with their loads,
+lock, write, history and events) plus BEGIN/COMMIT; the webhook subscriptions come from a per-process cache.
 The claim, the read, the locks and the writes are paid once per batch instead of once per interaction;
 ``tests/crm/routing/test_routing.py`` checks a batch assigns exactly as one at a time.
 """
@@ -38,7 +40,6 @@ from crm.routing.services.planner import (
     AgentState,
     Plan,
     Run,
-    agent_loads,
     capacity_of,
     claim,
     lock_agents,
@@ -51,6 +52,9 @@ logger = logging.getLogger(__name__)
 # Queued interactions claimed per transaction by ``route_pending``: one sort of the waiting work, one read of
 # the agents and one lock statement serve them all; small enough that the locks are held for a moment only.
 BATCH = 50
+# Agents read for one interaction (``route_next``): the best few for it, as the planner ranks them; more only when
+# other routers hold all of them. Enough for many routers at once, each holding one agent at a time.
+BEST_FEW = 16
 # Rounds of "plan, lock the planned agents, re-plan without those another router holds" per batch.
 LOCK_ROUNDS = 3
 
@@ -63,12 +67,11 @@ def _plan_and_lock(
     locked: dict[int, Agent],
     held: set[int],
     now,
-    recount: bool,
 ) -> list[Plan]:
     """Plan, lock the planned agents, re-plan without those another router holds (``LOCK_ROUNDS`` at most).
 
-    The locked rows give each agent's capacity as it is now. With ``recount`` their owned work is counted again
-    under the lock too (a statement per round); without it the caller has the assignment check those counts.
+    The locked rows give each agent's capacity and owned work as they are now, and stay so until the commit
+    (every change of an agent's load waits for the lock): a plan made with them holds.
     """
     for _ in range(LOCK_ROUNDS):
         plans = plan_assignments(claimed=claimed, states=states, run=run, held=held, now=now)
@@ -78,20 +81,14 @@ def _plan_and_lock(
         got = lock_agents(wanted)
         locked |= got
         held |= set(wanted) - got.keys()
-        # counted again under the lock: every router holds it while assigning, so these counts are exact
-        loads = agent_loads(list(got)) if recount else {}
         changed = len(got) < len(wanted)
         for pk, agent in got.items():
-            load, capacity = loads.get(pk, states[pk].load), capacity_of(agent.capacity)
-            changed = changed or load != states[pk].load or capacity != states[pk].capacity
-            states[pk].load, states[pk].capacity = load, capacity
+            state, capacity = states[pk], capacity_of(agent.capacity)
+            changed = changed or agent.routing_load != state.load or capacity != state.capacity
+            state.load, state.capacity = agent.routing_load, capacity
         if not changed:  # every planned agent is locked and as read: the plan stands
             return plans
     return plan_assignments(claimed=claimed, states=states, run=run, held=held, now=now)
-
-
-def _pairs(plans: list[Plan], locked: dict[int, Agent]) -> list[tuple[Interaction, Agent]]:
-    return [(p.interaction, locked[p.agent]) for p in plans if p.agent is not None and p.agent in locked]
 
 
 def _route_batch(*, size: int, queue: Queue | None, run: Run) -> tuple[list[Interaction], bool]:
@@ -104,31 +101,21 @@ def _route_batch(*, size: int, queue: Queue | None, run: Run) -> tuple[list[Inte
         if not claimed:
             return [], waiting
         run.load_skills(claimed)
-        states = read_agents(skills=[run.required_skills[i.queue_id] for i in claimed])
+        skills, channels = [run.required_skills[i.queue_id] for i in claimed], [i.channel for i in claimed]
+        # One interaction: its best few agents are enough, unless all of them are held or were filled meanwhile
+        limit = BEST_FEW if len(claimed) == 1 else None
+        states = read_agents(skills=skills, channels=channels, limit=limit)
         locked: dict[int, Agent] = {}
         held: set[int] = set()
         now = timezone.now()
-        # One interaction (``route_next``): its agent's owned work is checked by the write itself, which saves a
-        # statement. A batch counts again under the lock instead: with several routers at once, one of its many
-        # planned agents has usually been given work since the read, and a failed write would cost a statement.
-        check_in_write = len(claimed) == 1
-        plans = _plan_and_lock(
-            claimed=claimed, states=states, run=run, locked=locked, held=held, now=now, recount=not check_in_write
+        plans = _plan_and_lock(claimed=claimed, states=states, run=run, locked=locked, held=held, now=now)
+        if limit is not None and len(states) == limit and plans[0].agent not in locked:
+            states = read_agents(skills=skills, channels=channels) | {pk: states[pk] for pk in locked}
+            plans = _plan_and_lock(claimed=claimed, states=states, run=run, locked=locked, held=held, now=now)
+        # The claim holds every interaction and the locks every planned agent's load: each write wins as planned.
+        assigned = interaction_assign_many(
+            pairs=[(p.interaction, locked[p.agent]) for p in plans if p.agent is not None and p.agent in locked]
         )
-        pairs = _pairs(plans, locked)
-        # The claim holds every row, so each compare-and-set wins: the checked write fails only when the planned
-        # agent's owned work is no longer as read (another router gave them work since), counted in the same
-        # statement under the agent's lock. Then it is counted again under the lock and the work planned again.
-        owned = {agent.pk: dict(states[agent.pk].load) for _, agent in pairs} if check_in_write else None
-        assigned = interaction_assign_many(pairs=pairs, if_owned=owned)
-        if check_in_write and pairs and not assigned:
-            for pk, load in agent_loads(list(locked)).items():
-                states[pk].load = load
-            plans = _plan_and_lock(
-                claimed=claimed, states=states, run=run, locked=locked, held=held, now=now, recount=True
-            )
-            pairs = _pairs(plans, locked)
-            assigned = interaction_assign_many(pairs=pairs)
         for plan in plans:
             if plan.agent is None or plan.agent not in locked:
                 if plan.routable:
