@@ -102,6 +102,7 @@ class Tally:
         self.replies: dict[str, float] = {}  # reply body -> when posted
         self.replies_seen: dict[str, int] = {}
         self.duplicates = 0
+        self.snapshots = {"console": 0, "widget": 0}  # snapshots after the first: a hole or a resync
         self.timing = False
 
 
@@ -120,7 +121,9 @@ async def agent(
                 frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=1))
             except TimeoutError:
                 continue
-            if frame.get("type") == "event" and frame.get("event") == "message.created":
+            if frame.get("type") == "snapshot":
+                tally.snapshots["console"] += 1
+            elif frame.get("type") == "event" and frame.get("event") == "message.created":
                 data = frame["data"]
                 if data["message"] in tally.seen_by_agent:
                     tally.duplicates += 1
@@ -148,8 +151,9 @@ async def visitor(base: str, key: str, number: int, tally: Tally, pending: dict[
             nonlocal conversation
             async for raw in ws:
                 frame = json.loads(raw)
-                if frame.get("type") == "snapshot" and frame["data"].get("conversation"):
-                    conversation = frame["data"]["conversation"]
+                if frame.get("type") == "snapshot":
+                    tally.snapshots["widget"] += 1
+                    conversation = frame["data"].get("conversation") or conversation
                 elif frame.get("type") == "event" and frame.get("event") == "message":
                     data = frame["data"]
                     body = data.get("body", "")
@@ -208,12 +212,14 @@ async def drive(args, base: str, key: str, sessions: list[str], api_key: str, se
             await asyncio.sleep(0.5)  # connect in waves, as a day's traffic would
     _log(f"{args.visitors} visitors connected; warming up {args.warmup:.0f} s (first messages routed to agents)…")
     await asyncio.sleep(args.warmup)
-    cpu_before = _cpu(server_pids)
+    cpu_before, driver_before = _cpu(server_pids), time.process_time()
+    snapshots_before = dict(tally.snapshots)
     tally.timing = True
     sent_before, replies_before = len(tally.sent_by_visitor), len(tally.replies)
     await asyncio.sleep(args.seconds)
     tally.timing = False
-    cpu = _cpu(server_pids) - cpu_before
+    cpu, driver = _cpu(server_pids) - cpu_before, time.process_time() - driver_before
+    snapshots = {kind: tally.snapshots[kind] - snapshots_before[kind] for kind in tally.snapshots}
     messages = (len(tally.sent_by_visitor) - sent_before) + (len(tally.replies) - replies_before)
     await asyncio.sleep(5)  # let the last ones arrive before counting losses
     stop.set()
@@ -240,6 +246,8 @@ async def drive(args, base: str, key: str, sessions: list[str], api_key: str, se
          f"server CPU {cpu:.1f} s = {cpu / max(messages, 1) * 1000:.1f} s per 1,000 messages")  # fmt: skip
     _log(f"replies not received: {lost_replies} of {len(tally.replies)}; messages heard twice: {tally.duplicates}; "
          f"visitor messages heard by a console: {len(tally.seen_by_agent)} of {len(tally.sent_by_visitor)}")  # fmt: skip
+    _log(f"snapshots after a hole or resync in the timed window: consoles {snapshots['console']}, widgets "
+         f"{snapshots['widget']}; the driver's own CPU {driver:.1f} s; load {Path('/proc/loadavg').read_text()[:15]}")  # fmt: skip
     if tally.to_agent:
         _log(f"(mean visitor → agent {statistics.mean(tally.to_agent) * 1000:.0f} ms)")
 
