@@ -213,12 +213,14 @@ async def drive(args, base: str, key: str, sessions: list[str], api_key: str, se
     _log(f"{args.visitors} visitors connected; warming up {args.warmup:.0f} s (first messages routed to agents)…")
     await asyncio.sleep(args.warmup)
     cpu_before, driver_before = _cpu(server_pids), time.process_time()
+    celery_before = _cpu(server_pids[-1:])
     snapshots_before = dict(tally.snapshots)
     tally.timing = True
     sent_before, replies_before = len(tally.sent_by_visitor), len(tally.replies)
     await asyncio.sleep(args.seconds)
     tally.timing = False
     cpu, driver = _cpu(server_pids) - cpu_before, time.process_time() - driver_before
+    celery = _cpu(server_pids[-1:]) - celery_before
     snapshots = {kind: tally.snapshots[kind] - snapshots_before[kind] for kind in tally.snapshots}
     messages = (len(tally.sent_by_visitor) - sent_before) + (len(tally.replies) - replies_before)
     await asyncio.sleep(5)  # let the last ones arrive before counting losses
@@ -243,7 +245,7 @@ async def drive(args, base: str, key: str, sessions: list[str], api_key: str, se
         f"| agent → visitor | {len(tally.to_visitor)} | {pct(tally.to_visitor, 0.5)} | {pct(tally.to_visitor, 0.99)} |"
     )
     _log(f"messages in the timed window: {messages} ({messages / args.seconds:.1f}/s); "
-         f"server CPU {cpu:.1f} s = {cpu / max(messages, 1) * 1000:.1f} s per 1,000 messages")  # fmt: skip
+         f"server CPU {cpu:.1f} s (Celery {celery:.1f} s) = {cpu / max(messages, 1) * 1000:.1f} s per 1,000 messages")  # fmt: skip
     _log(f"replies not received: {lost_replies} of {len(tally.replies)}; messages heard twice: {tally.duplicates}; "
          f"visitor messages heard by a console: {len(tally.seen_by_agent)} of {len(tally.sent_by_visitor)}")  # fmt: skip
     _log(f"snapshots after a hole or resync in the timed window: consoles {snapshots['console']}, widgets "

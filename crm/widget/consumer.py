@@ -198,7 +198,9 @@ class WidgetConsumer(HoleWatch, AsyncJsonWebsocketConsumer):
             value = await self.channel_layer.connection(0).get(counter_key(self.group))
             # after joining, before reading: later events arrive here
             released = self.order.reset({self.group: int(value or 0)})
-            data = await database_sync_to_async(widget_snapshot)(inbox=self.inbox, visitor_id=self.visitor.id)
+            data = await database_sync_to_async(widget_snapshot, thread_sensitive=False)(
+                inbox=self.inbox, visitor_id=self.visitor.id
+            )
             self.seq = 0
             await self.send_json({"type": "snapshot", "seq": 0, "data": data})
             for message in released:
@@ -226,9 +228,9 @@ class WidgetConsumer(HoleWatch, AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "code": "invalid", "message": "A message needs a body."})
             return
         try:
-            # Not on the process's one thread-sensitive thread, where every sync HTTP view of this worker (the agents'
-            # replies) runs too: a visitor's message waited behind them. This socket's frames are handled one after
-            # the other, so one visitor's messages still go in order.
+            # Not on the process's one thread-sensitive thread, which the database work of every socket of this
+            # worker shares (an HTTP request gets a thread of its own): one visitor's message waited behind all the
+            # others'. This socket's frames are still handled one after the other, so its messages keep their order.
             stored = await database_sync_to_async(self._store, thread_sensitive=False)(client_id=client_id, body=body)
         except WidgetRefused as exc:
             await self.send_json({"type": "error", "code": exc.code, "message": exc.message, "client_id": client_id})
