@@ -71,6 +71,40 @@ class RedisCounter:
         return Counter(self.counts)
 
 
+class RoundTrips:
+    """Writes to Redis (a pipeline is one) and new connections, counted in redis-py itself, sync and asyncio."""
+
+    def __init__(self) -> None:
+        import redis.asyncio.connection as aio
+        import redis.connection as sync
+
+        self.writes = self.connects = 0
+        for module in (sync, aio):
+            cls = module.AbstractConnection
+            cls.send_packed_command = self._counting(cls.send_packed_command, "writes")
+            module.Connection._connect = self._counting(module.Connection._connect, "connects")  # a new socket
+
+    def _counting(self, method, attribute: str):
+        import inspect
+
+        counter = self
+        if inspect.iscoroutinefunction(method):
+
+            async def counted(*args, **kwargs):
+                setattr(counter, attribute, getattr(counter, attribute) + 1)
+                return await method(*args, **kwargs)
+        else:
+
+            def counted(*args, **kwargs):
+                setattr(counter, attribute, getattr(counter, attribute) + 1)
+                return method(*args, **kwargs)
+
+        return counted
+
+
+ROUND_TRIPS: RoundTrips | None = None
+
+
 def measure(name: str, n: int, step, redis_counter: RedisCounter, profile: str | None = None) -> None:
     import cProfile
 
@@ -78,6 +112,7 @@ def measure(name: str, n: int, step, redis_counter: RedisCounter, profile: str |
     from django.test.utils import CaptureQueriesContext
 
     redis_counter.start()
+    writes, connects = ROUND_TRIPS.writes, ROUND_TRIPS.connects
     profiler = cProfile.Profile() if profile else None
     with CaptureQueriesContext(connection) as queries:
         cpu, wall = time.process_time(), time.perf_counter()
@@ -90,13 +125,15 @@ def measure(name: str, n: int, step, redis_counter: RedisCounter, profile: str |
             profiler.dump_stats(f"{profile}-{name.split()[0]}.prof")
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     commands = redis_counter.stop()
+    writes, connects = (ROUND_TRIPS.writes - writes) / n, (ROUND_TRIPS.connects - connects) / n
     if os.environ.get("HOPS_SHOW_SQL"):
         for query in queries.captured_queries[-len(queries) // n :]:
             print("   ", query["sql"][:220])
     total = sum(commands.values())
     top = ", ".join(f"{c} {k / n:.1f}" for c, k in commands.most_common(6))
     print(
-        f"| {name} | {len(queries) / n:.1f} | {total / n:.1f} ({top}) | {cpu / n * 1000:.2f} | {wall / n * 1000:.2f} |",
+        f"| {name} | {len(queries) / n:.1f} | {writes:.1f} | {connects:.1f} | {total / n:.1f} ({top}) "
+        f"| {cpu / n * 1000:.2f} | {wall / n * 1000:.2f} |",
         flush=True,
     )
 
@@ -111,6 +148,8 @@ def main() -> None:
     parser.add_argument("--profile", metavar="PREFIX", help="write a cProfile of each hop to PREFIX-<hop>.prof")
     args = parser.parse_args()
     args.pool_size = 4
+    global ROUND_TRIPS
+    ROUND_TRIPS = RoundTrips()
     args.database_url = _db.prepare(args.database, recreate=True)
     env = server_env(args) | {
         "SWITCHBOARD_INSTANCE": f"bench-hops-{uuid.uuid4().hex[:6]}",
@@ -179,8 +218,11 @@ def main() -> None:
             visitor_step(i)
             agent_step(i)
         print(f"\n{args.messages} messages per hop, load {Path('/proc/loadavg').read_text().split()[:3]}")
-        print("| hop | SQL per message | Redis commands per message | CPU ms per message | wall ms |")
-        print("|---|---|---|---|---|")
+        print(
+            "| hop | SQL per message | Redis round trips | new Redis connections | Redis commands per message "
+            "| CPU ms per message | wall ms |"
+        )
+        print("|---|---|---|---|---|---|---|")
         measure("visitor → server (socket message)", args.messages, visitor_step, redis_counter, args.profile)
         measure("agent → visitor (API reply)", args.messages, agent_step, redis_counter, args.profile)
         from django.db import connections
