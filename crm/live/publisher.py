@@ -2,7 +2,8 @@
 
 Each message carries ``gseq``, a per-group counter taken from Redis before it is sent, and ``eid``, the event's
 id across its groups (see ``crm.live.events`` for the protocol and ``crm.live.consumers`` for the receiving side).
-Publishing never breaks the caller: a Redis error is logged.
+Publishing never breaks the caller: a Redis error is logged. A consumer publishes with ``apublish`` on its own loop;
+synchronous code (receivers, services) with ``publish``, through the process's publisher loop.
 """
 
 import asyncio
