@@ -21,7 +21,13 @@ What it does:
    as the console's reply does: the delivery outbox, the chat adapter). Agent → visitor: from that POST to the
    visitor's socket receiving the reply.
 5. Prints the p50/p99 of both, messages lost or received twice, and the server's CPU (uvicorn and Celery
-   processes, from ``/proc``) per 1,000 messages (both directions). Aim: p99 < 200 ms with nothing lost or doubled.
+   processes, from ``/proc``; Celery's part apart) per 1,000 messages (both directions). Aim: p99 < 200 ms with
+   nothing lost or doubled. Also the snapshots sockets were sent after their first (a hole in their events: what a
+   console heard by a snapshot is not timed, and its agent does not answer it), the driver's own CPU (it must not be
+   the bottleneck) and the load average: other processes on the machine make the figures worse.
+
+``bench/widget_hops.py`` measures the same path in one process, without sockets: SQL statements, Redis round trips
+and CPU per message on each hop.
 
 Not part of the test suite.
 """
