@@ -21,7 +21,13 @@ What it does:
    as the console's reply does: the delivery outbox, the chat adapter). Agent → visitor: from that POST to the
    visitor's socket receiving the reply.
 5. Prints the p50/p99 of both, messages lost or received twice, and the server's CPU (uvicorn and Celery
-   processes, from ``/proc``) per 1,000 messages (both directions). Aim: p99 < 200 ms with nothing lost or doubled.
+   processes, from ``/proc``; Celery's part apart) per 1,000 messages (both directions). Aim: p99 < 200 ms with
+   nothing lost or doubled. Also the snapshots sockets were sent after their first (a hole in their events: what a
+   console heard by a snapshot is not timed, and its agent does not answer it), the driver's own CPU (it must not be
+   the bottleneck) and the load average: other processes on the machine make the figures worse.
+
+``bench/widget_hops.py`` measures the same path in one process, without sockets: SQL statements, Redis round trips
+and CPU per message on each hop.
 
 Not part of the test suite.
 """
@@ -102,6 +108,7 @@ class Tally:
         self.replies: dict[str, float] = {}  # reply body -> when posted
         self.replies_seen: dict[str, int] = {}
         self.duplicates = 0
+        self.snapshots = {"console": 0, "widget": 0}  # snapshots after the first: a hole or a resync
         self.timing = False
 
 
@@ -120,7 +127,9 @@ async def agent(
                 frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=1))
             except TimeoutError:
                 continue
-            if frame.get("type") == "event" and frame.get("event") == "message.created":
+            if frame.get("type") == "snapshot":
+                tally.snapshots["console"] += 1
+            elif frame.get("type") == "event" and frame.get("event") == "message.created":
                 data = frame["data"]
                 if data["message"] in tally.seen_by_agent:
                     tally.duplicates += 1
@@ -148,8 +157,9 @@ async def visitor(base: str, key: str, number: int, tally: Tally, pending: dict[
             nonlocal conversation
             async for raw in ws:
                 frame = json.loads(raw)
-                if frame.get("type") == "snapshot" and frame["data"].get("conversation"):
-                    conversation = frame["data"]["conversation"]
+                if frame.get("type") == "snapshot":
+                    tally.snapshots["widget"] += 1
+                    conversation = frame["data"].get("conversation") or conversation
                 elif frame.get("type") == "event" and frame.get("event") == "message":
                     data = frame["data"]
                     body = data.get("body", "")
@@ -208,12 +218,16 @@ async def drive(args, base: str, key: str, sessions: list[str], api_key: str, se
             await asyncio.sleep(0.5)  # connect in waves, as a day's traffic would
     _log(f"{args.visitors} visitors connected; warming up {args.warmup:.0f} s (first messages routed to agents)…")
     await asyncio.sleep(args.warmup)
-    cpu_before = _cpu(server_pids)
+    cpu_before, driver_before = _cpu(server_pids), time.process_time()
+    celery_before = _cpu(server_pids[-1:])
+    snapshots_before = dict(tally.snapshots)
     tally.timing = True
     sent_before, replies_before = len(tally.sent_by_visitor), len(tally.replies)
     await asyncio.sleep(args.seconds)
     tally.timing = False
-    cpu = _cpu(server_pids) - cpu_before
+    cpu, driver = _cpu(server_pids) - cpu_before, time.process_time() - driver_before
+    celery = _cpu(server_pids[-1:]) - celery_before
+    snapshots = {kind: tally.snapshots[kind] - snapshots_before[kind] for kind in tally.snapshots}
     messages = (len(tally.sent_by_visitor) - sent_before) + (len(tally.replies) - replies_before)
     await asyncio.sleep(5)  # let the last ones arrive before counting losses
     stop.set()
@@ -237,9 +251,11 @@ async def drive(args, base: str, key: str, sessions: list[str], api_key: str, se
         f"| agent → visitor | {len(tally.to_visitor)} | {pct(tally.to_visitor, 0.5)} | {pct(tally.to_visitor, 0.99)} |"
     )
     _log(f"messages in the timed window: {messages} ({messages / args.seconds:.1f}/s); "
-         f"server CPU {cpu:.1f} s = {cpu / max(messages, 1) * 1000:.1f} s per 1,000 messages")  # fmt: skip
+         f"server CPU {cpu:.1f} s (Celery {celery:.1f} s) = {cpu / max(messages, 1) * 1000:.1f} s per 1,000 messages")  # fmt: skip
     _log(f"replies not received: {lost_replies} of {len(tally.replies)}; messages heard twice: {tally.duplicates}; "
          f"visitor messages heard by a console: {len(tally.seen_by_agent)} of {len(tally.sent_by_visitor)}")  # fmt: skip
+    _log(f"snapshots after a hole or resync in the timed window: consoles {snapshots['console']}, widgets "
+         f"{snapshots['widget']}; the driver's own CPU {driver:.1f} s; load {Path('/proc/loadavg').read_text()[:15]}")  # fmt: skip
     if tally.to_agent:
         _log(f"(mean visitor → agent {statistics.mean(tally.to_agent) * 1000:.0f} ms)")
 

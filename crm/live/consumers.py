@@ -175,7 +175,8 @@ class LiveConsumer(HoleWatch, AsyncJsonWebsocketConsumer):
 
     async def send_snapshot(self) -> None:
         async with self.lock:
-            plan = await database_sync_to_async(self.plan_snapshot)()
+            # off the thread-sensitive thread that every socket of this worker shares: a snapshot is a few queries
+            plan = await database_sync_to_async(self.plan_snapshot, thread_sensitive=False)()
             if plan is None:
                 await self.close(code=CLOSE_FORBIDDEN)
                 return
@@ -190,7 +191,7 @@ class LiveConsumer(HoleWatch, AsyncJsonWebsocketConsumer):
             ordered = sorted(groups)
             released = self.order.reset(dict(zip(ordered, await self.read_counters(ordered), strict=True)))
             self.suspects = {}
-            data = await database_sync_to_async(build)()
+            data = await database_sync_to_async(build, thread_sensitive=False)()
             self.seq = 0
             await self.send_json({"type": "snapshot", "seq": 0, "data": data})
             for message in released:  # held back before, numbered after what the snapshot read

@@ -60,8 +60,8 @@ Supervision and SLA events (their ``data`` is small: a client that wants more re
 
 Publishing never breaks the caller: the change is committed already, and a Redis error is logged (the
 clients catch up at their next resync or reconnect). The receivers run in the caller's thread after its
-commit (a few milliseconds per event: two queries and one Redis round trip per group); the sends go
-through one event loop per process (``crm.live.publisher``) so Redis connections are reused.
+commit (a couple of queries per event, and two pipelined Redis round trips per publish whatever its events and
+groups); the sends go through one event loop per process (``crm.live.publisher``) so Redis connections are reused.
 """
 
 from collections import Counter

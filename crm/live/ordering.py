@@ -80,5 +80,8 @@ class HoleWatch:
             if lost:
                 logger.info("live socket %s: events of %s never arrived; sending a snapshot", self.channel_name, lost)
                 self.hole_check = None  # the snapshot may start the next watch
-                await self.send_snapshot()
+                try:
+                    await self.send_snapshot()
+                except OSError:  # the client went away meanwhile (the server's ClientDisconnected): nobody to tell
+                    logger.info("live socket %s: closed before its snapshot", self.channel_name)
                 return

@@ -40,7 +40,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from crm.live.ordering import GroupOrder, HoleWatch
-from crm.live.publisher import agent_group, counter_key, publish
+from crm.live.publisher import agent_group, apublish, counter_key
 
 from .adapter import visitor_group
 from .followup import widget_continue_by_email
@@ -198,7 +198,9 @@ class WidgetConsumer(HoleWatch, AsyncJsonWebsocketConsumer):
             value = await self.channel_layer.connection(0).get(counter_key(self.group))
             # after joining, before reading: later events arrive here
             released = self.order.reset({self.group: int(value or 0)})
-            data = await database_sync_to_async(widget_snapshot)(inbox=self.inbox, visitor_id=self.visitor.id)
+            data = await database_sync_to_async(widget_snapshot, thread_sensitive=False)(
+                inbox=self.inbox, visitor_id=self.visitor.id
+            )
             self.seq = 0
             await self.send_json({"type": "snapshot", "seq": 0, "data": data})
             for message in released:
@@ -226,12 +228,18 @@ class WidgetConsumer(HoleWatch, AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "code": "invalid", "message": "A message needs a body."})
             return
         try:
-            await database_sync_to_async(self._store)(client_id=client_id, body=body)
+            # Not on the process's one thread-sensitive thread, which the database work of every socket of this
+            # worker shares (an HTTP request gets a thread of its own): one visitor's message waited behind all the
+            # others'. This socket's frames are still handled one after the other, so its messages keep their order.
+            stored = await database_sync_to_async(self._store, thread_sensitive=False)(client_id=client_id, body=body)
         except WidgetRefused as exc:
             await self.send_json({"type": "error", "code": exc.code, "message": exc.message, "client_id": client_id})
+            return
+        if stored is not None:  # committed: to every tab of the visitor, from this loop (no thread hop)
+            await apublish([({self.group}, "widget.message", stored)])
 
-    def _store(self, *, client_id: str, body: str) -> None:
-        """Limits, then the import; the stored message goes to every tab of the visitor as an event."""
+    def _store(self, *, client_id: str, body: str) -> dict[str, Any] | None:
+        """Limits, then the import; the event of the stored message (None for a resend of one stored before)."""
         address = (self.scope.get("client") or ("unknown",))[0]
         widget_check_limits(inbox=self.inbox, visitor_id=self.visitor.id, address=address, body=body)
         widget_check_prechat(inbox=self.inbox, visitor_id=self.visitor.id, profile=self.profile)
@@ -240,15 +248,17 @@ class WidgetConsumer(HoleWatch, AsyncJsonWebsocketConsumer):
         )
         if receipt.new_interaction and self.profile["email"]:
             widget_note_prechat_email(customer=receipt.interaction.customer, email=self.profile["email"])
-        if receipt.created:
-            payload = message_payload(receipt.message) | {"client_id": client_id}
-            publish([({self.group}, "widget.message", payload)])
+        if not receipt.created:
+            return None
+        return message_payload(receipt.message) | {"client_id": client_id}
 
     async def visitor_typing(self, content: dict) -> None:
-        conversation = await database_sync_to_async(widget_conversation)(inbox=self.inbox, visitor_id=self.visitor.id)
+        conversation = await database_sync_to_async(widget_conversation, thread_sensitive=False)(
+            inbox=self.inbox, visitor_id=self.visitor.id
+        )
         if conversation is not None and conversation.agent_id:
             data = {"interaction_id": conversation.pk}
-            await database_sync_to_async(publish)([({agent_group(conversation.agent_id)}, "visitor.typing", data)])
+            await apublish([({agent_group(conversation.agent_id)}, "visitor.typing", data)])
 
     async def visitor_email_followup(self, content: dict) -> None:
         try:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from agents.choices import AgentStatus
-from agents.models import Agent
+from agents.models import Agent, AgentSkill
 from crm.choices import SURVEY_SCORE_RANGE, InteractionStatus, MessageDirection
 from crm.inboxes.models import Inbox
 from crm.interactions.models import Interaction, Message
-from crm.routing.selectors import queues_served_by
+from crm.routing.models import QueueSkill
 from crm.sla.services.business_hours import business_seconds_between, calendar_for
 from crm.surveys.models import Survey
 
@@ -83,5 +84,12 @@ def widget_available(*, inbox: Inbox) -> bool:
     now = timezone.now()
     if calendar is not None and business_seconds_between(calendar, now, now + timedelta(seconds=1)) <= 0:
         return False
-    available = Agent.objects.filter(status=AgentStatus.AVAILABLE).values_list("pk", flat=True)
-    return any(queues_served_by(agent_id=agent_id).filter(pk=queue.pk).exists() for agent_id in available)
+    if queue is None or not queue.is_active:
+        return False
+    # one query (it was one per available agent): an available agent lacking none of the queue's required skills at
+    # its minimum level, as ``crm.routing.selectors.queues_served_by`` decides who serves a queue
+    held = AgentSkill.objects.filter(
+        agent_id=OuterRef(OuterRef("pk")), skill_id=OuterRef("skill_id"), level__gte=OuterRef("min_level")
+    )
+    lacking = QueueSkill.objects.filter(queue_id=queue.pk).exclude(Exists(held))
+    return Agent.objects.filter(status=AgentStatus.AVAILABLE).exclude(Exists(lacking)).exists()

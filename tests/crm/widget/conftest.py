@@ -77,3 +77,11 @@ async def frames_until(socket, predicate, *, timeout: float = 5) -> list[dict]:
 
 def dumps(value) -> str:
     return json.dumps(value)
+
+
+async def quiet(socket, *, timeout: float = 0.5) -> list[dict]:
+    """The frames that arrive until none has for ``timeout`` seconds."""
+    frames = []
+    while not await socket.receive_nothing(timeout=timeout):
+        frames.append(await socket.receive_json_from())
+    return frames

@@ -11,7 +11,7 @@ from crm.surveys.models import SurveyResponse
 from crm.widget.visitors import identity_signature
 from tests.agents.factories import AgentFactory
 
-from .conftest import chat_inbox, frames_until, hello, open_widget, run
+from .conftest import chat_inbox, frames_until, hello, open_widget, quiet, run
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
@@ -436,3 +436,26 @@ def test_malformed_frames_are_ignored_and_the_socket_keeps_working():
     invalid, refused, pong = run(scenario)
     assert invalid["code"] == "invalid" and refused["code"] == "not_found" and pong == {"type": "pong"}
     assert not Message.objects.exists()
+
+
+def test_a_burst_of_messages_is_stored_and_echoed_in_the_order_written_once_each():
+    """A socket's messages are stored off the shared database thread, still one after the other: in order."""
+    inbox = chat_inbox()
+    bodies = [f"part {n}" for n in range(8)]
+
+    async def scenario():
+        socket = await open_widget(inbox.settings["public_key"])
+        await hello(socket)
+        for n, body in enumerate(bodies):
+            await socket.send_json_to({"type": "message", "client_id": f"c{n}", "body": body})
+        await socket.send_json_to({"type": "message", "client_id": "c0", "body": bodies[0]})  # a resend: no echo
+        frames = await frames_until(socket, is_message(bodies[-1]))
+        frames += await quiet(socket)
+        await socket.disconnect()
+        return frames
+
+    frames = run(scenario)
+    echoed = [f["data"]["body"] for f in frames if f.get("type") == "event" and f["event"] == "message"]
+    assert echoed == bodies
+    assert [f["seq"] for f in frames if f.get("type") == "event"] == list(range(1, len(frames) + 1))
+    assert list(Message.objects.order_by("id").values_list("body", flat=True)) == bodies

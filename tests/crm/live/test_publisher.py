@@ -1,0 +1,117 @@
+"""The publisher's pipelined group send: every member channel of every group gets each event once, numbered in
+order, as the channel layer's own ``group_send`` would deliver it (memberships past ``group_expiry`` dropped, a
+channel at capacity skipped)."""
+
+import asyncio
+import time
+import uuid
+
+import pytest
+from channels.layers import get_channel_layer
+
+from crm.live.publisher import apublish, counter_key, publish
+
+from .conftest import run
+
+
+async def _receive_all(layer, channel: str, *, timeout: float = 0.5) -> list[dict]:
+    got = []
+    while True:
+        try:
+            got.append(await asyncio.wait_for(layer.receive(channel), timeout))
+        except TimeoutError:
+            return got
+
+
+async def _counter(layer, group: str) -> int:
+    return int(await layer.connection(0).get(counter_key(group)) or 0)
+
+
+def test_each_member_of_each_group_gets_the_events_in_order_with_consecutive_numbers():
+    layer = get_channel_layer()
+
+    async def scenario():
+        one, two, other = [await layer.new_channel() for _ in range(3)]  # one and two share this process's key
+        for channel in (one, two):
+            await layer.group_add("pub.a", channel)
+        await layer.group_add("pub.b", other)
+        before = {group: await _counter(layer, group) for group in ("pub.a", "pub.b", "pub.empty")}
+        await apublish(
+            [
+                ({"pub.a", "pub.b"}, "first", {"n": 1, "none": None, "nested": {"x": [1, 2.5, "é"]}}),
+                ({"pub.a"}, "second", {"n": 2}),
+                ({"pub.empty", "pub.b"}, "third", {"n": 3}),
+            ]
+        )
+        got = {channel: await _receive_all(layer, channel) for channel in (one, two, other)}
+        after = {group: await _counter(layer, group) for group in before}
+        return before, after, got, (one, two, other)
+
+    before, after, got, (one, two, other) = run(scenario)
+    assert after == {"pub.a": before["pub.a"] + 2, "pub.b": before["pub.b"] + 2, "pub.empty": before["pub.empty"] + 1}
+    for channel in (one, two):
+        assert [(m["event"], m["gseq"]) for m in got[channel]] == [
+            ("first", before["pub.a"] + 1),
+            ("second", before["pub.a"] + 2),
+        ]
+    assert [(m["event"], m["gseq"], m["group"]) for m in got[other]] == [
+        ("first", before["pub.b"] + 1, "pub.b"),
+        ("third", before["pub.b"] + 2, "pub.b"),
+    ]
+    assert got[one][0]["data"] == {"n": 1, "none": None, "nested": {"x": [1, 2.5, "é"]}}
+    assert got[one][0]["eid"] == got[other][0]["eid"] != got[one][1]["eid"]  # one id per event, across its groups
+    assert got[one][0]["type"] == "live.event"
+
+
+def test_a_stale_membership_is_dropped_and_a_full_channel_is_skipped_not_the_others(settings):
+    layer = get_channel_layer()
+
+    async def scenario():
+        # named channels, each its own Redis key (a process's ``new_channel`` channels share one, and its capacity)
+        stale, full, fine = (f"pub.{name}.{uuid.uuid4().hex}" for name in ("stale", "full", "fine"))
+        for channel in (stale, full, fine):
+            await layer.group_add("pub.c", channel)
+        # ``stale`` joined longer ago than group_expiry: channels-redis forgets such a membership
+        await layer.connection(0).zadd(layer._group_key("pub.c"), {stale: time.time() - layer.group_expiry - 10})
+        for n in range(layer.get_capacity(full)):  # ``full`` is at capacity: nothing more is added to it
+            await layer.send(full, {"type": "filler", "n": n})
+        await apublish([({"pub.c"}, "event", {})])
+        members = await layer.connection(0).zrange(layer._group_key("pub.c"), 0, -1)
+        got = {channel: await _receive_all(layer, channel) for channel in (stale, full, fine)}
+        return members, got, (stale, full, fine)
+
+    members, got, (stale, full, fine) = run(scenario)
+    assert stale.encode() not in members
+    assert got[stale] == []
+    assert [m["type"] for m in got[full]] == ["filler"] * len(got[full])
+    assert [m["event"] for m in got[fine]] == ["event"]
+
+
+def test_publish_from_synchronous_code_reaches_a_listener_on_another_loop():
+    layer = get_channel_layer()
+
+    async def join():
+        channel = await layer.new_channel()
+        await layer.group_add("pub.d", channel)
+        return channel
+
+    channel = run(join)
+    publish([({"pub.d"}, "from.sync", {"ok": True})])
+
+    async def read():
+        return await _receive_all(layer, channel)
+
+    assert [(m["event"], m["data"]) for m in run(read)] == [("from.sync", {"ok": True})]
+
+
+@pytest.fixture(autouse=True)
+def _clean_groups():
+    """The groups, counters and channels these tests made are real Redis keys: none is left behind."""
+    yield
+    import redis
+    from django.conf import settings
+
+    layer = get_channel_layer()
+    client = redis.Redis.from_url(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0])
+    for key in client.scan_iter(f"{layer.prefix}*pub.*"):
+        client.delete(key)
