@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from config.audit import AuditRecord, current, record
+from config.rows import rows_insert
 
 from .models import Agent, AuditEntry, AuditSource, SupervisorAction
 
@@ -24,7 +25,7 @@ def audit_entry_write(entry: AuditRecord) -> AuditEntry:
 def audit_entries_write(entries: list[AuditRecord]) -> list[AuditEntry]:
     """Append the entries of one ``config.audit.audit_batched`` block in one INSERT, in order (the
     ``audit_write_many`` handler; runs in the changing transaction)."""
-    return AuditEntry.objects.bulk_create([AuditEntry(**_entry_fields(entry)) for entry in entries])
+    return rows_insert([AuditEntry(**_entry_fields(entry)) for entry in entries])
 
 
 def _entry_fields(entry: AuditRecord) -> dict:

@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 from config.audit import audit_batched
 from config.choices import Channel
 from config.errors import DomainError
+from config.rows import rows_insert
 from contacts.models import Customer
 from contacts.services import customer_find_or_create_by_identity
 from crm.choices import Direction, InteractionEventKind, InteractionStatus, MessageDirection, Priority
 
 from ..hooks import Move, first_queue_for_channel, run_events_logged, run_interaction_saving
-from ..models import Interaction, InteractionEvent
+from ..models import Interaction
 from .eventlog import announce_batch, new_event
 from .messages import message_check_body, message_create, message_insert
 
@@ -222,7 +223,7 @@ def interaction_create_inbound(
             )
         # one INSERT for both; ids (and so the log's order) follow the list's order. Announced as one batch: the
         # receivers read the new interaction once for both changes, not once per change.
-        events = InteractionEvent.objects.bulk_create(events)
+        events = rows_insert(events)
         run_events_logged(events=events)
         announce_batch(events)
         if body.strip() and direction == Direction.INBOUND:
