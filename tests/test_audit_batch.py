@@ -2,12 +2,17 @@
 interaction's and its first message's entries, each with every field an entry written alone has, and none at all
 when the create fails."""
 
+import json
+from datetime import UTC, datetime
+
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from agents.models import AuditEntry
 from config.audit import audit_batched, audit_context
+from crm.choices import InteractionStatus, Priority
 from tests.crm.factories import QueueFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +69,26 @@ def test_outside_an_audit_context_a_batch_records_nothing_and_inside_one_it_writ
                 Customer.objects.create(name="Two")
             assert not AuditEntry.objects.exists()
         assert list(AuditEntry.objects.order_by("id").values_list("actor", "action")) == [("test", "create")] * 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "text",
+        3,
+        True,
+        None,
+        2.5,
+        InteractionStatus.QUEUED,
+        Priority.HIGH,
+        [1, "a"],
+        {"k": 1},
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    ],
+)
+def test_a_recorded_value_is_what_its_json_round_trip_gives(value):
+    from config.audit.recorder import _plain
+
+    plain = _plain(value)
+    expected = json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    assert plain == expected and type(plain) is type(expected)

@@ -161,7 +161,12 @@ def _scrub(value: Any) -> Any:
     return value
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})  # what the JSON round trip below gives back unchanged
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:  # most values: no round trip (enum members, subclasses of these, still take it)
+        return value
     if isinstance(value, dict | list):
         value = _scrub(value)
     if isinstance(value, FieldFile):
