@@ -1,15 +1,15 @@
 """Browser middleware left out of the way of API-key requests (``/api/`` with ``Authorization: Bearer …``).
 
 Such a request is authenticated by its key alone: ``ApiKeyAuthentication`` answers a bad key with 401 and never
-falls back to a session, so the request has no use for a session, the CSRF protection of cookie-authenticated
-writes, flash messages, htmx or static files (and without a user from a session, the signed-in user's
-language preference, ``agents.preferences``, steps aside by itself). Each of those
-middlewares is listed in ``MIDDLEWARE`` wrapped by ``bypassed_for_api_keys``: for an API-key request the wrapper
+falls back to a session, so the request has no use for a session, flash messages, htmx or static files (and
+without a user from a session, the signed-in user's language preference, ``agents.preferences``, steps aside by
+itself). Each of those middlewares is listed in ``MIDDLEWARE`` wrapped by ``bypassed_for_api_keys``: for an API-key request the wrapper
 calls the next one directly; for every other request (the console, the admin, the login pages, the API used with a
 session) the middleware runs as before.
 
 What still runs for every request: the request id and access log, the replica router, the metrics, the security
-headers, the language from ``Accept-Language`` (API messages are translated), ``CommonMiddleware``, the audit
+headers, CSRF protection (cheap for the API's views, which DRF exempts; ``check --deploy`` wants it by name), the
+language from ``Accept-Language`` (API messages are translated), ``CommonMiddleware``, the audit
 context (an API write is on record with its key and address: ``config.audit``), the clickjacking header and
 django-axes (which guards the login pages, not the API: an API key is never a password).
 """
@@ -56,7 +56,6 @@ def _unless_api_key(method):
 # The wrapped middlewares, named in MIDDLEWARE (config.settings.base).
 WhiteNoiseMiddleware = bypassed_for_api_keys("whitenoise.middleware.WhiteNoiseMiddleware")
 SessionMiddleware = bypassed_for_api_keys("django.contrib.sessions.middleware.SessionMiddleware")
-CsrfViewMiddleware = bypassed_for_api_keys("django.middleware.csrf.CsrfViewMiddleware")
 AuthenticationMiddleware = bypassed_for_api_keys("django.contrib.auth.middleware.AuthenticationMiddleware")
 MessageMiddleware = bypassed_for_api_keys("django.contrib.messages.middleware.MessageMiddleware")
 HtmxMiddleware = bypassed_for_api_keys("django_htmx.middleware.HtmxMiddleware")
