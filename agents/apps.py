@@ -21,8 +21,9 @@ class AgentsConfig(AppConfig):
     def ready(self) -> None:
         # Sent once per app; the last one (after every app's permissions exist) leaves the group complete.
         post_migrate.connect(grant_administrators_every_permission, dispatch_uid="agents.administrator_group")
-        from config.audit import audit_write
+        from config.audit import audit_write, audit_write_many
 
-        from .audit import audit_entry_write
+        from .audit import audit_entries_write, audit_entry_write
 
         audit_write.register(audit_entry_write)
+        audit_write_many.register(audit_entries_write)

@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from config.audit import AuditRecord, current, record
+from config.rows import rows_insert
 
 from .models import Agent, AuditEntry, AuditSource, SupervisorAction
 
@@ -18,8 +19,18 @@ DETAIL_MAX_LENGTH = SupervisorAction._meta.get_field("detail").max_length
 
 def audit_entry_write(entry: AuditRecord) -> AuditEntry:
     """Append one ``AuditEntry`` (the ``config.audit.audit_write`` handler; runs in the changing transaction)."""
-    return AuditEntry.objects.create(
-        at=timezone.now(),
+    return AuditEntry.objects.create(**_entry_fields(entry))
+
+
+def audit_entries_write(entries: list[AuditRecord]) -> list[AuditEntry]:
+    """Append the entries of one ``config.audit.audit_batched`` block in one INSERT, in order (the
+    ``audit_write_many`` handler; runs in the changing transaction)."""
+    return rows_insert([AuditEntry(**_entry_fields(entry)) for entry in entries])
+
+
+def _entry_fields(entry: AuditRecord) -> dict:
+    return dict(
+        at=entry.at or timezone.now(),
         source=entry.source,
         actor=entry.actor,
         actor_user_id=entry.actor_user_id,

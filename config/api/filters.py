@@ -3,7 +3,7 @@
 from datetime import UTC
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
@@ -64,6 +64,25 @@ class NonEmptyChoiceField(forms.ChoiceField):
 
 class NonEmptyChoiceFilter(filters.ChoiceFilter):
     field_class = NonEmptyChoiceField
+
+
+class StaticFilterSet(filters.FilterSet):
+    """A filter set whose filters are the same for every request (no per-request querysets): its form class is built
+    once per language and kept, instead of once per request (``type(...)`` of a new class and its fields on every
+    list call cost more than the list's query). Each request still gets its own form, with its own fields."""
+
+    _form_classes: dict
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._form_classes = {}
+
+    def get_form_class(self):
+        language = get_language()
+        form_class = self._form_classes.get(language)
+        if form_class is None:
+            form_class = self._form_classes[language] = super().get_form_class()
+        return form_class
 
 
 class StrictFilterBackend(DjangoFilterBackend):

@@ -1,6 +1,7 @@
 """The audit log of every change: the doors that open an audit context and the recorder (see ``recorder`` for how
 changes are caught, and why no personal data or secret enters the log)."""
 
+from .batch import audit_batched, audit_write_many
 from .doors import AuditedCommand, AuditMiddleware
 from .recorder import (
     CHANGED,
@@ -25,8 +26,10 @@ __all__ = [
     "AuditMiddleware",
     "AuditRecord",
     "AuditedCommand",
+    "audit_batched",
     "audit_context",
     "audit_write",
+    "audit_write_many",
     "current",
     "diff",
     "is_audited",

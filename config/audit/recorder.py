@@ -23,6 +23,7 @@ import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.apps import apps
@@ -32,6 +33,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
 from config.client_ip import client_ip
 from config.hooks import Hook
@@ -69,6 +71,7 @@ class AuditRecord:
     object_repr: str = ""
     changes: dict[str, Any] = field(default_factory=dict)
     team_id: int | None = None
+    at: datetime | None = None  # when it was recorded (a batch is written later, each entry keeps its own time)
 
 
 audit_write: Hook = Hook(
@@ -88,6 +91,7 @@ class AuditContext:
     m2m: dict = field(default_factory=dict)  # (model, pk, accessor) -> (instance, pks before)
     who: dict | None = None  # the actor, worked out at the first change (after DRF has authenticated the request)
     who_known: bool = False
+    batch: list | None = None  # inside ``audit_batched``: the records waiting for the block's end
 
     def acting(self) -> dict | None:
         if not self.who_known:
@@ -157,7 +161,12 @@ def _scrub(value: Any) -> Any:
     return value
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})  # what the JSON round trip below gives back unchanged
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:  # most values: no round trip (enum members, subclasses of these, still take it)
+        return value
     if isinstance(value, dict | list):
         value = _scrub(value)
     if isinstance(value, FieldFile):
@@ -293,10 +302,14 @@ def record(*, action: str, instance=None, model=None, object_id: str = "", chang
         object_repr=object_repr(instance) if instance is not None else "",
         changes=changes or {},
         team_id=team_of(instance) if instance is not None else None,
+        at=timezone.now(),
         **who,
     )
-    for handler in audit_write:
-        handler(entry)
+    if context.batch is not None:
+        context.batch.append(entry)
+    else:
+        for handler in audit_write:
+            handler(entry)
     context.recorded += 1
     return True
 

@@ -56,20 +56,23 @@ MIDDLEWARE = [
     # Times every request and counts its statements for /metrics (config.metrics).
     "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # config.api_keys_path.*: the browser's middleware, stepping aside for API-key requests (/api/ with a Bearer
+    # key, which need no session, messages, htmx or static files); every other request runs it as before. CSRF stays
+    # as it is for all (cheap for the API's csrf_exempt views; `check --deploy` looks for it by name).
+    "config.api_keys_path.WhiteNoiseMiddleware",
+    "config.api_keys_path.SessionMiddleware",
     # The browser's language (Accept-Language) until the signed-in user's preference says otherwise.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.api_keys_path.AuthenticationMiddleware",
     # Every request is an audit context: what it changes is on record with who and from where (config.audit).
     "config.audit.AuditMiddleware",
     # The user's own language and time zone (agents.preferences), once the user is known.
     "agents.preferences.UserPreferenceMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.api_keys_path.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "config.api_keys_path.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]

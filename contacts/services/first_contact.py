@@ -42,6 +42,30 @@ def _customer_columns(alias: str) -> tuple[str, ...]:
     return tuple(qn(field.column) for field in Customer._meta.concrete_fields)
 
 
+@cache
+def _customer_attnames() -> list[str]:
+    return [field.attname for field in Customer._meta.concrete_fields]
+
+
+@cache
+def _customer_converters(alias: str) -> tuple[tuple[int, tuple], ...]:
+    """Per column, the fields' own conversions from the database (JSON text to a value), as a query applies them."""
+    connection = connections[alias]
+    return tuple(
+        (index, tuple(converters))
+        for index, field in enumerate(Customer._meta.concrete_fields)
+        if (converters := field.get_db_converters(connection))
+    )
+
+
+def _customer_from_row(values: list, *, alias: str) -> Customer:
+    connection = connections[alias]
+    for index, converters in _customer_converters(alias):
+        for converter in converters:
+            values[index] = converter(values[index], None, connection)
+    return Customer.from_db(alias, _customer_attnames(), values)
+
+
 def _find_or_create_sql(*, kind: str, address: str, name: str, alias: str) -> tuple[str, list]:
     connection = connections[alias]
     qn = connection.ops.quote_name
@@ -90,9 +114,13 @@ def customer_find_or_create_by_identity(*, channel: str, address: str, name: str
     kind = identity_channel_for(channel)
     normalized = normalize_address(channel=kind, address=address)
     sql, params = _find_or_create_sql(kind=kind, address=normalized, name=name, alias=DEFAULT_DB_ALIAS)
-    rows = list(Customer.objects.db_manager(DEFAULT_DB_ALIAS).raw(sql, params))
-    if rows:
-        return rows[0], bool(rows[0].was_created)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is not None:
+        # the columns in the model's order, then was_created: a plain row, not a RawQuerySet's per-row mapping
+        *values, was_created = row
+        return _customer_from_row(values, alias=DEFAULT_DB_ALIAS), bool(was_created)
     # lost the race: the winner's identity is committed now (we waited on its index entry), read it
     winner = (
         ContactIdentity.objects.using(DEFAULT_DB_ALIAS).select_related("customer").get(channel=kind, address=normalized)

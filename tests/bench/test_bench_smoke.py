@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import httpx
 import psycopg
 import pytest
+from celery._state import _set_task_join_will_block
 from django.db import connection
 
 from tests.support.dovecot import free_port
@@ -162,6 +163,10 @@ def eager_routing(settings, tmp_path):
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+    # Celery's "inside a task" flag is one global that eager tasks set and reset around themselves: two threads
+    # (the live server's and the test's) running them at once can leave it set, and a later test's ``.get()`` on a
+    # task result would then refuse to block ("Never call result.get() within a task!")
+    _set_task_join_will_block(False)
 
 
 def test_email_ingest_generates_threads_and_imports_them_through_the_endpoint_and_imap(

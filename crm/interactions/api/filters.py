@@ -6,7 +6,7 @@ from django_filters import rest_framework as filters
 from rest_framework import serializers
 from rest_framework.filters import BaseFilterBackend
 
-from config.api.filters import IdFilter, UtcDateTimeFilter
+from config.api.filters import IdFilter, StaticFilterSet, UtcDateTimeFilter
 from config.choices import Channel
 from crm.choices import InteractionStatus, Priority
 
@@ -17,7 +17,7 @@ class StatusInFilter(filters.BaseInFilter, filters.ChoiceFilter):
     """One status or several, comma-separated: ``?status=queued,assigned``."""
 
 
-class InteractionFilterSet(filters.FilterSet):
+class InteractionFilterSet(StaticFilterSet):
     status = StatusInFilter(choices=InteractionStatus.choices, help_text="one status or a comma-separated list")
     queue = IdFilter(help_text="queue id")
     agent = IdFilter(help_text="agent id")

@@ -1,6 +1,5 @@
 """Interactions and messages: input serializers per request, output serializers per resource."""
 
-from dataclasses import asdict
 from functools import cached_property
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -146,10 +145,11 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(SLAOutputSerializer)
     def get_sla(self, interaction: Interaction) -> dict:
         # one "now" per response, so every row of a page is judged at the same moment
-        state = asdict(sla_state(interaction=interaction, now=self.context.get("now")))
-        for name in ("first_response_due_at", "next_response_due_at", "resolution_due_at"):
-            state[name] = self._datetime(state[name])
-        return state
+        # written out, not dataclasses.asdict: that deep-copies every value (a fifth of a list page's time)
+        state = sla_state(interaction=interaction, now=self.context.get("now"))
+        due = {name: self._datetime(getattr(state, name)) for name in SLA_DUE_FIELDS}
+        return {**due, "remaining_seconds": dict(state.remaining_seconds), "breached": list(state.breached),
+                "paused": state.paused}  # fmt: skip
 
     def to_representation(self, instance: Interaction) -> dict:
         """The fields above, written out directly: the hot path of the list (50 rows a page) and of create.
@@ -234,6 +234,7 @@ class InteractionDetailOutputSerializer(InteractionOutputSerializer):
         return {**super().to_representation(instance), "surveys": self.get_surveys(instance)}
 
 
+SLA_DUE_FIELDS = ("first_response_due_at", "next_response_due_at", "resolution_due_at")
 DATETIME_FIELDS = (
     "created_at",
     "queued_at",

@@ -1,4 +1,5 @@
 import json
+from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
@@ -450,6 +451,21 @@ def test_a_bad_filter_value_is_400(write_client, params):
     assert set(response.json()) & (set(params) | {"ordering"})
 
 
+def test_the_filter_form_is_built_once_and_each_request_is_still_checked_in_its_language(write_client, mixed):
+    from crm.interactions.api.filters import InteractionFilterSet
+
+    InteractionFilterSet._form_classes.clear()
+    answers = [write_client.get(LIST, params) for params in ({"status": "queued"}, {"status": "bogus"})]
+    german = write_client.get(LIST, {"status": "bogus"}, HTTP_ACCEPT_LANGUAGE="de")
+    again = write_client.get(LIST, {"status": "queued,assigned"})
+
+    assert answers[0].status_code == 200 and {row["status"] for row in answers[0].json()["results"]} == {"queued"}
+    assert answers[1].status_code == 400 and "status" in answers[1].json()
+    assert german.status_code == 400 and german.json()["status"] != answers[1].json()["status"]
+    assert again.status_code == 200 and {row["status"] for row in again.json()["results"]} <= {"queued", "assigned"}
+    assert set(InteractionFilterSet._form_classes) == {"en", "de"}  # one form class per language, not per request
+
+
 def test_a_time_filter_with_an_unusual_utc_offset_is_understood(write_client, queue_a):
     interaction = interaction_in_status(S.QUEUED, queue=queue_a)
 
@@ -505,6 +521,7 @@ def test_the_output_is_what_the_declared_fields_give(queue_a):
     from rest_framework import serializers
 
     from crm.interactions.api.serializers import InteractionOutputSerializer
+    from crm.sla.services.state import sla_state
 
     queue_a.sla_policy = SLATargetFactory(channel="chat", first_response_seconds=120).policy
     queue_a.save()
@@ -526,6 +543,11 @@ def test_the_output_is_what_the_declared_fields_give(queue_a):
         assert list(lean) == list(generic)
         assert json.dumps(lean) == json.dumps(generic)
         assert [type(value) for value in lean.values()] == [type(value) for value in generic.values()]
+        # the SLA state written out field by field: what dataclasses.asdict gave (keys, order, values)
+        state = asdict(sla_state(interaction=interaction, now=context["now"]))
+        for name in ("first_response_due_at", "next_response_due_at", "resolution_due_at"):
+            state[name] = serializer._datetime(state[name])
+        assert json.dumps(lean["sla"]) == json.dumps(state)
 
 
 # --- update --------------------------------------------------------------------------------------
