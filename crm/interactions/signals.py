@@ -7,9 +7,10 @@ they run after the commit and must read fresh state themselves.
 
 from django.dispatch import Signal
 
-# kwargs: interaction_id (int), kind (InteractionEventKind), from_status (str, "" on creation), to_status (str)
+# kwargs: interaction_id (int), kind (InteractionEventKind), from_status (str, "" on creation), to_status (str),
+# channel (str, or None when the sender did not have it at hand: a receiver that cares reads it)
 # Changes committed together by one service call (a router's batch) also carry batch (a tuple of dicts with
-# those four keys, every change of the commit in order) and batch_index (this change's place in it), so a
+# those five keys, every change of the commit in order) and batch_index (this change's place in it), so a
 # receiver may handle the batch at once, at its first change, and skip the others.
 interaction_changed = Signal()
 

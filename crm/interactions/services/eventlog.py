@@ -61,6 +61,13 @@ def new_event(*, interaction, kind, from_status, to_status, actor=None, agent_id
     )
 
 
+def _channel(event: InteractionEvent) -> str | None:
+    """The event's interaction's channel when the event was made with the interaction at hand (always, in the
+    services), else None: never a query for it."""
+    interaction = InteractionEvent.interaction.field.get_cached_value(event, default=None)
+    return interaction.channel if interaction is not None else None
+
+
 def announce_batch(events: Sequence[InteractionEvent]) -> None:
     """One on-commit hook that sends ``interaction_changed`` for each event, each naming the whole batch."""
     batch = tuple(
@@ -69,6 +76,7 @@ def announce_batch(events: Sequence[InteractionEvent]) -> None:
             "kind": event.kind,
             "from_status": event.from_status,
             "to_status": event.to_status,
+            "channel": _channel(event),
         }
         for event in events
     )
@@ -85,6 +93,7 @@ def announce(event: InteractionEvent) -> None:
     """Write the event's outbox rows (the ``events_logged`` hook), and send ``interaction_changed`` on commit."""
     run_events_logged(events=[event])
     interaction_id, kind, from_status, to_status = event.interaction_id, event.kind, event.from_status, event.to_status
+    channel = _channel(event)
     transaction.on_commit(
         lambda: interaction_changed.send(
             sender=Interaction,
@@ -92,6 +101,7 @@ def announce(event: InteractionEvent) -> None:
             kind=kind,
             from_status=from_status,
             to_status=to_status,
+            channel=channel,
         )
     )
 
