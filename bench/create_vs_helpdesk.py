@@ -66,6 +66,9 @@ def gunicorn(app: str, *, port: int, workers: int, worker_class: str, threads: i
         yield base
 
 
+QUEUED = "/api/v1/interactions/?status=queued"  # the list phase's URL: the queue's first page
+
+
 def wrk(url: str, *, mode: str, duration: float, connections: int, env: dict[str, str]) -> dict:
     """Warm up 3 s, then one measured wrk run; its RESULT line as a dict."""
     base = ["wrk", "-t2", f"-c{connections}", "--timeout", "10s", "-s", str(LUA)]
@@ -126,6 +129,10 @@ def round_phases(args, env: dict[str, str], key: str) -> dict[str, dict]:
         measured["Switchboard create, uvicorn (ASGI)"] = wrk(
             base + create, mode="create", duration=args.duration, connections=args.connections, env=wrk_env
         )
+        if args.list:
+            measured["Switchboard list queued, uvicorn (ASGI)"] = wrk(
+                base + QUEUED, mode="list", duration=args.duration, connections=args.connections, env=wrk_env
+            )
     wsgi = f"gunicorn {args.wsgi_class}" + (f" ×{args.threads} threads" if args.wsgi_class == "gthread" else "")
     with gunicorn(
         "config.wsgi:application",
@@ -138,6 +145,10 @@ def round_phases(args, env: dict[str, str], key: str) -> dict[str, dict]:
         measured[f"Switchboard create, {wsgi} (WSGI)"] = wrk(
             base + create, mode="create", duration=args.duration, connections=args.connections, env=wrk_env
         )
+        if args.list:
+            measured[f"Switchboard list queued, {wsgi} (WSGI)"] = wrk(
+                base + QUEUED, mode="list", duration=args.duration, connections=args.connections, env=wrk_env
+            )
     ceiling_env = {**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}"}
     with gunicorn(
         "bench.ceiling_app:wsgi_application", port=args.port + 1, workers=args.workers, worker_class="sync",
@@ -197,6 +208,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--port", type=int, default=8775, help="our port; the ceiling uses the next one")
     parser.add_argument("--no-peer", action="store_true", help="only Switchboard's servers")
+    parser.add_argument(
+        "--list", action="store_true", help=f"also our queue list's first page ({QUEUED}) under both servers"
+    )
     args = parser.parse_args()
     args.database_url = _db.prepare(args.database)
     args.regenerate = False

@@ -1,6 +1,7 @@
 -- wrk script for bench/create_vs_helpdesk.py: Switchboard's create, the same shape as bench/api_ingest.py.
 -- MODE (env): create  = POST /api/v1/interactions/ with SB_KEY (70 % existing customers of SB_CUSTOMERS, 30 % new)
 --             ceiling = POST /ingest of bench/ceiling_app.py (no auth)
+--             list    = GET of the URL given (the queue list, ?status=queued) with SB_KEY
 local mode = os.getenv("MODE") or "create"
 local customers = tonumber(os.getenv("SB_CUSTOMERS") or "200000")
 local channels = {"voice", "email", "chat", "sms", "social"}
@@ -21,12 +22,19 @@ end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
-if mode == "create" then
+if mode == "create" or mode == "list" then
   wrk.headers["Authorization"] = "Bearer " .. os.getenv("SB_KEY")
+end
+if mode == "list" then
+  wrk.method = "GET"
+  wrk.headers["Content-Type"] = nil
 end
 
 request = function()
   counter = counter + 1
+  if mode == "list" then
+    return wrk.format()
+  end
   local channel = channels[math.random(#channels)]
   if mode == "ceiling" then
     return wrk.format(nil, nil, nil, string.format(

@@ -223,6 +223,11 @@ def test_create_vs_helpdesk_drives_our_create_with_wrk_under_gunicorn_and_uvicor
     assert served["requests"] > 0 and bench.errors(served) == 0, served
     # the warm-up's requests count too: every one of them made an interaction
     assert count(database_url, "SELECT count(*) FROM crm_interaction") >= before + served["requests"]
+    # the list mode reads the queue's first page with the key, and writes nothing
+    before = count(database_url, "SELECT count(*) FROM crm_interaction")
+    listed = bench.wrk(live_server.url + bench.QUEUED, mode="list", duration=1, connections=2, env=env)
+    assert listed["requests"] > 0 and bench.errors(listed) == 0, listed
+    assert count(database_url, "SELECT count(*) FROM crm_interaction") == before
     # Switchboard's WSGI entry point under gunicorn answers the same create
     server_env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     with bench.gunicorn(
