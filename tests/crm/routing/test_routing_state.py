@@ -9,6 +9,7 @@ import random
 import threading
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -27,6 +28,7 @@ from crm.routing.services.loads import agent_routing_drift, agent_routing_repair
 from crm.routing.services.router import route_next, route_pending
 from tests.agents.factories import AgentFactory
 from tests.crm.factories import InteractionFactory, QueueFactory
+from tests.support.threads import run_in_threads
 
 S = InteractionStatus
 A = AgentStatus
@@ -129,26 +131,14 @@ def test_kept_state_stays_exact_and_nobody_is_filled_over_capacity_with_moves_fr
     queues = [QueueFactory(channels=list(CHANNELS)) for _ in range(2)]
     agents = _agents(5, capacity=2)
     work = _work(queues[0], 40, rng) + _work(queues[1], 20, rng)
-    errors: list[BaseException] = []
 
     def walker(seed: int) -> None:
         mine = random.Random(seed)
-        try:
-            for _ in range(60):
-                # no direct assignment here: it is the one move that may fill an agent over capacity on purpose
-                _move(mine, work=work, agents=agents, queues=queues, raw=False)
-        except BaseException as error:  # noqa: BLE001  (reported below, in the test's thread)
-            errors.append(error)
-        finally:
-            connection.close()
+        for _ in range(60):
+            # no direct assignment here: it is the one move that may fill an agent over capacity on purpose
+            _move(mine, work=work, agents=agents, queues=queues, raw=False)
 
-    threads = [threading.Thread(target=walker, args=(seed,)) for seed in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert run_in_threads(*(partial(walker, seed) for seed in range(4))) == []
     assert agent_routing_drift() == []
     assert Interaction.objects.filter(status__in=OWNED_STATUSES).exists()  # the threads did give work out
 
@@ -159,24 +149,12 @@ def test_routers_in_many_threads_fill_agents_exactly_to_capacity_and_the_state_s
     queue = QueueFactory(channels=list(CHANNELS))
     agents = _agents(6, capacity=3)
     _work(queue, 60, rng)
-    errors: list[BaseException] = []
 
     def router() -> None:
-        try:
-            while route_next() is not None:
-                pass
-        except BaseException as error:  # noqa: BLE001
-            errors.append(error)
-        finally:
-            connection.close()
+        while route_next() is not None:
+            pass
 
-    threads = [threading.Thread(target=router) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert run_in_threads(*[router] * 4) == []
     assert _over_capacity() == []
     per_channel = Counter(Interaction.objects.values_list("channel", flat=True))
     # every slot of a channel with enough work is filled (6 agents x 3 each), none twice, none over capacity
