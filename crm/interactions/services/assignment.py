@@ -1,6 +1,6 @@
 """Giving queued work to an agent: one (``interaction_assign``) or a router's batch (``interaction_assign_many``)."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 
 from agents.models import Agent
 from config.errors import DomainError
-from crm.choices import OWNED_STATUSES, InteractionEventKind, InteractionStatus
+from crm.choices import InteractionEventKind, InteractionStatus
 
 from ..hooks import Move, run_events_logged, run_interaction_saving
 from ..models import Assignment, Interaction, InteractionEvent
@@ -69,25 +69,11 @@ def interaction_assign(*, interaction: Interaction, agent: Agent, actor=None) ->
 # One row per (interaction, agent, time); the status condition is the compare-and-set of every pair at once.
 # The rows come back as assigned (no second read), each with whether its queue accepts work by itself.
 _ASSIGN_MANY_SQL = """
-    {owned}
     UPDATE {interaction} i
     SET status = %(assigned)s, agent_id = v.agent_id, assigned_at = v.at, updated_at = v.at
     FROM unnest(%(ids)s::bigint[], %(agents)s::bigint[], %(ats)s::timestamptz[]) AS v(id, agent_id, at)
-    WHERE i.id = v.id AND i.status = %(queued)s {unless_stale}
+    WHERE i.id = v.id AND i.status = %(queued)s
     RETURNING i.*, (SELECT q.auto_accept FROM {queue} q WHERE q.id = i.queue_id) AS queue_auto_accept
-"""
-# ``if_owned``: the work the given agents own now, per channel, against what the caller expects; any difference
-# and the UPDATE changes nothing. One statement, so one snapshot: counted as of the UPDATE itself.
-_OWNED_SQL = """
-    WITH actual AS (
-        SELECT o.agent_id, o.channel::text, count(*)::int AS n FROM {interaction} o
-        WHERE o.agent_id = ANY(%(owners)s) AND o.status = ANY(%(owned)s)
-        GROUP BY o.agent_id, o.channel
-    ), expected AS (
-        SELECT * FROM unnest(%(e_agents)s::bigint[], %(e_channels)s::text[], %(e_counts)s::int[]) AS e(agent_id, channel, n)
-    ), stale AS (
-        (SELECT * FROM actual EXCEPT SELECT * FROM expected) UNION ALL (SELECT * FROM expected EXCEPT SELECT * FROM actual)
-    )
 """
 
 
@@ -95,7 +81,6 @@ def interaction_assign_many(
     *,
     pairs: Sequence[tuple[Interaction, Agent]],
     actor=None,
-    if_owned: Mapping[int, Mapping[str, int]] | None = None,
 ) -> list[Interaction]:
     """``interaction_assign`` for many (interaction, agent) pairs in one transaction: a router's batch.
 
@@ -108,11 +93,8 @@ def interaction_assign_many(
     so "idle since the last assignment" ranks the agents as the router planned. The ``interaction_changed``
     signals carry ``batch`` (every change of the commit, in order) and ``batch_index``, so a receiver may handle
     them together (``crm.live`` publishes them with one read). Returns the assigned interactions in the
-    given order; the given instances are refreshed as by the single path.
-
-    ``if_owned`` ({agent id: {channel: count}}): assign only if each of those agents owns exactly that open work
-    (assigned, active, on hold, wrap-up) at the moment of the write; otherwise nothing is written and ``[]`` is
-    returned. A router that holds the agents' locks uses it to check the loads it planned with in the write itself.
+    given order; the given instances are refreshed as by the single path. A router checks the agents' loads under
+    their locks before it calls this (``agents.AgentRouting``, which the database keeps in this UPDATE's statement).
     """
     if not pairs:
         return []
@@ -137,23 +119,7 @@ def interaction_assign_many(
             "ids": ids,
             "agents": [agent.pk for _, agent in pairs],
         }
-        owned = unless_stale = ""
-        if if_owned is not None:
-            owned, unless_stale = _OWNED_SQL, "AND NOT EXISTS (SELECT 1 FROM stale)"
-            expected = [
-                (pk, channel, n) for pk, counts in sorted(if_owned.items()) for channel, n in counts.items() if n
-            ]
-            params["owners"], params["owned"] = sorted(if_owned), sorted(OWNED_STATUSES)
-            params["e_agents"], params["e_channels"], params["e_counts"] = (
-                [row[k] for row in expected] for k in range(3)
-            )
-        table = Interaction._meta.db_table
-        query = _ASSIGN_MANY_SQL.format(
-            interaction=table,
-            queue=Queue._meta.db_table,
-            owned=owned.format(interaction=table),
-            unless_stale=unless_stale,
-        )
+        query = _ASSIGN_MANY_SQL.format(interaction=Interaction._meta.db_table, queue=Queue._meta.db_table)
         rows = {row.pk: row for row in Interaction.objects.raw(query, params)}
         if not rows:
             return []

@@ -277,23 +277,3 @@ def test_assign_many_refuses_an_inactive_agent_and_changes_nothing():
 
     work.refresh_from_db()
     assert work.status == S.QUEUED and _history(work) == []
-
-
-def test_assign_many_if_owned_writes_nothing_when_an_agents_work_is_not_as_expected():
-    agent = _agent()
-    owned = interaction_in_status(S.QUEUED, channel="chat")
-    work = interaction_in_status(S.QUEUED, channel="chat")
-    lifecycle.interaction_assign(interaction=owned, agent=agent)  # the agent owns one chat now
-
-    # planned with the agent's work as read before that assignment: nothing is written
-    assert lifecycle.interaction_assign_many(pairs=[(work, agent)], if_owned={agent.pk: {}}) == []
-    work.refresh_from_db()
-    assert (work.status, work.agent_id) == (S.QUEUED, None)
-    assert not InteractionEvent.objects.filter(interaction=work, kind=InteractionEventKind.ASSIGNED).exists()
-    assert _history(work) == []
-
-    # planned with the work they own now: assigned as without the check
-    assigned = lifecycle.interaction_assign_many(pairs=[(work, agent)], if_owned={agent.pk: {"chat": 1}})
-    assert [i.pk for i in assigned] == [work.pk]
-    assert (work.status, work.agent) == (S.ASSIGNED, agent)
-    assert _history(work) == [(agent.pk, "", True, True)]
