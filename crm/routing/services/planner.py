@@ -68,6 +68,9 @@ class Run:
                 self.required_skills[queue_id].append((skill_id, min_level))
 
 
+VOICE = Channel.VOICE.value  # a plain str: the room check runs for every candidate of every pick
+
+
 @dataclass
 class AgentState:
     """An available agent as the planner sees them: read without locks, made exact once their row is locked."""
@@ -79,9 +82,10 @@ class AgentState:
     load: Counter = field(default_factory=Counter)
 
     def room(self, channel: str, planned: Counter) -> bool:
-        if self.load[Channel.VOICE] + planned[Channel.VOICE]:
+        load = self.load
+        if load.get(VOICE, 0) or planned.get(VOICE, 0):
             return False
-        return self.load[channel] + planned[channel] < self.capacity.get(channel, 0)
+        return load.get(channel, 0) + planned.get(channel, 0) < self.capacity.get(channel, 0)
 
     def qualified(self, skills: list[tuple[int, int]]) -> bool:
         return all(self.levels.get(skill_id, 0) >= min_level for skill_id, min_level in skills)
@@ -314,66 +318,6 @@ def read_agents(
         )
         for pk, capacity, idle_since, skill_ids, levels, load in rows
     }
-
-
-@dataclass
-class Plan:
-    """Who gets what, in serving order; ``agent`` None: nobody free (``routable`` False) or everyone held."""
-
-    interaction: Interaction
-    agent: int | None
-    routable: bool
-
-
-def plan_assignments(
-    *, claimed: list[Interaction], states: dict[int, AgentState], run: Run, held: set[int], now: datetime
-) -> list[Plan]:
-    """Give each claimed interaction, in order, the best agent as the single-step router would.
-
-    Best: every required skill at its level, room on the channel (an owned voice call blocks all), then
-    the highest total level in the queue's skills, then the longest idle. Each pick counts against the
-    agent's room and makes them idle since just after ``now``, as the assignment will, so a batch spreads its work
-    round-robin exactly like one assignment after another. Agents in ``held`` (locked by another router)
-    could take the work but not now: interactions that only they could take are left for later.
-    """
-    planned: dict[int, Counter] = {}
-    idle: dict[int, datetime] = {}
-    no_work: Counter = Counter()
-    by_queue: dict[int, list[tuple[int, AgentState]]] = {}
-    plans = []
-    for interaction in claimed:
-        skills = run.required_skills[interaction.queue_id]
-        if interaction.queue_id not in by_queue:
-            skill_ids = {skill_id for skill_id, _ in skills}
-            # best total first: the scan below stops at the first total lower than an agent already found
-            by_queue[interaction.queue_id] = sorted(
-                (
-                    (sum(level for skill_id, level in state.levels.items() if skill_id in skill_ids), state)
-                    for state in states.values()
-                    if state.qualified(skills)
-                ),
-                key=lambda pair: -pair[0],
-            )
-        best, best_key, routable = None, None, False
-        for total, state in by_queue[interaction.queue_id]:
-            if best_key is not None and -total > best_key[0]:
-                break
-            if not state.room(interaction.channel, planned.get(state.pk, no_work)):
-                continue
-            routable = True
-            if state.pk in held:
-                continue
-            since = idle.get(state.pk, state.idle_since)
-            # higher total first, then idle longest (never assigned nor changed status: first of all), then id
-            key = (-total, since is not None, since or now, state.pk)
-            if best_key is None or key < best_key:
-                best, best_key = state, key
-        if best is not None:
-            planned.setdefault(best.pk, Counter())[interaction.channel] += 1
-            # one after another, as the assignments' own times will be: the earliest picked is idle longest
-            idle[best.pk] = now + timedelta(microseconds=len(idle) + len(plans))
-        plans.append(Plan(interaction=interaction, agent=best.pk if best else None, routable=routable))
-    return plans
 
 
 # The agents' rows and their routing state rows, locked together: every change of an agent's load takes the state

@@ -36,14 +36,13 @@ from config.metrics import routing_decisions
 from crm.interactions.models import Interaction
 from crm.interactions.services.assignment import interaction_assign_many
 from crm.routing.models import Queue
+from crm.routing.services.picking import Plan, plan_assignments
 from crm.routing.services.planner import (
     AgentState,
-    Plan,
     Run,
     capacity_of,
     claim,
     lock_agents,
-    plan_assignments,
     read_agents,
 )
 
