@@ -124,6 +124,7 @@ def test_visitor_and_agent_chat_live_across_origins(asgi_live_server, asgi_conte
     visitor.get_by_placeholder("Write a message…").fill("")
     agent.get_by_role("button", name="Send reply").click()
     expect(messages(visitor)).to_have_text(["Do you ship to Norway?", "Yes, in three days."])
+    wait_live(agent)  # sending reloaded the agent's page: what follows is published once its new socket is live
 
     # a dropped socket: what the agent sends meanwhile arrives once after the reconnect
     visitor.evaluate(f"window['__switchboardChat_{shop['key']}'].drop()")
