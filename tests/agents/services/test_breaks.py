@@ -1,9 +1,9 @@
 import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from agents.break_policy import BadStreak, break_due_sweep
@@ -24,6 +24,7 @@ from agents.services import agent_set_status
 from agents.signals import break_decided, break_due, break_ended, break_started
 from config.errors import DomainError, IllegalTransition
 from tests.agents.factories import AgentFactory, AgentStatusLogFactory, BreakPolicyFactory, TeamFactory, UserFactory
+from tests.support.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -265,21 +266,14 @@ def test_concurrent_break_starts_never_exceed_the_team_cap():
     outcomes = []
 
     def take(brk):
+        barrier.wait()
         try:
-            barrier.wait()
             break_start(brk=brk, actor=None)
             outcomes.append("started")
         except DomainError as exc:
             outcomes.append(exc.code)
-        finally:
-            connection.close()
 
-    workers = [threading.Thread(target=take, args=(brk,)) for brk in breaks]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-
+    assert run_in_threads(*(partial(take, brk) for brk in breaks)) == []
     assert sorted(outcomes) == ["break_cap_reached"] * 6 + ["started"] * 2
     assert Break.objects.filter(status=BreakStatus.STARTED).count() == 2
     assert sum(1 for a in agents if type(a).objects.get(pk=a.pk).status == A.ON_BREAK) == 2

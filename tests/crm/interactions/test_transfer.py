@@ -1,9 +1,9 @@
 import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -14,6 +14,7 @@ from crm.interactions import services as lifecycle
 from crm.interactions.models import Interaction, InteractionEvent, Message
 from tests.agents.factories import AgentFactory, UserFactory
 from tests.crm.factories import QueueFactory, SLATargetFactory, interaction_in_status
+from tests.support.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -256,21 +257,14 @@ def test_concurrent_transfers_to_an_agent_with_one_slot_give_it_one_interaction(
     outcomes = []
 
     def transfer(interaction):
+        barrier.wait()
         try:
-            barrier.wait()
             lifecycle.interaction_transfer(interaction=interaction, to_agent=target)
             outcomes.append("moved")
         except DomainError as exc:
             outcomes.append(str(exc))
-        finally:
-            connection.close()
 
-    workers = [threading.Thread(target=transfer, args=(i,)) for i in interactions]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-
+    assert run_in_threads(*(partial(transfer, i) for i in interactions)) == []
     assert outcomes.count("moved") == 1
     assert Interaction.objects.filter(agent=target).count() == 1
     assert InteractionEvent.objects.filter(kind=Kind.TRANSFERRED).count() == 1
