@@ -89,6 +89,17 @@ def messages(page):
     return page.locator("switchboard-chat .log .msg")
 
 
+@pytest.fixture
+def patient_expect():
+    """Live steps get 15 s instead of Playwright's 5: in the full suite two xdist workers, their browsers and
+    servers share two cores, and routing plus the console's socket took longer than 5 s there (twice in a
+    session). What is asserted is that each message arrives live and once, not how fast."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
+@pytest.mark.usefixtures("patient_expect")
 def test_visitor_and_agent_chat_live_across_origins(asgi_live_server, asgi_context_factory, shop):
     agent = asgi_context_factory().new_page()
     sign_in(agent, "ana")
