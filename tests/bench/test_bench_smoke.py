@@ -52,6 +52,22 @@ def count(url: str, sql: str) -> int:
         return conn.execute(sql).fetchone()[0]
 
 
+def settled_count(url: str, sql: str, quiet: float = 0.5, within: float = 10.0) -> int:
+    """The count once it has stopped moving for ``quiet`` seconds: when wrk stops, the live server's threads may
+    still be finishing a request wrk gave up on, and that request commits after wrk has returned."""
+    import time
+
+    deadline = time.monotonic() + within
+    last = count(url, sql)
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = count(url, sql)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"{sql!r} still moving after {within} s")
+
+
 def test_api_ingest_generates_interactions_and_drives_create_and_list(database_url, live_server):
     import asyncio
 
@@ -224,7 +240,7 @@ def test_create_vs_helpdesk_drives_our_create_with_wrk_under_gunicorn_and_uvicor
     # the warm-up's requests count too: every one of them made an interaction
     assert count(database_url, "SELECT count(*) FROM crm_interaction") >= before + served["requests"]
     # the list mode reads the queue's first page with the key, and writes nothing
-    before = count(database_url, "SELECT count(*) FROM crm_interaction")
+    before = settled_count(database_url, "SELECT count(*) FROM crm_interaction")
     listed = bench.wrk(live_server.url + bench.QUEUED, mode="list", duration=1, connections=2, env=env)
     assert listed["requests"] > 0 and bench.errors(listed) == 0, listed
     assert count(database_url, "SELECT count(*) FROM crm_interaction") == before
