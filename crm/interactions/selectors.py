@@ -6,9 +6,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from agents.access import Viewer
-from agents.models import Agent
+from agents.models import Agent, AgentRouting
 from config.choices import Channel
-from crm.choices import OWNED_STATUSES, InteractionStatus
+from crm.choices import InteractionStatus
 
 from .models import Interaction, Message
 
@@ -94,10 +94,14 @@ def interaction_assignable_agents(*, viewer: Viewer) -> QuerySet[Agent]:
 
 def agent_has_room(*, agent: Agent, channel: str) -> bool:
     """Whether ``agent`` can take more work on ``channel``: their owned work counted against their capacity (an
-    owned voice call blocks everything). Exact under the agent's row lock, which every assigner holds."""
-    channels = list(
-        Interaction.objects.filter(agent=agent, status__in=sorted(OWNED_STATUSES)).values_list("channel", flat=True)
-    )
-    if Channel.VOICE in channels:
+    owned voice call blocks everything).
+
+    Reads the agent's kept load (``agents.AgentRouting``, one row by primary key, changed by PostgreSQL's triggers
+    in the same statement as every move) as the router does, rather than counting their interactions. Exact
+    under the agent's row lock, which every assigner holds: only an assigner adds to a load, and a move that
+    lowers it concurrently can only make this answer cautious until it commits.
+    """
+    load = AgentRouting.objects.filter(agent_id=agent.pk).values_list("load", flat=True).first() or {}
+    if load.get(Channel.VOICE):
         return False
-    return channels.count(channel) < agent.capacity_for(channel)
+    return load.get(channel, 0) < agent.capacity_for(channel)

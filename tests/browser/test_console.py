@@ -124,3 +124,41 @@ def test_work_arrives_live_is_handled_and_the_wallboard_follows(asgi_live_server
     assert Message.objects.filter(interaction_id=first, direction="outbound", author__username="ana").exists()
     assert Interaction.objects.get(pk=second).agent_id == center["agent"].pk
     api.close()
+
+
+def test_a_message_written_before_the_console_socket_joined_is_shown(asgi_live_server, asgi_context_factory, center):
+    """The customer writes after the server drew the interaction page and before its socket joined: that
+    message's live event reached nobody on this page, so the first snapshot redraws the conversation."""
+    from crm.interactions import services as lifecycle
+
+    interaction = interaction_in_status(
+        InteractionStatus.ACTIVE,
+        agent=center["agent"],
+        queue=center["queue"],
+        customer=center["customer"],
+        subject="Parcel lost",
+        body="My parcel never came.",
+    )
+    page = asgi_context_factory().new_page()
+    sign_in(page, "ana")
+    held = {"closed": True}
+
+    def console_socket(ws):
+        # while held, each attempt is refused, as a slow network or a restarting server would; then it joins
+        if held["closed"]:
+            ws.close()
+        else:
+            ws.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/ws/console/$"), console_socket)
+    page.goto(f"/console/interactions/{interaction.pk}/")
+    messages = page.get_by_role("list", name="Messages")
+    expect(messages).to_contain_text("My parcel never came.")
+    assert page.evaluate("window.SwitchboardLive.connection.snapshots") == 0
+
+    lifecycle.message_create(interaction=interaction, direction="inbound", body="Found it at the neighbour's.")
+    held["closed"] = False
+    wait_live(page)
+    expect(messages).to_contain_text("Found it at the neighbour's.")
+    # the redraw is silent: nothing new was announced, the page only caught up
+    expect(page.get_by_text("New message from the customer.")).to_have_count(0)

@@ -200,11 +200,12 @@
     }
   }
 
-  var snapshotsSeen = 0;
-
   function onSnapshot(data) {
-    // a later snapshot follows a reconnect or a gap: messages may have been missed meanwhile
-    if (snapshotsSeen++ > 0) refreshConversation(false);
+    // Every snapshot redraws the conversation shown, the first one too: a message written after the server drew
+    // this page and before the socket joined its groups was published to nobody here (and a later snapshot
+    // follows a reconnect or a gap, when messages may have been missed meanwhile). One fetch per snapshot, on
+    // the interaction page only.
+    refreshConversation(false);
     applyAgent(data.agent);
     refreshBreak(); // events missed while disconnected are in the panel the server draws now
     (data.queues || []).forEach(applyQueue);

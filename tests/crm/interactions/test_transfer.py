@@ -177,6 +177,26 @@ def test_an_agent_on_a_voice_call_has_no_room_for_a_transfer():
         lifecycle.interaction_transfer(interaction=interaction, to_agent=busy)
 
 
+def test_an_agent_with_every_slot_taken_has_room_again_once_one_is_wrapped_up_and_resolved():
+    busy = _available(capacity={"chat": 1})
+    owned = interaction_in_status(S.ACTIVE, agent=busy)
+    interaction = interaction_in_status(S.ACTIVE)
+
+    with pytest.raises(DomainError, match="has no room for another chat interaction"):
+        lifecycle.interaction_transfer(interaction=interaction, to_agent=busy)
+    # wrap-up still holds the slot; resolving frees it (the kept load follows both moves)
+    owned = lifecycle.interaction_wrap_up(interaction=owned)
+    with pytest.raises(DomainError, match="no room"):
+        lifecycle.interaction_transfer(interaction=interaction, to_agent=busy)
+    lifecycle.interaction_resolve(interaction=owned)
+    busy.refresh_from_db()
+    busy.status = AgentStatus.AVAILABLE
+    busy.save(update_fields=["status"])
+
+    moved = lifecycle.interaction_transfer(interaction=interaction, to_agent=busy)
+    assert (moved.status, moved.agent_id) == (S.ASSIGNED, busy.pk)
+
+
 def test_transfer_to_the_agent_who_has_it_is_refused():
     interaction = interaction_in_status(S.ACTIVE)
     owner = interaction.agent
