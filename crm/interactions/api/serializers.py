@@ -184,9 +184,21 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
 
     @cached_property
     def _datetime(self):
-        # formats exactly as a declared DateTimeField (ISO 8601, "Z" for UTC); bound to the active time zone
-        # once per response instead of looking it up for every value
-        return serializers.DateTimeField(default_timezone=timezone.get_current_timezone()).to_representation
+        """Formats exactly as a declared DateTimeField (ISO 8601 in the active time zone, "Z" for UTC), bound to
+        that zone once per response; written out, since DRF's field took a third of a list page's CPU (15 values a
+        row). A naive value (never stored here) still goes through DRF's field."""
+        zone = timezone.get_current_timezone()
+        declared = serializers.DateTimeField(default_timezone=zone).to_representation
+
+        def iso(value):
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                return declared(value)
+            text = value.astimezone(zone).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return iso
 
 
 class SurveyOutputSerializer(serializers.Serializer):

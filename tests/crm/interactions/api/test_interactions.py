@@ -536,17 +536,25 @@ def test_the_output_is_what_the_declared_fields_give(queue_a):
     assert rows[1].follow_up_of_id == resolved.pk
     context = {"now": timezone.now() + timedelta(minutes=5)}
 
-    for interaction in [*rows, *Interaction.objects.filter(pk__in=[row.pk for row in rows])]:
-        serializer = InteractionOutputSerializer(interaction, context=context)
-        generic = serializers.ModelSerializer.to_representation(serializer, interaction)
-        lean = serializer.to_representation(interaction)
+    # in UTC ("Z") and in a zone with an offset, as a user's or the API's active time zone would be
+    for zone, interaction in [
+        (zone, interaction)
+        for zone in ("UTC", "America/Sao_Paulo")
+        for interaction in [*rows, *Interaction.objects.filter(pk__in=[row.pk for row in rows])]
+    ]:
+        with timezone.override(zone):
+            serializer = InteractionOutputSerializer(interaction, context=context)
+            generic = serializers.ModelSerializer.to_representation(serializer, interaction)
+            lean = serializer.to_representation(interaction)
+        assert lean["created_at"].endswith("Z" if zone == "UTC" else "-03:00")
         assert list(lean) == list(generic)
         assert json.dumps(lean) == json.dumps(generic)
         assert [type(value) for value in lean.values()] == [type(value) for value in generic.values()]
         # the SLA state written out field by field: what dataclasses.asdict gave (keys, order, values)
         state = asdict(sla_state(interaction=interaction, now=context["now"]))
-        for name in ("first_response_due_at", "next_response_due_at", "resolution_due_at"):
-            state[name] = serializer._datetime(state[name])
+        with timezone.override(zone):
+            for name in ("first_response_due_at", "next_response_due_at", "resolution_due_at"):
+                state[name] = serializer._datetime(state[name])
         assert json.dumps(lean["sla"]) == json.dumps(state)
 
 
