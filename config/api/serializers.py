@@ -101,3 +101,20 @@ class CachedRelatedField(serializers.PrimaryKeyRelatedField):
         if obj is None:
             self.fail("does_not_exist", pk_value=data)
         return obj
+
+
+def iso_datetime_writer(zone):
+    """A function writing a datetime exactly as a declared ``DateTimeField`` does (ISO 8601 in ``zone``, "Z" for
+    UTC, None for None), for hand-written ``to_representation`` on hot paths: DRF's field took a third of a list
+    page's CPU (15 values a row). A naive value (never stored here) still goes through DRF's field."""
+    declared = serializers.DateTimeField(default_timezone=zone).to_representation
+
+    def iso(value):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return declared(value)
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return iso
