@@ -29,13 +29,13 @@ class AuditEntry(models.Model):
     actor = models.CharField(_("actor"), max_length=200)
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
-        related_name="+", verbose_name=_("user"),
+        related_name="+", verbose_name=_("user"), db_index=False,
     )  # fmt: skip
     actor_api_key_id = models.PositiveBigIntegerField(_("API key id"), null=True, blank=True)
     client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     content_type = models.ForeignKey(
         ContentType, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
-        verbose_name=_("object type"),
+        verbose_name=_("object type"), db_index=False,
     )  # fmt: skip
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
@@ -43,13 +43,14 @@ class AuditEntry(models.Model):
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     team = models.ForeignKey(
         "agents.Team", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
-        verbose_name=_("team"),
+        verbose_name=_("team"), db_index=False,
     )  # fmt: skip
 
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
         ordering = ["-at", "-id"]
+        # the three foreign keys have no index of their own: each leads one of these
         indexes = [
             models.Index(fields=["content_type", "object_id"], name="auditentry_object"),
             models.Index(fields=["team", "-at"], name="auditentry_team_time"),

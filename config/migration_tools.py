@@ -27,3 +27,23 @@ def permissions_for(apps, grants):
             raise RuntimeError(f"Permissions missing for {app}.{model}: {codenames}")
         found.extend(permissions)
     return found
+
+
+def foreign_key_indexes_dropped(table, indexes, state_operations):
+    """Foreign keys that lose their own one-column index (``db_index=False``): the model state learns it from
+    ``state_operations`` (the ``AlterField``s ``makemigrations`` wrote), while the database only drops each index of
+    ``indexes`` (``{name: column}``, Django's generated names) with ``DROP INDEX CONCURRENTLY`` — Django's own
+    ``AlterField`` would drop and re-add each foreign key, re-checking every row under a lock that blocks writes.
+    For a non-atomic migration; reversing builds the indexes again, concurrently too."""
+    from django.db import migrations
+
+    return migrations.SeparateDatabaseAndState(
+        state_operations=state_operations,
+        database_operations=[
+            migrations.RunSQL(
+                f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"',
+                reverse_sql=f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" ("{column}")',
+            )
+            for name, column in indexes.items()
+        ],
+    )

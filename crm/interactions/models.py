@@ -207,7 +207,8 @@ class Assignment(models.Model):
     open row per interaction, so two assigners that both believed they won cannot both record it.
     """
 
-    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="assignments")
+    # (no index of its own on the interaction: assignment_interaction_time starts with it)
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="assignments", db_index=False)
     agent = models.ForeignKey(Agent, null=True, on_delete=models.SET_NULL, related_name="assignments")
     offered_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -241,12 +242,15 @@ class Assignment(models.Model):
 class InteractionEvent(models.Model):
     """The interaction's event log: every status change and move, with actor and time (AHT, ASA, transfers)."""
 
-    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="events")
+    # indexed by Meta.indexes only: event_interaction_at starts with the interaction; actor and agent where set
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=40, help_text="e.g. created, queued, assigned, accepted, resolved")
     from_status = models.CharField(max_length=16, choices=InteractionStatus.choices, blank=True)
     to_status = models.CharField(max_length=16, choices=InteractionStatus.choices, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
+    agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     at = models.DateTimeField()
     data = models.JSONField(default=dict, blank=True)
 
@@ -257,6 +261,8 @@ class InteractionEvent(models.Model):
         indexes = [
             models.Index(fields=["interaction", "at"], name="event_interaction_at"),
             models.Index(fields=["kind", "at"], name="event_kind_at"),
+            models.Index(fields=["actor"], name="event_actor", condition=models.Q(actor__isnull=False)),
+            models.Index(fields=["agent"], name="event_agent", condition=models.Q(agent__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -266,15 +272,23 @@ class InteractionEvent(models.Model):
 class Message(models.Model):
     """One message of an interaction: from the customer, to the customer, or an internal note."""
 
-    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="messages")
+    # indexed by Meta.indexes only: message_interaction_time starts with the interaction; author and inbox where set
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="messages", db_index=False)
     direction = models.CharField(max_length=16, choices=MessageDirection.choices)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, help_text="empty for the customer"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="empty for the customer",
+        db_index=False,
     )
     body = models.TextField()
     attachments = models.JSONField(default=list, blank=True, help_text="[{name, content_type, size, url}]")
     external_id = models.CharField(max_length=200, blank=True, help_text="the provider's id (an e-mail's Message-ID)")
-    inbox = models.ForeignKey("crm.Inbox", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    inbox = models.ForeignKey(
+        "crm.Inbox", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages", db_index=False
+    )
     delivery_status = models.CharField(
         max_length=16,
         choices=DeliveryStatus.choices,
@@ -291,6 +305,8 @@ class Message(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["interaction", "created_at"], name="message_interaction_time"),
+            models.Index(fields=["author"], name="message_author", condition=models.Q(author__isnull=False)),
+            models.Index(fields=["inbox"], name="message_inbox", condition=models.Q(inbox__isnull=False)),
             # threading: a reply names the ids of the messages it answers
             models.Index(fields=["external_id"], name="message_external_id", condition=~models.Q(external_id="")),
         ]

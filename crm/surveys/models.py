@@ -19,7 +19,8 @@ class Survey(models.Model):
     single-use. One survey per interaction and kind: a reopened and re-resolved contact is not asked twice.
     """
 
-    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="surveys")
+    # no index of its own: survey_one_per_kind starts with it
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="surveys", db_index=False)
     kind = models.CharField(max_length=8, choices=SurveyKind.choices, default=SurveyKind.CSAT)
     token = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=16, choices=SurveyStatus.choices, default=SurveyStatus.PENDING)

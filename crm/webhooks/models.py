@@ -48,7 +48,8 @@ class WebhookDelivery(models.Model):
     receiver; receivers de-duplicate by ``event_id`` (sent as ``Switchboard-Event-Id``) across our retries.
     """
 
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    # no index of its own: webhookdelivery_webhook and webhookdelivery_event_unique start with it
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     event_id = models.UUIDField(default=uuid.uuid4)
     event_type = models.CharField(max_length=50)
     payload = models.JSONField(help_text="the whole body: id, type, created_at, data")
