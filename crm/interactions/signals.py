@@ -8,9 +8,10 @@ they run after the commit and must read fresh state themselves.
 from django.dispatch import Signal
 
 # kwargs: interaction_id (int), kind (InteractionEventKind), from_status (str, "" on creation), to_status (str),
-# channel (str, or None when the sender did not have it at hand: a receiver that cares reads it)
+# channel (str, or None when the sender did not have it at hand: a receiver that cares reads it), inbox (the
+# interaction's inbox id, None without one; meaningful only when channel is not None)
 # Changes committed together by one service call (a router's batch) also carry batch (a tuple of dicts with
-# those five keys, every change of the commit in order) and batch_index (this change's place in it), so a
+# those six keys, every change of the commit in order) and batch_index (this change's place in it), so a
 # receiver may handle the batch at once, at its first change, and skip the others.
 interaction_changed = Signal()
 

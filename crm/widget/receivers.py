@@ -20,9 +20,14 @@ logger = logging.getLogger(__name__)
 def publish_widget_status(sender, *, interaction_id, kind, from_status, to_status, batch=None, **kwargs) -> None:
     if batch is not None and kwargs.get("batch_index", 0):
         return  # the whole batch was handled at its first change
-    channels = {change.get("channel") for change in batch} if batch else {kwargs.get("channel")}
-    if "chat" not in channels and None not in channels:
-        return  # no chat among them (an e-mail, an API create): no visitor to tell, and no query to find that out
+    changes = batch if batch else ({"channel": kwargs.get("channel"), "inbox": kwargs.get("inbox")},)
+    if not any(
+        change.get("channel") is None or (change["channel"] == "chat" and change.get("inbox") is not None)
+        for change in changes
+    ):
+        # no chat of an inbox among them (an e-mail, a chat an integrator created through the API): no visitor to
+        # tell, and no query to find that out
+        return
     try:
         ids = [change["interaction_id"] for change in batch] if batch else [interaction_id]
         chats = Interaction.objects.filter(pk__in=ids, channel="chat", inbox__adapter="chat").only(

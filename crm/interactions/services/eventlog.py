@@ -61,11 +61,13 @@ def new_event(*, interaction, kind, from_status, to_status, actor=None, agent_id
     )
 
 
-def _channel(event: InteractionEvent) -> str | None:
-    """The event's interaction's channel when the event was made with the interaction at hand (always, in the
-    services), else None: never a query for it."""
+def _known(event: InteractionEvent) -> dict[str, Any]:
+    """The event's interaction's channel and inbox when the event was made with the interaction at hand (always,
+    in the services), else a channel of None (and no inbox): never a query for them."""
     interaction = InteractionEvent.interaction.field.get_cached_value(event, default=None)
-    return interaction.channel if interaction is not None else None
+    if interaction is None:
+        return {"channel": None, "inbox": None}
+    return {"channel": interaction.channel, "inbox": interaction.inbox_id}
 
 
 def announce_batch(events: Sequence[InteractionEvent]) -> None:
@@ -76,7 +78,7 @@ def announce_batch(events: Sequence[InteractionEvent]) -> None:
             "kind": event.kind,
             "from_status": event.from_status,
             "to_status": event.to_status,
-            "channel": _channel(event),
+            **_known(event),
         }
         for event in events
     )
@@ -93,7 +95,7 @@ def announce(event: InteractionEvent) -> None:
     """Write the event's outbox rows (the ``events_logged`` hook), and send ``interaction_changed`` on commit."""
     run_events_logged(events=[event])
     interaction_id, kind, from_status, to_status = event.interaction_id, event.kind, event.from_status, event.to_status
-    channel = _channel(event)
+    known = _known(event)
     transaction.on_commit(
         lambda: interaction_changed.send(
             sender=Interaction,
@@ -101,7 +103,7 @@ def announce(event: InteractionEvent) -> None:
             kind=kind,
             from_status=from_status,
             to_status=to_status,
-            channel=channel,
+            **known,
         )
     )
 

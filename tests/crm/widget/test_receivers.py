@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.choices import InteractionStatus
 from tests.crm.factories import interaction_in_status
+from tests.crm.widget.conftest import chat_inbox
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +24,17 @@ def test_a_change_of_another_channel_runs_no_widget_query(channel, django_captur
     assert widget_reads(queries.captured_queries) == []
 
 
-def test_a_chats_changes_are_looked_up_for_its_visitor(django_capture_on_commit_callbacks):
+def test_a_chat_an_integrator_created_without_an_inbox_runs_no_widget_query(django_capture_on_commit_callbacks):
+    # no inbox, so no widget and no visitor: the API's chat creates (the ingest benchmark's) cost nothing here
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
         interaction_in_status(InteractionStatus.RESOLVED, channel="chat")
+
+    assert widget_reads(queries.captured_queries) == []
+
+
+def test_a_widget_chats_changes_are_looked_up_for_its_visitor(django_capture_on_commit_callbacks):
+    inbox = chat_inbox()
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        interaction_in_status(InteractionStatus.RESOLVED, channel="chat", queue=inbox.queue, inbox=inbox)
 
     assert widget_reads(queries.captured_queries)  # created, assigned, accepted, resolved: each tells its visitor
