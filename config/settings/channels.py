@@ -36,9 +36,13 @@ def _layer_url(url: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}socket_timeout=30"
 
 
+# Redis connections one web process (per event loop) may open for its sockets; more callers at once wait for a free
+# one (config.channel_layer) instead of failing as redis-py's default pool does.
+CHANNELS_REDIS_MAX_CONNECTIONS = env.int("CHANNELS_REDIS_MAX_CONNECTIONS", default=100)
+
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "config.channel_layer.SwitchboardChannelLayer",
         "CONFIG": {
             "hosts": [
                 _layer_url(
