@@ -30,12 +30,25 @@ def test_dockerfile_runs_as_non_root_with_a_healthcheck_and_no_secret():
 
 def test_compose_starts_every_role_with_health_checks_and_a_one_shot_migrate():
     services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
-    assert set(services) == {"web", "worker", "beat", "migrate", "postgres", "postgres-replica", "redis"}
-    for name in ("web", "worker", "beat", "postgres", "postgres-replica", "redis"):
+    assert set(services) == {"web", "ws", "proxy", "worker", "beat", "migrate", "postgres", "postgres-replica", "redis"}
+    for name in ("web", "ws", "worker", "beat", "postgres", "postgres-replica", "redis"):
         assert "healthcheck" in services[name], name
     assert services["migrate"]["restart"] == "no"
-    for role in ("web", "worker", "beat"):
+    for role in ("web", "ws", "worker", "beat"):
         assert services[role]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
     assert "pg_basebackup" in " ".join(services["postgres-replica"]["command"])
     assert "--appendonly" in services["redis"]["command"]
+
+
+def test_compose_serves_http_through_gunicorn_and_websockets_through_uvicorn_behind_one_proxy():
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    assert services["web"]["command"][:2] == ["gunicorn", "config.wsgi:application"]
+    assert "command" not in services["ws"]  # the image's CMD: uvicorn config.asgi:application
+    assert "ports" not in services["web"] and "ports" not in services["ws"]  # only the proxy is published
+    proxy = services["proxy"]
+    assert proxy["ports"] == ["8000:8000"]
+    assert proxy["environment"]["SWITCHBOARD_WEB_UPSTREAM"] == "web:8000"
+    assert proxy["environment"]["SWITCHBOARD_WS_UPSTREAM"] == "ws:8000"
+    template, mounted = proxy["volumes"][0].removesuffix(":ro").split(":")
+    assert mounted == "/etc/nginx/templates/default.conf.template" and (ROOT / template).is_file()
