@@ -24,10 +24,11 @@ def _layout(model: type[Model], alias: str) -> tuple[tuple, str]:
     return fields, head
 
 
-def rows_insert(objs: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> list[Model]:
-    """Insert ``objs`` (unsaved, all of one model) in one statement; their ids are set, in order. Answers them."""
-    if not objs:
-        return []
+def rows_insert_sql(
+    objs: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS, returning: bool = True
+) -> tuple[str, list]:
+    """The statement ``rows_insert`` runs for ``objs`` (with ``RETURNING`` the primary key, or none), unexecuted: to
+    send it with another in one round trip (``WITH a AS (INSERT …) INSERT …``)."""
     model = type(objs[0])
     connection = connections[using]
     fields, head = _layout(model, using)
@@ -43,12 +44,27 @@ def rows_insert(objs: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> list
             places.append("%s")
             params.append(field.get_db_prep_save(value, connection))
         rows.append(f"({', '.join(places)})")
-    pk = model._meta.pk
-    sql = f"{head}{', '.join(rows)} RETURNING {connection.ops.quote_name(pk.column)}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
+    sql = f"{head}{', '.join(rows)}"
+    if returning:
+        sql += f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
+    return sql, params
+
+
+def rows_saved(objs: Sequence[Model], ids: Sequence, *, using: str = DEFAULT_DB_ALIAS) -> list[Model]:
+    """Mark ``objs`` saved with the ids their ``RETURNING`` gave, in order."""
+    pk = type(objs[0])._meta.pk
     for obj, value in zip(objs, ids, strict=True):
         setattr(obj, pk.attname, value)
         obj._state.adding, obj._state.db = False, using
     return list(objs)
+
+
+def rows_insert(objs: Sequence[Model], *, using: str = DEFAULT_DB_ALIAS) -> list[Model]:
+    """Insert ``objs`` (unsaved, all of one model) in one statement; their ids are set, in order. Answers them."""
+    if not objs:
+        return []
+    sql, params = rows_insert_sql(objs, using=using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return rows_saved(objs, ids, using=using)
