@@ -162,3 +162,45 @@ def test_a_message_written_before_the_console_socket_joined_is_shown(asgi_live_s
     expect(messages).to_contain_text("Found it at the neighbour's.")
     # the redraw is silent: nothing new was announced, the page only caught up
     expect(page.get_by_text("New message from the customer.")).to_have_count(0)
+
+
+def test_a_message_that_arrives_while_the_conversation_is_being_redrawn_is_not_lost(
+    asgi_live_server, asgi_context_factory, center
+):
+    """The first snapshot redraws the conversation; a customer message written after the server answered that redraw
+    but before the page drew it must bring one more redraw (one in flight does not cover it)."""
+    from crm.interactions import services as lifecycle
+
+    interaction = interaction_in_status(
+        InteractionStatus.ACTIVE,
+        agent=center["agent"],
+        queue=center["queue"],
+        customer=center["customer"],
+        subject="Refund",
+        body="Where is my refund?",
+    )
+    page = asgi_context_factory().new_page()
+    sign_in(page, "ana")
+    held = []
+
+    def hold_the_first_redraw(route):
+        if route.request.resource_type == "fetch" and not held:
+            held.append((route, route.fetch()))  # the server's answer, read now: before the message below
+        else:
+            route.continue_()
+
+    page.route(re.compile(rf"/console/interactions/{interaction.pk}/$"), hold_the_first_redraw)
+    page.goto(f"/console/interactions/{interaction.pk}/")
+    wait_live(page)
+    while not held:
+        page.wait_for_timeout(50)
+    seq = page.evaluate("window.SwitchboardLive.connection.seq")
+
+    lifecycle.message_create(interaction=interaction, direction="inbound", body="It arrived, thank you.")
+    page.wait_for_function(f"() => window.SwitchboardLive.connection.seq > {seq}")  # the page heard of it
+    route, stale = held[0]
+    route.fulfill(response=stale)
+
+    messages = page.get_by_role("list", name="Messages")
+    expect(messages).to_contain_text("It arrived, thank you.")
+    expect(page.get_by_text("New message from the customer.")).to_be_visible()

@@ -246,11 +246,17 @@
   // The customer wrote on the interaction this page shows (message.created): the conversation is drawn again
   // from the server's page, in place, so a reply being typed below it is left alone.
   var conversationFetch = null;
+  var conversationAgain = null; // null, or whether the redraw owed after the one in flight announces
 
   function refreshConversation(announce) {
     var list = document.querySelector("ol.conversation");
     if (!currentId || !list || !window.fetch || !window.DOMParser) return;
-    if (conversationFetch) return; // one redraw in flight covers the messages that arrive meanwhile
+    if (conversationFetch) {
+      // the redraw in flight may have been read before this message was written: one more follows it (however
+      // many arrive meanwhile)
+      conversationAgain = Boolean(conversationAgain) || announce;
+      return;
+    }
     conversationFetch = window.fetch(window.location.pathname, { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
@@ -261,7 +267,14 @@
         if (announce) notice(gettext("New message from the customer."));
       })
       .catch(function () { /* the next event or page load shows it */ })
-      .then(function () { conversationFetch = null; });
+      .then(function () {
+        conversationFetch = null;
+        if (conversationAgain !== null) {
+          var again = conversationAgain;
+          conversationAgain = null;
+          refreshConversation(again);
+        }
+      });
   }
 
   // Website chat typing indicators (crm.widget.typing): the visitor's, shown above the reply box; the agent's,
