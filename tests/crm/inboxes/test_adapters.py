@@ -89,6 +89,7 @@ def test_email_settings_are_cleaned_and_defaulted():
         "message_id_domain": "switchboard.acme.test",
         "max_attachment_bytes": 10 * 1024 * 1024,
         "max_total_bytes": 25 * 1024 * 1024,
+        "import": "immediate",
     }
 
 
