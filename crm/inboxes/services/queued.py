@@ -126,8 +126,9 @@ def queued_sweep(*, older_than: float = STALE_SECONDS) -> int:
     """(Beat.) Start a drain for each inbox with a queued mail older than ``older_than`` seconds whose lock no
     drainer holds: a drain lost on the way, or a worker killed mid-batch. Answers how many were started."""
     cutoff = timezone.now() - timedelta(seconds=older_than)
-    waiting = (
+    waiting = list(
         InboundReceipt.objects.filter(status=ReceiptStatus.QUEUED, received_at__lt=cutoff)
+        .order_by("inbox_id")  # not the model's ordering: one row per inbox
         .values_list("inbox_id", flat=True)
         .distinct()
     )
