@@ -79,11 +79,11 @@ def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint") -> Inbou
         source=source[:16],
         received_at=timezone.now(),
     )
+    if insert_unless_present(receipt):  # one statement: in autocommit (the endpoint) its own transaction
+        receipt.duplicate = False
+        request_drain(inbox_id=inbox.pk)
+        return receipt
     with transaction.atomic():
-        if insert_unless_present(receipt):
-            receipt.duplicate = False
-            request_drain(inbox_id=inbox.pk)
-            return receipt
         found = InboundReceipt.objects.select_for_update().get(inbox=inbox, key=key)
         if found.status != ReceiptStatus.FAILED:
             found.duplicate = True

@@ -11,6 +11,7 @@ import pytest
 import redis
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.inboxes.adapters.email import EmailAdapter
 from crm.inboxes.models import InboundReceipt, ReceiptStatus
@@ -155,3 +156,14 @@ def test_one_mail_failing_in_a_batch_is_recorded_failed_and_the_others_import(qu
     assert failed.interaction is None and failed.message is None
     assert {receipt.status for receipt in receipts.values()} == {ReceiptStatus.IMPORTED}
     assert Interaction.objects.count() == 2
+
+
+def test_a_queued_mail_costs_the_endpoint_one_statement(queued, post_mail):
+    post_mail(queued, corpus.message(message_id="<warm@example.com>").as_bytes())  # fills the per-process caches
+
+    with CaptureQueriesContext(connection) as captured:
+        response = post_mail(queued, corpus.alternative())
+
+    assert response.status_code == 202
+    [statement] = [query["sql"] for query in captured.captured_queries]
+    assert statement.startswith('INSERT INTO "crm_inboundreceipt"') and "ON CONFLICT" in statement
