@@ -70,6 +70,8 @@ def test_a_channel_without_adapter_is_a_lookup_error():
 def test_the_email_import_is_immediate_or_queued():
     base = {"address": "support@acme.test"}
     assert EmailAdapter.validate_settings({**base, "import": "queued"})["import"] == "queued"
+    assert EmailAdapter.validate_settings({**base, "import": "immediate"})["import"] == "immediate"
+    assert "import" not in EmailAdapter.validate_settings(base)  # absent: immediate, as before the setting
     for wrong in ("later", "", None, ["queued"]):
         with pytest.raises(adapters_base.InvalidSettings) as refused:
             EmailAdapter.validate_settings({**base, "import": wrong})
@@ -89,7 +91,6 @@ def test_email_settings_are_cleaned_and_defaulted():
         "message_id_domain": "switchboard.acme.test",
         "max_attachment_bytes": 10 * 1024 * 1024,
         "max_total_bytes": 25 * 1024 * 1024,
-        "import": "immediate",
     }
 
 

@@ -98,10 +98,10 @@ class EmailAdapter:
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 errors[key] = "a positive number of bytes"
             cleaned[key] = value
-        mode = settings.get("import", IMPORT_MODES[0])
-        if mode not in IMPORT_MODES:
-            errors["import"] = "immediate or queued"
-        cleaned["import"] = mode
+        if "import" in settings:  # absent: immediate (the settings of inboxes made before it stay as they were)
+            if settings["import"] not in IMPORT_MODES:
+                errors["import"] = "immediate or queued"
+            cleaned["import"] = settings["import"]
         oauth, oauth_errors = validate_oauth_settings(settings)
         cleaned.update(oauth)
         errors.update(oauth_errors)
