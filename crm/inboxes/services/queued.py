@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 DRAIN_TASK = "crm.inboxes.tasks.email_drain"
 BATCH = 25  # mails per transaction: the after-commit work (live events, routing trigger) is coalesced per batch
-ROUNDS = 40  # batches per task run; then the drain queues itself again rather than holding a worker
+ROUNDS = 4  # batches per task run; then the drain queues itself again: routing (and other inboxes) get a turn
 STALE_SECONDS = 5  # a queued mail this old with no drainer at work: the sweep starts one
 PENDING_MARK_SECONDS = 30  # a requested drain that never started (lost on the way) stops blocking new requests
 _LOCK_CLASS = 0x53424551  # pg_advisory_xact_lock(class, inbox id): "SBEQ", the queued e-mail import
@@ -118,7 +118,7 @@ def email_drain(*, inbox_id: int, batch: int = BATCH, rounds: int = ROUNDS) -> i
         drained += len(receipts)
         if len(receipts) < batch:
             return drained
-    _publish_drain(inbox_id)  # a long backlog: other inboxes' drains get a turn at the worker
+    _request(inbox_id)  # a backlog: queued again (unless a drain is pending already) behind the routing runs
     return drained
 
 

@@ -92,7 +92,7 @@ def test_two_drainers_at_once_import_each_mail_once_and_in_order(queued):
 
     def drainer():
         start.wait(10)
-        drained.append(email_drain(inbox_id=queued.pk, batch=3))
+        drained.append(email_drain(inbox_id=queued.pk, batch=3, rounds=50))
 
     for worker in [_in_thread(drainer, errors), _in_thread(drainer, errors)]:
         worker.join(60)
