@@ -15,8 +15,9 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.inboxes.adapters.email import EmailAdapter
 from crm.inboxes.models import InboundReceipt, ReceiptStatus
-from crm.inboxes.services.queued import email_accept, email_drain, queued_sweep
+from crm.inboxes.services.queued import drain_starting, email_accept, email_drain, queued_sweep
 from crm.interactions.models import Interaction, Message
+from crm.routing.services.triggers import routing_run_starting
 from tests.crm.inboxes.email import corpus
 from tests.crm.inboxes.factories import InboxFactory
 
@@ -28,10 +29,12 @@ def queued(publish_to):
     """A queued inbox whose drain requests go to a broker queue nobody reads: the test drains by itself."""
     queue = f"test-queued-{uuid.uuid4().hex[:12]}"
     publish_to(queue)
-    yield InboxFactory(
-        settings=EmailAdapter.validate_settings({"address": corpus.SUPPORT, "import": "queued"}),
-    )
+    inbox = InboxFactory(settings=EmailAdapter.validate_settings({"address": corpus.SUPPORT, "import": "queued"}))
+    yield inbox
     redis.Redis.from_url(django_settings.CELERY_BROKER_URL).delete(queue)
+    # the requests sent to that queue left "run pending" marks: a later test's requests must not wait on them
+    routing_run_starting()
+    drain_starting(inbox_id=inbox.pk)
 
 
 @pytest.fixture
