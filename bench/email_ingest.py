@@ -4,6 +4,7 @@ Usage (from the repository root, PostgreSQL, Redis and Debian's dovecot-imapd in
 
     .venv/bin/python bench/email_ingest.py                        # 10,000 messages per path, then the ceiling
     .venv/bin/python bench/email_ingest.py --messages 2000 --concurrency 16 --skip-imap
+    .venv/bin/python bench/email_ingest.py --messages 1000 --skip-imap --import queued  # store now, import in Celery
 
 What it does:
 
@@ -22,7 +23,10 @@ What it does:
    message as ``message/rfc822`` to ``/inbound/email/<token>/`` over keep-alive connections (``bench/_http.py``,
    a tenth of httpx's CPU per request: the load generator shares the cores with what it measures; ``--client
    httpx`` for the old one). A real Celery worker (``--celery-concurrency`` processes, a queue of its own) routes
-   the new interactions, as in production.
+   the new interactions, as in production. ``--import queued`` sets the inbox's ``"import": "queued"``: the
+   endpoint only stores the raw mail (answer 202) and the worker imports it (``crm.inboxes.services.queued``);
+   then the endpoint's msg/s is the acceptance rate, and a "drain" line gives the import's own rate, from the
+   first receipt to the last mail imported.
 5. IMAP: dovecot started as ``tests/support/dovecot.py`` does it; the messages are APPENDed over one connection
    (not timed), then ``crm.inboxes.services.mailbox.mailbox_poll`` imports them in this process (timed), the same
    worker routing.
@@ -142,7 +146,7 @@ def generate_mails(count: int, *, prefix: str, reply_lag: int = 200, seed: int =
 # --- the center --------------------------------------------------------------------------------------------------
 
 
-def make_center(*, agents: int, capacity: int, imap_url: str = ""):
+def make_center(*, agents: int, capacity: int, imap_url: str = "", mode: str = "immediate"):
     """Team, e-mail queue, available agents and the two inboxes (Django set up). Answers (endpoint, imap) inboxes."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
@@ -166,7 +170,9 @@ def make_center(*, agents: int, capacity: int, imap_url: str = ""):
         )
         for n, user in enumerate(users)
     )  # fmt: skip
-    endpoint = inbox_create(name=f"Bench endpoint {tag}", channel="email", queue=queue, settings={"address": SUPPORT})
+    endpoint = inbox_create(
+        name=f"Bench endpoint {tag}", channel="email", queue=queue, settings={"address": SUPPORT, "import": mode}
+    )
     imap = None
     if imap_url:
         imap = inbox_create(
@@ -306,6 +312,28 @@ def measure_routing(inbox_id: int, mails: list[Mail], phase: Phase, *, timeout: 
     phase.check = f"{imported}/{len(mails)} imported once, {threaded}/{replies} replies on their thread"
 
 
+def measure_drain(inbox_id: int, count: int, *, timeout: float = 600) -> Phase:
+    """(Queued import.) Wait until the inbox has no queued receipt; the drain's rate, from the first receipt to the
+    last message stored."""
+    from django.db.models import Max, Min
+
+    from crm.inboxes.models import InboundReceipt, ReceiptStatus
+
+    phase, deadline = Phase("  drain (1st receipt → last import)"), time.monotonic() + timeout
+    while InboundReceipt.objects.filter(inbox_id=inbox_id, status=ReceiptStatus.QUEUED).exists():
+        if time.monotonic() > deadline:
+            phase.errors.append(f"still queued after {timeout:.0f} s")
+            break
+        time.sleep(0.2)
+    span = InboundReceipt.objects.filter(inbox_id=inbox_id).aggregate(
+        first=Min("received_at"), last=Max("message__created_at")
+    )
+    phase.count = count
+    if span["first"] and span["last"]:
+        phase.seconds = (span["last"] - span["first"]).total_seconds()
+    return phase
+
+
 def report(phases: list[Phase]) -> None:
     _log(f"\n{'path':<34} {'messages':>8} {'msg/s':>7} {'req p50':>8} {'req p99':>8} {'routed p50':>10} "
          f"{'routed p99':>10}  checks")  # fmt: skip
@@ -320,7 +348,8 @@ def report(phases: list[Phase]) -> None:
         for error in p.errors[:3]:
             _log(f"    e.g. {error}")
     by_label = {p.label: p for p in phases}
-    endpoint, ceiling = by_label.get("endpoint POST /inbound/email/"), by_label.get("ceiling POST /ingest-raw")
+    endpoint = next((p for p in phases if p.label.startswith("endpoint POST")), None)
+    ceiling = by_label.get("ceiling POST /ingest-raw")
     if endpoint and ceiling and ceiling.rate:
         _log(f"endpoint / ceiling: {endpoint.rate / ceiling.rate:.2f} (aim ≥ 0.50; endpoint aim ≥ 200 msg/s)")
     _log("(ms; routed = receipt → assigned to an agent for new work, → stored on its interaction for a reply)")
@@ -391,6 +420,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8775, help="server port; the ceiling uses the next one")
     parser.add_argument("--skip-imap", action="store_true")
     parser.add_argument("--skip-ceiling", action="store_true")
+    parser.add_argument(
+        "--import",
+        dest="import_mode",
+        choices=["immediate", "queued"],
+        default="immediate",
+        help="the endpoint inbox's import setting: import before answering, or store, answer 202, import in Celery",
+    )
     args = parser.parse_args()
 
     args.database_url = prepare_database(args.database)
@@ -426,7 +462,7 @@ def run(args, env: dict[str, str]) -> None:
         account = imap_server.add_account() if imap_server else None
         capacity = 2 * args.messages // args.agents + 10
         endpoint_inbox, imap_inbox = make_center(
-            agents=args.agents, capacity=capacity, imap_url=account.url() if account else ""
+            agents=args.agents, capacity=capacity, imap_url=account.url() if account else "", mode=args.import_mode
         )
         phases = []
         with celery_worker(env, args.celery_concurrency):
@@ -439,13 +475,14 @@ def run(args, env: dict[str, str]) -> None:
                         url,
                         mails,
                         concurrency=args.concurrency,
-                        label="endpoint POST /inbound/email/",
+                        label=f"endpoint POST /inbound/email/ ({args.import_mode})",
                         client=args.client,
                     )
                 )
             _log(f"  {phase.rate:.1f} msg/s; waiting for routing…")
+            drain = measure_drain(endpoint_inbox.pk, len(mails)) if args.import_mode == "queued" else None
             measure_routing(endpoint_inbox.pk, mails, phase)
-            phases.append(phase)
+            phases += [phase, drain] if drain else [phase]
             if imap_inbox is not None:
                 mails = generate_mails(args.messages, prefix=f"im{uuid.uuid4().hex[:6]}", reply_lag=args.reply_lag)
                 seconds = append_mails("127.0.0.1", account.port, account.username, account.password, mails)

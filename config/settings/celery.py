@@ -76,6 +76,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": _EMAIL_POLL_SECONDS,
         "options": {"expires": _EMAIL_POLL_SECONDS},
     },
+    # Queued e-mail imports (inbox setting "import": "queued") waiting with no drainer at work: a drain lost on the
+    # way or a worker killed mid-batch (crm.inboxes.services.queued).
+    "email-queued-sweep": {
+        "task": "crm.inboxes.tasks.email_queued_sweep",
+        "schedule": 5.0,
+        "options": {"expires": 5},
+    },
     # Idempotency-Key records are kept SWITCHBOARD_IDEMPOTENCY_TTL_HOURS; older ones are deleted hourly.
     "idempotency-purge": {
         "task": "crm.tasks.idempotency_purge_task",

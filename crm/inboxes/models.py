@@ -59,6 +59,7 @@ class ReceiptStatus(models.TextChoices):
     IMPORTED = "imported", "Imported"
     NOISE = "noise", "Recorded, not answered (auto-reply, bounce, our own mail)"
     FAILED = "failed", "Failed"
+    QUEUED = "queued", "Queued (stored, waiting for its import)"
 
 
 class InboundReceipt(models.Model):
@@ -68,7 +69,9 @@ class InboundReceipt(models.Model):
     key = models.CharField(max_length=300, help_text="the Message-ID (or a synthetic key) of what arrived")
     status = models.CharField(max_length=16, choices=ReceiptStatus.choices)
     reason = models.TextField(blank=True)
-    raw = models.BinaryField(null=True, blank=True, help_text="kept when the import failed, to run it again")
+    raw = models.BinaryField(
+        null=True, blank=True, help_text="kept while queued, and when the import failed, to run it again"
+    )
     size = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=16, default="endpoint", help_text="endpoint, imap, api")
     sender = models.CharField(max_length=254, blank=True, help_text="who wrote it (the From address)")
@@ -90,7 +93,9 @@ class InboundReceipt(models.Model):
         indexes = [
             models.Index(
                 fields=["inbox", "received_at"], name="inbound_receipt_failed", condition=models.Q(status="failed")
-            )
+            ),
+            # the queued imports' drain (an inbox's, in arrival order) and the beat's sweep: only queued rows
+            models.Index(fields=["inbox", "id"], name="inbound_receipt_queued", condition=models.Q(status="queued")),
         ]
 
     def __str__(self) -> str:

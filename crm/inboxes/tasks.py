@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import mailbox
+from .services import mailbox, queued
 from .services.delivery import delivery_publish_due, delivery_send
 from .services.orphans import orphan_files_sweep
 
@@ -12,6 +12,20 @@ def email_poll_due() -> int:
     """Import what is new in the IMAP mailboxes of the e-mail inboxes (by beat). Idempotent: a mailbox being read
     by another worker is skipped, and each message's receipt is unique."""
     return mailbox.email_poll_due()
+
+
+@shared_task(name="crm.inboxes.tasks.email_drain", ignore_result=True, dead_letter_on_failure=False)
+def email_drain(inbox_id: int) -> int:
+    """Import an inbox's queued mail in arrival order (``services.queued``). Idempotent: a drain waits for the
+    one at work on the same inbox, then imports what is still queued; a killed one left its batch queued."""
+    queued.drain_starting(inbox_id=inbox_id)  # before reading: mail committed from now on asks for a drain
+    return queued.email_drain(inbox_id=inbox_id)
+
+
+@shared_task(name="crm.inboxes.tasks.email_queued_sweep", ignore_result=True, dead_letter_on_failure=False)
+def email_queued_sweep() -> int:
+    """(Beat.) Restart the drain of inboxes whose queued mail waits with no drainer at work."""
+    return queued.queued_sweep()
 
 
 @shared_task(name="crm.tasks.delivery_send_task", ignore_result=True)

@@ -3,7 +3,11 @@
 ``POST /inbound/email/<inbox token>/`` with ``Content-Type: message/rfc822`` (or ``application/octet-stream``)
 and the message as the body. The token in the URL is the secret (shown once when the inbox is made); there is no
 session, no CSRF token and no throttle (an MTA posts a lot). The answer comes only after the message is stored,
-as ``{"receipt": id, "status": "imported" | "noise" | "failed", "interaction": id | null, "message": id | null}``:
+as ``{"receipt": id, "status": "imported" | "noise" | "failed" | "queued", "interaction": id | null,
+"message": id | null}``.
+
+How it is imported is the inbox's ``import`` setting. ``"immediate"`` (the default): the import happens before
+the answer, which is
 
 * ``201`` — a new receipt: the message was imported (a new interaction or a reply joined to its thread) or
   recorded as noise (auto-reply, bounce, our own mail);
@@ -12,6 +16,14 @@ as ``{"receipt": id, "status": "imported" | "noise" | "failed", "interaction": i
   neither retry nor bounce it to its sender, since nothing more can come of that;
 * ``200`` — a duplicate: this message (its Message-ID, or the synthetic key of one without) was already here;
   nothing was done.
+
+``"queued"``: the answer comes once the raw message is stored, before it is read whole (the headers give its
+de-duplication key; ``services.queued``); a worker imports the inbox's queued mail in arrival order, with the
+same results as above, shown in the receipts admin:
+
+* ``202`` ``{"status": "queued", "interaction": null, "message": null}`` — stored (a new receipt, or a failed one
+  delivered again);
+* ``200`` — a duplicate, as above (its receipt as it stands: queued, imported, noise).
 
 Nothing is stored for the 4xx answers: ``404`` unknown or inactive token, ``405`` not a POST, ``415`` another
 content type, ``413`` a body over ``SWITCHBOARD_EMAIL_MAX_BYTES`` (by its Content-Length before reading, and by
@@ -26,6 +38,7 @@ from django.views.decorators.http import require_POST
 from .models import ReceiptStatus
 from .selectors import email_inbox_for_token
 from .services.inbound import email_receive
+from .services.queued import email_accept
 
 ACCEPTED_TYPES = ("message/rfc822", "application/octet-stream")
 
@@ -56,9 +69,14 @@ def email_inbound(request: HttpRequest, token: str) -> JsonResponse:
         return _error(413, too_big)
     if not raw.strip():
         return _error(400, "The body is empty: send the raw message.")
-    receipt = email_receive(inbox=inbox, raw=raw, source="endpoint")
+    if (inbox.settings or {}).get("import") == "queued":
+        receipt = email_accept(inbox=inbox, raw=raw, source="endpoint")
+    else:
+        receipt = email_receive(inbox=inbox, raw=raw, source="endpoint")
     if receipt.duplicate:
         status = 200
+    elif receipt.status == ReceiptStatus.QUEUED:
+        status = 202
     elif receipt.status == ReceiptStatus.FAILED:
         status = 202
     else:

@@ -227,6 +227,24 @@ def test_email_ingest_generates_threads_and_imports_them_through_the_endpoint_an
         email_ingest.prepare_database(connection.settings_dict["NAME"])
 
 
+def test_email_ingest_queued_import_answers_202_and_the_drain_imports_every_mail(
+    database_url, live_server, eager_routing
+):
+    import asyncio
+
+    email_ingest = bench_module("email_ingest")
+    mails = email_ingest.generate_mails(12, prefix="smokeq", reply_lag=3)
+    endpoint, _ = email_ingest.make_center(agents=2, capacity=40, mode="queued")
+    url = f"{live_server.url}/inbound/email/{endpoint.token}/"
+    phase = asyncio.run(email_ingest.post_mails(url, mails, concurrency=1, label="endpoint POST (queued)"))
+    assert phase.statuses == {202: 12} and not phase.errors
+    drain = email_ingest.measure_drain(endpoint.pk, len(mails), timeout=10)
+    assert drain.count == 12 and drain.seconds > 0 and not drain.errors
+    email_ingest.measure_routing(endpoint.pk, mails, phase, timeout=10)
+    assert phase.check == "12/12 imported once, 3/3 replies on their thread"
+    assert len(phase.routed) == 12
+
+
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed (apt-get install wrk; .ci/run installs it)")
 def test_create_vs_helpdesk_drives_our_create_with_wrk_under_gunicorn_and_uvicorn(database_url, live_server):
     from crm.access.services.api_keys import api_key_create

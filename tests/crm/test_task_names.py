@@ -6,6 +6,7 @@ from django.conf import settings
 from config.celery import app
 from config.tasks import task_named
 from crm.inboxes.services.delivery import DELIVERY_SEND_TASK
+from crm.inboxes.services.queued import DRAIN_TASK
 from crm.routing.services.triggers import ROUTE_PENDING_TASK
 from crm.sla.services.engine import SLA_RECOMPUTE_TASK
 from crm.surveys.services import SURVEY_DISPATCH_TASK
@@ -14,6 +15,8 @@ from crm.webhooks.services import WEBHOOK_DELIVER_TASK
 CRM_TASKS = {
     "crm.tasks.widget_transcript_task",
     "crm.inboxes.tasks.email_poll_due",
+    "crm.inboxes.tasks.email_drain",
+    "crm.inboxes.tasks.email_queued_sweep",
     "crm.tasks.break_policy_sweep_task",
     "crm.tasks.delivery_publish_due_task",
     "crm.tasks.delivery_send_task",
@@ -54,6 +57,7 @@ def test_the_tasks_services_queue_by_name_are_the_concerns_tasks():
         (SURVEY_DISPATCH_TASK, "crm.surveys.tasks"),
         (WEBHOOK_DELIVER_TASK, "crm.webhooks.tasks"),
         (DELIVERY_SEND_TASK, "crm.inboxes.tasks"),
+        (DRAIN_TASK, "crm.inboxes.tasks"),
     ):
         assert task_named(name).name == name
         assert task_named(name).__module__ == module

@@ -77,7 +77,7 @@ def email_receive(*, inbox: Inbox, raw: bytes, source: str) -> InboundReceipt:
     """Import one raw message into ``inbox`` once. Answers its receipt; ``receipt.duplicate`` is True when the
     message had already been imported (or recorded as noise) and nothing was done this time."""
     raw = bytes(raw)
-    parsed, failure = _parse(inbox=inbox, raw=raw)
+    parsed, failure = parse_for_inbox(inbox=inbox, raw=raw)
     key = _key(parsed=parsed, raw=raw)
     try:
         with transaction.atomic():
@@ -85,12 +85,12 @@ def email_receive(*, inbox: Inbox, raw: bytes, source: str) -> InboundReceipt:
             if not fresh and receipt.status != ReceiptStatus.FAILED:
                 receipt.duplicate = True
                 return receipt
-            _attempt(receipt=receipt, inbox=inbox, raw=raw, parsed=parsed, failure=failure, again=not fresh)
+            import_into(receipt=receipt, inbox=inbox, raw=raw, parsed=parsed, failure=failure, again=not fresh)
     except Exception as exc:
         if isinstance(exc, OperationalError | InterfaceError):
             raise  # the database is gone: nothing can be recorded, the sender must try again
-        _log_failure(exc, "inbound mail %s to inbox %s could not be imported", key, inbox.pk)
-        return _record_failure(inbox=inbox, key=key, raw=raw, source=source, parsed=parsed, reason=_reason(exc))
+        log_failure(exc, "inbound mail %s to inbox %s could not be imported", key, inbox.pk)
+        return _record_failure(inbox=inbox, key=key, raw=raw, source=source, parsed=parsed, reason=failure_reason(exc))
     receipt.duplicate = False
     return receipt
 
@@ -116,17 +116,17 @@ def receipt_rerun(*, receipt: InboundReceipt) -> InboundReceipt:
         if locked.status != ReceiptStatus.FAILED or not locked.raw:
             return locked
         raw = bytes(locked.raw)
-        parsed, failure = _parse(inbox=locked.inbox, raw=raw)
+        parsed, failure = parse_for_inbox(inbox=locked.inbox, raw=raw)
         try:
             with transaction.atomic():
-                _attempt(receipt=locked, inbox=locked.inbox, raw=raw, parsed=parsed, failure=failure, again=True)
+                import_into(receipt=locked, inbox=locked.inbox, raw=raw, parsed=parsed, failure=failure, again=True)
         except Exception as exc:
             if isinstance(exc, OperationalError | InterfaceError):
                 raise
-            _log_failure(exc, "inbound receipt %s failed again", locked.pk)
+            log_failure(exc, "inbound receipt %s failed again", locked.pk)
             locked.refresh_from_db()
             locked.attempts += 1
-            locked.reason = _reason(exc)
+            locked.reason = failure_reason(exc)
             locked.save(update_fields=["attempts", "reason"])
     return locked
 
@@ -134,7 +134,7 @@ def receipt_rerun(*, receipt: InboundReceipt) -> InboundReceipt:
 # --- the steps -----------------------------------------------------------------------------------------------------
 
 
-def _parse(*, inbox: Inbox, raw: bytes) -> tuple[ParsedInbound | None, str]:
+def parse_for_inbox(*, inbox: Inbox, raw: bytes) -> tuple[ParsedInbound | None, str]:
     """The parsed message, or None and why it cannot be read."""
     adapter_settings = dict(inbox.settings or {})
     if inbox.adapter == "email":  # the center's limits are ceilings: an inbox may only set lower ones
@@ -156,14 +156,19 @@ def _parse(*, inbox: Inbox, raw: bytes) -> tuple[ParsedInbound | None, str]:
 
 
 def _key(*, parsed: ParsedInbound | None, raw: bytes) -> str:
-    if parsed is None:  # the bytes themselves: the same unreadable mail delivered twice is one receipt
+    return receipt_key(message_id=parsed.message_id if parsed is not None else None, raw=raw)
+
+
+def receipt_key(*, message_id: str | None, raw: bytes) -> str:
+    """The receipt's de-duplication key: the message's id (``None``: it cannot be read), hashed when too long."""
+    if message_id is None:  # the bytes themselves: the same unreadable mail delivered twice is one receipt
         return f"{hashlib.sha256(raw).hexdigest()}@unreadable.switchboard.invalid"
-    if len(parsed.message_id) <= KEY_MAX:
-        return parsed.message_id
-    return f"sha256:{hashlib.sha256(parsed.message_id.encode('utf-8', 'surrogateescape')).hexdigest()}"
+    if len(message_id) <= KEY_MAX:
+        return message_id
+    return f"sha256:{hashlib.sha256(message_id.encode('utf-8', 'surrogateescape')).hexdigest()}"
 
 
-def _participants(*, inbox: Inbox, parsed: ParsedInbound | None) -> list[str]:
+def participants_of(*, inbox: Inbox, parsed: ParsedInbound | None) -> list[str]:
     if parsed is None:
         return []
     own = str((inbox.settings or {}).get("address") or "").lower()
@@ -185,15 +190,15 @@ def _claim(
         size=len(raw),
         source=source[:16],
         sender=(parsed.sender if parsed else "")[:254],
-        participants=_participants(inbox=inbox, parsed=parsed),
+        participants=participants_of(inbox=inbox, parsed=parsed),
         received_at=timezone.now(),
     )
-    if _insert_unless_present(receipt):
+    if insert_unless_present(receipt):
         return receipt, True
     return InboundReceipt.objects.select_for_update().get(inbox=inbox, key=key), False
 
 
-def _insert_unless_present(receipt: InboundReceipt) -> bool:
+def insert_unless_present(receipt: InboundReceipt) -> bool:
     """INSERT the new receipt unless its (inbox, key) is taken; True (and its pk set) when it was inserted."""
     meta, quote = InboundReceipt._meta, connection.ops.quote_name
     fields = [field for field in meta.concrete_fields if not field.primary_key]
@@ -228,24 +233,32 @@ def _record_failure(
     return receipt
 
 
-def _log_failure(exc: Exception, message: str, *args) -> None:
+def log_failure(exc: Exception, message: str, *args) -> None:
     if isinstance(exc, ValidationError | DomainError):  # a refusal of the set-up (a queue not serving e-mail)
-        logger.warning(message + ": %s", *args, _reason(exc))
+        logger.warning(message + ": %s", *args, failure_reason(exc))
     else:  # a fault of ours: the traceback is wanted
         logger.exception(message, *args)
 
 
-def _reason(exc: Exception) -> str:
+def failure_reason(exc: Exception) -> str:
     messages = getattr(exc, "messages", None)
     text = " ".join(messages) if messages else str(exc)
     return f"{type(exc).__name__}: {text}"[:2000]
 
 
-def _attempt(
-    *, receipt: InboundReceipt, inbox: Inbox, raw: bytes, parsed: ParsedInbound | None, failure: str, again: bool
+def import_into(
+    *,
+    receipt: InboundReceipt,
+    inbox: Inbox,
+    raw: bytes,
+    parsed: ParsedInbound | None,
+    failure: str,
+    again: bool,
+    also: tuple[str, ...] = (),
 ) -> None:
-    """Import into ``receipt`` (locked, in the caller's transaction); an exception leaves it to the caller."""
-    fields = ["status", "reason", "raw", "size", "interaction", "message"]
+    """Import into ``receipt`` (locked, in the caller's transaction); an exception leaves it to the caller.
+    ``also``: more of the receipt's fields the caller changed, saved with it."""
+    fields = ["status", "reason", "raw", "size", "interaction", "message", *also]
     if again:
         receipt.attempts += 1
         fields.append("attempts")

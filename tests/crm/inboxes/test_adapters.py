@@ -67,6 +67,17 @@ def test_a_channel_without_adapter_is_a_lookup_error():
         adapter_for("fax")
 
 
+def test_the_email_import_is_immediate_or_queued():
+    base = {"address": "support@acme.test"}
+    assert EmailAdapter.validate_settings({**base, "import": "queued"})["import"] == "queued"
+    assert EmailAdapter.validate_settings({**base, "import": "immediate"})["import"] == "immediate"
+    assert "import" not in EmailAdapter.validate_settings(base)  # absent: immediate, as before the setting
+    for wrong in ("later", "", None, ["queued"]):
+        with pytest.raises(adapters_base.InvalidSettings) as refused:
+            EmailAdapter.validate_settings({**base, "import": wrong})
+        assert refused.value.errors == {"import": "immediate or queued"}
+
+
 def test_email_settings_are_cleaned_and_defaulted():
     settings = EmailAdapter.validate_settings(
         {"address": " Support@ACME.test ", "display_name": "  Acme   Support ", "smtp_url": "smtp://h:25"}

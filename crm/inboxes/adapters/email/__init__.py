@@ -8,7 +8,10 @@
   mailer (``EMAIL_URL``) sends;
 * ``message_id_domain`` — the domain of our Message-IDs (default ``switchboard.<address's domain>``): mail
   carrying it is recognised as our own when it comes back;
-* ``max_attachment_bytes``, ``max_total_bytes`` — what an inbound message may bring (over it: listed, not kept).
+* ``max_attachment_bytes``, ``max_total_bytes`` — what an inbound message may bring (over it: listed, not kept);
+* ``import`` — how the raw-MIME endpoint imports: ``"immediate"`` (the default: the answer comes after the import)
+  or ``"queued"`` (the answer, ``202``, comes once the raw message is stored; a worker imports it in arrival
+  order, ``crm.inboxes.services.queued``). IMAP always imports in its worker.
 
 ``oauth_token_url``, ``oauth_client_id``, ``oauth_client_secret``, ``oauth_refresh_token``, ``oauth_scope`` — a mailbox
 that logs in with XOAUTH2 (Microsoft 365, Gmail; see ``crm.inboxes.adapters.email.oauth``).
@@ -34,7 +37,8 @@ from crm.inboxes.adapters.email.smtp import send_message
 from crm.inboxes.adapters.email.urls import parse_mail_url, redact_mail_url
 
 _KNOWN = {"address", "display_name", "imap_url", "smtp_url", "message_id_domain", "max_attachment_bytes",
-          "max_total_bytes", *OAUTH_SETTINGS}  # fmt: skip
+          "max_total_bytes", "import", *OAUTH_SETTINGS}  # fmt: skip
+IMPORT_MODES = ("immediate", "queued")
 SECRET_URLS = ("imap_url", "smtp_url")
 REDACTED = "***"
 _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -94,6 +98,10 @@ class EmailAdapter:
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 errors[key] = "a positive number of bytes"
             cleaned[key] = value
+        if "import" in settings:  # absent: immediate (the settings of inboxes made before it stay as they were)
+            if settings["import"] not in IMPORT_MODES:
+                errors["import"] = "immediate or queued"
+            cleaned["import"] = settings["import"]
         oauth, oauth_errors = validate_oauth_settings(settings)
         cleaned.update(oauth)
         errors.update(oauth_errors)

@@ -85,6 +85,27 @@ def parse_message(
         raise MalformedMessage(f"unreadable message ({type(exc).__name__}: {exc})") from exc
 
 
+def message_key(raw: bytes) -> str:
+    """The Message-ID ``parse_message`` would give ``raw`` (its own, or the same synthetic one for a message
+    without), from the headers alone: what a queued import de-duplicates on before the message is read whole.
+    ``MalformedMessage`` for what ``parse_message`` refuses by its headers (empty, no header, no sender)."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise MalformedMessage(f"expected the message's bytes, got {type(raw).__name__}")
+    raw = bytes(raw).lstrip(b"\r\n")
+    if not raw.strip():
+        raise MalformedMessage("empty message")
+    try:
+        message: EmailMessage = BytesParser(policy=POLICY).parsebytes(raw, headersonly=True)  # type: ignore[assignment]
+        if not list(message.raw_items()):
+            raise MalformedMessage("no header found: not an RFC 822 message")
+        _sender(message)
+        return _first_id(header(message, "Message-ID")) or _synthetic_id(raw)
+    except MalformedMessage:
+        raise
+    except Exception as exc:
+        raise MalformedMessage(f"unreadable message ({type(exc).__name__}: {exc})") from exc
+
+
 def _parse(raw: bytes, own_domain: str | None, limits: Limits) -> ParsedInbound:
     message: EmailMessage = BytesParser(policy=POLICY).parsebytes(raw)  # type: ignore[assignment]
     if not list(message.raw_items()):

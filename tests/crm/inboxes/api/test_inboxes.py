@@ -364,3 +364,18 @@ def test_secrets_never_reach_the_logs(admin_client_api, email_queue, caplog):
     assert "inbox" in caplog.text  # the service did log its changes
     assert_no_secret(logged)
     assert Inbox.objects.get().token not in logged
+
+
+def test_the_import_setting_is_shown_changed_and_checked(admin_client_api, email_queue, client):
+    shown = _created(admin_client_api, email_queue)
+    assert "import" not in shown["settings"]  # immediate
+
+    wrong = admin_client_api.patch(detail(shown["id"]), {"settings": {"import": "later"}}, format="json")
+    changed = admin_client_api.patch(detail(shown["id"]), {"settings": {"import": "queued"}}, format="json")
+
+    assert wrong.status_code == 400 and wrong.json() == {"settings.import": ["immediate or queued"]}
+    assert changed.status_code == 200 and changed.json()["settings"]["import"] == "queued"
+    inbox = Inbox.objects.get()
+    raw = b"From: a@example.com\r\nTo: support@acme.test\r\nSubject: Hi\r\nMessage-ID: <q@example.com>\r\n\r\nHi\r\n"
+    answer = client.generic("POST", f"/inbound/email/{inbox.token}/", raw, content_type="message/rfc822")
+    assert answer.status_code == 202 and answer.json()["status"] == "queued"  # at once, in this process too

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from crm.inboxes.models import InboundReceipt, ReceiptStatus
 from crm.inboxes.services.inbound import email_receive
+from crm.inboxes.services.queued import email_accept
 from crm.interactions.models import Interaction
 from tests.agents.factories import TeamFactory, UserFactory
 from tests.crm.factories import QueueFactory
@@ -105,3 +106,15 @@ def test_a_supervisor_reads_their_team_s_receipts_and_cannot_run_them_again(clie
     own.refresh_from_db()
     assert own.status == ReceiptStatus.FAILED and own.attempts == 1
     assert InboundReceipt.objects.filter(status=ReceiptStatus.FAILED).count() == 2
+
+
+def test_queued_mail_is_listed_under_its_own_status_with_its_bytes(inbox, admin_client):
+    email_receive(inbox=inbox, raw=corpus.message(message_id="<done@example.com>").as_bytes(), source="endpoint")
+    waiting = email_accept(inbox=inbox, raw=RAW)
+
+    listed = admin_client.get(reverse(CHANGELIST), {"status__exact": "queued"})
+    page = admin_client.get(reverse("admin:crm_inboundreceipt_change", args=[waiting.pk]))
+
+    assert [r.pk for r in listed.context["cl"].result_list] == [waiting.pk]
+    html = page.content.decode()
+    assert "Queued (stored, waiting for its import)" in html and "the invoice is wrong" in html

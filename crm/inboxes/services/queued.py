@@ -1,0 +1,219 @@
+"""The queued import of an e-mail inbox (setting ``"import": "queued"``): store now, import in a worker.
+
+The endpoint (``email_accept``) reads the headers only — the Message-ID, or the same synthetic key the full
+import computes for a mail without one (``adapters.email.parse.message_key``) — and stores the raw bytes in one
+``INSERT … ON CONFLICT DO NOTHING`` of a receipt ``queued``. The answer comes once that row is committed, so a
+mail answered ``202`` is never lost; a duplicate finds the row and is answered as one.
+
+After the commit a drain of the inbox is asked for (``request_drain``): one pending at a time per inbox, however
+many mails arrive (a "drain pending" mark in Redis, ``SET NX``, cleared by the drain as it starts, before it
+reads, as ``crm.routing.services.triggers`` does for routing runs). ``email_drain`` imports the inbox's queued
+receipts **in arrival order** (by id), a batch per transaction, each mail through the immediate import's own code
+(``inbound.import_into``): the receipt turns imported, noise or failed exactly as an immediate import would, and
+keeps its raw bytes only when failed. Order needs one drainer per inbox at a time: each batch transaction first
+takes the inbox's advisory lock, so a second drainer waits for the batch before it and then reads what is still
+queued (different inboxes drain in parallel). One mail that fails inside a batch is rolled back to its own
+savepoint and recorded failed with its reason; the others import. A worker killed mid-batch rolls the whole
+batch back: its receipts stay queued, and ``queued_sweep`` (beat) restarts the drain of any inbox whose queued
+mail waited more than ``STALE_SECONDS`` while no drainer holds its lock.
+
+"Arrival order" is the order of the receipts' ids: the order the endpoint answered in (two requests inserting
+at the same instant commit in either order; an MTA sends a reply only after the mail it answers).
+
+A mail whose headers are readable but whose body is not keys its receipt by its Message-ID here, while the
+immediate import keys such a mail by the hash of its bytes: both end as one failed receipt with the raw bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from functools import cache
+
+import redis
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from config.tasks import task_named
+
+from ..adapters.base import MalformedMessage
+from ..adapters.email.parse import message_key
+from ..models import InboundReceipt, Inbox, ReceiptStatus
+from .inbound import (
+    failure_reason,
+    import_into,
+    insert_unless_present,
+    log_failure,
+    parse_for_inbox,
+    participants_of,
+    receipt_key,
+)
+
+logger = logging.getLogger(__name__)
+
+DRAIN_TASK = "crm.inboxes.tasks.email_drain"
+BATCH = 25  # mails per transaction: the after-commit work (live events, routing trigger) is coalesced per batch
+ROUNDS = 4  # batches per task run; then the drain queues itself again: routing (and other inboxes) get a turn
+STALE_SECONDS = 5  # a queued mail this old with no drainer at work: the sweep starts one
+PENDING_MARK_SECONDS = 30  # a requested drain that never started (lost on the way) stops blocking new requests
+_LOCK_CLASS = 0x53424551  # pg_advisory_xact_lock(class, inbox id): "SBEQ", the queued e-mail import
+
+
+def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint") -> InboundReceipt:
+    """Store ``raw`` as a queued receipt of ``inbox`` and ask for a drain once committed. ``receipt.duplicate``:
+    the message was already here (queued, imported or noise) and nothing was done. A message already here as
+    failed is queued again with these bytes (as the immediate import runs it again)."""
+    raw = bytes(raw)
+    try:
+        message_id: str | None = message_key(raw)
+    except MalformedMessage:
+        message_id = None  # stored all the same: the drain records it failed, with its reason and bytes
+    key = receipt_key(message_id=message_id, raw=raw)
+    receipt = InboundReceipt(
+        inbox=inbox,
+        key=key,
+        status=ReceiptStatus.QUEUED,
+        raw=raw,
+        size=len(raw),
+        source=source[:16],
+        received_at=timezone.now(),
+    )
+    if insert_unless_present(receipt):  # one statement: in autocommit (the endpoint) its own transaction
+        receipt.duplicate = False
+        request_drain(inbox_id=inbox.pk)
+        return receipt
+    with transaction.atomic():
+        found = InboundReceipt.objects.select_for_update().get(inbox=inbox, key=key)
+        if found.status != ReceiptStatus.FAILED:
+            found.duplicate = True
+            return found
+        found.status, found.reason, found.raw, found.size = ReceiptStatus.QUEUED, "", raw, len(raw)
+        found.attempts += 1
+        found.save(update_fields=["status", "reason", "raw", "size", "attempts"])
+        found.duplicate = False
+        request_drain(inbox_id=inbox.pk)
+        return found
+
+
+def email_drain(*, inbox_id: int, batch: int = BATCH, rounds: int = ROUNDS) -> int:
+    """Import the queued receipts of one inbox in arrival order, ``batch`` per transaction. Answers how many were
+    imported; queues a drain again when ``rounds`` batches were full (more may be waiting)."""
+    drained = 0
+    for _ in range(rounds):
+        with transaction.atomic():
+            with connection.cursor() as cursor:  # one drainer per inbox: the next waits for this batch's commit
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, inbox_id])
+            inbox = Inbox.objects.filter(pk=inbox_id).first()
+            if inbox is None:
+                return drained  # deleted, and its receipts with it
+            receipts = list(
+                InboundReceipt.objects.select_for_update()
+                .filter(inbox_id=inbox_id, status=ReceiptStatus.QUEUED)
+                .order_by("id")[:batch]
+            )
+            for receipt in receipts:
+                receipt.inbox = inbox
+                _import_one(receipt=receipt, inbox=inbox)
+        drained += len(receipts)
+        if len(receipts) < batch:
+            return drained
+    _request(inbox_id)  # a backlog: queued again (unless a drain is pending already) behind the routing runs
+    return drained
+
+
+def queued_sweep(*, older_than: float = STALE_SECONDS) -> int:
+    """(Beat.) Start a drain for each inbox with a queued mail older than ``older_than`` seconds whose lock no
+    drainer holds: a drain lost on the way, or a worker killed mid-batch. Answers how many were started."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    waiting = list(
+        InboundReceipt.objects.filter(status=ReceiptStatus.QUEUED, received_at__lt=cutoff)
+        .order_by("inbox_id")  # not the model's ordering: one row per inbox
+        .values_list("inbox_id", flat=True)
+        .distinct()
+    )
+    started = 0
+    for inbox_id in waiting:
+        if not _draining(inbox_id):
+            _publish_drain(inbox_id)
+            started += 1
+    return started
+
+
+def drain_starting(*, inbox_id: int) -> None:
+    """The drain clears its pending mark before it reads: mail committed from now on asks for the next drain."""
+    try:
+        _client(settings.REDIS_URL).delete(_mark_key(inbox_id))
+    except (redis.RedisError, OSError, ValueError, AttributeError):
+        logger.warning("queued e-mail: could not clear the drain-pending mark; it expires by itself", exc_info=True)
+
+
+def request_drain(*, inbox_id: int) -> None:
+    """Ask for a drain of the inbox once the current transaction commits (at most one pending per inbox)."""
+    transaction.on_commit(lambda: _request(inbox_id))
+
+
+# --- the steps -----------------------------------------------------------------------------------------------------
+
+
+def _import_one(*, receipt: InboundReceipt, inbox: Inbox) -> None:
+    """One queued mail through the immediate import's code, in a savepoint of the batch's transaction."""
+    raw = bytes(receipt.raw or b"")
+    parsed, failure = parse_for_inbox(inbox=inbox, raw=raw)
+    receipt.sender = (parsed.sender if parsed else "")[:254]
+    receipt.participants = participants_of(inbox=inbox, parsed=parsed)
+    also = ("sender", "participants")
+    try:
+        with transaction.atomic():
+            import_into(receipt=receipt, inbox=inbox, raw=raw, parsed=parsed, failure=failure, again=False, also=also)
+    except Exception as exc:
+        if isinstance(exc, OperationalError | InterfaceError):
+            raise  # the database is gone: the batch rolls back and stays queued for the next drain
+        log_failure(exc, "queued mail %s (receipt %s) could not be imported", receipt.key, receipt.pk)
+        receipt.status, receipt.reason, receipt.raw, receipt.size = (
+            ReceiptStatus.FAILED,
+            failure_reason(exc),
+            raw,
+            len(raw),
+        )
+        receipt.interaction = receipt.message = None
+        receipt.save(update_fields=["status", "reason", "raw", "size", "interaction", "message", *also])
+
+
+def _draining(inbox_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s"
+            " AND objsubid = 2)",
+            [_LOCK_CLASS, inbox_id],
+        )
+        return cursor.fetchone()[0]
+
+
+@cache
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=5)
+
+
+def _mark_key(inbox_id: int) -> str:
+    return f"{settings.SWITCHBOARD_INSTANCE}:inboxes:drain-pending:{inbox_id}"
+
+
+def _request(inbox_id: int) -> None:
+    task = task_named(DRAIN_TASK)
+    try:
+        if not task.app.conf.task_always_eager and not _client(settings.REDIS_URL).set(
+            _mark_key(inbox_id), "1", nx=True, ex=PENDING_MARK_SECONDS
+        ):
+            return  # a drain is pending and has not started: it will import this mail too
+    except (redis.RedisError, OSError, ValueError, AttributeError):
+        logger.warning("queued e-mail: no drain-pending mark (Redis); asking for a drain anyway", exc_info=True)
+    _publish_drain(inbox_id)
+
+
+def _publish_drain(inbox_id: int) -> None:
+    try:
+        task_named(DRAIN_TASK).apply_async(kwargs={"inbox_id": inbox_id}, retry_policy={"max_retries": 1})
+    except Exception:
+        # the mail is stored and answered; a broker hiccup must not turn that into an error: the sweep drains it
+        logger.exception("queued e-mail: could not ask for a drain of inbox %s; the sweep will", inbox_id)
