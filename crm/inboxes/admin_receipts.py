@@ -65,7 +65,7 @@ class InboundReceiptAdmin(TeamScoped, admin.ModelAdmin):
         url = reverse("admin:crm_interaction_change", args=[obj.interaction_id])
         return format_html('<a href="{}">#{}</a>', url, obj.interaction_id)
 
-    @admin.display(description=_("raw message (kept for a failed import; beginning)"))
+    @admin.display(description=_("raw message (kept while queued or after a failed import; beginning)"))
     def raw_preview(self, obj: InboundReceipt) -> str:
         if not obj.raw:
             return "-"
