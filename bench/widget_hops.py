@@ -203,7 +203,9 @@ def main() -> None:
         def store(socket, **message) -> None:
             """What the socket does with one visitor message: store it, then publish it to the visitor's group."""
             event = socket._store(**message)
-            if isinstance(event, dict):  # older versions published inside _store and returned None
+            if isinstance(event, list):  # the sends of the import and the message, sent by the socket's loop
+                publish(event)
+            elif isinstance(event, dict):  # older versions: the message's event (the import's were sent already)
                 publish([({socket.group}, "widget.message", event)])
 
         key, sessions, api_key, _queue = make_center(agents=args.agents, visitors=args.visitors)
