@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import DomainError
 from config.tasks import task_named
-from crm.choices import DELIVERY_PROGRESS, DeliveryStatus, MessageDirection
+from crm.choices import DeliveryStatus, MessageDirection
 from crm.interactions.models import Message
 from crm.webhooks.hooks import message_webhook_data
 from crm.webhooks.outbox import PUBLISH_LEASE_SECONDS, SWEEP_BATCH, outbox_lease_due
@@ -128,7 +128,7 @@ def _send_now(claim: _Claim, **agent) -> None:
     does), so a chat reply reaches the visitor without a trip through the task queue. An unexpected error leaves
     it to the worker and the sweep, as a worker that died would."""
     try:
-        _attempt(claim, **agent)
+        _attempt(claim, quick=True, **agent)
     except Exception:
         logger.exception("inboxes: sending delivery %s in the request failed; the worker will", claim.delivery.pk)
         _publish([claim.delivery.pk])
@@ -205,8 +205,9 @@ def delivery_send(*, delivery_id: int) -> str | None:
     return _attempt(claim)
 
 
-def _attempt(claim: _Claim, **agent) -> str:
-    """Send a claimed delivery and record the outcome (``agent``: the ``agent_id`` to tell, when the caller knows)."""
+def _attempt(claim: _Claim, *, quick: bool = False, **agent) -> str:
+    """Send a claimed delivery and record the outcome (``agent``: the ``agent_id`` to tell, when the caller knows;
+    ``quick``: a success is recorded without reading the row, as ``_record_sent`` can)."""
     delivery = claim.delivery
     outcome: SendResult | DeliveryError
     try:
@@ -222,7 +223,31 @@ def _attempt(claim: _Claim, **agent) -> str:
     except Exception as exc:  # an adapter's bug or an unmapped error: retried, then failed with it, never lost
         logger.exception("inboxes: sending delivery %s failed unexpectedly", delivery.pk)
         outcome = TemporaryFailure(f"{type(exc).__name__}: {exc}")
+    if quick and isinstance(outcome, SendResult) and (status := _record_sent(delivery, outcome, **agent)):
+        return status
     return _record(delivery_id=delivery.pk, attempt=claim.attempt, outcome=outcome, **agent)
+
+
+def _record_sent(delivery: Delivery, result: SendResult, **agent) -> str | None:
+    """``_record`` of a success for the in-request send, which holds the delivery and its message already: one
+    conditional UPDATE instead of locking and reading them (a sent outcome stands whatever the attempt, as there).
+    None when the row is no longer pending: ``_record`` decides."""
+    now = timezone.now()
+    delivery.status, delivery.leased_until = D.SENT, None
+    delivery.error = "; ".join(f"{address} refused: {reason}" for address, reason in result.refused.items())
+    delivery.provider_id, delivery.sent_at = result.provider_id[:300], now
+    with transaction.atomic():
+        fields = ("status", "error", "leased_until", "provider_id", "sent_at")
+        if not Delivery.objects.filter(pk=delivery.pk, status=D.PENDING).update(
+            **{f: getattr(delivery, f) for f in fields}
+        ):
+            return None
+        message_fields = {"delivery_status": D.SENT}
+        if result.provider_id and not delivery.message.external_id:
+            message_fields["external_id"] = result.provider_id[:200]
+        Message.objects.filter(pk=delivery.message_id).update(**message_fields)
+        _announce(delivery, interaction_id=delivery.message.interaction_id, **agent)
+    return D.SENT
 
 
 def _send(inbox: Inbox, message: OutboundMessage) -> SendResult:
@@ -311,35 +336,6 @@ def delivery_resume_inbox(*, inbox: Inbox) -> int:
     if resumed:
         transaction.on_commit(delivery_publish_due)
     return resumed
-
-
-def delivery_fail_reported(*, delivery_id: int, error: str) -> str:
-    """The provider reports, after accepting it, that a message could not be delivered (Twilio's ``undelivered``):
-    the delivery fails with that reason. Answers its status: unchanged when already failed, and when the provider
-    already reported it delivered or read (a late, out-of-order callback cannot undo what the customer got)."""
-    with transaction.atomic():
-        delivery = Delivery.objects.select_for_update(of=("self",)).select_related("message").get(pk=delivery_id)
-        if delivery.status not in (D.FAILED, D.DELIVERED, D.READ):
-            _finish(delivery, status=D.FAILED, error=error[:2000], now=timezone.now())
-        return delivery.status
-
-
-def delivery_progress_reported(*, delivery_id: int, status: str) -> str:
-    """The provider reports a sent message ``delivered`` (or, WhatsApp, ``read``): the delivery and its message move
-    forward to it, and the console is told. Only forward along ``DELIVERY_PROGRESS``: a ``delivered`` arriving after
-    ``read``, or anything for a pending or failed delivery, changes nothing. Answers the status afterwards."""
-    if status not in DELIVERY_PROGRESS:
-        raise ValueError(f"not a delivery progress status: {status!r}")
-    with transaction.atomic():
-        delivery = Delivery.objects.select_for_update(of=("self",)).get(pk=delivery_id)
-        current = delivery.status
-        if current in DELIVERY_PROGRESS and DELIVERY_PROGRESS.index(status) > DELIVERY_PROGRESS.index(current):
-            delivery.status = status
-            delivery.save(update_fields=["status"])
-            Message.objects.filter(pk=delivery.message_id).update(delivery_status=status)
-            message = Message.objects.only("interaction_id").get(pk=delivery.message_id)
-            _announce(delivery, interaction_id=message.interaction_id)
-        return delivery.status
 
 
 def _describe(failure: DeliveryError) -> str:

@@ -29,12 +29,12 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 VISITOR_MESSAGE = 12
 # An agent's reply through the API: the interaction as the key may see it (1); the reply's transaction (BEGIN, lock,
 # message, audit entry, inbox, delivery written already claimed, message pending, COMMIT: 8); the visitor's address
-# (1); the outcome recorded (BEGIN, lock, delivery, message, COMMIT: 5). No claim transaction, no thread ids, and no
-# read of the agent to tell of the delivery.
-API_REPLY = 15
+# (1); the outcome recorded (BEGIN, the delivery sent while still pending, the message, COMMIT: 4). No claim
+# transaction, no thread ids, no read of the delivery to record it, and none of the agent to tell of it.
+API_REPLY = 14
 # The same reply from the agent's console: the session, user and agent (3), whether the user administers or
-# supervises (2), the interaction with what the page shows (1), then the reply as above (14).
-CONSOLE_REPLY = 20
+# supervises (2), the interaction with what the page shows (1), then the reply as above (13).
+CONSOLE_REPLY = 19
 
 
 @pytest.fixture
