@@ -153,7 +153,12 @@ def publish_delivery_changed(sender, *, message_id, interaction_id, status, erro
     holder = {"agent_id": kwargs["agent_id"]} if "agent_id" in kwargs else {}
     try:
         sends = delivery_sends(
-            interaction_id=interaction_id, message_id=message_id, status=status, error=error, attempts=attempts, **holder
+            interaction_id=interaction_id,
+            message_id=message_id,
+            status=status,
+            error=error,
+            attempts=attempts,
+            **holder,
         )
     except Exception:
         logger.exception("live events: could not build message.delivery of message %s", message_id)

@@ -17,7 +17,6 @@ from crm.interactions.models import Interaction, Message
 from crm.widget.services import widget_message_receive
 from crm.widget.visitors import visitor_for
 from tests.agents.factories import AgentFactory
-from tests.crm.factories import QueueFactory
 
 from .conftest import chat_inbox
 
