@@ -48,7 +48,8 @@ def test_a_batch_of_chats_finds_its_visitors_in_one_query(django_capture_on_comm
     """A router's batch of assignments tells every chat's visitor with one query for them all, whatever its size."""
     inbox = chat_inbox()
     chats = [
-        interaction_in_status(InteractionStatus.QUEUED, channel="chat", queue=inbox.queue, inbox=inbox) for _ in range(5)
+        interaction_in_status(InteractionStatus.QUEUED, channel="chat", queue=inbox.queue, inbox=inbox)
+        for _ in range(5)
     ]
     for n, chat in enumerate(chats):
         ContactIdentityFactory(customer=chat.customer, channel="chat", address=f"v{n}")
