@@ -46,14 +46,19 @@ class Viewer:
 NOBODY = Viewer(unrestricted=False, team_ids=frozenset())
 
 
-def viewer_for(*, user=None, api_key=None) -> Viewer:
+_UNKNOWN = object()
+
+
+def viewer_for(*, user=None, api_key=None, agent=_UNKNOWN) -> Viewer:
+    """``agent``: the user's agent (or None), when the caller has read it already (the console's views)."""
     if api_key is not None:
         if api_key.team_id is None:
             return Viewer(unrestricted=True, team_ids=frozenset(), api_key_id=api_key.pk)
         return Viewer(unrestricted=False, team_ids=frozenset({api_key.team_id}), api_key_id=api_key.pk)
     if user is None or not user.is_authenticated:
         return NOBODY
-    agent = Agent.objects.filter(user=user).only("id", "team_id").first()
+    if agent is _UNKNOWN or getattr(agent, "user_id", user.pk) != user.pk:
+        agent = Agent.objects.filter(user=user).only("id", "team_id").first()
     agent_id = agent.pk if agent else None
     if is_administrator(user):
         return Viewer(unrestricted=True, team_ids=frozenset(), user_id=user.pk, agent_id=agent_id)
@@ -74,6 +79,7 @@ def viewer_from_request(request) -> Viewer:
     api_key = getattr(request, "auth", None)
     if api_key is not None and not hasattr(api_key, "scopes"):
         api_key = None  # a session or token that is not one of our keys
-    viewer = viewer_for(user=getattr(request, "user", None), api_key=api_key)
+    known = {"agent": request.agent} if getattr(request, "agent", None) is not None else {}  # the console's
+    viewer = viewer_for(user=getattr(request, "user", None), api_key=api_key, **known)
     request._switchboard_viewer = viewer
     return viewer

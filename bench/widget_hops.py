@@ -8,15 +8,20 @@ runs). Usage (from the repository root, PostgreSQL and Redis running)::
 
 What it does: a ``bench_*`` database (``bench/_db.py``, dropped at the end), the center of ``bench/widget.py``
 (a team, an auto-accepting chat queue, agents, the chat inbox), ``--visitors`` conversations routed to the agents.
-Then, per hop, ``--messages`` times and measured together:
+Then, per hop, ``--messages`` times:
 
 - visitor → server: what the widget socket runs for one visitor message (``WidgetConsumer._store``: limits, the
   import through the lifecycle, and the after-commit publishes to the visitor's group and the agent's console);
 - agent → visitor: the agent's reply through the API (``POST /api/v1/interactions/{id}/messages/``: the outbox,
-  the chat adapter publishing to the visitor's group), with Django's test client.
+  the chat adapter publishing to the visitor's group), with Django's test client;
+- console → visitor: the same reply from the agent's console (``POST /console/interactions/{id}/reply/``, the
+  holding agent's session), up to its redirect.
 
-For each: SQL statements (``CaptureQueriesContext``), Redis commands of this database (``MONITOR``, counted per
-message) and process CPU (``time.process_time()``, every thread: the publisher loop's included) per message.
+Each hop runs twice: first for process CPU (``time.process_time()``, every thread: the publisher loop's included)
+with nothing else running in the process, then for SQL statements (``CaptureQueriesContext``) and Redis commands
+of this database (``MONITOR``, whose thread would otherwise add its parsing of the whole server's traffic to the
+CPU). ``--sql`` lists the statements of one more message of each hop; ``--profile`` writes a cProfile of the CPU
+pass (whose CPU figure then includes the profiler's cost).
 Not part of the test suite.
 """
 
@@ -30,6 +35,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -39,7 +45,10 @@ from widget import make_center  # noqa: E402
 
 
 class RedisCounter:
-    """Commands sent to one Redis database, by name, from a ``MONITOR`` connection."""
+    """Commands sent to one Redis database, by name, from a ``MONITOR`` connection, while ``counting``.
+
+    The monitor's thread parses every command the Redis server runs (any database, anyone's), so it runs only in the
+    counting pass: the CPU pass has no monitor, or its parsing would count as the hop's CPU."""
 
     LINE = re.compile(r'^[\d.]+ \[(\d+) [^\]]*\] "([A-Za-z]+)"')
 
@@ -49,26 +58,33 @@ class RedisCounter:
         self.db = str(redis.Redis.from_url(url).connection_pool.connection_kwargs.get("db", 0))
         self.client = redis.Redis.from_url(url)
         self.counts: Counter[str] = Counter()
-        self.on = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        time.sleep(0.3)
+        self.done = threading.Event()
 
     def _run(self) -> None:
         with self.client.monitor() as monitor:
+            self.ready.set()
             for line in monitor.listen():
-                if not self.on or str(line.get("db")) != self.db:
-                    continue
-                self.counts[line["command"].split(" ", 1)[0].upper()] += 1
+                if self.done.is_set():
+                    return
+                if str(line.get("db")) == self.db:
+                    self.counts[line["command"].split(" ", 1)[0].upper()] += 1
 
-    def start(self) -> None:
+    @contextmanager
+    def counting(self):
         self.counts.clear()
-        self.on = True
-
-    def stop(self) -> Counter[str]:
-        time.sleep(0.5)  # MONITOR lags a little
-        self.on = False
-        return Counter(self.counts)
+        self.done.clear()
+        self.ready = threading.Event()
+        thread = threading.Thread(target=self._run, daemon=True)
+        thread.start()
+        self.ready.wait(5)
+        time.sleep(0.2)
+        try:
+            yield self.counts
+        finally:
+            time.sleep(0.5)  # MONITOR lags a little
+            self.done.set()
+            self.client.ping()  # one more line wakes the monitor so it sees ``done``
+            thread.join(5)
 
 
 class RoundTrips:
@@ -105,30 +121,28 @@ class RoundTrips:
 ROUND_TRIPS: RoundTrips | None = None
 
 
-def measure(name: str, n: int, step, redis_counter: RedisCounter, profile: str | None = None) -> None:
+def measure(name: str, n: int, step, redis_counter: RedisCounter, profile: str | None, show_sql: bool) -> None:
+    """Two passes of ``n`` steps: CPU alone (no monitor, nothing captured), then statements and Redis commands."""
     import cProfile
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    redis_counter.start()
+    profiler = cProfile.Profile(time.process_time) if profile else None  # CPU, not the waits for the database
+    cpu, wall = time.process_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for i in range(n):
+        step(i)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(f"{profile}-{name.split()[0]}.prof")
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     writes, connects = ROUND_TRIPS.writes, ROUND_TRIPS.connects
-    profiler = cProfile.Profile() if profile else None
-    with CaptureQueriesContext(connection) as queries:
-        cpu, wall = time.process_time(), time.perf_counter()
-        if profiler:
-            profiler.enable()
+    with redis_counter.counting() as commands, CaptureQueriesContext(connection) as queries:
         for i in range(n):
-            step(i)
-        if profiler:
-            profiler.disable()
-            profiler.dump_stats(f"{profile}-{name.split()[0]}.prof")
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    commands = redis_counter.stop()
+            step(n + i)
     writes, connects = (ROUND_TRIPS.writes - writes) / n, (ROUND_TRIPS.connects - connects) / n
-    if os.environ.get("HOPS_SHOW_SQL"):
-        for query in queries.captured_queries[-len(queries) // n :]:
-            print("   ", query["sql"][:220])
     total = sum(commands.values())
     top = ", ".join(f"{c} {k / n:.1f}" for c, k in commands.most_common(6))
     print(
@@ -136,6 +150,13 @@ def measure(name: str, n: int, step, redis_counter: RedisCounter, profile: str |
         f"| {cpu / n * 1000:.2f} | {wall / n * 1000:.2f} |",
         flush=True,
     )
+    if show_sql:
+        with CaptureQueriesContext(connection) as one:
+            step(2 * n)
+        SQL_SHOWN.append((name, [query["sql"] for query in one.captured_queries]))
+
+
+SQL_SHOWN: list[tuple[str, list[str]]] = []
 
 
 def main() -> None:
@@ -146,6 +167,7 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=10)
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--profile", metavar="PREFIX", help="write a cProfile of each hop to PREFIX-<hop>.prof")
+    parser.add_argument("--sql", action="store_true", help="print the statements of one message of each hop")
     args = parser.parse_args()
     args.pool_size = 4
     global ROUND_TRIPS
@@ -181,10 +203,12 @@ def main() -> None:
         def store(socket, **message) -> None:
             """What the socket does with one visitor message: store it, then publish it to the visitor's group."""
             event = socket._store(**message)
-            if isinstance(event, dict):  # older versions published inside _store and returned None
+            if isinstance(event, list):  # the sends of the import and the message, sent by the socket's loop
+                publish(event)
+            elif isinstance(event, dict):  # older versions: the message's event (the import's were sent already)
                 publish([({socket.group}, "widget.message", event)])
 
-        key, _sessions, api_key, _queue = make_center(agents=args.agents, visitors=args.visitors)
+        key, sessions, api_key, _queue = make_center(agents=args.agents, visitors=args.visitors)
         inbox = inbox_by_public_key(key)
         sockets = []
         for n in range(args.visitors):
@@ -197,7 +221,13 @@ def main() -> None:
             store(socket, client_id=f"first-{n}", body=f"Hello from {n}")
             sockets.append(socket)
         route_pending(limit=1000)
-        conversations = list(Interaction.objects.filter(inbox=inbox).values_list("pk", flat=True))
+        held = Interaction.objects.filter(inbox=inbox).values_list("pk", "agent__user__username").order_by("pk")
+        conversations = [pk for pk, _ in held]
+        consoles = {}  # the console of the agent holding each conversation (their session)
+        for pk, username in held:
+            console = Client(SERVER_NAME="127.0.0.1")
+            console.cookies["sessionid"] = sessions[int(username.rsplit("-", 1)[1])]
+            consoles[pk] = console
         assigned = Interaction.objects.filter(inbox=inbox, agent__isnull=False).count()
         print(f"{len(conversations)} conversations, {assigned} assigned", flush=True)
         redis_counter = RedisCounter(args.redis_url)
@@ -214,17 +244,32 @@ def main() -> None:
             )
             assert answer.status_code == 201, answer.content
 
+        def console_step(i: int) -> None:
+            conversation = conversations[i % len(conversations)]
+            answer = consoles[conversation].post(f"/console/interactions/{conversation}/reply/", {"body": f"reply {i}"})
+            assert answer.status_code == 302, answer.content
+
         for i in range(20):  # warm caches and pools
             visitor_step(i)
             agent_step(i)
+            console_step(i)
         print(f"\n{args.messages} messages per hop, load {Path('/proc/loadavg').read_text().split()[:3]}")
         print(
             "| hop | SQL per message | Redis round trips | new Redis connections | Redis commands per message "
             "| CPU ms per message | wall ms |"
         )
         print("|---|---|---|---|---|---|---|")
-        measure("visitor → server (socket message)", args.messages, visitor_step, redis_counter, args.profile)
-        measure("agent → visitor (API reply)", args.messages, agent_step, redis_counter, args.profile)
+        hops = (
+            ("visitor → server (socket message)", visitor_step),
+            ("agent → visitor (API reply)", agent_step),
+            ("console → visitor (console reply)", console_step),
+        )
+        for name, step in hops:
+            measure(name, args.messages, step, redis_counter, args.profile, args.sql)
+        for name, statements in SQL_SHOWN:
+            print(f"\n{name}: {len(statements)} statements")
+            for sql in statements:
+                print("   ", " ".join(sql.split())[:400])
         from django.db import connections
 
         connections.close_all()

@@ -250,11 +250,16 @@ def training_sends(
     return [({agent_group(agent.pk)}, event, data)]
 
 
+_READ = object()  # the agent is not known: read it
+
+
 def delivery_sends(
-    *, interaction_id: int, message_id: int, status: str, error: str, attempts: int
+    *, interaction_id: int, message_id: int, status: str, error: str, attempts: int, agent_id: Any = _READ
 ) -> list[tuple[set[str], str, dict[str, Any]]]:
-    """``message.delivery`` to the agent holding the interaction (one query): where their reply stands."""
-    agent_id = Interaction.objects.filter(pk=interaction_id).values_list("agent_id", flat=True).first()
+    """``message.delivery`` to the agent holding the interaction (``agent_id`` when the caller knows it, None for
+    nobody; else one query): where their reply stands."""
+    if agent_id is _READ:
+        agent_id = Interaction.objects.filter(pk=interaction_id).values_list("agent_id", flat=True).first()
     if agent_id is None:
         return []
     data = {

@@ -12,7 +12,10 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -174,9 +177,30 @@ class _PublisherLoop:
 _publisher = _PublisherLoop()
 
 
+_gathering: ContextVar[list | None] = ContextVar("live_events_gathering", default=None)
+
+
+@contextmanager
+def gathered() -> Iterator[list[tuple[set[str], str, dict[str, Any]]]]:
+    """Within the block, ``publish`` keeps its sends in the list this yields instead of sending them: for a caller on
+    a worker thread of a consumer (the widget's message) that sends them with its own, in one ``apublish`` from its
+    loop (one pair of round trips for all, no hop to the publisher loop). The caller must send the list."""
+    sends: list[tuple[set[str], str, dict[str, Any]]] = []
+    token = _gathering.set(sends)
+    try:
+        yield sends
+    finally:
+        _gathering.reset(token)
+
+
 def publish(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
-    """Send events from synchronous code (signal receivers); a failure is logged, never raised."""
+    """Send events from synchronous code (signal receivers); a failure is logged, never raised. Inside
+    ``gathered()``, kept for its caller to send."""
     if not sends:
+        return
+    kept = _gathering.get()
+    if kept is not None:
+        kept.extend(sends)
         return
     try:
         _publisher.run(_send(sends), timeout=PUBLISH_TIMEOUT_SECONDS)

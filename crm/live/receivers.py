@@ -148,10 +148,17 @@ def publish_sla_breaches(sender, *, breaches, **kwargs) -> None:
 
 @receiver(delivery_changed, sender=Delivery, dispatch_uid="crm.events.publish_delivery_changed")
 def publish_delivery_changed(sender, *, message_id, interaction_id, status, error="", attempts=0, **kwargs) -> None:
-    """A reply's delivery moved (sent, failed, retrying): its status beside the reply changes in place."""
+    """A reply's delivery moved (sent, failed, retrying): its status beside the reply changes in place. The agent to
+    tell comes with the signal (``agent_id``) when its sender knew it, else it is read."""
+    holder = {"agent_id": kwargs["agent_id"]} if "agent_id" in kwargs else {}
     try:
         sends = delivery_sends(
-            interaction_id=interaction_id, message_id=message_id, status=status, error=error, attempts=attempts
+            interaction_id=interaction_id,
+            message_id=message_id,
+            status=status,
+            error=error,
+            attempts=attempts,
+            **holder,
         )
     except Exception:
         logger.exception("live events: could not build message.delivery of message %s", message_id)

@@ -71,6 +71,8 @@ class ChatAdapter:
     channel: ClassVar[str] = "chat"
     # ``send`` is a publish to the channel layer: the delivery outbox sends it after commit in the request
     sends_in_request: ClassVar[bool] = True
+    # a reply goes to the visitor's socket group, answering nothing by a provider's id: no ``thread_ids`` to read
+    uses_thread_ids: ClassVar[bool] = False
 
     def __init__(self, *, settings: Mapping[str, Any]) -> None:
         self.settings = dict(settings)

@@ -40,7 +40,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from crm.live.ordering import GroupOrder, HoleWatch
-from crm.live.publisher import agent_group, apublish, counter_key
+from crm.live.publisher import agent_group, apublish, counter_key, gathered
 
 from .adapter import visitor_group
 from .followup import widget_continue_by_email
@@ -231,26 +231,29 @@ class WidgetConsumer(HoleWatch, AsyncJsonWebsocketConsumer):
             # Not on the process's one thread-sensitive thread, which the database work of every socket of this
             # worker shares (an HTTP request gets a thread of its own): one visitor's message waited behind all the
             # others'. This socket's frames are still handled one after the other, so its messages keep their order.
-            stored = await database_sync_to_async(self._store, thread_sensitive=False)(client_id=client_id, body=body)
+            sends = await database_sync_to_async(self._store, thread_sensitive=False)(client_id=client_id, body=body)
         except WidgetRefused as exc:
             await self.send_json({"type": "error", "code": exc.code, "message": exc.message, "client_id": client_id})
             return
-        if stored is not None:  # committed: to every tab of the visitor, from this loop (no thread hop)
-            await apublish([({self.group}, "widget.message", stored)])
+        # committed: the import's events (the agent's console) and the message to every tab of the visitor, in one
+        # send from this loop; shielded, so a socket closing meanwhile cannot keep them from the console
+        await asyncio.shield(apublish(sends))
 
-    def _store(self, *, client_id: str, body: str) -> dict[str, Any] | None:
-        """Limits, then the import; the event of the stored message (None for a resend of one stored before)."""
+    def _store(self, *, client_id: str, body: str) -> list[tuple[set[str], str, dict[str, Any]]]:
+        """Limits, then the import; the events it causes, the stored message's last (none for a resend of one stored
+        before), for the caller to send."""
         address = (self.scope.get("client") or ("unknown",))[0]
         widget_check_limits(inbox=self.inbox, visitor_id=self.visitor.id, address=address, body=body)
         widget_check_prechat(inbox=self.inbox, visitor_id=self.visitor.id, profile=self.profile)
-        receipt = widget_message_receive(
-            inbox=self.inbox, visitor_id=self.visitor.id, body=body, client_id=client_id, name=self.profile["name"]
-        )
-        if receipt.new_interaction and self.profile["email"]:
-            widget_note_prechat_email(customer=receipt.interaction.customer, email=self.profile["email"])
-        if not receipt.created:
-            return None
-        return message_payload(receipt.message) | {"client_id": client_id}
+        with gathered() as sends:  # what the commit's receivers publish (the console's message.created, routing…)
+            receipt = widget_message_receive(
+                inbox=self.inbox, visitor_id=self.visitor.id, body=body, client_id=client_id, name=self.profile["name"]
+            )
+            if receipt.new_interaction and self.profile["email"]:
+                widget_note_prechat_email(customer=receipt.interaction.customer, email=self.profile["email"])
+        if receipt.created:
+            sends.append(({self.group}, "widget.message", message_payload(receipt.message) | {"client_id": client_id}))
+        return sends
 
     async def visitor_typing(self, content: dict) -> None:
         conversation = await database_sync_to_async(widget_conversation, thread_sensitive=False)(

@@ -30,16 +30,24 @@ def publish_widget_status(sender, *, interaction_id, kind, from_status, to_statu
         return
     try:
         ids = [change["interaction_id"] for change in batch] if batch else [interaction_id]
-        chats = Interaction.objects.filter(pk__in=ids, channel="chat", inbox__adapter="chat").only(
-            "pk", "status", "customer_id"
+        chats = list(
+            Interaction.objects.filter(pk__in=ids, channel="chat", inbox__adapter="chat").only(
+                "pk", "status", "customer_id"
+            )
         )
+        # the visitors of all the batch's chats in one query (it was one per chat: a router's batch of many)
+        visitors: dict[int, list[str]] = {}
+        identities = ContactIdentity.objects.filter(
+            customer_id__in={chat.customer_id for chat in chats}, channel="chat"
+        )
+        for customer_id, address in identities.order_by("id").values_list("customer_id", "address") if chats else ():
+            visitors.setdefault(customer_id, []).append(address)
         sends = []
         for chat in chats:
-            visitors = ContactIdentity.objects.filter(customer_id=chat.customer_id, channel="chat").values_list(
-                "address", flat=True
-            )
             data = {"conversation": chat.pk, "status": chat.status, "rating": widget_rating(interaction=chat)}
-            sends.extend(({visitor_group(visitor)}, "widget.status", data) for visitor in visitors)
+            sends.extend(
+                ({visitor_group(visitor)}, "widget.status", data) for visitor in visitors.get(chat.customer_id, ())
+            )
     except Exception:
         logger.exception("widget: could not build the status event of interaction %s", interaction_id)
         return

@@ -19,17 +19,22 @@ from crm.surveys.models import Survey
 
 S = InteractionStatus
 GONE = (S.CLOSED, S.ABANDONED)
+# what the widget reads of its conversation (another column is read on first use, one query each)
+CONVERSATION_FIELDS = ("id", "customer_id", "inbox_id", "channel", "status", "agent_id", "resolved_at", "subject")
 
 
 def widget_conversation(*, inbox: Inbox, visitor_id: str, include_resolved: bool = False) -> Interaction | None:
     """The visitor's latest conversation through this inbox that is still open (or resolved, when asked): found by
-    the visitor's own ``chat`` identity, so no visitor can reach another's."""
+    the visitor's own ``chat`` identity, so no visitor can reach another's. Only the columns the widget uses are
+    read (every visitor message reads it: the whole row cost a quarter of the message's CPU); the services that
+    change it lock and re-read it."""
     excluded = GONE if include_resolved else (*GONE, S.RESOLVED)
     return (
         Interaction.objects.filter(
             inbox=inbox, channel="chat", customer__identities__channel="chat", customer__identities__address=visitor_id
         )
         .exclude(status__in=excluded)
+        .only(*CONVERSATION_FIELDS)
         .order_by("-created_at", "-id")
         .first()
     )

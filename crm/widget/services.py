@@ -139,6 +139,7 @@ def widget_message_receive(
             name=name,
             subject=subject or "Website chat",
             interaction_id=open_conversation.pk if open_conversation else None,
+            conversation=open_conversation,  # read just now: not read again
         )
     except ValidationError as exc:
         raise WidgetRefused("invalid", " ".join(exc.messages)) from None

@@ -32,7 +32,7 @@ from crm.interactions.permissions import (
     interaction_action_refusal,
     interaction_permitted_actions,
 )
-from crm.interactions.selectors import interaction_assignable_agents, interaction_get, message_list
+from crm.interactions.selectors import interaction_assignable_agents, interaction_list, message_list
 from crm.quality.selectors import canned_response_list
 from crm.routing.selectors import interaction_target_queues
 
@@ -45,13 +45,15 @@ S = InteractionStatus
 
 def _visible_interaction(request: HttpRequest, pk: int) -> Interaction:
     """The interaction if the caller may see it; 404 otherwise, exactly as if it did not exist."""
-    try:
-        interaction = interaction_get(viewer=viewer_from_request(request), pk=pk)
+    viewer = viewer_from_request(request)
+    try:  # one read: the row as the viewer may see it, with what the page shows (it was a second read)
+        return (
+            interaction_list(viewer=viewer)
+            .select_related("customer__organization", "queue", "agent", "inbox")
+            .get(pk=pk)
+        )
     except Interaction.DoesNotExist:
         raise Http404("No such interaction.") from None
-    return Interaction.objects.select_related("customer__organization", "queue", "agent", "inbox").get(
-        pk=interaction.pk
-    )
 
 
 def _transfer_form(request: HttpRequest, interaction: Interaction, data=None) -> TransferForm:

@@ -198,6 +198,7 @@ class Adapter(Protocol):
     channel: ClassVar[str]
     # Optional: ``sends_in_request = True`` when ``send`` only publishes locally (no provider on the network), so
     # the delivery outbox sends right after the reply's commit instead of through the task queue (the chat widget).
+    # Optional: ``uses_thread_ids = False`` when ``send`` ignores ``OutboundMessage.thread_ids``: they are not read.
 
     def __init__(self, *, settings: Mapping[str, Any]) -> None: ...
 

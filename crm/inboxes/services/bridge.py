@@ -52,9 +52,12 @@ def bridge_message_receive(
     interaction_id: int | None = None,
     thread_key: str = "",
     attachments: Iterable[Mapping[str, Any]] = (),
+    conversation: Interaction | None = None,
 ) -> BridgeReceipt:
     """Import one inbound message of ``inbox`` from the customer at ``address`` (see the module's docstring).
-    ``ValidationError`` names a bad field; ``DomainError`` when the inbox is deactivated."""
+    ``conversation``: the interaction ``interaction_id`` names, when the caller has just read it (it is not read
+    again; still only the customer's own). ``ValidationError`` names a bad field; ``DomainError`` when the inbox is
+    deactivated."""
     if not inbox.is_active:
         raise DomainError(
             gettext("The inbox %(name)s is deactivated; it takes no messages.") % {"name": inbox.name},
@@ -83,7 +86,9 @@ def bridge_message_receive(
             customer, _ = customer_find_or_create_by_identity(channel=inbox.channel, address=address, name=name)
         except ValidationError as exc:
             raise ValidationError({"customer": exc.messages}) from None
-        thread = _thread(customer=customer, interaction_id=interaction_id, thread_key=thread_key)
+        thread = _thread(
+            customer=customer, interaction_id=interaction_id, thread_key=thread_key, conversation=conversation
+        )
         thread = _reopened(thread) if thread is not None else None
         if thread is not None:
             message = lifecycle.message_create(
@@ -113,8 +118,12 @@ def bridge_message_receive(
     return BridgeReceipt(interaction=interaction, message=message, created=True, new_interaction=new_interaction)
 
 
-def _thread(*, customer: Customer, interaction_id: int | None, thread_key: str) -> Interaction | None:
+def _thread(
+    *, customer: Customer, interaction_id: int | None, thread_key: str, conversation: Interaction | None = None
+) -> Interaction | None:
     """The customer's conversation the message answers, if it names one; never another customer's."""
+    if conversation is not None and conversation.pk == interaction_id and conversation.customer_id == customer.pk:
+        return conversation
     if interaction_id is not None:
         found = Interaction.objects.filter(pk=interaction_id, customer=customer).first()
         if found is None:

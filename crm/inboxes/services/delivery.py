@@ -1,9 +1,11 @@
 """The delivery outbox: every outbound message of an inbox reaches the customer, at most once more after a crash.
 
 ``delivery_enqueue`` (the ``message_saved`` hook) writes a ``Delivery`` in the message's transaction and marks the
-message ``pending``; it is published on commit to ``delivery_send_task`` (or, for an adapter whose ``send`` is a
-local publish — ``sends_in_request``, the chat widget — sent at once after commit by the same steps), and ``delivery_publish_due`` (beat, every
-few seconds) publishes what that publish lost and what is due for a retry (``crm.webhooks.outbox``'s lease).
+message ``pending``; it is published on commit to ``delivery_send_task``, and ``delivery_publish_due`` (beat, every
+few seconds) publishes what that publish lost and what is due for a retry (``crm.webhooks.outbox``'s lease). An
+adapter whose ``send`` is a local publish (``sends_in_request``, the chat widget) is sent at once after commit in
+the same process instead: its row is written already claimed (step 1 below, in the message's transaction: nobody
+else can see the row before that commit), so steps 2 and 3 follow the commit directly.
 
 ``delivery_send`` never holds a row lock or a transaction while it talks to the provider:
 
@@ -39,7 +41,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import DomainError
 from config.tasks import task_named
-from crm.choices import DELIVERY_PROGRESS, DeliveryStatus, MessageDirection
+from crm.choices import DeliveryStatus, MessageDirection
 from crm.interactions.models import Message
 from crm.webhooks.hooks import message_webhook_data
 from crm.webhooks.outbox import PUBLISH_LEASE_SECONDS, SWEEP_BATCH, outbox_lease_due
@@ -76,47 +78,60 @@ def delivery_enqueue(*, message: Message) -> Delivery | None:
     if message.direction != MessageDirection.OUTBOUND or message.inbox_id is None:
         return None
     now = timezone.now()
+    inbox = _sending_in_request(message)
+    if inbox is not None:
+        # claimed in the message's transaction (what ``_claim`` would do right after the commit, without its own
+        # transaction); a process that dies before recording leaves it pending, due when this short lease ends
+        attempts, due, leased = 1, now + timedelta(seconds=PUBLISH_LEASE_SECONDS), None
+    else:
+        attempts, due, leased = 0, now, now + timedelta(seconds=PUBLISH_LEASE_SECONDS)  # the on-commit publish's
     delivery = Delivery.objects.create(
         message=message,
         inbox_id=message.inbox_id,
         status=D.PENDING,
-        next_attempt_at=now,
-        leased_until=now + timedelta(seconds=PUBLISH_LEASE_SECONDS),  # the on-commit publish holds it
+        attempts=attempts,
+        next_attempt_at=due,
+        leased_until=leased,
         created_at=now,
     )
     Message.objects.filter(pk=message.pk).update(delivery_status=D.PENDING)
     message.delivery_status = D.PENDING
-    delivery_id = delivery.pk
-    if _sends_in_request(message):
-        transaction.on_commit(lambda: _send_now_or_publish(delivery_id))
+    if inbox is not None:
+        delivery.inbox = inbox
+        # the reply's writer held the interaction locked: its agent is the one to tell how the delivery went
+        interaction = message.interaction if Message._meta.get_field("interaction").is_cached(message) else None
+        agent = {"agent_id": interaction.agent_id} if interaction is not None else {}
+        claim = _Claim(delivery=delivery, attempt=1)
+        transaction.on_commit(lambda: _send_now(claim, **agent))
     else:
+        delivery_id = delivery.pk
         transaction.on_commit(lambda: _publish([delivery_id]))
     return delivery
 
 
-def _sends_in_request(message: Message) -> bool:
-    """Whether the inbox's adapter sends by a local publish (the chat widget's socket) rather than to a provider."""
-    inbox = message.inbox if Message._meta.get_field("inbox").is_cached(message) else None
-    name = (
-        inbox.adapter
-        if inbox is not None
-        else Inbox.objects.filter(pk=message.inbox_id).values_list("adapter", flat=True).first()
-    )
+def _sending_in_request(message: Message) -> Inbox | None:
+    """The message's inbox when its adapter sends by a local publish (the chat widget's socket) rather than to a
+    provider, and it may send now; None otherwise (the worker sends it)."""
+    if Message._meta.get_field("inbox").is_cached(message) and message.inbox is not None:
+        inbox = message.inbox
+    else:
+        inbox = Inbox.objects.filter(pk=message.inbox_id).first()
     try:
-        return bool(name) and getattr(adapter_for(name), "sends_in_request", False)
+        in_request = inbox is not None and getattr(adapter_for(inbox.adapter), "sends_in_request", False)
     except LookupError:
-        return False
+        return None
+    return inbox if in_request and inbox.state == InboxState.ACTIVE else None
 
 
-def _send_now_or_publish(delivery_id: int) -> None:
-    """After commit: send at once in this process (claim, publish, record: the same steps as the task), so a chat
-    reply reaches the visitor without a trip through the task queue; anything else goes to the worker as usual."""
+def _send_now(claim: _Claim, **agent) -> None:
+    """After commit: send the claimed delivery in this process and record the outcome (steps 2 and 3, as the task
+    does), so a chat reply reaches the visitor without a trip through the task queue. An unexpected error leaves
+    it to the worker and the sweep, as a worker that died would."""
     try:
-        if delivery_send(delivery_id=delivery_id) is not None:
-            return  # sent, failed, or a retry scheduled (the sweep publishes it when due)
+        _attempt(claim, quick=True, **agent)
     except Exception:
-        logger.exception("inboxes: sending delivery %s in the request failed; the worker will", delivery_id)
-    _publish([delivery_id])
+        logger.exception("inboxes: sending delivery %s in the request failed; the worker will", claim.delivery.pk)
+        _publish([claim.delivery.pk])
 
 
 def _publish(delivery_ids: list[int]) -> None:
@@ -187,6 +202,12 @@ def delivery_send(*, delivery_id: int) -> str | None:
     claim = _claim(delivery_id)
     if claim is None:
         return None
+    return _attempt(claim)
+
+
+def _attempt(claim: _Claim, *, quick: bool = False, **agent) -> str:
+    """Send a claimed delivery and record the outcome (``agent``: the ``agent_id`` to tell, when the caller knows;
+    ``quick``: a success is recorded without reading the row, as ``_record_sent`` can)."""
     delivery = claim.delivery
     outcome: SendResult | DeliveryError
     try:
@@ -200,9 +221,33 @@ def delivery_send(*, delivery_id: int) -> str | None:
     except LookupError as exc:
         outcome = PermanentFailure(str(exc))
     except Exception as exc:  # an adapter's bug or an unmapped error: retried, then failed with it, never lost
-        logger.exception("inboxes: sending delivery %s failed unexpectedly", delivery_id)
+        logger.exception("inboxes: sending delivery %s failed unexpectedly", delivery.pk)
         outcome = TemporaryFailure(f"{type(exc).__name__}: {exc}")
-    return _record(delivery_id=delivery_id, attempt=claim.attempt, outcome=outcome)
+    if quick and isinstance(outcome, SendResult) and (status := _record_sent(delivery, outcome, **agent)):
+        return status
+    return _record(delivery_id=delivery.pk, attempt=claim.attempt, outcome=outcome, **agent)
+
+
+def _record_sent(delivery: Delivery, result: SendResult, **agent) -> str | None:
+    """``_record`` of a success for the in-request send, which holds the delivery and its message already: one
+    conditional UPDATE instead of locking and reading them (a sent outcome stands whatever the attempt, as there).
+    None when the row is no longer pending: ``_record`` decides."""
+    now = timezone.now()
+    delivery.status, delivery.leased_until = D.SENT, None
+    delivery.error = "; ".join(f"{address} refused: {reason}" for address, reason in result.refused.items())
+    delivery.provider_id, delivery.sent_at = result.provider_id[:300], now
+    with transaction.atomic():
+        fields = ("status", "error", "leased_until", "provider_id", "sent_at")
+        if not Delivery.objects.filter(pk=delivery.pk, status=D.PENDING).update(
+            **{f: getattr(delivery, f) for f in fields}
+        ):
+            return None
+        message_fields = {"delivery_status": D.SENT}
+        if result.provider_id and not delivery.message.external_id:
+            message_fields["external_id"] = result.provider_id[:200]
+        Message.objects.filter(pk=delivery.message_id).update(**message_fields)
+        _announce(delivery, interaction_id=delivery.message.interaction_id, **agent)
+    return D.SENT
 
 
 def _send(inbox: Inbox, message: OutboundMessage) -> SendResult:
@@ -241,7 +286,7 @@ def _claim(delivery_id: int) -> _Claim | None:
     return _Claim(delivery=delivery, attempt=delivery.attempts)
 
 
-def _record(*, delivery_id: int, attempt: int, outcome: SendResult | DeliveryError) -> str:
+def _record(*, delivery_id: int, attempt: int, outcome: SendResult | DeliveryError, **agent) -> str:
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(of=("self",)).select_related("message", "inbox").get(pk=delivery_id)
@@ -254,7 +299,7 @@ def _record(*, delivery_id: int, attempt: int, outcome: SendResult | DeliveryErr
             return delivery.status
         if isinstance(outcome, SendResult):
             refused = "; ".join(f"{address} refused: {reason}" for address, reason in outcome.refused.items())
-            _finish(delivery, status=D.SENT, error=refused, now=now, provider_id=outcome.provider_id)
+            _finish(delivery, status=D.SENT, error=refused, now=now, provider_id=outcome.provider_id, **agent)
             return delivery.status
         if delivery.attempts != attempt:
             return delivery.status  # a later attempt took over (ours outlived its lease): it records the outcome
@@ -264,11 +309,11 @@ def _record(*, delivery_id: int, attempt: int, outcome: SendResult | DeliveryErr
             delivery.error = f"{error} (attempt {delivery.attempts}; trying again)"
             delivery.next_attempt_at = now + timedelta(seconds=retry_delay(delivery.attempts))
             delivery.save(update_fields=["error", "next_attempt_at"])
-            _announce(delivery, interaction_id=delivery.message.interaction_id)
+            _announce(delivery, interaction_id=delivery.message.interaction_id, **agent)
             return delivery.status
         if isinstance(outcome, TemporaryFailure):
             error = f"{error} (gave up after {delivery.attempts} attempts)"
-        _finish(delivery, status=D.FAILED, error=error, now=now)
+        _finish(delivery, status=D.FAILED, error=error, now=now, **agent)
         return delivery.status
 
 
@@ -293,40 +338,11 @@ def delivery_resume_inbox(*, inbox: Inbox) -> int:
     return resumed
 
 
-def delivery_fail_reported(*, delivery_id: int, error: str) -> str:
-    """The provider reports, after accepting it, that a message could not be delivered (Twilio's ``undelivered``):
-    the delivery fails with that reason. Answers its status: unchanged when already failed, and when the provider
-    already reported it delivered or read (a late, out-of-order callback cannot undo what the customer got)."""
-    with transaction.atomic():
-        delivery = Delivery.objects.select_for_update(of=("self",)).select_related("message").get(pk=delivery_id)
-        if delivery.status not in (D.FAILED, D.DELIVERED, D.READ):
-            _finish(delivery, status=D.FAILED, error=error[:2000], now=timezone.now())
-        return delivery.status
-
-
-def delivery_progress_reported(*, delivery_id: int, status: str) -> str:
-    """The provider reports a sent message ``delivered`` (or, WhatsApp, ``read``): the delivery and its message move
-    forward to it, and the console is told. Only forward along ``DELIVERY_PROGRESS``: a ``delivered`` arriving after
-    ``read``, or anything for a pending or failed delivery, changes nothing. Answers the status afterwards."""
-    if status not in DELIVERY_PROGRESS:
-        raise ValueError(f"not a delivery progress status: {status!r}")
-    with transaction.atomic():
-        delivery = Delivery.objects.select_for_update(of=("self",)).get(pk=delivery_id)
-        current = delivery.status
-        if current in DELIVERY_PROGRESS and DELIVERY_PROGRESS.index(status) > DELIVERY_PROGRESS.index(current):
-            delivery.status = status
-            delivery.save(update_fields=["status"])
-            Message.objects.filter(pk=delivery.message_id).update(delivery_status=status)
-            message = Message.objects.only("interaction_id").get(pk=delivery.message_id)
-            _announce(delivery, interaction_id=message.interaction_id)
-        return delivery.status
-
-
 def _describe(failure: DeliveryError) -> str:
     return failure.reason[:2000] if failure.reason else type(failure).__name__
 
 
-def _finish(delivery: Delivery, *, status: str, error: str, now: datetime, provider_id: str = "") -> None:
+def _finish(delivery: Delivery, *, status: str, error: str, now: datetime, provider_id: str = "", **agent) -> None:
     """Record the outcome on the delivery and its message, and what it causes (in the caller's transaction)."""
     delivery.status, delivery.error, delivery.leased_until = status, error, None
     fields = ["status", "error", "leased_until"]
@@ -350,12 +366,14 @@ def _finish(delivery: Delivery, *, status: str, error: str, now: datetime, provi
             },
             at=now,
         )
-    _announce(delivery, interaction_id=delivery.message.interaction_id)
+    _announce(delivery, interaction_id=delivery.message.interaction_id, **agent)
 
 
-def _announce(delivery: Delivery, *, interaction_id: int) -> None:
-    """Tell the live console after commit (``crm.live`` listens): the status beside the reply changes in place."""
+def _announce(delivery: Delivery, *, interaction_id: int, **agent) -> None:
+    """Tell the live console after commit (``crm.live`` listens): the status beside the reply changes in place.
+    ``agent``: ``agent_id``, the agent holding the interaction, when the caller knows it (no query to find it)."""
     details = {
+        **agent,
         "delivery_id": delivery.pk,
         "message_id": delivery.message_id,
         "interaction_id": interaction_id,

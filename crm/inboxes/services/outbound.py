@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.html import linebreaks
 
-from ..adapters import OutboundAttachment, OutboundMessage, PermanentFailure
+from ..adapters import OutboundAttachment, OutboundMessage, PermanentFailure, adapter_for
 from ..attachments import attachment_is_listed, attachment_is_stored, attachment_read
 from ..models import Delivery
 from ..selectors import interaction_recipient_state, interaction_thread_ids
@@ -46,7 +46,16 @@ def outbound_message_for(*, delivery: Delivery) -> OutboundMessage:
         html=linebreaks(message.body, autoescape=True),
         subject=interaction.subject,
         interaction_id=interaction.pk,
-        thread_ids=interaction_thread_ids(interaction=interaction, before=message),
+        # the conversation's provider ids, for an adapter that threads by them (e-mail's References): one query
+        thread_ids=interaction_thread_ids(interaction=interaction, before=message) if _threads(delivery) else (),
         attachments=tuple(attachments),
         reference=str(message.pk),
     )
+
+
+def _threads(delivery: Delivery) -> bool:
+    """Whether the delivery's adapter uses ``thread_ids`` (all do unless they say ``uses_thread_ids = False``)."""
+    try:
+        return getattr(adapter_for(delivery.inbox.adapter), "uses_thread_ids", True)
+    except LookupError:
+        return True

@@ -37,7 +37,7 @@ from ..adapters.twilio import TwilioAdapter
 from ..attachments import attachment_store
 from ..models import Delivery, InboundReceipt, Inbox
 from .bridge import bridge_message_receive
-from .delivery import delivery_fail_reported, delivery_progress_reported
+from .delivery_reports import delivery_fail_reported, delivery_progress_reported
 
 logger = logging.getLogger(__name__)
 

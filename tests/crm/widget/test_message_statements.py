@@ -1,0 +1,87 @@
+"""What one chat message costs the database, pinned: a visitor's message, and an agent's reply through the API and
+the console, each ending where the other side sees it (the reply sent to the visitor's socket group). The counts
+are today's; a change that adds a statement to this path (the busiest of the widget) must say why here.
+
+Measured with ``bench/widget_hops.py``; in these tests the same paths, committed (the reply's delivery is sent after
+its commit), with a conversation an agent holds."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from crm.choices import DeliveryStatus, InteractionStatus
+from crm.inboxes.models import Delivery
+from crm.interactions import services as lifecycle
+from crm.interactions.models import Interaction, Message
+from crm.widget.services import widget_message_receive
+from crm.widget.visitors import visitor_for
+from tests.agents.factories import AgentFactory
+
+from .conftest import chat_inbox
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+# A visitor's message in an open conversation: its conversation (1), BEGIN, the import receipt in a savepoint (3),
+# the customer by identity (1), the message under the conversation's lock in a savepoint (4), the receipt completed
+# (1), COMMIT — the conversation is not read a second time.
+VISITOR_MESSAGE = 12
+# An agent's reply through the API: the interaction as the key may see it (1); the reply's transaction (BEGIN, lock,
+# message, audit entry, inbox, delivery written already claimed, message pending, COMMIT: 8); the visitor's address
+# (1); the outcome recorded (BEGIN, the delivery sent while still pending, the message, COMMIT: 4). No claim
+# transaction, no thread ids, no read of the delivery to record it, and none of the agent to tell of it.
+API_REPLY = 14
+# The same reply from the agent's console: the session, user and agent (3), whether the user administers or
+# supervises (2), the interaction with what the page shows (1), then the reply as above (13).
+CONSOLE_REPLY = 19
+
+
+@pytest.fixture
+def held_chat():
+    """A visitor's conversation through a chat inbox, held by an agent; the visitor's id and the agent."""
+    agent = AgentFactory()
+    inbox = chat_inbox()
+    inbox.queue.team = agent.team
+    inbox.queue.save(update_fields=["team"])
+    visitor = visitor_for(inbox=inbox, token=None)
+    widget_message_receive(inbox=inbox, visitor_id=visitor.id, body="Hello?", client_id="first")
+    interaction = Interaction.objects.get()
+    lifecycle.interaction_assign(interaction=interaction, agent=agent)
+    lifecycle.interaction_accept(interaction=Interaction.objects.get(), agent=agent)
+    assert Interaction.objects.get().status == InteractionStatus.ACTIVE
+    return inbox, visitor.id, agent
+
+
+def test_a_visitors_message_costs_a_fixed_number_of_statements(held_chat):
+    inbox, visitor_id, _agent = held_chat
+    with CaptureQueriesContext(connection) as statements:
+        receipt = widget_message_receive(inbox=inbox, visitor_id=visitor_id, body="Are you there?", client_id="second")
+    assert receipt.created and not receipt.new_interaction
+    assert Message.objects.filter(interaction=receipt.interaction).count() == 2
+    assert len(statements) == VISITOR_MESSAGE, "\n".join(query["sql"][:150] for query in statements)
+
+
+def test_a_chat_reply_through_the_api_costs_a_fixed_number_of_statements(held_chat, write_client):
+    interaction = Interaction.objects.get()
+    url = f"/api/v1/interactions/{interaction.pk}/messages/"
+    write_client.post(url, {"direction": "outbound", "body": "Hi!"}, format="json")  # the first response, stamped
+    with CaptureQueriesContext(connection) as statements:
+        answer = write_client.post(url, {"direction": "outbound", "body": "Yes, how can I help?"}, format="json")
+    assert answer.status_code == 201, answer.content
+    delivery = Delivery.objects.get(message_id=answer.json()["id"])
+    assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 1  # sent once, in the request
+    assert len(statements) == API_REPLY, "\n".join(query["sql"][:150] for query in statements)
+
+
+def test_a_chat_reply_from_the_console_costs_a_fixed_number_of_statements(held_chat):
+    _inbox, _visitor_id, agent = held_chat
+    interaction = Interaction.objects.get()
+    console = Client()
+    console.force_login(agent.user)
+    console.post(f"/console/interactions/{interaction.pk}/reply/", {"body": "Hi!"})  # the first response, stamped
+    with CaptureQueriesContext(connection) as statements:
+        answer = console.post(f"/console/interactions/{interaction.pk}/reply/", {"body": "On my way."})
+    assert answer.status_code == 302
+    reply = Message.objects.get(body="On my way.")
+    assert reply.author_id == agent.user_id and reply.delivery_status == DeliveryStatus.SENT
+    assert len(statements) == CONSOLE_REPLY, "\n".join(query["sql"][:150] for query in statements)
