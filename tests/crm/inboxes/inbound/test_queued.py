@@ -210,3 +210,20 @@ def test_the_endpoint_s_refusals_are_the_same_in_queued_mode(queued, post_mail, 
     assert post_mail(queued, b"\r\n \r\n").status_code == 400
     assert post_mail(queued, corpus.message(body="x" * 2000).as_bytes()).status_code == 413
     assert not InboundReceipt.objects.exists()
+
+
+def test_queued_mail_of_an_erased_customer_is_never_imported(queued, post_mail):
+    from crm.privacy.services.erase import erasure_request, erasure_run
+    from tests.contacts.factories import CustomerFactory
+
+    raw = corpus.alternative()
+    customer = CustomerFactory(email=corpus.CUSTOMER)
+    post_mail(queued, raw)  # they wrote again, and asked to be forgotten before the drain came
+    erasure_run(erasure_id=erasure_request(customer=customer, reason="asked", immediately=True).pk)
+
+    assert email_drain(inbox_id=queued.pk) == 1
+
+    receipt = InboundReceipt.objects.get()
+    assert (receipt.status, receipt.raw, receipt.sender) == (ReceiptStatus.FAILED, None, "")
+    assert receipt.reason == "erased before it was imported: nothing to import"
+    assert not Interaction.objects.exists()
