@@ -7,7 +7,7 @@ import pytest
 
 from crm.inboxes.adapters.base import MalformedMessage
 from crm.inboxes.adapters.email import EmailAdapter
-from crm.inboxes.adapters.email.parse import message_key, parse_message
+from crm.inboxes.adapters.email.parse import message_key, message_key_and_sender, parse_message
 from crm.inboxes.models import InboundReceipt, ReceiptStatus
 from crm.inboxes.services.inbound import receipt_key
 from crm.inboxes.services.queued import email_drain
@@ -167,10 +167,12 @@ def test_a_failed_mail_delivered_again_is_queued_again(queued, post_mail):
         corpus.message(message_id=f"<{'x' * 400}@example.com>").as_bytes(),
         corpus.dsn_bounce(),
         corpus.windows_1258()[0],
+        corpus.message(message_id=None).as_bytes().replace(b"From:", b"Message-ID: <>\nFrom:", 1),
     ],
 )
 def test_the_headers_only_key_is_the_full_parse_s(raw):
     assert message_key(raw) == parse_message(raw).message_id
+    assert message_key_and_sender(raw) == (parse_message(raw).message_id, parse_message(raw).sender)
     key = receipt_key(message_id=message_key(raw), raw=raw)
     assert key == receipt_key(message_id=parse_message(raw).message_id, raw=raw)
 
