@@ -38,7 +38,7 @@ from django.utils import timezone
 from config.tasks import task_named
 
 from ..adapters.base import MalformedMessage
-from ..adapters.email.parse import message_key
+from ..adapters.email.parse import message_key_and_sender
 from ..models import InboundReceipt, Inbox, ReceiptStatus
 from .inbound import (
     failure_reason,
@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 DRAIN_TASK = "crm.inboxes.tasks.email_drain"
 BATCH = 25  # mails per transaction: the after-commit work (live events, routing trigger) is coalesced per batch
 ROUNDS = 4  # batches per task run; then the drain queues itself again: routing (and other inboxes) get a turn
+ERASED = "erased before it was imported: nothing to import"
 STALE_SECONDS = 5  # a queued mail this old with no drainer at work: the sweep starts one
 PENDING_MARK_SECONDS = 30  # a requested drain that never started (lost on the way) stops blocking new requests
 _LOCK_CLASS = 0x53424551  # pg_advisory_xact_lock(class, inbox id): "SBEQ", the queued e-mail import
@@ -66,9 +67,9 @@ def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint") -> Inbou
     failed is queued again with these bytes (as the immediate import runs it again)."""
     raw = bytes(raw)
     try:
-        message_id: str | None = message_key(raw)
+        message_id, sender = message_key_and_sender(raw)
     except MalformedMessage:
-        message_id = None  # stored all the same: the drain records it failed, with its reason and bytes
+        message_id, sender = None, ""  # stored all the same: the drain records it failed, with its reason and bytes
     key = receipt_key(message_id=message_id, raw=raw)
     receipt = InboundReceipt(
         inbox=inbox,
@@ -77,6 +78,8 @@ def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint") -> Inbou
         raw=raw,
         size=len(raw),
         source=source[:16],
+        # known before the import: a customer's erasure (crm.privacy) finds their mail while it waits in the queue
+        sender=sender[:254],
         received_at=timezone.now(),
     )
     if insert_unless_present(receipt):  # one statement: in autocommit (the endpoint) its own transaction
@@ -89,8 +92,9 @@ def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint") -> Inbou
             found.duplicate = True
             return found
         found.status, found.reason, found.raw, found.size = ReceiptStatus.QUEUED, "", raw, len(raw)
+        found.sender = sender[:254] or found.sender
         found.attempts += 1
-        found.save(update_fields=["status", "reason", "raw", "size", "attempts"])
+        found.save(update_fields=["status", "reason", "raw", "size", "sender", "attempts"])
         found.duplicate = False
         request_drain(inbox_id=inbox.pk)
         return found
@@ -158,7 +162,11 @@ def request_drain(*, inbox_id: int) -> None:
 
 def _import_one(*, receipt: InboundReceipt, inbox: Inbox) -> None:
     """One queued mail through the immediate import's code, in a savepoint of the batch's transaction."""
-    raw = bytes(receipt.raw or b"")
+    if receipt.raw is None:  # erased (crm.privacy) while it waited: nothing left to import, nor to keep
+        receipt.status, receipt.reason = ReceiptStatus.FAILED, ERASED
+        receipt.save(update_fields=["status", "reason"])
+        return
+    raw = bytes(receipt.raw)
     parsed, failure = parse_for_inbox(inbox=inbox, raw=raw)
     receipt.sender = (parsed.sender if parsed else "")[:254]
     receipt.participants = participants_of(inbox=inbox, parsed=parsed)

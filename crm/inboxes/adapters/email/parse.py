@@ -89,6 +89,11 @@ def message_key(raw: bytes) -> str:
     """The Message-ID ``parse_message`` would give ``raw`` (its own, or the same synthetic one for a message
     without), from the headers alone: what a queued import de-duplicates on before the message is read whole.
     ``MalformedMessage`` for what ``parse_message`` refuses by its headers (empty, no header, no sender)."""
+    return message_key_and_sender(raw)[0]
+
+
+def message_key_and_sender(raw: bytes) -> tuple[str, str]:
+    """``message_key`` and the sender ``parse_message`` would find, from the same reading of the headers."""
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise MalformedMessage(f"expected the message's bytes, got {type(raw).__name__}")
     raw = bytes(raw).lstrip(b"\r\n")
@@ -98,8 +103,8 @@ def message_key(raw: bytes) -> str:
         message: EmailMessage = BytesParser(policy=POLICY).parsebytes(raw, headersonly=True)  # type: ignore[assignment]
         if not list(message.raw_items()):
             raise MalformedMessage("no header found: not an RFC 822 message")
-        _sender(message)
-        return _first_id(header(message, "Message-ID")) or _synthetic_id(raw)
+        _, sender = _sender(message)
+        return _first_id(header(message, "Message-ID")) or _synthetic_id(raw), sender
     except MalformedMessage:
         raise
     except Exception as exc:
