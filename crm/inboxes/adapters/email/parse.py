@@ -69,12 +69,7 @@ def parse_message(
     """Parse one raw message. ``own_domain`` is the domain of the Message-IDs we generate: mail carrying it is our
     own come back (``is_own``). An attachment over ``max_attachment_bytes``, or past ``max_total_bytes`` for the
     whole message, lands in ``skipped_attachments``."""
-    if not isinstance(raw, bytes | bytearray | memoryview):
-        raise MalformedMessage(f"expected the message's bytes, got {type(raw).__name__}")
-    # Some pipes and HTTP clients put blank lines before the headers; a header block must start the message.
-    raw = bytes(raw).lstrip(b"\r\n")
-    if not raw.strip():
-        raise MalformedMessage("empty message")
+    raw = _message_bytes(raw)
     try:
         return _parse(raw, own_domain, Limits(max_attachment_bytes, max_total_bytes))
     except MalformedMessage:
@@ -83,6 +78,17 @@ def parse_message(
         raise MalformedMessage("MIME parts nested too deeply to read") from None
     except Exception as exc:  # the promise: one exception type for any input, whatever the library trips on
         raise MalformedMessage(f"unreadable message ({type(exc).__name__}: {exc})") from exc
+
+
+def _message_bytes(raw) -> bytes:
+    """The message's bytes as both readings take them; ``MalformedMessage`` for anything else or nothing."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise MalformedMessage(f"expected the message's bytes, got {type(raw).__name__}")
+    # Some pipes and HTTP clients put blank lines before the headers; a header block must start the message.
+    raw = bytes(raw).lstrip(b"\r\n")
+    if not raw.strip():
+        raise MalformedMessage("empty message")
+    return raw
 
 
 def message_key(raw: bytes) -> str:
@@ -94,11 +100,7 @@ def message_key(raw: bytes) -> str:
 
 def message_key_and_sender(raw: bytes) -> tuple[str, str]:
     """``message_key`` and the sender ``parse_message`` would find, from the same reading of the headers."""
-    if not isinstance(raw, bytes | bytearray | memoryview):
-        raise MalformedMessage(f"expected the message's bytes, got {type(raw).__name__}")
-    raw = bytes(raw).lstrip(b"\r\n")
-    if not raw.strip():
-        raise MalformedMessage("empty message")
+    raw = _message_bytes(raw)
     try:
         message: EmailMessage = BytesParser(policy=POLICY).parsebytes(raw, headersonly=True)  # type: ignore[assignment]
         if not list(message.raw_items()):
