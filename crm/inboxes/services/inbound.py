@@ -171,8 +171,12 @@ def receipt_key(*, message_id: str | None, raw: bytes) -> str:
 def participants_of(*, inbox: Inbox, parsed: ParsedInbound | None) -> list[str]:
     if parsed is None:
         return []
+    return participants_named(inbox=inbox, named=[parsed.sender, parsed.reply_to or "", *parsed.to, *parsed.cc])
+
+
+def participants_named(*, inbox: Inbox, named) -> list[str]:
+    """The receipt's participants: every address named but the inbox's own, once each, in order."""
     own = str((inbox.settings or {}).get("address") or "").lower()
-    named = [parsed.sender, parsed.reply_to or "", *parsed.to, *parsed.cc]
     return [address[:254] for address in dict.fromkeys(named) if address and address != own]
 
 

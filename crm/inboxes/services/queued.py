@@ -38,7 +38,7 @@ from django.utils import timezone
 from config.tasks import task_named
 
 from ..adapters.base import MalformedMessage
-from ..adapters.email.parse import message_key_and_sender
+from ..adapters.email.parse import message_key_sender_and_named
 from ..models import InboundReceipt, Inbox, ReceiptStatus
 from .inbound import (
     failure_reason,
@@ -46,6 +46,7 @@ from .inbound import (
     insert_unless_present,
     log_failure,
     parse_for_inbox,
+    participants_named,
     participants_of,
     receipt_key,
 )
@@ -67,9 +68,9 @@ def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint") -> Inbou
     failed is queued again with these bytes (as the immediate import runs it again)."""
     raw = bytes(raw)
     try:
-        message_id, sender = message_key_and_sender(raw)
+        message_id, sender, named = message_key_sender_and_named(raw)
     except MalformedMessage:
-        message_id, sender = None, ""  # stored all the same: the drain records it failed, with its reason and bytes
+        message_id, sender, named = None, "", ()  # stored all the same: the drain records it failed, with its reason
     key = receipt_key(message_id=message_id, raw=raw)
     receipt = InboundReceipt(
         inbox=inbox,
@@ -78,8 +79,10 @@ def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint") -> Inbou
         raw=raw,
         size=len(raw),
         source=source[:16],
-        # known before the import: a customer's erasure (crm.privacy) finds their mail while it waits in the queue
+        # known before the import: a customer's erasure (crm.privacy) finds their mail while it waits in the queue,
+        # as its sender or as anyone it names (To, Cc, Reply-To)
         sender=sender[:254],
+        participants=participants_named(inbox=inbox, named=named),
         received_at=timezone.now(),
     )
     if insert_unless_present(receipt):  # one statement: in autocommit (the endpoint) its own transaction
@@ -93,8 +96,9 @@ def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint") -> Inbou
             return found
         found.status, found.reason, found.raw, found.size = ReceiptStatus.QUEUED, "", raw, len(raw)
         found.sender = sender[:254] or found.sender
+        found.participants = participants_named(inbox=inbox, named=named) or found.participants
         found.attempts += 1
-        found.save(update_fields=["status", "reason", "raw", "size", "sender", "attempts"])
+        found.save(update_fields=["status", "reason", "raw", "size", "sender", "participants", "attempts"])
         found.duplicate = False
         request_drain(inbox_id=inbox.pk)
         return found

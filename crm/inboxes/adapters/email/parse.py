@@ -100,13 +100,28 @@ def message_key(raw: bytes) -> str:
 
 def message_key_and_sender(raw: bytes) -> tuple[str, str]:
     """``message_key`` and the sender ``parse_message`` would find, from the same reading of the headers."""
+    key, sender, _ = message_key_sender_and_named(raw)
+    return key, sender
+
+
+def message_key_sender_and_named(raw: bytes) -> tuple[str, str, tuple[str, ...]]:
+    """``message_key_and_sender`` and every address the message names as ``parse_message`` reads them (the
+    sender, Reply-To's first, To, Cc): what a queued mail's receipt records before its import, so that an erasure
+    finds it while it waits."""
     raw = _message_bytes(raw)
     try:
         message: EmailMessage = BytesParser(policy=POLICY).parsebytes(raw, headersonly=True)  # type: ignore[assignment]
         if not list(message.raw_items()):
             raise MalformedMessage("no header found: not an RFC 822 message")
         _, sender = _sender(message)
-        return _first_id(header(message, "Message-ID")) or _synthetic_id(raw), sender
+        reply_to = _addresses(message, "Reply-To")
+        named = (
+            sender,
+            reply_to[0][1] if reply_to else "",
+            *(address for _, address in _addresses(message, "To")),
+            *(address for _, address in _addresses(message, "Cc")),
+        )
+        return _first_id(header(message, "Message-ID")) or _synthetic_id(raw), sender, named
     except MalformedMessage:
         raise
     except Exception as exc:

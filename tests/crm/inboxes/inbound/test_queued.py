@@ -7,7 +7,12 @@ import pytest
 
 from crm.inboxes.adapters.base import MalformedMessage
 from crm.inboxes.adapters.email import EmailAdapter
-from crm.inboxes.adapters.email.parse import message_key, message_key_and_sender, parse_message
+from crm.inboxes.adapters.email.parse import (
+    message_key,
+    message_key_and_sender,
+    message_key_sender_and_named,
+    parse_message,
+)
 from crm.inboxes.models import InboundReceipt, ReceiptStatus
 from crm.inboxes.services.inbound import receipt_key
 from crm.inboxes.services.queued import email_drain
@@ -173,6 +178,8 @@ def test_a_failed_mail_delivered_again_is_queued_again(queued, post_mail):
 def test_the_headers_only_key_is_the_full_parse_s(raw):
     assert message_key(raw) == parse_message(raw).message_id
     assert message_key_and_sender(raw) == (parse_message(raw).message_id, parse_message(raw).sender)
+    full = parse_message(raw)
+    assert message_key_sender_and_named(raw)[2] == (full.sender, full.reply_to or "", *full.to, *full.cc)
     key = receipt_key(message_id=message_key(raw), raw=raw)
     assert key == receipt_key(message_id=parse_message(raw).message_id, raw=raw)
 
@@ -212,6 +219,27 @@ def test_the_endpoint_s_refusals_are_the_same_in_queued_mode(queued, post_mail, 
     assert post_mail(queued, b"\r\n \r\n").status_code == 400
     assert post_mail(queued, corpus.message(body="x" * 2000).as_bytes()).status_code == 413
     assert not InboundReceipt.objects.exists()
+
+
+def test_queued_mail_naming_an_erased_customer_in_cc_is_never_imported(queued, post_mail):
+    # the erased customer did not write it: a colleague did, with them in Cc; the receipt names them before its
+    # import (the full parse's participants, from the headers alone), so the erasure finds it in the queue
+    from crm.privacy.services.erase import erasure_request, erasure_run
+    from tests.contacts.factories import CustomerFactory
+
+    erased = "cc.person@example.com"
+    raw = corpus.message(headers={"Cc": f"Cc Person <{erased}>"}).as_bytes()
+    customer = CustomerFactory(email=erased)
+    post_mail(queued, raw)
+    assert InboundReceipt.objects.get().participants == [corpus.CUSTOMER, erased]
+    erasure_run(erasure_id=erasure_request(customer=customer, reason="asked", immediately=True).pk)
+
+    assert email_drain(inbox_id=queued.pk) == 1
+
+    receipt = InboundReceipt.objects.get()
+    assert (receipt.status, receipt.raw, receipt.participants) == (ReceiptStatus.FAILED, None, [])
+    assert receipt.reason == "erased before it was imported: nothing to import"
+    assert not Interaction.objects.exists()
 
 
 def test_queued_mail_of_an_erased_customer_is_never_imported(queued, post_mail):
