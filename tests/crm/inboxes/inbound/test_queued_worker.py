@@ -54,3 +54,67 @@ def test_queued_mail_is_imported_and_routed_by_the_worker_and_its_reply_joins_it
     ]
     assert list(interaction.messages.order_by("id").values_list("body", flat=True))[-1] == "Still broken."
     assert post_mail(inbox, original).status_code == 200  # a duplicate, after the import too
+
+
+def test_a_worker_killed_in_the_middle_of_a_drain_leaves_its_mail_queued_and_each_is_imported_once(
+    worker,  # noqa: F811
+    post_mail,
+):
+    """SIGKILL of the worker's child while its drain waits, mid-import, on a row an agent holds: its transaction
+    never commits, the mail stays queued, and the sweep has a new child import each of them once, in order."""
+    import os
+    import signal
+
+    import psycopg
+    from django.db import connection
+
+    from crm.inboxes.services.queued import queued_sweep
+    from tests.crm.test_worker import pool_children
+
+    inbox = InboxFactory(
+        queue=QueueFactory(channels=["email"]),
+        settings=EmailAdapter.validate_settings({"address": corpus.SUPPORT, "import": "queued"}),
+    )
+    first = corpus.message(message_id="<kill-1@example.com>").as_bytes()
+    reply = corpus.message(
+        subject="Re: Printer is broken",
+        body="Any news?",
+        message_id="<kill-2@example.com>",
+        headers={"In-Reply-To": "<kill-1@example.com>"},
+    ).as_bytes()
+    other = corpus.message(sender="Bo <bo@example.com>", message_id="<kill-3@example.com>").as_bytes()
+    post_mail(inbox, first)
+    wait_for(lambda: InboundReceipt.objects.filter(status=ReceiptStatus.IMPORTED).exists(), what="the first import")
+    thread = InboundReceipt.objects.get().interaction
+    s = connection.settings_dict
+    holder = psycopg.connect(f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}")
+    try:
+        # an agent's transaction holds the thread: the drain of the reply waits on it, in the middle of its import
+        holder.execute("SELECT id FROM crm_interaction WHERE id = %s FOR UPDATE", [thread.pk])
+        post_mail(inbox, reply)
+        post_mail(inbox, other)  # behind the reply, in the same batch
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'"
+        wait_for(lambda: holder.execute(waiting, [s["NAME"]]).fetchone()[0] == 1, what="the drain to wait")
+
+        [child] = pool_children(worker.pid)
+        os.kill(child, signal.SIGKILL)
+        holder.rollback()  # the agent lets go: the killed child's transaction cannot commit
+    finally:
+        holder.close()
+    assert InboundReceipt.objects.filter(status=ReceiptStatus.QUEUED).count() == 2
+
+    # the beat's sweep (called here, as beat would): a new child drains what the killed one left queued
+    wait_for(
+        lambda: (
+            queued_sweep(older_than=0) >= 0
+            and not InboundReceipt.objects.filter(inbox=inbox, status=ReceiptStatus.QUEUED).exists()
+        ),
+        timeout=60,
+        what="the queued mail to be imported after the kill",
+    )
+    receipts = list(InboundReceipt.objects.filter(inbox=inbox).order_by("id"))
+    assert [receipt.status for receipt in receipts] == [ReceiptStatus.IMPORTED] * 3
+    assert receipts[1].interaction_id == thread.pk  # the reply: on its thread, once
+    assert thread.messages.count() == 2 and Interaction.objects.count() == 2
+    assert receipts[1].message_id < receipts[2].message_id  # still in arrival order
+    assert worker.poll() is None  # the worker itself lives on with a new child
