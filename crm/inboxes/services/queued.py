@@ -7,7 +7,7 @@ mail answered ``202`` is never lost; a duplicate finds the row and is answered a
 
 After the commit a drain of the inbox is asked for (``request_drain``): one pending at a time per inbox, however
 many mails arrive (a "drain pending" mark in Redis, ``SET NX``, cleared by the drain as it starts, before it
-reads, as ``crm.routing.services.triggers`` does for routing runs). ``email_drain`` imports the inbox's queued
+reads: ``config.coalesced``, as for routing runs). ``email_drain`` imports the inbox's queued
 receipts **in arrival order** (by id), a batch per transaction, each mail through the immediate import's own code
 (``inbound.import_into``): the receipt turns imported, noise or failed exactly as an immediate import would, and
 keeps its raw bytes only when failed. Order needs one drainer per inbox at a time: each batch transaction first
@@ -28,14 +28,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from functools import cache
 
-import redis
-from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from config.tasks import task_named
+from config.coalesced import CoalescedTask
 
 from ..adapters.base import MalformedMessage
 from ..adapters.email.parse import message_key_sender_and_named
@@ -59,6 +56,14 @@ ROUNDS = 4  # batches per task run; then the drain queues itself again: routing 
 ERASED = "erased before it was imported: nothing to import"
 STALE_SECONDS = 5  # a queued mail this old with no drainer at work: the sweep starts one
 PENDING_MARK_SECONDS = 30  # a requested drain that never started (lost on the way) stops blocking new requests
+# at most one drain pending per inbox, however much mail asks (config.coalesced, as the routing runs)
+_DRAINS = CoalescedTask(
+    task=DRAIN_TASK,
+    mark="inboxes:drain-pending",
+    pending_seconds=PENDING_MARK_SECONDS,
+    what="queued e-mail",
+    run="drain",
+)
 _LOCK_CLASS = 0x53424551  # pg_advisory_xact_lock(class, inbox id): "SBEQ", the queued e-mail import
 
 
@@ -126,7 +131,9 @@ def email_drain(*, inbox_id: int, batch: int = BATCH, rounds: int = ROUNDS) -> i
         drained += len(receipts)
         if len(receipts) < batch:
             return drained
-    _request(inbox_id)  # a backlog: queued again (unless a drain is pending already) behind the routing runs
+    _DRAINS.request_now(
+        inbox_id, kwargs={"inbox_id": inbox_id}
+    )  # a backlog: queued again (unless a drain is pending already) behind the routing runs
     return drained
 
 
@@ -143,22 +150,19 @@ def queued_sweep(*, older_than: float = STALE_SECONDS) -> int:
     started = 0
     for inbox_id in waiting:
         if not _draining(inbox_id):
-            _publish_drain(inbox_id)
+            _DRAINS.publish(kwargs={"inbox_id": inbox_id}, note=f"inbox {inbox_id}")
             started += 1
     return started
 
 
 def drain_starting(*, inbox_id: int) -> None:
     """The drain clears its pending mark before it reads: mail committed from now on asks for the next drain."""
-    try:
-        _client(settings.REDIS_URL).delete(_mark_key(inbox_id))
-    except (redis.RedisError, OSError, ValueError, AttributeError):
-        logger.warning("queued e-mail: could not clear the drain-pending mark; it expires by itself", exc_info=True)
+    _DRAINS.starting(inbox_id)
 
 
 def request_drain(*, inbox_id: int) -> None:
     """Ask for a drain of the inbox once the current transaction commits (at most one pending per inbox)."""
-    transaction.on_commit(lambda: _request(inbox_id))
+    _DRAINS.request(inbox_id, kwargs={"inbox_id": inbox_id})
 
 
 # --- the steps -----------------------------------------------------------------------------------------------------
@@ -200,32 +204,3 @@ def _draining(inbox_id: int) -> bool:
             [_LOCK_CLASS, inbox_id],
         )
         return cursor.fetchone()[0]
-
-
-@cache
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=5)
-
-
-def _mark_key(inbox_id: int) -> str:
-    return f"{settings.SWITCHBOARD_INSTANCE}:inboxes:drain-pending:{inbox_id}"
-
-
-def _request(inbox_id: int) -> None:
-    task = task_named(DRAIN_TASK)
-    try:
-        if not task.app.conf.task_always_eager and not _client(settings.REDIS_URL).set(
-            _mark_key(inbox_id), "1", nx=True, ex=PENDING_MARK_SECONDS
-        ):
-            return  # a drain is pending and has not started: it will import this mail too
-    except (redis.RedisError, OSError, ValueError, AttributeError):
-        logger.warning("queued e-mail: no drain-pending mark (Redis); asking for a drain anyway", exc_info=True)
-    _publish_drain(inbox_id)
-
-
-def _publish_drain(inbox_id: int) -> None:
-    try:
-        task_named(DRAIN_TASK).apply_async(kwargs={"inbox_id": inbox_id}, retry_policy={"max_retries": 1})
-    except Exception:
-        # the mail is stored and answered; a broker hiccup must not turn that into an error: the sweep drains it
-        logger.exception("queued e-mail: could not ask for a drain of inbox %s; the sweep will", inbox_id)
