@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from crm.access.services.api_keys import api_key_create
 from crm.choices import InteractionStatus
+from crm.interactions import services as lifecycle
 from crm.interactions.models import Interaction, Message
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
 from tests.browser.pages import sign_in, wait_live
@@ -126,21 +127,27 @@ def test_work_arrives_live_is_handled_and_the_wallboard_follows(asgi_live_server
     api.close()
 
 
-def test_a_message_written_before_the_console_socket_joined_is_shown(asgi_live_server, asgi_context_factory, center):
-    """The customer writes after the server drew the interaction page and before its socket joined: that
-    message's live event reached nobody on this page, so the first snapshot redraws the conversation."""
-    from crm.interactions import services as lifecycle
-
+def _anas_open_work(center, asgi_context_factory, *, subject: str, body: str):
+    """Ana's active interaction with the center's customer, and a page signed in as her."""
     interaction = interaction_in_status(
         InteractionStatus.ACTIVE,
         agent=center["agent"],
         queue=center["queue"],
         customer=center["customer"],
-        subject="Parcel lost",
-        body="My parcel never came.",
+        subject=subject,
+        body=body,
     )
     page = asgi_context_factory().new_page()
     sign_in(page, "ana")
+    return interaction, page
+
+
+def test_a_message_written_before_the_console_socket_joined_is_shown(asgi_live_server, asgi_context_factory, center):
+    """The customer writes after the server drew the interaction page and before its socket joined: that
+    message's live event reached nobody on this page, so the first snapshot redraws the conversation."""
+    interaction, page = _anas_open_work(
+        center, asgi_context_factory, subject="Parcel lost", body="My parcel never came."
+    )
     held = {"closed": True}
 
     def console_socket(ws):
@@ -169,18 +176,7 @@ def test_a_message_that_arrives_while_the_conversation_is_being_redrawn_is_not_l
 ):
     """The first snapshot redraws the conversation; a customer message written after the server answered that redraw
     but before the page drew it must bring one more redraw (one in flight does not cover it)."""
-    from crm.interactions import services as lifecycle
-
-    interaction = interaction_in_status(
-        InteractionStatus.ACTIVE,
-        agent=center["agent"],
-        queue=center["queue"],
-        customer=center["customer"],
-        subject="Refund",
-        body="Where is my refund?",
-    )
-    page = asgi_context_factory().new_page()
-    sign_in(page, "ana")
+    interaction, page = _anas_open_work(center, asgi_context_factory, subject="Refund", body="Where is my refund?")
     held = []
 
     def hold_the_first_redraw(route):

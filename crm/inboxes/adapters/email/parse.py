@@ -95,17 +95,11 @@ def message_key(raw: bytes) -> str:
     """The Message-ID ``parse_message`` would give ``raw`` (its own, or the same synthetic one for a message
     without), from the headers alone: what a queued import de-duplicates on before the message is read whole.
     ``MalformedMessage`` for what ``parse_message`` refuses by its headers (empty, no header, no sender)."""
-    return message_key_and_sender(raw)[0]
-
-
-def message_key_and_sender(raw: bytes) -> tuple[str, str]:
-    """``message_key`` and the sender ``parse_message`` would find, from the same reading of the headers."""
-    key, sender, _ = message_key_sender_and_named(raw)
-    return key, sender
+    return message_key_sender_and_named(raw)[0]
 
 
 def message_key_sender_and_named(raw: bytes) -> tuple[str, str, tuple[str, ...]]:
-    """``message_key_and_sender`` and every address the message names as ``parse_message`` reads them (the
+    """``message_key``, the sender and every address the message names, as ``parse_message`` reads them (the
     sender, Reply-To's first, To, Cc): what a queued mail's receipt records before its import, so that an erasure
     finds it while it waits."""
     raw = _message_bytes(raw)
