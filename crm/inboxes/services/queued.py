@@ -148,8 +148,9 @@ def queued_sweep(*, older_than: float = STALE_SECONDS) -> int:
         .distinct()
     )
     started = 0
+    draining = _draining() if waiting else set()
     for inbox_id in waiting:
-        if not _draining(inbox_id):
+        if inbox_id not in draining:
             _DRAINS.publish(kwargs={"inbox_id": inbox_id}, note=f"inbox {inbox_id}")
             started += 1
     return started
@@ -196,11 +197,11 @@ def _import_one(*, receipt: InboundReceipt, inbox: Inbox) -> None:
         receipt.save(update_fields=["status", "reason", "raw", "size", "interaction", "message", *also])
 
 
-def _draining(inbox_id: int) -> bool:
+def _draining() -> set[int]:
+    """The inboxes whose drain lock a drainer holds or waits for now (one query for all)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s"
-            " AND objsubid = 2)",
-            [_LOCK_CLASS, inbox_id],
+            "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objsubid = 2",
+            [_LOCK_CLASS],
         )
-        return cursor.fetchone()[0]
+        return {row[0] for row in cursor.fetchall()}

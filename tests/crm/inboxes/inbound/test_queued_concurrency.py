@@ -170,3 +170,26 @@ def test_a_queued_mail_costs_the_endpoint_one_statement(queued, post_mail):
     assert response.status_code == 202
     [statement] = [query["sql"] for query in captured.captured_queries]
     assert statement.startswith('INSERT INTO "crm_inboundreceipt"') and "ON CONFLICT" in statement
+
+
+def test_the_sweep_leaves_an_inbox_being_drained_alone_and_starts_the_others(queued, request):
+    import psycopg
+
+    from crm.inboxes.services.queued import _LOCK_CLASS
+
+    other = InboxFactory(settings=EmailAdapter.validate_settings({"address": "sales@acme.test", "import": "queued"}))
+    email_accept(inbox=queued, raw=corpus.message(message_id="<busy@example.com>").as_bytes())
+    email_accept(inbox=other, raw=corpus.message(message_id="<idle@example.com>").as_bytes())
+    s = connection.settings_dict
+    drainer = psycopg.connect(f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}")
+    try:
+        drainer.execute("SELECT pg_advisory_lock(%s, %s)", [_LOCK_CLASS, queued.pk])  # a drainer at work on it
+        request.getfixturevalue("eager_tasks")
+
+        assert queued_sweep(older_than=0) == 1  # the other inbox only
+
+        statuses = dict(InboundReceipt.objects.values_list("key", "status"))
+        assert statuses == {"busy@example.com": ReceiptStatus.QUEUED, "idle@example.com": ReceiptStatus.IMPORTED}
+    finally:
+        drainer.close()
+    drain_starting(inbox_id=other.pk)
