@@ -10,8 +10,9 @@ What it does:
 1. Database (``--database``, default ``bench_widget``; ``bench/_db.py``): only a ``bench_*`` database, created for
    the run and dropped at the end. A team, a chat queue that auto-accepts, ``--agents`` available agents (chat
    capacity for all the visitors), a chat inbox whose ``allowed_origins`` is the bench's page, a write API key.
-2. Switchboard under uvicorn (``--workers``, production settings, the widget's per-address limit lifted: every
-   visitor comes from 127.0.0.1) and a real Celery worker (routing, the reply outbox).
+2. Switchboard under uvicorn (``--workers``, default 4 as the README's ws role on 2 cores; production settings, the
+   widget's per-address limit lifted: every visitor comes from 127.0.0.1) and a real Celery worker (routing, the
+   reply outbox).
 3. Each agent's console socket (``/ws/console/``, a real session). Each visitor's widget socket
    (``/ws/widget/<public key>/``, ``Origin`` of the page): ``hello``, then a first message; routing gives every
    conversation to an agent before anything is timed.
@@ -110,6 +111,7 @@ class Tally:
         self.duplicates = 0
         self.snapshots = {"console": 0, "widget": 0}  # snapshots after the first: a hole or a resync
         self.timing = False
+        self.quiet = False  # the window is over: visitors stop writing, so every reply has time to arrive
 
 
 async def agent(
@@ -180,6 +182,9 @@ async def visitor(base: str, key: str, number: int, tally: Tally, pending: dict[
         sequence = 0
         await asyncio.sleep(random.random() * interval)  # noqa: S311
         while not stop.is_set():
+            if tally.quiet:
+                await asyncio.sleep(0.2)
+                continue
             sequence += 1
             body = f"v{number}-m{sequence}"
             if conversation is not None:
@@ -229,7 +234,8 @@ async def drive(args, base: str, key: str, sessions: list[str], api_key: str, se
     celery = _cpu(server_pids[-1:]) - celery_before
     snapshots = {kind: tally.snapshots[kind] - snapshots_before[kind] for kind in tally.snapshots}
     messages = (len(tally.sent_by_visitor) - sent_before) + (len(tally.replies) - replies_before)
-    await asyncio.sleep(5)  # let the last ones arrive before counting losses
+    tally.quiet = True
+    await asyncio.sleep(5)  # no new message from now on: the last replies arrive before losses are counted
     stop.set()
     await asyncio.gather(*agents, *visitors, return_exceptions=True)
     lost_replies = sum(1 for body in tally.replies if body not in tally.replies_seen)
@@ -269,7 +275,9 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between a visitor's messages")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the timed window lasts")
     parser.add_argument("--warmup", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=4, help="uvicorn processes (4: two per core, as the README's production command)"
+    )
     parser.add_argument("--pool-size", type=int, default=8)
     parser.add_argument("--celery-concurrency", type=int, default=1)
     parser.add_argument("--port", type=int, default=8785)

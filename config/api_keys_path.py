@@ -1,22 +1,29 @@
-"""Browser middleware left out of the way of API-key requests (``/api/`` with ``Authorization: Bearer …``).
+"""Browser middleware left out of the way of requests no browser session can make: API-key requests (``/api/`` with
+``Authorization: Bearer …``) and the providers' inbound endpoints (``/inbound/…``).
 
-Such a request is authenticated by its key alone: ``ApiKeyAuthentication`` answers a bad key with 401 and never
-falls back to a session, so the request has no use for a session, flash messages, htmx or static files (and
-without a user from a session, the signed-in user's language preference, ``agents.preferences``, steps aside by
-itself). Each of those middlewares is listed in ``MIDDLEWARE`` wrapped by ``bypassed_for_api_keys``: for an API-key request the wrapper
-calls the next one directly; for every other request (the console, the admin, the login pages, the API used with a
-session) the middleware runs as before.
+An API-key request is authenticated by its key alone: ``ApiKeyAuthentication`` answers a bad key with 401 and never
+falls back to a session. An inbound request (an MTA's raw mail, Twilio's webhooks) is authenticated by the secret
+token in its URL or by the provider's signature, and its views read no user, session or flash message. So neither
+has a use for a session, flash messages, htmx or static files (and without a user from a session, the signed-in
+user's language preference, ``agents.preferences``, steps aside by itself). Each of those middlewares is listed in
+``MIDDLEWARE`` wrapped by ``bypassed``: for such a request the wrapper calls the next one directly; for every other
+request (the console, the admin, the login pages, the API used with a session) the middleware runs as before.
+
+The audit context (``config.audit``) steps aside for inbound requests too: it records changes made by a user or an
+API key, and an inbound request is neither (an anonymous request is on record in the domain's own logs, with or
+without the context). An API-key request keeps it: its writes are on record with its key and address.
 
 What still runs for every request: the request id and access log, the replica router, the metrics, the security
-headers, CSRF protection (cheap for the API's views, which DRF exempts; ``check --deploy`` wants it by name), the
-language from ``Accept-Language`` (API messages are translated), ``CommonMiddleware``, the audit
-context (an API write is on record with its key and address: ``config.audit``), the clickjacking header and
-django-axes (which guards the login pages, not the API: an API key is never a password).
+headers, CSRF protection (cheap for the API's and the inbound views, which are exempt; ``check --deploy`` wants it
+by name), the language from ``Accept-Language`` (API messages are translated, and the language a request runs in
+must not be the previous request's), ``CommonMiddleware``, the clickjacking header and django-axes (which guards the
+login pages, not the API nor the providers: an API key or an inbox token is never a password).
 """
 
 from django.utils.module_loading import import_string
 
 API_PREFIX = "/api/"
+INBOUND_PREFIX = "/inbound/"
 
 
 def is_api_key_request(request) -> bool:
@@ -26,36 +33,47 @@ def is_api_key_request(request) -> bool:
     )
 
 
-def bypassed_for_api_keys(dotted_path: str) -> type:
-    """A subclass of ``dotted_path``'s middleware that steps aside for API-key requests (a subclass, so that Django's
-    checks still find the session, authentication and messages middleware the admin needs)."""
+def is_inbound_request(request) -> bool:
+    """A provider's call to an inbox (``/inbound/…``): authenticated by its URL's token or its signature."""
+    return request.path_info.startswith(INBOUND_PREFIX)
+
+
+def is_sessionless_request(request) -> bool:
+    """A request no browser session can make: an API-key request or a provider's inbound call."""
+    return is_inbound_request(request) or is_api_key_request(request)
+
+
+def bypassed(dotted_path: str, when=is_sessionless_request) -> type:
+    """A subclass of ``dotted_path``'s middleware that steps aside for the requests ``when`` picks (a subclass, so
+    that Django's checks still find the session, authentication and messages middleware the admin needs)."""
     wrapped = import_string(dotted_path)
 
     class Bypassed(wrapped):
         def __call__(self, request):
-            if is_api_key_request(request):
+            if when(request):
                 return self.get_response(request)  # in an async chain a coroutine, which the caller awaits
             return super().__call__(request)
 
     for hook in ("process_view", "process_exception", "process_template_response"):
         if hasattr(wrapped, hook):
-            setattr(Bypassed, hook, _unless_api_key(getattr(wrapped, hook)))
+            setattr(Bypassed, hook, _unless(when, getattr(wrapped, hook)))
     Bypassed.__name__ = Bypassed.__qualname__ = wrapped.__name__
-    Bypassed.__module__, Bypassed.__doc__ = __name__, f"{wrapped.__name__}, except for API-key requests."
+    Bypassed.__module__, Bypassed.__doc__ = __name__, f"{wrapped.__name__}, except where {when.__name__}."
     return Bypassed
 
 
-def _unless_api_key(method):
+def _unless(when, method):
     def hook(self, request, *args, **kwargs):
-        return None if is_api_key_request(request) else method(self, request, *args, **kwargs)
+        return None if when(request) else method(self, request, *args, **kwargs)
 
     hook.__name__ = method.__name__
     return hook
 
 
 # The wrapped middlewares, named in MIDDLEWARE (config.settings.base).
-WhiteNoiseMiddleware = bypassed_for_api_keys("whitenoise.middleware.WhiteNoiseMiddleware")
-SessionMiddleware = bypassed_for_api_keys("django.contrib.sessions.middleware.SessionMiddleware")
-AuthenticationMiddleware = bypassed_for_api_keys("django.contrib.auth.middleware.AuthenticationMiddleware")
-MessageMiddleware = bypassed_for_api_keys("django.contrib.messages.middleware.MessageMiddleware")
-HtmxMiddleware = bypassed_for_api_keys("django_htmx.middleware.HtmxMiddleware")
+WhiteNoiseMiddleware = bypassed("whitenoise.middleware.WhiteNoiseMiddleware")
+SessionMiddleware = bypassed("django.contrib.sessions.middleware.SessionMiddleware")
+AuthenticationMiddleware = bypassed("django.contrib.auth.middleware.AuthenticationMiddleware")
+MessageMiddleware = bypassed("django.contrib.messages.middleware.MessageMiddleware")
+HtmxMiddleware = bypassed("django_htmx.middleware.HtmxMiddleware")
+AuditMiddleware = bypassed("config.audit.AuditMiddleware", when=is_inbound_request)

@@ -7,8 +7,14 @@ records and sends fail outright (a console then missed its groups' events until 
 is redis-py's ``BlockingConnectionPool``: at most ``CHANNELS_REDIS_MAX_CONNECTIONS`` connections per process and
 loop, and a caller over that waits (up to ``POOL_WAIT_SECONDS``) for one to come back instead of failing.
 Sentinel or host/port configurations keep channels-redis's own pools.
+
+``sync_redis`` is a synchronous client on the same Redis, for code outside an event loop that publishes live
+events (``crm.live.publisher``): a request, a Celery task.
 """
 
+import threading
+
+import redis
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from redis import asyncio as aioredis
@@ -16,6 +22,8 @@ from redis import asyncio as aioredis
 # How long a caller waits for a free connection before redis-py raises; a healthy Redis answers in microseconds,
 # so this only bounds a stall.
 POOL_WAIT_SECONDS = 10
+# A synchronous publisher waits this long for Redis before it gives up (and logs): a request is waiting.
+SYNC_SOCKET_TIMEOUT_SECONDS = 5
 
 
 class SwitchboardChannelLayer(RedisChannelLayer):
@@ -27,3 +35,29 @@ class SwitchboardChannelLayer(RedisChannelLayer):
         host.setdefault("max_connections", settings.CHANNELS_REDIS_MAX_CONNECTIONS)
         host.setdefault("timeout", POOL_WAIT_SECONDS)
         return aioredis.BlockingConnectionPool.from_url(address, **host)
+
+    def sync_redis(self) -> redis.Redis | None:
+        """A synchronous client on the first host (an address; None for sentinel or host/port configurations), made
+        once per layer. Its pool is thread-safe and starts afresh in a forked child (redis-py checks the pid)."""
+        client = getattr(self, "_sync_redis", None)
+        if client is not None:
+            return client
+        with _SYNC_LOCK:
+            if getattr(self, "_sync_redis", None) is None:
+                host = dict(self.hosts[0])
+                address = host.pop("address", None)
+                if address is None:
+                    return None
+                self._sync_redis = redis.Redis(
+                    connection_pool=redis.BlockingConnectionPool.from_url(
+                        address,
+                        max_connections=settings.CHANNELS_REDIS_MAX_CONNECTIONS,
+                        timeout=POOL_WAIT_SECONDS,
+                        socket_timeout=SYNC_SOCKET_TIMEOUT_SECONDS,
+                        socket_connect_timeout=SYNC_SOCKET_TIMEOUT_SECONDS,
+                    )
+                )
+            return self._sync_redis
+
+
+_SYNC_LOCK = threading.Lock()

@@ -39,15 +39,21 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from celery.signals import task_postrun, task_prerun
-from django.core.cache import cache as shared_cache
+from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models.signals import post_delete, post_save
 
+from config.redis_clients import shared as shared_redis
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-TOKEN_KEY = "rowcache:generation"  # noqa: S105 - a cache key, not a secret
+
+
+def token_key() -> str:
+    """``<SWITCHBOARD_INSTANCE>:rowcache:generation`` on ``REDIS_URL``, a plain string."""
+    return f"{settings.SWITCHBOARD_INSTANCE}:rowcache:generation"
 
 
 class _Scope:
@@ -86,7 +92,8 @@ def _read_token() -> Any:
     if _state.pending_write:
         _write_token(attempts=1)
     try:
-        return shared_cache.get(TOKEN_KEY)
+        token = shared_redis().get(token_key())
+        return None if token is None else token.decode()
     except Exception:  # noqa: BLE001 - Redis down: the database answers instead
         logger.warning("rowcache: cannot read the generation from Redis; reading the database", exc_info=True)
         return _UNKNOWN
@@ -96,7 +103,7 @@ def _write_token(attempts: int = 3) -> None:
     token = uuid.uuid4().hex
     for attempt in range(attempts):
         try:
-            shared_cache.set(TOKEN_KEY, token, timeout=None)
+            shared_redis().set(token_key(), token)
             break
         except Exception:  # noqa: BLE001 - a short outage: try again, then leave it to the next check
             if attempt + 1 < attempts:

@@ -83,3 +83,13 @@ def _default_language():
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def own_cache_generation(settings):
+    """The test's process alone reads and writes its caches' generation (``config.rowcache``), for tests that count
+    statements with warm caches: another test process on the same Redis changing a queue or a key between a
+    warm-up and the counted request would empty this one's caches, and the count would include their reloads."""
+    import uuid
+
+    settings.SWITCHBOARD_INSTANCE = f"{settings.SWITCHBOARD_INSTANCE}-{uuid.uuid4().hex[:8]}"

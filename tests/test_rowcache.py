@@ -2,12 +2,12 @@
 a request checks Redis once, a transaction sees its own change and a rollback leaves nothing behind."""
 
 import pytest
-from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from config.rowcache import TOKEN_KEY, RowCache
+from config.redis_clients import shared as shared_redis
+from config.rowcache import RowCache, token_key
 from crm.routing.selectors import queue_default_for_channel
 from crm.webhooks.services import webhook_update
 from crm.webhooks.subscribers import webhook_subscriber_ids
@@ -38,7 +38,7 @@ def test_a_request_checks_the_generation_once_and_the_next_request_sees_another_
     request_started.send(sender=None)
     try:
         assert probe.get("key", load) == "value 1"
-        cache.set(TOKEN_KEY, "written by another process after its commit", timeout=None)
+        shared_redis().set(token_key(), "written by another process after its commit")
         assert probe.get("key", load) == "value 1"  # the request keeps the generation it started with
     finally:
         request_finished.send(sender=None)
@@ -52,7 +52,7 @@ def test_outside_a_request_every_read_checks():
     load = Loads()
     assert probe.get("key", load) == "value 1"
     assert probe.get("key", load) == "value 1"
-    cache.set(TOKEN_KEY, "another change", timeout=None)
+    shared_redis().set(token_key(), "another change")
     assert probe.get("key", load) == "value 2"
 
 
@@ -66,11 +66,11 @@ def test_a_value_that_should_not_be_kept_is_loaded_each_time():
 def test_without_redis_every_read_loads_and_nothing_kept_before_is_trusted_after(settings):
     load = Loads()
     assert probe.get("key", load) == "value 1"
-    working = settings.CACHES
-    settings.CACHES = {"default": {**working["default"], "LOCATION": "redis://127.0.0.1:1/0"}}  # nothing listens
+    working = settings.REDIS_URL
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens
     assert probe.get("key", load) == "value 2"
     assert probe.get("key", load) == "value 3"
-    settings.CACHES = working
+    settings.REDIS_URL = working
     assert probe.get("key", load) == "value 4"  # a change may have gone unannounced meanwhile
     assert probe.get("key", load) == "value 4"
 

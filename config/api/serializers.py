@@ -1,8 +1,13 @@
 """Serializer helpers shared by every API app."""
 
+import copy
 from collections.abc import Callable, Mapping
+from decimal import Decimal
+from types import BuiltinFunctionType, FunctionType
 from typing import Any
 
+from django.db.models import QuerySet
+from django.utils.functional import Promise
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
@@ -44,8 +49,45 @@ class RejectUnknownFieldsMixin:
         return value
 
 
+# arguments a field only reads, so its clones may share them: DRF deep-copies every argument of every field on every
+# request (a ChoiceField's choices, a related field's queryset), a tenth of a create's CPU
+_SHARED_TYPES = (str, int, float, bool, type(None), Decimal, Promise, type, FunctionType, BuiltinFunctionType, QuerySet)
+_SHARED_KEYS = frozenset({"validators", "regex", "choices"})
+
+
+def _cloned(value, key: str = ""):
+    if isinstance(value, serializers.Field):
+        return _field_clone(value)
+    if key in _SHARED_KEYS or isinstance(value, _SHARED_TYPES):
+        return value
+    return copy.deepcopy(value)
+
+
+def _field_clone(field: serializers.Field) -> serializers.Field:
+    """What ``copy.deepcopy(field)`` gives (a new field from the declared arguments), without copying what it only
+    reads. A new instance per request as before, so nothing bound is shared between threads.
+
+    A declared field is never bound, so a plain field (no serializer, no field inside) is copied as its ``__init__``
+    left it, each list and dict of it copied too (validators, error messages, choices): the same state, without
+    running ``__init__`` again (its validators, its error messages)."""
+    state = field.__dict__
+    if field.parent is None and not isinstance(field, serializers.BaseSerializer):
+        if not any(isinstance(value, serializers.Field) for value in state.values()):
+            clone = object.__new__(field.__class__)
+            clone.__dict__ = {
+                key: value.copy() if type(value) in (list, dict) else value for key, value in state.items()
+            }
+            return clone
+    args = [_cloned(item) for item in field._args]
+    kwargs = {key: _cloned(value, key) for key, value in field._kwargs.items()}
+    return field.__class__(*args, **kwargs)
+
+
 class InputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Base of request-body serializers: a plain Serializer that refuses unknown fields."""
+
+    def get_fields(self):
+        return {name: _field_clone(field) for name, field in self._declared_fields.items()}
 
 
 class StrictCharField(serializers.CharField):

@@ -57,8 +57,9 @@ MIDDLEWARE = [
     "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # config.api_keys_path.*: the browser's middleware, stepping aside for API-key requests (/api/ with a Bearer
-    # key, which need no session, messages, htmx or static files); every other request runs it as before. CSRF stays
-    # as it is for all (cheap for the API's csrf_exempt views; `check --deploy` looks for it by name).
+    # key) and the providers' inbound calls (/inbound/…, authenticated by their URL's token), which need no session,
+    # messages, htmx or static files; every other request runs it as before. CSRF stays as it is for all (cheap for
+    # the csrf_exempt views; `check --deploy` looks for it by name).
     "config.api_keys_path.WhiteNoiseMiddleware",
     "config.api_keys_path.SessionMiddleware",
     # The browser's language (Accept-Language) until the signed-in user's preference says otherwise.
@@ -66,8 +67,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "config.api_keys_path.AuthenticationMiddleware",
-    # Every request is an audit context: what it changes is on record with who and from where (config.audit).
-    "config.audit.AuditMiddleware",
+    # Every request is an audit context: what it changes is on record with who and from where (config.audit); an
+    # inbound call (/inbound/…) is nobody's, so it steps aside for those (config.api_keys_path).
+    "config.api_keys_path.AuditMiddleware",
     # The user's own language and time zone (agents.preferences), once the user is known.
     "agents.preferences.UserPreferenceMiddleware",
     "config.api_keys_path.MessageMiddleware",
@@ -144,7 +146,7 @@ SWITCHBOARD_RETENTION_BATCH_SIZE = env.int("SWITCHBOARD_RETENTION_BATCH_SIZE", d
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.redis_cache.RedisCache",  # Django's, one redis client per pool (not one per call)
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": SWITCHBOARD_INSTANCE,
     }

@@ -9,6 +9,7 @@ inserts nothing, and reads the winner's row in a second statement: one customer,
 """
 
 from functools import cache
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
@@ -18,20 +19,31 @@ from ..choices import IdentityChannel
 from ..models import ContactIdentity, Customer
 from .identities import identity_channel_for, normalize_address
 
+_IDENTITY_EXCLUDED = frozenset({"customer"})  # its column is the drawn customer id
+
+
+@cache
+def _insert_layout(model: type[Model], exclude: frozenset[str], alias: str) -> tuple[tuple[Any, str, str], ...]:
+    """Per inserted field: the field, its quoted column and its typed placeholder (the same for every row)."""
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    # typed, so that INSERT … SELECT reads a JSON or array literal as the column's type
+    return tuple(
+        (field, qn(field.column), f"%s::{field.db_type(connection)}")
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.name not in exclude
+    )
+
 
 def _insert_values(instance: Model, *, exclude: frozenset[str], connection) -> tuple[list[str], list[str], list]:
     """Columns, typed placeholders and parameters of ``instance`` as Django's INSERT would write them."""
     columns, placeholders, params = [], [], []
-    qn = connection.ops.quote_name
-    for field in instance._meta.concrete_fields:
-        if field.primary_key or field.name in exclude:
-            continue
+    for field, column, placeholder in _insert_layout(type(instance), exclude, connection.alias):
         value = field.pre_save(instance, add=True)  # auto_now(_add) stamps the instance, as save() would
         if isinstance(value, DatabaseDefault):
             continue  # left to the column's DEFAULT
-        columns.append(qn(field.column))
-        # typed, so that INSERT … SELECT reads a JSON or array literal as the column's type
-        placeholders.append(f"%s::{field.db_type(connection)}")
+        columns.append(column)
+        placeholders.append(placeholder)
         params.append(field.get_db_prep_save(value, connection))
     return columns, placeholders, params
 
@@ -68,7 +80,6 @@ def _customer_from_row(values: list, *, alias: str) -> Customer:
 
 def _find_or_create_sql(*, kind: str, address: str, name: str, alias: str) -> tuple[str, list]:
     connection = connections[alias]
-    qn = connection.ops.quote_name
     customer = Customer(
         name=(name or "").replace("\x00", "").strip()[:200] or address,
         email=address if kind == IdentityChannel.EMAIL else "",
@@ -76,12 +87,20 @@ def _find_or_create_sql(*, kind: str, address: str, name: str, alias: str) -> tu
     )
     identity = ContactIdentity(channel=kind, address=address, is_primary=True)
     c_columns, c_places, c_params = _insert_values(customer, exclude=frozenset(), connection=connection)
-    i_columns, i_places, i_params = _insert_values(identity, exclude=frozenset({"customer"}), connection=connection)
+    i_columns, i_places, i_params = _insert_values(identity, exclude=_IDENTITY_EXCLUDED, connection=connection)
+    sql = _statement(tuple(c_columns), tuple(c_places), tuple(i_columns), tuple(i_places), alias)
+    return sql, [kind, address, *i_params, *c_params]
+
+
+@cache
+def _statement(c_columns: tuple, c_places: tuple, i_columns: tuple, i_places: tuple, alias: str) -> str:
+    """The statement's text, the same for every address (built once per set of written columns)."""
+    qn = connections[alias].ops.quote_name
     customers, identities = qn(Customer._meta.db_table), qn(ContactIdentity._meta.db_table)
     columns = ", ".join(_customer_columns(alias))
     found_columns = ", ".join(f"c.{column}" for column in _customer_columns(alias))
     # names come from the models, values go as parameters
-    sql = f"""
+    return f"""
 WITH found AS (
     SELECT {found_columns} FROM {identities} i JOIN {customers} c ON c.id = i.customer_id
     WHERE i.channel = %s AND i.address = %s
@@ -102,7 +121,6 @@ SELECT {columns}, false AS was_created FROM found
 UNION ALL
 SELECT {columns}, true AS was_created FROM created
 """  # noqa: S608
-    return sql, [kind, address, *i_params, *c_params]
 
 
 def customer_find_or_create_by_identity(*, channel: str, address: str, name: str = "") -> tuple[Customer, bool]:

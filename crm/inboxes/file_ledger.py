@@ -16,17 +16,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from functools import cache
 
 import redis
 from django.conf import settings
 
+from config.redis_clients import shared as shared_redis
+
 logger = logging.getLogger(__name__)
-
-
-@cache
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
 
 
 def _key() -> str:
@@ -38,7 +34,7 @@ def files_written(paths: Iterable[str]) -> None:
     if not entries:
         return
     try:
-        _redis().zadd(_key(), entries)
+        shared_redis().zadd(_key(), entries)
     except redis.RedisError:
         logger.warning("inboxes: could not record %s new files in the ledger", len(entries), exc_info=True)
 
@@ -48,18 +44,18 @@ def files_claimed(paths: Iterable[str]) -> None:
     if not paths:
         return
     try:
-        _redis().zrem(_key(), *paths)
+        shared_redis().zrem(_key(), *paths)
     except redis.RedisError:
         logger.warning("inboxes: could not clear %s claimed files from the ledger", len(paths), exc_info=True)
 
 
 def files_unclaimed(*, written_before: float, limit: int) -> list[str]:
     """Paths written before ``written_before`` (a Unix time) and not claimed, oldest first."""
-    found = _redis().zrangebyscore(_key(), "-inf", written_before, start=0, num=limit)
+    found = shared_redis().zrangebyscore(_key(), "-inf", written_before, start=0, num=limit)
     return [path.decode() for path in found]
 
 
 def files_forget(paths: Iterable[str]) -> None:
     paths = list(paths)
     if paths:
-        _redis().zrem(_key(), *paths)
+        shared_redis().zrem(_key(), *paths)

@@ -35,8 +35,9 @@ REDACTED = "***"
 _email_inboxes = RowCache("e-mail inboxes by token", watch={"crm.Inbox": None})
 
 
-def email_inbox_for_token(token: str) -> Inbox | None:
-    """The active e-mail inbox whose secret token this is, with its queue, or None. Each caller gets its own copy."""
+def email_inbox_for_token(token: str, *, with_queue: bool = True) -> Inbox | None:
+    """The active e-mail inbox whose secret token this is, with its queue, or None. Each caller gets its own copy.
+    ``with_queue=False``: without it, for a caller that reads none (``inbox_with_queue`` adds it later)."""
     inbox = _email_inboxes.get(
         token,
         lambda: Inbox.objects.using(DEFAULT_DB_ALIAS).filter(token=token, is_active=True, adapter="email").first(),
@@ -45,10 +46,15 @@ def email_inbox_for_token(token: str) -> Inbox | None:
     if inbox is None:
         return None
     own = copy.copy(inbox)
+    return inbox_with_queue(own) if with_queue else own
+
+
+def inbox_with_queue(inbox: Inbox) -> Inbox:
+    """``inbox`` with its queue from routing's per-process cache (``inbox.queue`` would read it)."""
     queue = queue_by_id(queue_id=inbox.queue_id)
     if queue is not None:  # a queue is PROTECTed from deletion while an inbox names it
-        own.queue = queue
-    return own
+        inbox.queue = queue
+    return inbox
 
 
 def inbox_list(*, viewer: Viewer) -> QuerySet[Inbox]:

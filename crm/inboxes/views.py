@@ -36,7 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .models import ReceiptStatus
-from .selectors import email_inbox_for_token
+from .selectors import email_inbox_for_token, inbox_with_queue
 from .services.inbound import email_receive
 from .services.queued import email_accept
 
@@ -51,7 +51,7 @@ def _error(status: int, detail: str) -> JsonResponse:
 @require_POST
 def email_inbound(request: HttpRequest, token: str) -> JsonResponse:
     # from the per-process cache (a unique index answers a miss); a wrong token learns nothing but "not found"
-    inbox = email_inbox_for_token(token)
+    inbox = email_inbox_for_token(token, with_queue=False)  # the immediate import adds it below
     if inbox is None:
         return _error(404, "No active e-mail inbox has this address.")
     if request.content_type not in ACCEPTED_TYPES:
@@ -72,7 +72,7 @@ def email_inbound(request: HttpRequest, token: str) -> JsonResponse:
     if (inbox.settings or {}).get("import") == "queued":
         receipt = email_accept(inbox=inbox, raw=raw, source="endpoint")
     else:
-        receipt = email_receive(inbox=inbox, raw=raw, source="endpoint")
+        receipt = email_receive(inbox=inbox_with_queue(inbox), raw=raw, source="endpoint")
     if receipt.duplicate:
         status = 200
     elif receipt.status == ReceiptStatus.QUEUED:

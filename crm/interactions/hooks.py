@@ -21,6 +21,12 @@ tasks do so with ``transaction.on_commit`` themselves.
     cause. Registered, in this order: ``crm.webhooks.hooks.emit_interaction_webhooks`` (``interaction.*``
     deliveries), ``crm.surveys.hooks.schedule_survey_on_resolution``.
 
+``message_saving(*, message) -> None``
+    Before a message's INSERT (``message_insert``), in its transaction: ``message`` is the unsaved instance
+    (``pk`` None). A handler may set fields on it that are decided by then, so the row is written once instead of
+    inserted and updated. Registered: ``crm.inboxes.hooks.mark_delivery_pending`` (a reply through an inbox is
+    written ``pending``: its delivery follows in ``message_saved``).
+
 ``message_saved(*, message) -> None``
     Right after a message was inserted (``message_insert``: replies, notes, inbound messages, a new interaction's
     first message), in its transaction. Handlers write the outbox rows it causes. Registered, in this order:
@@ -66,6 +72,10 @@ class EventsLogged(Protocol):
     def __call__(self, *, events: Sequence[InteractionEvent]) -> None: ...
 
 
+class MessageSaving(Protocol):
+    def __call__(self, *, message: Message) -> None: ...
+
+
 class MessageSaved(Protocol):
     def __call__(self, *, message: Message) -> None: ...
 
@@ -81,6 +91,9 @@ interaction_saving: Hook[InteractionSaving] = Hook(
 events_logged: Hook[EventsLogged] = Hook(
     "events_logged", "Write what events of the interaction log cause, in their transaction."
 )
+message_saving: Hook[MessageSaving] = Hook(
+    "message_saving", "Set fields of a message about to be inserted that are decided already (its delivery status)."
+)
 message_saved: Hook[MessageSaved] = Hook(
     "message_saved", "Write what a new message causes (its delivery, its webhooks), in its transaction."
 )
@@ -88,7 +101,7 @@ queue_for_channel: Hook[QueueForChannel] = Hook(
     "queue_for_channel", "The queue new work on a channel goes to when no queue is named."
 )
 
-HOOKS = (interaction_saving, events_logged, message_saved, queue_for_channel)
+HOOKS = (interaction_saving, events_logged, message_saving, message_saved, queue_for_channel)
 
 
 def run_interaction_saving(*, interaction: Interaction, move: Move) -> list[str]:
@@ -103,6 +116,11 @@ def run_events_logged(*, events: Sequence[InteractionEvent]) -> None:
     if events:
         for handler in events_logged:
             handler(events=events)
+
+
+def run_message_saving(*, message: Message) -> None:
+    for handler in message_saving:
+        handler(message=message)
 
 
 def run_message_saved(*, message: Message) -> None:

@@ -12,7 +12,8 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -46,87 +47,178 @@ def counter_key(group: str) -> str:
     return f"{prefix}:live:seq:{group}"
 
 
-# channels-redis's own group-send script (``RedisChannelLayer.group_send``, 4.3): each channel's message is added to
-# its sorted set unless the channel is at capacity; returns how many were over.
-GROUP_SEND_LUA = """
+Sends = list[tuple[set[str], str, dict[str, Any]]]
+# ``publish``'s optional hook: queue commands on the pipeline, answer what takes their replies
+Then = Callable[[Any, Any], Callable[[list], None] | None]
+
+# The first round of a publish, in one script: reserve each group's numbers (one INCRBY each) and read its members,
+# dropping memberships older than group_expiry first, as channels-redis's ``group_send`` does. KEYS: the groups'
+# counters, then their member sets; ARGV: each group's number of events, then the cutoff of stale memberships.
+# Answers each counter's last number, then each group's members.
+NUMBER_AND_MEMBERS_LUA = """
+    local groups = #KEYS / 2
+    local out = {}
+    for i = 1, groups do
+        out[i] = redis.call('INCRBY', KEYS[i], ARGV[i])
+    end
+    for i = 1, groups do
+        redis.call('ZREMRANGEBYSCORE', KEYS[groups + i], 0, ARGV[groups + 1])
+        out[groups + i] = redis.call('ZRANGE', KEYS[groups + i], 0, -1)
+    end
+    return out
+"""
+
+# channels-redis's own group-send script (``RedisChannelLayer.group_send``, 4.3), for several messages to one group's
+# channels at once: each channel's expired messages are dropped, then each message, in order, is added to each
+# channel's sorted set (at its own score) unless the channel is at capacity; returns how many were over. ARGV: the
+# number of messages, the expiry, the cutoff of expired messages, each key's capacity, each message's score, then
+# the messages (for message 1 one per key, then message 2's…).
+GROUP_SEND_MANY_LUA = """
+    local messages = tonumber(ARGV[1])
+    local expiry = ARGV[2]
+    local keys = #KEYS
     local over_capacity = 0
-    local current_time = ARGV[#ARGV - 1]
-    local expiry = ARGV[#ARGV]
-    for i=1,#KEYS do
-        if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + #KEYS]) then
-            redis.call('ZADD', KEYS[i], current_time, ARGV[i])
-            redis.call('EXPIRE', KEYS[i], expiry)
-        else
-            over_capacity = over_capacity + 1
+    for i = 1, keys do
+        redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, ARGV[3])
+    end
+    for j = 1, messages do
+        local score = ARGV[3 + keys + j]
+        for i = 1, keys do
+            if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[3 + i]) then
+                redis.call('ZADD', KEYS[i], score, ARGV[3 + keys + messages + (j - 1) * keys + i])
+                redis.call('EXPIRE', KEYS[i], expiry)
+            else
+                over_capacity = over_capacity + 1
+            end
         end
     end
     return over_capacity
 """
 
 
-async def _send(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
+def _first_round(pipe, layer, plan: list[str], distinct: list[str]) -> None:
+    """Queue the script that reserves each group's numbers (its events', together) and reads its members."""
+    counts = Counter(plan)
+    keys = [counter_key(group) for group in distinct] + [layer._group_key(group) for group in distinct]
+    cutoff = int(time.time()) - layer.group_expiry
+    pipe.eval(NUMBER_AND_MEMBERS_LUA, len(keys), *keys, *(counts[group] for group in distinct), cutoff)
+
+
+def _second_round(pipe, layer, sends: Sends, plan: list[str], distinct: list[str], replies) -> list:
+    """Queue every message into its groups' channels, one script per group for all of its messages; answers
+    ``(group, channels, position)`` per script.
+
+    A group's events take the numbers its INCRBY reserved, in sending order (consecutive: no other publisher's
+    number falls between two events of one publish). Scores rise strictly in sending order across all groups, so a
+    channel in several groups pops this process's messages in the order they were published."""
+    counts, (answer,) = Counter(plan), replies
+    last = dict(zip(distinct, answer[: len(distinct)], strict=True))
+    numbers = {group: iter(range(last[group] - counts[group] + 1, last[group] + 1)) for group in distinct}
+    members = {group: [name.decode() for name in answer[len(distinct) + i]] for i, group in enumerate(distinct)}
+    batches: dict[str, tuple[list, dict, list, list]] = {}  # group: its keys, their capacity, scores, messages
+    stamp = 0.0
+    for groups, event, data in sends:
+        message = {"type": MESSAGE_TYPE, "eid": uuid.uuid4().hex, "event": event, "data": data}
+        for group in sorted(groups):
+            number = next(numbers[group])
+            if not members[group]:
+                continue
+            by_connection, serialized, capacity = layer._map_channel_keys_to_connection(
+                members[group], {**message, "group": group, "gseq": number}
+            )
+            keys = by_connection[0]  # the same keys, in the same order, for every message of this group
+            batch = batches.setdefault(group, (keys, capacity, [], []))
+            stamp = max(time.time(), stamp + 1e-6)
+            batch[2].append(stamp)
+            batch[3].extend(serialized[key] for key in keys)
+    expired = int(time.time()) - int(layer.expiry)
+    sent: list[tuple[str, int, int]] = []
+    for group, (keys, capacity, scores, messages) in batches.items():
+        sent.append((group, len(members[group]), len(pipe)))
+        pipe.eval(
+            GROUP_SEND_MANY_LUA,
+            len(keys),
+            *keys,
+            len(scores),
+            layer.expiry,
+            expired,
+            *(capacity[key] for key in keys),
+            *scores,
+            *messages,
+        )
+    return sent
+
+
+def _log_over_capacity(sent: list, replies) -> None:
+    for group, channels, position in sent:
+        if dropped := replies[position]:
+            logger.info("%s of %s channels over capacity in group %s", dropped, channels, group)
+
+
+def _pipelined(layer) -> bool:
+    """On one Redis (the layer's usual configuration) a send is two pipelined round trips for all events and
+    groups; several Redis hosts (a sharded layer) or another layer: the layer's own ``group_send``."""
+    return getattr(layer, "ring_size", None) == 1 and hasattr(layer, "_map_channel_keys_to_connection")
+
+
+async def _send(sends: Sends) -> None:
     """Number and send ``(groups, event, data)`` in order, on the running loop's Redis pool.
 
-    On one Redis (the layer's usual configuration) this is channels-redis's ``group_send`` done in two pipelined
-    round trips for all the events and groups: the counters' INCRs with the groups' members, then every channel's
-    expiry and add. ``group_send`` itself takes four round trips per group and event, plus ours for the number
-    (about 0.65 ms of CPU per event and group, measured; the machine's busiest code path under chat load). Several
-    Redis hosts (a sharded layer) or another layer: the layer's own ``group_send``, event after event.
+    On one Redis this is channels-redis's ``group_send`` done in two pipelined round trips for all the events and
+    groups: one script numbering the events and reading the groups' members, then one script per group adding its
+    messages to its channels. ``group_send``
+    itself takes four round trips per group and event, plus ours for the number (about 0.65 ms of CPU per event
+    and group, measured; the machine's busiest code path under chat load).
     """
     layer = get_channel_layer()
     plan = [group for groups, _, _ in sends for group in sorted(groups)]
     if layer is None or not plan:
         return
-    if getattr(layer, "ring_size", None) != 1 or not hasattr(layer, "_map_channel_keys_to_connection"):
+    if not _pipelined(layer):
         await _send_each(layer, sends, plan)
         return
     # ``connection`` is the layer's own pool for the running event loop, so no second client is kept.
     connection = layer.connection(0)
     distinct = sorted(set(plan))
     async with connection.pipeline(transaction=False) as pipe:
-        for group in plan:
-            pipe.incr(counter_key(group))
-        now = int(time.time())
-        for group in distinct:  # memberships older than group_expiry are dropped first, as group_send does
-            pipe.zremrangebyscore(layer._group_key(group), min=0, max=now - layer.group_expiry)
-            pipe.zrange(layer._group_key(group), 0, -1)
+        _first_round(pipe, layer, plan, distinct)
         replies = await pipe.execute()
-    numbered = iter(replies[: len(plan)])
-    members = {group: [name.decode() for name in replies[len(plan) + 2 * i + 1]] for i, group in enumerate(distinct)}
-    sent: list[tuple[str, int, int]] = []  # group, its channels, the position of its script's answer
     async with connection.pipeline(transaction=False) as pipe:
-        stamp = 0.0
-        for groups, event, data in sends:
-            message = {"type": MESSAGE_TYPE, "eid": uuid.uuid4().hex, "event": event, "data": data}
-            for group in sorted(groups):
-                number = next(numbered)
-                if not members[group]:
-                    continue
-                by_connection, serialized, capacity = layer._map_channel_keys_to_connection(
-                    members[group], {**message, "group": group, "gseq": number}
-                )
-                keys = by_connection[0]
-                for key in keys:  # a channel's expired messages go first, as group_send does
-                    pipe.zremrangebyscore(key, min=0, max=int(time.time()) - int(layer.expiry))
-                sent.append((group, len(members[group]), len(pipe)))
-                # a channel pops by score: strictly increasing, so this process's events keep their order
-                stamp = max(time.time(), stamp + 1e-6)
-                pipe.eval(
-                    GROUP_SEND_LUA,
-                    len(keys),
-                    *keys,
-                    *(serialized[key] for key in keys),
-                    *(capacity[key] for key in keys),
-                    stamp,
-                    layer.expiry,
-                )
+        sent = _second_round(pipe, layer, sends, plan, distinct, replies)
         replies = await pipe.execute() if sent else []
-    for group, channels, position in sent:
-        if dropped := replies[position]:
-            logger.info("%s of %s channels over capacity in group %s", dropped, channels, group)
+    _log_over_capacity(sent, replies)
 
 
-async def _send_each(layer, sends: list[tuple[set[str], str, dict[str, Any]]], plan: list[str]) -> None:
+def _send_blocking(sends: Sends, then: Then | None = None) -> bool:
+    """``_send`` from synchronous code, on the layer's synchronous client (``SwitchboardChannelLayer.sync_redis``):
+    the same two round trips, without handing the work to the publisher loop's thread and back (a thread switch
+    and an event loop's turns per publish, a fifth of a create's after-commit CPU, measured). Answers False when
+    this layer has no synchronous client: the caller goes through the loop. ``then`` (see ``publish``) rides on
+    the first round; its replies are handed over once the events are sent."""
+    layer = get_channel_layer()
+    client = layer.sync_redis() if hasattr(layer, "sync_redis") and _pipelined(layer) else None
+    if client is None:
+        return False
+    plan = [group for groups, _, _ in sends for group in sorted(groups)]
+    if not plan:
+        return True
+    distinct = sorted(set(plan))
+    with client.pipeline(transaction=False) as pipe:
+        _first_round(pipe, layer, plan, distinct)
+        queued = len(pipe)
+        finish = then(pipe, client) if then is not None else None
+        replies = pipe.execute()
+    theirs, replies = replies[queued:], replies[:queued]
+    with client.pipeline(transaction=False) as pipe:
+        sent = _second_round(pipe, layer, sends, plan, distinct, replies)
+        replies = pipe.execute() if sent else []
+    _log_over_capacity(sent, replies)
+    if finish is not None:
+        finish(theirs)  # once the events are sent
+    return True
+
+
+async def _send_each(layer, sends: Sends, plan: list[str]) -> None:
     """``_send`` through the layer's ``group_send``: one pipelined INCR for all, then the sends."""
     async with layer.connection(0).pipeline(transaction=False) as pipe:
         for group in plan:
@@ -181,11 +273,11 @@ _gathering: ContextVar[list | None] = ContextVar("live_events_gathering", defaul
 
 
 @contextmanager
-def gathered() -> Iterator[list[tuple[set[str], str, dict[str, Any]]]]:
+def gathered() -> Iterator[Sends]:
     """Within the block, ``publish`` keeps its sends in the list this yields instead of sending them: for a caller on
     a worker thread of a consumer (the widget's message) that sends them with its own, in one ``apublish`` from its
     loop (one pair of round trips for all, no hop to the publisher loop). The caller must send the list."""
-    sends: list[tuple[set[str], str, dict[str, Any]]] = []
+    sends: Sends = []
     token = _gathering.set(sends)
     try:
         yield sends
@@ -193,9 +285,14 @@ def gathered() -> Iterator[list[tuple[set[str], str, dict[str, Any]]]]:
         _gathering.reset(token)
 
 
-def publish(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
+def publish(sends: Sends, *, then: Then | None = None) -> None:
     """Send events from synchronous code (signal receivers); a failure is logged, never raised. Inside
-    ``gathered()``, kept for its caller to send."""
+    ``gathered()``, kept for its caller to send.
+
+    ``then(pipe, client)`` may queue commands of the caller's own with the first round (in the same round trip, on the
+    layer's synchronous client) and answer a function that gets their replies once the events are sent, or None to
+    queue nothing. It is called only when the events go that way: the caller must see for itself whether its
+    function ran."""
     if not sends:
         return
     kept = _gathering.get()
@@ -203,12 +300,13 @@ def publish(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
         kept.extend(sends)
         return
     try:
-        _publisher.run(_send(sends), timeout=PUBLISH_TIMEOUT_SECONDS)
+        if not _send_blocking(sends, then):
+            _publisher.run(_send(sends), timeout=PUBLISH_TIMEOUT_SECONDS)
     except Exception:
         logger.exception("live events: could not publish %s", ", ".join(event for _, event, _ in sends))
 
 
-async def apublish(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
+async def apublish(sends: Sends) -> None:
     """``publish`` from a coroutine (a consumer, after its database work committed): on the caller's own loop, no
     thread hop; a failure is logged, never raised."""
     if not sends:
@@ -219,7 +317,7 @@ async def apublish(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
         logger.exception("live events: could not publish %s", ", ".join(event for _, event, _ in sends))
 
 
-def publish_or_raise(sends: list[tuple[set[str], str, dict[str, Any]]]) -> None:
+def publish_or_raise(sends: Sends) -> None:
     """As ``publish``, for a caller that must know the events left (an outbox marking a delivery sent)."""
-    if sends:
+    if sends and not _send_blocking(sends):
         _publisher.run(_send(sends), timeout=PUBLISH_TIMEOUT_SECONDS)

@@ -30,11 +30,12 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from functools import cache
 
 import redis
 from django.conf import settings
 from django.db import connections
+
+from config.redis_clients import client_for
 
 from .events import inbox_stats_sends, queue_stats_sends
 from .publisher import publish
@@ -71,36 +72,65 @@ def _keys() -> tuple[str, str]:
     return f"{_prefix()}:live:stats:dirty", f"{_prefix()}:live:stats:lock"
 
 
-@cache
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=5)
-
-
 def _redis() -> redis.Redis:
-    return _client(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0])
+    return client_for(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0])
 
 
 def _lock_ms(delay: float) -> int:
     return int(delay * 1000) + LOCK_SPARE_MS
 
 
+def _ids(queue_ids: Iterable[int]) -> list[int]:
+    return sorted({int(pk) for pk in queue_ids if pk is not None})
+
+
+def _mark(pipe, ids: list[int], delay: float) -> None:
+    dirty, lock = _keys()
+    pipe.sadd(dirty, *ids)
+    pipe.set(lock, "1", nx=True, px=_lock_ms(delay))
+
+
+class QueueStatsMark:
+    """``queue_stats_changed``'s round trip, sent with a live publish's last one (``publish(sends, then=mark)``):
+    ``done`` tells whether it went; if not, call ``queue_stats_changed``."""
+
+    def __init__(self, queue_ids: Iterable[int]) -> None:
+        self.ids, self.done = _ids(queue_ids), False
+
+    def __call__(self, pipe, client):
+        mine, theirs = _redis().connection_pool.connection_kwargs, client.connection_pool.connection_kwargs
+        if not self.ids or any(mine.get(key) != theirs.get(key) for key in ("host", "port", "db", "path")):
+            return None  # the layer's Redis is not this module's: queue_stats_changed sends it
+        delay = settings.SWITCHBOARD_QUEUE_STATS_DELAY_SECONDS
+        _mark(pipe, self.ids, delay)
+
+        def finish(replies: list) -> None:
+            self.done = True
+            _marked(took=replies[1], ids=self.ids, delay=delay)
+
+        return finish
+
+
 def queue_stats_changed(queue_ids: Iterable[int]) -> None:
     """The figures of these queues changed (committed): publish them within the interval. Never raises."""
-    ids = sorted({int(pk) for pk in queue_ids if pk is not None})
+    ids = _ids(queue_ids)
     if not ids:
         return
     delay = settings.SWITCHBOARD_QUEUE_STATS_DELAY_SECONDS
-    dirty, lock = _keys()
     try:
         pipe = _redis().pipeline(transaction=False)
-        pipe.sadd(dirty, *ids)
-        pipe.set(lock, "1", nx=True, px=_lock_ms(delay))
+        _mark(pipe, ids, delay)
         _, took = pipe.execute()
     # Not only RedisError: under load redis-py 8 has let a socket's ValueError / AttributeError out of a pipeline
     # (bench/create_vs_helpdesk.py saw both); after the commit nothing here may turn a stored create into a 500.
     except (redis.RedisError, OSError, ValueError, AttributeError):
         logger.exception("live events: could not mark queues %s for their figures", ids)
         return
+    _marked(took=took, ids=ids, delay=delay)
+
+
+def _marked(*, took, ids: list[int], delay: float) -> None:
+    """The queues are marked; whoever took the lock starts the flush."""
     if not took:
         return  # the lock's holder publishes them (it looks again before it lets go)
     if delay <= 0:  # no coalescing: published at once, in the caller's thread (the test settings' choice)

@@ -38,7 +38,7 @@ from .events import (
     training_sends,
 )
 from .publisher import publish
-from .queue_stats import queue_stats_changed
+from .queue_stats import QueueStatsMark, queue_stats_changed
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +60,12 @@ def publish_interaction_changed(
         # the caller's change is committed; a failed read must not turn it into an error
         logger.exception("live events: could not build the event of interaction %s (%s)", interaction_id, kind)
         return
-    publish(sends)
-    queue_stats_changed(queues)  # their figures follow, once per interval for all changes (crm.live.queue_stats)
+    # their figures follow, once per interval for all changes (crm.live.queue_stats): the queues are marked in the
+    # publish's last round trip when it can take them, else in one of their own
+    mark = QueueStatsMark(queues)
+    publish(sends, then=mark)
+    if not mark.done:
+        queue_stats_changed(queues)
 
 
 @receiver(agent_status_changed, sender=Agent, dispatch_uid="crm.events.publish_agent_status_changed")

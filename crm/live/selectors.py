@@ -217,26 +217,25 @@ def live_interaction(*, interaction_id: int, with_previous: bool) -> dict[str, A
     after its move, so this is the agent before the move), and the queue the latest event says it left
     (``from_queue`` in transfer and overflow events).
     """
-    queryset = Interaction.objects.filter(pk=interaction_id)
-    extra: list[str] = ["queue__team_id"]
-    if with_previous:
-        events = InteractionEvent.objects.filter(interaction_id=OuterRef("pk")).order_by("-id")
-        queryset = queryset.annotate(
-            previous_agent=Subquery(
-                events.filter(agent__isnull=False)
-                .exclude(agent_id=Coalesce(OuterRef("agent_id"), Value(0)))
-                .values("agent_id")[:1]
-            ),
-            previous_queue_data=Subquery(
-                events.filter(data__has_key="from_queue").values("data")[:1], output_field=JSONField()
-            ),
-        )
-        extra += ["previous_agent", "previous_queue_data"]
+    if not with_previous:  # the precompiled query of a batch: the ORM's building of this one cost more than its run
+        return live_interactions(interaction_ids=[interaction_id]).get(interaction_id)
+    events = InteractionEvent.objects.filter(interaction_id=OuterRef("pk")).order_by("-id")
+    queryset = Interaction.objects.filter(pk=interaction_id).annotate(
+        previous_agent=Subquery(
+            events.filter(agent__isnull=False)
+            .exclude(agent_id=Coalesce(OuterRef("agent_id"), Value(0)))
+            .values("agent_id")[:1]
+        ),
+        previous_queue_data=Subquery(
+            events.filter(data__has_key="from_queue").values("data")[:1], output_field=JSONField()
+        ),
+    )
+    extra = ["queue__team_id", "previous_agent", "previous_queue_data"]
     row = queryset.values(*SUMMARY_VALUES, *extra).first()
     if row is None:
         return None
     previous_queue = None
-    if with_previous and isinstance(row["previous_queue_data"], dict):
+    if isinstance(row["previous_queue_data"], dict):
         candidate = row["previous_queue_data"].get("from_queue")
         previous_queue = candidate if isinstance(candidate, int) else None
     previous_team = None
@@ -245,7 +244,7 @@ def live_interaction(*, interaction_id: int, with_previous: bool) -> dict[str, A
     return {
         "summary": _summary(row),
         "queue_team": row["queue__team_id"],
-        "previous_agent": row.get("previous_agent"),
+        "previous_agent": row["previous_agent"],
         "previous_queue": previous_queue,
         "previous_queue_team": previous_team,
     }
@@ -283,6 +282,7 @@ def live_interactions(*, interaction_ids: Iterable[int]) -> dict[int, dict[str, 
             "queue_team": row["queue__team_id"],
             "previous_agent": None,
             "previous_queue": None,
+            "previous_queue_team": None,
         }
         for row in rows
     }

@@ -8,10 +8,8 @@ checked first, in Redis, and a refused message stores nothing.
 
 from __future__ import annotations
 
-import functools
 import time
 
-import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -20,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 
 from config.errors import DomainError
+from config.redis_clients import shared as shared_redis
 from contacts.models import ContactIdentity
 from contacts.services import customer_find_or_create_by_identity, identity_add
 from crm.choices import SurveyStatus
@@ -40,17 +39,6 @@ class WidgetRefused(Exception):
         self.message = message
 
 
-def _redis() -> redis.Redis:
-    """One client (and connection pool) per process and URL: a new client per message opened a TCP connection each
-    time (about a millisecond of CPU per visitor message, measured by ``bench/widget_hops.py``)."""
-    return _client(settings.REDIS_URL)
-
-
-@functools.cache
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=5)  # its pool is thread-safe and starts afresh after a fork
-
-
 def widget_check_limits(*, inbox: Inbox, visitor_id: str, address: str, body: str) -> None:
     """``WidgetRefused`` when the message is too long or its sender wrote too much this minute (per visitor and per
     client address: one address cannot get round the limit by starting new visitors)."""
@@ -68,7 +56,7 @@ def widget_check_limits(*, inbox: Inbox, visitor_id: str, address: str, body: st
         (f"widget:rate:v:{inbox.pk}:{visitor_id}:{window}", settings.SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE),
         (f"widget:rate:a:{address}:{window}", settings.SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE_PER_ADDRESS),
     ]
-    client = _redis()
+    client = shared_redis()  # kept per process (config.redis_clients): not a connection per message
     with client.pipeline(transaction=False) as pipe:
         for key, _ in keys:
             pipe.incr(key)

@@ -20,13 +20,14 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from config.i18n import customer_language
+from config.redis_clients import shared as shared_redis
 from config.tasks import task_named
 from crm.choices import MessageDirection
 from crm.inboxes.models import Inbox
 from crm.interactions.models import Interaction
 
 from .selectors import widget_conversation
-from .services import WidgetRefused, _redis, widget_check_limits
+from .services import WidgetRefused, widget_check_limits
 
 TRANSCRIPT_TASK = "crm.tasks.widget_transcript_task"
 MAX_PER_CONVERSATION = 3
@@ -45,7 +46,7 @@ def widget_transcript_request(*, inbox: Inbox, visitor_id: str, address: str, em
         raise WidgetRefused("not_found", _("There is no conversation to send yet."))
     widget_check_limits(inbox=inbox, visitor_id=visitor_id, address=address, body="transcript")
     count_key = f"widget:transcripts:{conversation.pk}"
-    client = _redis()
+    client = shared_redis()
     if client.incr(count_key) > MAX_PER_CONVERSATION:
         raise WidgetRefused("rate_limited", _("This conversation's transcript was sent enough times already."))
     client.expire(count_key, SENT_TTL_SECONDS)
@@ -66,7 +67,7 @@ def transcript_text(*, interaction: Interaction) -> str:
 def widget_transcript_send(*, interaction_id: int, email: str, request_id: str) -> bool:
     """Send one requested transcript; False when this request's mail already left (a redelivered task)."""
     sent_key = f"widget:transcript:sent:{request_id}"
-    client = _redis()
+    client = shared_redis()
     if client.exists(sent_key):
         return False
     interaction = Interaction.objects.filter(pk=interaction_id).first()

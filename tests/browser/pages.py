@@ -13,3 +13,17 @@ def sign_in(page, username: str) -> None:
 def wait_live(page) -> None:
     """Until the page's websocket has delivered a snapshot since it was (re)loaded."""
     page.wait_for_function("() => window.SwitchboardLive && window.SwitchboardLive.connection.snapshots > 0")
+
+
+def mark_page(page) -> None:
+    """Mark the document now shown, so that ``wait_live_reloaded`` can tell it from the one a navigation brings."""
+    page.evaluate("() => { window.__switchboardBeforeNavigation = true; }")
+
+
+def wait_live_reloaded(page) -> None:
+    """``wait_live`` on the document that replaced the one ``mark_page`` marked: right after a click that posts a
+    form, the old document may still be shown, with its socket's snapshots counted."""
+    page.wait_for_function(
+        "() => !window.__switchboardBeforeNavigation && window.SwitchboardLive"
+        " && window.SwitchboardLive.connection.snapshots > 0"
+    )

@@ -44,6 +44,7 @@ def test_german_supervisor_and_spanish_agent(asgi_live_server, asgi_context_fact
     # The German supervisor: the admin index in German, times in Berlin's zone.
     admin = asgi_context_factory().new_page()
     sign_in(admin, "gerda")  # lands on /console/, which answers a supervisor 403 ("the console is for agents")
+    admin.wait_for_url("**/console/")  # that 403 loaded before errors are watched (under load it could come after)
     watch_errors(admin, problems)
     admin.goto("/admin/")
     expect(admin.locator("html")).to_have_attribute("lang", "de")

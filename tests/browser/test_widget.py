@@ -16,7 +16,7 @@ from crm.interactions import services as lifecycle
 from crm.interactions.models import Interaction, Message
 from crm.widget.adapter import ChatAdapter
 from tests.agents.factories import AgentFactory, TeamFactory, UserFactory
-from tests.browser.pages import sign_in, wait_live
+from tests.browser.pages import mark_page, sign_in, wait_live, wait_live_reloaded
 from tests.crm.factories import QueueFactory
 
 pytestmark = [
@@ -133,9 +133,11 @@ def test_visitor_and_agent_chat_live_across_origins(asgi_live_server, asgi_conte
     agent.get_by_label("Reply to the customer").fill("Yes, in three days.")
     expect(visitor.get_by_text("Agent is typing…")).to_be_visible()
     visitor.get_by_placeholder("Write a message…").fill("")
+    mark_page(agent)
     agent.get_by_role("button", name="Send reply").click()
     expect(messages(visitor)).to_have_text(["Do you ship to Norway?", "Yes, in three days."])
-    wait_live(agent)  # sending reloaded the agent's page: what follows is published once its new socket is live
+    # sending reloaded the agent's page: what follows is published once its new socket is live (not the old one's)
+    wait_live_reloaded(agent)
 
     # a dropped socket: what the agent sends meanwhile arrives once after the reconnect
     visitor.evaluate(f"window['__switchboardChat_{shop['key']}'].drop()")

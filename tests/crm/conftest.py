@@ -83,3 +83,20 @@ def publish_to():
 
     yield use
     celery_app.conf.task_default_queue = previous
+
+
+@pytest.fixture
+def counted_queue(publish_to, settings):
+    """Publish to a broker queue of the test's own that no worker reads, under an installation name of its own (its
+    pending-run marks: config.coalesced); answers a function counting the tasks that reached it."""
+    import uuid
+
+    import redis
+
+    name = uuid.uuid4().hex[:12]
+    settings.SWITCHBOARD_INSTANCE = f"counted-{name}"
+    queue = f"test-counted-{name}"
+    publish_to(queue)
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    yield lambda: client.llen(queue)
+    client.delete(queue)

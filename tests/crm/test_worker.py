@@ -50,7 +50,9 @@ def wait_for(condition, timeout: float = 30, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _env(queue: str, mail_dir: Path) -> dict:
+def _env(queue: str, mail_dir: Path, instance: str | None = None) -> dict:
+    """The worker's environment; ``instance``: its ``SWITCHBOARD_INSTANCE`` (the Redis keys of its caches' generation
+    and of its pending runs), which the test then shares (``worker``)."""
     db = connection.settings_dict
     return {
         **os.environ,
@@ -67,6 +69,7 @@ def _env(queue: str, mail_dir: Path) -> dict:
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "SWITCHBOARD_RETENTION_BATCH_SIZE": "1",  # the retention run comes back for each row: a chain of tasks
         "LOG_LEVEL": "WARNING",
+        **({"SWITCHBOARD_INSTANCE": instance} if instance else {}),
     }
 
 
@@ -104,20 +107,51 @@ def worker_process(tmp_path_factory, django_db_setup, django_db_blocker):
     queue = f"test-worker-{uuid.uuid4().hex[:12]}"
     tmp = tmp_path_factory.mktemp("worker")
     with django_db_blocker.unblock():
-        env = _env(queue, tmp / "mail")
+        env = _env(queue, tmp / "mail", instance=queue)
     args = ["worker", "-Q", queue, "--concurrency", "1", "--pool", "prefork", "-l", "warning"]
     process = start([*args, "--without-gossip", "--without-mingle", "--without-heartbeat"], env, tmp / "worker.log")
-    process.queue, process.mail_dir = queue, tmp / "mail"
+    process.queue, process.mail_dir, process.instance = queue, tmp / "mail", queue
     yield process
     stop(process)
     redis.Redis.from_url(django_settings.CELERY_BROKER_URL).delete(queue)
 
 
 @pytest.fixture
-def worker(worker_process, publish_to):
+def worker(worker_process, publish_to, settings):
+    """The module's worker, and this test's changes asking it for their runs. The two share an installation name of
+    their own: another test process on the same Redis asking for a routing run (one pending mark per installation)
+    would otherwise keep this test's changes from asking for theirs."""
     assert worker_process.poll() is None, "the worker died"
+    settings.SWITCHBOARD_INSTANCE = worker_process.instance
+    _forget_pending_runs()
     publish_to(worker_process.queue)
-    return worker_process
+    yield worker_process
+    _wait_for_the_worker_to_settle()
+
+
+def _wait_for_the_worker_to_settle(timeout: float = 15) -> None:
+    """The test is over but the worker may still be at work its changes asked for (a routing run, a drain): the
+    flush that empties the tables after the test would deadlock with it. Wait until no other session of this
+    database is inside a statement or a transaction."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state IS NOT NULL AND state <> 'idle'"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.1)
+
+
+def _forget_pending_runs() -> None:
+    """A run an earlier test of the module asked for and the worker has not started (config.coalesced's "pending"
+    marks: routing, e-mail drains; e.g. its child was killed) would keep this test's changes from asking for theirs
+    until the mark expires; with no beat here to catch up, they would never run."""
+    client = redis.Redis.from_url(django_settings.REDIS_URL)
+    for key in client.scan_iter(f"{django_settings.SWITCHBOARD_INSTANCE}:*-pending*"):
+        client.delete(key)
 
 
 def pool_children(pid: int) -> list[int]:

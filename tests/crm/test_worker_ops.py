@@ -18,7 +18,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from agents.choices import AgentStatus
 from crm.choices import InteractionStatus, WebhookDeliveryStatus
 from crm.interactions.models import Interaction
-from crm.routing.services.triggers import routing_run_starting
 from crm.webhooks.models import WebhookDelivery
 from crm.webhooks.services import webhook_emit
 from tests.agents.factories import AgentFactory
@@ -35,13 +34,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def own_worker(tmp_path, publish_to):
-    """Start a worker of the test's own (on a queue of its own) with ``extra`` environment; stopped at the end."""
+def own_worker(tmp_path, publish_to, settings):
+    """Start a worker of the test's own (on a queue of its own) with ``extra`` environment; stopped at the end.
+
+    The worker and the test share an installation name of their own (the queue's): another test process on the same
+    Redis asking for a routing run (one pending mark per installation) would otherwise keep this test's changes from
+    asking for theirs, as ``tests/crm/test_worker.py``'s ``worker`` fixture explains."""
     started = []
 
     def make(**extra) -> subprocess.Popen:
         queue = f"test-ops-{uuid.uuid4().hex[:12]}"
-        env = {**_env(queue, tmp_path / "mail"), **extra}
+        env = {**_env(queue, tmp_path / "mail", instance=queue), **extra}
+        settings.SWITCHBOARD_INSTANCE = queue
         args = ["worker", "-Q", queue, "--concurrency", "1", "--pool", "prefork", "-l", "info"]
         process = start([*args, "--without-gossip", "--without-mingle", "--without-heartbeat"], env, tmp_path / "w.log")
         process.queue, process.log = queue, tmp_path / "w.log"
@@ -71,7 +75,6 @@ def test_a_worker_serves_task_runtime_queue_lag_and_routing_decisions(own_worker
     )  # the pool's child runs the tasks; the worker adds up its files
     queue = QueueFactory(channels=["chat"], auto_accept=True)
     AgentFactory(status=AgentStatus.AVAILABLE, status_changed_at=timezone.now(), team=queue.team)
-    routing_run_starting()  # a run another test asked for, never consumed, would hold the run-pending mark
     work = interaction_in_status(InteractionStatus.QUEUED, queue=queue)  # its routing trigger goes to the worker
 
     wait_for(

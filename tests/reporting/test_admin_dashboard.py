@@ -159,7 +159,7 @@ def test_the_grouped_navigation_stays_below_the_figures():
 
 
 @pytest.mark.parametrize("admin", [True, False], ids=["administrator", "supervisor"])
-def test_the_query_count_does_not_grow_with_the_floor(admin, django_assert_max_num_queries):
+def test_the_query_count_does_not_grow_with_the_floor(own_cache_generation, admin, django_assert_max_num_queries):
     red = TeamFactory(name="Red")
     user = AdministratorFactory(username="boss") if admin else _supervisor(red, "sup.red")
     client = _client(user)

@@ -55,9 +55,10 @@ def bridge_message_receive(
     conversation: Interaction | None = None,
 ) -> BridgeReceipt:
     """Import one inbound message of ``inbox`` from the customer at ``address`` (see the module's docstring).
-    ``conversation``: the interaction ``interaction_id`` names, when the caller has just read it (it is not read
-    again; still only the customer's own). ``ValidationError`` names a bad field; ``DomainError`` when the inbox is
-    deactivated."""
+    ``conversation``: the interaction ``interaction_id`` names, when the caller has just read it *through the
+    identity at* ``address`` (the widget's visitor: only that customer's own can be found so): the message joins it
+    while it is open, without the customer or the conversation being read again. ``ValidationError`` names a bad
+    field; ``DomainError`` when the inbox is deactivated."""
     if not inbox.is_active:
         raise DomainError(
             gettext("The inbox %(name)s is deactivated; it takes no messages.") % {"name": inbox.name},
@@ -82,13 +83,12 @@ def bridge_message_receive(
                     {"external_id": gettext("This id was recorded before without a message.")}
                 ) from None
             return BridgeReceipt(interaction=earlier.interaction, message=earlier.message, created=False)
-        try:
-            customer, _ = customer_find_or_create_by_identity(channel=inbox.channel, address=address, name=name)
-        except ValidationError as exc:
-            raise ValidationError({"customer": exc.messages}) from None
-        thread = _thread(
-            customer=customer, interaction_id=interaction_id, thread_key=thread_key, conversation=conversation
-        )
+        customer = None
+        if conversation is not None and conversation.pk == interaction_id:
+            thread = conversation  # the sender's own (see above): their customer is not needed to join it
+        else:
+            customer = _sender(inbox=inbox, address=address, name=name)
+            thread = _thread(customer=customer, interaction_id=interaction_id, thread_key=thread_key)
         thread = _reopened(thread) if thread is not None else None
         if thread is not None:
             message = lifecycle.message_create(
@@ -103,7 +103,7 @@ def bridge_message_receive(
         else:
             interaction = lifecycle.interaction_create_inbound(
                 channel=inbox.channel,
-                customer=customer,
+                customer=customer or _sender(inbox=inbox, address=address, name=name),
                 queue=inbox.queue,
                 subject=subject,
                 body=body,
@@ -118,12 +118,16 @@ def bridge_message_receive(
     return BridgeReceipt(interaction=interaction, message=message, created=True, new_interaction=new_interaction)
 
 
-def _thread(
-    *, customer: Customer, interaction_id: int | None, thread_key: str, conversation: Interaction | None = None
-) -> Interaction | None:
+def _sender(*, inbox: Inbox, address: str, name: str) -> Customer:
+    """The customer at ``address`` on the inbox's channel, made on first contact."""
+    try:
+        return customer_find_or_create_by_identity(channel=inbox.channel, address=address, name=name)[0]
+    except ValidationError as exc:
+        raise ValidationError({"customer": exc.messages}) from None
+
+
+def _thread(*, customer: Customer, interaction_id: int | None, thread_key: str) -> Interaction | None:
     """The customer's conversation the message answers, if it names one; never another customer's."""
-    if conversation is not None and conversation.pk == interaction_id and conversation.customer_id == customer.pk:
-        return conversation
     if interaction_id is not None:
         found = Interaction.objects.filter(pk=interaction_id, customer=customer).first()
         if found is None:

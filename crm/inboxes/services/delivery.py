@@ -1,11 +1,12 @@
 """The delivery outbox: every outbound message of an inbox reaches the customer, at most once more after a crash.
 
-``delivery_enqueue`` (the ``message_saved`` hook) writes a ``Delivery`` in the message's transaction and marks the
-message ``pending``; it is published on commit to ``delivery_send_task``, and ``delivery_publish_due`` (beat, every
-few seconds) publishes what that publish lost and what is due for a retry (``crm.webhooks.outbox``'s lease). An
-adapter whose ``send`` is a local publish (``sends_in_request``, the chat widget) is sent at once after commit in
-the same process instead: its row is written already claimed (step 1 below, in the message's transaction: nobody
-else can see the row before that commit), so steps 2 and 3 follow the commit directly.
+``delivery_enqueue`` (the ``message_saved`` hook) writes a ``Delivery`` in the message's transaction (the message is
+inserted ``pending`` already: ``delivery_mark_pending``, the ``message_saving`` hook); it is published on commit to
+``delivery_send_task``, and ``delivery_publish_due`` (beat, every few seconds) publishes what that publish lost and
+what is due for a retry (``crm.webhooks.outbox``'s lease). An adapter whose ``send`` is a local publish
+(``sends_in_request``, the chat widget) is sent at once after commit in the same process instead: its row is written
+already claimed (step 1 below, in the message's transaction: nobody else can see the row before that commit), so
+steps 2 and 3 follow the commit directly, and a success is recorded in one statement (``delivery_sent``).
 
 ``delivery_send`` never holds a row lock or a transaction while it talks to the provider:
 
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,6 +62,7 @@ from ..adapters.email.oauth import oauth_configured
 from ..models import Delivery, Inbox, InboxState
 from ..signals import delivery_changed
 from .credentials import inbox_adapter, inbox_forget_access_token, inbox_require_reauthorisation
+from .delivery_sent import sent_sql
 from .outbound import outbound_message_for
 
 logger = logging.getLogger(__name__)
@@ -72,10 +74,21 @@ DELIVERY_SEND_TASK = "crm.tasks.delivery_send_task"
 # --- the outbox -----------------------------------------------------------------------------------------------------
 
 
+def _has_delivery(message: Message) -> bool:
+    return message.direction == MessageDirection.OUTBOUND and message.inbox_id is not None
+
+
+def delivery_mark_pending(*, message: Message) -> None:
+    """Before the INSERT of a message that will have a delivery: it is written ``pending`` (the ``message_saving``
+    hook), so ``delivery_enqueue`` does not update it right after."""
+    if _has_delivery(message):
+        message.delivery_status = D.PENDING
+
+
 def delivery_enqueue(*, message: Message) -> Delivery | None:
     """The delivery of a new outbound message that has an inbox, in the message's transaction (published on commit).
     Customers' messages, internal notes and work without an inbox (entered through the API) have none."""
-    if message.direction != MessageDirection.OUTBOUND or message.inbox_id is None:
+    if not _has_delivery(message):
         return None
     now = timezone.now()
     inbox = _sending_in_request(message)
@@ -94,8 +107,9 @@ def delivery_enqueue(*, message: Message) -> Delivery | None:
         leased_until=leased,
         created_at=now,
     )
-    Message.objects.filter(pk=message.pk).update(delivery_status=D.PENDING)
-    message.delivery_status = D.PENDING
+    if message.delivery_status != D.PENDING:  # written pending already, unless inserted without the hook
+        Message.objects.filter(pk=message.pk).update(delivery_status=D.PENDING)
+        message.delivery_status = D.PENDING
     if inbox is not None:
         delivery.inbox = inbox
         # the reply's writer held the interaction locked: its agent is the one to tell how the delivery went
@@ -230,23 +244,19 @@ def _attempt(claim: _Claim, *, quick: bool = False, **agent) -> str:
 
 def _record_sent(delivery: Delivery, result: SendResult, **agent) -> str | None:
     """``_record`` of a success for the in-request send, which holds the delivery and its message already: one
-    conditional UPDATE instead of locking and reading them (a sent outcome stands whatever the attempt, as there).
-    None when the row is no longer pending: ``_record`` decides."""
+    statement marks the delivery sent while it is still pending and its message with it, instead of locking and
+    reading them (a sent outcome stands whatever the attempt, as there). It is atomic on its own: no transaction
+    around it. None when the row is no longer pending: ``_record`` decides."""
     now = timezone.now()
     delivery.status, delivery.leased_until = D.SENT, None
     delivery.error = "; ".join(f"{address} refused: {reason}" for address, reason in result.refused.items())
     delivery.provider_id, delivery.sent_at = result.provider_id[:300], now
-    with transaction.atomic():
-        fields = ("status", "error", "leased_until", "provider_id", "sent_at")
-        if not Delivery.objects.filter(pk=delivery.pk, status=D.PENDING).update(
-            **{f: getattr(delivery, f) for f in fields}
-        ):
+    external_id = result.provider_id[:200] if result.provider_id and not delivery.message.external_id else None
+    with connections[router.db_for_write(Delivery)].cursor() as cursor:
+        cursor.execute(*sent_sql(delivery, external_id=external_id))
+        if cursor.fetchone() is None:
             return None
-        message_fields = {"delivery_status": D.SENT}
-        if result.provider_id and not delivery.message.external_id:
-            message_fields["external_id"] = result.provider_id[:200]
-        Message.objects.filter(pk=delivery.message_id).update(**message_fields)
-        _announce(delivery, interaction_id=delivery.message.interaction_id, **agent)
+    _announce(delivery, interaction_id=delivery.message.interaction_id, **agent)
     return D.SENT
 
 

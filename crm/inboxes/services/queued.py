@@ -7,7 +7,8 @@ mail answered ``202`` is never lost; a duplicate finds the row and is answered a
 
 After the commit a drain of the inbox is asked for (``request_drain``): one pending at a time per inbox, however
 many mails arrive (a "drain pending" mark in Redis, ``SET NX``, cleared by the drain as it starts, before it
-reads: ``config.coalesced``, as for routing runs). ``email_drain`` imports the inbox's queued
+reads: ``config.coalesced``, as for routing runs; the endpoint's process asks once for a burst of mails, from its
+requester thread, ``request_soon``). ``email_drain`` imports the inbox's queued
 receipts **in arrival order** (by id), a batch per transaction, each mail through the immediate import's own code
 (``inbound.import_into``): the receipt turns imported, noise or failed exactly as an immediate import would, and
 keeps its raw bytes only when failed. Order needs one drainer per inbox at a time: each batch transaction first
@@ -33,10 +34,12 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from config.coalesced import CoalescedTask
+from crm.interactions.services import announced_together
 
 from ..adapters.base import MalformedMessage
 from ..adapters.email.parse import message_key_sender_and_named
 from ..models import InboundReceipt, Inbox, ReceiptStatus
+from ..selectors import inbox_with_queue
 from .inbound import (
     failure_reason,
     import_into,
@@ -120,14 +123,18 @@ def email_drain(*, inbox_id: int, batch: int = BATCH, rounds: int = ROUNDS) -> i
             inbox = Inbox.objects.filter(pk=inbox_id).first()
             if inbox is None:
                 return drained  # deleted, and its receipts with it
+            inbox = inbox_with_queue(inbox)  # from routing's per-process cache: not read again for each batch
             receipts = list(
                 InboundReceipt.objects.select_for_update()
                 .filter(inbox_id=inbox_id, status=ReceiptStatus.QUEUED)
                 .order_by("id")[:batch]
             )
-            for receipt in receipts:
-                receipt.inbox = inbox
-                _import_one(receipt=receipt, inbox=inbox)
+            # what the batch changes is announced once it commits, as one batch (one round of live events, one
+            # routing request), not mail by mail
+            with announced_together():
+                for receipt in receipts:
+                    receipt.inbox = inbox
+                    _import_one(receipt=receipt, inbox=inbox)
         drained += len(receipts)
         if len(receipts) < batch:
             return drained
@@ -162,8 +169,9 @@ def drain_starting(*, inbox_id: int) -> None:
 
 
 def request_drain(*, inbox_id: int) -> None:
-    """Ask for a drain of the inbox once the current transaction commits (at most one pending per inbox)."""
-    _DRAINS.request(inbox_id, kwargs={"inbox_id": inbox_id})
+    """Ask for a drain of the inbox once the current transaction commits (at most one pending per inbox); a burst
+    of mails asks once (``CoalescedTask.request_soon``: the process's requester thread asks after the commits)."""
+    _DRAINS.request_soon(inbox_id, kwargs={"inbox_id": inbox_id})
 
 
 # --- the steps -----------------------------------------------------------------------------------------------------

@@ -320,15 +320,17 @@ class InteractionMessageViewSet(InteractionContextMixin, mixins.ListModelMixin, 
     pagination_class = MessagePagination
     filter_backends: list = []
 
-    def get_interaction(self):
-        viewer = viewer_from_request(self.request)
-        return get_object_or_404(interaction_list(viewer=viewer), pk=self.kwargs["interaction_pk"])
+    def get_interaction(self, *, fields: tuple[str, ...] = ()):
+        """The interaction as the caller may see it (404 otherwise); ``fields``: only these columns are read."""
+        visible = interaction_list(viewer=viewer_from_request(self.request))
+        return get_object_or_404(visible.only(*fields) if fields else visible, pk=self.kwargs["interaction_pk"])
 
     def get_queryset(self):
-        return message_list(interaction=self.get_interaction()).select_related("delivery")
+        return message_list(interaction=self.get_interaction(fields=("id",))).select_related("delivery")
 
     def create(self, request, *args, **kwargs):
-        interaction = self.get_interaction()
+        # what the permission asks (``interaction_action_refusal``): ``message_create`` locks and reads the row itself
+        interaction = self.get_interaction(fields=("id", "status", "agent_id"))
         _require(request, interaction, InteractionAction.MESSAGE)
         data = self.input(MessageCreateInputSerializer)
         message = message_create(interaction=interaction, author=_actor(request), **data)

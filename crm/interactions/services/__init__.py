@@ -7,7 +7,7 @@ log) and ``eventlog``.
 """
 
 from .assignment import interaction_assign, interaction_assign_many
-from .eventlog import log_event, log_events
+from .eventlog import announced_together, log_event, log_events
 from .handover import TRANSFER_FROM, interaction_escalate, interaction_transfer
 from .intake import MAX_TAG_LENGTH, MAX_TAGS, interaction_create_inbound
 from .lifecycle import (
@@ -34,6 +34,7 @@ __all__ = [
     "MAX_TAG_LENGTH",
     "TRANSFER_FROM",
     "UNSET",
+    "announced_together",
     "interaction_abandon",
     "interaction_accept",
     "interaction_assign",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 
 from agents.models import Agent
 from config.errors import DomainError
+from config.raw_rows import RawRows
 from config.rows import rows_insert_sql, rows_saved
 from crm.choices import InteractionEventKind, InteractionStatus
 
@@ -72,8 +73,9 @@ _ASSIGN_MANY_SQL = """
     SET status = %(assigned)s, agent_id = v.agent_id, assigned_at = v.at, updated_at = v.at
     FROM unnest(%(ids)s::bigint[], %(agents)s::bigint[], %(ats)s::timestamptz[]) AS v(id, agent_id, at)
     WHERE i.id = v.id AND i.status = %(queued)s
-    RETURNING i.*, (SELECT q.auto_accept FROM {queue} q WHERE q.id = i.queue_id) AS queue_auto_accept
+    RETURNING {columns}, (SELECT q.auto_accept FROM {queue} q WHERE q.id = i.queue_id) AS queue_auto_accept
 """
+_ASSIGNED = RawRows(Interaction, table_alias="i", extra=("queue_auto_accept",))  # config.raw_rows: no raw() set-up
 
 
 def interaction_assign_many(
@@ -118,8 +120,12 @@ def interaction_assign_many(
             "ids": ids,
             "agents": [agent.pk for _, agent in pairs],
         }
-        query = _ASSIGN_MANY_SQL.format(interaction=Interaction._meta.db_table, queue=Queue._meta.db_table)
-        rows = {row.pk: row for row in Interaction.objects.raw(query, params)}
+        query = _ASSIGN_MANY_SQL.format(
+            columns=_ASSIGNED.columns, interaction=Interaction._meta.db_table, queue=Queue._meta.db_table
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            rows = {row.pk: row for row in _ASSIGNED.instances(cursor.fetchall(), using=connection.alias)}
         if not rows:
             return []
         winners: list[tuple[Interaction, Interaction, Agent]] = []

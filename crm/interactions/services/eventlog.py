@@ -5,7 +5,9 @@ where the concerns write the outbox rows it causes (webhook deliveries, the surv
 crash between commit and publish cannot lose them; on commit ``interaction_changed`` is sent.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -70,30 +72,58 @@ def _known(event: InteractionEvent) -> dict[str, Any]:
     return {"channel": interaction.channel, "inbox": interaction.inbox_id}
 
 
+def _change(event: InteractionEvent) -> dict[str, Any]:
+    return {
+        "interaction_id": event.interaction_id,
+        "kind": event.kind,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        **_known(event),
+    }
+
+
+def _send_batch(batch: tuple[dict[str, Any], ...]) -> None:
+    for index, change in enumerate(batch):
+        interaction_changed.send(sender=Interaction, **change, batch=batch, batch_index=index)
+
+
+# Inside ``announced_together``: the changes committed by the block's transaction, announced as one batch.
+_together: ContextVar[list[dict[str, Any]] | None] = ContextVar("interaction_changes_together", default=None)
+
+
+@contextmanager
+def announced_together() -> Iterator[None]:
+    """Within the block (inside one transaction that changes many interactions: a batch of queued mail), every
+    change is announced in one ``interaction_changed`` batch once the transaction commits, not each on its own: the
+    receivers publish one round of live events and ask for one routing run for all of them. Each change joins the
+    batch by an on-commit callback of its own, so one made in a savepoint that rolled back is never announced."""
+    changes: list[dict[str, Any]] = []
+    token = _together.set(changes)
+    try:
+        yield
+    finally:
+        _together.reset(token)
+    transaction.on_commit(lambda: changes and _send_batch(tuple(changes)))  # after every change's own callback
+
+
 def announce_batch(events: Sequence[InteractionEvent]) -> None:
     """One on-commit hook that sends ``interaction_changed`` for each event, each naming the whole batch."""
-    batch = tuple(
-        {
-            "interaction_id": event.interaction_id,
-            "kind": event.kind,
-            "from_status": event.from_status,
-            "to_status": event.to_status,
-            **_known(event),
-        }
-        for event in events
-    )
-
-    def send() -> None:
-        for index, change in enumerate(batch):
-            interaction_changed.send(sender=Interaction, **change, batch=batch, batch_index=index)
-
-    if batch:
-        transaction.on_commit(send)
+    batch = tuple(_change(event) for event in events)
+    together = _together.get()
+    if together is not None and batch:
+        transaction.on_commit(lambda: together.extend(batch))
+    elif batch:
+        transaction.on_commit(lambda: _send_batch(batch))
 
 
 def announce(event: InteractionEvent) -> None:
     """Write the event's outbox rows (the ``events_logged`` hook), and send ``interaction_changed`` on commit."""
     run_events_logged(events=[event])
+    together = _together.get()
+    if together is not None:
+        change = _change(event)
+        transaction.on_commit(lambda: together.append(change))
+        return
     interaction_id, kind, from_status, to_status = event.interaction_id, event.kind, event.from_status, event.to_status
     known = _known(event)
     transaction.on_commit(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from config.audit import audit_batched
 from config.choices import Channel
 from config.errors import DomainError
-from config.rows import rows_insert
+from config.rows import row_save_new, rows_insert
 from contacts.models import Customer
 from contacts.services import customer_find_or_create_by_identity
 from crm.choices import Direction, InteractionEventKind, InteractionStatus, MessageDirection, Priority
@@ -193,7 +193,7 @@ def interaction_create_inbound(
         try:
             # the savepoint lets a duplicate external_id become a field error; without one nothing can clash
             with transaction.atomic() if external_id else nullcontext():
-                interaction.save(force_insert=True)
+                row_save_new(interaction)
         except IntegrityError as exc:
             if _violated_constraint(exc) == "interaction_external_id_unique":
                 raise ValidationError(

@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import DomainError
+from config.rows import row_save_new
 from crm.choices import OPEN_STATUSES, InteractionEventKind, InteractionStatus, MessageDirection
 
-from ..hooks import MESSAGE, Move, run_interaction_saving, run_message_saved
+from ..hooks import MESSAGE, Move, run_interaction_saving, run_message_saved, run_message_saving
 from ..models import SLA_FIELDS, Interaction, Message
 from ..signals import message_created
 from .eventlog import log_event
@@ -57,9 +58,11 @@ def message_create(
         raise ValidationError({"direction": _("Internal notes need a signed-in author; an API key cannot write them.")})
     attachments = [dict(item) for item in attachments]
 
+    # a reply without a named inbox leaves through the interaction's: joined here, so it is not read again
+    related = ("queue", "inbox") if inbox is None and direction != MessageDirection.INTERNAL else ("queue",)
     with transaction.atomic():
         # the row lock orders concurrent first replies: exactly one stamps first_response_at
-        locked = Interaction.objects.select_for_update(of=("self",)).select_related("queue").get(pk=interaction.pk)
+        locked = Interaction.objects.select_for_update(of=("self",)).select_related(*related).get(pk=interaction.pk)
         if locked.status in CLOSED_TO_MESSAGES:
             raise DomainError(
                 _("Interaction %(pk)s is %(status)s; no messages can be added to it.")
@@ -149,8 +152,11 @@ def message_insert(
     ``inbox`` (a ``crm.inboxes`` Inbox) is where the message came in or leaves through; a reply or an inbound
     message without one takes the interaction's. Internal notes have none: they never leave."""
     if inbox is None and direction != MessageDirection.INTERNAL:
-        inbox = interaction.inbox_id
-    message = Message.objects.create(
+        # the interaction's inbox row when its reader joined it (``message_create``'s lock): the handlers that send
+        # the reply through it do not read it again
+        cached = Interaction._meta.get_field("inbox").is_cached(interaction)
+        inbox = interaction.inbox if cached else interaction.inbox_id
+    message = Message(
         interaction=interaction,
         direction=direction,
         author=author,
@@ -160,6 +166,10 @@ def message_insert(
         inbox_id=getattr(inbox, "pk", inbox),
         created_at=at,
     )
+    if inbox is not None and not isinstance(inbox, int):
+        message.inbox = inbox
+    run_message_saving(message=message)
+    row_save_new(message)
     run_message_saved(message=message)
     message_id, interaction_id, agent_id = message.pk, interaction.pk, interaction.agent_id
     transaction.on_commit(

@@ -1,4 +1,5 @@
-"""The router's planning: claim waiting work, read the available agents, plan who takes what, lock them.
+"""The router's planning: read the available agents, plan who takes what, lock them (the claim of waiting work is
+``claiming``'s).
 
 What ``crm.routing.services.router`` runs once per batch; see its docstring for the whole algorithm.
 """
@@ -7,29 +8,20 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
-from django.db import connection
-from django.db.models import (
-    DateTimeField,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    QuerySet,
-    Subquery,
-    Value,
-)
-from django.db.models.functions import Coalesce
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from agents.choices import AgentStatus, TrainingStatus
 from agents.models import Agent, AgentRouting, AgentSkill, TrainingCourse, TrainingRecord
 from config.choices import Channel
-from crm.choices import InteractionStatus, Priority
+from config.prepared import generic_plan
+from config.raw_rows import RawRows
+from crm.choices import InteractionStatus
 from crm.interactions.models import Interaction
 
-from ..models import Queue, QueueSkill
+from ..models import QueueSkill
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +40,8 @@ class Run:
     # interactions an agent could take but every such agent was held by another router: left for the next run
     skipped: set[int] = field(default_factory=set)
     required_skills: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    # agents another router held when this run wanted them (``skipped`` work waits for them)
+    held_agents: set[int] = field(default_factory=set)
 
     def load_skills(self, claimed: list[Interaction]) -> None:
         """The skills the queues of ``claimed`` require: as the claim read them, else in one statement."""
@@ -96,138 +90,6 @@ def capacity_of(raw) -> dict[str, int]:
     return {channel: int(n) for channel, n in raw.items()} if isinstance(raw, dict) else {}
 
 
-def _waiting_order(*, queue: Queue | None, run: Run) -> QuerySet:
-    """Queued work in the order it should be served.
-
-    Priority plus one step per ageing period waited, highest first, is the same order as "queued at, moved
-    earlier by one ageing period per priority step", earliest first: p + (now - t) / A orders like t - p * A.
-    The second needs no clock, so PostgreSQL compares plain timestamps instead of computing a float per row.
-    """
-    ageing = timedelta(minutes=settings.SWITCHBOARD_ROUTING_AGEING_MINUTES)
-    qs = Interaction.objects.filter(status=S.QUEUED, queue__isnull=False).annotate(
-        serve_from=ExpressionWrapper(
-            Coalesce("queued_at", "created_at")
-            - ExpressionWrapper(F("priority") * Value(ageing), output_field=DurationField()),
-            output_field=DateTimeField(),
-        )
-    )
-    if queue is not None:
-        qs = qs.filter(queue=queue)
-    if run.skipped:
-        qs = qs.exclude(pk__in=run.skipped)
-    for queue_id, channel in run.unroutable:
-        qs = qs.exclude(queue_id=queue_id, channel=channel)
-    return qs.order_by(F("queue__priority").desc(), "serve_from", "queued_at", "id")
-
-
-# A claim of a few interactions reads the head of each (queue, priority) run through the ``interaction_routing``
-# index (queued_at order) and merges them, instead of sorting all the waiting work: one decision stays cheap
-# however long the queues are. Each run gives its first ``HEAD_FACTOR * size`` rows, so that many routers
-# at once still find unlocked work among them.
-HEAD_FACTOR = 4
-HEAD_MAX = 32
-_HEAD_SQL = """
-    SELECT i.id
-    FROM {queue} q
-    CROSS JOIN unnest(%(priorities)s::smallint[]) AS p(priority)
-    CROSS JOIN LATERAL (
-        (SELECT i.id, i.queued_at, i.queued_at AS t, i.priority FROM {interaction} i
-         WHERE i.queue_id = q.id AND i.status = %(queued)s AND i.priority = p.priority AND i.queued_at IS NOT NULL
-         {filters}
-         ORDER BY i.queued_at, i.id LIMIT %(n)s)
-        UNION ALL
-        (SELECT i.id, i.queued_at, i.created_at AS t, i.priority FROM {interaction} i
-         WHERE i.queue_id = q.id AND i.status = %(queued)s AND i.priority = p.priority AND i.queued_at IS NULL
-         {filters})
-    ) i
-    {only_queue}
-    ORDER BY q.priority DESC, i.t - i.priority * %(ageing)s, i.queued_at, i.id
-    LIMIT %(n)s
-"""
-
-
-def _head_query(*, size: int, queue: Queue | None, run: Run) -> tuple[str, dict]:
-    filters = ""
-    params = {
-        "priorities": sorted(Priority.values),
-        "queued": S.QUEUED,
-        "n": HEAD_FACTOR * size,
-        "size": size,
-        "ageing": timedelta(minutes=settings.SWITCHBOARD_ROUTING_AGEING_MINUTES),
-    }
-    if run.skipped:
-        filters += " AND NOT (i.id = ANY(%(skipped)s))"
-        params["skipped"] = sorted(run.skipped)
-    if run.unroutable:
-        filters += " AND (i.queue_id, i.channel) NOT IN (SELECT * FROM unnest(%(uq)s::bigint[], %(uc)s::text[]))"
-        params["uq"], params["uc"] = (list(column) for column in zip(*sorted(run.unroutable), strict=True))
-    only_queue = ""
-    if queue is not None:
-        only_queue = "WHERE q.id = %(queue)s"
-        params["queue"] = queue.pk
-    query = _HEAD_SQL.format(
-        queue=Queue._meta.db_table, interaction=Interaction._meta.db_table, filters=filters, only_queue=only_queue
-    )
-    return query, params
-
-
-def _head(*, size: int, queue: Queue | None, run: Run) -> list[int]:
-    """Ids of the first waiting interactions in serving order (read without locks; the claim re-checks)."""
-    query, params = _head_query(size=size, queue=queue, run=run)
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return [row[0] for row in cursor.fetchall()]
-
-
-# The head and its claim in one statement: the rows of the head still queued, locked unless another router holds
-# them, in the head's order, each with the skills its queue requires (``Run.load_skills`` then asks nothing).
-# Raw: the ORM took longer to build the claim than PostgreSQL to run it.
-_CLAIM_SQL = """
-    SELECT i.*,
-           (SELECT array_agg(s.skill_id ORDER BY s.skill_id) FROM {queueskill} s WHERE s.queue_id = i.queue_id)
-               AS routing_skill_ids,
-           (SELECT array_agg(s.min_level ORDER BY s.skill_id) FROM {queueskill} s WHERE s.queue_id = i.queue_id)
-               AS routing_min_levels
-    FROM unnest(ARRAY({head})) WITH ORDINALITY AS h(id, position)
-    JOIN {interaction} i ON i.id = h.id
-    WHERE i.status = %(queued)s
-    ORDER BY h.position
-    LIMIT %(size)s
-    FOR UPDATE OF i SKIP LOCKED
-"""
-
-
-def claim(*, size: int, queue: Queue | None, run: Run) -> tuple[list[Interaction], bool]:
-    """Lock the first ``size`` waiting interactions no other router holds, in serving order.
-
-    Returns (claimed interactions, whether any work is waiting at all). Waiting work all held by other
-    routers is marked skipped for this run, so the next claim looks past it.
-    """
-    if HEAD_FACTOR * size > HEAD_MAX:  # a big batch: one sort of the waiting work costs less than many heads
-        qs = _waiting_order(queue=queue, run=run).select_for_update(skip_locked=True, of=("self",))
-        # Locking needs every waiting row sorted in full (wide rows, no top-N sort under FOR UPDATE); the first
-        # HEAD_FACTOR * size ids are a top-N sort of narrow rows, and hold the claim unless other routers hold
-        # most of them: then the full sort, as before (rows this one locked come first again in it).
-        first = _waiting_order(queue=queue, run=run).values("id")[: HEAD_FACTOR * size]
-        claimed = list(qs.filter(pk__in=Subquery(first))[:size])
-        if len(claimed) < size:
-            claimed = list(qs[:size])
-        return claimed, bool(claimed)
-    head, params = _head_query(size=size, queue=queue, run=run)
-    claimed = list(
-        Interaction.objects.raw(
-            _CLAIM_SQL.format(head=head, interaction=Interaction._meta.db_table, queueskill=QueueSkill._meta.db_table),
-            params,
-        )
-    )
-    if claimed:
-        return claimed, True
-    # nothing claimed: nothing waiting, or all of the head held by other routers (look past it next time)
-    head_ids = _head(size=size, queue=queue, run=run)
-    run.skipped.update(head_ids)
-    return [], bool(head_ids)
-
-
 # Available agents, in one statement: the skills of the batch they hold (a course-gated skill counts only with a
 # valid pass, as ``agents.selectors.agent_skill_certified_q``), their owned work per channel and the time they have
 # been idle since (their last assignment or presence change, whichever is later; GREATEST skips NULLs), both from
@@ -237,7 +99,8 @@ _AGENTS_SQL = """
     WITH held AS (
         SELECT s.agent_id, s.skill_id, s.level FROM {agentskill} s
         WHERE s.skill_id = ANY(%(skills)s)
-          AND (NOT EXISTS (SELECT 1 FROM {course} c WHERE c.skill_id = s.skill_id AND c.is_active)
+          -- not gated: the skills of active courses read once (an array), not one probe per agent's skill
+          AND (NOT (s.skill_id = ANY(ARRAY(SELECT c.skill_id FROM {course} c WHERE c.is_active AND c.skill_id IS NOT NULL)))
                OR EXISTS (SELECT 1 FROM {record} r JOIN {course} c ON c.id = r.course_id
                           WHERE r.agent_id = s.agent_id AND c.skill_id = s.skill_id AND c.is_active
                             AND r.status = %(passed)s AND (r.expires_at IS NULL OR r.expires_at > %(now)s)))
@@ -305,7 +168,7 @@ def read_agents(
         qualified=qualified,
         only=only,
     )
-    with connection.cursor() as cursor:
+    with generic_plan(), connection.cursor() as cursor:  # planned once per connection: config.prepared
         cursor.execute(query, params)
         rows = cursor.fetchall()
     return {
@@ -325,17 +188,50 @@ def read_agents(
 # is_active are the agent row's own columns: PostgreSQL re-checks them once the lock is taken, and returns the
 # locked state row as it is now. Raw: the ORM took longer to build this lock than PostgreSQL to take it.
 _LOCK_AGENTS_SQL = """
-    SELECT a.*, rs.load::text AS routing_load FROM {agent} a JOIN {routing} rs ON rs.agent_id = a.id
+    SELECT {columns}, rs.load::text AS routing_load FROM {agent} a JOIN {routing} rs ON rs.agent_id = a.id
     WHERE a.id = ANY(%s) AND a.status = %s AND a.is_active ORDER BY a.id FOR UPDATE OF a, rs SKIP LOCKED
 """
+_LOCKED = RawRows(Agent, table_alias="a", extra=("routing_load",))
 
 
 def lock_agents(agent_ids: list[int]) -> dict[int, Agent]:
     """Lock the rows of the agents still available and active, with their exact load (``routing_load``, a
     ``Counter``); those another router (or a move of their work) holds are skipped."""
-    query = _LOCK_AGENTS_SQL.format(agent=Agent._meta.db_table, routing=AgentRouting._meta.db_table)
+    query = _LOCK_AGENTS_SQL.format(
+        columns=_LOCKED.columns, agent=Agent._meta.db_table, routing=AgentRouting._meta.db_table
+    )
     locked = {}
-    for agent in Agent.objects.raw(query, [agent_ids, AgentStatus.AVAILABLE]):
+    with connection.cursor() as cursor:
+        cursor.execute(query, [agent_ids, AgentStatus.AVAILABLE])
+        agents = _LOCKED.instances(cursor.fetchall(), using=connection.alias)
+    for agent in agents:
         agent.routing_load = Counter(json.loads(agent.routing_load))
         locked[agent.pk] = agent
     return locked
+
+
+_WAIT_AGENTS_SQL = "SELECT 1 FROM {agent} WHERE id = ANY(%s) ORDER BY id FOR SHARE"
+
+
+def wait_for_agents(agent_ids: set[int], *, timeout_ms: int = 1000) -> bool:
+    """Wait until the transactions holding these agents' rows (other routers', moves of their work) have ended.
+
+    Holds nothing else meanwhile, so it cannot take part in a deadlock. False: still held after ``timeout_ms``
+    (the periodic run looks again later).
+    """
+    if not agent_ids:
+        return True
+    query = _WAIT_AGENTS_SQL.format(agent=Agent._meta.db_table)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)", [f"{timeout_ms}ms"]
+            )
+            previous = cursor.fetchone()[0]
+            cursor.execute(query, [sorted(agent_ids)])
+            # inside a caller's transaction (a savepoint here) the setting would otherwise outlive this block
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    except OperationalError:  # lock_timeout (rolling back undoes the setting)
+        logger.info("routing: agents %s still held after %d ms", sorted(agent_ids), timeout_ms)
+        return False
+    return True

@@ -278,7 +278,9 @@ def test_a_deactivated_inbox_fails_its_replies_visibly():
     assert "deactivated" in Delivery.objects.get().error
 
 
-def test_listing_messages_with_their_deliveries_costs_the_same_for_2_or_20(write_client, django_assert_num_queries):
+def test_listing_messages_with_their_deliveries_costs_the_same_for_2_or_20(
+    own_cache_generation, write_client, django_assert_num_queries
+):
     work = email_work(email_inbox())
     url = f"/api/v1/interactions/{work.pk}/messages/"
     reply(work)

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from config.redis_clients import shared as shared_redis
 from crm.inboxes import file_ledger
 from crm.inboxes.attachments import attachment_store
 from crm.inboxes.models import InboundReceipt
@@ -26,7 +27,7 @@ def own_ledger(settings):
     """A ledger of this test's own: other tests (and xdist workers) write files into theirs."""
     settings.SWITCHBOARD_INSTANCE = f"orphans-{uuid.uuid4().hex}"
     yield
-    file_ledger._redis().delete(file_ledger._key())
+    shared_redis().delete(file_ledger._key())
 
 
 def _paths(message: Message) -> list[str]:

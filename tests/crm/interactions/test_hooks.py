@@ -25,6 +25,13 @@ def test_the_concerns_register_their_handlers_in_a_fixed_order():
         "crm.webhooks.hooks.emit_interaction_webhooks",
         "crm.surveys.hooks.schedule_survey_on_resolution",
     ]
+    assert names(hooks.message_saving) == ["crm.inboxes.hooks.mark_delivery_pending"]
+    assert names(hooks.message_saved) == [
+        "crm.inboxes.hooks.enqueue_delivery",
+        "crm.inboxes.hooks.claim_files",
+        "crm.inboxes.services.inbound.note_message_written",
+        "crm.webhooks.hooks.emit_message_webhooks",
+    ]
     assert names(hooks.queue_for_channel) == ["crm.routing.hooks.default_queue_for_channel"]
     assert names(routing_hooks.queue_changed) == ["crm.sla.hooks.recompute_on_policy_change"]
 

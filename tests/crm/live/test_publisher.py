@@ -7,6 +7,7 @@ import time
 import uuid
 
 import pytest
+import redis
 from channels.layers import get_channel_layer
 
 from crm.live.publisher import apublish, counter_key, publish
@@ -27,7 +28,20 @@ async def _counter(layer, group: str) -> int:
     return int(await layer.connection(0).get(counter_key(group)) or 0)
 
 
-def test_each_member_of_each_group_gets_the_events_in_order_with_consecutive_numbers():
+@pytest.fixture(params=["apublish", "publish"])
+def send(request):
+    """Both ways in: a coroutine's ``apublish`` on its own loop, and synchronous code's ``publish`` (a request, a
+    task: the layer's synchronous client), here from a thread as a sync view runs."""
+    if request.param == "apublish":
+        return apublish
+
+    async def from_sync_code(sends):
+        await asyncio.to_thread(publish, sends)
+
+    return from_sync_code
+
+
+def test_each_member_of_each_group_gets_the_events_in_order_with_consecutive_numbers(send):
     layer = get_channel_layer()
 
     async def scenario():
@@ -36,7 +50,7 @@ def test_each_member_of_each_group_gets_the_events_in_order_with_consecutive_num
             await layer.group_add("pub.a", channel)
         await layer.group_add("pub.b", other)
         before = {group: await _counter(layer, group) for group in ("pub.a", "pub.b", "pub.empty")}
-        await apublish(
+        await send(
             [
                 ({"pub.a", "pub.b"}, "first", {"n": 1, "none": None, "nested": {"x": [1, 2.5, "é"]}}),
                 ({"pub.a"}, "second", {"n": 2}),
@@ -63,7 +77,7 @@ def test_each_member_of_each_group_gets_the_events_in_order_with_consecutive_num
     assert got[one][0]["type"] == "live.event"
 
 
-def test_a_stale_membership_is_dropped_and_a_full_channel_is_skipped_not_the_others(settings):
+def test_a_stale_membership_is_dropped_and_a_full_channel_is_skipped_not_the_others(settings, send):
     layer = get_channel_layer()
 
     async def scenario():
@@ -75,7 +89,7 @@ def test_a_stale_membership_is_dropped_and_a_full_channel_is_skipped_not_the_oth
         await layer.connection(0).zadd(layer._group_key("pub.c"), {stale: time.time() - layer.group_expiry - 10})
         for n in range(layer.get_capacity(full)):  # ``full`` is at capacity: nothing more is added to it
             await layer.send(full, {"type": "filler", "n": n})
-        await apublish([({"pub.c"}, "event", {})])
+        await send([({"pub.c"}, "event", {})])
         members = await layer.connection(0).zrange(layer._group_key("pub.c"), 0, -1)
         got = {channel: await _receive_all(layer, channel) for channel in (stale, full, fine)}
         return members, got, (stale, full, fine)
@@ -104,14 +118,66 @@ def test_publish_from_synchronous_code_reaches_a_listener_on_another_loop():
     assert [(m["event"], m["data"]) for m in run(read)] == [("from.sync", {"ok": True})]
 
 
+def test_a_channel_in_two_groups_gets_one_publish_in_its_order_and_a_full_channel_stops_mid_publish(send):
+    """One publish sends each group's messages in one script: a channel in two groups still pops the events in the
+    order they were published, and a channel that fills up during the publish takes what fits, in order."""
+    layer = get_channel_layer()
+
+    async def scenario():
+        both, narrow = (f"pub.{name}.{uuid.uuid4().hex}" for name in ("both", "narrow"))
+        for group, channel in (("pub.f", both), ("pub.g", both), ("pub.g", narrow)):
+            await layer.group_add(group, channel)
+        room = 3
+        for n in range(layer.get_capacity(narrow) - room):  # ``narrow`` has room for three more messages
+            await layer.send(narrow, {"type": "filler", "n": n})
+        sends = [({"pub.f"} if n % 2 else {"pub.f", "pub.g"}, "event", {"n": n}) for n in range(8)]
+        await send(sends)
+        return {channel: await _receive_all(layer, channel) for channel in (both, narrow)}, (both, narrow), room
+
+    got, (both, narrow), room = run(scenario)
+    assert [(m["group"], m["data"]["n"]) for m in got[both]] == [
+        (group, n) for n in range(8) for group in (("pub.f",) if n % 2 else ("pub.f", "pub.g"))
+    ]
+    events = [m for m in got[narrow] if m["type"] == "live.event"]
+    assert [m["data"]["n"] for m in events] == [0, 2, 4]  # its group's first three, then it was full
+    assert len(events) == room
+
+
+def test_a_layer_without_an_address_publishes_through_the_loop(settings):
+    """A host given as host and port (no address) has no synchronous client: ``publish`` hands the send to the
+    publisher loop, and it still arrives."""
+    url = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
+    client = redis.Redis.from_url(url)
+    kwargs = client.connection_pool.connection_kwargs
+    host = {"host": kwargs["host"], "port": kwargs["port"], "db": kwargs.get("db", 0)}
+    settings.CHANNEL_LAYERS = {
+        "default": {**settings.CHANNEL_LAYERS["default"], "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"],
+                                                                     "hosts": [host]}}
+    }  # fmt: skip
+    layer = get_channel_layer()
+    assert layer.sync_redis() is None
+
+    async def join():
+        channel = await layer.new_channel()
+        await layer.group_add("pub.e", channel)
+        return channel
+
+    channel = run(join)
+    publish([({"pub.e"}, "through.loop", {"n": 1}), ({"pub.e"}, "through.loop", {"n": 2})])
+
+    async def read():
+        return await _receive_all(layer, channel)
+
+    assert [m["data"]["n"] for m in run(read)] == [1, 2]
+
+
 @pytest.fixture(autouse=True)
 def _clean_groups():
     """The groups, counters and channels these tests made are real Redis keys: none is left behind."""
-    yield
-    import redis
     from django.conf import settings
 
-    layer = get_channel_layer()
-    client = redis.Redis.from_url(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0])
-    for key in client.scan_iter(f"{layer.prefix}*pub.*"):
+    url, prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0], get_channel_layer().prefix
+    yield
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(f"{prefix}*pub.*"):
         client.delete(key)

@@ -17,6 +17,7 @@ from crm.interactions import services as lifecycle
 from crm.interactions.models import Interaction, InteractionEvent
 from crm.routing.models import QueueSkill
 from crm.routing.services import router as routing
+from crm.routing.services.planner import wait_for_agents
 from crm.routing.services.router import route_next, route_pending
 from tests.agents.factories import AgentFactory, AgentSkillFactory, SkillFactory
 from tests.crm.factories import InteractionFactory, QueueFactory, QueueSkillFactory, interaction_in_status
@@ -383,6 +384,52 @@ def test_many_concurrent_routers_over_mixed_skills_and_channels_keep_every_rule(
     assert route_pending(limit=1000) == 0
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("release_after", [0.3, None])
+def test_work_whose_only_agent_another_transaction_holds_is_routed_once_that_transaction_ends(release_after):
+    """Another router holding the one agent who could take the work: this run waits for it to end, then assigns
+    (``release_after``: seconds the other holds the agent; None: longer than the run waits, so it is left queued)."""
+    queue = QueueFactory()
+    agent = _agent(capacity={"chat": 1})
+    interaction = _queued(queue=queue)
+    locked, done = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                list(Agent.objects.select_for_update().filter(pk=agent.pk))
+                locked.set()
+                done.wait(release_after if release_after is not None else 5)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    locked.wait(5)
+    try:
+        routed = route_pending()
+    finally:
+        done.set()
+        holder.join()
+
+    if release_after is None:  # held past the wait: left for the next run, which assigns it
+        assert routed == 0 and _owner(interaction) is None
+        assert route_pending() == 1
+    else:
+        assert routed == 1
+    assert _owner(interaction) == agent
+
+
+def test_waiting_for_agents_inside_a_callers_transaction_leaves_its_lock_timeout_as_it_was():
+    agent = _agent()
+
+    assert wait_for_agents({agent.pk}) is True  # nobody holds the agent: no wait
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone() == ("0",)
+
+
 # --- batches ------------------------------------------------------------------------------------------
 
 
@@ -394,7 +441,7 @@ def _assignments():
     )
 
 
-@pytest.mark.parametrize("batch", [1, 7, 50])
+@pytest.mark.parametrize("batch", [1, 7, 50, 100])
 def test_batches_assign_the_same_work_to_the_same_agents_in_the_same_order_as_one_at_a_time(monkeypatch, batch):
     rnd = random.Random(11)  # fixed seed: the same mix every run
     skills = [SkillFactory() for _ in range(4)]
@@ -411,12 +458,14 @@ def test_batches_assign_the_same_work_to_the_same_agents_in_the_same_order_as_on
             skills=[(skill, rnd.randint(1, 5)) for skill in rnd.sample(skills, 2)],
         )
     for _ in range(80):
-        _queued(
+        interaction = _queued(
             queue=rnd.choice(queues),
             channel=rnd.choice(["voice", "chat", "email"]),
             priority=rnd.choice(Priority.values),
             waited_minutes=rnd.randint(0, 90),
         )
+        if rnd.random() < 0.1:  # queued before queued_at was kept: served by its creation time
+            Interaction.objects.filter(pk=interaction.pk).update(queued_at=None)
 
     before = transaction.savepoint_create()
     while route_next() is not None:

@@ -73,6 +73,17 @@ def test_inactive_course_gates_nothing():
     assert route_next().agent_id == agent.pk
 
 
+def test_a_course_that_certifies_no_skill_gates_nothing():
+    skill = SkillFactory(name="Refunds")
+    queue = QueueFactory()
+    QueueSkillFactory(queue=queue, skill=skill, min_level=2)
+    TrainingCourseFactory(skill=None)  # an active course certifying no skill (its skill was deleted)
+    agent = _available_agent(skill)
+    InteractionFactory(queue=queue)
+
+    assert route_next().agent_id == agent.pk
+
+
 def test_agent_on_break_gets_nothing_new_and_keeps_current_work_then_gets_work_after_the_break():
     queue = QueueFactory()
     agent = _available_agent()

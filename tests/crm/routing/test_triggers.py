@@ -13,43 +13,32 @@ from crm.routing.services.triggers import request_routing, routing_run_starting
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def own_queue(publish_to, settings):
-    """Publish to a queue of the test's own, under a prefix of its own; count what reaches it."""
-    settings.SWITCHBOARD_INSTANCE = f"triggers-{id(settings)}"
-    queue = f"test-triggers-{id(settings)}"
-    publish_to(queue)
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    yield lambda: client.llen(queue)
-    client.delete(queue)
-
-
 def _changes(count: int) -> None:
     for n in range(count):
         with transaction.atomic():
             request_routing(reason=f"change {n}")
 
 
-def test_a_burst_publishes_one_run_until_it_starts(own_queue):
+def test_a_burst_publishes_one_run_until_it_starts(counted_queue):
     assert not celery_app.conf.task_always_eager
     routing_run_starting()
 
     _changes(50)
-    assert own_queue() == 1  # one run pending for all fifty
+    assert counted_queue() == 1  # one run pending for all fifty
 
     routing_run_starting()  # the worker starts it: what commits from now on needs a run of its own
     _changes(3)
-    assert own_queue() == 2
+    assert counted_queue() == 2
 
 
-def test_a_lost_run_holds_the_mark_only_until_it_expires(own_queue):
+def test_a_lost_run_holds_the_mark_only_until_it_expires(counted_queue):
     routing_run_starting()
     _changes(1)
     key = triggers._mark_key()
     client = redis.Redis.from_url(settings.REDIS_URL)
     assert 0 < client.ttl(key) <= triggers.PENDING_MARK_SECONDS
     _changes(1)
-    assert own_queue() == 1  # still pending
+    assert counted_queue() == 1  # still pending
     client.delete(key)  # the run was lost and its mark expired
     _changes(1)
-    assert own_queue() == 2
+    assert counted_queue() == 2

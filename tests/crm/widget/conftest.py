@@ -65,6 +65,19 @@ async def hello(socket, *, token=None, identity=None, profile=None) -> tuple[dic
     return welcome, snapshot
 
 
+def is_message(body):
+    return lambda frame: frame.get("type") == "event" and frame["event"] == "message" and frame["data"]["body"] == body
+
+
+async def visitor_wrote(inbox: Inbox, *, name: str, body: str) -> WebsocketCommunicator:
+    """A visitor's open widget socket, after their first message (``body``) came back to it: a conversation waits."""
+    socket = await open_widget(inbox.settings["public_key"])
+    await hello(socket, profile={"name": name})
+    await socket.send_json_to({"type": "message", "client_id": "c1", "body": body})
+    await frames_until(socket, is_message(body))
+    return socket
+
+
 async def frames_until(socket, predicate, *, timeout: float = 5) -> list[dict]:
     """Frames up to and including the first matching ``predicate``."""
     seen = []

@@ -11,8 +11,7 @@ from crm.interactions.models import Interaction, Message
 from crm.live.publisher import agent_group
 from tests.agents.factories import AgentFactory
 
-from .conftest import chat_inbox, frames_until, hello, open_widget, run
-from .test_consumer import is_message
+from .conftest import chat_inbox, frames_until, is_message, run, visitor_wrote
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -30,10 +29,7 @@ def test_the_agent_holding_the_chat_hears_each_visitor_message_once():
     agent = AgentFactory()
 
     async def scenario():
-        socket = await open_widget(inbox.settings["public_key"])
-        await hello(socket, profile={"name": "Olga"})
-        await socket.send_json_to({"type": "message", "client_id": "c1", "body": "Hello?"})
-        await frames_until(socket, is_message("Hello?"))
+        socket = await visitor_wrote(inbox, name="Olga", body="Hello?")
         interaction_id = await _hand_to_agent(agent)
         layer = get_channel_layer()
         console = await layer.new_channel()

@@ -11,13 +11,9 @@ from crm.surveys.models import SurveyResponse
 from crm.widget.visitors import identity_signature
 from tests.agents.factories import AgentFactory
 
-from .conftest import chat_inbox, frames_until, hello, open_widget, quiet, run
+from .conftest import chat_inbox, frames_until, hello, is_message, open_widget, quiet, run
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
-
-
-def is_message(body):
-    return lambda frame: frame.get("type") == "event" and frame["event"] == "message" and frame["data"]["body"] == body
 
 
 @database_sync_to_async

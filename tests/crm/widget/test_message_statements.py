@@ -20,20 +20,22 @@ from tests.agents.factories import AgentFactory
 
 from .conftest import chat_inbox
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("own_cache_generation")]
 
-# A visitor's message in an open conversation: its conversation (1), BEGIN, the import receipt in a savepoint (3),
-# the customer by identity (1), the message under the conversation's lock in a savepoint (4), the receipt completed
-# (1), COMMIT — the conversation is not read a second time.
-VISITOR_MESSAGE = 12
-# An agent's reply through the API: the interaction as the key may see it (1); the reply's transaction (BEGIN, lock,
-# message, audit entry, inbox, delivery written already claimed, message pending, COMMIT: 8); the visitor's address
-# (1); the outcome recorded (BEGIN, the delivery sent while still pending, the message, COMMIT: 4). No claim
+# A visitor's message in an open conversation: its conversation, found through the visitor's identity (1), BEGIN, the
+# import receipt in a savepoint (3), the message under the conversation's lock in a savepoint (4), the receipt
+# completed (1), COMMIT — the conversation is not read a second time, nor the visitor's customer (the conversation
+# was found through their identity).
+VISITOR_MESSAGE = 11
+# An agent's reply through the API: the interaction as the key may see it (1); the reply's transaction (BEGIN, lock
+# with the inbox joined, message written pending already, audit entry, delivery written already claimed, COMMIT: 6);
+# the visitor's address (1); the outcome recorded: the delivery sent while still pending and its message, in one
+# statement (1). No inbox read, no update of the message to pending, no transaction around the outcome, no claim
 # transaction, no thread ids, no read of the delivery to record it, and none of the agent to tell of it.
-API_REPLY = 14
+API_REPLY = 9
 # The same reply from the agent's console: the session, user and agent (3), whether the user administers or
-# supervises (2), the interaction with what the page shows (1), then the reply as above (13).
-CONSOLE_REPLY = 19
+# supervises (2), the interaction with what the page shows (1), then the reply as above (8).
+CONSOLE_REPLY = 14
 
 
 @pytest.fixture

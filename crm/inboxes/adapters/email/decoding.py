@@ -84,7 +84,7 @@ def _looks_like_utf16(data: bytes) -> bool:
 
 def unescape_surrogates(value: str) -> str:
     """Header text that the parser read as ASCII with surrogate escapes (raw 8-bit headers) decoded for real."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if value.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in value):
         return value
     return decode_bytes(value.encode("utf-8", "surrogateescape"))
 

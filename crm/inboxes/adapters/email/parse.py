@@ -13,7 +13,7 @@ import functools
 import hashlib
 import re
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
 from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -104,7 +104,7 @@ def message_key_sender_and_named(raw: bytes) -> tuple[str, str, tuple[str, ...]]
     finds it while it waits."""
     raw = _message_bytes(raw)
     try:
-        message: EmailMessage = BytesParser(policy=POLICY).parsebytes(raw, headersonly=True)  # type: ignore[assignment]
+        message: EmailMessage = BytesHeaderParser(policy=POLICY).parsebytes(_head(raw))  # type: ignore[assignment]
         if not list(message.raw_items()):
             raise MalformedMessage("no header found: not an RFC 822 message")
         _, sender = _sender(message)
@@ -120,6 +120,14 @@ def message_key_sender_and_named(raw: bytes) -> tuple[str, str, tuple[str, ...]]
         raise
     except Exception as exc:
         raise MalformedMessage(f"unreadable message ({type(exc).__name__}: {exc})") from exc
+
+
+def _head(raw: bytes) -> bytes:
+    """The header block and the blank line after it: all a headers-only reading reads (the parser would read the
+    body into the message too). Cutting after a later blank line than the first one the parser sees (it also ends
+    lines at a lone CR) changes nothing: the parser stops at its own."""
+    cuts = [found + len(blank) for blank in (b"\r\n\r\n", b"\n\n") if (found := raw.find(blank)) >= 0]
+    return raw[: min(cuts)] if cuts else raw
 
 
 def _parse(raw: bytes, own_domain: str | None, limits: Limits) -> ParsedInbound:
@@ -162,16 +170,31 @@ def _parse(raw: bytes, own_domain: str | None, limits: Limits) -> ParsedInbound:
     )
 
 
-def _addresses(message: EmailMessage, name: str) -> list[tuple[str, str]]:
+def _addresses(message: EmailMessage, name: str) -> tuple[tuple[str, str], ...]:
     """(display name, lower-cased address) pairs of every instance of a header. Split before decoding: a decoded
     display name may hold the comma that separates addresses."""
-    values = [unescape_surrogates(str(value)) for key, value in message.raw_items() if key.lower() == name.lower()]
+    name = name.lower()
+    values = tuple(unescape_surrogates(str(value)) for key, value in message.raw_items() if key.lower() == name)
+    if not values:
+        return ()
+    if sum(map(len, values)) <= _REMEMBERED_ADDRESSES_LENGTH:
+        return _remembered_address_pairs(values)
+    return _address_pairs(values)
+
+
+def _address_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     pairs = []
     for display, address in getaddresses(values):
         address = address.strip().lower()
         if address and "@" in address:
             pairs.append((decode_header_value(display), address))
-    return pairs
+    return tuple(pairs)
+
+
+# The same few values come again and again (the inbox's own address in To, a customer writing back): each short one
+# is split once per process, the answer being immutable.
+_REMEMBERED_ADDRESSES_LENGTH = 300
+_remembered_address_pairs = functools.lru_cache(maxsize=2048)(_address_pairs)
 
 
 def _sender(message: EmailMessage) -> tuple[str, str]:

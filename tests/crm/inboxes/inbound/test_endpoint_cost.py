@@ -17,7 +17,7 @@ from crm.inboxes.services.inboxes import inbox_rotate_token, inbox_update
 from crm.interactions.models import Interaction
 from tests.crm.inboxes.email import corpus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("own_cache_generation")]
 
 # Inside the import's transaction (BEGIN … COMMIT): the receipt's claim, the lifecycle's savepoint, the customer
 # find-or-create, the interaction, its log events, its message, the savepoint's release, the receipt's outcome. A

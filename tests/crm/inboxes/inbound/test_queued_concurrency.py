@@ -21,7 +21,7 @@ from crm.routing.services.triggers import routing_run_starting
 from tests.crm.inboxes.email import corpus
 from tests.crm.inboxes.factories import InboxFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("own_cache_generation")]
 
 
 @pytest.fixture

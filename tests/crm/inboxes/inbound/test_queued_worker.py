@@ -87,20 +87,25 @@ def test_a_worker_killed_in_the_middle_of_a_drain_leaves_its_mail_queued_and_eac
     wait_for(lambda: InboundReceipt.objects.filter(status=ReceiptStatus.IMPORTED).exists(), what="the first import")
     thread = InboundReceipt.objects.get().interaction
     s = connection.settings_dict
-    holder = psycopg.connect(f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}")
+    url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    holder = psycopg.connect(url)
+    # pg_stat_activity is a snapshot per transaction: the holder's (open) transaction would never see the drain
+    # start waiting after its first look, so another connection, in autocommit, looks
+    watcher = psycopg.connect(url, autocommit=True)
     try:
         # an agent's transaction holds the thread: the drain of the reply waits on it, in the middle of its import
         holder.execute("SELECT id FROM crm_interaction WHERE id = %s FOR UPDATE", [thread.pk])
         post_mail(inbox, reply)
         post_mail(inbox, other)  # behind the reply, in the same batch
         waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'"
-        wait_for(lambda: holder.execute(waiting, [s["NAME"]]).fetchone()[0] == 1, what="the drain to wait")
+        wait_for(lambda: watcher.execute(waiting, [s["NAME"]]).fetchone()[0] == 1, what="the drain to wait")
 
         [child] = pool_children(worker.pid)
         os.kill(child, signal.SIGKILL)
         holder.rollback()  # the agent lets go: the killed child's transaction cannot commit
     finally:
         holder.close()
+        watcher.close()
     assert InboundReceipt.objects.filter(status=ReceiptStatus.QUEUED).count() == 2
 
     # the beat's sweep (called here, as beat would): a new child drains what the killed one left queued

@@ -21,7 +21,7 @@ from tests.crm.factories import QueueFactory, SLATargetFactory, WebhookFactory
 from tests.crm.inboxes.email import corpus
 from tests.crm.inboxes.factories import InboxFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("own_cache_generation")]
 
 LIST = "/api/v1/interactions/"
 # The statements left in the API create's transaction: BEGIN, the customer find-or-create (one statement), the

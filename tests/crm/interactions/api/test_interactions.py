@@ -499,7 +499,9 @@ def test_ordering_by_creation_time(write_client, queue_a, ordering, key):
     assert values == sorted(values, reverse=ordering.startswith("-"))
 
 
-def test_the_list_costs_the_same_queries_for_5_or_50_rows(write_client, queue_a, django_assert_max_num_queries):
+def test_the_list_costs_the_same_queries_for_5_or_50_rows(
+    own_cache_generation, write_client, queue_a, django_assert_max_num_queries
+):
     agent = AgentFactory(team=queue_a.team)
 
     def make(n):

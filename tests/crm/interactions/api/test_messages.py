@@ -163,7 +163,7 @@ def test_messages_of_a_missing_interaction_are_404(write_client, pk):
 
 
 def test_the_message_list_costs_the_same_queries_for_5_or_50_messages(
-    write_client, active, django_assert_max_num_queries
+    own_cache_generation, write_client, active, django_assert_max_num_queries
 ):
     write_client.get(messages_url(active.pk))  # the key's last-used stamp is written once, outside the budget
     MessageFactory.create_batch(5, interaction=active, author=active.agent.user)

@@ -75,7 +75,9 @@ def test_reviews_are_read_only(session_client, setup):
     assert session_client(setup["supervisor"]).post("/api/v1/reviews/", {}).status_code == 405
 
 
-def test_review_list_query_count_does_not_grow_with_rows(session_client, setup, django_assert_max_num_queries):
+def test_review_list_query_count_does_not_grow_with_rows(
+    own_cache_generation, session_client, setup, django_assert_max_num_queries
+):
     client = session_client(setup["supervisor"])
     with django_assert_max_num_queries(9):
         client.get("/api/v1/reviews/")

@@ -255,7 +255,7 @@ def test_list_is_paginated_by_cursor(read_client):
     assert second["next"] is None
 
 
-def test_list_keeps_a_constant_query_count(read_client, django_assert_max_num_queries):
+def test_list_keeps_a_constant_query_count(own_cache_generation, read_client, django_assert_max_num_queries):
     def fill(n):
         for _ in range(n):
             queue = QueueFactory(team=TeamFactory(), sla_policy=SLAPolicyFactory())

@@ -1,0 +1,24 @@
+"""One synchronous Redis client per URL and process, for the project's own keys (marks, tokens, counters).
+
+``redis.Redis.from_url`` builds a client and its connection pool; Django's ``RedisCache`` builds a client on
+every call (about 0.1 ms of CPU for a GET, against 0.025 ms on a kept client, measured). The pool is thread-safe
+and starts afresh in a forked child (redis-py checks the pid), so one kept client serves every thread of a web
+process or a Celery child.
+"""
+
+from functools import cache
+
+import redis
+from django.conf import settings
+
+SOCKET_TIMEOUT_SECONDS = 5  # a stalled Redis fails the call (the callers log and carry on) instead of hanging
+
+
+@cache
+def client_for(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT_SECONDS)
+
+
+def shared() -> redis.Redis:
+    """The client of ``REDIS_URL`` (looked up on each call: a test may point the setting elsewhere)."""
+    return client_for(settings.REDIS_URL)

@@ -1,0 +1,106 @@
+"""What the queued import costs in SQL statements, counted on real commits (the after-commit work included): one
+statement to accept a mail at the endpoint, and a fixed number per mail in a drained batch. A statement that comes
+back (a read of the inbox or its queue per mail, a live event's read per interaction) fails here.
+
+Issue 13's benchmark (``bench/email_accept_cpu.py`` measures the CPU of the same paths): acceptance was already one
+INSERT; a drained batch read its inbox's queue, and each new interaction again for its live event (one read per mail);
+now the queue comes from the cache and the live events read the batch's interactions once.
+"""
+
+import uuid
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from crm.inboxes.adapters.email import EmailAdapter
+from crm.inboxes.models import InboundReceipt, ReceiptStatus
+from crm.inboxes.services.queued import drain_starting, email_accept, email_drain
+from crm.interactions.models import Interaction
+from crm.routing.services.triggers import routing_run_starting
+from tests.crm.inboxes.email import corpus
+from tests.crm.inboxes.factories import InboxFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("own_cache_generation")]
+
+# Inside the batch's transaction: BEGIN, the inbox's advisory lock, the inbox, its queued receipts (locked), COMMIT.
+BATCH = 5
+# Per mail, in its savepoint: a new customer's mail — the lifecycle's savepoint, the customer found or created, the
+# interaction, its two events (one INSERT), its message, the release, the receipt's outcome (and the mail's own
+# savepoint and release); a reply — its thread found and locked, the lifecycle's savepoint, its own lock, the
+# message, the release, the outcome (and the mail's savepoint and release). The inbox's queue comes from the cache.
+PER_MAIL = {"new": 9, "reply": 8}
+# After the commit (test settings: the queue figures are computed at once, in this thread): the batch's new
+# interactions read once for their live events, and the figures of their queue and inbox (three statements); a
+# reply to an interaction nobody holds reads nothing.
+AFTER_COMMIT = {"new": 4, "reply": 0}
+
+
+def _mail(n: int, *, replying_to: int | None = None) -> bytes:
+    headers = {"In-Reply-To": f"<q{replying_to}@example.org>"} if replying_to is not None else {}
+    return corpus.message(
+        sender=f"Customer {n} <c{n}@example.org>", message_id=f"<q{n}@example.org>", headers=headers
+    ).as_bytes()
+
+
+@pytest.fixture
+def queued(publish_to, post_mail):
+    """A queued inbox whose drain requests go to a broker queue nobody reads (the test drains), warmed up: the
+    per-process caches (the inbox, its queue, the webhook subscriptions) are filled by a first mail through both."""
+    queue = f"test-queued-cost-{uuid.uuid4().hex[:12]}"
+    publish_to(queue)
+    inbox = InboxFactory(settings=EmailAdapter.validate_settings({"address": corpus.SUPPORT, "import": "queued"}))
+    assert post_mail(inbox, _mail(0)).status_code == 202
+    assert email_drain(inbox_id=inbox.pk) == 1
+    yield inbox
+    redis.Redis.from_url(django_settings.CELERY_BROKER_URL).delete(queue)
+    routing_run_starting()
+    drain_starting(inbox_id=inbox.pk)
+
+
+def _listing(sql: list[str]) -> str:
+    return f"{len(sql)} statements:\n" + "\n".join(statement[:200] for statement in sql)
+
+
+def test_accepting_a_queued_mail_is_one_statement(queued, post_mail):
+    with CaptureQueriesContext(connection) as captured:
+        response = post_mail(queued, _mail(1))
+
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert response.status_code == 202, response.content
+    assert len(sql) == 1, _listing(sql)  # no read of the inbox (the cache) and no transaction around the INSERT
+    assert sql[0].startswith('INSERT INTO "crm_inboundreceipt"') and "ON CONFLICT" in sql[0], _listing(sql)
+    assert post_mail(queued, _mail(1)).status_code == 200  # a duplicate: still answered as one
+
+
+@pytest.mark.parametrize("case", ["new", "reply"])
+def test_a_drained_mail_costs_a_fixed_number_of_statements(queued, case):
+    email_accept(inbox=queued, raw=_mail(1) if case == "new" else _mail(1, replying_to=0))
+
+    with CaptureQueriesContext(connection) as captured:
+        assert email_drain(inbox_id=queued.pk) == 1
+
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert sql[0] == "BEGIN" and "COMMIT" in sql, _listing(sql)
+    in_transaction = sql[: sql.index("COMMIT") + 1]
+    assert len(in_transaction) == BATCH + PER_MAIL[case], _listing(sql)
+    assert len(sql) - len(in_transaction) <= AFTER_COMMIT[case], _listing(sql)
+    receipt = InboundReceipt.objects.get(key="q1@example.org")
+    assert receipt.status == ReceiptStatus.IMPORTED
+    assert Interaction.objects.count() == (2 if case == "new" else 1)
+
+
+def test_a_batch_costs_its_fixed_statements_once_and_each_mail_its_own(queued):
+    for n in range(1, 6):
+        email_accept(inbox=queued, raw=_mail(n))
+
+    with CaptureQueriesContext(connection) as captured:
+        assert email_drain(inbox_id=queued.pk) == 5
+
+    sql = [query["sql"] for query in captured.captured_queries]
+    in_transaction = sql[: sql.index("COMMIT") + 1]
+    assert len(in_transaction) == BATCH + 5 * PER_MAIL["new"], _listing(sql)
+    assert len(sql) - len(in_transaction) <= AFTER_COMMIT["new"], _listing(sql)  # once per batch, not per mail
+    assert Interaction.objects.count() == 6
