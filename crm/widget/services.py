@@ -39,6 +39,12 @@ class WidgetRefused(Exception):
         self.message = message
 
 
+def widget_key(*parts: object) -> str:
+    """A Redis key of the widget's (its counters and marks), under the installation's name: installations sharing
+    one Redis keep their own limits."""
+    return ":".join((settings.SWITCHBOARD_INSTANCE, "widget", *map(str, parts)))
+
+
 def widget_check_limits(*, inbox: Inbox, visitor_id: str, address: str, body: str) -> None:
     """``WidgetRefused`` when the message is too long or its sender wrote too much this minute (per visitor and per
     client address: one address cannot get round the limit by starting new visitors)."""
@@ -53,8 +59,8 @@ def widget_check_limits(*, inbox: Inbox, visitor_id: str, address: str, body: st
         raise WidgetRefused("empty", gettext("Your message is empty."))
     window = int(time.time() // 60)
     keys = [
-        (f"widget:rate:v:{inbox.pk}:{visitor_id}:{window}", settings.SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE),
-        (f"widget:rate:a:{address}:{window}", settings.SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE_PER_ADDRESS),
+        (widget_key("rate", "v", inbox.pk, visitor_id, window), settings.SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE),
+        (widget_key("rate", "a", address, window), settings.SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE_PER_ADDRESS),
     ]
     client = shared_redis()  # kept per process (config.redis_clients): not a connection per message
     with client.pipeline(transaction=False) as pipe:

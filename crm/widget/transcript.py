@@ -27,7 +27,7 @@ from crm.inboxes.models import Inbox
 from crm.interactions.models import Interaction
 
 from .selectors import widget_conversation
-from .services import WidgetRefused, widget_check_limits
+from .services import WidgetRefused, widget_check_limits, widget_key
 
 TRANSCRIPT_TASK = "crm.tasks.widget_transcript_task"
 MAX_PER_CONVERSATION = 3
@@ -45,7 +45,7 @@ def widget_transcript_request(*, inbox: Inbox, visitor_id: str, address: str, em
     if conversation is None:
         raise WidgetRefused("not_found", _("There is no conversation to send yet."))
     widget_check_limits(inbox=inbox, visitor_id=visitor_id, address=address, body="transcript")
-    count_key = f"widget:transcripts:{conversation.pk}"
+    count_key = widget_key("transcripts", conversation.pk)
     client = shared_redis()
     if client.incr(count_key) > MAX_PER_CONVERSATION:
         raise WidgetRefused("rate_limited", _("This conversation's transcript was sent enough times already."))
@@ -66,7 +66,7 @@ def transcript_text(*, interaction: Interaction) -> str:
 
 def widget_transcript_send(*, interaction_id: int, email: str, request_id: str) -> bool:
     """Send one requested transcript; False when this request's mail already left (a redelivered task)."""
-    sent_key = f"widget:transcript:sent:{request_id}"
+    sent_key = widget_key("transcript", "sent", request_id)
     client = shared_redis()
     if client.exists(sent_key):
         return False

@@ -27,11 +27,14 @@ def live_layer(settings):
 
 @pytest.fixture(autouse=True)
 def clean_limits():
-    """The widget's counters are real Redis keys: each test starts with none."""
+    """The widget's counters are real Redis keys: each test starts with none of this installation's (another
+    installation's on the same Redis, such as a benchmark's, are left alone)."""
     import redis
 
+    from crm.widget.services import widget_key
+
     client = redis.Redis.from_url(django_settings.REDIS_URL)
-    for key in client.scan_iter("widget:*"):
+    for key in client.scan_iter(widget_key("*")):
         client.delete(key)
     yield
 
