@@ -11,7 +11,9 @@ Every phase starts its own server, warms it up for 3 s and drives it with ``wrk 
 
 - Switchboard's ``POST /api/v1/interactions/`` (``bench/wrk_create.lua``: 70 % existing customers, 30 % new
   addresses) under **uvicorn** (ASGI, ``config.asgi``) and under **gunicorn** with WSGI workers
-  (``config.wsgi``; ``--wsgi-class sync`` or ``gthread`` with ``--threads``), each with ``--workers`` processes;
+  (``config.wsgi``; ``--wsgi-class sync`` or ``gthread`` with ``--threads``) and under **granian** with WSGI
+  (Rust HTTP with keep-alive, ``--granian-threads`` blocking threads per process; 0 skips it), each with
+  ``--workers`` processes;
 - Switchboard's ceiling, ``bench/ceiling_app.py``'s bare INSERT, under gunicorn with the same workers;
 - django-helpdesk 2.6.1's ``POST /helpdesk/api/tickets/`` and its bare INSERT view (the peer's own
   ``scripts/run_load.sh``: gunicorn, 2 sync workers).
@@ -63,6 +65,17 @@ def gunicorn(app: str, *, port: int, workers: int, worker_class: str, threads: i
         "warning",
     ]
     with api_ingest.serving(command, name=f"gunicorn {app}", port=port, env=env) as base:
+        yield base
+
+
+@contextmanager
+def granian(app: str, *, port: int, workers: int, threads: int, env: dict[str, str]):
+    """Serve the WSGI ``app`` with granian (Rust HTTP, keep-alive; ``threads`` blocking threads per process)."""
+    command = [
+        PYTHON, "-m", "granian", "--interface", "wsgi", app, "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "--log-level", "warning",
+    ]  # fmt: skip
+    with api_ingest.serving(command, name=f"granian {app}", port=port, env=env) as base:
         yield base
 
 
@@ -149,6 +162,18 @@ def round_phases(args, env: dict[str, str], key: str) -> dict[str, dict]:
             measured[f"Switchboard list queued, {wsgi} (WSGI)"] = wrk(
                 base + QUEUED, mode="list", duration=args.duration, connections=args.connections, env=wrk_env
             )
+    if args.granian_threads:
+        label = f"granian ×{args.granian_threads} threads (WSGI)"
+        with granian(
+            "config.wsgi:application", port=args.port, workers=args.workers, threads=args.granian_threads, env=env
+        ) as base:
+            measured[f"Switchboard create, {label}"] = wrk(
+                base + create, mode="create", duration=args.duration, connections=args.connections, env=wrk_env
+            )
+            if args.list:
+                measured[f"Switchboard list queued, {label}"] = wrk(
+                    base + QUEUED, mode="list", duration=args.duration, connections=args.connections, env=wrk_env
+                )
     ceiling_env = {**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}"}
     with gunicorn(
         "bench.ceiling_app:wsgi_application", port=args.port + 1, workers=args.workers, worker_class="sync",
@@ -206,6 +231,9 @@ def main() -> None:
     parser.add_argument("--pool-size", type=int, default=16, help="database connections per process")
     parser.add_argument("--wsgi-class", choices=("sync", "gthread"), default="sync")
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument(
+        "--granian-threads", type=int, default=2, help="blocking threads per granian process (0: no granian phase)"
+    )
     parser.add_argument("--port", type=int, default=8775, help="our port; the ceiling uses the next one")
     parser.add_argument("--no-peer", action="store_true", help="only Switchboard's servers")
     parser.add_argument(

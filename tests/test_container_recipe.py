@@ -41,9 +41,13 @@ def test_compose_starts_every_role_with_health_checks_and_a_one_shot_migrate():
     assert "--appendonly" in services["redis"]["command"]
 
 
-def test_compose_serves_http_through_gunicorn_and_websockets_through_uvicorn_behind_one_proxy():
+def test_compose_serves_http_through_granian_and_websockets_through_uvicorn_behind_one_proxy():
     services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
-    assert services["web"]["command"][:2] == ["gunicorn", "config.wsgi:application"]
+    web = services["web"]["command"]
+    assert web[:4] == ["granian", "--interface", "wsgi", "config.wsgi:application"]
+    assert (
+        "--no-ws" in web and web[web.index("--workers-kill-timeout") + 1] == "30"
+    )  # a graceful stop, as the README says
     assert "command" not in services["ws"]  # the image's CMD: uvicorn config.asgi:application
     assert "ports" not in services["web"] and "ports" not in services["ws"]  # only the proxy is published
     proxy = services["proxy"]

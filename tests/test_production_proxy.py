@@ -1,5 +1,5 @@
 """The production topology of compose.yaml with real processes: nginx with docker/nginx/switchboard.conf.template
-in front, HTTP to gunicorn (config.wsgi) and websockets to uvicorn (config.asgi), on this test's database.
+in front, HTTP to granian (config.wsgi) and websockets to uvicorn (config.asgi), on this test's database.
 
 Skipped where nginx is missing (``apt-get install nginx-light``), except with ``SWITCHBOARD_REQUIRE_PROXY=1`` (CI),
 where that fails.
@@ -126,7 +126,7 @@ async def _console_snapshot(url: str, *, cookie: str, origin: str) -> dict:
         return json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
 
 
-def test_http_goes_to_gunicorn_and_websockets_to_uvicorn_through_nginx(tmp_path):
+def test_http_goes_to_granian_and_websockets_to_uvicorn_through_nginx(tmp_path):
     user = UserFactory(username="ana")
     agent = AgentFactory(user=user, name="Ana Agent")
     browser = Client()
@@ -137,15 +137,15 @@ def test_http_goes_to_gunicorn_and_websockets_to_uvicorn_through_nginx(tmp_path)
     env = _server_env()
     web, ws, port = free_port(), free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
-    gunicorn = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{web}",
-                "--workers", "1", "--worker-class", "sync"]  # fmt: skip
+    granian = [sys.executable, "-m", "granian", "--interface", "wsgi", "config.wsgi:application", "--host", "127.0.0.1",
+               "--port", str(web), "--workers", "1", "--blocking-threads", "2", "--no-ws", "--log-level", "warning"]  # fmt: skip
     uvicorn = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(ws),
                "--no-access-log", "--log-level", "warning"]  # fmt: skip
     conf = _nginx_conf(tmp_path, port=port, web=web, ws=ws)
     nginx = [NGINX, "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"]
 
     with (
-        _running(gunicorn, env=env, health=f"http://127.0.0.1:{web}/healthz", what="gunicorn"),
+        _running(granian, env=env, health=f"http://127.0.0.1:{web}/healthz", what="granian"),
         _running(nginx, env=env, health=f"{base}/healthz", what="nginx"),
     ):
         with _running(uvicorn, env=env, health=f"http://127.0.0.1:{ws}/healthz", what="uvicorn") as asgi:
@@ -155,7 +155,7 @@ def test_http_goes_to_gunicorn_and_websockets_to_uvicorn_through_nginx(tmp_path)
             asgi.terminate()
             asgi.wait(timeout=15)
 
-        # with uvicorn gone, HTTP still works: nginx sends it to gunicorn
+        # with uvicorn gone, HTTP still works: nginx sends it to granian
         created = httpx.post(
             f"{base}/api/v1/interactions/",
             json={"channel": "chat", "customer_identity": {"channel": "email", "address": "proxy@example.com"}},
@@ -171,7 +171,7 @@ def test_http_goes_to_gunicorn_and_websockets_to_uvicorn_through_nginx(tmp_path)
         # the audit log names the address nginx saw, not the one the client claimed in X-Forwarded-For
         entry = AuditEntry.objects.filter(object_id=str(created.json()["id"])).first()
         assert entry is not None and entry.client_ip == "127.0.0.1"
-        # and websockets do not: gunicorn never answers them
+        # and websockets do not: the web role (--no-ws) never upgrades them
         with pytest.raises(websockets.exceptions.InvalidStatus):
             asyncio.run(_console_snapshot(f"ws://127.0.0.1:{port}/ws/console/", cookie=cookie, origin=base))
     assert agent.pk

@@ -52,6 +52,11 @@ def count(url: str, sql: str) -> int:
         return conn.execute(sql).fetchone()[0]
 
 
+def count_addresses(url: str, address: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM contacts_contactidentity WHERE address = %s", [address]).fetchone()[0]
+
+
 def settled_count(url: str, sql: str, quiet: float = 0.5, within: float = 10.0) -> int:
     """The count once it has stopped moving for ``quiet`` seconds: when wrk stops, the live server's threads may
     still be finishing a request wrk gave up on, and that request commits after wrk has returned."""
@@ -246,7 +251,7 @@ def test_email_ingest_queued_import_answers_202_and_the_drain_imports_every_mail
 
 
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed (apt-get install wrk; .ci/run installs it)")
-def test_create_vs_helpdesk_drives_our_create_with_wrk_under_gunicorn_and_uvicorn(database_url, live_server):
+def test_create_vs_helpdesk_drives_our_create_with_wrk_under_its_servers(database_url, live_server):
     from crm.access.services.api_keys import api_key_create
 
     bench = bench_module("create_vs_helpdesk")
@@ -262,16 +267,21 @@ def test_create_vs_helpdesk_drives_our_create_with_wrk_under_gunicorn_and_uvicor
     listed = bench.wrk(live_server.url + bench.QUEUED, mode="list", duration=1, connections=2, env=env)
     assert listed["requests"] > 0 and bench.errors(listed) == 0, listed
     assert count(database_url, "SELECT count(*) FROM crm_interaction") == before
-    # Switchboard's WSGI entry point under gunicorn answers the same create
+    # Switchboard's WSGI entry point under gunicorn and under granian (production's web role) answers the same create
     server_env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    with bench.gunicorn(
-        "config.wsgi:application", port=free_port(), workers=1, worker_class="sync", threads=1, env=server_env
-    ) as base:
-        response = httpx.post(
-            base + "/api/v1/interactions/",
-            json={"channel": "chat", "customer_identity": {"channel": "email", "address": "wsgi@example.com"}},
-            headers={"Authorization": f"Bearer {key}"},
-        )
-    assert response.status_code == 201, response.text
-    assert response.json()["customer"] is not None
-    assert count(database_url, "SELECT count(*) FROM contacts_contactidentity WHERE address = 'wsgi@example.com'") == 1
+    servers = {
+        "gunicorn": bench.gunicorn(
+            "config.wsgi:application", port=free_port(), workers=1, worker_class="sync", threads=1, env=server_env
+        ),
+        "granian": bench.granian("config.wsgi:application", port=free_port(), workers=1, threads=2, env=server_env),
+    }
+    for name, server in servers.items():
+        with server as base:
+            response = httpx.post(
+                base + "/api/v1/interactions/",
+                json={"channel": "chat", "customer_identity": {"channel": "email", "address": f"{name}@example.com"}},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        assert response.status_code == 201, response.text
+        assert response.json()["customer"] is not None
+        assert count_addresses(database_url, f"{name}@example.com") == 1, name
