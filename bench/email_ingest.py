@@ -19,7 +19,8 @@ What it does:
    same run (``In-Reply-To`` and ``References`` their Message-ID, sent at least ``--reply-lag`` messages after
    them, so the thread exists when the reply arrives); plain text, ~1 KB, a quoted history in the replies.
 4. Endpoint: uvicorn (``--workers`` processes, production settings) serving ``config.asgi`` (or, ``--server
-   gunicorn``, ``config.wsgi`` under gunicorn's ``--wsgi-class`` workers); ``--concurrency`` clients POST every
+   gunicorn``, ``config.wsgi`` under gunicorn's ``--wsgi-class`` workers; ``--server granian``, under granian,
+   production's web role); ``--concurrency`` clients POST every
    message as ``message/rfc822`` to ``/inbound/email/<token>/`` over keep-alive connections (``bench/_http.py``,
    a tenth of httpx's CPU per request: the load generator shares the cores with what it measures; ``--client
    httpx`` for the old one). A real Celery worker (``--celery-concurrency`` processes, a queue of its own) routes
@@ -72,7 +73,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _db  # noqa: E402  (bench/_db.py: the benchmark's own database)
 from _http import RawHttp  # noqa: E402  (a light HTTP/1.1 client for the load)
 from api_ingest import manage, server_env, uvicorn  # noqa: E402  (the sibling benchmark's helpers)
-from create_vs_helpdesk import gunicorn  # noqa: E402
+from create_vs_helpdesk import granian, gunicorn  # noqa: E402
 
 PYTHON = sys.executable
 DEFAULT_DATABASE = "bench_email_ingest"
@@ -377,6 +378,8 @@ def celery_worker(env: dict[str, str], concurrency: int):
 def describe_server(args) -> str:
     if args.server == "uvicorn":
         return f"uvicorn (ASGI) with {args.workers} workers"
+    if args.server == "granian":
+        return f"granian (WSGI) with {args.workers} workers of {args.granian_threads} threads"
     return f"gunicorn (WSGI) with {args.workers} {args.wsgi_class} workers" + (
         f" of {args.threads} threads" if args.wsgi_class == "gthread" else ""
     )
@@ -388,6 +391,8 @@ def serve(args, package: str, *, port: int, env: dict[str, str]):
         app = "config.asgi:application" if package == "config" else f"{package}:application"
         return uvicorn(app, port=port, workers=args.workers, env=env)
     app = "config.wsgi:application" if package == "config" else f"{package}:wsgi_application"
+    if args.server == "granian":
+        return granian(app, port=port, workers=args.workers, threads=args.granian_threads, env=env)
     threads = args.threads if args.wsgi_class == "gthread" else 1
     return gunicorn(app, port=port, workers=args.workers, worker_class=args.wsgi_class, threads=threads, env=env)
 
@@ -401,10 +406,12 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument(
         "--server",
-        choices=["uvicorn", "gunicorn"],
+        choices=["uvicorn", "gunicorn", "granian"],
         default="uvicorn",
-        help="uvicorn (ASGI, config.asgi) or gunicorn (WSGI, config.wsgi); the ceiling runs on the same",
+        help="uvicorn (ASGI, config.asgi), gunicorn or granian (WSGI, config.wsgi; granian is production's web role);"
+        " the ceiling runs on the same",
     )
+    parser.add_argument("--granian-threads", type=int, default=2, help="blocking threads per granian worker")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--wsgi-class", choices=["sync", "gthread"], default="sync", help="gunicorn's worker class")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
