@@ -292,25 +292,30 @@ def measure_routing(inbox_id: int, mails: list[Mail], phase: Phase, *, timeout: 
             break
         time.sleep(0.2)
     rows = InboundReceipt.objects.filter(inbox_id=inbox_id).values_list(
-        "key", "status", "received_at", "interaction_id", "interaction__assigned_at", "message__created_at"
+        "key", "status", "received_at", "interaction_id", "interaction__assigned_at", "message__created_at", "id"
     )
     seen = {key: rest for key, *rest in rows}
     by_id = {key: value[2] for key, value in seen.items()}
-    threaded = replies = 0
+    threaded = replies = ahead = 0
     for mail in mails:
         found = seen.get(mail.message_id)
         if found is None or found[0] != "imported":
             continue
-        _, received, interaction_id, assigned, message_at = found
+        _, received, interaction_id, assigned, message_at, receipt_id = found
         if mail.parent is None:
             if assigned is not None:
                 phase.routed.append(max(0.0, (assigned - received).total_seconds()))
         else:
             replies += 1
             threaded += by_id.get(mail.parent) == interaction_id
+            # sent after its parent, but its parent's request was still in flight: stored (and imported) first
+            parent = seen.get(mail.parent)
+            ahead += parent is not None and receipt_id < parent[5]
             phase.routed.append(max(0.0, (message_at - received).total_seconds()))
     imported = sum(1 for value in seen.values() if value[0] == "imported")
     phase.check = f"{imported}/{len(mails)} imported once, {threaded}/{replies} replies on their thread"
+    if ahead:
+        phase.check += f" ({ahead} stored before their parent, whose request was still in flight)"
 
 
 def measure_drain(inbox_id: int, count: int, *, timeout: float = 600) -> Phase:
