@@ -11,8 +11,9 @@ What it does:
    the run and dropped at the end. A team, a chat queue that auto-accepts, ``--agents`` available agents (chat
    capacity for all the visitors), a chat inbox whose ``allowed_origins`` is the bench's page, a write API key.
 2. Switchboard under uvicorn (``--workers``, default 4 as the README's ws role on 2 cores; production settings, the
-   widget's per-address limit lifted: every visitor comes from 127.0.0.1) and a real Celery worker (routing, the
-   reply outbox).
+   widget's per-address limit lifted: every visitor comes from 127.0.0.1), the API under granian (``--web``, default
+   ``granian`` with ``--web-workers`` processes, as the README's web role; ``same``: the uvicorn serves it too) and
+   a real Celery worker (routing, the reply outbox).
 3. Each agent's console socket (``/ws/console/``, a real session). Each visitor's widget socket
    (``/ws/widget/<public key>/``, ``Origin`` of the page): ``hello``, then a first message; routing gives every
    conversation to an agent before anything is timed.
@@ -21,7 +22,7 @@ What it does:
    agent's console hears a message, the agent answers it through the API (``POST /api/v1/interactions/{id}/messages/``,
    as the console's reply does: the delivery outbox, the chat adapter). Agent → visitor: from that POST to the
    visitor's socket receiving the reply.
-5. Prints the p50/p99 of both, messages lost or received twice, and the server's CPU (uvicorn and Celery
+5. Prints the p50/p99 of both, messages lost or received twice, and the server's CPU (uvicorn, granian and Celery
    processes, from ``/proc``; Celery's part apart) per 1,000 messages (both directions). Aim: p99 < 200 ms with
    nothing lost or doubled. Also the snapshots sockets were sent after their first (a hole in their events: what a
    console heard by a snapshot is not timed, and its agent does not answer it), the driver's own CPU (it must not be
@@ -45,6 +46,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -53,6 +55,7 @@ from websockets.asyncio.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _db  # noqa: E402
 from api_ingest import manage, server_env, uvicorn  # noqa: E402
+from create_vs_helpdesk import granian  # noqa: E402
 from email_ingest import celery_worker  # noqa: E402
 
 DEFAULT_DATABASE = "bench_widget"
@@ -115,14 +118,15 @@ class Tally:
 
 
 async def agent(
-    base: str, session_key: str, api_key: str, tally: Tally, pending: dict[int, float], stop: asyncio.Event
+    base: str, api: str, session_key: str, api_key: str, tally: Tally, pending: dict[int, float], stop: asyncio.Event
 ):
-    """One agent's console: hears new messages on their conversations and answers each through the API."""
+    """One agent's console: hears new messages on their conversations (on ``base``) and answers each through the API
+    (on ``api``: the web role, or the same server)."""
     headers = {"Cookie": f"sessionid={session_key}", "Origin": base}
     url = base.replace("http", "ws") + "/ws/console/"
     async with (
         connect(url, additional_headers=headers, open_timeout=30, max_size=None) as ws,
-        httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as http,
+        httpx.AsyncClient(base_url=api, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as http,
     ):
         while not stop.is_set():
             try:
@@ -211,10 +215,10 @@ def _cpu(pids: list[int]) -> float:
     return total
 
 
-async def drive(args, base: str, key: str, sessions: list[str], api_key: str, server_pids: list[int]) -> None:
+async def drive(args, base: str, api: str, key: str, sessions: list[str], api_key: str, server_pids: list[int]) -> None:
     tally, pending, conversations = Tally(), {}, {}
     stop = asyncio.Event()
-    agents = [asyncio.create_task(agent(base, s, api_key, tally, pending, stop)) for s in sessions]
+    agents = [asyncio.create_task(agent(base, api, s, api_key, tally, pending, stop)) for s in sessions]
     await asyncio.sleep(2)
     visitors = []
     for n in range(args.visitors):
@@ -247,7 +251,8 @@ async def drive(args, base: str, key: str, sessions: list[str], api_key: str, se
         return f"{ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000:.0f}"
 
     _log(f"\n{args.visitors} visitors, {len(sessions)} agents, a message every ~{args.interval:.0f} s, "
-         f"{args.seconds:.0f} s timed, uvicorn ×{args.workers}")  # fmt: skip
+         f"{args.seconds:.0f} s timed, uvicorn ×{args.workers}"
+         + (f", the API on granian ×{args.web_workers}" if args.web == "granian" else ", the API on the same"))  # fmt: skip
     _log("| direction | messages timed | p50 ms | p99 ms |")
     _log("|---|---|---|---|")
     _log(
@@ -266,6 +271,22 @@ async def drive(args, base: str, key: str, sessions: list[str], api_key: str, se
         _log(f"(mean visitor → agent {statistics.mean(tally.to_agent) * 1000:.0f} ms)")
 
 
+def _pids(command_line: str) -> list[int]:
+    """The processes whose command line contains ``command_line`` (``_cpu`` adds their children: the workers)."""
+    found = subprocess.run(["pgrep", "-f", command_line], capture_output=True, text=True, check=False)  # noqa: S603,S607
+    return [int(pid) for pid in found.stdout.split()]
+
+
+@contextmanager
+def web_role(args, env: dict[str, str]):
+    """The API's server: granian on the next port (production's web role), or None (the uvicorn serves it)."""
+    if args.web != "granian":
+        yield None
+        return
+    with granian("config.wsgi:application", port=args.port + 1, workers=args.web_workers, threads=2, env=env) as base:
+        yield base
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     _db.add_arguments(parser, default=DEFAULT_DATABASE, keep=False)
@@ -278,6 +299,13 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=4, help="uvicorn processes (4: two per core, as the README's production command)"
     )
+    parser.add_argument(
+        "--web",
+        choices=["granian", "same"],
+        default="granian",
+        help="where the agents' API replies go: a web role of its own (granian, as in production) or the uvicorn",
+    )
+    parser.add_argument("--web-workers", type=int, default=2, help="granian processes (2 threads each)")
     parser.add_argument("--pool-size", type=int, default=8)
     parser.add_argument("--celery-concurrency", type=int, default=1)
     parser.add_argument("--port", type=int, default=8785)
@@ -301,11 +329,16 @@ def main() -> None:
 
         connections.close_all()
         with celery_worker(env, args.celery_concurrency) as worker:
-            with uvicorn("config.asgi:application", port=args.port, workers=args.workers, env=env) as base:
-                found = subprocess.run(["pgrep", "-f", f"uvicorn config.asgi:application --host 127.0.0.1 --port {args.port}"],  # noqa: S603,S607
-                                       capture_output=True, text=True, check=False)  # fmt: skip
-                server = [int(pid) for pid in found.stdout.split()]
-                asyncio.run(drive(args, base, key, sessions, api_key, [*server, worker.pid]))
+            with (
+                uvicorn("config.asgi:application", port=args.port, workers=args.workers, env=env) as base,
+                web_role(args, env) as api,
+            ):
+                server = _pids(f"uvicorn config.asgi:application --host 127.0.0.1 --port {args.port}")
+                if args.web == "granian":
+                    server += _pids(
+                        f"granian --interface wsgi config.wsgi:application --host 127.0.0.1 --port {args.port + 1}"
+                    )
+                asyncio.run(drive(args, base, api or base, key, sessions, api_key, [*server, worker.pid]))
     finally:
         _db.finish(args.database_url, keep=args.keep_database)
 
