@@ -138,35 +138,10 @@ def round_phases(args, env: dict[str, str], key: str) -> dict[str, dict]:
     wrk_env = {**env, "SB_KEY": key, "SB_CUSTOMERS": str(args.customers)}
     measured: dict[str, dict] = {}
     create = "/api/v1/interactions/"
-    with api_ingest.uvicorn("config.asgi:application", port=args.port, workers=args.workers, env=env) as base:
-        measured["Switchboard create, uvicorn (ASGI)"] = wrk(
-            base + create, mode="create", duration=args.duration, connections=args.connections, env=wrk_env
-        )
-        if args.list:
-            measured["Switchboard list queued, uvicorn (ASGI)"] = wrk(
-                base + QUEUED, mode="list", duration=args.duration, connections=args.connections, env=wrk_env
-            )
-    wsgi = f"gunicorn {args.wsgi_class}" + (f" ×{args.threads} threads" if args.wsgi_class == "gthread" else "")
-    with gunicorn(
-        "config.wsgi:application",
-        port=args.port,
-        workers=args.workers,
-        worker_class=args.wsgi_class,
-        threads=args.threads,
-        env=env,
-    ) as base:
-        measured[f"Switchboard create, {wsgi} (WSGI)"] = wrk(
-            base + create, mode="create", duration=args.duration, connections=args.connections, env=wrk_env
-        )
-        if args.list:
-            measured[f"Switchboard list queued, {wsgi} (WSGI)"] = wrk(
-                base + QUEUED, mode="list", duration=args.duration, connections=args.connections, env=wrk_env
-            )
-    if args.granian_threads:
-        label = f"granian ×{args.granian_threads} threads (WSGI)"
-        with granian(
-            "config.wsgi:application", port=args.port, workers=args.workers, threads=args.granian_threads, env=env
-        ) as base:
+
+    def drive(server, label: str) -> None:
+        """Our create (and with ``--list`` the queue's first page) on ``server``, a context giving its base URL."""
+        with server as base:
             measured[f"Switchboard create, {label}"] = wrk(
                 base + create, mode="create", duration=args.duration, connections=args.connections, env=wrk_env
             )
@@ -174,6 +149,21 @@ def round_phases(args, env: dict[str, str], key: str) -> dict[str, dict]:
                 measured[f"Switchboard list queued, {label}"] = wrk(
                     base + QUEUED, mode="list", duration=args.duration, connections=args.connections, env=wrk_env
                 )
+
+    drive(
+        api_ingest.uvicorn("config.asgi:application", port=args.port, workers=args.workers, env=env), "uvicorn (ASGI)"
+    )
+    wsgi = f"gunicorn {args.wsgi_class}" + (f" ×{args.threads} threads" if args.wsgi_class == "gthread" else "")
+    server = gunicorn(
+        "config.wsgi:application", port=args.port, workers=args.workers, worker_class=args.wsgi_class,
+        threads=args.threads, env=env,
+    )  # fmt: skip
+    drive(server, f"{wsgi} (WSGI)")
+    if args.granian_threads:
+        server = granian(
+            "config.wsgi:application", port=args.port, workers=args.workers, threads=args.granian_threads, env=env
+        )
+        drive(server, f"granian ×{args.granian_threads} threads (WSGI)")
     ceiling_env = {**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}"}
     with gunicorn(
         "bench.ceiling_app:wsgi_application", port=args.port + 1, workers=args.workers, worker_class="sync",
