@@ -14,12 +14,14 @@ import redis
 from celery.beat import PersistentScheduler
 from django.conf import settings
 
+from config.redis_clients import instance_key
+
 logger = logging.getLogger(__name__)
 
 
 def lock_key() -> str:
     """One beat per installation (``SWITCHBOARD_INSTANCE``), not one per Redis."""
-    return f"{settings.SWITCHBOARD_INSTANCE}:celery:beat-lock"
+    return instance_key("celery", "beat-lock")
 
 
 # Renew only a lock we still hold (compare-and-expire in one step).

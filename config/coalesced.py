@@ -27,9 +27,9 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 import redis
-from django.conf import settings
 from django.db import transaction
 
+from config.redis_clients import instance_key
 from config.redis_clients import shared as shared_redis
 from config.tasks import task_named
 
@@ -48,8 +48,7 @@ class CoalescedTask:
         self.what, self.run = what, run
 
     def mark_key(self, scope: Hashable | None = None) -> str:
-        suffix = "" if scope is None else f":{scope}"
-        return f"{settings.SWITCHBOARD_INSTANCE}:{self.mark}{suffix}"
+        return instance_key(self.mark) if scope is None else instance_key(self.mark, scope)
 
     def starting(self, scope: Hashable | None = None) -> None:
         """The run clears its mark before it reads: changes committed from now on ask for the next run."""

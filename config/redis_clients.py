@@ -19,6 +19,13 @@ def client_for(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT_SECONDS)
 
 
+def instance_key(*parts: object) -> str:
+    """A key of the project's own on a Redis that several installations may share (a benchmark beside the
+    development server, two centers): ``<SWITCHBOARD_INSTANCE>:<part>:<part>…``, so each keeps its own marks,
+    locks, tokens and counters."""
+    return ":".join((settings.SWITCHBOARD_INSTANCE, *map(str, parts)))
+
+
 def shared() -> redis.Redis:
     """The client of ``REDIS_URL`` (looked up on each call: a test may point the setting elsewhere)."""
     return client_for(settings.REDIS_URL)

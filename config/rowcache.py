@@ -39,11 +39,11 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from celery.signals import task_postrun, task_prerun
-from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models.signals import post_delete, post_save
 
+from config.redis_clients import instance_key
 from config.redis_clients import shared as shared_redis
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ T = TypeVar("T")
 
 def token_key() -> str:
     """``<SWITCHBOARD_INSTANCE>:rowcache:generation`` on ``REDIS_URL``, a plain string."""
-    return f"{settings.SWITCHBOARD_INSTANCE}:rowcache:generation"
+    return instance_key("rowcache", "generation")
 
 
 class _Scope:

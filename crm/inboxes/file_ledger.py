@@ -18,15 +18,15 @@ import time
 from collections.abc import Iterable
 
 import redis
-from django.conf import settings
 
+from config.redis_clients import instance_key
 from config.redis_clients import shared as shared_redis
 
 logger = logging.getLogger(__name__)
 
 
 def _key() -> str:
-    return f"{settings.SWITCHBOARD_INSTANCE}:inboxes:unclaimed-files"
+    return instance_key("inboxes", "unclaimed-files")
 
 
 def files_written(paths: Iterable[str]) -> None:

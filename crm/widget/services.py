@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 
 from config.errors import DomainError
+from config.redis_clients import instance_key
 from config.redis_clients import shared as shared_redis
 from contacts.models import ContactIdentity
 from contacts.services import customer_find_or_create_by_identity, identity_add
@@ -42,7 +43,7 @@ class WidgetRefused(Exception):
 def widget_key(*parts: object) -> str:
     """A Redis key of the widget's (its counters and marks), under the installation's name: installations sharing
     one Redis keep their own limits."""
-    return ":".join((settings.SWITCHBOARD_INSTANCE, "widget", *map(str, parts)))
+    return instance_key("widget", *parts)
 
 
 def widget_check_limits(*, inbox: Inbox, visitor_id: str, address: str, body: str) -> None:
