@@ -26,17 +26,13 @@ import time
 from collections.abc import Hashable, Mapping
 from typing import Any
 
-import redis
 from django.db import transaction
 
-from config.redis_clients import instance_key
+from config.redis_clients import REDIS_ERRORS, instance_key
 from config.redis_clients import shared as shared_redis
 from config.tasks import task_named
 
 logger = logging.getLogger(__name__)
-
-# redis-py's socket errors surface as these too (see crm.live.queue_stats)
-REDIS_ERRORS = (redis.RedisError, OSError, ValueError, AttributeError)
 
 
 class CoalescedTask:

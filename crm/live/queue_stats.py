@@ -35,7 +35,7 @@ import redis
 from django.conf import settings
 from django.db import connections
 
-from config.redis_clients import client_for
+from config.redis_clients import REDIS_ERRORS, client_for
 
 from .events import inbox_stats_sends, queue_stats_sends
 from .publisher import publish
@@ -121,9 +121,8 @@ def queue_stats_changed(queue_ids: Iterable[int]) -> None:
         pipe = _redis().pipeline(transaction=False)
         _mark(pipe, ids, delay)
         _, took = pipe.execute()
-    # Not only RedisError: under load redis-py 8 has let a socket's ValueError / AttributeError out of a pipeline
-    # (bench/create_vs_helpdesk.py saw both); after the commit nothing here may turn a stored create into a 500.
-    except (redis.RedisError, OSError, ValueError, AttributeError):
+    # after the commit nothing here may turn a stored create into a 500
+    except REDIS_ERRORS:
         logger.exception("live events: could not mark queues %s for their figures", ids)
         return
     _marked(took=took, ids=ids, delay=delay)
