@@ -3,8 +3,8 @@ from django.apps import AppConfig
 
 class SwitchboardConfig(AppConfig):
     """Project-wide plumbing that Django must load as an app: the system checks of ``config.checks`` and the admin's
-    navigation by job (``config.admin_navigation``),
-    and the audit log's recorder (``config.audit``)."""
+    navigation by job (``config.admin_navigation``), the audit log's recorder (``config.audit``) and the fast reading
+    of timestamps (``config.timestamps``)."""
 
     name = "config"
     label = "switchboard"
@@ -13,10 +13,11 @@ class SwitchboardConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models import signals
 
-        from . import audit, checks  # noqa: F401  (registers the checks)
+        from . import audit, checks, timestamps  # noqa: F401  (registers the checks)
         from .admin_navigation import install
 
         install()
+        timestamps.install()  # before any connection is made: they are built from the template it changes
         # The audit log's recorder sees every save, delete and many-to-many change (it records only inside a
         # request or a command: config.audit).
         signals.pre_save.connect(audit.on_pre_save, dispatch_uid="switchboard.audit.pre_save")

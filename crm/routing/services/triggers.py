@@ -1,6 +1,8 @@
 """Asking for a routing run: once the current transaction commits, a ``route_pending_task`` is queued — one at a
-time, however many changes ask (``config.coalesced``: a burst of a thousand creates queues one run). The beat's
-periodic run routes every few seconds whatever happens."""
+time, however many changes ask (``config.coalesced``: a burst of a thousand creates queues one run). The request is
+made by the process's requester thread (``request_soon``): at once for the first change of a burst, then once per
+``config.coalesced.LINGER`` for the rest, so a create does not wait for Redis to ask. The beat's periodic run routes
+every few seconds whatever happens (and catches the changes of a process killed before its requester's turn)."""
 
 from config.coalesced import CoalescedTask
 
@@ -30,5 +32,5 @@ def routing_run_starting() -> None:
 
 
 def request_routing(*, reason: str) -> None:
-    """Ask for a routing run once the current transaction (if any) commits."""
-    _RUNS.request(note=reason)
+    """Ask for a routing run once the current transaction (if any) commits (by the requester thread)."""
+    _RUNS.request_soon(note=reason)
