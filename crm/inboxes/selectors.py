@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import QuerySet
 
 from agents.access import Viewer
@@ -106,18 +106,23 @@ def interaction_recipient_state(*, interaction: Interaction) -> tuple[str | None
         kind = identity_channel_for(interaction.channel)
     except ValidationError:  # a channel without identities: nothing to send to
         return None, ""
-    found = (
-        ContactIdentity.objects.filter(customer_id=interaction.customer_id, channel=kind)
-        .order_by("-is_primary", "created_at", "id")
-        .values_list("address", "undeliverable_at", "undeliverable_reason")
-        .first()
-    )
+    # one statement of fixed text: every reply sent reads it (the ORM built it afresh: a tenth of a chat reply's CPU)
+    with connections[router.db_for_read(ContactIdentity)].cursor() as cursor:
+        cursor.execute(_RECIPIENT_SQL, [interaction.customer_id, kind])
+        found = cursor.fetchone()
     if found:
         address, refused_at, reason = found
         return address, (reason or "undeliverable") if refused_at is not None else ""
     if kind == "email":
         return interaction.customer.email or None, ""
     return None, ""
+
+
+_RECIPIENT_SQL = (
+    "SELECT address, undeliverable_at, undeliverable_reason"  # noqa: S608  (the table is the model's own)
+    f" FROM {ContactIdentity._meta.db_table} WHERE customer_id = %s AND channel = %s"
+    " ORDER BY is_primary DESC, created_at, id LIMIT 1"
+)
 
 
 def interaction_thread_ids(*, interaction: Interaction, before: Message | None = None) -> tuple[str, ...]:
