@@ -87,9 +87,16 @@ def _default_language():
 
 @pytest.fixture
 def own_cache_generation(settings):
-    """The test's process alone reads and writes its caches' generation (``config.rowcache``), for tests that count
-    statements with warm caches: another test process on the same Redis changing a queue or a key between a
-    warm-up and the counted request would empty this one's caches, and the count would include their reloads."""
+    """The test's process alone reads and writes its caches' generation (``config.rowcache``) and its queues' figure
+    marks (``crm.live.queue_stats``, under the channel layer's prefix), for tests that count statements with warm
+    caches: another test process on the same Redis changing a queue or a key between a warm-up and the counted
+    request would empty this one's caches, and a queue it marked would have its figures computed by this one's
+    request; the count would include their reloads or aggregates."""
+    import copy
     import uuid
 
-    settings.SWITCHBOARD_INSTANCE = f"{settings.SWITCHBOARD_INSTANCE}-{uuid.uuid4().hex[:8]}"
+    own = f"{settings.SWITCHBOARD_INSTANCE}-{uuid.uuid4().hex[:8]}"
+    settings.SWITCHBOARD_INSTANCE = own
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    layers["default"].setdefault("CONFIG", {})["prefix"] = own
+    settings.CHANNEL_LAYERS = layers

@@ -9,7 +9,9 @@ from crm.widget.services import WidgetRefused, widget_check_limits
 
 from .conftest import chat_inbox
 
-pytestmark = pytest.mark.django_db
+# an installation name of the test's own: the test processes beside it share the default one, and their widget
+# tests clear its counters (conftest.clean_limits) whenever they start
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_cache_generation")]
 
 
 def write(inbox, visitor: str, times: int) -> None:
