@@ -19,24 +19,19 @@ import datetime
 
 from django.conf import settings
 from django.db import connections
+from psycopg import adapters, pq
 
 TIMESTAMPTZ_OID = 1184
-
-
-def _psycopg_loader():
-    from psycopg import adapters, pq
-
-    return adapters.get_loader(TIMESTAMPTZ_OID, pq.Format.TEXT)
 
 
 class UtcTimestamptzLoader:
     """Registered as a loader class; an instance is psycopg's own loader (its C implementation where installed)."""
 
     timezone = datetime.UTC  # what Django's ``create_cursor`` compares with the connection's zone
-    format = 0  # psycopg.pq.Format.TEXT: the format Django reads timestamps in
+    format = pq.Format.TEXT  # the format Django reads timestamps in
 
     def __new__(cls, oid, context):
-        return _psycopg_loader()(oid, context)
+        return adapters.get_loader(TIMESTAMPTZ_OID, pq.Format.TEXT)(oid, context)
 
 
 def install() -> bool:
