@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.beat import lock_key
+from config.coalesced import flush_pending_requests
 from config.tasks import task_named
 from crm.choices import InteractionStatus, SurveyStatus, WebhookDeliveryStatus
 from crm.interactions import services as lifecycle
@@ -126,15 +127,21 @@ def worker(worker_process, publish_to, settings):
     _forget_pending_runs()
     publish_to(worker_process.queue)
     yield worker_process
-    _wait_for_the_worker_to_settle()
+    _wait_for_the_worker_to_settle(worker_process.queue)
 
 
-def _wait_for_the_worker_to_settle(timeout: float = 15) -> None:
+def _wait_for_the_worker_to_settle(queue: str, timeout: float = 15) -> None:
     """The test is over but the worker may still be at work its changes asked for (a routing run, a drain): the
-    flush that empties the tables after the test would deadlock with it. Wait until no other session of this
-    database is inside a statement or a transaction."""
+    flush that empties the tables after the test would deadlock with it. Make the runs still to be asked for (this
+    process's requester thread asks within 0.1 s), then wait until the worker has taken every task of its queue and
+    no other session of this database is inside a statement or a transaction."""
+    flush_pending_requests()
+    client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if client.llen(queue):
+            time.sleep(0.1)
+            continue
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
