@@ -332,9 +332,12 @@ def _router(env: dict[str, str], barrier, results, limit: int, router: str | Non
     _django(env)
     from django.db import connection
 
+    from config.heap import freeze_loaded_project
+
     route_pending = _routing_module(router, events).route_pending
 
     connection.ensure_connection()
+    freeze_loaded_project()  # as a Celery worker process does once it is up (config.celery)
     barrier.wait()
     started = time.monotonic()
     routed = calls = 0
@@ -405,10 +408,13 @@ def _decider(env: dict[str, str], decisions: int, results, router: str | None, e
     _django(env)
     from django.db import connection
 
+    from config.heap import freeze_loaded_project
+
     route_next = _routing_module(router, events).route_next
 
     connection.ensure_connection()
     route_next()  # warm: imports, prepared plans, connection
+    freeze_loaded_project()  # as a Celery worker process does once it is up (config.celery)
     statements = [0, 0.0]  # count, seconds waiting for PostgreSQL (round trips included)
 
     def timed(execute, sql, params, many, context):

@@ -12,6 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from config.heap import freeze_loaded_project  # noqa: E402
 from config.routing import websocket_urlpatterns, widget_websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -25,3 +26,4 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+freeze_loaded_project()

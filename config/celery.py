@@ -3,6 +3,9 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_init
+
+from config.heap import freeze_loaded_project
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -13,3 +16,11 @@ app.autodiscover_tasks()
 
 import config.logs  # noqa: E402,F401 — connects the signals that carry a request id into tasks
 import config.metrics  # noqa: E402,F401 — connects the signals that time tasks and count their failures
+
+
+@worker_init.connect
+@worker_process_init.connect
+def _freeze_loaded_project(**kwargs) -> None:
+    """The worker's loaded project out of the collector's full passes: once in the main process (a prefork pool's
+    children inherit it) and once in each child for what it loaded itself (``config.heap``)."""
+    freeze_loaded_project()
