@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -28,6 +28,7 @@ from crm.interactions import services as lifecycle
 from crm.interactions.models import Interaction, Message
 
 from ..models import InboundReceipt, Inbox, ReceiptStatus
+from .inbound import insert_unless_present
 
 S = InteractionStatus
 CLOSED = frozenset({S.CLOSED, S.ABANDONED})
@@ -66,22 +67,19 @@ def bridge_message_receive(
         )
     lifecycle.message_check_body(body=body)
     with transaction.atomic():
-        try:
-            with transaction.atomic():  # a savepoint: a duplicate leaves the outer transaction usable
-                receipt = InboundReceipt.objects.create(
-                    inbox=inbox,
-                    key=external_id,
-                    status=ReceiptStatus.IMPORTED,
-                    source="api",
-                    size=len(body.encode()),
-                    received_at=timezone.now(),
-                )
-        except IntegrityError:
+        receipt = InboundReceipt(
+            inbox=inbox,
+            key=external_id,
+            status=ReceiptStatus.IMPORTED,
+            source="api",
+            size=len(body.encode()),
+            received_at=timezone.now(),
+        )
+        # one statement (INSERT … ON CONFLICT DO NOTHING): no savepoint to recover from a duplicate's error
+        if not insert_unless_present(receipt):
             earlier = InboundReceipt.objects.select_related("interaction", "message").get(inbox=inbox, key=external_id)
             if earlier.message is None:
-                raise ValidationError(
-                    {"external_id": gettext("This id was recorded before without a message.")}
-                ) from None
+                raise ValidationError({"external_id": gettext("This id was recorded before without a message.")})
             return BridgeReceipt(interaction=earlier.interaction, message=earlier.message, created=False)
         customer = None
         if conversation is not None and conversation.pk == interaction_id:
