@@ -22,6 +22,11 @@ Each cache (``RowCache``) is a plain dict in the process, without expiry. Its en
   written at the process's next check, and the process drops its entries at once. A one-off process (a command)
   that cannot write it logs an error: other processes that read nothing during the outage keep their rows.
 
+A caller that checks in its own statement what must be exact may read with ``stale_for`` (seconds): the entry under
+the generation this process last read, if that was recent enough, with no GET (the e-mail endpoint's queued
+acceptance: its INSERT itself checks that the inbox still takes mail, and the settings it reads may lag a change
+made in another process by that long).
+
 Why a token per request rather than a pub/sub listener: one GET on loopback costs ~0.1 ms, needs no thread per
 process (web, worker, beat, commands alike), and cannot miss a message on a reconnect; the listener would save
 that GET but a dropped subscription would leave a revoked key working. Changes to the watched rows are rare
@@ -75,6 +80,7 @@ class _State:
         self.lock = threading.Lock()
         self.token: Any = _UNSEEN  # the generation this process's entries belong to
         self.pending_write = False  # a commit could not write its new token yet
+        self.read_at = float("-inf")  # when this process last read the token from Redis (time.monotonic())
         self.caches: list[RowCache] = []
 
     def adopt(self, token: Any) -> None:
@@ -122,12 +128,25 @@ def _current_token() -> Any:
     if scope is not None and scope.token is not _UNSEEN:
         return scope.token
     token = _read_token()
+    _state.read_at = time.monotonic()
     # Redis unreachable: a change committed meanwhile could not be announced, so nothing kept so far can be trusted
     # once it is back (the token it will show may be the one these entries were read under)
     _state.adopt(object() if token is _UNKNOWN else token)
     if scope is not None:
         scope.token = token
     return token
+
+
+def _recent_token(seconds: float) -> Any:
+    """The token this process holds if read from Redis less than ``seconds`` ago (the scope's own if it has one),
+    else ``_UNSEEN``."""
+    scope = _scope.get()
+    if scope is not None and scope.token is not _UNSEEN:
+        return scope.token
+    token = _state.token
+    if (token is None or isinstance(token, str)) and time.monotonic() - _state.read_at < seconds:
+        return token
+    return _UNSEEN
 
 
 def _changed_on_commit() -> None:
@@ -160,12 +179,26 @@ class RowCache:
         for label, fields in watch.items():
             _watch(label, None if fields is None else frozenset(fields))
 
-    def get(self, key: Hashable, load: Callable[[], T], *, keep: Callable[[T], bool] | None = None) -> T:
+    def get(
+        self,
+        key: Hashable,
+        load: Callable[[], T],
+        *,
+        keep: Callable[[T], bool] | None = None,
+        stale_for: float = 0,
+    ) -> T:
         """The cached value of ``key``, else ``load()``, kept unless ``keep(value)`` is false (e.g. a miss that a
-        caller could repeat with endless keys)."""
+        caller could repeat with endless keys).
+
+        ``stale_for`` (seconds): a caller that checks what matters itself (in the statement it writes with) may take
+        the entry under the generation this process last read, if it read it less than that long ago, without
+        reading Redis: a change committed in another process reaches it within ``stale_for`` seconds (one made in
+        this process, at once)."""
         if _changed_in_this_transaction():
             return load()
-        token = _current_token()
+        token = _recent_token(stale_for) if stale_for > 0 else _UNSEEN
+        if token is _UNSEEN:
+            token = _current_token()
         if token is _UNKNOWN:
             return load()
         entry = self.entries.get(key)

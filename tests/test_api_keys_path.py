@@ -62,3 +62,67 @@ def test_pages_and_login_keep_the_browser_middleware_and_axes_still_locks_login_
     for expected in (200, 429):
         response = client.post("/accounts/login/", {"username": "sam", "password": "wrong"})
         assert response.status_code == expected
+
+
+# --- the providers' inbound calls: straight to their view (InboundShortcutMiddleware) ----------------------------
+
+
+def _post_mail(client, inbox, **extra):
+    from django.urls import reverse
+
+    from tests.crm.inboxes.email import corpus
+
+    url = reverse("inboxes:email-inbound", args=[inbox.token])
+    return client.generic("POST", url, corpus.message().as_bytes(), content_type="message/rfc822", **extra)
+
+
+@pytest.fixture
+def email_inbox(db):
+    from crm.inboxes.adapters.email import EmailAdapter
+    from tests.crm.inboxes.email import corpus
+    from tests.crm.inboxes.factories import InboxFactory
+
+    return InboxFactory(settings=EmailAdapter.validate_settings({"address": corpus.SUPPORT}))
+
+
+def test_an_inbound_call_reaches_its_view_past_the_browser_middleware_in_the_site_language(email_inbox, settings):
+    from django.utils import translation
+
+    from config.metrics import http_duration
+
+    settings.LANGUAGE_CODE = "en"
+    translation.activate("de")  # what this thread ran before
+    response = _post_mail(Client(), email_inbox, HTTP_ACCEPT_LANGUAGE="es")
+
+    assert response.status_code == 201, response.content
+    request = response.wsgi_request
+    assert request.resolver_match.view_name == "inboxes:email-inbound"
+    assert translation.get_language() == "en"  # the site's language, not the thread's last nor the caller's
+    assert not hasattr(request, "session") and "Content-Language" not in response.headers
+    assert "X-Frame-Options" not in response.headers  # clickjacking's middleware was never reached
+    assert response["X-Request-ID"]  # the request id and its log line, before the shortcut, still run
+    timed = http_duration.labels("inboxes:email-inbound", "POST", "201")
+    assert timed._sum.get() > 0  # the metrics, labelled by the view
+
+
+def test_an_inbound_call_from_a_host_not_allowed_is_refused(email_inbox, settings):
+    settings.ALLOWED_HOSTS = ["switchboard.example.com"]
+    response = _post_mail(Client(), email_inbox, HTTP_HOST="evil.example.net")
+    assert response.status_code == 400
+    from crm.inboxes.models import InboundReceipt
+
+    assert not InboundReceipt.objects.exists()
+
+
+def test_a_plain_http_inbound_call_is_still_redirected_when_the_site_wants_https(email_inbox, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    plain = _post_mail(Client(), email_inbox)
+    assert plain.status_code == 301 and plain["Location"].startswith("https://")
+    secure = _post_mail(Client(), email_inbox, HTTP_X_FORWARDED_PROTO="https")
+    assert secure.status_code == 201, secure.content
+
+
+def test_an_unknown_inbound_path_answers_not_found(db):
+    response = Client().post("/inbound/email/no-such-token", b"x", content_type="message/rfc822")
+    assert response.status_code == 404

@@ -1,6 +1,8 @@
 """The per-process caches (``config.rowcache``): a committed change is seen by the next request in every process,
 a request checks Redis once, a transaction sees its own change and a rollback leaves nothing behind."""
 
+import time
+
 import pytest
 from django.core.signals import request_finished, request_started
 from django.db import connection, transaction
@@ -115,3 +117,32 @@ def test_a_subscription_change_reaches_the_cache_and_its_failure_count_does_not_
     assert webhook_subscriber_ids(type="survey.answered") == [webhook.pk]
     webhook_update(webhook=webhook, is_active=False)
     assert webhook_subscriber_ids(type="survey.answered") == []
+
+
+def test_a_read_with_stale_for_skips_redis_within_its_window_and_sees_another_process_change_after_it():
+    load = Loads()
+    assert probe.get("key", load) == "value 1"  # outside a request: reads the generation now
+    shared_redis().set(token_key(), "another process's change")
+
+    # within the window: the entry under the generation read a moment ago, no round trip to Redis
+    assert request(lambda: probe.get("key", load, stale_for=0.3)) == "value 1"
+    # a read without stale_for in the same process still sees the change at once
+    assert request(lambda: probe.get("key", load)) == "value 2"
+
+    shared_redis().set(token_key(), "a later change")
+    time.sleep(0.35)
+    assert request(lambda: probe.get("key", load, stale_for=0.3)) == "value 3"  # the window has passed: read again
+    assert load.count == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_with_stale_for_sees_a_change_committed_in_its_own_process_at_once():
+    queue = QueueFactory(channels=["chat"], priority=5)
+    stale = RowCache("test stale probe", watch={"crm.Queue": None})
+    load = Loads()
+    assert stale.get("key", load, stale_for=60) == "value 1"
+
+    queue.priority = 6
+    queue.save()  # committed here: this process adopts the new generation as it announces it
+
+    assert stale.get("key", load, stale_for=60) == "value 2"

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "config.replicas.ReplicaMiddleware",
     # Times every request and counts its statements for /metrics (config.metrics).
     "config.metrics.MetricsMiddleware",
+    # The providers' inbound calls (/inbound/…) go from here to their view: nothing below is for them.
+    "config.api_keys_path.InboundShortcutMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # config.api_keys_path.*: the browser's middleware, stepping aside for API-key requests (/api/ with a Bearer
     # key) and the providers' inbound calls (/inbound/…, authenticated by their URL's token), which need no session,

@@ -70,10 +70,18 @@ _DRAINS = CoalescedTask(
 _LOCK_CLASS = 0x53424551  # pg_advisory_xact_lock(class, inbox id): "SBEQ", the queued e-mail import
 
 
-def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint") -> InboundReceipt:
+class InboxClosed(LookupError):
+    """The inbox read from a cache is no longer active with that token: nothing was stored."""
+
+
+def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint", cached: bool = False) -> InboundReceipt:
     """Store ``raw`` as a queued receipt of ``inbox`` and ask for a drain once committed. ``receipt.duplicate``:
     the message was already here (queued, imported or noise) and nothing was done. A message already here as
-    failed is queued again with these bytes (as the immediate import runs it again)."""
+    failed is queued again with these bytes (as the immediate import runs it again).
+
+    ``cached``: ``inbox`` comes from a cache that may lag a change (``selectors.email_inbox_for_token``'s
+    ``stale_for``); the INSERT stores the mail only while the inbox is active with its token, and ``InboxClosed``
+    is raised, nothing stored, when it no longer is."""
     raw = bytes(raw)
     try:
         message_id, sender, named = message_key_sender_and_named(raw)
@@ -93,10 +101,13 @@ def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint") -> Inbou
         participants=participants_named(inbox=inbox, named=named),
         received_at=timezone.now(),
     )
-    if insert_unless_present(receipt):  # one statement: in autocommit (the endpoint) its own transaction
+    # one statement: in autocommit (the endpoint) its own transaction
+    if insert_unless_present(receipt, while_token=inbox.token if cached else None):
         receipt.duplicate = False
         request_drain(inbox_id=inbox.pk)
         return receipt
+    if cached and not Inbox.objects.filter(pk=inbox.pk, token=inbox.token, is_active=True).exists():
+        raise InboxClosed(inbox.pk)
     with transaction.atomic():
         found = InboundReceipt.objects.select_for_update().get(inbox=inbox, key=key)
         if found.status != ReceiptStatus.FAILED:
