@@ -28,7 +28,7 @@ from crm.interactions import services as lifecycle
 from crm.interactions.models import Interaction, Message
 
 from ..models import InboundReceipt, Inbox, ReceiptStatus
-from .inbound import insert_unless_present
+from .receipts import insert_unless_present
 
 S = InteractionStatus
 CLOSED = frozenset({S.CLOSED, S.ABANDONED})

@@ -24,7 +24,6 @@ the HTML body and the whole text are in ``Message.attachments`` (``services.file
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 from contextvars import ContextVar
@@ -32,7 +31,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import InterfaceError, OperationalError, connection, models, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from config.choices import Channel
@@ -52,11 +51,11 @@ from ..models import InboundReceipt, Inbox, ReceiptStatus
 from ..threads import provider_id, thread_locked
 from .files import StoredFiles, store_message_files
 from .noise import noise_reason, noise_record
+from .receipts import insert_unless_present
 
 logger = logging.getLogger(__name__)
 
 KEY_MAX = InboundReceipt._meta.get_field("key").max_length
-RECEIPT_ONCE = "inbound_receipt_once"  # the unique constraint on (inbox, key)
 SUBJECT_MAX = Interaction._meta.get_field("subject").max_length
 IMPORTING = "importing"  # a new receipt's reason until its import commits; nobody sees it uncommitted
 EMPTY_BODY = "(no text)"
@@ -201,53 +200,6 @@ def _claim(
     if insert_unless_present(receipt):
         return receipt, True
     return InboundReceipt.objects.select_for_update().get(inbox=inbox, key=key), False
-
-
-def insert_unless_present(receipt: InboundReceipt, *, while_token: str | None = None) -> bool:
-    """INSERT the new receipt unless its (inbox, key) is taken; True (and its pk set) when it was inserted.
-    ``while_token``: and only while the receipt's inbox is active with that secret token, checked by the INSERT
-    itself (a caller that read the inbox from a cache that may lag a change: ``queued.email_accept``)."""
-    fields, sql = _insert_statement(guarded=while_token is not None)
-    values = [
-        # the raw bytes as they are: psycopg adapts bytes itself, faster than through Django's Binary() wrapper
-        getattr(receipt, field.attname) if raw else field.get_db_prep_save(field.pre_save(receipt, True), connection)
-        for field, raw in fields
-    ]
-    if while_token is not None:
-        values += [receipt.inbox_id, while_token]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    receipt.pk = row[0]
-    receipt._state.adding, receipt._state.db = False, connection.alias
-    return True
-
-
-@functools.cache
-def _insert_statement(*, guarded: bool = False) -> tuple[list, str]:
-    """The receipt's fields (each with whether it is the binary one) and its ``INSERT … ON CONFLICT DO NOTHING``,
-    built once per process (every queued mail runs it). ``guarded``: ``INSERT … SELECT … WHERE EXISTS`` the
-    receipt's inbox, active, with the token given as the last parameter (after the inbox's id)."""
-    meta, quote = InboundReceipt._meta, connection.ops.quote_name
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    if guarded:
-        inbox = Inbox._meta
-        token, active = (quote(inbox.get_field(name).column) for name in ("token", "is_active"))
-        values = (
-            f"SELECT {placeholders} WHERE EXISTS (SELECT 1 FROM {quote(inbox.db_table)}"  # noqa: S608
-            f" WHERE {quote(inbox.pk.column)} = %s AND {token} = %s AND {active})"
-        )
-    else:
-        values = f"VALUES ({placeholders})"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) {values}"  # noqa: S608
-        f" ON CONFLICT ON CONSTRAINT {quote(RECEIPT_ONCE)} DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )  # (the names are the model's own)
-    return [(field, isinstance(field, models.BinaryField)) for field in fields], sql
 
 
 def _record_failure(

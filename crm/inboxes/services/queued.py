@@ -43,13 +43,13 @@ from ..selectors import inbox_with_queue
 from .inbound import (
     failure_reason,
     import_into,
-    insert_unless_present,
     log_failure,
     parse_for_inbox,
     participants_named,
     participants_of,
     receipt_key,
 )
+from .receipts import insert_unless_present
 
 logger = logging.getLogger(__name__)
 
