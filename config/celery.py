@@ -3,7 +3,8 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
+from django.db import close_old_connections
 
 from config.heap import freeze_loaded_project
 
@@ -24,3 +25,15 @@ def _freeze_loaded_project(**kwargs) -> None:
     """The worker's loaded project out of the collector's full passes: once in the main process (a prefork pool's
     children inherit it) and once in each child for what it loaded itself (``config.heap``)."""
     freeze_loaded_project()
+
+
+@task_prerun.connect(dispatch_uid="switchboard.celery.connections_prerun")
+@task_postrun.connect(dispatch_uid="switchboard.celery.connections_postrun")
+def _connections_back_to_the_pool(task=None, **kwargs) -> None:
+    """Before and after each task, what Django does around a request: a connection that is broken, or past its age
+    (with the pool, every one: it goes back to the pool), is closed. Not for a task run eagerly inside a caller's
+    transaction (the tests'). The pool itself stays: ``CELERY_DB_REUSE_MAX`` keeps Celery's fixup from closing it
+    after every task (``config.settings.celery``)."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    close_old_connections()

@@ -99,3 +99,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 # Workers and beat keep Django's LOGGING (LOG_FORMAT=json included) instead of Celery's own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes a prefork child's database connections before and after every task and, with a
+# connection pool, closes the pool itself: every task then opened new PostgreSQL connections (a backend started
+# for each), and a thread of the child still reading (the live queue figures' timer) found its pool closed under
+# it. With this the fixup leaves connections alone between tasks (it still closes them when a child starts);
+# config.celery hands each task's connection back to the pool after it, as a request's is (close_old_connections).
+CELERY_DB_REUSE_MAX = 1_000_000_000
