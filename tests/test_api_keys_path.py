@@ -126,3 +126,23 @@ def test_a_plain_http_inbound_call_is_still_redirected_when_the_site_wants_https
 def test_an_unknown_inbound_path_answers_not_found(db):
     response = Client().post("/inbound/email/no-such-token", b"x", content_type="message/rfc822")
     assert response.status_code == 404
+
+
+def test_an_inbound_call_through_the_asgi_handler_takes_the_same_short_way(email_inbox):
+    """The same chain under ASGI (uvicorn serves HTTP too when one role does both): the sync shortcut is adapted."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+    from django.urls import reverse
+
+    from crm.inboxes.models import InboundReceipt
+    from tests.crm.inboxes.email import corpus
+
+    url = reverse("inboxes:email-inbound", args=[email_inbox.token])
+    post = async_to_sync(AsyncClient().post)
+
+    response = post(url, corpus.message().as_bytes(), content_type="message/rfc822")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "imported"
+    assert "X-Frame-Options" not in response.headers and response["X-Request-ID"]
+    assert InboundReceipt.objects.filter(inbox=email_inbox).count() == 1
