@@ -53,11 +53,12 @@ def test_email_accept_cpu_measures_both_sides_and_the_drain(own_cache_generation
         status, sql, commands = bench.cost_of_one(sides, "endpoint", mails[0].raw)
         assert status == 202 and len(sql) == 1 and sql[0].startswith('INSERT INTO "crm_inboundreceipt"')
         names = [command.split()[0] for command in commands]
-        # the cache check; the drain's mark is the requester thread's SET NX, counted only when its turn falls inside
-        assert [name for name in names if name != "SET"] == ["GET"] and names.count("SET") <= 1
+        # no cache check (the warm-up read the generation less than 5 s ago: the INSERT checks the inbox itself); the
+        # drain's mark is the requester thread's SET NX, counted only when its turn falls inside
+        assert [name for name in names if name != "SET"] == [] and names.count("SET") <= 1
         burst = email_ingest.generate_mails(5, prefix="b")
         commands = bench.redis_per_request(sides, "endpoint", burst)
-        assert commands["GET"] == 1.0 and commands.get("SET", 0) < 1  # the drain's mark: once per turn of its thread
+        assert "GET" not in commands and commands.get("SET", 0) < 1  # the drain's mark: once per turn of its thread
         status, sql, commands = bench.cost_of_one(sides, "bare", mails[0].raw)
         assert status == 201 and len(sql) == 1 and sql[0].startswith("INSERT INTO bench_email_ceiling") and not commands
 
