@@ -34,6 +34,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from config.coalesced import CoalescedTask
+from config.savepoints import whole_step
 from crm.interactions.services import announced_together
 
 from ..adapters.base import MalformedMessage
@@ -200,7 +201,7 @@ def _import_one(*, receipt: InboundReceipt, inbox: Inbox) -> None:
     receipt.participants = participants_of(inbox=inbox, parsed=parsed)
     also = ("sender", "participants")
     try:
-        with transaction.atomic():
+        with whole_step():  # one savepoint for the mail: the lifecycle's and the message's own are left out
             import_into(receipt=receipt, inbox=inbox, raw=raw, parsed=parsed, failure=failure, again=False, also=also)
     except Exception as exc:
         if isinstance(exc, OperationalError | InterfaceError):

@@ -13,6 +13,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config import savepoints
 from config.audit import audit_batched
 from config.choices import Channel
 from config.errors import DomainError
@@ -147,7 +148,7 @@ def interaction_create_inbound(
     message_check_body(body=body, required=False)
 
     # the audit entries of what it writes (the interaction, its first message) go in one INSERT at the end
-    with transaction.atomic(), audit_batched():
+    with savepoints.unit(), audit_batched():  # no savepoint of its own inside a caller's whole step
         new_customer = False
         if customer is None:
             try:

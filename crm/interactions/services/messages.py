@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config import savepoints
 from config.errors import DomainError
 from config.rows import row_save_new
 from crm.choices import OPEN_STATUSES, InteractionEventKind, InteractionStatus, MessageDirection
@@ -60,7 +61,7 @@ def message_create(
 
     # a reply without a named inbox leaves through the interaction's: joined here, so it is not read again
     related = ("queue", "inbox") if inbox is None and direction != MessageDirection.INTERNAL else ("queue",)
-    with transaction.atomic():
+    with savepoints.unit():  # no savepoint of its own inside a caller's whole step (config.savepoints)
         # the row lock orders concurrent first replies: exactly one stamps first_response_at
         locked = Interaction.objects.select_for_update(of=("self",)).select_related(*related).get(pk=interaction.pk)
         if locked.status in CLOSED_TO_MESSAGES:
