@@ -43,13 +43,15 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def server():
+def server(own_cache_generation):
+    """A server sharing the caches' generation with this test alone: a queue saved meanwhile by a test of another
+    process on the same Redis would otherwise empty the server's caches between two calls of a test."""
     port = _free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url(),
-        "SWITCHBOARD_INSTANCE": settings.CACHES["default"]["KEY_PREFIX"],
+        "SWITCHBOARD_INSTANCE": settings.SWITCHBOARD_INSTANCE,
     }
     command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen([*command, "--lifespan", "off", "--log-level", "warning"], cwd=ROOT, env=env)  # noqa: S603
