@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from config.choices import Channel
 from config.errors import DomainError
+from config.savepoints import whole_step
 from crm.choices import InteractionStatus, MessageDirection
 from crm.interactions.models import Interaction, Message
 from crm.interactions.services import (
@@ -80,7 +81,8 @@ def email_receive(*, inbox: Inbox, raw: bytes, source: str) -> InboundReceipt:
     parsed, failure = parse_for_inbox(inbox=inbox, raw=raw)
     key = _key(parsed=parsed, raw=raw)
     try:
-        with transaction.atomic():
+        # one transaction (or savepoint) for the whole import: the lifecycle and the message open none inside it
+        with whole_step():
             receipt, fresh = _claim(inbox=inbox, key=key, raw=raw, source=source, parsed=parsed)
             if not fresh and receipt.status != ReceiptStatus.FAILED:
                 receipt.duplicate = True
