@@ -138,11 +138,8 @@ def _current_token() -> Any:
 
 
 def _recent_token(seconds: float) -> Any:
-    """The token this process holds if read from Redis less than ``seconds`` ago (the scope's own if it has one),
-    else ``_UNSEEN``."""
-    scope = _scope.get()
-    if scope is not None and scope.token is not _UNSEEN:
-        return scope.token
+    """The token this process holds if it read it from Redis less than ``seconds`` ago, else ``_UNSEEN`` (then
+    ``_current_token`` answers, from the scope or from Redis)."""
     token = _state.token
     if (token is None or isinstance(token, str)) and time.monotonic() - _state.read_at < seconds:
         return token
