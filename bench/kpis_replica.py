@@ -28,7 +28,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.support.pg_replica import ReplicatedPostgres, free_port  # noqa: E402
+from tests.support.pg_replica import ReplicatedPostgres  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 DATABASE = "bench_kpi_replica"
 PATHS = (

@@ -27,7 +27,7 @@ from django.test import Client
 from agents.models import AuditEntry
 from crm.access.services.api_keys import api_key_create
 from tests.agents.factories import AgentFactory, UserFactory
-from tests.support.dovecot import free_port
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "docker" / "nginx" / "switchboard.conf.template"

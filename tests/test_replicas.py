@@ -21,6 +21,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from tests.support import pg_replica
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +60,7 @@ def pair():
 @pytest.fixture(scope="module")
 def site(pair, tmp_path_factory):
     """Switchboard on the pair: migrated on the primary, served by uvicorn, with two integrators' keys."""
-    port = pg_replica.free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.base",

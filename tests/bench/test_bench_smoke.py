@@ -19,7 +19,7 @@ import pytest
 from celery._state import _set_task_join_will_block
 from django.db import connection
 
-from tests.support.dovecot import free_port
+from tests.support.ports import free_port
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 

@@ -3,7 +3,6 @@ the task in flight finish (what `docker stop` and Kubernetes send)."""
 
 import os
 import signal
-import socket
 import subprocess
 import uuid
 
@@ -23,14 +22,9 @@ from crm.webhooks.services import webhook_emit
 from tests.agents.factories import AgentFactory
 from tests.crm.factories import QueueFactory, WebhookFactory, interaction_in_status
 from tests.crm.test_worker import _env, start, stop, wait_for
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -69,7 +63,7 @@ def _scrape(port: int) -> dict:
 
 
 def test_a_worker_serves_task_runtime_queue_lag_and_routing_decisions(own_worker, tmp_path):
-    port = _free_port()
+    port = free_port()
     own_worker(
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"), SWITCHBOARD_WORKER_METRICS_PORT=str(port)
     )  # the pool's child runs the tasks; the worker adds up its files

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from tests.support.ports import free_ports
 from tests.support.tls import Certificate
 
 DOVECOT = Path("/usr/sbin/dovecot")
@@ -33,12 +34,6 @@ MISSING = "dovecot not found: apt-get install dovecot-imapd (mandatory in CI)"
 
 def available() -> bool:
     return DOVECOT.exists() and IMAP_BINARY.exists()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -80,6 +75,10 @@ class Account:
             return int(data[0].split(b"]")[0].split()[-1])
 
 
+class PortTaken(RuntimeError):
+    """Dovecot could not listen on a port it was given (another process bound it first)."""
+
+
 class Dovecot:
     def __init__(self, certificate: Certificate | None = None, tokeninfo_url: str | None = None):
         """``tokeninfo_url``: an OAuth token-info endpoint; XOAUTH2 logins are then checked against it."""
@@ -87,8 +86,7 @@ class Dovecot:
         self.root = Path(tempfile.mkdtemp(prefix="sb-dovecot-"))
         self.root.chmod(0o755)  # the mail user must reach its maildir below
         self.certificate = certificate
-        self.port = free_port()
-        self.tls_port = free_port() if certificate else None
+        self.port, self.tls_port = self._ports()
         self.process: subprocess.Popen | None = None
         root_user = os.geteuid() == 0
         # dovecot refuses mail access as root: as root, the mail belongs to nobody
@@ -165,10 +163,25 @@ class Dovecot:
         return ["passdb {", "  driver = oauth2", "  mechanisms = xoauth2 oauthbearer",
                 f"  args = {self.root}/oauth2.conf", "}"]  # fmt: skip
 
-    def start(self) -> None:
+    def _ports(self) -> tuple[int, int | None]:
+        ports = free_ports(2 if self.certificate else 1)
+        return ports[0], ports[1] if self.certificate else None
+
+    def start(self, attempts: int = 3) -> None:
+        """Starts dovecot; when another process took one of its ports in the meantime, again on fresh ones."""
         for name in ("run", "state", "mail", "users"):
             (self.root / name).mkdir()
         os.chown(self.root / "mail", self.mail_uid, self.mail_gid)
+        for attempt in range(attempts):
+            try:
+                self._start_once()
+                return
+            except PortTaken:
+                if attempt == attempts - 1:
+                    raise
+                self.port, self.tls_port = self._ports()
+
+    def _start_once(self) -> None:
         (self.root / "dovecot.conf").write_text(self._config())
         self.process = subprocess.Popen(  # noqa: S603 (our binary, our config)
             [str(DOVECOT), "-F", "-c", str(self.root / "dovecot.conf")],
@@ -177,9 +190,15 @@ class Dovecot:
         )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if (code := self.process.poll()) is not None:
                 output = self.process.stdout.read().decode(errors="replace") if self.process.stdout else ""
-                raise RuntimeError(f"dovecot exited with {self.process.returncode}:\n{output}\n{self.log}")
+                if self.process.stdout:
+                    self.process.stdout.close()
+                self.process = None
+                message = f"dovecot exited with {code}:\n{output}\n{self.log}"
+                if "Address already in use" in message or "duplicate listener" in message:
+                    raise PortTaken(message)
+                raise RuntimeError(message)
             if _greets(self.port):
                 return
             time.sleep(0.05)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import psycopg
+
+from tests.support.ports import free_ports
 
 MISSING = (
     "PostgreSQL's server binaries (initdb, pg_ctl, pg_basebackup) were not found: install Debian's postgresql "
@@ -48,12 +49,6 @@ def available() -> bool:
     return bindir() is not None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
@@ -64,7 +59,7 @@ class ReplicatedPostgres:
     def __init__(self) -> None:
         self.bin = bindir()
         self.root = Path(tempfile.mkdtemp(prefix="sb-replica-"))
-        self.primary_port, self.replica_port = free_port(), free_port()
+        self.primary_port, self.replica_port = free_ports(2)
         self.primary_dir, self.replica_dir = self.root / "primary", self.root / "replica"
 
     def _run(self, *command: str) -> None:

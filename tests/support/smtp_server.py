@@ -22,7 +22,7 @@ from urllib.parse import quote
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.support.dovecot import free_port
+from tests.support.ports import free_port
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ test's process, through the services, as an administrator would.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,16 +23,11 @@ from crm.access.models import ApiKey
 from crm.access.services.api_keys import api_key_create, api_key_revoke
 from crm.routing.services.queues import queue_update
 from tests.crm.factories import QueueFactory
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _database_url() -> str:
@@ -46,7 +40,7 @@ def _database_url() -> str:
 def server(own_cache_generation):
     """A server sharing the caches' generation with this test alone: a queue saved meanwhile by a test of another
     process on the same Redis would otherwise empty the server's caches between two calls of a test."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",

@@ -33,17 +33,12 @@ from tests.agents.factories import AgentFactory, TeamFactory
 from tests.contacts.factories import CustomerFactory
 from tests.crm.factories import QueueFactory
 from tests.crm.live.conftest import session_headers
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
 GRACE, TIMEOUT = 1.0, 3.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _database_url() -> str:
@@ -57,7 +52,7 @@ class WebServer:
 
     def __init__(self, layer_config: dict, sockets: contextlib.ExitStack):
         self.sockets = sockets
-        self.port = _free_port()
+        self.port = free_port()
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",

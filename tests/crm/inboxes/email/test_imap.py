@@ -9,7 +9,7 @@ from crm.inboxes.adapters.base import AuthenticationFailed, PermanentFailure, Te
 from crm.inboxes.adapters.email.imap import fetch_new, mark_imported
 from crm.inboxes.adapters.email.parse import parse_message
 from tests.crm.inboxes.email import corpus
-from tests.support.dovecot import free_port
+from tests.support.ports import free_port
 
 
 def _mail(n: int) -> bytes:

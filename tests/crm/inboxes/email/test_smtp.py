@@ -6,7 +6,7 @@ from crm.inboxes.adapters.base import AuthenticationFailed, OutboundAttachment, 
 from crm.inboxes.adapters.email.compose import compose_reply, message_id_of
 from crm.inboxes.adapters.email.parse import parse_message
 from crm.inboxes.adapters.email.smtp import send_message
-from tests.support.dovecot import free_port
+from tests.support.ports import free_port
 
 CUSTOMER = "anna.kovacs@example.com"
 

@@ -20,7 +20,7 @@ from crm.interactions.models import Interaction
 from tests.agents.factories import AgentFactory, UserFactory
 from tests.crm.inboxes.email import corpus
 from tests.crm.inboxes.factories import InboxFactory
-from tests.support.dovecot import free_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.django_db
 
