@@ -26,12 +26,18 @@ What it does:
    processes, from ``/proc``; Celery's part apart) per 1,000 messages (both directions). Aim: p99 < 200 ms with
    nothing lost or doubled. Also the snapshots sockets were sent after their first (a hole in their events: what a
    console heard by a snapshot is not timed, and its agent does not answer it), the driver's own CPU (it must not be
-   the bottleneck) and the load average: other processes on the machine make the figures worse.
+   the bottleneck) and the load average: other processes on the machine make the figures worse. A conversation's first
+   message opens it: its console hears the offer, not the message, so "heard by a console" is one less per visitor.
+6. The ceiling, in the same run (``--skip-ceiling`` leaves it out): the same driver against
+   ``bench/widget_ceiling_app.py`` on the same servers (uvicorn ×``--workers``, granian ×``--web-workers``), Channels
+   with the plain ``channels_redis`` layer, one bare INSERT and one group send per message, nothing else. The table
+   has a row for each: what Switchboard costs beyond the ceiling is its own work, and a load the ceiling itself cannot
+   carry with p99 < 200 ms is beyond the machine.
 
 ``bench/widget_hops.py`` measures the same path in one process, without sockets: SQL statements, Redis round trips
 and CPU per message on each hop.
 
-Not part of the test suite.
+Run at a tiny size by ``tests/bench/test_widget_benches.py`` (its figures are not asserted there).
 """
 
 from __future__ import annotations
@@ -41,7 +47,6 @@ import asyncio
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -54,7 +59,7 @@ from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _db  # noqa: E402
-from api_ingest import manage, server_env, uvicorn  # noqa: E402
+from api_ingest import PYTHON, manage, server_env, uvicorn  # noqa: E402
 from create_vs_helpdesk import granian  # noqa: E402
 from email_ingest import celery_worker  # noqa: E402
 
@@ -215,7 +220,8 @@ def _cpu(pids: list[int]) -> float:
     return total
 
 
-async def drive(args, base: str, api: str, key: str, sessions: list[str], api_key: str, server_pids: list[int]) -> None:
+async def drive(args, base: str, api: str, key: str, sessions: list[str], api_key: str, server_pids: list[int],
+                celery_pid: int | None) -> dict:  # fmt: skip
     tally, pending, conversations = Tally(), {}, {}
     stop = asyncio.Event()
     agents = [asyncio.create_task(agent(base, api, s, api_key, tally, pending, stop)) for s in sessions]
@@ -228,47 +234,71 @@ async def drive(args, base: str, api: str, key: str, sessions: list[str], api_ke
     _log(f"{args.visitors} visitors connected; warming up {args.warmup:.0f} s (first messages routed to agents)…")
     await asyncio.sleep(args.warmup)
     cpu_before, driver_before = _cpu(server_pids), time.process_time()
-    celery_before = _cpu(server_pids[-1:])
+    celery_before = _cpu([celery_pid] if celery_pid else [])
     snapshots_before = dict(tally.snapshots)
     tally.timing = True
     sent_before, replies_before = len(tally.sent_by_visitor), len(tally.replies)
     await asyncio.sleep(args.seconds)
     tally.timing = False
     cpu, driver = _cpu(server_pids) - cpu_before, time.process_time() - driver_before
-    celery = _cpu(server_pids[-1:]) - celery_before
+    celery = _cpu([celery_pid] if celery_pid else []) - celery_before
     snapshots = {kind: tally.snapshots[kind] - snapshots_before[kind] for kind in tally.snapshots}
     messages = (len(tally.sent_by_visitor) - sent_before) + (len(tally.replies) - replies_before)
     tally.quiet = True
     await asyncio.sleep(5)  # no new message from now on: the last replies arrive before losses are counted
     stop.set()
-    await asyncio.gather(*agents, *visitors, return_exceptions=True)
+    outcomes = await asyncio.gather(*agents, *visitors, return_exceptions=True)
+    # an agent or visitor that died stopped answering or writing: its error is reported, not swallowed
+    errors = [repr(outcome) for outcome in outcomes if isinstance(outcome, Exception)]
     lost_replies = sum(1 for body in tally.replies if body not in tally.replies_seen)
+    return {
+        "to_agent": tally.to_agent,
+        "to_visitor": tally.to_visitor,
+        "messages": messages,
+        "cpu": cpu,
+        "celery": celery,
+        "driver": driver,
+        "lost_replies": lost_replies,
+        "replies": len(tally.replies),
+        "duplicates": tally.duplicates,
+        "heard": len(tally.seen_by_agent),
+        "sent": len(tally.sent_by_visitor),
+        "snapshots": snapshots,
+        "load": Path("/proc/loadavg").read_text()[:15],
+        "errors": errors,
+    }
 
-    def pct(values: list[float], q: float) -> str:
-        if not values:
-            return "—"
-        ordered = sorted(values)
-        return f"{ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000:.0f}"
 
-    _log(f"\n{args.visitors} visitors, {len(sessions)} agents, a message every ~{args.interval:.0f} s, "
-         f"{args.seconds:.0f} s timed, uvicorn ×{args.workers}"
+def _pct(values: list[float], q: float) -> str:
+    if not values:
+        return "—"
+    ordered = sorted(values)
+    return f"{ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000:.0f}"
+
+
+def report(args, results: dict[str, dict]) -> None:
+    """One table for Switchboard and the ceiling (``bench/widget_ceiling_app.py``) measured in the same run."""
+    _log(f"\n{args.visitors} visitors, {args.agents} agents, a message every ~{args.interval:g} s, "
+         f"{args.seconds:g} s timed, uvicorn ×{args.workers}"
          + (f", the API on granian ×{args.web_workers}" if args.web == "granian" else ", the API on the same"))  # fmt: skip
-    _log("| direction | messages timed | p50 ms | p99 ms |")
-    _log("|---|---|---|---|")
-    _log(
-        f"| visitor → agent console | {len(tally.to_agent)} | {pct(tally.to_agent, 0.5)} | {pct(tally.to_agent, 0.99)} |"
-    )
-    _log(
-        f"| agent → visitor | {len(tally.to_visitor)} | {pct(tally.to_visitor, 0.5)} | {pct(tally.to_visitor, 0.99)} |"
-    )
-    _log(f"messages in the timed window: {messages} ({messages / args.seconds:.1f}/s); "
-         f"server CPU {cpu:.1f} s (Celery {celery:.1f} s) = {cpu / max(messages, 1) * 1000:.1f} s per 1,000 messages")  # fmt: skip
-    _log(f"replies not received: {lost_replies} of {len(tally.replies)}; messages heard twice: {tally.duplicates}; "
-         f"visitor messages heard by a console: {len(tally.seen_by_agent)} of {len(tally.sent_by_visitor)}")  # fmt: skip
-    _log(f"snapshots after a hole or resync in the timed window: consoles {snapshots['console']}, widgets "
-         f"{snapshots['widget']}; the driver's own CPU {driver:.1f} s; load {Path('/proc/loadavg').read_text()[:15]}")  # fmt: skip
-    if tally.to_agent:
-        _log(f"(mean visitor → agent {statistics.mean(tally.to_agent) * 1000:.0f} ms)")
+    _log("| server | direction | messages timed | p50 ms | p99 ms |")
+    _log("|---|---|---|---|---|")
+    for name, r in results.items():
+        for label, values in (("visitor → agent console", r["to_agent"]), ("agent → visitor", r["to_visitor"])):
+            _log(f"| {name} | {label} | {len(values)} | {_pct(values, 0.5)} | {_pct(values, 0.99)} |")
+    for name, r in results.items():
+        messages, seconds = r["messages"], args.seconds
+        _log(f"{name}: messages in the timed window: {messages} ({messages / seconds:.1f}/s); server CPU "
+             f"{r['cpu']:.1f} s (Celery {r['celery']:.1f} s) = {r['cpu'] / max(messages, 1) * 1000:.1f} s per 1,000 "
+             f"messages")  # fmt: skip
+        _log(f"{name}: replies not received: {r['lost_replies']} of {r['replies']}; messages heard twice: "
+             f"{r['duplicates']}; visitor messages heard by a console: {r['heard']} of {r['sent']}")  # fmt: skip
+        _log(f"{name}: snapshots after a hole or resync in the timed window: consoles {r['snapshots']['console']}, "
+             f"widgets {r['snapshots']['widget']}; the driver's own CPU {r['driver']:.1f} s; load {r['load']}")  # fmt: skip
+        _log(
+            f"{name}: driver tasks that died: {len(r['errors'])}"
+            + (f" (first: {r['errors'][0]})" if r["errors"] else "")
+        )
 
 
 def _pids(command_line: str) -> list[int]:
@@ -278,13 +308,28 @@ def _pids(command_line: str) -> list[int]:
 
 
 @contextmanager
-def web_role(args, env: dict[str, str]):
+def web_role(args, env: dict[str, str], app: str):
     """The API's server: granian on the next port (production's web role), or None (the uvicorn serves it)."""
     if args.web != "granian":
         yield None
         return
-    with granian("config.wsgi:application", port=args.port + 1, workers=args.web_workers, threads=2, env=env) as base:
+    with granian(app, port=args.port + 1, workers=args.web_workers, threads=2, env=env) as base:
         yield base
+
+
+def ceiling(args, env: dict[str, str], sessions: list[str]) -> dict:
+    """The same drive against ``bench/widget_ceiling_app.py`` (one INSERT and one group send a message), same servers."""
+    ceiling_env = env | {"BENCH_AGENT_SESSIONS": ",".join(sessions), "BENCH_CEILING_PREFIX": uuid.uuid4().hex[:8]}
+    subprocess.run([PYTHON, str(Path(__file__).with_name("widget_ceiling_app.py"))], env=ceiling_env, check=True)  # noqa: S603
+    app = "bench.widget_ceiling_app"
+    with (
+        uvicorn(f"{app}:application", port=args.port, workers=args.workers, env=ceiling_env) as base,
+        web_role(args, ceiling_env, f"{app}:wsgi_application") as api,
+    ):
+        server = _pids(f"uvicorn {app}:application --host 127.0.0.1 --port {args.port}")
+        if args.web == "granian":
+            server += _pids(f"granian --interface wsgi {app}:wsgi_application --host 127.0.0.1 --port {args.port + 1}")
+        return asyncio.run(drive(args, base, api or base, "ceiling", sessions, "no-key", server, None))
 
 
 def main() -> None:
@@ -309,6 +354,7 @@ def main() -> None:
     parser.add_argument("--pool-size", type=int, default=8)
     parser.add_argument("--celery-concurrency", type=int, default=1)
     parser.add_argument("--port", type=int, default=8785)
+    parser.add_argument("--skip-ceiling", action="store_true", help="measure Switchboard only")
     args = parser.parse_args()
     args.database_url = _db.prepare(args.database, recreate=True)
     env = server_env(args) | {
@@ -328,17 +374,23 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
+        results = {}
         with celery_worker(env, args.celery_concurrency) as worker:
             with (
                 uvicorn("config.asgi:application", port=args.port, workers=args.workers, env=env) as base,
-                web_role(args, env) as api,
+                web_role(args, env, "config.wsgi:application") as api,
             ):
                 server = _pids(f"uvicorn config.asgi:application --host 127.0.0.1 --port {args.port}")
                 if args.web == "granian":
                     server += _pids(
                         f"granian --interface wsgi config.wsgi:application --host 127.0.0.1 --port {args.port + 1}"
                     )
-                asyncio.run(drive(args, base, api or base, key, sessions, api_key, [*server, worker.pid]))
+                results["Switchboard"] = asyncio.run(
+                    drive(args, base, api or base, key, sessions, api_key, [*server, worker.pid], worker.pid)
+                )
+        if not args.skip_ceiling:
+            results["ceiling"] = ceiling(args, env, sessions)
+        report(args, results)
     finally:
         _db.finish(args.database_url, keep=args.keep_database)
 

@@ -1,6 +1,6 @@
 """The widget's two benchmarks, each run whole at a tiny size as a user runs it (a subprocess on a database of its
 own, ``bench_*``, dropped afterwards): ``bench/widget.py`` (real sockets through uvicorn, agents answering through
-the API, a Celery worker) and ``bench/widget_hops.py`` (the message path's cost per hop, in one process)."""
+the API, a Celery worker; then the same drive against its ceiling) and ``bench/widget_hops.py`` (the message path's cost per hop, in one process)."""
 
 import os
 import subprocess
@@ -35,18 +35,20 @@ def table_row(output: str, label: str) -> list[str]:
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 
-def test_widget_bench_times_messages_both_ways_and_loses_none():
+def test_widget_bench_times_messages_both_ways_and_loses_none_beside_its_ceiling():
     output = run_bench(
-        "widget.py", "--visitors", "4", "--agents", "1", "--seconds", "3", "--warmup", "3", "--interval", "0.5",
-        "--workers", "1", "--port", str(free_port()),
+        "widget.py", "--visitors", "4", "--agents", "2", "--seconds", "3", "--warmup", "3", "--interval", "0.5",
+        "--workers", "1", "--web-workers", "1", "--port", str(free_port()),
     )  # fmt: skip
 
-    for direction in ("visitor → agent console", "agent → visitor"):
-        _label, timed, p50, p99 = table_row(output, direction)
-        assert int(timed) > 0 and 0 <= float(p50) <= float(p99), output
-    assert "messages heard twice: 0" in output
-    assert "replies not received: 0 of" in output
-    assert "per 1,000 messages" in output  # the server's CPU per message is reported
+    for server in ("Switchboard", "ceiling"):
+        for direction in ("visitor → agent console", "agent → visitor"):
+            _server, _label, timed, p50, p99 = table_row(output, f"{server} | {direction}")
+            assert int(timed) > 0 and 0 <= float(p50) <= float(p99), output
+        assert f"{server}: replies not received: 0 of" in output
+        assert f"{server}: driver tasks that died: 0" in output
+        assert f"{server}: messages in the timed window:" in output and "per 1,000 messages" in output
+    assert output.count("messages heard twice: 0") == 2
 
 
 def test_widget_hops_reports_statements_redis_and_cpu_per_hop():
