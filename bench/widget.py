@@ -23,7 +23,7 @@ What it does:
    as the console's reply does: the delivery outbox, the chat adapter). Agent → visitor: from that POST to the
    visitor's socket receiving the reply.
 5. Prints the p50/p99 of both, messages lost or received twice, and the server's CPU (uvicorn, granian and Celery
-   processes, from ``/proc``; Celery's part apart) per 1,000 messages (both directions). Aim: p99 < 200 ms with
+   processes, from ``/proc``, each role's part apart) per 1,000 messages (both directions). Aim: p99 < 200 ms with
    nothing lost or doubled. Also the snapshots sockets were sent after their first (a hole in their events: what a
    console heard by a snapshot is not timed, and its agent does not answer it), the driver's own CPU (it must not be
    the bottleneck) and the load average: other processes on the machine make the figures worse. A conversation's first
@@ -220,8 +220,9 @@ def _cpu(pids: list[int]) -> float:
     return total
 
 
-async def drive(args, base: str, api: str, key: str, sessions: list[str], api_key: str, server_pids: list[int],
-                celery_pid: int | None) -> dict:  # fmt: skip
+async def drive(args, base: str, api: str, key: str, sessions: list[str], api_key: str,
+                roles: dict[str, list[int]]) -> dict:  # fmt: skip
+    """``roles``: the server's processes by role (``_cpu`` adds their children), whose CPU is reported apart."""
     tally, pending, conversations = Tally(), {}, {}
     stop = asyncio.Event()
     agents = [asyncio.create_task(agent(base, api, s, api_key, tally, pending, stop)) for s in sessions]
@@ -233,15 +234,14 @@ async def drive(args, base: str, api: str, key: str, sessions: list[str], api_ke
             await asyncio.sleep(0.5)  # connect in waves, as a day's traffic would
     _log(f"{args.visitors} visitors connected; warming up {args.warmup:.0f} s (first messages routed to agents)…")
     await asyncio.sleep(args.warmup)
-    cpu_before, driver_before = _cpu(server_pids), time.process_time()
-    celery_before = _cpu([celery_pid] if celery_pid else [])
+    cpu_before, driver_before = {role: _cpu(pids) for role, pids in roles.items()}, time.process_time()
     snapshots_before = dict(tally.snapshots)
     tally.timing = True
     sent_before, replies_before = len(tally.sent_by_visitor), len(tally.replies)
     await asyncio.sleep(args.seconds)
     tally.timing = False
-    cpu, driver = _cpu(server_pids) - cpu_before, time.process_time() - driver_before
-    celery = _cpu([celery_pid] if celery_pid else []) - celery_before
+    cpu = {role: _cpu(pids) - cpu_before[role] for role, pids in roles.items()}
+    driver = time.process_time() - driver_before
     snapshots = {kind: tally.snapshots[kind] - snapshots_before[kind] for kind in tally.snapshots}
     messages = (len(tally.sent_by_visitor) - sent_before) + (len(tally.replies) - replies_before)
     tally.quiet = True
@@ -256,7 +256,6 @@ async def drive(args, base: str, api: str, key: str, sessions: list[str], api_ke
         "to_visitor": tally.to_visitor,
         "messages": messages,
         "cpu": cpu,
-        "celery": celery,
         "driver": driver,
         "lost_replies": lost_replies,
         "replies": len(tally.replies),
@@ -289,7 +288,8 @@ def report(args, results: dict[str, dict]) -> None:
     for name, r in results.items():
         messages, seconds = r["messages"], args.seconds
         _log(f"{name}: messages in the timed window: {messages} ({messages / seconds:.1f}/s); server CPU "
-             f"{r['cpu']:.1f} s (Celery {r['celery']:.1f} s) = {r['cpu'] / max(messages, 1) * 1000:.1f} s per 1,000 "
+             f"{sum(r['cpu'].values()):.1f} s ({', '.join(f'{role} {cpu:.1f} s' for role, cpu in r['cpu'].items())}) = "
+             f"{sum(r['cpu'].values()) / max(messages, 1) * 1000:.1f} s per 1,000 "
              f"messages")  # fmt: skip
         _log(f"{name}: replies not received: {r['lost_replies']} of {r['replies']}; messages heard twice: "
              f"{r['duplicates']}; visitor messages heard by a console: {r['heard']} of {r['sent']}")  # fmt: skip
@@ -326,10 +326,16 @@ def ceiling(args, env: dict[str, str], sessions: list[str]) -> dict:
         uvicorn(f"{app}:application", port=args.port, workers=args.workers, env=ceiling_env) as base,
         web_role(args, ceiling_env, f"{app}:wsgi_application") as api,
     ):
-        server = _pids(f"uvicorn {app}:application --host 127.0.0.1 --port {args.port}")
-        if args.web == "granian":
-            server += _pids(f"granian --interface wsgi {app}:wsgi_application --host 127.0.0.1 --port {args.port + 1}")
-        return asyncio.run(drive(args, base, api or base, "ceiling", sessions, "no-key", server, None))
+        roles = _roles(args, f"{app}:application", f"{app}:wsgi_application")
+        return asyncio.run(drive(args, base, api or base, "ceiling", sessions, "no-key", roles))
+
+
+def _roles(args, asgi: str, wsgi: str) -> dict[str, list[int]]:
+    """The processes of the sockets' uvicorn and of the API's granian (when it has its own)."""
+    roles = {"sockets": _pids(f"uvicorn {asgi} --host 127.0.0.1 --port {args.port}")}
+    if args.web == "granian":
+        roles["API"] = _pids(f"granian --interface wsgi {wsgi} --host 127.0.0.1 --port {args.port + 1}")
+    return roles
 
 
 def main() -> None:
@@ -380,14 +386,8 @@ def main() -> None:
                 uvicorn("config.asgi:application", port=args.port, workers=args.workers, env=env) as base,
                 web_role(args, env, "config.wsgi:application") as api,
             ):
-                server = _pids(f"uvicorn config.asgi:application --host 127.0.0.1 --port {args.port}")
-                if args.web == "granian":
-                    server += _pids(
-                        f"granian --interface wsgi config.wsgi:application --host 127.0.0.1 --port {args.port + 1}"
-                    )
-                results["Switchboard"] = asyncio.run(
-                    drive(args, base, api or base, key, sessions, api_key, [*server, worker.pid], worker.pid)
-                )
+                roles = _roles(args, "config.asgi:application", "config.wsgi:application") | {"Celery": [worker.pid]}
+                results["Switchboard"] = asyncio.run(drive(args, base, api or base, key, sessions, api_key, roles))
         if not args.skip_ceiling:
             results["ceiling"] = ceiling(args, env, sessions)
         report(args, results)
