@@ -286,11 +286,10 @@ def report(args, results: dict[str, dict]) -> None:
         for label, values in (("visitor → agent console", r["to_agent"]), ("agent → visitor", r["to_visitor"])):
             _log(f"| {name} | {label} | {len(values)} | {_pct(values, 0.5)} | {_pct(values, 0.99)} |")
     for name, r in results.items():
-        messages, seconds = r["messages"], args.seconds
-        _log(f"{name}: messages in the timed window: {messages} ({messages / seconds:.1f}/s); server CPU "
-             f"{sum(r['cpu'].values()):.1f} s ({', '.join(f'{role} {cpu:.1f} s' for role, cpu in r['cpu'].items())}) = "
-             f"{sum(r['cpu'].values()) / max(messages, 1) * 1000:.1f} s per 1,000 "
-             f"messages")  # fmt: skip
+        messages, cpu = r["messages"], sum(r["cpu"].values())
+        by_role = ", ".join(f"{role} {seconds:.1f} s" for role, seconds in r["cpu"].items())
+        _log(f"{name}: messages in the timed window: {messages} ({messages / args.seconds:.1f}/s); server CPU "
+             f"{cpu:.1f} s ({by_role}) = {cpu / max(messages, 1) * 1000:.1f} s per 1,000 messages")  # fmt: skip
         _log(f"{name}: replies not received: {r['lost_replies']} of {r['replies']}; messages heard twice: "
              f"{r['duplicates']}; visitor messages heard by a console: {r['heard']} of {r['sent']}")  # fmt: skip
         _log(f"{name}: snapshots after a hole or resync in the timed window: consoles {r['snapshots']['console']}, "
@@ -317,25 +316,24 @@ def web_role(args, env: dict[str, str], app: str):
         yield base
 
 
+@contextmanager
+def servers(args, env: dict[str, str], asgi: str, wsgi: str):
+    """The sockets' uvicorn and the API's server (granian, or the same uvicorn) for ``asgi`` / ``wsgi``, until the
+    block ends: yields their two base URLs and their processes by role (``drive``'s ``roles``)."""
+    with uvicorn(asgi, port=args.port, workers=args.workers, env=env) as base, web_role(args, env, wsgi) as api:
+        roles = {"sockets": _pids(f"uvicorn {asgi} --host 127.0.0.1 --port {args.port}")}
+        if args.web == "granian":
+            roles["API"] = _pids(f"granian --interface wsgi {wsgi} --host 127.0.0.1 --port {args.port + 1}")
+        yield base, api or base, roles
+
+
 def ceiling(args, env: dict[str, str], sessions: list[str]) -> dict:
     """The same drive against ``bench/widget_ceiling_app.py`` (one INSERT and one group send a message), same servers."""
     ceiling_env = env | {"BENCH_AGENT_SESSIONS": ",".join(sessions), "BENCH_CEILING_PREFIX": uuid.uuid4().hex[:8]}
     subprocess.run([PYTHON, str(Path(__file__).with_name("widget_ceiling_app.py"))], env=ceiling_env, check=True)  # noqa: S603
     app = "bench.widget_ceiling_app"
-    with (
-        uvicorn(f"{app}:application", port=args.port, workers=args.workers, env=ceiling_env) as base,
-        web_role(args, ceiling_env, f"{app}:wsgi_application") as api,
-    ):
-        roles = _roles(args, f"{app}:application", f"{app}:wsgi_application")
-        return asyncio.run(drive(args, base, api or base, "ceiling", sessions, "no-key", roles))
-
-
-def _roles(args, asgi: str, wsgi: str) -> dict[str, list[int]]:
-    """The processes of the sockets' uvicorn and of the API's granian (when it has its own)."""
-    roles = {"sockets": _pids(f"uvicorn {asgi} --host 127.0.0.1 --port {args.port}")}
-    if args.web == "granian":
-        roles["API"] = _pids(f"granian --interface wsgi {wsgi} --host 127.0.0.1 --port {args.port + 1}")
-    return roles
+    with servers(args, ceiling_env, f"{app}:application", f"{app}:wsgi_application") as (base, api, roles):
+        return asyncio.run(drive(args, base, api, "ceiling", sessions, "no-key", roles))
 
 
 def main() -> None:
@@ -381,13 +379,12 @@ def main() -> None:
 
         connections.close_all()
         results = {}
-        with celery_worker(env, args.celery_concurrency) as worker:
-            with (
-                uvicorn("config.asgi:application", port=args.port, workers=args.workers, env=env) as base,
-                web_role(args, env, "config.wsgi:application") as api,
-            ):
-                roles = _roles(args, "config.asgi:application", "config.wsgi:application") | {"Celery": [worker.pid]}
-                results["Switchboard"] = asyncio.run(drive(args, base, api or base, key, sessions, api_key, roles))
+        with (
+            celery_worker(env, args.celery_concurrency) as worker,
+            servers(args, env, "config.asgi:application", "config.wsgi:application") as (base, api, roles),
+        ):
+            roles["Celery"] = [worker.pid]
+            results["Switchboard"] = asyncio.run(drive(args, base, api, key, sessions, api_key, roles))
         if not args.skip_ceiling:
             results["ceiling"] = ceiling(args, env, sessions)
         report(args, results)

@@ -2,7 +2,6 @@
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -10,6 +9,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,17 +38,11 @@ def _dockerfile_cmd() -> list[str]:
     return json.loads(line[4:])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_sigterm_during_a_slow_request_lets_it_finish(tmp_path):
     (tmp_path / "slowapp.py").write_text(SLOW_APP)
     cmd = _dockerfile_cmd()
     assert cmd[0] == "uvicorn" and "--timeout-graceful-shutdown" in cmd
-    port = _free_port()
+    port = free_port()
     args = [sys.executable, "-m", "uvicorn", "slowapp:app"] + cmd[2:]
     args[args.index("--host") + 1] = "127.0.0.1"
     args[args.index("--port") + 1] = str(port)
