@@ -3,6 +3,7 @@ changes are caught, and why no personal data or secret enters the log)."""
 
 from .batch import audit_batched, audit_write_many
 from .doors import AuditedCommand, AuditMiddleware
+from .known import audit_known_before, audit_row_read
 from .recorder import (
     CHANGED,
     AuditContext,
@@ -28,6 +29,8 @@ __all__ = [
     "AuditedCommand",
     "audit_batched",
     "audit_context",
+    "audit_known_before",
+    "audit_row_read",
     "audit_write",
     "audit_write_many",
     "current",

@@ -52,6 +52,7 @@ NOT_AUDITED = frozenset({
 ADMINISTRATORS_ONLY = frozenset({"crm.ApiKey", "crm.Webhook", "auth.User", "auth.Group"})
 # Columns that change by themselves (bookkeeping): a save changing only these is no change to record.
 IGNORED_FIELDS = frozenset({"last_login", "last_used_at", "updated_at"})
+KNOWN_ROW = "_audit_known_row"  # an instance's values as read under its row lock (config.audit.known)
 SECRET = re.compile(r"(token|secret|password|passwd|hash|signing|credential|(^|_)key$|^key_)", re.IGNORECASE)
 REPR_MAX = 200
 
@@ -327,6 +328,10 @@ def on_pre_save(sender, instance, raw=False, using=None, update_fields=None, **k
         return
     names = [f.name for f in _fields(sender) if update_fields is None or f.name in update_fields
              or f.attname in update_fields]  # fmt: skip
+    known = instance.__dict__.pop(KNOWN_ROW, None)  # read under the row's lock just before (config.audit.known)
+    if known is not None:
+        instance.__dict__["_audit_before"] = {n: known[n] for n in names}
+        return
     attnames = {f.name: f.attname for f in _fields(sender)}
     row = sender._base_manager.using(using).filter(pk=instance.pk).values(*(attnames[n] for n in names)).first()
     instance.__dict__["_audit_before"] = {n: row[attnames[n]] for n in names} if row else None

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config import savepoints
+from config.audit import audit_batched, audit_known_before, audit_row_read
 from config.errors import DomainError
 from config.rows import row_save_new
 from crm.choices import OPEN_STATUSES, InteractionEventKind, InteractionStatus, MessageDirection
@@ -59,11 +60,17 @@ def message_create(
         raise ValidationError({"direction": _("Internal notes need a signed-in author; an API key cannot write them.")})
     attachments = [dict(item) for item in attachments]
 
-    # a reply without a named inbox leaves through the interaction's: joined here, so it is not read again
-    related = ("queue", "inbox") if inbox is None and direction != MessageDirection.INTERNAL else ("queue",)
-    with savepoints.unit():  # no savepoint of its own inside a caller's whole step (config.savepoints)
+    # a reply without a named inbox leaves through the interaction's: joined here, so it is not read again; so is the
+    # agent, whose team the audit entry of a moved reply clock names
+    related = (
+        ("queue", "agent", "inbox") if inbox is None and direction != MessageDirection.INTERNAL else ("queue", "agent")
+    )
+    # no savepoint of its own inside a caller's whole step (config.savepoints); the message's and the interaction's
+    # audit entries in one statement
+    with savepoints.unit(), audit_batched():
         # the row lock orders concurrent first replies: exactly one stamps first_response_at
         locked = Interaction.objects.select_for_update(of=("self",)).select_related(*related).get(pk=interaction.pk)
+        read = audit_row_read(locked)  # as locked: the audit trail need not read it again before the save below
         if locked.status in CLOSED_TO_MESSAGES:
             raise DomainError(
                 _("Interaction %(pk)s is %(status)s; no messages can be added to it.")
@@ -91,9 +98,10 @@ def message_create(
                 changed=frozenset(clock_fields),
                 now=now,
             )
-            locked.save(
-                update_fields=[*clock_fields, *run_interaction_saving(interaction=locked, move=move), "updated_at"]
-            )
+            with audit_known_before(locked, read):
+                locked.save(
+                    update_fields=[*clock_fields, *run_interaction_saving(interaction=locked, move=move), "updated_at"]
+                )
             for name in ("first_response_at", "next_response_from", *SLA_FIELDS):
                 setattr(interaction, name, getattr(locked, name))
         if "first_response_at" in clock_fields:

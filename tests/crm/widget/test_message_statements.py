@@ -5,11 +5,14 @@ are today's; a change that adds a statement to this path (the busiest of the wid
 Measured with ``bench/widget_hops.py``; in these tests the same paths, committed (the reply's delivery is sent after
 its commit), with a conversation an agent holds."""
 
+from uuid import uuid4
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from agents.models import AuditEntry
 from crm.choices import DeliveryStatus, InteractionStatus
 from crm.inboxes.models import Delivery
 from crm.interactions import services as lifecycle
@@ -36,6 +39,12 @@ API_REPLY = 9
 # The same reply from the agent's console: the session, user and agent (3), whether the user administers or
 # supervises (2), the interaction with what the page shows (1), then the reply as above (8).
 CONSOLE_REPLY = 14
+# The reply the bench's agents (and a real conversation) mostly send: the visitor wrote again after an answer, so the
+# reply also stops the next-response clock. One UPDATE of the interaction more, inside the same transaction: its old
+# values are the locked row's (no read before it), its team the agent's, joined to the lock (no read of the agent), and
+# its audit entry goes in one INSERT with the message's.
+API_REPLY_STOPPING_THE_CLOCK = API_REPLY + 1
+CONSOLE_REPLY_STOPPING_THE_CLOCK = CONSOLE_REPLY + 1
 
 
 @pytest.fixture
@@ -87,3 +96,41 @@ def test_a_chat_reply_from_the_console_costs_a_fixed_number_of_statements(held_c
     reply = Message.objects.get(body="On my way.")
     assert reply.author_id == agent.user_id and reply.delivery_status == DeliveryStatus.SENT
     assert len(statements) == CONSOLE_REPLY, "\n".join(query["sql"][:150] for query in statements)
+
+
+def _visitor_writes_again(inbox, visitor_id) -> None:
+    widget_message_receive(inbox=inbox, visitor_id=visitor_id, body="Still there?", client_id=f"again-{uuid4().hex}")
+    assert Interaction.objects.get().next_response_from is not None  # the clock the reply stops
+
+
+def test_a_reply_stopping_the_next_response_clock_costs_one_statement_more(held_chat, write_client):
+    inbox, visitor_id, _agent = held_chat
+    interaction = Interaction.objects.get()
+    url = f"/api/v1/interactions/{interaction.pk}/messages/"
+    write_client.post(url, {"direction": "outbound", "body": "Hi!"}, format="json")
+    _visitor_writes_again(inbox, visitor_id)
+    with CaptureQueriesContext(connection) as statements:
+        answer = write_client.post(url, {"direction": "outbound", "body": "Yes!"}, format="json")
+    assert answer.status_code == 201, answer.content
+    assert Interaction.objects.get().next_response_from is None
+    entries = AuditEntry.objects.filter(actor_api_key_id=write_client.api_key.pk).order_by("-id")[:2]
+    message_entry, interaction_entry = sorted(entries, key=lambda entry: entry.content_type.model, reverse=True)
+    assert interaction_entry.changes["next_response_from"][1] is None  # the old value, from the locked row
+    assert interaction_entry.changes["next_response_from"][0] is not None
+    assert interaction_entry.team_id == message_entry.team_id == inbox.queue.team_id
+    assert len(statements) == API_REPLY_STOPPING_THE_CLOCK, "\n".join(query["sql"][:150] for query in statements)
+
+
+def test_a_console_reply_stopping_the_next_response_clock_costs_one_statement_more(held_chat):
+    inbox, visitor_id, agent = held_chat
+    interaction = Interaction.objects.get()
+    console = Client()
+    console.force_login(agent.user)
+    console.post(f"/console/interactions/{interaction.pk}/reply/", {"body": "Hi!"})
+    _visitor_writes_again(inbox, visitor_id)
+    with CaptureQueriesContext(connection) as statements:
+        answer = console.post(f"/console/interactions/{interaction.pk}/reply/", {"body": "Here."})
+    assert answer.status_code == 302
+    assert Interaction.objects.get().next_response_from is None
+    assert Message.objects.get(body="Here.").delivery_status == DeliveryStatus.SENT
+    assert len(statements) == CONSOLE_REPLY_STOPPING_THE_CLOCK, "\n".join(query["sql"][:150] for query in statements)
