@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from config.errors import DomainError
+from config.savepoints import whole_step
 from contacts.models import Customer
 from contacts.services import customer_find_or_create_by_identity
 from crm.choices import InteractionStatus, MessageDirection
@@ -66,7 +67,9 @@ def bridge_message_receive(
             code="inbox_inactive",
         )
     lifecycle.message_check_body(body=body)
-    with transaction.atomic():
+    # one savepoint at most, for the whole import (config.savepoints): nothing inside catches an error and goes on
+    # but ``_reopened``, around a transition with a savepoint of its own
+    with whole_step():
         receipt = InboundReceipt(
             inbox=inbox,
             key=external_id,
@@ -157,7 +160,7 @@ def _reopened(interaction: Interaction) -> Interaction | None:
     window = timedelta(days=settings.SWITCHBOARD_FOLLOW_UP_DAYS)
     if interaction.resolved_at is None or timezone.now() - interaction.resolved_at > window:
         return None
-    try:
+    try:  # the transition has a savepoint of its own (an explicit atomic, not a unit): a refusal rolls back only it
         return lifecycle.interaction_reopen(interaction=interaction)
     except DomainError:
         return None  # no queue to return to: a new interaction (linked as a follow-up) instead

@@ -241,6 +241,22 @@ def test_a_resolved_conversation_reopens_on_the_customers_answer(write_client):
     assert work.status == S.QUEUED
 
 
+def test_a_resolved_conversation_that_cannot_reopen_leaves_the_answer_to_a_new_interaction(write_client):
+    inbox = bridge_inbox()
+    work = interaction_in_status(
+        S.RESOLVED, channel="chat", queue=inbox.queue, customer_identity={"address": "wa-4915112345"}, inbox=inbox
+    )
+    Interaction.objects.filter(pk=work.pk).update(queue=None)  # nowhere to return to: the reopen is refused
+
+    answer = _post(write_client, inbox, interaction=work.pk)
+
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["interaction"] != work.pk and answer.json()["new_interaction"] is True
+    work.refresh_from_db()
+    assert work.status == S.RESOLVED and not work.messages.exists()  # the refused reopen left nothing behind
+    assert Message.objects.get().interaction_id == answer.json()["interaction"]
+
+
 def test_only_the_inbox_teams_keys_and_unrestricted_callers_may_feed_it(key_client_factory):
     team, other = TeamFactory(), TeamFactory()
     inbox = bridge_inbox(team=team)

@@ -27,9 +27,10 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 # A visitor's message in an open conversation: its conversation, found through the visitor's identity (1), BEGIN, the
 # import receipt unless its key is taken, one statement with no savepoint (1), the message under the conversation's
-# lock in a savepoint (4), the receipt completed (1), COMMIT — the conversation is not read a second time, nor the
-# visitor's customer (the conversation was found through their identity).
-VISITOR_MESSAGE = 9
+# lock (2: no savepoint of its own inside the import's transaction, config.savepoints), the receipt completed (1),
+# COMMIT — the conversation is not read a second time, nor the visitor's customer (the conversation was found
+# through their identity).
+VISITOR_MESSAGE = 7
 # An agent's reply through the API: the interaction as the key may see it (1); the reply's transaction (BEGIN, lock
 # with the inbox joined, message written pending already, audit entry, delivery written already claimed, COMMIT: 6);
 # the visitor's address (1); the outcome recorded: the delivery sent while still pending and its message, in one
