@@ -52,6 +52,7 @@ from agents.access import Viewer, viewer_for
 from config.metrics import websockets_open
 from crm.routing.selectors import queues_served_by
 
+from .dispatch import DirectDispatch
 from .ordering import GroupOrder, HoleWatch
 from .presence import presence_beat, presence_join, presence_leave
 from .publisher import WALLBOARD_ALL, agent_group, counter_key, queue_group, team_group
@@ -70,7 +71,7 @@ RECENT_EVENTS = 512
 MIN_RESYNC_INTERVAL_SECONDS = 1.0
 
 
-class LiveConsumer(HoleWatch, AsyncJsonWebsocketConsumer):
+class LiveConsumer(DirectDispatch, HoleWatch, AsyncJsonWebsocketConsumer):
     """Authenticate, join the viewer's groups, send a snapshot, relay numbered events; see the module doc."""
 
     socket = "live"  # the kind, as /metrics counts open sockets

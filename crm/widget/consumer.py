@@ -39,6 +39,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
+from crm.live.dispatch import DirectDispatch
 from crm.live.ordering import GroupOrder, HoleWatch
 from crm.live.publisher import agent_group, apublish, counter_key, gathered
 
@@ -74,7 +75,7 @@ def _origin(scope) -> str:
     return ""
 
 
-class WidgetConsumer(HoleWatch, AsyncJsonWebsocketConsumer):
+class WidgetConsumer(DirectDispatch, HoleWatch, AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.inbox = None
         self.visitor = None
