@@ -9,6 +9,7 @@ plain functions running their scenario with ``async_to_sync``; database work ins
 import asyncio
 import copy
 import os
+import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -16,6 +17,9 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.test import Client
+from redis import Redis
+
+from crm.live.publisher import MESSAGE_TYPE, counter_key
 
 ORIGIN = b"http://testserver"
 
@@ -88,3 +92,16 @@ async def quiet(socket: WebsocketCommunicator, *, timeout: float = 0.5) -> list[
 def db(fn):
     """Run ``fn`` (the services, factories) in the test's database thread from a scenario."""
     return database_sync_to_async(fn)
+
+
+def reserve(group: str, n: int) -> list[int]:
+    """Take ``n`` numbers of the group's counter, as ``n`` publishers would before sending."""
+    client = Redis.from_url(django_settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0])
+    return [client.incr(counter_key(group)) for _ in range(n)]
+
+
+def event(group: str, gseq: int, text: str) -> dict:
+    """A numbered live event of ``group`` as the publisher sends it (an agent status change saying ``text``)."""
+    data = {"status": text}
+    return {"type": MESSAGE_TYPE, "eid": uuid.uuid4().hex, "event": "agent.status", "data": data, "group": group,
+            "gseq": gseq}  # fmt: skip

@@ -16,8 +16,7 @@ from crm.widget.visitors import visitor_for
 from tests.agents.factories import AgentFactory
 
 from ..widget.conftest import chat_inbox, hello, open_widget
-from .conftest import connect, frames_until, run
-from .test_ordering import event, reserve
+from .conftest import connect, event, frames_until, reserve, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

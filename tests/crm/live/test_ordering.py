@@ -1,32 +1,16 @@
 """Events of one group that arrive out of order (two publishers took 5 and 6, the 6 was sent first) go to the
 browser in order without a snapshot; a hole that stays open past the wait is a loss, answered with a snapshot."""
 
-import uuid
-
 import pytest
 from channels.layers import get_channel_layer
-from django.conf import settings as django_settings
-from redis import Redis
 
 from crm.live.ordering import REORDER_WAIT_SECONDS, GroupOrder
-from crm.live.publisher import MESSAGE_TYPE, agent_group, counter_key
+from crm.live.publisher import agent_group
 from tests.agents.factories import AgentFactory
 
-from .conftest import connect, frames_until, quiet, run
+from .conftest import connect, event, frames_until, quiet, reserve, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def reserve(group: str, n: int) -> list[int]:
-    """Take ``n`` numbers of the group's counter, as ``n`` publishers would before sending."""
-    client = Redis.from_url(django_settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0])
-    return [client.incr(counter_key(group)) for _ in range(n)]
-
-
-def event(group: str, gseq: int, text: str) -> dict:
-    data = {"status": text}
-    return {"type": MESSAGE_TYPE, "eid": uuid.uuid4().hex, "event": "agent.status", "data": data, "group": group,
-            "gseq": gseq}  # fmt: skip
 
 
 def test_two_events_swapped_in_flight_reach_the_console_in_order_without_a_snapshot():
