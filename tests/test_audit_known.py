@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from agents.models import AuditEntry
 from config.audit import audit_context, audit_known_before, audit_row_read
-from crm.choices import Priority
+from crm.choices import InteractionStatus, Priority
+from crm.interactions import services as lifecycle
 from crm.interactions.models import Interaction
 from tests.crm.factories import InteractionFactory
 
@@ -75,3 +76,19 @@ def test_outside_an_audit_context_nothing_is_copied_and_the_save_records_nothing
     with audit_known_before(locked, None):
         locked.save(update_fields=["priority"])
     assert not AuditEntry.objects.exists()
+
+
+def test_a_status_move_records_old_and_new_status_without_reading_the_row_again():
+    interaction = InteractionFactory()
+    assert interaction.status == InteractionStatus.QUEUED
+    ContentType.objects.get_for_model(Interaction)
+    with audit_context(source="system", actor="test"), CaptureQueriesContext(connection) as captured:
+        lifecycle.interaction_abandon(interaction=interaction)
+    old_values_reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('SELECT "crm_interaction"."status"') and q["sql"].endswith("LIMIT 1")
+    ]
+    assert not old_values_reads, old_values_reads
+    entry = AuditEntry.objects.get(object_id=str(interaction.pk), action="update")
+    assert entry.changes["status"] == [InteractionStatus.QUEUED, InteractionStatus.ABANDONED]

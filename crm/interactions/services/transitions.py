@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.audit import audit_known_before, audit_row_read
 from config.errors import IllegalTransition
 from crm.choices import (
     INTERACTION_TRANSITIONS,
@@ -138,6 +139,7 @@ def transition(
     """
     with transaction.atomic():
         locked = Interaction.objects.select_for_update(of=("self",)).select_related("queue").get(pk=interaction.pk)
+        read = audit_row_read(locked)  # as locked: the audit trail need not read the row again before the save
         from_status, old_agent_id = locked.status, locked.agent_id
         if allowed_from is not None:
             if from_status not in allowed_from:
@@ -172,7 +174,8 @@ def transition(
             interaction=locked,
             move=Move(kind=kind, from_status=from_status, to_status=to_status, changed=frozenset(fields), now=now),
         )
-        locked.save(update_fields=list(dict.fromkeys(fields)))
+        with audit_known_before(locked, read):
+            locked.save(update_fields=list(dict.fromkeys(fields)))
         _record_ownership(
             interaction_id=locked.pk,
             from_status=from_status,
