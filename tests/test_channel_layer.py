@@ -60,3 +60,85 @@ async def _burst_failures_only(layer, group: str, count: int):
 
 def test_the_project_uses_it():
     assert type(get_channel_layer()) is SwitchboardChannelLayer
+
+
+# One pop for everything waiting (config.channel_layer.SwitchboardChannelLayer.receive_single)
+
+
+def _layer(settings, prefix: str) -> SwitchboardChannelLayer:
+    return SwitchboardChannelLayer(**{**settings.CHANNEL_LAYERS["default"]["CONFIG"], "prefix": prefix})
+
+
+async def _waiting_then_received(layer, sockets: int, each: int):
+    try:
+        names = [await layer.new_channel() for _ in range(sockets)]
+        for number in range(each):  # interleaved, as a burst of events to many sockets arrives
+            for name in names:
+                await layer.send(name, {"type": "live.event", "number": number})
+        process_key = layer.prefix + layer.non_local_name(names[0])
+        waiting = await layer.connection(0).zcard(process_key)
+        first = await layer.receive(names[0])
+        left_in_redis = await layer.connection(0).zcard(process_key)
+        received = {names[0]: [first["number"]]}
+        for name in names:
+            while len(received.setdefault(name, [])) < each:
+                received[name].append((await layer.receive(name))["number"])
+        return waiting, left_in_redis, [received[name] for name in names]
+    finally:
+        await layer.flush()
+
+
+def test_one_receive_takes_every_message_waiting_for_the_process(settings):
+    layer = _layer(settings, "ours-batch-test")
+    waiting, left, received = async_to_sync(_waiting_then_received)(layer, sockets=30, each=3)
+    assert waiting == 90
+    # channels-redis pops one message per receive (four round trips each): 89 would still be waiting in Redis
+    assert left == 0
+    assert received == [[0, 1, 2]] * 30  # each socket's messages, all of them, in the order sent
+
+
+async def _cancel_storm(layer, messages: int):
+    try:
+        name = await layer.new_channel()
+        other = await layer.new_channel()  # a second socket whose receivers keep being cancelled
+        got = []
+
+        async def keep_cancelling():
+            while len(got) < messages:
+                task = asyncio.ensure_future(layer.receive(other))
+                await asyncio.sleep(0.001)
+                task.cancel()
+
+        async def receive_all():
+            while len(got) < messages:
+                got.append((await layer.receive(name))["number"])
+
+        async def send_all():
+            for number in range(messages):
+                await layer.send(name, {"type": "live.event", "number": number})
+                if number % 7 == 0:
+                    await asyncio.sleep(0.002)
+
+        await asyncio.wait_for(asyncio.gather(keep_cancelling(), receive_all(), send_all()), timeout=30)
+        return got
+    finally:
+        await layer.flush()
+
+
+def test_receivers_cancelled_mid_pop_lose_and_double_nothing(settings):
+    # a socket closing while the process's pop is in flight: what the pop took goes to the next receiver
+    layer = _layer(settings, "ours-cancel-test")
+    assert async_to_sync(_cancel_storm)(layer, 300) == list(range(300))
+
+
+async def _plain_channel_round_trip(layer):
+    try:
+        await layer.send("worker.jobs", {"type": "job", "number": 1})
+        await layer.send("worker.jobs", {"type": "job", "number": 2})
+        return [(await layer.receive("worker.jobs"))["number"] for _ in range(2)]
+    finally:
+        await layer.flush()
+
+
+def test_a_channel_outside_the_process_keeps_channels_redis_receive(settings):
+    assert async_to_sync(_plain_channel_round_trip)(_layer(settings, "ours-plain-test")) == [1, 2]
