@@ -25,7 +25,7 @@ from ..hooks import Move, run_interaction_saving
 from ..models import Interaction
 from .eventlog import log_event
 from .intake import check_priority, clean_tags, pick_queue
-from .transitions import sync, transition
+from .transitions import LOCK_WITH_QUEUE, sync, transition
 
 S = InteractionStatus
 Kind = InteractionEventKind
@@ -264,7 +264,7 @@ def interaction_update(
         requested["category"] = category
 
     with transaction.atomic():
-        locked = Interaction.objects.select_for_update(of=("self",)).select_related("queue").get(pk=interaction.pk)
+        locked = LOCK_WITH_QUEUE.get(interaction.pk)
         changed = {name: value for name, value in requested.items() if getattr(locked, name) != value}
         if not changed:
             return locked

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from config import savepoints
 from config.audit import audit_batched, audit_known_before, audit_row_read
 from config.errors import DomainError
+from config.raw_rows import LockedRow
 from config.rows import row_save_new
 from crm.choices import OPEN_STATUSES, InteractionEventKind, InteractionStatus, MessageDirection
 
@@ -22,6 +23,10 @@ from .eventlog import log_event
 
 # No conversation continues on these; a new contact is a new interaction.
 CLOSED_TO_MESSAGES = frozenset({InteractionStatus.CLOSED, InteractionStatus.ABANDONED})
+
+# The interaction under its row lock with what a message needs of it, from statements built once (config.raw_rows)
+_LOCK = LockedRow(Interaction, related=("queue", "agent"))
+_LOCK_WITH_INBOX = LockedRow(Interaction, related=("queue", "agent", "inbox"))
 
 
 def message_check_body(*, body: str, required: bool = True) -> None:
@@ -62,14 +67,12 @@ def message_create(
 
     # a reply without a named inbox leaves through the interaction's: joined here, so it is not read again; so is the
     # agent, whose team the audit entry of a moved reply clock names
-    related = (
-        ("queue", "agent", "inbox") if inbox is None and direction != MessageDirection.INTERNAL else ("queue", "agent")
-    )
+    lock = _LOCK_WITH_INBOX if inbox is None and direction != MessageDirection.INTERNAL else _LOCK
     # no savepoint of its own inside a caller's whole step (config.savepoints); the message's and the interaction's
     # audit entries in one statement
     with savepoints.unit(), audit_batched():
         # the row lock orders concurrent first replies: exactly one stamps first_response_at
-        locked = Interaction.objects.select_for_update(of=("self",)).select_related(*related).get(pk=interaction.pk)
+        locked = lock.get(interaction.pk)
         read = audit_row_read(locked)  # as locked: the audit trail need not read it again before the save below
         if locked.status in CLOSED_TO_MESSAGES:
             raise DomainError(

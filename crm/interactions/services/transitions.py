@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from config.audit import audit_known_before, audit_row_read
 from config.errors import IllegalTransition
+from config.raw_rows import LockedRow
 from crm.choices import (
     INTERACTION_TRANSITIONS,
     OWNED_STATUSES,
@@ -28,6 +29,9 @@ from crm.choices import (
 from ..hooks import Move, run_interaction_saving
 from ..models import Assignment, Interaction, InteractionEvent
 from .eventlog import log_event
+
+# An interaction under its row lock with its queue, from a statement built once (config.raw_rows)
+LOCK_WITH_QUEUE = LockedRow(Interaction, related=("queue",))
 
 S = InteractionStatus
 Kind = InteractionEventKind
@@ -138,7 +142,7 @@ def transition(
     history (``Assignment``) follows the status and agent here, so no move can forget it.
     """
     with transaction.atomic():
-        locked = Interaction.objects.select_for_update(of=("self",)).select_related("queue").get(pk=interaction.pk)
+        locked = LOCK_WITH_QUEUE.get(interaction.pk)
         read = audit_row_read(locked)  # as locked: the audit trail need not read the row again before the save
         from_status, old_agent_id = locked.status, locked.agent_id
         if allowed_from is not None:
