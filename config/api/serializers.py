@@ -99,6 +99,19 @@ class InputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         return {name: _field_clone(field) for name, field in self._declared_fields.items()}
 
 
+class OutputModelSerializer(serializers.ModelSerializer):
+    """Base of answer serializers built from a model: the fields are worked out once per class and cloned for each
+    serializer. ``ModelSerializer`` introspects the model and builds every field anew for every instance (an eighth
+    of a message reply's CPU); what it builds depends on the class alone (its ``Meta`` and declared fields)."""
+
+    def get_fields(self):
+        templates = type(self).__dict__.get("_field_templates")
+        if templates is None:  # two threads at once both build them: the same fields, either kept
+            templates = super().get_fields()
+            type(self)._field_templates = templates
+        return {name: _field_clone(field) for name, field in templates.items()}
+
+
 class StrictCharField(serializers.CharField):
     """A string field that refuses numbers: DRF's CharField turns ``12`` into ``"12"``, hiding a client's type error."""
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from config.api.serializers import ErrorSerializer, RejectUnknownFieldsMixin  # noqa: F401
+from config.api.serializers import ErrorSerializer, OutputModelSerializer, RejectUnknownFieldsMixin  # noqa: F401
 
 from .. import validation
 from ..choices import IdentityChannel, Tier
@@ -29,7 +29,7 @@ class IdentityInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     verified = serializers.BooleanField(required=False, default=False)
 
 
-class IdentityOutputSerializer(serializers.ModelSerializer):
+class IdentityOutputSerializer(OutputModelSerializer):
     class Meta:
         model = ContactIdentity
         fields = ["id", "channel", "address", "is_primary", "verified", "created_at"]
@@ -94,7 +94,7 @@ class CustomerCreateInputSerializer(CustomerInputSerializer):
     )
 
 
-class CustomerOutputSerializer(serializers.ModelSerializer):
+class CustomerOutputSerializer(OutputModelSerializer):
     organization = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     tags = serializers.ListField(child=serializers.CharField(), read_only=True)
     attributes = serializers.DictField(read_only=True)
@@ -130,7 +130,7 @@ class NoteInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     body = serializers.CharField(max_length=settings.SWITCHBOARD_MAX_MESSAGE_LENGTH)
 
 
-class NoteOutputSerializer(serializers.ModelSerializer):
+class NoteOutputSerializer(OutputModelSerializer):
     author = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="empty for an API key")
     author_name = serializers.CharField(source="author.get_username", read_only=True, allow_null=True)
 
@@ -151,7 +151,7 @@ class OrganizationInputSerializer(RejectUnknownFieldsMixin, serializers.Serializ
     notes = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTES_LENGTH)
 
 
-class OrganizationOutputSerializer(serializers.ModelSerializer):
+class OrganizationOutputSerializer(OutputModelSerializer):
     customer_count = serializers.IntegerField(read_only=True)
 
     class Meta:

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from agents.access import Viewer, viewer_from_request
 from agents.models import Agent
-from config.api.serializers import ErrorSerializer, InputSerializer, StrictCharField
+from config.api.serializers import ErrorSerializer, InputSerializer, OutputModelSerializer, StrictCharField
 from crm.inboxes.models import Inbox
 from crm.routing.models import Queue
 
@@ -39,7 +39,7 @@ class CallEventInputSerializer(InputSerializer):
     url = serializers.URLField(max_length=500, required=False, help_text="recording: its URL")
 
 
-class CallOutputSerializer(serializers.ModelSerializer):
+class CallOutputSerializer(OutputModelSerializer):
     interaction_status = serializers.CharField(source="interaction.status")
 
     class Meta:

@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api.serializers import InputSerializer, StrictCharField
+from config.api.serializers import InputSerializer, OutputModelSerializer, StrictCharField
 from config.choices import Channel
 from crm.routing.models import Queue
 
@@ -39,7 +39,7 @@ class InboxInputSerializer(InputSerializer):
     is_active = serializers.BooleanField(required=False, help_text="false: nothing is imported or sent through it")
 
 
-class InboxOutputSerializer(serializers.ModelSerializer):
+class InboxOutputSerializer(OutputModelSerializer):
     queue = serializers.IntegerField(source="queue_id")
     settings = serializers.SerializerMethodField(help_text="secrets redacted (a password shows as `***`)")
     state = serializers.ChoiceField(

@@ -9,7 +9,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.models import Agent
-from config.api.serializers import CachedRelatedField, InputSerializer, StrictCharField, iso_datetime_writer
+from config.api.serializers import (
+    CachedRelatedField,
+    InputSerializer,
+    OutputModelSerializer,
+    StrictCharField,
+    iso_datetime_writer,
+)
 from config.api.serializers import ErrorSerializer as ErrorOutputSerializer  # noqa: F401
 from config.choices import Channel
 from contacts.models import Customer
@@ -93,7 +99,7 @@ class SLAOutputSerializer(serializers.Serializer):
     paused = serializers.BooleanField(help_text="the clocks are paused (on hold, when the policy says so)")
 
 
-class InteractionOutputSerializer(serializers.ModelSerializer):
+class InteractionOutputSerializer(OutputModelSerializer):
     priority = PriorityField(read_only=True)
     inbox = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField()
@@ -259,7 +265,7 @@ class AttachmentSerializer(InputSerializer):
     url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
 
 
-class MessageOutputSerializer(serializers.ModelSerializer):
+class MessageOutputSerializer(OutputModelSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
     delivery = serializers.SerializerMethodField()
 

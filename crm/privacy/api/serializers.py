@@ -2,10 +2,12 @@
 
 from rest_framework import serializers
 
+from config.api.serializers import OutputModelSerializer
+
 from ..models import ErasureRequest, ExportRequest
 
 
-class ExportOutputSerializer(serializers.ModelSerializer):
+class ExportOutputSerializer(OutputModelSerializer):
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -21,7 +23,7 @@ class ErasureInputSerializer(serializers.Serializer):
     immediately = serializers.BooleanField(default=False)
 
 
-class ErasureOutputSerializer(serializers.ModelSerializer):
+class ErasureOutputSerializer(OutputModelSerializer):
     class Meta:
         model = ErasureRequest
         fields = ["id", "customer", "status", "reason", "immediately", "due_at", "steps_done", "finished_at"]

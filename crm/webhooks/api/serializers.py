@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from config.api.serializers import InputSerializer, StrictCharField
+from config.api.serializers import InputSerializer, OutputModelSerializer, StrictCharField
 from crm.choices import WEBHOOK_EVENT_TYPES
 
 from ..models import Webhook
@@ -24,7 +24,7 @@ class WebhookInputSerializer(InputSerializer):
     is_active = serializers.BooleanField(required=False, help_text="true re-activates a disabled subscription")
 
 
-class WebhookOutputSerializer(serializers.ModelSerializer):
+class WebhookOutputSerializer(OutputModelSerializer):
     class Meta:
         model = Webhook
         fields = [
