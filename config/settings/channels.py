@@ -50,8 +50,9 @@ CHANNEL_LAYERS = {
                 )
             ],
             "prefix": env.str("SWITCHBOARD_INSTANCE", default="switchboard"),
-            # Messages waiting for one channel (one socket). A socket that stops reading loses its own
-            # messages beyond this (it notices the gap and resyncs); nobody else is slowed down.
+            # Messages waiting in Redis for one web process's sockets (channels-redis keeps one set per process;
+            # config.channel_layer takes all that wait at once). Beyond this, messages are dropped; the sockets
+            # notice the gap and resync.
             "capacity": env.int("CHANNELS_CAPACITY", default=200),
             "expiry": 60,
             "group_expiry": max(86400, 2 * SWITCHBOARD_WS_MAX_AGE_SECONDS),

@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import DomainError
+from config.rows import row_save_new
 from config.tasks import task_named
 from crm.choices import DeliveryStatus, MessageDirection
 from crm.interactions.models import Message
@@ -98,14 +99,17 @@ def delivery_enqueue(*, message: Message) -> Delivery | None:
         attempts, due, leased = 1, now + timedelta(seconds=PUBLISH_LEASE_SECONDS), None
     else:
         attempts, due, leased = 0, now, now + timedelta(seconds=PUBLISH_LEASE_SECONDS)  # the on-commit publish's
-    delivery = Delivery.objects.create(
-        message=message,
-        inbox_id=message.inbox_id,
-        status=D.PENDING,
-        attempts=attempts,
-        next_attempt_at=due,
-        leased_until=leased,
-        created_at=now,
+    # the INSERT from a layout built once (config.rows), not compiled for every reply
+    delivery = row_save_new(
+        Delivery(
+            message=message,
+            inbox_id=message.inbox_id,
+            status=D.PENDING,
+            attempts=attempts,
+            next_attempt_at=due,
+            leased_until=leased,
+            created_at=now,
+        )
     )
     if message.delivery_status != D.PENDING:  # written pending already, unless inserted without the hook
         Message.objects.filter(pk=message.pk).update(delivery_status=D.PENDING)
