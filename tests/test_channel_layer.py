@@ -5,6 +5,7 @@ redis-py 8's own asyncio pool raised ``MaxConnectionsError`` past 100 connection
 it: 300 group joins at once failed 200 of them. Real Redis, the real layer."""
 
 import asyncio
+import contextlib
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -142,3 +143,30 @@ async def _plain_channel_round_trip(layer):
 
 def test_a_channel_outside_the_process_keeps_channels_redis_receive(settings):
     assert async_to_sync(_plain_channel_round_trip)(_layer(settings, "ours-plain-test")) == [1, 2]
+
+
+async def _receive_briefly(layer, name: str) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(layer.receive(name), 0.2)  # nothing comes: its pop is left waiting as the loop ends
+
+
+async def _send_and_receive(layer):
+    try:
+        name = await layer.new_channel()  # a socket of the new loop: the same process channel
+        await layer.send(name, {"type": "live.event", "number": 7})
+        return await asyncio.wait_for(layer.receive(name), 10)
+    finally:
+        await layer.flush()
+
+
+def test_a_pop_left_waiting_by_an_ended_event_loop_does_not_hold_up_the_next_loop(settings):
+    # a test's or a restarted worker's loop ends while the process's pop waits; the layer lives on
+    layer = _layer(settings, "ours-loops-test")
+    name = async_to_sync(layer.new_channel)()
+    loop = asyncio.new_event_loop()  # ends without cancelling what it still runs (asgiref's loops cancel it)
+    try:
+        loop.run_until_complete(_receive_briefly(layer, name))
+        assert layer._pumps  # the pop still waits in Redis, its loop about to end
+    finally:
+        loop.close()
+    assert async_to_sync(_send_and_receive)(layer)["number"] == 7
