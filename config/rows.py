@@ -15,7 +15,8 @@ UNNEST cannot take (an array column), keeps the ``VALUES`` form.
 from collections.abc import Sequence
 from functools import cache
 
-from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.core.exceptions import FieldDoesNotExist
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router, transaction
 from django.db.models import Model
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.signals import post_save, pre_save
@@ -121,4 +122,54 @@ def row_save_new(obj: Model) -> Model:
     with transaction.mark_for_rollback_on_error(using=using):
         rows_insert([obj], using=using)
     post_save.send(sender=cls, instance=obj, created=True, update_fields=None, raw=False, using=using)
+    return obj
+
+
+@cache
+def _update_layout(model: type[Model], names: tuple[str, ...], alias: str) -> tuple[tuple, str] | None:
+    """The fields ``names`` name (names or attnames) and the UPDATE of them by primary key; None where ``save``
+    must do it (a field that is not a plain column of the model's own table)."""
+    meta = model._meta
+    if meta.parents or meta.proxy:
+        return None
+    qn = connections[alias].ops.quote_name
+    fields = []
+    for name in names:
+        try:
+            field = meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if not field.concrete or field.primary_key or field.generated or field.many_to_many:
+            return None
+        fields.append(field)
+    assignments = ", ".join(f"{qn(field.column)} = %s" for field in fields)
+    # names from the model's own metadata only; the values are parameters
+    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(meta.pk.column)} = %s"  # noqa: S608
+    return tuple(fields), sql
+
+
+def row_save_fields(obj: Model, fields: Sequence[str]) -> Model:
+    """``obj.save(update_fields=fields)`` for a row already saved: the same router call, the same ``pre_save`` /
+    ``post_save`` signals and field ``pre_save`` stamps, the same UPDATE by primary key (and the same error when it
+    changes no row), from a statement built once per model and fields instead of the ORM's compiler. A value the
+    statement cannot write (an expression) goes through ``save``."""
+    cls = type(obj)
+    names = tuple(dict.fromkeys(fields))
+    layout = None if obj._state.adding or obj.pk is None else _update_layout(cls, names, DEFAULT_DB_ALIAS)
+    if layout is None or any(hasattr(getattr(obj, field.attname), "resolve_expression") for field in layout[0]):
+        obj.save(update_fields=names)
+        return obj
+    chosen, sql = layout
+    obj._prepare_related_fields_for_save(operation_name="save", fields=chosen)
+    using = router.db_for_write(cls, instance=obj)
+    update_fields = frozenset(names)
+    pre_save.send(sender=cls, instance=obj, raw=False, using=using, update_fields=update_fields)
+    connection = connections[using]
+    params = [field.get_db_prep_save(field.pre_save(obj, add=False), connection) for field in chosen]
+    with transaction.mark_for_rollback_on_error(using=using), connection.cursor() as cursor:
+        cursor.execute(sql, [*params, obj.pk])
+        if cursor.rowcount == 0:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+    obj._state.db = using
+    post_save.send(sender=cls, instance=obj, created=False, update_fields=update_fields, raw=False, using=using)
     return obj

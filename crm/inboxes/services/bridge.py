@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from config.errors import DomainError
+from config.rows import row_save_fields
 from config.savepoints import whole_step
 from contacts.models import Customer
 from contacts.services import customer_find_or_create_by_identity
@@ -114,7 +115,7 @@ def bridge_message_receive(
             message = Message.objects.filter(interaction=interaction).order_by("id").first()
             new_interaction = True
         receipt.interaction, receipt.message = interaction, message
-        receipt.save(update_fields=["interaction", "message"])
+        row_save_fields(receipt, ["interaction", "message"])
     return BridgeReceipt(interaction=interaction, message=message, created=True, new_interaction=new_interaction)
 
 

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from config.choices import Channel
 from config.errors import DomainError
+from config.rows import row_save_fields
 from config.savepoints import whole_step
 from crm.choices import InteractionStatus, MessageDirection
 from crm.interactions.models import Interaction, Message
@@ -270,7 +271,7 @@ def import_into(
     receipt.status = ReceiptStatus.NOISE if noise else ReceiptStatus.IMPORTED
     receipt.reason, receipt.raw = noise, None
     receipt.interaction, receipt.message = interaction, message
-    receipt.save(update_fields=fields)
+    row_save_fields(receipt, fields)  # the UPDATE from a statement built once per field list (config.rows)
 
 
 def _clean(text: str) -> str:

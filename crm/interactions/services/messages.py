@@ -13,7 +13,7 @@ from config import savepoints
 from config.audit import audit_batched, audit_known_before, audit_row_read
 from config.errors import DomainError
 from config.raw_rows import LockedRow
-from config.rows import row_save_new
+from config.rows import row_save_fields, row_save_new
 from crm.choices import OPEN_STATUSES, InteractionEventKind, InteractionStatus, MessageDirection
 
 from ..hooks import MESSAGE, Move, run_interaction_saving, run_message_saved, run_message_saving
@@ -102,8 +102,8 @@ def message_create(
                 now=now,
             )
             with audit_known_before(locked, read):
-                locked.save(
-                    update_fields=[*clock_fields, *run_interaction_saving(interaction=locked, move=move), "updated_at"]
+                row_save_fields(
+                    locked, [*clock_fields, *run_interaction_saving(interaction=locked, move=move), "updated_at"]
                 )
             for name in ("first_response_at", "next_response_from", *SLA_FIELDS):
                 setattr(interaction, name, getattr(locked, name))

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from config.audit import audit_known_before, audit_row_read
 from config.errors import IllegalTransition
 from config.raw_rows import LockedRow
+from config.rows import row_save_fields
 from crm.choices import (
     INTERACTION_TRANSITIONS,
     OWNED_STATUSES,
@@ -179,7 +180,7 @@ def transition(
             move=Move(kind=kind, from_status=from_status, to_status=to_status, changed=frozenset(fields), now=now),
         )
         with audit_known_before(locked, read):
-            locked.save(update_fields=list(dict.fromkeys(fields)))
+            row_save_fields(locked, fields)  # the UPDATE from a statement built once per field list
         _record_ownership(
             interaction_id=locked.pk,
             from_status=from_status,
