@@ -1,4 +1,6 @@
-"""``rows_insert``: append rows of one model in one plain ``INSERT … VALUES … RETURNING id``, for the hot paths.
+"""``rows_insert``: append rows of one model in one plain ``INSERT … VALUES … RETURNING id``, for the hot paths
+(``row_save_new``: one new row with ``save``'s signals; ``row_save_fields``: ``save(update_fields=…)``, its UPDATE
+built once per model and field list).
 
 What ``bulk_create`` writes (the same columns, ``pre_save`` stamps, value preparation and column defaults), without
 its machinery: on an API create, building the audit entries' and the events' two bulk INSERTs cost more CPU than
@@ -167,7 +169,7 @@ def row_save_fields(obj: Model, fields: Sequence[str]) -> Model:
     connection = connections[using]
     params = [field.get_db_prep_save(field.pre_save(obj, add=False), connection) for field in chosen]
     with transaction.mark_for_rollback_on_error(using=using), connection.cursor() as cursor:
-        cursor.execute(sql, [*params, obj.pk])
+        cursor.execute(sql, [*params, cls._meta.pk.get_db_prep_value(obj.pk, connection)])
         if cursor.rowcount == 0:
             raise DatabaseError("Save with update_fields did not affect any rows.")
     obj._state.db = using
