@@ -129,8 +129,9 @@ def header(message: object, name: str) -> str:
     raw_items = getattr(message, "raw_items", None)
     if raw_items is None:
         return ""
+    wanted = name.lower()
     for key, value in raw_items():
-        if key.lower() == name.lower():
+        if key.lower() == wanted:
             return decode_header_value(value)
     return ""
 

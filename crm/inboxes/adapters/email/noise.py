@@ -35,11 +35,12 @@ def auto_reason(message: EmailMessage, *, sender: str) -> str:
         precedence = header(message, name).strip().lower()
         if precedence in _BULK_PRECEDENCE:
             return f"{name}: {precedence}"
+    present = {key.lower() for key in message.keys()}  # noqa: SIM118  (a Message's names, read once)
     for name in _AUTO_FLAG_HEADERS:
-        if any(key.lower() == name.lower() for key in message.keys()):
+        if name.lower() in present:
             return f"{name} present"
     for name in _LIST_HEADERS:
-        if any(key.lower() == name.lower() for key in message.keys()):
+        if name.lower() in present:
             return f"{name} present (list or bulk mail)"
     if _ROBOT_SENDERS.match(sender):
         return f"sent by {sender.split('@', 1)[0]}"
