@@ -92,3 +92,18 @@ def test_a_status_move_records_old_and_new_status_without_reading_the_row_again(
     assert not old_values_reads, old_values_reads
     entry = AuditEntry.objects.get(object_id=str(interaction.pk), action="update")
     assert entry.changes["status"] == [InteractionStatus.QUEUED, InteractionStatus.ABANDONED]
+
+
+def test_a_field_update_records_old_and_new_values_without_reading_the_row_again():
+    # the API's PATCH (subject, priority, tags, category) locks and saves as a status move does
+    interaction = InteractionFactory(priority=Priority.NORMAL, subject="Printer")
+    ContentType.objects.get_for_model(Interaction)
+    with audit_context(source="system", actor="test"), CaptureQueriesContext(connection) as captured:
+        lifecycle.interaction_update(interaction=interaction, priority=Priority.URGENT, subject="Printer on fire")
+    # the lock's own read (config.raw_rows.LockedRow) is the only one: no ORM read of the old values after it
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "crm_interaction".')]
+    assert not reads, reads
+    entry = AuditEntry.objects.get(object_id=str(interaction.pk), action="update")
+    assert entry.changes["priority"] == [Priority.NORMAL, Priority.URGENT]
+    assert entry.changes["subject"] == "changed"  # personal text: the trail says it changed, not to what
+    assert Interaction.objects.get(pk=interaction.pk).subject == "Printer on fire"

@@ -18,7 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Agent
+from config.audit import audit_known_before, audit_row_read
 from config.errors import DomainError
+from config.rows import row_save_fields
 from crm.choices import InteractionEventKind, InteractionStatus
 
 from ..hooks import Move, run_interaction_saving
@@ -265,6 +267,7 @@ def interaction_update(
 
     with transaction.atomic():
         locked = LOCK_WITH_QUEUE.get(interaction.pk)
+        read = audit_row_read(locked)  # as locked: the audit trail need not read the row again before the save
         changed = {name: value for name, value in requested.items() if getattr(locked, name) != value}
         if not changed:
             return locked
@@ -283,7 +286,8 @@ def interaction_update(
                 now=timezone.now(),
             ),
         )
-        locked.save(update_fields=fields)
+        with audit_known_before(locked, read):
+            row_save_fields(locked, fields)  # as a status move saves (transitions.transition)
         log_event(
             interaction=locked,
             kind=Kind.UPDATED,
