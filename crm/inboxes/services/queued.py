@@ -9,14 +9,20 @@ After the commit a drain of the inbox is asked for (``request_drain``): one pend
 many mails arrive (a "drain pending" mark in Redis, ``SET NX``, cleared by the drain as it starts, before it
 reads: ``config.coalesced``, as for routing runs; the endpoint's process asks once for a burst of mails, from its
 requester thread, ``request_soon``). ``email_drain`` imports the inbox's queued
-receipts **in arrival order** (by id), a batch per transaction, each mail through the immediate import's own code
-(``inbound.import_into``): the receipt turns imported, noise or failed exactly as an immediate import would, and
-keeps its raw bytes only when failed. Order needs one drainer per inbox at a time: each batch transaction first
-takes the inbox's advisory lock, so a second drainer waits for the batch before it and then reads what is still
-queued (different inboxes drain in parallel). One mail that fails inside a batch is rolled back to its own
-savepoint and recorded failed with its reason; the others import. A worker killed mid-batch rolls the whole
-batch back: its receipts stay queued, and ``queued_sweep`` (beat) restarts the drain of any inbox whose queued
-mail waited more than ``STALE_SECONDS`` while no drainer holds its lock.
+receipts **each conversation in arrival order** (by id), a batch per transaction, each mail through the immediate
+import's own code (``inbound.import_into``): the receipt turns imported, noise or failed exactly as an immediate
+import would, and keeps its raw bytes only when failed. Several drainers of one inbox work side by side (a worker
+process each; a full first batch asks for another drain at once): a batch takes the oldest queued receipts no
+other drainer holds (``FOR UPDATE SKIP LOCKED``). What order must hold is causal: a mail that answers another
+(``In-Reply-To``/``References``) still queued before it, in another drainer's batch, is left queued, and its drainer
+waits (holding nothing) until that batch commits, then takes it in its next round — so a reply never starts an
+interaction of its own because its parent was being imported beside it. Mails of different conversations may
+commit in either order. Every drainer holds the inbox's advisory lock shared, which ``queued_sweep`` reads. Two
+batches that lock the same rows in opposite order (two replies to the same two interactions) are a deadlock
+PostgreSQL breaks by rolling one back: that batch is taken again. One mail that fails inside a batch is rolled
+back to its own savepoint and recorded failed with its reason; the others import. A worker killed mid-batch rolls
+the whole batch back: its receipts stay queued, and ``queued_sweep`` (beat) restarts the drain of any inbox whose
+queued mail waited more than ``STALE_SECONDS`` while no drainer holds its lock.
 
 "Arrival order" is the order of the receipts' ids: the order the endpoint answered in (two requests inserting
 at the same instant commit in either order; an MTA sends a reply only after the mail it answers).
@@ -32,12 +38,13 @@ from datetime import timedelta
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected
 
 from config.coalesced import CoalescedTask
 from config.savepoints import whole_step
 from crm.interactions.services import announced_together
 
-from ..adapters.base import MalformedMessage
+from ..adapters.base import MalformedMessage, ParsedInbound
 from ..adapters.email.parse import message_key_sender_and_named
 from ..models import InboundReceipt, Inbox, ReceiptStatus
 from ..selectors import inbox_with_queue
@@ -125,35 +132,74 @@ def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint", cached: 
 
 
 def email_drain(*, inbox_id: int, batch: int = BATCH, rounds: int = ROUNDS) -> int:
-    """Import the queued receipts of one inbox in arrival order, ``batch`` per transaction. Answers how many were
-    imported; queues a drain again when ``rounds`` batches were full (more may be waiting)."""
+    """Import the queued receipts of one inbox, ``batch`` per transaction, each conversation in arrival order.
+    Answers how many were imported; queues a drain again when more may be waiting.
+
+    Several drains of one inbox run side by side (each worker process one): a batch takes the oldest queued
+    receipts no other drainer holds (``SKIP LOCKED``), and a mail that answers one still queued before it in
+    another drainer's batch waits for that one (``_held_elsewhere``). A full first batch asks for another drain at
+    once, so a second worker process joins a backlog."""
     drained = 0
-    for _ in range(rounds):
-        with transaction.atomic():
-            with connection.cursor() as cursor:  # one drainer per inbox: the next waits for this batch's commit
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, inbox_id])
-            inbox = Inbox.objects.filter(pk=inbox_id).first()
-            if inbox is None:
-                return drained  # deleted, and its receipts with it
-            inbox = inbox_with_queue(inbox)  # from routing's per-process cache: not read again for each batch
-            receipts = list(
-                InboundReceipt.objects.select_for_update()
-                .filter(inbox_id=inbox_id, status=ReceiptStatus.QUEUED)
-                .order_by("id")[:batch]
-            )
-            # what the batch changes is announced once it commits, as one batch (one round of live events, one
-            # routing request), not mail by mail
-            with announced_together():
-                for receipt in receipts:
-                    receipt.inbox = inbox
-                    _import_one(receipt=receipt, inbox=inbox)
-        drained += len(receipts)
-        if len(receipts) < batch:
+    for round_ in range(rounds):
+        try:
+            done, full, waits = _drain_batch(inbox_id=inbox_id, batch=batch)
+        except OperationalError as exc:
+            if not isinstance(exc.__cause__, DeadlockDetected):
+                raise  # the database is gone: the batch rolled back and stays queued for the next drain
+            # two drainers' batches locked the same rows in opposite order; PostgreSQL chose this one to roll back
+            logger.info("queued mail of inbox %s: a batch met another drainer's in a deadlock; taken again", inbox_id)
+            continue
+        if done is None:
+            return drained  # the inbox was deleted, and its receipts with it
+        drained += done
+        if full and round_ == 0:  # a backlog: an idle worker process, if there is one, drains beside this one
+            _DRAINS.request_now(inbox_id, kwargs={"inbox_id": inbox_id})
+        if waits:  # outside any batch (no row of ours locked): until the other drainer's batch commits
+            with transaction.atomic():
+                list(InboundReceipt.objects.select_for_update().filter(pk__in=waits).values_list("pk", flat=True))
+        elif not full:
             return drained
     _DRAINS.request_now(
         inbox_id, kwargs={"inbox_id": inbox_id}
     )  # a backlog: queued again (unless a drain is pending already) behind the routing runs
     return drained
+
+
+def _drain_batch(*, inbox_id: int, batch: int) -> tuple[int | None, bool, list[int]]:
+    """One batch in one transaction: (mails imported, or None for a deleted inbox; whether the batch was full; the
+    receipts of other drainers that some of its mails wait for, left queued for the next round)."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # shared by every drainer: the sweep sees the inbox is being drained
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [_LOCK_CLASS, inbox_id])
+        inbox = Inbox.objects.filter(pk=inbox_id).first()
+        if inbox is None:
+            return None, False, []
+        inbox = inbox_with_queue(inbox)  # from routing's per-process cache: not read again for each batch
+        receipts = list(
+            InboundReceipt.objects.select_for_update(skip_locked=True)
+            .filter(inbox_id=inbox_id, status=ReceiptStatus.QUEUED)
+            .order_by("id")[:batch]
+        )
+        work = [(receipt, *_parse(receipt=receipt, inbox=inbox)) for receipt in receipts]
+        elsewhere = _held_elsewhere(inbox_id=inbox_id, work=work)
+        blockers: set[int] = set()
+        skipped: set[str] = set()  # keys of this batch's mails left for the next round
+        done = 0
+        # what the batch changes is announced once it commits, as one batch (one round of live events, one
+        # routing request), not mail by mail
+        with announced_together():
+            for receipt, parsed, failure in work:
+                if parsed is not None:
+                    answered = _answered_keys(parsed)
+                    held = {elsewhere[key] for key in answered if elsewhere.get(key, receipt.pk) < receipt.pk}
+                    if held or not skipped.isdisjoint(answered):  # answers a mail not imported yet
+                        blockers |= held
+                        skipped.add(receipt.key)
+                        continue
+                receipt.inbox = inbox
+                _import_one(receipt=receipt, inbox=inbox, parsed=parsed, failure=failure)
+                done += 1
+    return done, len(receipts) == batch, sorted(blockers)
 
 
 def queued_sweep(*, older_than: float = STALE_SECONDS) -> int:
@@ -189,14 +235,37 @@ def request_drain(*, inbox_id: int) -> None:
 # --- the steps -----------------------------------------------------------------------------------------------------
 
 
-def _import_one(*, receipt: InboundReceipt, inbox: Inbox) -> None:
+def _parse(*, receipt: InboundReceipt, inbox: Inbox) -> tuple[ParsedInbound | None, str]:
+    if receipt.raw is None:
+        return None, ERASED
+    return parse_for_inbox(inbox=inbox, raw=bytes(receipt.raw))
+
+
+def _answered_keys(parsed: ParsedInbound) -> set[str]:
+    """The receipt keys of the mails ``parsed`` answers (its References and In-Reply-To)."""
+    return {receipt_key(message_id=message_id, raw=b"") for message_id in parsed.thread_ids}
+
+
+def _held_elsewhere(*, inbox_id: int, work: list) -> dict[str, int]:
+    """Key → id of each queued receipt outside this batch that a mail of the batch answers (one query, none when
+    no mail of the batch answers anything): its drainer has not committed it yet, or it arrived late."""
+    answered = set().union(*(_answered_keys(parsed) for _, parsed, _ in work if parsed is not None))
+    if not answered:
+        return {}
+    return dict(
+        InboundReceipt.objects.filter(inbox_id=inbox_id, status=ReceiptStatus.QUEUED, key__in=answered)
+        .exclude(pk__in=[receipt.pk for receipt, _, _ in work])
+        .values_list("key", "pk")
+    )
+
+
+def _import_one(*, receipt: InboundReceipt, inbox: Inbox, parsed: ParsedInbound | None, failure: str) -> None:
     """One queued mail through the immediate import's code, in a savepoint of the batch's transaction."""
     if receipt.raw is None:  # erased (crm.privacy) while it waited: nothing left to import, nor to keep
         receipt.status, receipt.reason = ReceiptStatus.FAILED, ERASED
         receipt.save(update_fields=["status", "reason"])
         return
     raw = bytes(receipt.raw)
-    parsed, failure = parse_for_inbox(inbox=inbox, raw=raw)
     receipt.sender = (parsed.sender if parsed else "")[:254]
     receipt.participants = participants_of(inbox=inbox, parsed=parsed)
     also = ("sender", "participants")

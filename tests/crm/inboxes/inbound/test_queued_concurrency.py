@@ -3,6 +3,7 @@ threads, each with its own connection) import each mail once and in order; a dra
 mid-batch leaves its mails queued, and the sweep imports them once; one mail that fails in a batch is recorded
 failed while the others import. Failures come from PostgreSQL itself (a trigger, a terminated backend)."""
 
+import logging
 import threading
 import time
 import uuid
@@ -86,7 +87,7 @@ def _in_thread(target, errors: list):
     return thread
 
 
-def test_two_drainers_at_once_import_each_mail_once_and_in_order(queued):
+def test_two_drainers_at_once_share_the_work_and_keep_each_conversation_in_order(queued):
     threads, steps = 4, 8
     for step in range(steps):  # interleaved conversations; each reply arrives after the mail it answers
         for thread in range(threads):
@@ -101,15 +102,18 @@ def test_two_drainers_at_once_import_each_mail_once_and_in_order(queued):
         worker.join(60)
 
     assert not errors and sum(drained) == threads * steps
+    assert min(drained) > 0, "both drainers took batches (side by side, not one after the other)"
     assert Interaction.objects.count() == threads  # no reply ever came before the mail it answers
     assert not InboundReceipt.objects.exclude(status=ReceiptStatus.IMPORTED).exists()
     for interaction in Interaction.objects.all():
         bodies = list(interaction.messages.order_by("id").values_list("body", flat=True))
         number = interaction.subject.split()[-1]
         assert bodies == [f"thread {number} step {step}" for step in range(steps)]
-    # each receipt names its own message, created in the order the mails arrived
-    messages = list(InboundReceipt.objects.order_by("id").values_list("message_id", flat=True))
-    assert messages == sorted(messages) and len(set(messages)) == threads * steps
+    # each receipt names its own message; within a conversation, created in the order the mails arrived
+    for interaction in Interaction.objects.all():
+        receipts = InboundReceipt.objects.filter(interaction=interaction).order_by("id")
+        messages = list(receipts.values_list("message_id", flat=True))
+        assert messages == sorted(messages) and len(set(messages)) == steps
 
 
 def test_a_drain_whose_session_dies_mid_batch_leaves_its_mails_queued_for_the_sweep(queued, message_trigger, request):
@@ -193,3 +197,121 @@ def test_the_sweep_leaves_an_inbox_being_drained_alone_and_starts_the_others(que
     finally:
         drainer.close()
     drain_starting(inbox_id=other.pk)
+
+
+def _pid_sleeping(cursor, timeout: float = 20) -> int:
+    """The backend of the other connection stalled in the test's trigger (``pg_sleep``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND pid <> pg_backend_pid()")
+        row = cursor.fetchone()
+        if row:
+            return row[0]
+        time.sleep(0.02)
+    raise AssertionError("no drainer reached the stalled mail")
+
+
+def _status(key: str) -> str:
+    return InboundReceipt.objects.get(key=key).status
+
+
+def test_a_reply_whose_parent_another_drainer_is_importing_waits_for_it_and_joins_its_thread(queued, message_trigger):
+    message_trigger("IF NEW.body = 'thread 0 step 0' THEN PERFORM pg_sleep(2); END IF;")
+    for raw in (_chain(0, 0), _chain(0, 1), _chain(1, 0)):  # the parent, its reply, another customer's new mail
+        email_accept(inbox=queued, raw=raw)
+    errors: list = []
+    first = _in_thread(lambda: email_drain(inbox_id=queued.pk, batch=1, rounds=1), errors)  # takes the parent
+    with connection.cursor() as cursor:
+        _pid_sleeping(cursor)  # the parent's batch is open, its message being written
+        second = _in_thread(lambda: email_drain(inbox_id=queued.pk, batch=5, rounds=5), errors)
+        # side by side: the other customer's mail is imported while the parent's batch is still open
+        deadline = time.monotonic() + 10
+        while _status("t1-0@example.com") != ReceiptStatus.IMPORTED and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _status("t1-0@example.com") == ReceiptStatus.IMPORTED
+        assert _status("t0-0@example.com") == ReceiptStatus.QUEUED  # not committed yet
+        assert _status("t0-1@example.com") == ReceiptStatus.QUEUED  # the reply waits for its parent
+    first.join(20)
+    second.join(20)
+
+    assert not errors
+    assert Interaction.objects.count() == 2  # the reply started nothing of its own
+    thread = Interaction.objects.get(subject="Case 0")
+    assert list(thread.messages.order_by("id").values_list("body", flat=True)) == ["thread 0 step 0", "thread 0 step 1"]
+    assert set(InboundReceipt.objects.values_list("status", flat=True)) == {ReceiptStatus.IMPORTED}
+
+
+def test_two_batches_locking_two_threads_in_opposite_order_end_in_a_deadlock_and_both_import(
+    queued, message_trigger, caplog
+):
+    caplog.set_level(logging.INFO, logger="crm.inboxes.services.queued")
+    for thread in (1, 2):
+        email_accept(inbox=queued, raw=_chain(thread, 0))
+    assert email_drain(inbox_id=queued.pk) == 2  # two open conversations
+
+    def reply(thread: int, who: str) -> bytes:
+        parent = f"<t{thread}-0@example.com>"
+        return corpus.message(
+            sender=f"Customer {thread} <c{thread}@example.com>",
+            subject=f"Re: Case {thread}",
+            body=f"{who} answers {thread}",
+            message_id=f"<{who}-{thread}@example.com>",
+            headers={"In-Reply-To": parent, "References": parent},
+        ).as_bytes()
+
+    # the first drainer's batch answers thread 1 then 2, the second's thread 2 then 1; each stalls on its first
+    for raw in (reply(1, "a"), reply(2, "a"), reply(2, "b"), reply(1, "b")):
+        email_accept(inbox=queued, raw=raw)
+    message_trigger("IF NEW.body IN ('a answers 1', 'b answers 2') THEN PERFORM pg_sleep(1.5); END IF;")
+    errors: list = []
+    drained: list[int] = []
+
+    def drainer():
+        drained.append(email_drain(inbox_id=queued.pk, batch=2, rounds=3))
+
+    first = _in_thread(drainer, errors)
+    with connection.cursor() as cursor:
+        _pid_sleeping(cursor)  # the first batch holds thread 1
+        second = _in_thread(drainer, errors)
+    first.join(30)
+    second.join(30)
+
+    assert not errors and sorted(drained) == [2, 2]
+    assert "deadlock" in caplog.text  # PostgreSQL rolled one batch back, and its drainer took it again
+    for thread in (1, 2):
+        bodies = set(Interaction.objects.get(subject=f"Case {thread}").messages.values_list("body", flat=True))
+        assert bodies == {f"thread {thread} step 0", f"a answers {thread}", f"b answers {thread}"}
+    assert set(InboundReceipt.objects.values_list("status", flat=True)) == {ReceiptStatus.IMPORTED}
+
+
+def test_a_full_first_batch_asks_for_a_second_drain_to_work_beside_it(counted_queue):
+    from config.coalesced import flush_pending_requests
+
+    inbox = InboxFactory(settings=EmailAdapter.validate_settings({"address": corpus.SUPPORT, "import": "queued"}))
+    for thread in range(3):
+        email_accept(inbox=inbox, raw=_chain(thread, 0))
+    flush_pending_requests()
+    queued_before = counted_queue()
+    drain_starting(inbox_id=inbox.pk)  # the drain asked for by those mails starts
+    try:
+        assert email_drain(inbox_id=inbox.pk, batch=2, rounds=5) == 3  # a full batch of 2, then the last one
+
+        assert counted_queue() == queued_before + 1  # the help asked for after the first batch
+    finally:
+        drain_starting(inbox_id=inbox.pk)
+
+
+def test_a_last_batch_that_is_not_full_asks_for_nothing(counted_queue):
+    from config.coalesced import flush_pending_requests
+
+    inbox = InboxFactory(settings=EmailAdapter.validate_settings({"address": corpus.SUPPORT, "import": "queued"}))
+    email_accept(inbox=inbox, raw=_chain(0, 0))
+    flush_pending_requests()
+    queued_before = counted_queue()
+    drain_starting(inbox_id=inbox.pk)
+    try:
+        assert email_drain(inbox_id=inbox.pk, batch=2) == 1
+
+        assert counted_queue() == queued_before
+    finally:
+        drain_starting(inbox_id=inbox.pk)

@@ -27,6 +27,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 # Inside the batch's transaction: BEGIN, the inbox's advisory lock, the inbox, its queued receipts (locked), COMMIT.
 BATCH = 5
+# A batch in which a mail answers others: one more, once for the batch — which of the mails answered are still queued
+# outside it (another drainer's, to wait for; ``services.queued``).
+ANSWERING = 1
 # Per mail, in its savepoint: a new customer's mail — the customer found or created, the interaction, its two events
 # (one INSERT), its message, the receipt's outcome (and the mail's own savepoint and release); a reply — its thread
 # found and locked, its own lock, the message, the outcome (and the mail's savepoint and release). The inbox's queue
@@ -86,7 +89,7 @@ def test_a_drained_mail_costs_a_fixed_number_of_statements(queued, case):
     sql = [query["sql"] for query in captured.captured_queries]
     assert sql[0] == "BEGIN" and "COMMIT" in sql, _listing(sql)
     in_transaction = sql[: sql.index("COMMIT") + 1]
-    assert len(in_transaction) == BATCH + PER_MAIL[case], _listing(sql)
+    assert len(in_transaction) == BATCH + (ANSWERING if case == "reply" else 0) + PER_MAIL[case], _listing(sql)
     assert len(sql) - len(in_transaction) <= AFTER_COMMIT[case], _listing(sql)
     receipt = InboundReceipt.objects.get(key="q1@example.org")
     assert receipt.status == ReceiptStatus.IMPORTED
@@ -96,12 +99,15 @@ def test_a_drained_mail_costs_a_fixed_number_of_statements(queued, case):
 def test_a_batch_costs_its_fixed_statements_once_and_each_mail_its_own(queued):
     for n in range(1, 6):
         email_accept(inbox=queued, raw=_mail(n))
+    for n in range(6, 9):  # replies to mails of the same batch
+        email_accept(inbox=queued, raw=_mail(n, replying_to=n - 5))
 
     with CaptureQueriesContext(connection) as captured:
-        assert email_drain(inbox_id=queued.pk) == 5
+        assert email_drain(inbox_id=queued.pk) == 8
 
     sql = [query["sql"] for query in captured.captured_queries]
     in_transaction = sql[: sql.index("COMMIT") + 1]
-    assert len(in_transaction) == BATCH + 5 * PER_MAIL["new"], _listing(sql)
+    expected = BATCH + ANSWERING + 5 * PER_MAIL["new"] + 3 * PER_MAIL["reply"]
+    assert len(in_transaction) == expected, _listing(sql)
     assert len(sql) - len(in_transaction) <= AFTER_COMMIT["new"], _listing(sql)  # once per batch, not per mail
     assert Interaction.objects.count() == 6
