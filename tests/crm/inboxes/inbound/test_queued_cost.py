@@ -76,7 +76,17 @@ def test_accepting_a_queued_mail_is_one_statement(queued, post_mail):
     assert response.status_code == 202, response.content
     assert len(sql) == 1, _listing(sql)  # no read of the inbox (the cache) and no transaction around the INSERT
     assert sql[0].startswith('INSERT INTO "crm_inboundreceipt"') and "ON CONFLICT" in sql[0], _listing(sql)
+    # bound server-side: the raw mail travels as binary bytes, not as a hex literal in the statement's text
+    assert "$1" in sql[0] and "\\x" not in sql[0] and "c1@example.org" not in sql[0], _listing(sql)
     assert post_mail(queued, _mail(1)).status_code == 200  # a duplicate: still answered as one
+
+
+def test_the_raw_bytes_are_stored_as_they_came(queued, post_mail):
+    raw = _mail(7).replace(b"Hello", b"H\xe9llo \x00\xff\xfe") + b"\r\n\x00 trailing bytes \x80\x81"
+
+    assert post_mail(queued, raw).status_code == 202
+
+    assert bytes(InboundReceipt.objects.get(key="q7@example.org").raw) == raw
 
 
 @pytest.mark.parametrize("case", ["new", "reply"])
