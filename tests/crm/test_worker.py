@@ -105,11 +105,16 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def worker_process(tmp_path_factory, django_db_setup, django_db_blocker):
     """One worker for the module's tests (starting one takes seconds), on a queue of its own."""
+    yield from running_worker(tmp_path_factory, django_db_blocker, concurrency=1)
+
+
+def running_worker(tmp_path_factory, django_db_blocker, *, concurrency: int):
+    """A worker of ``concurrency`` prefork processes on a queue of its own, stopped when the generator ends."""
     queue = f"test-worker-{uuid.uuid4().hex[:12]}"
     tmp = tmp_path_factory.mktemp("worker")
     with django_db_blocker.unblock():
         env = _env(queue, tmp / "mail", instance=queue)
-    args = ["worker", "-Q", queue, "--concurrency", "1", "--pool", "prefork", "-l", "warning"]
+    args = ["worker", "-Q", queue, "--concurrency", str(concurrency), "--pool", "prefork", "-l", "warning"]
     process = start([*args, "--without-gossip", "--without-mingle", "--without-heartbeat"], env, tmp / "worker.log")
     process.queue, process.mail_dir, process.instance = queue, tmp / "mail", queue
     yield process

@@ -315,3 +315,19 @@ def test_a_last_batch_that_is_not_full_asks_for_nothing(counted_queue):
         assert counted_queue() == queued_before
     finally:
         drain_starting(inbox_id=inbox.pk)
+
+
+def test_the_sweep_sees_a_drainer_at_work_by_its_shared_lock(queued, message_trigger):
+    message_trigger("IF NEW.body = 'thread 0 step 0' THEN PERFORM pg_sleep(1); END IF;")
+    for thread in (0, 1):
+        email_accept(inbox=queued, raw=_chain(thread, 0))
+    errors: list = []
+    drainer = _in_thread(lambda: email_drain(inbox_id=queued.pk, batch=1, rounds=5), errors)
+    with connection.cursor() as cursor:
+        _pid_sleeping(cursor)  # a drainer is inside its batch; the other mail waits for its next round
+
+        assert queued_sweep(older_than=0) == 0  # no second drain started for an inbox being drained
+    drainer.join(20)
+
+    assert not errors
+    assert set(InboundReceipt.objects.values_list("status", flat=True)) == {ReceiptStatus.IMPORTED}
