@@ -38,6 +38,22 @@ def message(
     return mail
 
 
+def conversation(thread: int, step: int, *, prefix: str = "t") -> bytes:
+    """Mail ``step`` of conversation ``thread`` (one customer each): each one answers the one before (step 0
+    opens it, subject "Case <thread>"; its body "thread <thread> step <step>")."""
+    headers = {}
+    if step:
+        parent = f"<{prefix}{thread}-{step - 1}@example.com>"
+        headers = {"In-Reply-To": parent, "References": parent}
+    return message(
+        sender=f"Customer {thread} <c{thread}@example.com>",
+        subject=f"Case {thread}" if not step else f"Re: Case {thread}",
+        body=f"thread {thread} step {step}",
+        message_id=f"<{prefix}{thread}-{step}@example.com>",
+        headers=headers,
+    ).as_bytes()
+
+
 def alternative() -> bytes:
     """Gmail: multipart/alternative, text and HTML saying the same thing."""
     mail = message(body="Hello,\n\nthe invoice is wrong.\n")

@@ -58,19 +58,7 @@ def message_trigger():
         cursor.execute("DROP FUNCTION IF EXISTS test_queued_trap()")
 
 
-def _chain(thread: int, step: int) -> bytes:
-    """Mail ``step`` of conversation ``thread``: each one answers the one before (step 0 opens it)."""
-    headers = {}
-    if step:
-        parent = f"<t{thread}-{step - 1}@example.com>"
-        headers = {"In-Reply-To": parent, "References": parent}
-    return corpus.message(
-        sender=f"Customer {thread} <c{thread}@example.com>",
-        subject=f"Case {thread}" if not step else f"Re: Case {thread}",
-        body=f"thread {thread} step {step}",
-        message_id=f"<t{thread}-{step}@example.com>",
-        headers=headers,
-    ).as_bytes()
+_chain = corpus.conversation
 
 
 def _in_thread(target, errors: list):

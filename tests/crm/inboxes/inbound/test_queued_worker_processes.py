@@ -56,20 +56,6 @@ def writers():
         cursor.execute("DROP TABLE IF EXISTS test_message_writer")
 
 
-def _mail(conversation: int, step: int) -> bytes:
-    headers = {}
-    if step:
-        parent = f"<c{conversation}-{step - 1}@example.com>"
-        headers = {"In-Reply-To": parent, "References": parent}
-    return corpus.message(
-        sender=f"Customer {conversation} <customer{conversation}@example.com>",
-        subject=f"Case {conversation}" if not step else f"Re: Case {conversation}",
-        body=f"conversation {conversation} step {step}",
-        message_id=f"<c{conversation}-{step}@example.com>",
-        headers=headers,
-    ).as_bytes()
-
-
 def test_two_worker_processes_drain_a_backlog_side_by_side_and_keep_every_conversation(
     worker,  # noqa: F811
     publish_to,
@@ -83,7 +69,7 @@ def test_two_worker_processes_drain_a_backlog_side_by_side_and_keep_every_conver
     publish_to(f"{worker.queue}-nobody")  # a backlog: the mail's own drain requests go where no worker reads
     for step in range(STEPS):  # interleaved conversations, each reply after the mail it answers
         for conversation in range(CONVERSATIONS):
-            assert post_mail(inbox, _mail(conversation, step)).status_code == 202
+            assert post_mail(inbox, corpus.conversation(conversation, step, prefix="c")).status_code == 202
     flush_pending_requests()
     redis.Redis.from_url(django_settings.CELERY_BROKER_URL).delete(f"{worker.queue}-nobody")
     publish_to(worker.queue)
@@ -103,4 +89,4 @@ def test_two_worker_processes_drain_a_backlog_side_by_side_and_keep_every_conver
     for interaction in Interaction.objects.all():
         number = interaction.subject.split()[-1]
         bodies = list(interaction.messages.order_by("id").values_list("body", flat=True))
-        assert bodies == [f"conversation {number} step {step}" for step in range(STEPS)]
+        assert bodies == [f"thread {number} step {step}" for step in range(STEPS)]
