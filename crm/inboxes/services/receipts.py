@@ -4,8 +4,9 @@ Used by every import (the immediate e-mail import, the queued acceptance, the br
 
 The statement binds its parameters server-side (``server_bound_cursor``): the raw message goes to PostgreSQL as
 binary bytes, where Django's default client-side binding writes it into the SQL text as a hex literal twice its
-size, for PostgreSQL to parse back (``bench/email_accept_cpu.py``: about a quarter less time per INSERT, most of
-it PostgreSQL's, which shares the machine with the endpoint)."""
+size, for PostgreSQL to parse back. Measured in one process, the INSERTs of 3,000 bench mails one after another:
+0.62 → 0.44 ms each, wall clock, most of the difference PostgreSQL's (which shares the machine with the endpoint);
+the client's CPU 0.17 → 0.13 ms."""
 
 from __future__ import annotations
 
