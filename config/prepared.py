@@ -11,6 +11,10 @@ Measure before using it: a generic plan ignores the values, and for some stateme
 claim of waiting work took 300 ms instead of 1 with one). Only for statements whose SQL text is the same from call to
 call (values as parameters) and whose parameters PostgreSQL can type (cast them where it cannot). Behind a pooler in
 transaction mode, prepared statements need PgBouncer 1.21 or later (``max_prepared_statements``).
+
+``server_binding()`` only binds server-side, preparing nothing: for a statement carrying a large value, which
+client-side binding writes into the SQL text (bytes as a hex literal twice their size) for PostgreSQL to parse back,
+where server-side binding sends it apart, bytes as binary.
 """
 
 from collections.abc import Iterator
@@ -40,15 +44,30 @@ def prepared(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     PostgreSQL keeps the one plan it makes, which is the plan it would make each time: the planning is saved and
     nothing else changes. Statements with parameters get PostgreSQL's own choice (see ``generic_plan``).
     """
+    with _cursors(PreparingCursor, using) as raw:
+        if raw.prepare_threshold is None:
+            raw.prepare_threshold = ONLY_WHEN_ASKED
+        yield
+
+
+@contextmanager
+def server_binding(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """The cursors opened in the block bind their parameters server-side (Django's ``ServerBindingCursor``), still
+    wrapped as Django wraps its own (execute wrappers, query log, error translation); nothing is prepared."""
+    with _cursors(ServerBindingCursor, using):
+        yield
+
+
+@contextmanager
+def _cursors(factory: type, using: str):
+    """The connection's cursors made by ``factory`` in the block; the psycopg connection is yielded."""
     connection = connections[using]
     connection.ensure_connection()
     raw = connection.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = ONLY_WHEN_ASKED
     previous = raw.cursor_factory
-    raw.cursor_factory = PreparingCursor
+    raw.cursor_factory = factory
     try:
-        yield
+        yield raw
     finally:
         raw.cursor_factory = previous
 
