@@ -16,8 +16,10 @@ process each; a full first batch asks for another drain at once): a batch takes 
 other drainer holds (``FOR UPDATE SKIP LOCKED``). What order must hold is causal: a mail that answers another
 (``In-Reply-To``/``References``) still queued before it, in another drainer's batch, is left queued, and its drainer
 waits (holding nothing) until that batch commits, then takes it in its next round — so a reply never starts an
-interaction of its own because its parent was being imported beside it. Mails of different conversations may
-commit in either order. Every drainer holds the inbox's advisory lock shared, which ``queued_sweep`` reads. Two
+interaction of its own because its parent was being imported beside it. The other way round too: a mail stored
+after a queued mail that answers it (an MTA retried the first one later) is taken into the reply's batch (when no
+other drainer holds it) and imported before it (``_late_parents``, ``_in_answering_order``; two mails each naming
+the other, a forgery, go in arrival order). Mails of different conversations may commit in either order. Every drainer holds the inbox's advisory lock shared, which ``queued_sweep`` reads. Two
 batches that lock the same rows in opposite order (two replies to the same two interactions) are a deadlock
 PostgreSQL breaks by rolling one back: that batch is taken again. One mail that fails inside a batch is rolled
 back to its own savepoint and recorded failed with its reason; the others import. A worker killed mid-batch rolls
@@ -182,13 +184,17 @@ def _drain_batch(*, inbox_id: int, batch: int) -> tuple[int | None, bool, list[i
         )
         work = [(receipt, *_parse(receipt=receipt, inbox=inbox)) for receipt in receipts]
         elsewhere = _held_elsewhere(inbox_id=inbox_id, work=work)
+        late = _late_parents(work=work, elsewhere=elsewhere)
+        if late:  # stored after a mail of the batch that answers them: imported first, in this batch
+            work += [(receipt, *_parse(receipt=receipt, inbox=inbox)) for receipt in late]
+            elsewhere = _held_elsewhere(inbox_id=inbox_id, work=work)
         blockers: set[int] = set()
         skipped: set[str] = set()  # keys of this batch's mails left for the next round
         done = 0
         # what the batch changes is announced once it commits, as one batch (one round of live events, one
         # routing request), not mail by mail
         with announced_together():
-            for receipt, parsed, failure in work:
+            for receipt, parsed, failure in _in_answering_order(work):
                 if parsed is not None:
                     answered = _answered_keys(parsed)
                     held = {elsewhere[key] for key in answered if elsewhere.get(key, receipt.pk) < receipt.pk}
@@ -244,6 +250,44 @@ def _parse(*, receipt: InboundReceipt, inbox: Inbox) -> tuple[ParsedInbound | No
 def _answered_keys(parsed: ParsedInbound) -> set[str]:
     """The receipt keys of the mails ``parsed`` answers (its References and In-Reply-To)."""
     return {receipt_key(message_id=message_id, raw=b"") for message_id in parsed.thread_ids}
+
+
+def _late_parents(*, work: list, elsewhere: dict[str, int]) -> list[InboundReceipt]:
+    """The queued receipts outside the batch that a mail of it answers although they were stored after it (an MTA
+    that retried the first mail later), those no other drainer holds, locked (none asked for when there are none)."""
+    late = {
+        elsewhere[key]
+        for receipt, parsed, _ in work
+        if parsed is not None
+        for key in _answered_keys(parsed)
+        if elsewhere.get(key, 0) > receipt.pk
+    }
+    if not late:
+        return []
+    return list(
+        InboundReceipt.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=late, status=ReceiptStatus.QUEUED)
+        .order_by("id")
+    )
+
+
+def _in_answering_order(work: list) -> list:
+    """The batch's mails in arrival order, except that a mail comes after the mails of the batch it answers; a
+    forged cycle (two mails each answering the other) is broken by arrival order."""
+    pending = sorted(work, key=lambda item: item[0].pk)
+    waiting_for = {
+        item[0].pk: (_answered_keys(item[1]) if item[1] is not None else set()) & {other[0].key for other in work}
+        for item in pending
+    }
+    ordered: list = []
+    while pending:
+        # the oldest mail whose answered mails are imported (or not in this batch), else the oldest (a cycle)
+        index = next((i for i, item in enumerate(pending) if not waiting_for[item[0].pk] - {item[0].key}), 0)
+        item = pending.pop(index)
+        ordered.append(item)
+        for other in pending:
+            waiting_for[other[0].pk].discard(item[0].key)
+    return ordered
 
 
 def _held_elsewhere(*, inbox_id: int, work: list) -> dict[str, int]:

@@ -126,6 +126,38 @@ def test_a_reply_drained_with_its_original_joins_its_thread(queued, post_mail):
     }
 
 
+@pytest.mark.parametrize("batch", [1, 5], ids=["the original beyond the reply's batch", "both in one batch"])
+def test_a_reply_stored_before_its_original_still_joins_it(queued, post_mail, batch):
+    # an MTA retried the original later: its reply reached the queue first
+    for raw in (corpus.conversation(0, 1), corpus.conversation(1, 0), corpus.conversation(0, 0)):
+        assert post_mail(queued, raw).status_code == 202
+
+    assert email_drain(inbox_id=queued.pk, batch=batch, rounds=5) == 3
+
+    assert Interaction.objects.count() == 2  # the reply started nothing of its own
+    thread = Interaction.objects.get(subject="Case 0")
+    assert list(thread.messages.order_by("id").values_list("body", flat=True)) == ["thread 0 step 0", "thread 0 step 1"]
+    assert set(InboundReceipt.objects.values_list("status", flat=True)) == {ReceiptStatus.IMPORTED}
+
+
+def test_two_mails_each_answering_the_other_are_imported_once_each_in_arrival_order(queued, post_mail):
+    def forged(name: str, other: str) -> bytes:
+        return corpus.message(
+            subject="Loop",
+            body=name,
+            message_id=f"<{name}@example.com>",
+            headers={"In-Reply-To": f"<{other}@example.com>"},
+        ).as_bytes()
+
+    for raw in (forged("one", "two"), forged("two", "one")):
+        post_mail(queued, raw)
+
+    assert email_drain(inbox_id=queued.pk, batch=5) == 2
+
+    [interaction] = Interaction.objects.all()  # the first opened it, the second answers it
+    assert list(interaction.messages.order_by("id").values_list("body", flat=True)) == ["one", "two"]
+
+
 def test_a_duplicate_is_answered_200_and_stored_once(queued, post_mail):
     first = post_mail(queued, corpus.alternative())
     again = post_mail(queued, corpus.alternative())
