@@ -36,6 +36,7 @@ immediate import keys such a mail by the hash of its bytes: both end as one fail
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -182,11 +183,11 @@ def _drain_batch(*, inbox_id: int, batch: int) -> tuple[int | None, bool, list[i
             .filter(inbox_id=inbox_id, status=ReceiptStatus.QUEUED)
             .order_by("id")[:batch]
         )
-        work = [(receipt, *_parse(receipt=receipt, inbox=inbox)) for receipt in receipts]
+        work = [_Queued.read(receipt, inbox=inbox) for receipt in receipts]
         elsewhere = _held_elsewhere(inbox_id=inbox_id, work=work)
         late = _late_parents(work=work, elsewhere=elsewhere)
         if late:  # stored after a mail of the batch that answers them: imported first, in this batch
-            work += [(receipt, *_parse(receipt=receipt, inbox=inbox)) for receipt in late]
+            work += [_Queued.read(receipt, inbox=inbox) for receipt in late]
             elsewhere = _held_elsewhere(inbox_id=inbox_id, work=work)
         blockers: set[int] = set()
         skipped: set[str] = set()  # keys of this batch's mails left for the next round
@@ -194,16 +195,15 @@ def _drain_batch(*, inbox_id: int, batch: int) -> tuple[int | None, bool, list[i
         # what the batch changes is announced once it commits, as one batch (one round of live events, one
         # routing request), not mail by mail
         with announced_together():
-            for receipt, parsed, failure in _in_answering_order(work):
-                if parsed is not None:
-                    answered = _answered_keys(parsed)
-                    held = {elsewhere[key] for key in answered if elsewhere.get(key, receipt.pk) < receipt.pk}
-                    if held or not skipped.isdisjoint(answered):  # answers a mail not imported yet
-                        blockers |= held
-                        skipped.add(receipt.key)
-                        continue
+            for item in _in_answering_order(work):
+                receipt = item.receipt
+                held = {elsewhere[key] for key in item.answers if elsewhere.get(key, receipt.pk) < receipt.pk}
+                if held or not skipped.isdisjoint(item.answers):  # answers a mail not imported yet
+                    blockers |= held
+                    skipped.add(receipt.key)
+                    continue
                 receipt.inbox = inbox
-                _import_one(receipt=receipt, inbox=inbox, parsed=parsed, failure=failure)
+                _import_one(receipt=receipt, inbox=inbox, parsed=item.parsed, failure=item.failure)
                 done += 1
     return done, len(receipts) == batch, sorted(blockers)
 
@@ -241,27 +241,30 @@ def request_drain(*, inbox_id: int) -> None:
 # --- the steps -----------------------------------------------------------------------------------------------------
 
 
-def _parse(*, receipt: InboundReceipt, inbox: Inbox) -> tuple[ParsedInbound | None, str]:
-    if receipt.raw is None:
-        return None, ERASED
-    return parse_for_inbox(inbox=inbox, raw=bytes(receipt.raw))
+@dataclass(frozen=True)
+class _Queued:
+    """A queued receipt of the batch, parsed, with the receipt keys of the mails it answers (its References and
+    In-Reply-To; none when it cannot be read)."""
+
+    receipt: InboundReceipt
+    parsed: ParsedInbound | None
+    failure: str
+    answers: frozenset[str]
+
+    @classmethod
+    def read(cls, receipt: InboundReceipt, *, inbox: Inbox) -> _Queued:
+        if receipt.raw is None:  # erased while it waited (``_import_one`` records it)
+            return cls(receipt, None, ERASED, frozenset())
+        parsed, failure = parse_for_inbox(inbox=inbox, raw=bytes(receipt.raw))
+        ids = parsed.thread_ids if parsed is not None else ()
+        answers = frozenset(receipt_key(message_id=message_id, raw=b"") for message_id in ids) - {receipt.key}
+        return cls(receipt, parsed, failure, answers)
 
 
-def _answered_keys(parsed: ParsedInbound) -> set[str]:
-    """The receipt keys of the mails ``parsed`` answers (its References and In-Reply-To)."""
-    return {receipt_key(message_id=message_id, raw=b"") for message_id in parsed.thread_ids}
-
-
-def _late_parents(*, work: list, elsewhere: dict[str, int]) -> list[InboundReceipt]:
+def _late_parents(*, work: list[_Queued], elsewhere: dict[str, int]) -> list[InboundReceipt]:
     """The queued receipts outside the batch that a mail of it answers although they were stored after it (an MTA
     that retried the first mail later), those no other drainer holds, locked (none asked for when there are none)."""
-    late = {
-        elsewhere[key]
-        for receipt, parsed, _ in work
-        if parsed is not None
-        for key in _answered_keys(parsed)
-        if elsewhere.get(key, 0) > receipt.pk
-    }
+    late = {elsewhere[key] for item in work for key in item.answers if elsewhere.get(key, 0) > item.receipt.pk}
     if not late:
         return []
     return list(
@@ -271,34 +274,32 @@ def _late_parents(*, work: list, elsewhere: dict[str, int]) -> list[InboundRecei
     )
 
 
-def _in_answering_order(work: list) -> list:
+def _in_answering_order(work: list[_Queued]) -> list[_Queued]:
     """The batch's mails in arrival order, except that a mail comes after the mails of the batch it answers; a
     forged cycle (two mails each answering the other) is broken by arrival order."""
-    pending = sorted(work, key=lambda item: item[0].pk)
-    waiting_for = {
-        item[0].pk: (_answered_keys(item[1]) if item[1] is not None else set()) & {other[0].key for other in work}
-        for item in pending
-    }
-    ordered: list = []
+    pending = sorted(work, key=lambda item: item.receipt.pk)
+    in_batch = {item.receipt.key for item in work}
+    waiting_for = {item.receipt.pk: set(item.answers & in_batch) for item in pending}
+    ordered: list[_Queued] = []
     while pending:
         # the oldest mail whose answered mails are imported (or not in this batch), else the oldest (a cycle)
-        index = next((i for i, item in enumerate(pending) if not waiting_for[item[0].pk] - {item[0].key}), 0)
+        index = next((i for i, item in enumerate(pending) if not waiting_for[item.receipt.pk]), 0)
         item = pending.pop(index)
         ordered.append(item)
         for other in pending:
-            waiting_for[other[0].pk].discard(item[0].key)
+            waiting_for[other.receipt.pk].discard(item.receipt.key)
     return ordered
 
 
-def _held_elsewhere(*, inbox_id: int, work: list) -> dict[str, int]:
+def _held_elsewhere(*, inbox_id: int, work: list[_Queued]) -> dict[str, int]:
     """Key → id of each queued receipt outside this batch that a mail of the batch answers (one query, none when
     no mail of the batch answers anything): its drainer has not committed it yet, or it arrived late."""
-    answered = set().union(*(_answered_keys(parsed) for _, parsed, _ in work if parsed is not None))
+    answered = frozenset().union(*(item.answers for item in work))
     if not answered:
         return {}
     return dict(
         InboundReceipt.objects.filter(inbox_id=inbox_id, status=ReceiptStatus.QUEUED, key__in=answered)
-        .exclude(pk__in=[receipt.pk for receipt, _, _ in work])
+        .exclude(pk__in=[item.receipt.pk for item in work])
         .values_list("key", "pk")
     )
 
