@@ -12,9 +12,10 @@ claim of waiting work took 300 ms instead of 1 with one). Only for statements wh
 call (values as parameters) and whose parameters PostgreSQL can type (cast them where it cannot). Behind a pooler in
 transaction mode, prepared statements need PgBouncer 1.21 or later (``max_prepared_statements``).
 
-``server_binding()`` only binds server-side, preparing nothing: for a statement carrying a large value, which
-client-side binding writes into the SQL text (bytes as a hex literal twice their size) for PostgreSQL to parse back,
-where server-side binding sends it apart, bytes as binary.
+``prepared()`` prepares the statements of its block, once per connection, without changing the plan setting: for a
+hot statement run on its own (no transaction needed), such as the import receipt's ``INSERT`` (``crm.inboxes.services
+.receipts``), whose values then go apart from the SQL text too (bytes as binary, where client-side binding writes
+them into the text as a hex literal twice their size for PostgreSQL to parse back).
 """
 
 from collections.abc import Iterator
@@ -35,6 +36,13 @@ class PreparingCursor(ServerBindingCursor):
     def execute(self, query, params=None, *, prepare=None, binary=None):
         return super().execute(query, params, prepare=True, binary=binary)
 
+    def _send_query_prepared(self, name, pgq, *, binary=None):
+        super()._send_query_prepared(name, pgq, binary=binary)
+        # psycopg keeps the statement it ran for Django's query log (``last_executed_query``: the SQL with its ``$n``
+        # placeholders) only when it is not prepared; without this, a prepared one is logged as "QUERY = … - PARAMS
+        # = …" (psycopg's private method, pinned with psycopg in requirements.txt; tests/test_prepared.py reads it)
+        self._query = pgq
+
 
 @contextmanager
 def prepared(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
@@ -47,14 +55,6 @@ def prepared(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     with _cursors(PreparingCursor, using) as raw:
         if raw.prepare_threshold is None:
             raw.prepare_threshold = ONLY_WHEN_ASKED
-        yield
-
-
-@contextmanager
-def server_binding(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
-    """The cursors opened in the block bind their parameters server-side (Django's ``ServerBindingCursor``), still
-    wrapped as Django wraps its own (execute wrappers, query log, error translation); nothing is prepared."""
-    with _cursors(ServerBindingCursor, using):
         yield
 
 

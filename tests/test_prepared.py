@@ -1,12 +1,12 @@
 """``config.prepared``: ``generic_plan``'s statements are prepared once and run on a generic plan, with the same
 answers as Django's own cursors; outside a transaction it refuses (its plan setting is the transaction's).
 ``prepared``'s statements without parameters are prepared once and keep their plan; the router's claim is one.
-``server_binding``'s statements send their values apart from the SQL text, bytes as binary, and stay Django's."""
+and send their values apart from the SQL text, bytes as binary, still logged and translated as Django's."""
 
 import pytest
 from django.db import connection, transaction
 
-from config.prepared import generic_plan, prepared, server_binding
+from config.prepared import generic_plan, prepared
 from crm.routing.services.router import route_next
 from tests.agents.factories import AgentFactory
 from tests.crm.factories import InteractionFactory, QueueFactory
@@ -74,7 +74,7 @@ def test_the_router_claims_waiting_work_with_one_prepared_statement():
         assert cursor.fetchall() == [(3,)]  # one claim statement, prepared once, run for each decision
 
 
-def test_server_binding_sends_values_apart_from_the_text_and_stays_djangos():
+def test_prepared_statements_send_values_apart_from_the_text_and_stay_djangos():
     from django.db import IntegrityError
     from django.test.utils import CaptureQueriesContext
 
@@ -83,7 +83,7 @@ def test_server_binding_sends_values_apart_from_the_text_and_stays_djangos():
         cursor.execute("CREATE TEMPORARY TABLE test_binding (id int PRIMARY KEY, raw bytea)")
     client_side = type(connection.connection.cursor())
 
-    with CaptureQueriesContext(connection) as captured, server_binding(), connection.cursor() as cursor:
+    with CaptureQueriesContext(connection) as captured, prepared(), connection.cursor() as cursor:
         cursor.execute("INSERT INTO test_binding VALUES (%s, %s) RETURNING raw", [1, raw])
         assert bytes(cursor.fetchone()[0]) == raw
         with pytest.raises(IntegrityError):  # psycopg's error, translated as Django's cursors translate it

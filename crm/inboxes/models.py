@@ -65,7 +65,8 @@ class ReceiptStatus(models.TextChoices):
 class InboundReceipt(models.Model):
     """One thing that arrived at an inbox, once: the import log and the de-duplication key."""
 
-    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="receipts")
+    # no index of its own: the unique (inbox, key) starts with it
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="receipts", db_index=False)
     key = models.CharField(max_length=300, help_text="the Message-ID (or a synthetic key) of what arrived")
     status = models.CharField(max_length=16, choices=ReceiptStatus.choices)
     reason = models.TextField(blank=True)
@@ -78,10 +79,13 @@ class InboundReceipt(models.Model):
     # Everyone the message names (From, Reply-To, To, Cc) but the inbox itself: the thread's participants, whose
     # "[#id]" in a subject is trusted to name their interaction (crm.inboxes.services.threads).
     participants = ArrayField(models.CharField(max_length=254), default=list, blank=True)
+    # indexed where set (Meta): a mail is stored without them (the queued endpoint's INSERT writes no entry for them)
     interaction = models.ForeignKey(
-        "crm.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "crm.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
-    message = models.ForeignKey("crm.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.ForeignKey(
+        "crm.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     received_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=1)
 
@@ -96,6 +100,13 @@ class InboundReceipt(models.Model):
             ),
             # the queued imports' drain (an inbox's, in arrival order) and the beat's sweep: only queued rows
             models.Index(fields=["inbox", "id"], name="inbound_receipt_queued", condition=models.Q(status="queued")),
+            # what an interaction or message was imported from (and their deletion's SET NULL)
+            models.Index(
+                fields=["interaction"],
+                name="inbound_receipt_interaction",
+                condition=models.Q(interaction__isnull=False),
+            ),
+            models.Index(fields=["message"], name="inbound_receipt_message", condition=models.Q(message__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -2,19 +2,33 @@
 delivered twice (an MTA's retry, Twilio's, two IMAP pollers) is stored once, with no savepoint and no read first.
 Used by every import (the immediate e-mail import, the queued acceptance, the bridged channels).
 
-The statement binds its parameters server-side (``config.prepared.server_binding``): the raw message goes to PostgreSQL as
-binary bytes, where Django's default client-side binding writes it into the SQL text as a hex literal twice its
-size, for PostgreSQL to parse back. Measured in one process, the INSERTs of 3,000 bench mails one after another:
-0.62 → 0.44 ms each, wall clock, most of the difference PostgreSQL's (which shares the machine with the endpoint);
-the client's CPU 0.17 → 0.13 ms."""
+The statement is prepared, once per database connection (``config.prepared.prepared``: bound server-side): the raw
+message goes to PostgreSQL as binary bytes, where Django's default client-side binding writes it into the SQL text
+as a hex literal twice its size, for PostgreSQL to parse back; and PostgreSQL plans the statement once per
+connection instead of once per mail (the plan of an ``INSERT … SELECT … WHERE EXISTS`` costs about as much as the
+row). Its values are the receipt's attributes as they are (psycopg adapts ``str``, ``int``, ``bytes``, a list of
+``str``, an aware ``datetime`` and ``None`` itself): the receipt has no field whose value Django changes on saving
+(no ``auto_now``, no custom field; ``tests/crm/inboxes/inbound/test_queued_cost.py`` reads a row back field by
+field). Measured in one process, the INSERTs of 2,000 receipts one after another (``bench/email_accept_cpu.py``'s
+mails), wall clock (PostgreSQL's share included) and the client's CPU:
+
+=====================================================  ============  ===========
+the receipt's INSERT                                    wall          client CPU
+=====================================================  ============  ===========
+client-side binding (Django's default)                 0.62 ms       0.17 ms
+bound server-side, values through ``get_db_prep_save``   0.52–0.57 ms  0.15–0.18 ms
+prepared, the attributes as they are                    0.37–0.38 ms  0.13 ms
+the bench's bare ``INSERT`` of the raw bytes alone      0.32–0.33 ms  0.09–0.10 ms
+=====================================================  ============  ===========
+"""
 
 from __future__ import annotations
 
 import functools
 
-from django.db import connection, models
+from django.db import connection
 
-from config.prepared import server_binding
+from config.prepared import prepared
 
 from ..models import InboundReceipt, Inbox
 
@@ -26,14 +40,10 @@ def insert_unless_present(receipt: InboundReceipt, *, while_token: str | None = 
     ``while_token``: and only while the receipt's inbox is active with that secret token, checked by the INSERT
     itself (a caller that read the inbox from a cache that may lag a change: ``queued.email_accept``)."""
     fields, sql = _insert_statement(guarded=while_token is not None)
-    values = [
-        # the raw bytes as they are: psycopg adapts bytes itself, faster than through Django's Binary() wrapper
-        getattr(receipt, field.attname) if raw else field.get_db_prep_save(field.pre_save(receipt, True), connection)
-        for field, raw in fields
-    ]
+    values = [getattr(receipt, attname) for attname in fields]
     if while_token is not None:
         values += [receipt.inbox_id, while_token]
-    with server_binding(), connection.cursor() as cursor:
+    with prepared(), connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
     if row is None:
@@ -44,8 +54,8 @@ def insert_unless_present(receipt: InboundReceipt, *, while_token: str | None = 
 
 
 @functools.cache
-def _insert_statement(*, guarded: bool = False) -> tuple[list, str]:
-    """The receipt's fields (each with whether it is the binary one) and its ``INSERT … ON CONFLICT DO NOTHING``,
+def _insert_statement(*, guarded: bool = False) -> tuple[list[str], str]:
+    """The receipt's fields (their attribute names) and its ``INSERT … ON CONFLICT DO NOTHING``,
     built once per process (every queued mail runs it). ``guarded``: ``INSERT … SELECT … WHERE EXISTS`` the
     receipt's inbox, active, with the token given as the last parameter (after the inbox's id)."""
     meta, quote = InboundReceipt._meta, connection.ops.quote_name
@@ -65,4 +75,4 @@ def _insert_statement(*, guarded: bool = False) -> tuple[list, str]:
         f"INSERT INTO {quote(meta.db_table)} ({columns}) {values}"  # noqa: S608
         f" ON CONFLICT ON CONSTRAINT {quote(RECEIPT_ONCE)} DO NOTHING RETURNING {quote(meta.pk.column)}"
     )  # (the names are the model's own)
-    return [(field, isinstance(field, models.BinaryField)) for field in fields], sql
+    return [field.attname for field in fields], sql

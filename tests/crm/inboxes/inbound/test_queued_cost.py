@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from crm.inboxes.adapters.email import EmailAdapter
 from crm.inboxes.models import InboundReceipt, ReceiptStatus
 from crm.inboxes.services.queued import drain_starting, email_accept, email_drain
+from crm.inboxes.services.receipts import insert_unless_present
 from crm.interactions.models import Interaction
 from crm.routing.services.triggers import routing_run_starting
 from tests.crm.inboxes.email import corpus
@@ -76,7 +77,7 @@ def test_accepting_a_queued_mail_is_one_statement(queued, post_mail):
     assert response.status_code == 202, response.content
     assert len(sql) == 1, _listing(sql)  # no read of the inbox (the cache) and no transaction around the INSERT
     assert sql[0].startswith('INSERT INTO "crm_inboundreceipt"') and "ON CONFLICT" in sql[0], _listing(sql)
-    # bound server-side: the raw mail travels as binary bytes, not as a hex literal in the statement's text
+    # prepared (bound server-side): the raw mail travels as binary bytes, not as a hex literal in the statement's text
     assert "$1" in sql[0] and "\\x" not in sql[0] and "c1@example.org" not in sql[0], _listing(sql)
     assert post_mail(queued, _mail(1)).status_code == 200  # a duplicate: still answered as one
 
@@ -87,6 +88,29 @@ def test_the_raw_bytes_are_stored_as_they_came(queued, post_mail):
     assert post_mail(queued, raw).status_code == 202
 
     assert bytes(InboundReceipt.objects.get(key="q7@example.org").raw) == raw
+
+
+def test_the_prepared_insert_stores_every_field_as_the_orm_would(queued):
+    """The receipt's INSERT binds the attributes as they are (no ``get_db_prep_save``): each column read back equals
+    what Django's own ``save()`` writes for the same receipt."""
+    from django.utils import timezone
+
+    def receipt(key: str) -> InboundReceipt:
+        return InboundReceipt(
+            inbox=queued, key=key, status=ReceiptStatus.QUEUED, reason="", raw=b"\x00raw\xff", size=5,
+            source="endpoint", sender="c9@example.org", participants=["c9@example.org", "cc@example.org"],
+            received_at=timezone.now(), attempts=1,
+        )  # fmt: skip
+
+    ours, django = receipt("ours@example.org"), receipt("django@example.org")
+    django.received_at = ours.received_at
+    assert insert_unless_present(ours, while_token=queued.token)
+    django.save()
+    columns = [field.attname for field in InboundReceipt._meta.concrete_fields if not field.primary_key]
+    stored = {row["key"]: row for row in InboundReceipt.objects.filter(pk__in=[ours.pk, django.pk]).values(*columns)}
+    assert stored["ours@example.org"] | {"key": None} == stored["django@example.org"] | {"key": None}
+    assert stored["ours@example.org"]["status"] == "queued"  # the choice's value, not the enum's name
+    assert bytes(stored["ours@example.org"]["raw"]) == b"\x00raw\xff"
 
 
 @pytest.mark.parametrize("case", ["new", "reply"])
