@@ -18,8 +18,8 @@ other drainer holds (``FOR UPDATE SKIP LOCKED``). What order must hold is causal
 waits (holding nothing) until that batch commits, then takes it in its next round — so a reply never starts an
 interaction of its own because its parent was being imported beside it. The other way round too: a mail stored
 after a queued mail that answers it (an MTA retried the first one later) is taken into the reply's batch (when no
-other drainer holds it) and imported before it (``_late_parents``, ``_in_answering_order``; two mails each naming
-the other, a forgery, go in arrival order). Mails of different conversations may commit in either order. Every drainer holds the inbox's advisory lock shared, which ``queued_sweep`` reads. Two
+other drainer holds it; else the reply waits for it) and imported before it (``_late_parents``,
+``_in_answering_order``; two mails each naming the other, a forgery, go in arrival order). Mails of different conversations may commit in either order. Every drainer holds the inbox's advisory lock shared, which ``queued_sweep`` reads. Two
 batches that lock the same rows in opposite order (two replies to the same two interactions) are a deadlock
 PostgreSQL breaks by rolling one back: that batch is taken again. One mail that fails inside a batch is rolled
 back to its own savepoint and recorded failed with its reason; the others import. A worker killed mid-batch rolls
@@ -197,7 +197,9 @@ def _drain_batch(*, inbox_id: int, batch: int) -> tuple[int | None, bool, list[i
         with announced_together():
             for item in _in_answering_order(work):
                 receipt = item.receipt
-                held = {elsewhere[key] for key in item.answers if elsewhere.get(key, receipt.pk) < receipt.pk}
+                # answered mails still queued outside the batch: earlier ones another drainer has not committed,
+                # and late ones (``_late_parents``) another drainer holds
+                held = {elsewhere[key] for key in item.answers if key in elsewhere}
                 if held or not skipped.isdisjoint(item.answers):  # answers a mail not imported yet
                     blockers |= held
                     skipped.add(receipt.key)
@@ -263,7 +265,8 @@ class _Queued:
 
 def _late_parents(*, work: list[_Queued], elsewhere: dict[str, int]) -> list[InboundReceipt]:
     """The queued receipts outside the batch that a mail of it answers although they were stored after it (an MTA
-    that retried the first mail later), those no other drainer holds, locked (none asked for when there are none)."""
+    that retried the first mail later), those no other drainer holds, locked (none asked for when there are none).
+    One another drainer holds stays in ``elsewhere``: the mail answering it waits for it, as for an earlier one."""
     late = {elsewhere[key] for item in work for key in item.answers if elsewhere.get(key, 0) > item.receipt.pk}
     if not late:
         return []

@@ -11,7 +11,7 @@ import uuid
 import pytest
 import redis
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from crm.inboxes.adapters.email import EmailAdapter
@@ -114,7 +114,10 @@ def test_a_drain_whose_session_dies_mid_batch_leaves_its_mails_queued_for_the_sw
         deadline = time.monotonic() + 20
         pid = None
         while pid is None and time.monotonic() < deadline:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND pid <> pg_backend_pid()")
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND pid <> pg_backend_pid()"
+                " AND datname = current_database()"
+            )
             row = cursor.fetchone()
             pid = row and row[0]
             time.sleep(0.05)
@@ -191,7 +194,10 @@ def _pid_sleeping(cursor, timeout: float = 20) -> int:
     """The backend of the other connection stalled in the test's trigger (``pg_sleep``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND pid <> pg_backend_pid()")
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND pid <> pg_backend_pid()"
+            " AND datname = current_database()"
+        )
         row = cursor.fetchone()
         if row:
             return row[0]
@@ -225,6 +231,46 @@ def test_a_reply_whose_parent_another_drainer_is_importing_waits_for_it_and_join
     assert not errors
     assert Interaction.objects.count() == 2  # the reply started nothing of its own
     thread = Interaction.objects.get(subject="Case 0")
+    assert list(thread.messages.order_by("id").values_list("body", flat=True)) == ["thread 0 step 0", "thread 0 step 1"]
+    assert set(InboundReceipt.objects.values_list("status", flat=True)) == {ReceiptStatus.IMPORTED}
+
+
+def test_a_reply_whose_late_original_another_drainer_holds_waits_for_it_and_joins_its_thread(queued):
+    # the reply is stored first (an MTA retried the original later); another drainer's batch holds the original —
+    # here a transaction holding its row locked, as a batch does — so this drainer cannot take it into its batch
+    email_accept(inbox=queued, raw=_chain(0, 1))
+    original = email_accept(inbox=queued, raw=_chain(0, 0))
+    errors: list = []
+    held, release = threading.Event(), threading.Event()
+
+    def other_drainer():
+        with transaction.atomic():
+            list(InboundReceipt.objects.select_for_update().filter(pk=original.pk))
+            held.set()
+            release.wait(10)
+
+    holder = _in_thread(other_drainer, errors)
+    assert held.wait(10)
+    drainer = _in_thread(lambda: email_drain(inbox_id=queued.pk, batch=5, rounds=3), errors)
+    with connection.cursor() as cursor:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the drainer, its batch committed, waits for the original's row
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.02)
+        else:
+            raise AssertionError("the drainer never waited for the original")
+    assert _status("t0-1@example.com") == ReceiptStatus.QUEUED  # the reply did not go first
+    release.set()
+    holder.join(20)
+    drainer.join(20)
+
+    assert not errors
+    assert Interaction.objects.count() == 1  # the reply started nothing of its own
+    thread = Interaction.objects.get()
     assert list(thread.messages.order_by("id").values_list("body", flat=True)) == ["thread 0 step 0", "thread 0 step 1"]
     assert set(InboundReceipt.objects.values_list("status", flat=True)) == {ReceiptStatus.IMPORTED}
 
