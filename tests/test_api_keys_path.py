@@ -67,13 +67,11 @@ def test_pages_and_login_keep_the_browser_middleware_and_axes_still_locks_login_
 # --- the providers' inbound calls: straight to their view (InboundShortcutMiddleware) ----------------------------
 
 
-def _post_mail(client, inbox, **extra):
-    from django.urls import reverse
-
+def _post_mail(client, inbox, body: bytes | None = None, **extra):
     from tests.crm.inboxes.email import corpus
 
-    url = reverse("inboxes:email-inbound", args=[inbox.token])
-    return client.generic("POST", url, corpus.message().as_bytes(), content_type="message/rfc822", **extra)
+    url = f"/inbound/email/{inbox.token}/"
+    return client.generic("POST", url, body or corpus.message().as_bytes(), content_type="message/rfc822", **extra)
 
 
 @pytest.fixture
@@ -146,3 +144,29 @@ def test_an_inbound_call_through_the_asgi_handler_takes_the_same_short_way(email
     assert response.json()["status"] == "imported"
     assert "X-Frame-Options" not in response.headers and response["X-Request-ID"]
     assert InboundReceipt.objects.filter(inbox=email_inbox).count() == 1
+
+
+def test_an_inbound_path_is_resolved_once_per_process_and_again_for_a_new_url_configuration(email_inbox, settings):
+    """``_resolved`` keeps each inbound path's match (an inbox's mails all go to one URL), keyed by Django's resolver:
+    a changed URL configuration is resolved afresh."""
+    from django.urls import path
+
+    from config.api_keys_path import _resolved
+    from tests.crm.inboxes.email import corpus
+
+    client = Client()
+    _resolved.cache_clear()
+    first = _post_mail(client, email_inbox, body=corpus.message(message_id="<r1@example.org>").as_bytes())
+    second = _post_mail(client, email_inbox, body=corpus.message(message_id="<r2@example.org>").as_bytes())
+    assert [first.status_code, second.status_code] == [201, 201]
+    assert first.wsgi_request.resolver_match is second.wsgi_request.resolver_match  # resolved once
+    assert _resolved.cache_info().misses == 1
+
+    def elsewhere(request, token):
+        from django.http import JsonResponse
+
+        return JsonResponse({"token": token})
+
+    settings.ROOT_URLCONF = type("Urls", (), {"urlpatterns": [path("inbound/email/<str:token>/", elsewhere)]})
+    moved = _post_mail(client, email_inbox)
+    assert moved.json() == {"token": email_inbox.token}  # the new configuration's view, not the kept match

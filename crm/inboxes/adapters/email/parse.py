@@ -19,7 +19,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from crm.inboxes.adapters.base import MalformedMessage, ParsedInbound
 from crm.inboxes.adapters.email.compose import ticket_id_from_subject
-from crm.inboxes.adapters.email.decoding import decode_header_value, header, unescape_surrogates
+from crm.inboxes.adapters.email.decoding import decode_header_value, unescape_surrogates
 from crm.inboxes.adapters.email.html import sanitize_html
 from crm.inboxes.adapters.email.mime import Limits, walk
 from crm.inboxes.adapters.email.noise import auto_reason, bounce_info, looks_like_bounce
@@ -104,18 +104,16 @@ def message_key_sender_and_named(raw: bytes) -> tuple[str, str, tuple[str, ...]]
     finds it while it waits."""
     raw = _message_bytes(raw)
     try:
-        message: EmailMessage = BytesHeaderParser(policy=POLICY).parsebytes(_head(raw))  # type: ignore[assignment]
-        if not list(message.raw_items()):
-            raise MalformedMessage("no header found: not an RFC 822 message")
-        _, sender = _sender(message)
-        reply_to = _addresses(message, "Reply-To")
+        headers = _Headers(BytesHeaderParser(policy=POLICY).parsebytes(_head(raw)))
+        _, sender = _sender(headers)
+        reply_to = headers.addresses("Reply-To")
         named = (
             sender,
             reply_to[0][1] if reply_to else "",
-            *(address for _, address in _addresses(message, "To")),
-            *(address for _, address in _addresses(message, "Cc")),
+            *(address for _, address in headers.addresses("To")),
+            *(address for _, address in headers.addresses("Cc")),
         )
-        return _first_id(header(message, "Message-ID")) or _synthetic_id(raw), sender, named
+        return _first_id(headers.first("Message-ID")) or _synthetic_id(raw), sender, named
     except MalformedMessage:
         raise
     except Exception as exc:
@@ -132,21 +130,20 @@ def _head(raw: bytes) -> bytes:
 
 def _parse(raw: bytes, own_domain: str | None, limits: Limits) -> ParsedInbound:
     message: EmailMessage = BytesParser(policy=POLICY).parsebytes(raw)  # type: ignore[assignment]
-    if not list(message.raw_items()):
-        raise MalformedMessage("no header found: not an RFC 822 message")
-    sender_name, sender = _sender(message)
-    subject = header(message, "Subject")
-    message_id = _first_id(header(message, "Message-ID"))
+    headers = _Headers(message)
+    sender_name, sender = _sender(headers)
+    subject = headers.first("Subject")
+    message_id = _first_id(headers.first("Message-ID"))
     body = walk(message, limits)
     text = body.text()
     bounce = bounce_info(message) if looks_like_bounce(message, sender=sender, subject=subject) else None
-    reply_to = _addresses(message, "Reply-To")
+    reply_to = headers.addresses("Reply-To")
     auto = auto_reason(message, sender=sender)
     return ParsedInbound(
         sender=sender,
         sender_name=sender_name,
-        to=tuple(address for _, address in _addresses(message, "To")),
-        cc=tuple(address for _, address in _addresses(message, "Cc")),
+        to=tuple(address for _, address in headers.addresses("To")),
+        cc=tuple(address for _, address in headers.addresses("Cc")),
         reply_to=reply_to[0][1] if reply_to else None,
         subject=subject,
         text=text,
@@ -154,10 +151,10 @@ def _parse(raw: bytes, own_domain: str | None, limits: Limits) -> ParsedInbound:
         text_display=text.strip() if _FORWARD_SUBJECT.match(subject) else trim_quoted(text),
         message_id=message_id or _synthetic_id(raw),
         message_id_synthetic=message_id is None,
-        in_reply_to=_first_id(header(message, "In-Reply-To")),
-        references=_all_ids(header(message, "References")),
+        in_reply_to=_first_id(headers.first("In-Reply-To")),
+        references=_all_ids(headers.first("References")),
         subject_ticket_id=ticket_id_from_subject(subject),
-        date=_date(header(message, "Date")),
+        date=_date(headers.first("Date")),
         is_auto=bool(auto),
         auto_reason=auto,
         is_own=bool(own_domain and message_id and message_id.rpartition("@")[2].lower() == own_domain.lower()),
@@ -170,16 +167,35 @@ def _parse(raw: bytes, own_domain: str | None, limits: Limits) -> ParsedInbound:
     )
 
 
-def _addresses(message: EmailMessage, name: str) -> tuple[tuple[str, str], ...]:
-    """(display name, lower-cased address) pairs of every instance of a header. Split before decoding: a decoded
-    display name may hold the comma that separates addresses."""
-    name = name.lower()
-    values = tuple(unescape_surrogates(str(value)) for key, value in message.raw_items() if key.lower() == name)
-    if not values:
-        return ()
-    if sum(map(len, values)) <= _REMEMBERED_ADDRESSES_LENGTH:
-        return _remembered_address_pairs(values)
-    return _address_pairs(values)
+class _Headers:
+    """A message's raw header values by lower-cased name, read in one pass: the handful of lookups of one mail (its
+    sender, To, Cc, Message-ID…) would each go through every header again. ``MalformedMessage`` when it has none."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, message: EmailMessage) -> None:
+        values: dict[str, list[str]] = {}
+        for key, value in message.raw_items():
+            values.setdefault(key.lower(), []).append(value)
+        if not values:
+            raise MalformedMessage("no header found: not an RFC 822 message")
+        self._values = values
+
+    def first(self, name: str) -> str:
+        """The first value of the header, decoded (``decoding.header``), or ""."""
+        found = self._values.get(name.lower())
+        return decode_header_value(found[0]) if found else ""
+
+    def addresses(self, name: str) -> tuple[tuple[str, str], ...]:
+        """(display name, lower-cased address) pairs of every instance of the header. Split before decoding: a
+        decoded display name may hold the comma that separates addresses."""
+        found = self._values.get(name.lower())
+        if not found:
+            return ()
+        values = tuple(unescape_surrogates(str(value)) for value in found)
+        if sum(map(len, values)) <= _REMEMBERED_ADDRESSES_LENGTH:
+            return _remembered_address_pairs(values)
+        return _address_pairs(values)
 
 
 def _address_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -197,9 +213,9 @@ _REMEMBERED_ADDRESSES_LENGTH = 300
 _remembered_address_pairs = functools.lru_cache(maxsize=2048)(_address_pairs)
 
 
-def _sender(message: EmailMessage) -> tuple[str, str]:
+def _sender(headers: _Headers) -> tuple[str, str]:
     for name in ("From", "Sender", "Reply-To", "Return-Path"):
-        pairs = _addresses(message, name)
+        pairs = headers.addresses(name)
         if pairs:
             return pairs[0]
     raise MalformedMessage("no sender address (From, Sender, Reply-To and Return-Path are missing or empty)")
