@@ -1,6 +1,7 @@
 """No index on the tables the hot paths write is a copy of the front of another: every create, move, message,
 event, audit entry, survey and webhook delivery writes each index of its table, and a one-column foreign-key index
-whose column already leads a wider index (or a unique constraint) only costs (crm 0024, agents 0011; the import receipt, which every accepted mail writes: crm 0026)."""
+whose column already leads a wider index (or a unique constraint) only costs (crm 0024, agents 0011; the import
+receipt, which every accepted mail writes: crm 0026)."""
 
 import pytest
 from django.db import connection

@@ -6,25 +6,26 @@ import computes for a mail without one (``adapters.email.parse.message_key``) �
 mail answered ``202`` is never lost; a duplicate finds the row and is answered as one.
 
 After the commit a drain of the inbox is asked for (``request_drain``): one pending at a time per inbox, however
-many mails arrive (a "drain pending" mark in Redis, ``SET NX``, cleared by the drain as it starts, before it
-reads: ``config.coalesced``, as for routing runs; the endpoint's process asks once for a burst of mails, from its
-requester thread, ``request_soon``). ``email_drain`` imports the inbox's queued
-receipts **each conversation in arrival order** (by id), a batch per transaction, each mail through the immediate
-import's own code (``inbound.import_into``): the receipt turns imported, noise or failed exactly as an immediate
-import would, and keeps its raw bytes only when failed. Several drainers of one inbox work side by side (a worker
-process each; a full first batch asks for another drain at once): a batch takes the oldest queued receipts no
-other drainer holds (``FOR UPDATE SKIP LOCKED``). What order must hold is causal: a mail that answers another
-(``In-Reply-To``/``References``) still queued before it, in another drainer's batch, is left queued, and its drainer
-waits (holding nothing) until that batch commits, then takes it in its next round — so a reply never starts an
-interaction of its own because its parent was being imported beside it. The other way round too: a mail stored
-after a queued mail that answers it (an MTA retried the first one later) is taken into the reply's batch (when no
-other drainer holds it; else the reply waits for it) and imported before it (``_late_parents``,
-``_in_answering_order``; two mails each naming the other, a forgery, go in arrival order). Mails of different conversations may commit in either order. Every drainer holds the inbox's advisory lock shared, which ``queued_sweep`` reads. Two
-batches that lock the same rows in opposite order (two replies to the same two interactions) are a deadlock
-PostgreSQL breaks by rolling one back: that batch is taken again. One mail that fails inside a batch is rolled
-back to its own savepoint and recorded failed with its reason; the others import. A worker killed mid-batch rolls
-the whole batch back: its receipts stay queued, and ``queued_sweep`` (beat) restarts the drain of any inbox whose
-queued mail waited more than ``STALE_SECONDS`` while no drainer holds its lock.
+many mails arrive (a "drain pending" mark in Redis, ``SET NX``, cleared by the drain as it starts, before it reads:
+``config.coalesced``, as for routing runs; the endpoint's process asks once for a burst of mails, from its requester
+thread, ``request_soon``). ``email_drain`` imports the inbox's queued receipts **each conversation in arrival
+order** (by id), a batch per transaction, each mail through the immediate import's own code
+(``inbound.import_into``): the receipt turns imported, noise or failed exactly as an immediate import would, and
+keeps its raw bytes only when failed. Several drainers of one inbox work side by side (a worker process each; a full
+first batch asks for another drain at once): a batch takes the oldest queued receipts no other drainer holds (``FOR
+UPDATE SKIP LOCKED``). What order must hold is causal: a mail that answers another (``In-Reply-To``/``References``)
+still queued before it, in another drainer's batch, is left queued, and its drainer waits (holding nothing) until
+that batch commits, then takes it in its next round — so a reply never starts an interaction of its own because its
+parent was being imported beside it. The other way round too: a mail stored after a queued mail that answers it (an
+MTA retried the first one later) is taken into the reply's batch (when no other drainer holds it; else the reply
+waits for it) and imported before it (``_late_parents``, ``_in_answering_order``; two mails each naming the other, a
+forgery, go in arrival order). Mails of different conversations may commit in either order. Every drainer holds the
+inbox's advisory lock shared, which ``queued_sweep`` reads. Two batches that lock the same rows in opposite order
+(two replies to the same two interactions) are a deadlock PostgreSQL breaks by rolling one back: that batch is taken
+again. One mail that fails inside a batch is rolled back to its own savepoint and recorded failed with its reason;
+the others import. A worker killed mid-batch rolls the whole batch back: its receipts stay queued, and
+``queued_sweep`` (beat) restarts the drain of any inbox whose queued mail waited more than ``STALE_SECONDS`` while
+no drainer holds its lock.
 
 "Arrival order" is the order of the receipts' ids: the order the endpoint answered in (two requests inserting
 at the same instant commit in either order; an MTA sends a reply only after the mail it answers).

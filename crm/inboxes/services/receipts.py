@@ -12,14 +12,14 @@ row). Its values are the receipt's attributes as they are (psycopg adapts ``str`
 field). Measured in one process, the INSERTs of 2,000 receipts one after another (``bench/email_accept_cpu.py``'s
 mails), wall clock (PostgreSQL's share included) and the client's CPU:
 
-=====================================================  ============  ===========
+======================================================  ============  ============
 the receipt's INSERT                                    wall          client CPU
-=====================================================  ============  ===========
-client-side binding (Django's default)                 0.62 ms       0.17 ms
-bound server-side, values through ``get_db_prep_save``   0.52–0.57 ms  0.15–0.18 ms
+======================================================  ============  ============
+client-side binding (Django's default)                  0.62 ms       0.17 ms
+bound server-side, values through ``get_db_prep_save``  0.52–0.57 ms  0.15–0.18 ms
 prepared, the attributes as they are                    0.37–0.38 ms  0.13 ms
 the bench's bare ``INSERT`` of the raw bytes alone      0.32–0.33 ms  0.09–0.10 ms
-=====================================================  ============  ===========
+======================================================  ============  ============
 """
 
 from __future__ import annotations
