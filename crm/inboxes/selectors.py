@@ -35,19 +35,23 @@ REDACTED = "***"
 _email_inboxes = RowCache("e-mail inboxes by token", watch={"crm.Inbox": None})
 
 
-def email_inbox_for_token(token: str, *, with_queue: bool = True, stale_for: float = 0) -> Inbox | None:
+def email_inbox_for_token(
+    token: str, *, with_queue: bool = True, stale_for: float = 0, read_only: bool = False
+) -> Inbox | None:
     """The active e-mail inbox whose secret token this is, with its queue, or None. Each caller gets its own copy.
     ``with_queue=False``: without it, for a caller that reads none (``inbox_with_queue`` adds it later).
     ``stale_for``: an entry up to that many seconds behind a change made in another process will do
-    (``RowCache.get``), for a caller that checks in its own write that the inbox still takes mail."""
+    (``RowCache.get``), for a caller that checks in its own write that the inbox still takes mail.
+    ``read_only`` (with ``with_queue=False``): the process's cached instance itself, no copy, for a caller that
+    only reads it and sets nothing on it (the queued acceptance: its id, token and settings)."""
     inbox = _email_inboxes.get(
         token,
         lambda: Inbox.objects.using(DEFAULT_DB_ALIAS).filter(token=token, is_active=True, adapter="email").first(),
         keep=lambda found: found is not None,
         stale_for=stale_for,
     )
-    if inbox is None:
-        return None
+    if inbox is None or (read_only and not with_queue):
+        return inbox
     own = copy.copy(inbox)
     return inbox_with_queue(own) if with_queue else own
 

@@ -58,7 +58,7 @@ GONE = "No active e-mail inbox has this address."
 @require_POST
 def email_inbound(request: HttpRequest, token: str) -> JsonResponse:
     # from the per-process cache (a unique index answers a miss); a wrong token learns nothing but "not found"
-    inbox = email_inbox_for_token(token, with_queue=False, stale_for=QUEUED_SETTINGS_LAG_SECONDS)
+    inbox = email_inbox_for_token(token, with_queue=False, stale_for=QUEUED_SETTINGS_LAG_SECONDS, read_only=True)
     if inbox is None:
         return _error(404, GONE)
     if request.content_type not in ACCEPTED_TYPES:

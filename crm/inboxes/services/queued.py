@@ -101,7 +101,7 @@ def email_accept(*, inbox: Inbox, raw: bytes, source: str = "endpoint", cached: 
         message_id, sender, named = None, "", ()  # stored all the same: the drain records it failed, with its reason
     key = receipt_key(message_id=message_id, raw=raw)
     receipt = InboundReceipt(
-        inbox=inbox,
+        inbox_id=inbox.pk,  # (the id alone: ``inbox`` may be the process's cached instance, not to be linked to)
         key=key,
         status=ReceiptStatus.QUEUED,
         raw=raw,
