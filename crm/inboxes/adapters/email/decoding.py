@@ -136,6 +136,34 @@ def header(message: object, name: str) -> str:
     return ""
 
 
+class Headers:
+    """A message's raw header values by lower-cased name, read in one pass: the handful of lookups of one mail (its
+    sender, To, Cc, Message-ID, the noise check's flags…) would each go through every header again (``header``)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, message: object) -> None:
+        values: dict[str, list[str]] = {}
+        for key, value in getattr(message, "raw_items", tuple)():
+            values.setdefault(key.lower(), []).append(value)
+        self._values = values
+
+    def __bool__(self) -> bool:
+        return bool(self._values)
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in self._values
+
+    def raw(self, name: str) -> list[str]:
+        """Every raw value of the header, in order (none: an empty list)."""
+        return self._values.get(name.lower(), [])
+
+    def first(self, name: str) -> str:
+        """The first value of the header, decoded, or "": what ``header`` answers."""
+        found = self._values.get(name.lower())
+        return decode_header_value(found[0]) if found else ""
+
+
 def _decode_word(encoding: str, text: str) -> bytes:
     if encoding == "q":
         return quopri.decodestring(text.encode("ascii", "replace"), header=True)

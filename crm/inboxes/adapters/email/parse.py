@@ -19,7 +19,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from crm.inboxes.adapters.base import MalformedMessage, ParsedInbound
 from crm.inboxes.adapters.email.compose import ticket_id_from_subject
-from crm.inboxes.adapters.email.decoding import decode_header_value, unescape_surrogates
+from crm.inboxes.adapters.email.decoding import Headers, decode_header_value, unescape_surrogates
 from crm.inboxes.adapters.email.html import sanitize_html
 from crm.inboxes.adapters.email.mime import Limits, walk
 from crm.inboxes.adapters.email.noise import auto_reason, bounce_info, looks_like_bounce
@@ -104,14 +104,14 @@ def message_key_sender_and_named(raw: bytes) -> tuple[str, str, tuple[str, ...]]
     finds it while it waits."""
     raw = _message_bytes(raw)
     try:
-        headers = _Headers(BytesHeaderParser(policy=POLICY).parsebytes(_head(raw)))
+        headers = _headers(BytesHeaderParser(policy=POLICY).parsebytes(_head(raw)))
         _, sender = _sender(headers)
-        reply_to = headers.addresses("Reply-To")
+        reply_to = _addresses(headers, "Reply-To")
         named = (
             sender,
             reply_to[0][1] if reply_to else "",
-            *(address for _, address in headers.addresses("To")),
-            *(address for _, address in headers.addresses("Cc")),
+            *(address for _, address in _addresses(headers, "To")),
+            *(address for _, address in _addresses(headers, "Cc")),
         )
         return _first_id(headers.first("Message-ID")) or _synthetic_id(raw), sender, named
     except MalformedMessage:
@@ -130,20 +130,20 @@ def _head(raw: bytes) -> bytes:
 
 def _parse(raw: bytes, own_domain: str | None, limits: Limits) -> ParsedInbound:
     message: EmailMessage = BytesParser(policy=POLICY).parsebytes(raw)  # type: ignore[assignment]
-    headers = _Headers(message)
+    headers = _headers(message)
     sender_name, sender = _sender(headers)
     subject = headers.first("Subject")
     message_id = _first_id(headers.first("Message-ID"))
     body = walk(message, limits)
     text = body.text()
     bounce = bounce_info(message) if looks_like_bounce(message, sender=sender, subject=subject) else None
-    reply_to = headers.addresses("Reply-To")
-    auto = auto_reason(message, sender=sender)
+    reply_to = _addresses(headers, "Reply-To")
+    auto = auto_reason(headers, sender=sender)
     return ParsedInbound(
         sender=sender,
         sender_name=sender_name,
-        to=tuple(address for _, address in headers.addresses("To")),
-        cc=tuple(address for _, address in headers.addresses("Cc")),
+        to=tuple(address for _, address in _addresses(headers, "To")),
+        cc=tuple(address for _, address in _addresses(headers, "Cc")),
         reply_to=reply_to[0][1] if reply_to else None,
         subject=subject,
         text=text,
@@ -167,35 +167,22 @@ def _parse(raw: bytes, own_domain: str | None, limits: Limits) -> ParsedInbound:
     )
 
 
-class _Headers:
-    """A message's raw header values by lower-cased name, read in one pass: the handful of lookups of one mail (its
-    sender, To, Cc, Message-ID…) would each go through every header again. ``MalformedMessage`` when it has none."""
+def _headers(message: EmailMessage) -> Headers:
+    headers = Headers(message)
+    if not headers:
+        raise MalformedMessage("no header found: not an RFC 822 message")
+    return headers
 
-    __slots__ = ("_values",)
 
-    def __init__(self, message: EmailMessage) -> None:
-        values: dict[str, list[str]] = {}
-        for key, value in message.raw_items():
-            values.setdefault(key.lower(), []).append(value)
-        if not values:
-            raise MalformedMessage("no header found: not an RFC 822 message")
-        self._values = values
-
-    def first(self, name: str) -> str:
-        """The first value of the header, decoded (``decoding.header``), or ""."""
-        found = self._values.get(name.lower())
-        return decode_header_value(found[0]) if found else ""
-
-    def addresses(self, name: str) -> tuple[tuple[str, str], ...]:
-        """(display name, lower-cased address) pairs of every instance of the header. Split before decoding: a
-        decoded display name may hold the comma that separates addresses."""
-        found = self._values.get(name.lower())
-        if not found:
-            return ()
-        values = tuple(unescape_surrogates(str(value)) for value in found)
-        if sum(map(len, values)) <= _REMEMBERED_ADDRESSES_LENGTH:
-            return _remembered_address_pairs(values)
-        return _address_pairs(values)
+def _addresses(headers: Headers, name: str) -> tuple[tuple[str, str], ...]:
+    """(display name, lower-cased address) pairs of every instance of a header. Split before decoding: a decoded
+    display name may hold the comma that separates addresses."""
+    values = tuple(unescape_surrogates(str(value)) for value in headers.raw(name))
+    if not values:
+        return ()
+    if sum(map(len, values)) <= _REMEMBERED_ADDRESSES_LENGTH:
+        return _remembered_address_pairs(values)
+    return _address_pairs(values)
 
 
 def _address_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -213,9 +200,9 @@ _REMEMBERED_ADDRESSES_LENGTH = 300
 _remembered_address_pairs = functools.lru_cache(maxsize=2048)(_address_pairs)
 
 
-def _sender(headers: _Headers) -> tuple[str, str]:
+def _sender(headers: Headers) -> tuple[str, str]:
     for name in ("From", "Sender", "Reply-To", "Return-Path"):
-        pairs = headers.addresses(name)
+        pairs = _addresses(headers, name)
         if pairs:
             return pairs[0]
     raise MalformedMessage("no sender address (From, Sender, Reply-To and Return-Path are missing or empty)")
